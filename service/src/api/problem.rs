@@ -1,0 +1,158 @@
+//! Every error the API returns, as an RFC 9457 problem document.
+
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use problem_details::ProblemDetails;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::auth::AuthError;
+use crate::directory::DirectoryError;
+use crate::ops::OpsError;
+
+/// The problem document as OpenAPI shows it (RFC 9457 plus our extensions).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)] // Only its schema is used; responses are built by `ApiError`.
+pub struct Problem {
+    /// A URI naming the kind of problem, relative to the service, e.g. `/problems/unknown-tenant`.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Microsoft Graph's `request-id` when Graph caused the problem.
+    pub upstream_request_id: Option<String>,
+    /// Graph's status and error code when Graph caused the problem.
+    pub upstream_status: Option<u16>,
+    pub upstream_code: Option<String>,
+}
+
+#[derive(Debug)]
+pub enum ApiError {
+    Unauthenticated(String),
+    Forbidden(String),
+    NotFound { what: &'static str, detail: String },
+    IdentityUnavailable(String),
+    Directory(DirectoryError),
+}
+
+#[derive(Serialize, Default)]
+#[serde(rename_all = "camelCase")]
+struct Extensions {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    upstream_request_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    upstream_status: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    upstream_code: Option<String>,
+}
+
+impl From<AuthError> for ApiError {
+    fn from(error: AuthError) -> Self {
+        match error {
+            AuthError::KeysUnavailable(detail) => ApiError::IdentityUnavailable(detail),
+            other => ApiError::Unauthenticated(other.to_string()),
+        }
+    }
+}
+
+impl From<OpsError> for ApiError {
+    fn from(error: OpsError) -> Self {
+        match error {
+            OpsError::UnknownTenant(key) => ApiError::NotFound {
+                what: "unknown-tenant",
+                detail: format!("No managed tenant has the id or domain '{key}'."),
+            },
+            OpsError::Forbidden(detail) => ApiError::Forbidden(detail),
+            OpsError::Directory(e) => ApiError::Directory(e),
+        }
+    }
+}
+
+fn problem(status: StatusCode, slug: &str, title: &str, detail: String) -> ProblemDetails {
+    ProblemDetails::from_status_code(status)
+        .with_type(format!("/problems/{slug}").parse::<axum::http::Uri>().expect("static slug"))
+        .with_title(title)
+        .with_detail(detail)
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        match self {
+            ApiError::Unauthenticated(detail) => {
+                let challenge = format!(
+                    "Bearer realm=\"sspr\", error=\"invalid_token\", error_description=\"{}\"",
+                    detail.replace(['"', '\\'], "'")
+                );
+                let mut response =
+                    problem(StatusCode::UNAUTHORIZED, "unauthenticated", "Authentication required", detail).into_response();
+                if let Ok(value) = HeaderValue::from_str(&challenge) {
+                    response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+                }
+                response
+            }
+            ApiError::Forbidden(detail) => problem(StatusCode::FORBIDDEN, "forbidden", "Not allowed", detail).into_response(),
+            ApiError::NotFound { what, detail } => problem(StatusCode::NOT_FOUND, what, "Not found", detail).into_response(),
+            ApiError::IdentityUnavailable(detail) => {
+                tracing::warn!(%detail, "identity provider unavailable");
+                problem(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "identity-provider-unavailable",
+                    "Token issuer unreachable",
+                    format!("Cannot verify the token now: {detail}"),
+                )
+                .into_response()
+            }
+            ApiError::Directory(error) => directory_problem(error),
+        }
+    }
+}
+
+fn directory_problem(error: DirectoryError) -> Response {
+    tracing::warn!(%error, "directory call failed");
+    let detail = error.to_string();
+    match error {
+        DirectoryError::Unreachable { .. } => {
+            problem(StatusCode::SERVICE_UNAVAILABLE, "upstream-unreachable", "Upstream unreachable", detail).into_response()
+        }
+        DirectoryError::Token { .. } => {
+            problem(StatusCode::BAD_GATEWAY, "upstream-token", "Cannot sign in to the tenant", detail).into_response()
+        }
+        DirectoryError::Upstream { status, code, request_id, .. } => {
+            let title = match status {
+                401 | 403 => "Microsoft Graph refused the service",
+                404 => "Microsoft Graph has no such resource",
+                _ => "Microsoft Graph failed",
+            };
+            problem(StatusCode::BAD_GATEWAY, "upstream", title, detail)
+                .with_extensions(Extensions {
+                    upstream_request_id: request_id,
+                    upstream_status: Some(status),
+                    upstream_code: Some(code),
+                })
+                .into_response()
+        }
+        DirectoryError::Internal(inner) => {
+            tracing::error!(%inner, "internal error");
+            problem(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal",
+                "Internal error",
+                "The service failed; the log has the details.".into(),
+            )
+            .into_response()
+        }
+    }
+}
+
+/// Answers every path that no route matches, so even a typo gets a problem document.
+pub async fn no_route(uri: axum::http::Uri) -> Response {
+    problem(
+        StatusCode::NOT_FOUND,
+        "no-route",
+        "Not found",
+        format!("There is no resource at {}; /docs lists them.", uri.path()),
+    )
+    .into_response()
+}

@@ -1,0 +1,44 @@
+use axum::Json;
+use axum::extract::State;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::problem::{ApiError, Problem};
+use super::{AppState, Authenticated};
+use crate::ops;
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TenantSummary {
+    pub id: String,
+    /// The primary domain.
+    pub domain: String,
+    pub display_name: String,
+    /// Every domain the tenant can be named by.
+    pub domains: Vec<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TenantList {
+    pub value: Vec<TenantSummary>,
+}
+
+/// The tenants the caller may act on.
+#[utoipa::path(get, path = "/v1/tenants", tag = "tenants", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The caller's tenants", body = TenantList),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token has no SSPR role", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list(State(state): State<AppState>, Authenticated(caller): Authenticated) -> Result<Json<TenantList>, ApiError> {
+    let value = ops::tenants::visible(&state.tenants, &caller)?
+        .into_iter()
+        .map(|t| TenantSummary {
+            id: t.id.clone(),
+            domain: t.primary_domain().to_owned(),
+            display_name: t.display_name.clone(),
+            domains: t.domains.clone(),
+        })
+        .collect();
+    Ok(Json(TenantList { value }))
+}

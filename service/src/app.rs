@@ -1,0 +1,99 @@
+//! Wires configuration into a running server: one HTTP client, the authenticator, the tenants.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use url::Url;
+
+use crate::api::{self, AppState, Shared};
+use crate::auth::Authenticator;
+use crate::config::{Config, GraphConfig};
+use crate::directory::graph::Graph;
+use crate::directory::tenants::TenantRegistry;
+
+pub struct Application {
+    listener: TcpListener,
+    router: axum::Router,
+}
+
+impl Application {
+    /// Binds the listener and builds every part; nothing is served until `run_until`/`spawn`.
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        let http = http_client(&config.graph)?;
+        let auth = Authenticator::new(&config.auth.issuers, config.auth.access.clone(), http.clone());
+        for failure in auth.load_keys().await {
+            // Not fatal: /readyz reports it and the keys load on the first request that needs them.
+            tracing::warn!(%failure, "token issuer keys not loaded yet");
+        }
+        let tenants = TenantRegistry::build(&config.tenants, &config.graph.authority_host, &http)?;
+        let graph = Graph::new(http, config.graph.base_url.clone());
+        let state = AppState::new(Shared { auth, tenants, graph });
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        Ok(Application {
+            listener,
+            router: api::router(state),
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().expect("bound listener has an address")
+    }
+
+    pub fn url(&self) -> Url {
+        Url::parse(&format!("http://{}/", self.local_addr())).expect("socket address makes a URL")
+    }
+
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown)
+            .await
+    }
+
+    /// Serves in a background task until the returned handle is stopped or dropped.
+    pub fn spawn(self) -> RunningService {
+        let url = self.url();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(self.run_until(async {
+            let _ = stopped.await;
+        }));
+        RunningService { url, stop: Some(stop), task }
+    }
+}
+
+pub struct RunningService {
+    pub url: Url,
+    stop: Option<oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningService {
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        (&mut self.task).await.unwrap_or_else(|e| Err(std::io::Error::other(e)))
+    }
+}
+
+/// The one HTTP client for Graph, the token endpoint and JWKS, trusting `ca_file` in addition
+/// to the built-in roots.
+pub fn http_client(graph: &GraphConfig) -> anyhow::Result<reqwest::Client> {
+    let mut builder = reqwest::Client::builder()
+        .user_agent(concat!("sspr/", env!("CARGO_PKG_VERSION")))
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(graph.timeout_secs));
+    if let Some(path) = &graph.ca_file {
+        let pem = std::fs::read(path).with_context(|| format!("cannot read graph.ca_file {}", path.display()))?;
+        let certificates = reqwest::Certificate::from_pem_bundle(&pem)
+            .with_context(|| format!("graph.ca_file {} holds no PEM certificate", path.display()))?;
+        builder = builder.tls_certs_merge(certificates);
+    }
+    builder.build().context("cannot build the HTTP client")
+}

@@ -1,0 +1,144 @@
+//! `sspr-service demo`: the emulator (Graph, Entra token endpoint) and the service in one
+//! process on loopback, wired exactly as production would be, plus a token to try it with.
+
+use std::fmt::Write as _;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use entra_emulator::{Emulator, EmulatorConfig, TokenSpec, seed};
+use secrecy::SecretString;
+
+use crate::app::{Application, RunningService};
+use crate::config::{AccessGrant, AuthConfig, Config, CredentialConfig, GraphConfig, IssuerConfig, TenantConfig};
+
+pub struct DemoOptions {
+    /// Service port; 0 picks a free one.
+    pub port: u16,
+    /// Emulator port; 0 picks a free one.
+    pub emulator_port: u16,
+}
+
+pub struct Demo {
+    pub emulator: Emulator,
+    pub service: RunningService,
+    /// A bearer token for the service: role SSPR.ReadWrite, access to every demo tenant, one hour.
+    pub token: String,
+}
+
+/// The demo tenants: (id, domains, display name).
+const TENANTS: [(&str, &str, &str, &str); 2] = [
+    (seed::CONTOSO_ID, seed::CONTOSO_DOMAIN, "contoso.com", "Contoso"),
+    (seed::FABRIKAM_ID, seed::FABRIKAM_DOMAIN, "fabrikam.com", "Fabrikam"),
+];
+
+/// Service configuration pointing at a running emulator: the operator tenant as token issuer,
+/// both customer tenants with the emulator's Graph app credential, and access for the demo
+/// operator and the CLI app to both tenants.
+pub fn config_for(emulator: &Emulator, listen: SocketAddr) -> Config {
+    let every_demo_tenant: Vec<String> = TENANTS.iter().map(|t| t.1.to_owned()).collect();
+    Config {
+        listen,
+        auth: AuthConfig {
+            issuers: vec![IssuerConfig {
+                discovery_url: emulator.discovery_url(seed::OPERATOR_ID),
+                audience: seed::SERVICE_AUDIENCE.to_owned(),
+            }],
+            access: [seed::DEMO_OPERATOR_OID, seed::CLI_APP_CLIENT_ID]
+                .into_iter()
+                .map(|principal| AccessGrant {
+                    principal: principal.to_owned(),
+                    tenants: every_demo_tenant.clone(),
+                })
+                .collect(),
+        },
+        graph: GraphConfig {
+            authority_host: emulator.authority_host(),
+            base_url: emulator.graph_base_url(),
+            ca_file: Some(emulator.ca_file().to_path_buf()),
+            timeout_secs: 10,
+        },
+        tenants: TENANTS
+            .iter()
+            .map(|(id, domain, custom, name)| TenantConfig {
+                id: (*id).to_owned(),
+                domains: vec![(*domain).to_owned(), (*custom).to_owned()],
+                display_name: Some((*name).to_owned()),
+                credential: CredentialConfig::ClientSecret {
+                    client_id: seed::GRAPH_APP_CLIENT_ID.to_owned(),
+                    client_secret: SecretString::from(emulator.graph_app_secret()),
+                },
+            })
+            .collect(),
+    }
+}
+
+pub async fn start(options: DemoOptions) -> anyhow::Result<Demo> {
+    let emulator = Emulator::start(EmulatorConfig {
+        bind: SocketAddr::from((Ipv4Addr::LOCALHOST, options.emulator_port)),
+        ..EmulatorConfig::default()
+    })
+    .await?;
+    let listen = SocketAddr::from((Ipv4Addr::LOCALHOST, options.port));
+    let service = Application::build(config_for(&emulator, listen)).await?.spawn();
+    let token = emulator.mint_token(&TokenSpec {
+        roles: vec!["SSPR.ReadWrite".to_owned()],
+        upn: Some(format!("demo.admin@{}", seed::OPERATOR_DOMAIN)),
+        name: Some("Demo Admin".to_owned()),
+        lifetime: Duration::from_secs(3600),
+        ..TokenSpec::default()
+    });
+    Ok(Demo { emulator, service, token })
+}
+
+impl Demo {
+    /// What a newcomer reads: where things run, the two `export` lines, examples to paste.
+    pub fn banner(&self) -> String {
+        let url = &self.service.url;
+        let mut text = String::new();
+        let _ = writeln!(text, "sspr demo is running (Ctrl-C stops it).\n");
+        let _ = writeln!(text, "  service   {url}   API docs: {url}docs");
+        let _ = writeln!(
+            text,
+            "  emulator  {} (Graph, Entra token endpoint; CA certificate {})",
+            self.emulator.base_url(),
+            self.emulator.ca_file().display()
+        );
+        let _ = writeln!(
+            text,
+            "  tenants   {} (Entra ID P1, synced from on-premises), {} (no P1, cloud only)\n",
+            seed::CONTOSO_DOMAIN,
+            seed::FABRIKAM_DOMAIN
+        );
+        let _ = writeln!(
+            text,
+            "A bearer token for the service (role SSPR.ReadWrite, both demo tenants, valid for one hour).\nPaste these two lines into another shell:\n"
+        );
+        let _ = writeln!(text, "export SSPR_URL={url}");
+        let _ = writeln!(text, "export SSPR_TOKEN={}\n", self.token);
+        let _ = writeln!(text, "Then try:\n");
+        let _ = writeln!(text, "  curl -s -H \"Authorization: Bearer $SSPR_TOKEN\" ${{SSPR_URL}}v1/tenants");
+        let _ = writeln!(
+            text,
+            "  curl -s -H \"Authorization: Bearer $SSPR_TOKEN\" ${{SSPR_URL}}v1/tenants/{}/sspr/policy",
+            seed::CONTOSO_DOMAIN
+        );
+        let _ = writeln!(text, "  cargo run --release -q -p sspr-client -- tenants list");
+        let _ = writeln!(
+            text,
+            "  cargo run --release -q -p sspr-client -- policy get --tenant {}",
+            seed::CONTOSO_DOMAIN
+        );
+        let _ = writeln!(
+            text,
+            "  cargo run --release -q -p sspr-client -- policy get --tenant {} --output json",
+            seed::FABRIKAM_DOMAIN
+        );
+        text
+    }
+
+    pub async fn stop(self) -> anyhow::Result<()> {
+        self.service.stop().await?;
+        self.emulator.shutdown().await;
+        Ok(())
+    }
+}

@@ -1,0 +1,315 @@
+//! Microsoft Graph adapter: app-only tokens through azure_identity, one shared HTTP client,
+//! Graph's wire JSON translated into domain types. Nothing above this module sees Graph JSON.
+
+use std::sync::Arc;
+
+use azure_core::credentials::TokenCredential;
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use url::Url;
+
+use super::DirectoryError;
+use super::tenants::ManagedTenant;
+use crate::domain::methods::{MethodConfiguration, MethodsPolicy, MigrationState, RegistrationCampaign};
+use crate::domain::policy::GraphFacts;
+
+/// The resource every Graph token is requested for, whatever host Graph is reached at.
+const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
+
+#[derive(Clone)]
+pub struct Graph {
+    http: reqwest::Client,
+    base_url: Url,
+}
+
+/// A Graph response body with the `request-id` Graph gave it.
+struct Answer<T> {
+    body: T,
+    request_id: Option<String>,
+}
+
+impl Graph {
+    pub fn new(http: reqwest::Client, base_url: Url) -> Self {
+        Graph { http, base_url }
+    }
+
+    /// Reads everything the policy document needs from Graph, concurrently.
+    /// Returns the facts and the `request-id`s of the Graph calls made.
+    pub async fn policy_facts(&self, tenant: &ManagedTenant) -> Result<(GraphFacts, Vec<String>), DirectoryError> {
+        let (methods, authorization, organization) = tokio::try_join!(
+            self.get::<wire::AuthenticationMethodsPolicy>(tenant, "policies/authenticationMethodsPolicy"),
+            self.get::<wire::AuthorizationPolicy>(tenant, "policies/authorizationPolicy"),
+            self.get::<wire::Collection<wire::Organization>>(tenant, "organization"),
+        )?;
+        let request_ids = [&methods.request_id, &authorization.request_id, &organization.request_id]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect();
+        let org = organization.body.value.into_iter().next().ok_or_else(|| DirectoryError::Upstream {
+            status: 200,
+            code: "emptyCollection".into(),
+            message: "GET /organization returned no organization".into(),
+            request_id: organization.request_id.clone(),
+        })?;
+        let facts = GraphFacts {
+            methods_policy: methods.body.into_domain(),
+            admin_sspr_allowed: authorization.body.allowed_to_use_sspr,
+            on_premises_sync_enabled: org.on_premises_sync_enabled,
+            last_sync_date_time: org.on_premises_last_sync_date_time,
+        };
+        Ok((facts, request_ids))
+    }
+
+    async fn get<T: DeserializeOwned>(&self, tenant: &ManagedTenant, path: &str) -> Result<Answer<T>, DirectoryError> {
+        let url = self.base_url.join(path).map_err(|e| DirectoryError::Internal(e.to_string()))?;
+        let token = bearer(tenant.credential(), &tenant.id).await?;
+        let client_request_id = uuid::Uuid::new_v4().to_string();
+        let response = self
+            .http
+            .get(url.clone())
+            .bearer_auth(token)
+            .header("client-request-id", &client_request_id)
+            .send()
+            .await
+            .map_err(|e| DirectoryError::Unreachable {
+                what: format!("Microsoft Graph at {}", origin(&url)),
+                detail: transport_detail(&e),
+            })?;
+        let status = response.status();
+        let request_id = response
+            .headers()
+            .get("request-id")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        tracing::info!(tenant = %tenant.id, %path, status = status.as_u16(), graph_request_id = request_id.as_deref().unwrap_or("-"), %client_request_id, "graph call");
+        let bytes = response.bytes().await.map_err(|e| DirectoryError::Unreachable {
+            what: format!("Microsoft Graph at {}", origin(&url)),
+            detail: transport_detail(&e),
+        })?;
+        if !status.is_success() {
+            let envelope: Option<wire::ErrorEnvelope> = serde_json::from_slice(&bytes).ok();
+            let (code, message) = envelope
+                .map(|e| (e.error.code, e.error.message))
+                .unwrap_or_else(|| ("unknown".into(), String::from_utf8_lossy(&bytes).chars().take(200).collect()));
+            return Err(DirectoryError::Upstream { status: status.as_u16(), code, message, request_id });
+        }
+        let body = serde_json::from_slice(&bytes).map_err(|e| DirectoryError::Upstream {
+            status: status.as_u16(),
+            code: "unreadableResponse".into(),
+            message: format!("GET {path}: {e}"),
+            request_id: request_id.clone(),
+        })?;
+        Ok(Answer { body, request_id })
+    }
+}
+
+/// A Graph access token for the tenant; azure_identity caches it until shortly before expiry.
+async fn bearer(credential: &Arc<dyn TokenCredential>, tenant_id: &str) -> Result<String, DirectoryError> {
+    use azure_core::error::ErrorKind;
+    match credential.get_token(&[GRAPH_SCOPE], None).await {
+        Ok(token) => Ok(token.token.secret().to_owned()),
+        Err(error) => Err(match error.kind() {
+            ErrorKind::Io => DirectoryError::Unreachable {
+                what: "the Entra token endpoint".into(),
+                detail: first_line(&error.to_string()),
+            },
+            _ => DirectoryError::Token {
+                tenant_id: tenant_id.to_owned(),
+                detail: first_line(&error.to_string()),
+            },
+        }),
+    }
+}
+
+fn origin(url: &Url) -> String {
+    url.origin().ascii_serialization()
+}
+
+/// Transport errors wrap their cause; the innermost one says what really happened.
+fn transport_detail(error: &reqwest::Error) -> String {
+    let mut source: &dyn std::error::Error = error;
+    while let Some(next) = source.source() {
+        source = next;
+    }
+    if error.is_timeout() {
+        "the request timed out".into()
+    } else {
+        source.to_string()
+    }
+}
+
+/// Entra error descriptions carry trace ids and timestamps on later lines.
+fn first_line(text: &str) -> String {
+    text.lines().next().unwrap_or_default().trim().to_owned()
+}
+
+/// Graph's JSON, exactly as it arrives. Unknown properties are ignored, never refused.
+mod wire {
+    use super::*;
+
+    #[derive(Deserialize)]
+    pub struct Collection<T> {
+        pub value: Vec<T>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct ErrorEnvelope {
+        pub error: ErrorBody,
+    }
+
+    #[derive(Deserialize)]
+    pub struct ErrorBody {
+        pub code: String,
+        #[serde(default)]
+        pub message: String,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct AuthorizationPolicy {
+        #[serde(rename = "allowedToUseSSPR")]
+        pub allowed_to_use_sspr: bool,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Organization {
+        #[serde(default)]
+        pub on_premises_sync_enabled: Option<bool>,
+        #[serde(default)]
+        pub on_premises_last_sync_date_time: Option<String>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct AuthenticationMethodsPolicy {
+        #[serde(default)]
+        pub policy_migration_state: Option<String>,
+        #[serde(default)]
+        pub reconfirmation_in_days: Option<i32>,
+        #[serde(default)]
+        pub policy_version: Option<String>,
+        #[serde(default)]
+        pub last_modified_date_time: Option<String>,
+        #[serde(default)]
+        pub registration_enforcement: Option<RegistrationEnforcement>,
+        #[serde(default)]
+        pub authentication_method_configurations: Vec<WireMethodConfiguration>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct RegistrationEnforcement {
+        pub authentication_methods_registration_campaign: Option<Campaign>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Campaign {
+        pub state: String,
+        #[serde(default)]
+        pub snooze_duration_in_days: Option<i32>,
+        #[serde(default)]
+        pub include_targets: Vec<Target>,
+        #[serde(default)]
+        pub exclude_targets: Vec<Target>,
+    }
+
+    #[derive(Deserialize)]
+    pub struct Target {
+        pub id: String,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct WireMethodConfiguration {
+        pub id: String,
+        pub state: String,
+        #[serde(default)]
+        pub include_targets: Vec<Target>,
+        #[serde(default)]
+        pub exclude_targets: Vec<Target>,
+        #[serde(default)]
+        pub is_software_oath_enabled: Option<bool>,
+        #[serde(default)]
+        pub is_office_phone_allowed: Option<bool>,
+    }
+
+    fn ids(targets: Vec<Target>) -> Vec<String> {
+        targets.into_iter().map(|t| t.id).collect()
+    }
+
+    impl AuthenticationMethodsPolicy {
+        pub fn into_domain(self) -> MethodsPolicy {
+            MethodsPolicy {
+                migration_state: MigrationState::from_graph(self.policy_migration_state.as_deref()),
+                reconfirmation_in_days: self.reconfirmation_in_days,
+                policy_version: self.policy_version,
+                last_modified: self.last_modified_date_time,
+                registration_campaign: self
+                    .registration_enforcement
+                    .and_then(|e| e.authentication_methods_registration_campaign)
+                    .map(|c| RegistrationCampaign {
+                        state: c.state,
+                        snooze_duration_in_days: c.snooze_duration_in_days,
+                        include_targets: ids(c.include_targets),
+                        exclude_targets: ids(c.exclude_targets),
+                    }),
+                configurations: self
+                    .authentication_method_configurations
+                    .into_iter()
+                    .map(|c| MethodConfiguration {
+                        id: c.id,
+                        enabled: c.state == "enabled",
+                        include_targets: ids(c.include_targets),
+                        exclude_targets: ids(c.exclude_targets),
+                        software_oath_enabled: c.is_software_oath_enabled.unwrap_or(false),
+                        office_phone_allowed: c.is_office_phone_allowed.unwrap_or(false),
+                    })
+                    .collect(),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wire::*;
+
+    #[test]
+    fn methods_policy_json_from_the_reference_translates() {
+        let json = serde_json::json!({
+            "@odata.context": "https://graph.microsoft.com/v1.0/$metadata#authenticationMethodsPolicy",
+            "id": "authenticationMethodsPolicy",
+            "policyVersion": "1.5",
+            "policyMigrationState": "migrationInProgress",
+            "reconfirmationInDays": null,
+            "registrationEnforcement": {"authenticationMethodsRegistrationCampaign": {
+                "snoozeDurationInDays": 1, "state": "enabled", "excludeTargets": [],
+                "includeTargets": [{"id": "all_users", "targetType": "group", "targetedAuthenticationMethod": "microsoftAuthenticator"}]}},
+            "authenticationMethodConfigurations": [
+                {"@odata.type": "#microsoft.graph.voiceAuthenticationMethodConfiguration", "id": "Voice", "state": "enabled",
+                 "isOfficePhoneAllowed": true, "excludeTargets": [], "includeTargets@odata.context": "x",
+                 "includeTargets": [{"targetType": "group", "id": "all_users", "isRegistrationRequired": false}]},
+                {"@odata.type": "#microsoft.graph.fido2AuthenticationMethodConfiguration", "id": "Fido2", "state": "disabled",
+                 "keyRestrictions": {"isEnforced": false}, "unknownNewProperty": 3}
+            ]
+        });
+        let policy: AuthenticationMethodsPolicy = serde_json::from_value(json).expect("parses");
+        let policy = policy.into_domain();
+        assert_eq!(policy.migration_state.as_graph(), "migrationInProgress");
+        assert_eq!(policy.configurations.len(), 2);
+        assert!(policy.configurations[0].office_phone_allowed);
+        assert_eq!(policy.registration_campaign.expect("campaign").include_targets, ["all_users"]);
+        assert!(policy.reconfirmation_in_days.is_none());
+    }
+
+    #[test]
+    fn authorization_policy_uses_graphs_exact_casing() {
+        let parsed: AuthorizationPolicy =
+            serde_json::from_value(serde_json::json!({"allowedToUseSSPR": true})).expect("parses");
+        assert!(parsed.allowed_to_use_sspr);
+        assert!(serde_json::from_value::<AuthorizationPolicy>(serde_json::json!({"allowedToUseSspr": true})).is_err());
+    }
+}

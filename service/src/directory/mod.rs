@@ -1,0 +1,26 @@
+//! Adapters to the directories the service manages: Microsoft Graph today, the portal back end later.
+
+pub mod graph;
+pub mod tenants;
+
+/// What can go wrong talking to a tenant's directory, in words an operator can act on.
+#[derive(Debug, thiserror::Error)]
+pub enum DirectoryError {
+    /// Nothing answered: connection refused, DNS, TLS, timeout.
+    #[error("{what} is unreachable: {detail}")]
+    Unreachable { what: String, detail: String },
+    /// The token endpoint refused to issue a Graph token for the tenant.
+    #[error("no Microsoft Graph token for tenant {tenant_id}: {detail}")]
+    Token { tenant_id: String, detail: String },
+    /// Graph answered with an error.
+    #[error("Microsoft Graph answered {status} {code}: {message}")]
+    Upstream {
+        status: u16,
+        code: String,
+        message: String,
+        request_id: Option<String>,
+    },
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+

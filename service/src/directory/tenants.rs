@@ -1,0 +1,91 @@
+//! The customer tenants this service manages, each with its own Graph credential.
+
+use std::sync::Arc;
+
+use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
+use azure_core::credentials::{Secret, TokenCredential};
+use azure_core::http::{ClientOptions, RetryOptions, Transport};
+use azure_identity::{ClientSecretCredential, ClientSecretCredentialOptions};
+use secrecy::ExposeSecret;
+use url::Url;
+
+use crate::config::{CredentialConfig, TenantConfig};
+
+pub struct ManagedTenant {
+    pub id: String,
+    /// Lower-cased verified domains.
+    pub domains: Vec<String>,
+    pub display_name: String,
+    credential: Arc<dyn TokenCredential>,
+}
+
+impl ManagedTenant {
+    pub fn credential(&self) -> &Arc<dyn TokenCredential> {
+        &self.credential
+    }
+
+    /// The domain to show: the first configured one, else the id.
+    pub fn primary_domain(&self) -> &str {
+        self.domains.first().map_or(&self.id, String::as_str)
+    }
+
+    /// True when `key` names this tenant by id or domain (case-insensitive, as Entra does).
+    pub fn is_named(&self, key: &str) -> bool {
+        self.id.eq_ignore_ascii_case(key) || self.domains.iter().any(|d| d.eq_ignore_ascii_case(key))
+    }
+}
+
+pub struct TenantRegistry {
+    tenants: Vec<ManagedTenant>,
+}
+
+impl TenantRegistry {
+    /// Builds one credential per tenant. Each credential caches its token, so a tenant costs one
+    /// token request per token lifetime however many calls are made.
+    pub fn build(configs: &[TenantConfig], authority_host: &Url, http: &reqwest::Client) -> anyhow::Result<Self> {
+        let mut tenants = Vec::with_capacity(configs.len());
+        for config in configs {
+            let credential: Arc<dyn TokenCredential> = match &config.credential {
+                CredentialConfig::ClientSecret { client_id, client_secret } => {
+                    let mut cloud = CustomConfiguration::default();
+                    cloud.authority_host = authority_host.to_string();
+                    let options = ClientSecretCredentialOptions {
+                        client_options: ClientOptions {
+                            cloud: Some(Arc::new(CloudConfiguration::from(cloud))),
+                            transport: Some(Transport::new(Arc::new(http.clone()))),
+                            // Our own layer decides about retries; a dead authority should fail fast.
+                            retry: RetryOptions::none(),
+                            ..Default::default()
+                        },
+                    };
+                    ClientSecretCredential::new(
+                        &config.id,
+                        client_id.clone(),
+                        Secret::new(client_secret.expose_secret().to_owned()),
+                        Some(options),
+                    )
+                    .map_err(|e| anyhow::anyhow!("tenant {}: cannot build its credential: {e}", config.id))?
+                }
+            };
+            let mut domains: Vec<String> = config.domains.iter().map(|d| d.to_ascii_lowercase()).collect();
+            domains.dedup();
+            tenants.push(ManagedTenant {
+                id: config.id.to_ascii_lowercase(),
+                display_name: config.display_name.clone().unwrap_or_else(|| {
+                    domains.first().cloned().unwrap_or_else(|| config.id.clone())
+                }),
+                domains,
+                credential,
+            });
+        }
+        Ok(TenantRegistry { tenants })
+    }
+
+    pub fn find(&self, key: &str) -> Option<&ManagedTenant> {
+        self.tenants.iter().find(|t| t.is_named(key))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &ManagedTenant> {
+        self.tenants.iter()
+    }
+}

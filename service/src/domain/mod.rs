@@ -1,0 +1,4 @@
+//! The SSPR policy model: pure types and rules, no I/O, no HTTP or Graph types.
+
+pub mod methods;
+pub mod policy;

@@ -1,0 +1,51 @@
+//! Use cases: what a verified caller asks of a tenant, with access checked here, once.
+
+pub mod policy;
+pub mod tenants;
+
+use crate::auth::{Caller, Verb};
+use crate::directory::DirectoryError;
+use crate::directory::tenants::{ManagedTenant, TenantRegistry};
+
+#[derive(Debug, thiserror::Error)]
+pub enum OpsError {
+    #[error("unknown tenant {0}")]
+    UnknownTenant(String),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error(transparent)]
+    Directory(#[from] DirectoryError),
+}
+
+/// The caller's verb on the tenant named `key`, or why not.
+pub fn authorize<'a>(
+    registry: &'a TenantRegistry,
+    caller: &Caller,
+    verb: Verb,
+    key: &str,
+) -> Result<&'a ManagedTenant, OpsError> {
+    require(caller, verb)?;
+    let tenant = registry.find(key).ok_or_else(|| OpsError::UnknownTenant(key.to_owned()))?;
+    let names = std::iter::once(tenant.id.as_str()).chain(tenant.domains.iter().map(String::as_str));
+    if !caller.may_access(names) {
+        return Err(OpsError::Forbidden(format!(
+            "{} has no access to tenant {} in this service's access map.",
+            caller.display(),
+            tenant.primary_domain()
+        )));
+    }
+    Ok(tenant)
+}
+
+/// The caller holds a role that grants `verb`.
+pub fn require(caller: &Caller, verb: Verb) -> Result<(), OpsError> {
+    if caller.may(verb) {
+        Ok(())
+    } else {
+        Err(OpsError::Forbidden(format!(
+            "This needs the app role {} (or a higher one); the token has {}.",
+            verb.role_name(),
+            if caller.roles.is_empty() { "none".to_owned() } else { caller.roles.join(", ") }
+        )))
+    }
+}
