@@ -25,14 +25,22 @@ impl Application {
     /// Binds the listener and builds every part; nothing is served until `run_until`/`spawn`.
     pub async fn build(config: Config) -> anyhow::Result<Application> {
         let http = http_client(&config.graph)?;
-        let auth = Authenticator::new(&config.auth.issuers, config.auth.access.clone(), http.clone());
+        let auth = Authenticator::new(
+            &config.auth.issuers,
+            config.auth.access.clone(),
+            http.clone(),
+        );
         for failure in auth.load_keys().await {
             // Not fatal: /readyz reports it and the keys load on the first request that needs them.
             tracing::warn!(%failure, "token issuer keys not loaded yet");
         }
         let tenants = TenantRegistry::build(&config.tenants, &config.graph.authority_host, &http)?;
         let graph = Graph::new(http, config.graph.base_url.clone());
-        let state = AppState::new(Shared { auth, tenants, graph });
+        let state = AppState::new(Shared {
+            auth,
+            tenants,
+            graph,
+        });
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -43,14 +51,19 @@ impl Application {
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("bound listener has an address")
     }
 
     pub fn url(&self) -> Url {
         Url::parse(&format!("http://{}/", self.local_addr())).expect("socket address makes a URL")
     }
 
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         axum::serve(self.listener, self.router)
             .with_graceful_shutdown(shutdown)
             .await
@@ -63,7 +76,11 @@ impl Application {
         let task = tokio::spawn(self.run_until(async {
             let _ = stopped.await;
         }));
-        RunningService { url, stop: Some(stop), task }
+        RunningService {
+            url,
+            stop: Some(stop),
+            task,
+        }
     }
 }
 
@@ -78,7 +95,9 @@ impl RunningService {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        (&mut self.task).await.unwrap_or_else(|e| Err(std::io::Error::other(e)))
+        (&mut self.task)
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
     }
 }
 
@@ -90,9 +109,11 @@ pub fn http_client(graph: &GraphConfig) -> anyhow::Result<reqwest::Client> {
         .connect_timeout(Duration::from_secs(5))
         .timeout(Duration::from_secs(graph.timeout_secs));
     if let Some(path) = &graph.ca_file {
-        let pem = std::fs::read(path).with_context(|| format!("cannot read graph.ca_file {}", path.display()))?;
-        let certificates = reqwest::Certificate::from_pem_bundle(&pem)
-            .with_context(|| format!("graph.ca_file {} holds no PEM certificate", path.display()))?;
+        let pem = std::fs::read(path)
+            .with_context(|| format!("cannot read graph.ca_file {}", path.display()))?;
+        let certificates = reqwest::Certificate::from_pem_bundle(&pem).with_context(|| {
+            format!("graph.ca_file {} holds no PEM certificate", path.display())
+        })?;
         builder = builder.tls_certs_merge(certificates);
     }
     builder.build().context("cannot build the HTTP client")

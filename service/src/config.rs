@@ -122,16 +122,20 @@ fn defaults() -> Defaults {
 
 impl Config {
     /// Loads defaults, then `file` when given, then `SSPR_*` environment variables.
-    pub fn load(file: Option<&Path>) -> Result<Config, figment::Error> {
+    pub fn load(file: Option<&Path>) -> Result<Config, Box<figment::Error>> {
         let mut figment = Figment::from(Serialized::defaults(defaults()));
         if let Some(file) = file {
             figment = figment.merge(Toml::file_exact(file));
         }
-        figment.merge(Env::prefixed("SSPR_").split("__")).extract()
+        figment
+            .merge(Env::prefixed("SSPR_").split("__"))
+            .extract()
+            .map_err(Box::new)
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment's Jail closures must return figment::Error.
 mod tests {
     use super::*;
     use figment::Jail;
@@ -153,13 +157,19 @@ mod tests {
                 "#,
             )?;
             jail.set_env("SSPR_GRAPH__TIMEOUT_SECS", "7");
-            let config = Config::load(Some(Path::new("sspr.toml")))?;
+            let config = Config::load(Some(Path::new("sspr.toml"))).map_err(|e| *e)?;
             assert_eq!(config.listen.port(), 9000);
             assert_eq!(config.graph.timeout_secs, 7);
-            assert_eq!(config.graph.base_url.as_str(), "https://graph.microsoft.com/v1.0/");
+            assert_eq!(
+                config.graph.base_url.as_str(),
+                "https://graph.microsoft.com/v1.0/"
+            );
             assert_eq!(config.tenants[0].domains, ["contoso.onmicrosoft.com"]);
             let printed = format!("{config:?}");
-            assert!(!printed.contains("s3cr3t-value"), "secret leaked: {printed}");
+            assert!(
+                !printed.contains("s3cr3t-value"),
+                "secret leaked: {printed}"
+            );
             Ok(())
         });
     }

@@ -9,7 +9,9 @@ use entra_emulator::{Emulator, EmulatorConfig, TokenSpec, seed};
 use secrecy::SecretString;
 
 use crate::app::{Application, RunningService};
-use crate::config::{AccessGrant, AuthConfig, Config, CredentialConfig, GraphConfig, IssuerConfig, TenantConfig};
+use crate::config::{
+    AccessGrant, AuthConfig, Config, CredentialConfig, GraphConfig, IssuerConfig, TenantConfig,
+};
 
 pub struct DemoOptions {
     /// Service port; 0 picks a free one.
@@ -27,8 +29,18 @@ pub struct Demo {
 
 /// The demo tenants: (id, domains, display name).
 const TENANTS: [(&str, &str, &str, &str); 2] = [
-    (seed::CONTOSO_ID, seed::CONTOSO_DOMAIN, "contoso.com", "Contoso"),
-    (seed::FABRIKAM_ID, seed::FABRIKAM_DOMAIN, "fabrikam.com", "Fabrikam"),
+    (
+        seed::CONTOSO_ID,
+        seed::CONTOSO_DOMAIN,
+        "contoso.com",
+        "Contoso",
+    ),
+    (
+        seed::FABRIKAM_ID,
+        seed::FABRIKAM_DOMAIN,
+        "fabrikam.com",
+        "Fabrikam",
+    ),
 ];
 
 /// Service configuration pointing at a running emulator: the operator tenant as token issuer,
@@ -79,7 +91,9 @@ pub async fn start(options: DemoOptions) -> anyhow::Result<Demo> {
     })
     .await?;
     let listen = SocketAddr::from((Ipv4Addr::LOCALHOST, options.port));
-    let service = Application::build(config_for(&emulator, listen)).await?.spawn();
+    let service = Application::build(config_for(&emulator, listen))
+        .await?
+        .spawn();
     let token = emulator.mint_token(&TokenSpec {
         roles: vec!["SSPR.ReadWrite".to_owned()],
         upn: Some(format!("demo.admin@{}", seed::OPERATOR_DOMAIN)),
@@ -87,7 +101,11 @@ pub async fn start(options: DemoOptions) -> anyhow::Result<Demo> {
         lifetime: Duration::from_secs(3600),
         ..TokenSpec::default()
     });
-    Ok(Demo { emulator, service, token })
+    Ok(Demo {
+        emulator,
+        service,
+        token,
+    })
 }
 
 impl Demo {
@@ -116,13 +134,19 @@ impl Demo {
         let _ = writeln!(text, "export SSPR_URL={url}");
         let _ = writeln!(text, "export SSPR_TOKEN={}\n", self.token);
         let _ = writeln!(text, "Then try:\n");
-        let _ = writeln!(text, "  curl -s -H \"Authorization: Bearer $SSPR_TOKEN\" ${{SSPR_URL}}v1/tenants");
+        let _ = writeln!(
+            text,
+            "  curl -s -H \"Authorization: Bearer $SSPR_TOKEN\" ${{SSPR_URL}}v1/tenants"
+        );
         let _ = writeln!(
             text,
             "  curl -s -H \"Authorization: Bearer $SSPR_TOKEN\" ${{SSPR_URL}}v1/tenants/{}/sspr/policy",
             seed::CONTOSO_DOMAIN
         );
-        let _ = writeln!(text, "  cargo run --release -q -p sspr-client -- tenants list");
+        let _ = writeln!(
+            text,
+            "  cargo run --release -q -p sspr-client -- tenants list"
+        );
         let _ = writeln!(
             text,
             "  cargo run --release -q -p sspr-client -- policy get --tenant {}",

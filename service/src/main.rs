@@ -7,7 +7,11 @@ use sspr_service::{Application, Config};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
-#[command(name = "sspr-service", version, about = "Entra ID self-service password reset management service")]
+#[command(
+    name = "sspr-service",
+    version,
+    about = "Entra ID self-service password reset management service"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -39,7 +43,10 @@ enum Command {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    match cli.command.unwrap_or(Command::Serve { config: None, log_json: false }) {
+    match cli.command.unwrap_or(Command::Serve {
+        config: None,
+        log_json: false,
+    }) {
         Command::Serve { config, log_json } => {
             init_logging("info", log_json);
             let config = Config::load(config.as_deref())?;
@@ -48,10 +55,17 @@ async fn main() -> anyhow::Result<()> {
             app.run_until(shutdown_signal()).await?;
         }
         #[cfg(feature = "demo")]
-        Command::Demo { port, emulator_port } => {
+        Command::Demo {
+            port,
+            emulator_port,
+        } => {
             // The banner is the point of the demo; keep the log to warnings unless asked.
             init_logging("warn", false);
-            let demo = sspr_service::demo::start(sspr_service::demo::DemoOptions { port, emulator_port }).await?;
+            let demo = sspr_service::demo::start(sspr_service::demo::DemoOptions {
+                port,
+                emulator_port,
+            })
+            .await?;
             println!("{}", demo.banner());
             shutdown_signal().await;
             eprintln!("stopping…");
@@ -63,7 +77,9 @@ async fn main() -> anyhow::Result<()> {
 
 fn init_logging(default: &str, json: bool) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     if json {
         builder.json().init();
     } else {

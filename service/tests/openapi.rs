@@ -9,7 +9,9 @@ fn committed_path() -> PathBuf {
 }
 
 fn generated() -> String {
-    let mut text = sspr_service::api::openapi().to_pretty_json().expect("document serializes");
+    let mut text = sspr_service::api::openapi()
+        .to_pretty_json()
+        .expect("document serializes");
     text.push('\n');
     text
 }
@@ -32,13 +34,24 @@ fn committed_openapi_json_matches_the_code() {
 #[test]
 fn document_is_openapi_3_1_with_bearer_security() {
     let doc: serde_json::Value = serde_json::from_str(&generated()).expect("json");
-    assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.1")), "{}", doc["openapi"]);
-    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    assert!(
+        doc["openapi"]
+            .as_str()
+            .is_some_and(|v| v.starts_with("3.1")),
+        "{}",
+        doc["openapi"]
+    );
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
     for (path, item) in doc["paths"].as_object().expect("paths") {
         for (method, operation) in item.as_object().expect("path item") {
             for (status, response) in operation["responses"].as_object().expect("responses") {
                 assert!(
-                    response["description"].as_str().is_some_and(|d| !d.is_empty()),
+                    response["description"]
+                        .as_str()
+                        .is_some_and(|d| !d.is_empty()),
                     "{method} {path} {status} has no description"
                 );
             }
@@ -62,14 +75,21 @@ fn no_route_bypasses_the_openapi_document() {
                 let text = std::fs::read_to_string(&path).expect("read source");
                 for (n, line) in text.lines().enumerate() {
                     let code = line.split("//").next().unwrap_or_default();
-                    if [".route(", ".nest(", ".route_service(", ".nest_service("].iter().any(|m| code.contains(m)) {
+                    if [".route(", ".nest(", ".route_service(", ".nest_service("]
+                        .iter()
+                        .any(|m| code.contains(m))
+                    {
                         offenders.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
                     }
                 }
             }
         }
     }
-    assert!(offenders.is_empty(), "routes outside `routes!` are missing from the OpenAPI document:\n{}", offenders.join("\n"));
+    assert!(
+        offenders.is_empty(),
+        "routes outside `routes!` are missing from the OpenAPI document:\n{}",
+        offenders.join("\n")
+    );
 }
 
 /// Every path in the document is served by a handler (the fallback would answer `no-route`).
@@ -84,21 +104,37 @@ async fn every_documented_operation_is_routed() {
     for (path, item) in doc["paths"].as_object().expect("paths") {
         let concrete = path.replace("{tenant}", "contoso.onmicrosoft.com");
         for method in item.as_object().expect("item").keys() {
-            let url = service.url.join(concrete.trim_start_matches('/')).expect("url");
-            let method = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
-            let response = http.request(method.clone(), url).send().await.expect("served");
+            let url = service
+                .url
+                .join(concrete.trim_start_matches('/'))
+                .expect("url");
+            let method =
+                reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).expect("method");
+            let response = http
+                .request(method.clone(), url)
+                .send()
+                .await
+                .expect("served");
             let status = response.status();
             let body = response.text().await.unwrap_or_default();
             assert!(
-                status != reqwest::StatusCode::METHOD_NOT_ALLOWED && !body.contains("/problems/no-route"),
+                status != reqwest::StatusCode::METHOD_NOT_ALLOWED
+                    && !body.contains("/problems/no-route"),
                 "{method} {path} is documented but not routed ({status}: {body})"
             );
             checked += 1;
         }
     }
     assert!(checked >= 4, "only {checked} operations checked");
-    let docs = http.get(service.url.join("docs/").expect("url")).send().await.expect("docs");
-    assert!(docs.status().is_success(), "Swagger UI is not served at /docs/");
+    let docs = http
+        .get(service.url.join("docs/").expect("url"))
+        .send()
+        .await
+        .expect("docs");
+    assert!(
+        docs.status().is_success(),
+        "Swagger UI is not served at /docs/"
+    );
     let served: serde_json::Value = http
         .get(service.url.join("openapi.json").expect("url"))
         .send()
@@ -107,6 +143,9 @@ async fn every_documented_operation_is_routed() {
         .json()
         .await
         .expect("json");
-    assert_eq!(served, doc, "/openapi.json differs from the generated document");
+    assert_eq!(
+        served, doc,
+        "/openapi.json differs from the generated document"
+    );
     service.stop().await.expect("stops");
 }

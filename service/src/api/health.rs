@@ -19,7 +19,10 @@ pub struct Health {
 #[utoipa::path(get, path = "/healthz", tag = "health",
     responses((status = 200, description = "The process is alive", body = Health)))]
 pub async fn healthz() -> Json<Health> {
-    Json(Health { status: "ok", problems: vec![] })
+    Json(Health {
+        status: "ok",
+        problems: vec![],
+    })
 }
 
 /// Readiness: configuration loaded and every trusted issuer's signing keys fetched.
@@ -39,8 +42,20 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Health>)
         problems
     };
     if problems.is_empty() {
-        (StatusCode::OK, Json(Health { status: "ready", problems }))
+        (
+            StatusCode::OK,
+            Json(Health {
+                status: "ready",
+                problems,
+            }),
+        )
     } else {
-        (StatusCode::SERVICE_UNAVAILABLE, Json(Health { status: "notReady", problems }))
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            Json(Health {
+                status: "notReady",
+                problems,
+            }),
+        )
     }
 }

@@ -56,14 +56,22 @@ impl FromRequestParts<AppState> for Authenticated {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts.headers.get(AUTHORIZATION).ok_or(crate::auth::AuthError::Missing)?;
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .ok_or(crate::auth::AuthError::Missing)?;
         let token = header
             .to_str()
             .ok()
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| ApiError::Unauthenticated("the Authorization header is not 'Bearer <token>'".into()))?;
+            .ok_or_else(|| {
+                ApiError::Unauthenticated("the Authorization header is not 'Bearer <token>'".into())
+            })?;
         let caller = state.auth.verify(token).await?;
         Ok(Authenticated(caller))
     }
@@ -89,7 +97,12 @@ impl Modify for BearerAuth {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
-            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
         );
     }
 }

@@ -27,7 +27,8 @@ pub async fn get(
     Authenticated(caller): Authenticated,
     Path(tenant): Path<String>,
 ) -> Result<(HeaderMap, Json<PolicyDocument>), ApiError> {
-    let (document, request_ids) = ops::policy::read(&state.tenants, &state.graph, &caller, &tenant).await?;
+    let (document, request_ids) =
+        ops::policy::read(&state.tenants, &state.graph, &caller, &tenant).await?;
     let mut headers = HeaderMap::new();
     if let Ok(value) = HeaderValue::from_str(&request_ids.join(", ")) {
         headers.insert(GRAPH_REQUEST_ID, value);

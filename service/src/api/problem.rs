@@ -72,7 +72,11 @@ impl From<OpsError> for ApiError {
 
 fn problem(status: StatusCode, slug: &str, title: &str, detail: String) -> ProblemDetails {
     ProblemDetails::from_status_code(status)
-        .with_type(format!("/problems/{slug}").parse::<axum::http::Uri>().expect("static slug"))
+        .with_type(
+            format!("/problems/{slug}")
+                .parse::<axum::http::Uri>()
+                .expect("static slug"),
+        )
         .with_title(title)
         .with_detail(detail)
 }
@@ -85,15 +89,26 @@ impl IntoResponse for ApiError {
                     "Bearer realm=\"sspr\", error=\"invalid_token\", error_description=\"{}\"",
                     detail.replace(['"', '\\'], "'")
                 );
-                let mut response =
-                    problem(StatusCode::UNAUTHORIZED, "unauthenticated", "Authentication required", detail).into_response();
+                let mut response = problem(
+                    StatusCode::UNAUTHORIZED,
+                    "unauthenticated",
+                    "Authentication required",
+                    detail,
+                )
+                .into_response();
                 if let Ok(value) = HeaderValue::from_str(&challenge) {
-                    response.headers_mut().insert(header::WWW_AUTHENTICATE, value);
+                    response
+                        .headers_mut()
+                        .insert(header::WWW_AUTHENTICATE, value);
                 }
                 response
             }
-            ApiError::Forbidden(detail) => problem(StatusCode::FORBIDDEN, "forbidden", "Not allowed", detail).into_response(),
-            ApiError::NotFound { what, detail } => problem(StatusCode::NOT_FOUND, what, "Not found", detail).into_response(),
+            ApiError::Forbidden(detail) => {
+                problem(StatusCode::FORBIDDEN, "forbidden", "Not allowed", detail).into_response()
+            }
+            ApiError::NotFound { what, detail } => {
+                problem(StatusCode::NOT_FOUND, what, "Not found", detail).into_response()
+            }
             ApiError::IdentityUnavailable(detail) => {
                 tracing::warn!(%detail, "identity provider unavailable");
                 problem(
@@ -113,13 +128,26 @@ fn directory_problem(error: DirectoryError) -> Response {
     tracing::warn!(%error, "directory call failed");
     let detail = error.to_string();
     match error {
-        DirectoryError::Unreachable { .. } => {
-            problem(StatusCode::SERVICE_UNAVAILABLE, "upstream-unreachable", "Upstream unreachable", detail).into_response()
-        }
-        DirectoryError::Token { .. } => {
-            problem(StatusCode::BAD_GATEWAY, "upstream-token", "Cannot sign in to the tenant", detail).into_response()
-        }
-        DirectoryError::Upstream { status, code, request_id, .. } => {
+        DirectoryError::Unreachable { .. } => problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "upstream-unreachable",
+            "Upstream unreachable",
+            detail,
+        )
+        .into_response(),
+        DirectoryError::Token { .. } => problem(
+            StatusCode::BAD_GATEWAY,
+            "upstream-token",
+            "Cannot sign in to the tenant",
+            detail,
+        )
+        .into_response(),
+        DirectoryError::Upstream {
+            status,
+            code,
+            request_id,
+            ..
+        } => {
             let title = match status {
                 401 | 403 => "Microsoft Graph refused the service",
                 404 => "Microsoft Graph has no such resource",

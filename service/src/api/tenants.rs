@@ -30,7 +30,10 @@ pub struct TenantList {
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token has no SSPR role", body = Problem, content_type = "application/problem+json"),
     ))]
-pub async fn list(State(state): State<AppState>, Authenticated(caller): Authenticated) -> Result<Json<TenantList>, ApiError> {
+pub async fn list(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+) -> Result<Json<TenantList>, ApiError> {
     let value = ops::tenants::visible(&state.tenants, &caller)?
         .into_iter()
         .map(|t| TenantSummary {

@@ -16,6 +16,7 @@ pub struct Issuer {
     discovery_url: Url,
     pub audience: String,
     keys: RwLock<Option<Keys>>,
+    /// When an unknown `kid` last made us fetch the keys.
     last_refresh: Mutex<Option<Instant>>,
 }
 
@@ -50,19 +51,23 @@ impl Issuer {
         if let Some(keys) = self.keys.read().await.clone() {
             return Ok(keys);
         }
-        self.refresh(http, true).await
+        self.reload(http).await
     }
 
-    /// Fetches discovery and JWKS again, unless that happened less than `MIN_REFRESH_INTERVAL` ago.
-    pub async fn refresh(&self, http: &reqwest::Client, force: bool) -> Result<Keys, String> {
+    /// A token named a key we do not have: the issuer may have rolled its keys. Fetches again,
+    /// unless an unknown key already caused a fetch less than `MIN_REFRESH_INTERVAL` ago.
+    pub async fn refresh_for_unknown_kid(&self, http: &reqwest::Client) -> Result<Keys, String> {
         let mut last = self.last_refresh.lock().await;
-        let recent = last.is_some_and(|at| at.elapsed() < MIN_REFRESH_INTERVAL);
-        if recent && !force {
-            if let Some(keys) = self.keys.read().await.clone() {
-                return Ok(keys);
-            }
+        if last.is_some_and(|at| at.elapsed() < MIN_REFRESH_INTERVAL)
+            && let Some(keys) = self.keys.read().await.clone()
+        {
+            return Ok(keys);
         }
         *last = Some(Instant::now());
+        self.reload(http).await
+    }
+
+    async fn reload(&self, http: &reqwest::Client) -> Result<Keys, String> {
         let keys = self.fetch(http).await?;
         *self.keys.write().await = Some(keys.clone());
         Ok(keys)
@@ -83,7 +88,10 @@ impl Issuer {
     }
 }
 
-async fn get_json<T: serde::de::DeserializeOwned>(http: &reqwest::Client, url: &Url) -> Result<T, String> {
+async fn get_json<T: serde::de::DeserializeOwned>(
+    http: &reqwest::Client,
+    url: &Url,
+) -> Result<T, String> {
     let response = http
         .get(url.clone())
         .send()
@@ -93,5 +101,8 @@ async fn get_json<T: serde::de::DeserializeOwned>(http: &reqwest::Client, url: &
     if !status.is_success() {
         return Err(format!("GET {url}: {status}"));
     }
-    response.json().await.map_err(|e| format!("GET {url}: unreadable JSON: {e}"))
+    response
+        .json()
+        .await
+        .map_err(|e| format!("GET {url}: unreadable JSON: {e}"))
 }

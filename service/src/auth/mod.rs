@@ -48,7 +48,9 @@ pub struct Caller {
 
 impl Caller {
     pub fn may(&self, verb: Verb) -> bool {
-        self.roles.iter().any(|r| verb.granted_by().contains(&r.as_str()))
+        self.roles
+            .iter()
+            .any(|r| verb.granted_by().contains(&r.as_str()))
     }
 
     /// True when the access map gives this caller the tenant named by any of `names`.
@@ -58,7 +60,11 @@ impl Caller {
 
     /// For logs and audit: the most readable stable identity.
     pub fn display(&self) -> String {
-        let name = self.upn.as_deref().or(self.oid.as_deref()).unwrap_or("unknown");
+        let name = self
+            .upn
+            .as_deref()
+            .or(self.oid.as_deref())
+            .unwrap_or("unknown");
         match &self.app_id {
             Some(app) => format!("{name} via {app}"),
             None => name.to_owned(),
@@ -129,7 +135,8 @@ impl Authenticator {
     /// Verifies a bearer token: RS256 only, signature by a key of a configured issuer, `exp`,
     /// `nbf`, `iss` and `aud` required and checked.
     pub async fn verify(&self, token: &str) -> Result<Caller, AuthError> {
-        let header = decode_header(token).map_err(|e| AuthError::Invalid(format!("malformed token: {e}")))?;
+        let header = decode_header(token)
+            .map_err(|e| AuthError::Invalid(format!("malformed token: {e}")))?;
         if header.alg != Algorithm::RS256 {
             return Err(AuthError::Invalid(format!(
                 "token algorithm {:?} is not accepted; only RS256 is",
@@ -143,12 +150,12 @@ impl Authenticator {
         let (issuer, keys, jwk) = match self.find_key(&kid, false).await? {
             Some(found) => found,
             // Maybe the issuer rolled its keys: look once more with fresh key sets.
-            None => self
-                .find_key(&kid, true)
-                .await?
-                .ok_or_else(|| AuthError::Invalid(format!("token signed with unknown key '{kid}'")))?,
+            None => self.find_key(&kid, true).await?.ok_or_else(|| {
+                AuthError::Invalid(format!("token signed with unknown key '{kid}'"))
+            })?,
         };
-        let key = DecodingKey::from_jwk(&jwk).map_err(|e| AuthError::Invalid(format!("unusable signing key '{kid}': {e}")))?;
+        let key = DecodingKey::from_jwk(&jwk)
+            .map_err(|e| AuthError::Invalid(format!("unusable signing key '{kid}': {e}")))?;
         let mut validation = Validation::new(Algorithm::RS256);
         validation.set_required_spec_claims(&["exp", "iss", "aud"]);
         validation.set_issuer(&[&keys.issuer]);
@@ -168,7 +175,7 @@ impl Authenticator {
         let mut failures = Vec::new();
         for issuer in &self.issuers {
             let keys = if refresh {
-                issuer.refresh(&self.http, false).await
+                issuer.refresh_for_unknown_kid(&self.http).await
             } else {
                 issuer.keys(&self.http).await
             };
@@ -190,12 +197,28 @@ impl Authenticator {
     fn caller(&self, claims: Claims) -> Caller {
         let app_id = claims.azp.or(claims.appid);
         let mut roles = claims.roles;
-        roles.extend(claims.scp.iter().flat_map(|s| s.split(' ')).filter(|s| !s.is_empty()).map(str::to_owned));
-        let principals: Vec<&str> = claims.oid.iter().chain(app_id.iter()).map(String::as_str).collect();
+        roles.extend(
+            claims
+                .scp
+                .iter()
+                .flat_map(|s| s.split(' '))
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned),
+        );
+        let principals: Vec<&str> = claims
+            .oid
+            .iter()
+            .chain(app_id.iter())
+            .map(String::as_str)
+            .collect();
         let tenants = self
             .access
             .iter()
-            .filter(|grant| principals.iter().any(|p| grant.principal.eq_ignore_ascii_case(p)))
+            .filter(|grant| {
+                principals
+                    .iter()
+                    .any(|p| grant.principal.eq_ignore_ascii_case(p))
+            })
             .flat_map(|grant| grant.tenants.iter().map(|t| t.to_ascii_lowercase()))
             .collect();
         Caller {

@@ -10,7 +10,9 @@ use url::Url;
 
 use super::DirectoryError;
 use super::tenants::ManagedTenant;
-use crate::domain::methods::{MethodConfiguration, MethodsPolicy, MigrationState, RegistrationCampaign};
+use crate::domain::methods::{
+    MethodConfiguration, MethodsPolicy, MigrationState, RegistrationCampaign,
+};
 use crate::domain::policy::GraphFacts;
 
 /// The resource every Graph token is requested for, whatever host Graph is reached at.
@@ -35,23 +37,39 @@ impl Graph {
 
     /// Reads everything the policy document needs from Graph, concurrently.
     /// Returns the facts and the `request-id`s of the Graph calls made.
-    pub async fn policy_facts(&self, tenant: &ManagedTenant) -> Result<(GraphFacts, Vec<String>), DirectoryError> {
+    pub async fn policy_facts(
+        &self,
+        tenant: &ManagedTenant,
+    ) -> Result<(GraphFacts, Vec<String>), DirectoryError> {
         let (methods, authorization, organization) = tokio::try_join!(
-            self.get::<wire::AuthenticationMethodsPolicy>(tenant, "policies/authenticationMethodsPolicy"),
+            self.get::<wire::AuthenticationMethodsPolicy>(
+                tenant,
+                "policies/authenticationMethodsPolicy"
+            ),
             self.get::<wire::AuthorizationPolicy>(tenant, "policies/authorizationPolicy"),
             self.get::<wire::Collection<wire::Organization>>(tenant, "organization"),
         )?;
-        let request_ids = [&methods.request_id, &authorization.request_id, &organization.request_id]
-            .into_iter()
-            .flatten()
-            .cloned()
-            .collect();
-        let org = organization.body.value.into_iter().next().ok_or_else(|| DirectoryError::Upstream {
-            status: 200,
-            code: "emptyCollection".into(),
-            message: "GET /organization returned no organization".into(),
-            request_id: organization.request_id.clone(),
-        })?;
+        let request_ids = [
+            &methods.request_id,
+            &authorization.request_id,
+            &organization.request_id,
+        ]
+        .into_iter()
+        .flatten()
+        .cloned()
+        .collect();
+        let org =
+            organization
+                .body
+                .value
+                .into_iter()
+                .next()
+                .ok_or_else(|| DirectoryError::Upstream {
+                    status: 200,
+                    code: "emptyCollection".into(),
+                    message: "GET /organization returned no organization".into(),
+                    request_id: organization.request_id.clone(),
+                })?;
         let facts = GraphFacts {
             methods_policy: methods.body.into_domain(),
             admin_sspr_allowed: authorization.body.allowed_to_use_sspr,
@@ -61,8 +79,15 @@ impl Graph {
         Ok((facts, request_ids))
     }
 
-    async fn get<T: DeserializeOwned>(&self, tenant: &ManagedTenant, path: &str) -> Result<Answer<T>, DirectoryError> {
-        let url = self.base_url.join(path).map_err(|e| DirectoryError::Internal(e.to_string()))?;
+    async fn get<T: DeserializeOwned>(
+        &self,
+        tenant: &ManagedTenant,
+        path: &str,
+    ) -> Result<Answer<T>, DirectoryError> {
+        let url = self
+            .base_url
+            .join(path)
+            .map_err(|e| DirectoryError::Internal(e.to_string()))?;
         let token = bearer(tenant.credential(), &tenant.id).await?;
         let client_request_id = uuid::Uuid::new_v4().to_string();
         let response = self
@@ -83,16 +108,29 @@ impl Graph {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         tracing::info!(tenant = %tenant.id, %path, status = status.as_u16(), graph_request_id = request_id.as_deref().unwrap_or("-"), %client_request_id, "graph call");
-        let bytes = response.bytes().await.map_err(|e| DirectoryError::Unreachable {
-            what: format!("Microsoft Graph at {}", origin(&url)),
-            detail: transport_detail(&e),
-        })?;
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| DirectoryError::Unreachable {
+                what: format!("Microsoft Graph at {}", origin(&url)),
+                detail: transport_detail(&e),
+            })?;
         if !status.is_success() {
             let envelope: Option<wire::ErrorEnvelope> = serde_json::from_slice(&bytes).ok();
             let (code, message) = envelope
                 .map(|e| (e.error.code, e.error.message))
-                .unwrap_or_else(|| ("unknown".into(), String::from_utf8_lossy(&bytes).chars().take(200).collect()));
-            return Err(DirectoryError::Upstream { status: status.as_u16(), code, message, request_id });
+                .unwrap_or_else(|| {
+                    (
+                        "unknown".into(),
+                        String::from_utf8_lossy(&bytes).chars().take(200).collect(),
+                    )
+                });
+            return Err(DirectoryError::Upstream {
+                status: status.as_u16(),
+                code,
+                message,
+                request_id,
+            });
         }
         let body = serde_json::from_slice(&bytes).map_err(|e| DirectoryError::Upstream {
             status: status.as_u16(),
@@ -105,37 +143,59 @@ impl Graph {
 }
 
 /// A Graph access token for the tenant; azure_identity caches it until shortly before expiry.
-async fn bearer(credential: &Arc<dyn TokenCredential>, tenant_id: &str) -> Result<String, DirectoryError> {
-    use azure_core::error::ErrorKind;
+async fn bearer(
+    credential: &Arc<dyn TokenCredential>,
+    tenant_id: &str,
+) -> Result<String, DirectoryError> {
     match credential.get_token(&[GRAPH_SCOPE], None).await {
         Ok(token) => Ok(token.token.secret().to_owned()),
-        Err(error) => Err(match error.kind() {
-            ErrorKind::Io => DirectoryError::Unreachable {
-                what: "the Entra token endpoint".into(),
-                detail: first_line(&error.to_string()),
-            },
-            _ => DirectoryError::Token {
-                tenant_id: tenant_id.to_owned(),
-                detail: first_line(&error.to_string()),
-            },
+        // The credential wraps the cause; a transport failure deep inside means nobody answered.
+        Err(error) if is_transport_failure(&error) => Err(DirectoryError::Unreachable {
+            what: "the Entra token endpoint".into(),
+            detail: innermost(&error),
+        }),
+        Err(error) => Err(DirectoryError::Token {
+            tenant_id: tenant_id.to_owned(),
+            detail: first_line(&error.to_string()),
         }),
     }
+}
+
+fn is_transport_failure(error: &azure_core::Error) -> bool {
+    use azure_core::error::ErrorKind;
+    let mut next: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(current) = next {
+        if current.is::<reqwest::Error>() {
+            return true;
+        }
+        if let Some(inner) = current.downcast_ref::<azure_core::Error>()
+            && matches!(inner.kind(), ErrorKind::Connection | ErrorKind::Io)
+        {
+            return true;
+        }
+        next = current.source();
+    }
+    false
+}
+
+/// Wrapped errors repeat their context; the innermost one says what really happened.
+fn innermost(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut current = error;
+    while let Some(next) = current.source() {
+        current = next;
+    }
+    first_line(&current.to_string())
 }
 
 fn origin(url: &Url) -> String {
     url.origin().ascii_serialization()
 }
 
-/// Transport errors wrap their cause; the innermost one says what really happened.
 fn transport_detail(error: &reqwest::Error) -> String {
-    let mut source: &dyn std::error::Error = error;
-    while let Some(next) = source.source() {
-        source = next;
-    }
     if error.is_timeout() {
         "the request timed out".into()
     } else {
-        source.to_string()
+        innermost(error)
     }
 }
 
@@ -301,7 +361,13 @@ mod tests {
         assert_eq!(policy.migration_state.as_graph(), "migrationInProgress");
         assert_eq!(policy.configurations.len(), 2);
         assert!(policy.configurations[0].office_phone_allowed);
-        assert_eq!(policy.registration_campaign.expect("campaign").include_targets, ["all_users"]);
+        assert_eq!(
+            policy
+                .registration_campaign
+                .expect("campaign")
+                .include_targets,
+            ["all_users"]
+        );
         assert!(policy.reconfirmation_in_days.is_none());
     }
 
@@ -310,6 +376,11 @@ mod tests {
         let parsed: AuthorizationPolicy =
             serde_json::from_value(serde_json::json!({"allowedToUseSSPR": true})).expect("parses");
         assert!(parsed.allowed_to_use_sspr);
-        assert!(serde_json::from_value::<AuthorizationPolicy>(serde_json::json!({"allowedToUseSspr": true})).is_err());
+        assert!(
+            serde_json::from_value::<AuthorizationPolicy>(
+                serde_json::json!({"allowedToUseSspr": true})
+            )
+            .is_err()
+        );
     }
 }

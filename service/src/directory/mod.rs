@@ -23,4 +23,3 @@ pub enum DirectoryError {
     #[error("internal error: {0}")]
     Internal(String),
 }
-

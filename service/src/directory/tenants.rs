@@ -31,7 +31,8 @@ impl ManagedTenant {
 
     /// True when `key` names this tenant by id or domain (case-insensitive, as Entra does).
     pub fn is_named(&self, key: &str) -> bool {
-        self.id.eq_ignore_ascii_case(key) || self.domains.iter().any(|d| d.eq_ignore_ascii_case(key))
+        self.id.eq_ignore_ascii_case(key)
+            || self.domains.iter().any(|d| d.eq_ignore_ascii_case(key))
     }
 }
 
@@ -42,11 +43,18 @@ pub struct TenantRegistry {
 impl TenantRegistry {
     /// Builds one credential per tenant. Each credential caches its token, so a tenant costs one
     /// token request per token lifetime however many calls are made.
-    pub fn build(configs: &[TenantConfig], authority_host: &Url, http: &reqwest::Client) -> anyhow::Result<Self> {
+    pub fn build(
+        configs: &[TenantConfig],
+        authority_host: &Url,
+        http: &reqwest::Client,
+    ) -> anyhow::Result<Self> {
         let mut tenants = Vec::with_capacity(configs.len());
         for config in configs {
             let credential: Arc<dyn TokenCredential> = match &config.credential {
-                CredentialConfig::ClientSecret { client_id, client_secret } => {
+                CredentialConfig::ClientSecret {
+                    client_id,
+                    client_secret,
+                } => {
                     let mut cloud = CustomConfiguration::default();
                     cloud.authority_host = authority_host.to_string();
                     let options = ClientSecretCredentialOptions {
@@ -64,15 +72,24 @@ impl TenantRegistry {
                         Secret::new(client_secret.expose_secret().to_owned()),
                         Some(options),
                     )
-                    .map_err(|e| anyhow::anyhow!("tenant {}: cannot build its credential: {e}", config.id))?
+                    .map_err(|e| {
+                        anyhow::anyhow!("tenant {}: cannot build its credential: {e}", config.id)
+                    })?
                 }
             };
-            let mut domains: Vec<String> = config.domains.iter().map(|d| d.to_ascii_lowercase()).collect();
+            let mut domains: Vec<String> = config
+                .domains
+                .iter()
+                .map(|d| d.to_ascii_lowercase())
+                .collect();
             domains.dedup();
             tenants.push(ManagedTenant {
                 id: config.id.to_ascii_lowercase(),
                 display_name: config.display_name.clone().unwrap_or_else(|| {
-                    domains.first().cloned().unwrap_or_else(|| config.id.clone())
+                    domains
+                        .first()
+                        .cloned()
+                        .unwrap_or_else(|| config.id.clone())
                 }),
                 domains,
                 credential,

@@ -123,7 +123,9 @@ impl MethodsPolicy {
     }
 }
 
-fn status<'a>(candidates: impl IntoIterator<Item = Option<&'a MethodConfiguration>>) -> ResetMethodStatus {
+fn status<'a>(
+    candidates: impl IntoIterator<Item = Option<&'a MethodConfiguration>>,
+) -> ResetMethodStatus {
     let effective: Vec<&MethodConfiguration> = candidates
         .into_iter()
         .flatten()
@@ -172,7 +174,10 @@ mod tests {
     fn authenticator_alone_gives_notification_but_not_code() {
         let methods = policy(vec![config("MicrosoftAuthenticator", true)]).reset_methods();
         assert!(methods.mobile_app_notification.usable);
-        assert_eq!(methods.mobile_app_notification.enabled_by, ["MicrosoftAuthenticator"]);
+        assert_eq!(
+            methods.mobile_app_notification.enabled_by,
+            ["MicrosoftAuthenticator"]
+        );
         assert!(!methods.mobile_app_code.usable);
         assert!(!methods.email.usable);
     }
@@ -191,12 +196,20 @@ mod tests {
     #[test]
     fn office_phone_needs_voice_with_office_phone_allowed() {
         let voice = config("Voice", true);
-        assert!(!policy(vec![voice.clone()]).reset_methods().office_phone.usable);
+        assert!(
+            !policy(vec![voice.clone()])
+                .reset_methods()
+                .office_phone
+                .usable
+        );
         let mut office = voice;
         office.office_phone_allowed = true;
         let methods = policy(vec![office]).reset_methods();
         assert!(methods.office_phone.usable);
-        assert!(methods.mobile_phone.usable, "voice also counts as mobile phone");
+        assert!(
+            methods.mobile_phone.usable,
+            "voice also counts as mobile phone"
+        );
     }
 
     #[test]

@@ -50,7 +50,9 @@ impl UnavailableGroup {
     /// A portal-only group before the portal connector exists.
     fn portal_only(what: &str) -> Self {
         UnavailableGroup::new(
-            format!("{what} has no public Microsoft Graph API; only the Entra portal back end holds it."),
+            format!(
+                "{what} has no public Microsoft Graph API; only the Entra portal back end holds it."
+            ),
             "Configure the portal connector (a delegated admin credential) for this tenant; it arrives in a later release.",
         )
     }
@@ -272,8 +274,12 @@ mod tests {
             domain: "contoso.onmicrosoft.com".into(),
             display_name: "Contoso".into(),
         };
-        serde_json::to_value(PolicyDocument::from_graph(tenant, "now".into(), facts(state, sync)))
-            .expect("serializable")
+        serde_json::to_value(PolicyDocument::from_graph(
+            tenant,
+            "now".into(),
+            facts(state, sync),
+        ))
+        .expect("serializable")
     }
 
     #[test]
@@ -283,11 +289,21 @@ mod tests {
             if name == "tenant" || name == "retrievedAt" {
                 continue;
             }
-            assert!(group["source"].is_string(), "group {name} has no source: {group}");
+            assert!(
+                group["source"].is_string(),
+                "group {name} has no source: {group}"
+            );
         }
         assert_eq!(doc["enablement"]["source"], "unavailable");
-        assert!(doc["enablement"]["remedy"].as_str().is_some_and(|r| r.contains("portal")));
-        assert_eq!(doc["administrators"], serde_json::json!({"source": "graph", "allowedToUseSspr": false}));
+        assert!(
+            doc["enablement"]["remedy"]
+                .as_str()
+                .is_some_and(|r| r.contains("portal"))
+        );
+        assert_eq!(
+            doc["administrators"],
+            serde_json::json!({"source": "graph", "allowedToUseSspr": false})
+        );
     }
 
     #[test]
@@ -304,7 +320,11 @@ mod tests {
         let doc = document(MigrationState::MigrationInProgress, None);
         assert_eq!(doc["methods"]["source"], "graph");
         assert_eq!(doc["methods"]["authoritative"], false);
-        assert!(doc["methods"]["note"].as_str().is_some_and(|n| n.contains("legacy")));
+        assert!(
+            doc["methods"]["note"]
+                .as_str()
+                .is_some_and(|n| n.contains("legacy"))
+        );
     }
 
     #[test]
@@ -312,12 +332,19 @@ mod tests {
         let doc = document(MigrationState::PreMigration, None);
         assert_eq!(doc["methods"]["source"], "unavailable");
         assert!(doc["methods"].get("email").is_none());
-        assert!(doc["methods"]["reason"].as_str().is_some_and(|r| r.contains("preMigration")));
+        assert!(
+            doc["methods"]["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("preMigration"))
+        );
     }
 
     #[test]
     fn sync_flag_is_tri_state_and_syncs_only_when_true() {
-        assert_eq!(document(MigrationState::PreMigration, Some(true))["directorySync"]["syncs"], true);
+        assert_eq!(
+            document(MigrationState::PreMigration, Some(true))["directorySync"]["syncs"],
+            true
+        );
         let once = document(MigrationState::PreMigration, Some(false));
         assert_eq!(once["directorySync"]["syncs"], false);
         assert_eq!(once["directorySync"]["onPremisesSyncEnabled"], false);

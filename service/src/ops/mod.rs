@@ -25,8 +25,11 @@ pub fn authorize<'a>(
     key: &str,
 ) -> Result<&'a ManagedTenant, OpsError> {
     require(caller, verb)?;
-    let tenant = registry.find(key).ok_or_else(|| OpsError::UnknownTenant(key.to_owned()))?;
-    let names = std::iter::once(tenant.id.as_str()).chain(tenant.domains.iter().map(String::as_str));
+    let tenant = registry
+        .find(key)
+        .ok_or_else(|| OpsError::UnknownTenant(key.to_owned()))?;
+    let names =
+        std::iter::once(tenant.id.as_str()).chain(tenant.domains.iter().map(String::as_str));
     if !caller.may_access(names) {
         return Err(OpsError::Forbidden(format!(
             "{} has no access to tenant {} in this service's access map.",
@@ -45,7 +48,11 @@ pub fn require(caller: &Caller, verb: Verb) -> Result<(), OpsError> {
         Err(OpsError::Forbidden(format!(
             "This needs the app role {} (or a higher one); the token has {}.",
             verb.role_name(),
-            if caller.roles.is_empty() { "none".to_owned() } else { caller.roles.join(", ") }
+            if caller.roles.is_empty() {
+                "none".to_owned()
+            } else {
+                caller.roles.join(", ")
+            }
         )))
     }
 }

@@ -17,11 +17,16 @@ pub async fn read(
 ) -> Result<(PolicyDocument, Vec<String>), OpsError> {
     let tenant = authorize(registry, caller, Verb::Read, tenant_key)?;
     let (facts, request_ids) = graph.policy_facts(tenant).await?;
-    let retrieved_at = OffsetDateTime::now_utc().format(&Rfc3339).unwrap_or_default();
+    let retrieved_at = OffsetDateTime::now_utc()
+        .format(&Rfc3339)
+        .unwrap_or_default();
     let tenant_ref = TenantRef {
         id: tenant.id.clone(),
         domain: tenant.primary_domain().to_owned(),
         display_name: tenant.display_name.clone(),
     };
-    Ok((PolicyDocument::from_graph(tenant_ref, retrieved_at, facts), request_ids))
+    Ok((
+        PolicyDocument::from_graph(tenant_ref, retrieved_at, facts),
+        request_ids,
+    ))
 }

@@ -1,0 +1,405 @@
+//! Typed client for the sspr REST service, and the rendering used by the `sspr` command line.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), sspr_client::ClientError> {
+//! use sspr_client::{Auth, ClientOptions, SsprClient};
+//! let client = SsprClient::new(
+//!     "http://127.0.0.1:8080/".parse().expect("URL"),
+//!     Auth::Token("eyJ…".into()),
+//!     ClientOptions::default(),
+//! )?;
+//! for tenant in client.list_tenants().await? {
+//!     let policy = client.get_policy(&tenant.id).await?;
+//!     println!("{}: {}", tenant.domain, policy["administrators"]["source"]);
+//! }
+//! # Ok(()) }
+//! ```
+
+pub mod auth;
+pub mod error;
+pub mod render;
+
+use std::fmt;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use reqwest::header::{ACCEPT, HeaderMap, WWW_AUTHENTICATE};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use url::Url;
+
+pub use auth::{Auth, token_url_for_authority};
+pub use error::{ClientError, Problem};
+
+use auth::TokenProvider;
+
+/// The response header carrying the service's request id.
+pub const REQUEST_ID_HEADER: &str = "request-id";
+
+const ACCEPT_JSON: &str = "application/json, application/problem+json;q=0.9";
+const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Transport settings.
+#[derive(Debug, Clone)]
+pub struct ClientOptions {
+    /// An extra trusted root CA (PEM, may hold several certificates) for an https service URL
+    /// and the token authority, on top of the system's roots.
+    pub ca_file: Option<PathBuf>,
+    /// The whole-request timeout (connecting takes at most 10 s of it).
+    pub timeout: Duration,
+}
+
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            ca_file: None,
+            timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// One tenant the caller may act on, as `GET /v1/tenants` lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TenantSummary {
+    pub id: String,
+    /// The primary domain.
+    pub domain: String,
+    pub display_name: String,
+    /// Every domain the tenant can be named by.
+    #[serde(default)]
+    pub domains: Vec<String>,
+    /// Members this version does not know, kept so they survive a round trip.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[derive(Deserialize)]
+struct TenantList {
+    value: Vec<TenantSummary>,
+}
+
+/// A policy document together with the response's `request-id` header.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PolicyResponse {
+    /// The document as the service sent it: `tenant`, `retrievedAt` and one object per group.
+    pub document: Value,
+    pub request_id: Option<String>,
+}
+
+/// A client of the sspr REST service.
+pub struct SsprClient {
+    base_url: Url,
+    http: reqwest::Client,
+    tokens: TokenProvider,
+}
+
+impl fmt::Debug for SsprClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SsprClient")
+            .field("base_url", &self.base_url.as_str())
+            .finish_non_exhaustive()
+    }
+}
+
+impl SsprClient {
+    /// A client for the service at `base_url` (e.g. `http://127.0.0.1:8080/`; a path prefix is
+    /// kept, with or without its trailing slash).
+    pub fn new(base_url: Url, auth: Auth, options: ClientOptions) -> Result<Self, ClientError> {
+        if !matches!(base_url.scheme(), "http" | "https") || base_url.cannot_be_a_base() {
+            return Err(ClientError::Config(format!(
+                "the service URL must be an http(s) URL, not '{base_url}'"
+            )));
+        }
+        if options.timeout.is_zero() {
+            return Err(ClientError::Config(
+                "the timeout must be longer than zero".into(),
+            ));
+        }
+        match &auth {
+            Auth::Token(token) if token.trim().is_empty() => {
+                return Err(ClientError::Auth("the bearer token is empty".into()));
+            }
+            Auth::ClientCredentials {
+                client_id,
+                client_secret,
+                ..
+            } if client_id.trim().is_empty() || client_secret.is_empty() => {
+                return Err(ClientError::Auth(
+                    "the client id and client secret must not be empty".into(),
+                ));
+            }
+            _ => {}
+        }
+        let mut base_url = base_url;
+        base_url.set_query(None);
+        base_url.set_fragment(None);
+        if !base_url.path().ends_with('/') {
+            let path = format!("{}/", base_url.path());
+            base_url.set_path(&path);
+        }
+
+        let mut builder = reqwest::Client::builder()
+            .user_agent(concat!("sspr-client/", env!("CARGO_PKG_VERSION")))
+            .timeout(options.timeout)
+            .connect_timeout(options.timeout.min(MAX_CONNECT_TIMEOUT));
+        if let Some(path) = &options.ca_file {
+            let pem = std::fs::read(path).map_err(|e| {
+                ClientError::Config(format!("cannot read the CA file {}: {e}", path.display()))
+            })?;
+            let certificates = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+                ClientError::Config(format!("the CA file {} is not PEM: {e}", path.display()))
+            })?;
+            if certificates.is_empty() {
+                return Err(ClientError::Config(format!(
+                    "the CA file {} holds no certificate",
+                    path.display()
+                )));
+            }
+            builder = builder.tls_certs_merge(certificates);
+        }
+        let http = builder
+            .build()
+            .map_err(|e| ClientError::Config(format!("cannot set up HTTP: {}", error_chain(&e))))?;
+        Ok(SsprClient {
+            base_url,
+            http,
+            tokens: TokenProvider::new(auth),
+        })
+    }
+
+    /// The service's base URL, always ending in `/`.
+    pub fn base_url(&self) -> &Url {
+        &self.base_url
+    }
+
+    /// `GET /v1/tenants`: the tenants the caller may act on.
+    pub async fn list_tenants(&self) -> Result<Vec<TenantSummary>, ClientError> {
+        let url = self.endpoint(&["v1", "tenants"])?;
+        let (body, _) = self.get(&url).await?;
+        serde_json::from_slice::<TenantList>(&body)
+            .map(|list| list.value)
+            .map_err(|e| decode_error(&url, "a tenant list", &e, &body))
+    }
+
+    /// `GET /v1/tenants/{tenant}/sspr/policy`, `tenant` being an id or a domain.
+    pub async fn get_policy(&self, tenant: &str) -> Result<Value, ClientError> {
+        self.get_policy_response(tenant).await.map(|r| r.document)
+    }
+
+    /// [`get_policy`](Self::get_policy), also returning the `request-id` response header.
+    pub async fn get_policy_response(&self, tenant: &str) -> Result<PolicyResponse, ClientError> {
+        let tenant = tenant.trim();
+        if tenant.is_empty() || tenant == "." || tenant == ".." {
+            return Err(ClientError::Config(format!(
+                "'{tenant}' is not a tenant id or domain"
+            )));
+        }
+        let url = self.endpoint(&["v1", "tenants", tenant, "sspr", "policy"])?;
+        let (body, request_id) = self.get(&url).await?;
+        let document: Value = serde_json::from_slice(&body)
+            .map_err(|e| decode_error(&url, "a JSON policy document", &e, &body))?;
+        if !document.is_object() {
+            return Err(ClientError::Decode(format!(
+                "GET {url}: expected a JSON object, got {}",
+                error::truncate(&document.to_string(), 80)
+            )));
+        }
+        Ok(PolicyResponse {
+            document,
+            request_id,
+        })
+    }
+
+    /// The base URL plus `segments`, each percent-encoded as one path segment.
+    fn endpoint(&self, segments: &[&str]) -> Result<Url, ClientError> {
+        let mut url = self.base_url.clone();
+        url.path_segments_mut()
+            .map_err(|()| ClientError::Config(format!("'{}' cannot take a path", self.base_url)))?
+            .pop_if_empty()
+            .extend(segments);
+        Ok(url)
+    }
+
+    /// An authenticated GET: the success body and `request-id`, or the error. A cached
+    /// client-credentials token that the service rejects is replaced once.
+    async fn get(&self, url: &Url) -> Result<(Vec<u8>, Option<String>), ClientError> {
+        let mut retried = false;
+        loop {
+            let bearer = self.tokens.bearer(&self.http).await?;
+            let response = self
+                .http
+                .get(url.clone())
+                .bearer_auth(&bearer.token)
+                .header(ACCEPT, ACCEPT_JSON)
+                .send()
+                .await
+                .map_err(|e| ClientError::Transport(describe_send_error("GET", url, &e)))?;
+            let status = response.status();
+            let request_id = header_string(response.headers(), REQUEST_ID_HEADER);
+            if status == reqwest::StatusCode::UNAUTHORIZED
+                && bearer.cached
+                && !retried
+                && self.tokens.is_refreshable()
+            {
+                self.tokens.invalidate().await;
+                retried = true;
+                continue;
+            }
+            let challenge = header_string(response.headers(), WWW_AUTHENTICATE.as_str());
+            let body = response
+                .bytes()
+                .await
+                .map_err(|e| ClientError::Transport(describe_send_error("GET", url, &e)))?;
+            if !status.is_success() {
+                let mut problem =
+                    Problem::from_response(status.as_u16(), &body, challenge.as_deref());
+                problem.request_id = request_id;
+                return Err(ClientError::Api {
+                    status: status.as_u16(),
+                    problem: Box::new(problem),
+                });
+            }
+            return Ok((body.to_vec(), request_id));
+        }
+    }
+}
+
+fn decode_error(url: &Url, expected: &str, error: &serde_json::Error, body: &[u8]) -> ClientError {
+    let start = error::truncate(
+        &error::collapse_whitespace(&String::from_utf8_lossy(body)),
+        80,
+    );
+    ClientError::Decode(format!(
+        "GET {url}: expected {expected} ({error}); the body starts: {start}"
+    ))
+}
+
+fn header_string(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
+/// `METHOD url: what went wrong`, for a request that got no HTTP answer.
+pub(crate) fn describe_send_error(method: &str, url: &Url, error: &reqwest::Error) -> String {
+    let what = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "cannot connect"
+    } else {
+        return format!("{method} {url}: {}", error_chain(error));
+    };
+    let mut innermost: &dyn std::error::Error = error;
+    while let Some(source) = innermost.source() {
+        innermost = source;
+    }
+    let cause = innermost.to_string();
+    if cause.is_empty() || cause == what {
+        format!("{method} {url}: {what}")
+    } else {
+        format!("{method} {url}: {what} ({cause})")
+    }
+}
+
+/// An error and its sources joined with `: `, without repeats and without reqwest's URL
+/// (the callers name the URL themselves).
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut parts: Vec<String> = Vec::new();
+    let mut current = Some(error);
+    while let Some(e) = current {
+        let mut text = e.to_string();
+        if let Some(at) = text.find(" for url (") {
+            text.truncate(at);
+        }
+        if !text.is_empty() && !parts.iter().any(|p| p.contains(&text)) {
+            parts.push(text);
+        }
+        current = e.source();
+    }
+    parts.join(": ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn client(base: &str) -> SsprClient {
+        SsprClient::new(
+            base.parse().expect("URL"),
+            Auth::Token("t".into()),
+            ClientOptions::default(),
+        )
+        .expect("client")
+    }
+
+    #[test]
+    fn endpoints_keep_the_base_path_and_encode_the_tenant() {
+        let c = client("http://127.0.0.1:8080");
+        assert_eq!(
+            c.endpoint(&["v1", "tenants"]).expect("url").as_str(),
+            "http://127.0.0.1:8080/v1/tenants"
+        );
+        let c = client("https://sspr.test/prefix?x=1");
+        assert_eq!(c.base_url().as_str(), "https://sspr.test/prefix/");
+        let url = c
+            .endpoint(&["v1", "tenants", "a/b c%?#", "sspr", "policy"])
+            .expect("url");
+        assert_eq!(
+            url.as_str(),
+            "https://sspr.test/prefix/v1/tenants/a%2Fb%20c%25%3F%23/sspr/policy"
+        );
+    }
+
+    #[test]
+    fn rejects_bad_configuration() {
+        let url = |s: &str| s.parse::<Url>().expect("URL");
+        let token = || Auth::Token("t".into());
+        assert!(matches!(
+            SsprClient::new(url("ftp://x/"), token(), ClientOptions::default()),
+            Err(ClientError::Config(_))
+        ));
+        assert!(matches!(
+            SsprClient::new(
+                url("http://x/"),
+                Auth::Token(" ".into()),
+                ClientOptions::default()
+            ),
+            Err(ClientError::Auth(_))
+        ));
+        let missing = ClientOptions {
+            ca_file: Some("/nonexistent/ca.pem".into()),
+            ..ClientOptions::default()
+        };
+        assert!(matches!(
+            SsprClient::new(url("https://x/"), token(), missing),
+            Err(ClientError::Config(m)) if m.contains("/nonexistent/ca.pem")
+        ));
+    }
+
+    #[test]
+    fn tenant_summary_round_trips_unknown_members() {
+        let json = serde_json::json!({"id":"3f2b","domain":"contoso.onmicrosoft.com","displayName":"Contoso",
+            "domains":["contoso.onmicrosoft.com","contoso.com"],"country":"NL"});
+        let tenant: TenantSummary = serde_json::from_value(json.clone()).expect("tenant");
+        assert_eq!(tenant.display_name, "Contoso");
+        assert_eq!(tenant.domains.len(), 2);
+        assert_eq!(serde_json::to_value(&tenant).expect("json"), json);
+    }
+
+    #[tokio::test]
+    async fn empty_tenant_is_a_configuration_error() {
+        let c = client("http://127.0.0.1:9/");
+        assert!(matches!(
+            c.get_policy("  ").await,
+            Err(ClientError::Config(_))
+        ));
+        assert!(matches!(
+            c.get_policy("..").await,
+            Err(ClientError::Config(_))
+        ));
+    }
+}

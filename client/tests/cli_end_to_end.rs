@@ -1,0 +1,187 @@
+//! The `sspr` binary against a running demo (emulator + service), as a user runs it.
+
+use std::process::{Command, Output};
+
+use entra_emulator::seed;
+use sspr_service::demo::{Demo, DemoOptions, start};
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `sspr` with only the given `SSPR_*` variables set, off the async runtime.
+async fn sspr(args: &[&str], env: &[(&str, String)]) -> Run {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sspr"));
+    command.args(args);
+    for (key, _) in std::env::vars() {
+        if key.starts_with("SSPR_") {
+            command.env_remove(key);
+        }
+    }
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let output: Output = tokio::task::spawn_blocking(move || command.output())
+        .await
+        .expect("join")
+        .expect("sspr runs");
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+fn with_token(demo: &Demo, token: String) -> Vec<(&'static str, String)> {
+    vec![
+        ("SSPR_URL", demo.service.url.to_string()),
+        ("SSPR_TOKEN", token),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn policy_get_prints_contosos_policy_with_sources() {
+    let demo = start(DemoOptions {
+        port: 0,
+        emulator_port: 0,
+    })
+    .await
+    .expect("demo");
+    let env = with_token(&demo, demo.token.clone());
+
+    let table = sspr(
+        &["policy", "get", "--tenant", "contoso.onmicrosoft.com"],
+        &env,
+    )
+    .await;
+    assert_eq!(table.code, 0, "{}", table.stderr);
+    assert!(table.stdout.contains("Contoso"), "{}", table.stdout);
+    for word in [
+        "graph",
+        "unavailable",
+        "migrationInProgress",
+        "allowedToUseSspr",
+    ] {
+        assert!(
+            table.stdout.contains(word),
+            "table lacks {word}:\n{}",
+            table.stdout
+        );
+    }
+
+    let json = sspr(
+        &[
+            "policy",
+            "get",
+            "--tenant",
+            "fabrikam.onmicrosoft.com",
+            "--output",
+            "json",
+        ],
+        &env,
+    )
+    .await;
+    assert_eq!(json.code, 0, "{}", json.stderr);
+    let document: serde_json::Value = serde_json::from_str(&json.stdout).expect("json output");
+    assert_eq!(document["tenant"]["id"], seed::FABRIKAM_ID);
+    assert_eq!(document["methods"]["source"], "unavailable");
+
+    let tenants = sspr(&["tenants", "list", "--output", "json"], &env).await;
+    assert_eq!(tenants.code, 0, "{}", tenants.stderr);
+    let tenants: serde_json::Value = serde_json::from_str(&tenants.stdout).expect("json output");
+    assert_eq!(tenants.as_array().map(Vec::len), Some(2));
+    demo.stop().await.expect("stops");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_credentials_against_the_authority_work_and_the_token_is_fetched_once() {
+    let demo = start(DemoOptions {
+        port: 0,
+        emulator_port: 0,
+    })
+    .await
+    .expect("demo");
+    let authority = demo
+        .emulator
+        .base_url()
+        .join(&format!("{}/", seed::OPERATOR_ID))
+        .expect("authority");
+    let env = vec![
+        ("SSPR_URL", demo.service.url.to_string()),
+        ("SSPR_AUTHORITY", authority.to_string()),
+        ("SSPR_CLIENT_ID", seed::CLI_APP_CLIENT_ID.to_owned()),
+        ("SSPR_CLIENT_SECRET", demo.emulator.cli_app_secret()),
+        (
+            "SSPR_CA_FILE",
+            demo.emulator.ca_file().display().to_string(),
+        ),
+    ];
+    let run = sspr(&["tenants", "list"], &env).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("contoso.onmicrosoft.com"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(demo.emulator.token_requests(seed::OPERATOR_ID), 1);
+
+    let mut wrong = env.clone();
+    wrong[3].1 = "not-the-secret".into();
+    let refused = sspr(&["tenants", "list"], &wrong).await;
+    assert_eq!(refused.code, 3, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains("invalid_client"),
+        "{}",
+        refused.stderr
+    );
+    assert!(!refused.stderr.contains("not-the-secret"));
+    demo.stop().await.expect("stops");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn errors_map_to_exit_codes_with_the_problem_on_stderr() {
+    let demo = start(DemoOptions {
+        port: 0,
+        emulator_port: 0,
+    })
+    .await
+    .expect("demo");
+
+    let unknown = sspr(
+        &["policy", "get", "--tenant", "nowhere.example"],
+        &with_token(&demo, demo.token.clone()),
+    )
+    .await;
+    assert_eq!(unknown.code, 4);
+    assert!(unknown.stdout.is_empty());
+    assert!(
+        unknown.stderr.contains("nowhere.example"),
+        "{}",
+        unknown.stderr
+    );
+
+    let no_role = demo
+        .emulator
+        .mint_token(&entra_emulator::TokenSpec::default());
+    let forbidden = sspr(&["tenants", "list"], &with_token(&demo, no_role)).await;
+    assert_eq!(forbidden.code, 3, "{}", forbidden.stderr);
+
+    let garbage = sspr(&["tenants", "list"], &with_token(&demo, "garbage".into())).await;
+    assert_eq!(garbage.code, 3, "{}", garbage.stderr);
+
+    let env = with_token(&demo, demo.token.clone());
+    let Demo {
+        emulator, service, ..
+    } = demo;
+    emulator.shutdown().await;
+    let down = sspr(
+        &["policy", "get", "--tenant", "contoso.onmicrosoft.com"],
+        &env,
+    )
+    .await;
+    assert_eq!(down.code, 5, "{}", down.stderr);
+    assert!(down.stderr.contains("unreachable"), "{}", down.stderr);
+    service.stop().await.expect("stops");
+}

@@ -1,0 +1,151 @@
+//! The `sspr` binary's behaviour that needs no server: usage errors, missing credentials and
+//! an unreachable service, checked through exit codes and stdout/stderr.
+
+use std::process::{Command, Output};
+
+/// Runs `sspr` with `args` and none of the `SSPR_*` variables of the surrounding environment.
+fn sspr(args: &[&str]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sspr"));
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("SSPR_") {
+            command.env_remove(&name);
+        }
+    }
+    command.args(args).output().expect("the sspr binary runs")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn unknown_subcommand_is_a_usage_error() {
+    let output = sspr(&["frobnicate"]);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "stderr: {}",
+        text(&output.stderr)
+    );
+    assert!(output.stdout.is_empty());
+    assert!(text(&output.stderr).contains("frobnicate"));
+}
+
+#[test]
+fn missing_tenant_is_a_usage_error() {
+    let output = sspr(&["--token", "t", "policy", "get"]);
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "stderr: {}",
+        text(&output.stderr)
+    );
+    assert!(text(&output.stderr).contains("--tenant"));
+}
+
+#[test]
+fn no_credentials_exits_3_naming_the_variables() {
+    let output = sspr(&["--url", "http://127.0.0.1:9/", "tenants", "list"]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "stderr: {stderr}");
+    assert!(output.stdout.is_empty(), "stdout: {}", text(&output.stdout));
+    assert!(stderr.starts_with("error: "), "{stderr}");
+    for variable in [
+        "SSPR_TOKEN",
+        "SSPR_AUTHORITY",
+        "SSPR_CLIENT_ID",
+        "SSPR_CLIENT_SECRET",
+    ] {
+        assert!(
+            stderr.contains(variable),
+            "{variable} not named in: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn incomplete_client_credentials_exit_3() {
+    let output = Command::new(env!("CARGO_BIN_EXE_sspr"))
+        .args(["tenants", "list"])
+        .env_remove("SSPR_TOKEN")
+        .env_remove("SSPR_AUTHORITY")
+        .env("SSPR_CLIENT_ID", "app")
+        .env("SSPR_CLIENT_SECRET", "hunter2-secret")
+        .output()
+        .expect("the sspr binary runs");
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "stderr: {stderr}");
+    assert!(stderr.contains("SSPR_AUTHORITY"), "{stderr}");
+    assert!(!stderr.contains("hunter2-secret"), "{stderr}");
+}
+
+#[test]
+fn unreachable_service_exits_5_with_nothing_on_stdout() {
+    for command in [
+        &["tenants", "list"][..],
+        &["policy", "get", "--tenant", "contoso.com"][..],
+    ] {
+        let mut args = vec!["--url", "http://127.0.0.1:9/", "--token", "eyJ.test.token"];
+        args.extend_from_slice(command);
+        let output = sspr(&args);
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(5), "stderr: {stderr}");
+        assert!(output.stdout.is_empty(), "stdout: {}", text(&output.stdout));
+        assert!(stderr.starts_with("error: "), "{stderr}");
+        assert!(stderr.contains("127.0.0.1:9"), "the URL is named: {stderr}");
+        assert!(!stderr.contains("eyJ.test.token"), "{stderr}");
+    }
+}
+
+#[test]
+fn unreachable_authority_exits_5() {
+    let output = sspr(&[
+        "--url",
+        "http://127.0.0.1:9/",
+        "--authority",
+        "http://127.0.0.1:9/tenant-a",
+        "--client-id",
+        "app",
+        "--client-secret",
+        "hunter2-secret",
+        "tenants",
+        "list",
+    ]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(5), "stderr: {stderr}");
+    assert!(
+        stderr.contains("http://127.0.0.1:9/tenant-a/oauth2/v2.0/token"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hunter2-secret"), "{stderr}");
+}
+
+#[test]
+fn unreadable_ca_file_is_a_usage_error() {
+    let output = sspr(&[
+        "--token",
+        "t",
+        "--ca-file",
+        "/nonexistent/ca.pem",
+        "tenants",
+        "list",
+    ]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "stderr: {stderr}");
+    assert!(stderr.contains("/nonexistent/ca.pem"), "{stderr}");
+}
+
+#[test]
+fn help_never_prints_secret_values() {
+    let output = Command::new(env!("CARGO_BIN_EXE_sspr"))
+        .arg("--help")
+        .env("SSPR_CLIENT_SECRET", "hunter2-secret")
+        .env("SSPR_TOKEN", "eyJ.help.token")
+        .output()
+        .expect("the sspr binary runs");
+    let stdout = text(&output.stdout);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(stdout.contains("SSPR_CLIENT_SECRET"), "{stdout}");
+    assert!(!stdout.contains("hunter2-secret"), "{stdout}");
+    assert!(!stdout.contains("eyJ.help.token"), "{stdout}");
+}

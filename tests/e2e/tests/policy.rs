@@ -1,0 +1,297 @@
+//! Reading the SSPR policy through the service, as the client library does, against the emulator.
+
+use entra_emulator::seed;
+use serde_json::json;
+use sspr_client::ClientError;
+use sspr_e2e::World;
+
+#[tokio::test]
+async fn contoso_policy_comes_from_graph_with_a_source_on_every_group() {
+    let world = World::start().await;
+    let policy = world
+        .operator()
+        .get_policy(seed::CONTOSO_DOMAIN)
+        .await
+        .expect("policy");
+
+    assert_eq!(policy["tenant"]["id"], seed::CONTOSO_ID);
+    assert_eq!(policy["tenant"]["domain"], seed::CONTOSO_DOMAIN);
+    for (name, group) in policy.as_object().expect("object") {
+        if name != "tenant" && name != "retrievedAt" {
+            assert!(group["source"].is_string(), "group {name} has no source");
+        }
+    }
+    // Synced from on-premises, migration in progress, admin SSPR off: all from Graph.
+    assert_eq!(policy["directorySync"]["source"], "graph");
+    assert_eq!(policy["directorySync"]["syncs"], true);
+    assert_eq!(
+        policy["administrators"],
+        json!({"source": "graph", "allowedToUseSspr": false})
+    );
+    assert_eq!(
+        policy["methodsPolicy"]["migrationState"],
+        "migrationInProgress"
+    );
+    assert_eq!(policy["methods"]["source"], "graph");
+    assert_eq!(policy["methods"]["authoritative"], false);
+    assert_eq!(policy["methods"]["mobileAppNotification"]["usable"], true);
+    // The portal groups are honest about what cannot be read yet.
+    for group in [
+        "enablement",
+        "authentication",
+        "registration",
+        "notifications",
+        "customization",
+        "onPremises",
+    ] {
+        assert_eq!(policy[group]["source"], "unavailable", "{group}");
+        assert!(
+            policy[group]["reason"]
+                .as_str()
+                .is_some_and(|r| !r.is_empty()),
+            "{group} has no reason"
+        );
+        assert!(
+            policy[group]["remedy"]
+                .as_str()
+                .is_some_and(|r| !r.is_empty()),
+            "{group} has no remedy"
+        );
+    }
+}
+
+#[tokio::test]
+async fn fabrikam_is_cloud_only_and_its_pre_migration_methods_are_unavailable() {
+    let world = World::start().await;
+    let policy = world
+        .operator()
+        .get_policy(seed::FABRIKAM_DOMAIN)
+        .await
+        .expect("policy");
+    assert_eq!(policy["directorySync"]["syncs"], false);
+    assert!(policy["directorySync"]["onPremisesSyncEnabled"].is_null());
+    assert_eq!(policy["methodsPolicy"]["migrationState"], "preMigration");
+    assert_eq!(policy["methods"]["source"], "unavailable");
+    assert!(
+        policy["methods"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("preMigration"))
+    );
+    assert_eq!(policy["administrators"]["allowedToUseSspr"], true);
+}
+
+#[tokio::test]
+async fn a_tenant_can_be_named_by_id_or_any_domain_in_any_case() {
+    let world = World::start().await;
+    let client = world.operator();
+    for name in [seed::CONTOSO_ID, "CONTOSO.onmicrosoft.com", "contoso.com"] {
+        let policy = client
+            .get_policy(name)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert_eq!(policy["tenant"]["id"], seed::CONTOSO_ID, "{name}");
+    }
+}
+
+#[tokio::test]
+async fn a_change_in_the_tenant_shows_through_the_service() {
+    let world = World::start().await;
+    let client = world.operator();
+    let before = client
+        .get_policy(seed::CONTOSO_DOMAIN)
+        .await
+        .expect("policy");
+    assert_eq!(before["administrators"]["allowedToUseSspr"], false);
+    assert_eq!(before["methods"]["email"]["usable"], true);
+
+    world
+        .emulator
+        .with_tenant(seed::CONTOSO_DOMAIN, |tenant| {
+            tenant.authorization_policy["allowedToUseSSPR"] = json!(true);
+            let policy = &mut tenant.authentication_methods_policy;
+            policy["policyMigrationState"] = json!("migrationComplete");
+            for configuration in policy["authenticationMethodConfigurations"]
+                .as_array_mut()
+                .expect("configurations")
+            {
+                if configuration["id"] == "Email" {
+                    configuration["state"] = json!("disabled");
+                }
+            }
+        })
+        .expect("contoso exists");
+
+    let after = client
+        .get_policy(seed::CONTOSO_DOMAIN)
+        .await
+        .expect("policy");
+    assert_eq!(after["administrators"]["allowedToUseSspr"], true);
+    assert_eq!(
+        after["methodsPolicy"]["migrationState"],
+        "migrationComplete"
+    );
+    assert_eq!(after["methods"]["authoritative"], true);
+    assert_eq!(after["methods"]["email"]["usable"], false);
+}
+
+#[tokio::test]
+async fn the_graph_token_is_fetched_once_per_tenant_while_valid() {
+    let world = World::start().await;
+    let client = world.operator();
+    for _ in 0..3 {
+        client
+            .get_policy(seed::CONTOSO_DOMAIN)
+            .await
+            .expect("contoso");
+    }
+    client
+        .get_policy(seed::FABRIKAM_DOMAIN)
+        .await
+        .expect("fabrikam");
+    assert_eq!(world.emulator.token_requests(seed::CONTOSO_ID), 1);
+    assert_eq!(world.emulator.token_requests(seed::FABRIKAM_ID), 1);
+    // Three Graph reads per policy document.
+    assert_eq!(world.emulator.graph_requests(seed::CONTOSO_ID), 9);
+}
+
+#[tokio::test]
+async fn graph_request_ids_are_returned_to_the_caller() {
+    let world = World::start().await;
+    let token = world.token(&["SSPR.Read"]);
+    let response = world
+        .get(
+            "v1/tenants/contoso.onmicrosoft.com/sspr/policy",
+            Some(&token),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let ids = response.headers()["graph-request-id"]
+        .to_str()
+        .expect("ascii")
+        .to_owned();
+    assert_eq!(ids.split(", ").count(), 3, "{ids}");
+    assert!(response.headers().contains_key("x-request-id"));
+}
+
+#[tokio::test]
+async fn tenants_list_shows_the_callers_tenants_only() {
+    let world = World::start_with(|config| {
+        config.auth.access.push(sspr_service::config::AccessGrant {
+            principal: "contoso-only-operator".into(),
+            tenants: vec![seed::CONTOSO_ID.into()],
+        });
+    })
+    .await;
+    let all = world.operator().list_tenants().await.expect("tenants");
+    let domains: Vec<&str> = all.iter().map(|t| t.domain.as_str()).collect();
+    assert_eq!(domains, [seed::CONTOSO_DOMAIN, seed::FABRIKAM_DOMAIN]);
+
+    let token = world.emulator.mint_token(&entra_emulator::TokenSpec {
+        roles: vec!["SSPR.Read".into()],
+        oid: "contoso-only-operator".into(),
+        app_id: "some-other-app".into(),
+        ..Default::default()
+    });
+    let mine = world.client(token).list_tenants().await.expect("tenants");
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].id, seed::CONTOSO_ID);
+}
+
+#[tokio::test]
+async fn an_unknown_tenant_is_a_404_problem() {
+    let world = World::start().await;
+    let error = world
+        .operator()
+        .get_policy("nowhere.onmicrosoft.com")
+        .await
+        .expect_err("unknown");
+    match &error {
+        ClientError::Api { status, problem } => {
+            assert_eq!(*status, 404);
+            assert!(problem.detail.contains("nowhere.onmicrosoft.com"));
+        }
+        other => panic!("expected a 404 problem, got {other:?}"),
+    }
+    assert_eq!(error.exit_code(), 4);
+    assert_eq!(world.customer_graph_calls(), 0);
+}
+
+#[tokio::test]
+async fn emulator_down_is_a_503_problem_and_the_service_stays_up() {
+    let world = World::start().await;
+    let World {
+        emulator,
+        service,
+        http,
+    } = world;
+    let token = emulator.mint_token(&entra_emulator::TokenSpec {
+        roles: vec!["SSPR.Read".into()],
+        ..Default::default()
+    });
+    emulator.shutdown().await;
+
+    let url = service
+        .url
+        .join("v1/tenants/contoso.onmicrosoft.com/sspr/policy")
+        .expect("url");
+    let response = http
+        .get(url)
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("service answers");
+    assert_eq!(response.status(), 503);
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
+    );
+    let problem: serde_json::Value = response.json().await.expect("problem");
+    let detail = problem["detail"].as_str().expect("detail");
+    assert!(detail.contains("unreachable"), "{detail}");
+
+    let health = http
+        .get(service.url.join("healthz").expect("url"))
+        .send()
+        .await
+        .expect("alive");
+    assert_eq!(health.status(), 200);
+}
+
+#[tokio::test]
+async fn a_refused_graph_credential_is_a_502_problem_without_the_secret() {
+    let world = World::start_with(|config| {
+        for tenant in &mut config.tenants {
+            if tenant.id == seed::FABRIKAM_ID {
+                tenant.credential = sspr_service::config::CredentialConfig::ClientSecret {
+                    client_id: seed::GRAPH_APP_CLIENT_ID.into(),
+                    client_secret: "wrong-secret-value-123".to_owned().into(),
+                };
+            }
+        }
+    })
+    .await;
+    let token = world.token(&["SSPR.Read"]);
+    let response = world
+        .get(
+            "v1/tenants/fabrikam.onmicrosoft.com/sspr/policy",
+            Some(&token),
+        )
+        .await;
+    assert_eq!(response.status(), 502);
+    let body = response.text().await.expect("body");
+    assert!(
+        body.contains("7000215"),
+        "the Entra error code should reach the caller: {body}"
+    );
+    assert!(
+        !body.contains("wrong-secret-value-123"),
+        "secret leaked: {body}"
+    );
+    assert_eq!(world.emulator.graph_requests(seed::FABRIKAM_ID), 0);
+    // The other tenant is unaffected.
+    world
+        .operator()
+        .get_policy(seed::CONTOSO_DOMAIN)
+        .await
+        .expect("contoso still works");
+}

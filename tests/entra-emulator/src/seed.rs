@@ -1,0 +1,766 @@
+//! Well-known demo identifiers and the seeded directory.
+//!
+//! The identifiers are fixed so that the service's demo configuration, the end-to-end tests and
+//! documentation can name them; secrets and signing keys are random per start.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+use crate::state::{AppRegistration, Directory, Group, ServicePrincipal, Tenant, User};
+
+/// Customer tenant with Entra ID P1, synced from on-premises AD, methods policy migration in progress.
+pub const CONTOSO_ID: &str = "3f2b9c1e-7d4a-4e8b-9c61-5a0d2e8f4b17";
+pub const CONTOSO_DOMAIN: &str = "contoso.onmicrosoft.com";
+/// Customer tenant without P1, cloud-only, methods policy still pre-migration.
+pub const FABRIKAM_ID: &str = "8a6e4d2c-1b3f-4c5d-a7e9-0f1e2d3c4b5a";
+pub const FABRIKAM_DOMAIN: &str = "fabrikam.onmicrosoft.com";
+/// The MSP's own tenant: home of our service's API app and the CLI app, and the identity
+/// provider for callers of our service.
+pub const OPERATOR_ID: &str = "5c7d9e1f-2a4b-4c6d-8e0f-1a2b3c4d5e6f";
+pub const OPERATOR_DOMAIN: &str = "northwind.onmicrosoft.com";
+
+/// App ID URI of our service's API app (registered in the operator tenant).
+pub const SERVICE_AUDIENCE: &str = "api://sspr";
+/// Client id of our service's API app (the resource behind [`SERVICE_AUDIENCE`]).
+pub const SERVICE_API_APP_ID: &str = "c2b1a0f9-8e7d-4c6b-9a5f-4e3d2c1b0a98";
+/// App roles our service's API app defines.
+pub const SERVICE_APP_ROLES: &[&str] = &["SSPR.Read", "SSPR.ReadWrite", "SSPR.Admin"];
+
+pub const GRAPH_RESOURCE: &str = "https://graph.microsoft.com";
+/// Microsoft Graph's first-party application id (the same in every tenant).
+pub const GRAPH_FIRST_PARTY_APP_ID: &str = "00000003-0000-0000-c000-000000000000";
+
+/// Our service's multi-tenant app, consented in contoso and fabrikam.
+pub const GRAPH_APP_CLIENT_ID: &str = "6f1c2a3b-4d5e-4f60-8a1b-2c3d4e5f6a7b";
+/// Confidential client in the operator tenant with app role `SSPR.ReadWrite` on `api://sspr`.
+pub const CLI_APP_CLIENT_ID: &str = "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a";
+/// Object id used for the demo operator's token.
+pub const DEMO_OPERATOR_OID: &str = "0e1d2c3b-4a59-4687-9a8b-7c6d5e4f3a21";
+
+/// Service plan id of Entra ID P1 (`AAD_PREMIUM`), shown as `AADPremiumService` in `assignedPlans`.
+pub const AAD_PREMIUM_PLAN_ID: &str = "41781fb2-bc02-4b7c-bd55-b576c07bb09d";
+
+/// Graph application permissions admin-consented to [`GRAPH_APP_CLIENT_ID`] in customer tenants.
+pub const GRAPH_APP_PERMISSIONS: &[&str] = &[
+    "Policy.Read.All",
+    "Policy.Read.AuthenticationMethod",
+    "Policy.ReadWrite.AuthenticationMethod",
+    "Policy.ReadWrite.Authorization",
+    "Policy.ReadWrite.ConditionalAccess",
+    "Organization.Read.All",
+    "AuditLog.Read.All",
+    "LicenseAssignment.Read.All",
+    "SecurityEvents.Read.All",
+];
+
+/// Service principal object ids of [`GRAPH_APP_CLIENT_ID`] per tenant (the `oid` of its tokens).
+pub const GRAPH_APP_SP_CONTOSO: &str = "a1b2c3d4-1111-4a2b-8c3d-4e5f6a7b8c01";
+pub const GRAPH_APP_SP_FABRIKAM: &str = "a1b2c3d4-2222-4a2b-8c3d-4e5f6a7b8c02";
+pub const GRAPH_APP_SP_OPERATOR: &str = "a1b2c3d4-3333-4a2b-8c3d-4e5f6a7b8c03";
+/// Service principal object id of [`CLI_APP_CLIENT_ID`] in the operator tenant.
+pub const CLI_APP_SP_OPERATOR: &str = "b2c3d4e5-4444-4b3c-9d4e-5f6a7b8c9d04";
+
+// Contoso groups, referenced by the seeded methods policy.
+pub const CONTOSO_GROUP_SSPR_USERS: &str = "d2d5bae7-a7b7-4581-8d52-5a8d26f517b3";
+pub const CONTOSO_GROUP_ALL_STAFF: &str = "4e7f1a2b-3c4d-4e5f-8a6b-7c8d9e0f1a2b";
+pub const CONTOSO_GROUP_BREAK_GLASS: &str = "dad4ae4a-730c-4e52-826c-0d9094971f04";
+// Fabrikam groups.
+pub const FABRIKAM_GROUP_ALL_EMPLOYEES: &str = "6b5a4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d";
+pub const FABRIKAM_GROUP_HELPDESK: &str = "7c6b5a4d-3e2f-4b1c-8d9e-0f1a2b3c4d5e";
+
+const GLOBAL_ADMIN: &str = "Global Administrator";
+const NOBODY: &str = "00000000-0000-0000-0000-000000000000";
+
+/// The seeded directory: three tenants and the two client apps with the given secrets.
+pub fn directory(graph_app_secret: String, cli_app_secret: String) -> Directory {
+    Directory {
+        tenants: vec![contoso(), fabrikam(), operator()],
+        apps: vec![
+            AppRegistration {
+                client_id: GRAPH_APP_CLIENT_ID.into(),
+                display_name: "Northwind SSPR Manager".into(),
+                home_tenant_id: OPERATOR_ID.into(),
+                client_secret: graph_app_secret,
+            },
+            AppRegistration {
+                client_id: CLI_APP_CLIENT_ID.into(),
+                display_name: "Northwind SSPR CLI".into(),
+                home_tenant_id: OPERATOR_ID.into(),
+                client_secret: cli_app_secret,
+            },
+        ],
+    }
+}
+
+fn contoso() -> Tenant {
+    let d = CONTOSO_DOMAIN;
+    let users = vec![
+        user(
+            "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c01",
+            "Megan Bowen",
+            "meganb",
+            d,
+            &[GLOBAL_ADMIN],
+        ),
+        user(
+            "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c02",
+            "Alex Wilber",
+            "alexw",
+            d,
+            &[],
+        ),
+        user(
+            "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c03",
+            "Diego Siciliani",
+            "diegos",
+            d,
+            &[],
+        ),
+        user(
+            "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c04",
+            "Isaiah Langer",
+            "isaiahl",
+            d,
+            &[],
+        ),
+        user(
+            "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c05",
+            "Lynne Robbins",
+            "lynner",
+            d,
+            &[],
+        ),
+        user(
+            "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c06",
+            "Nestor Wilke",
+            "nestorw",
+            d,
+            &["Helpdesk Administrator"],
+        ),
+        guest(
+            "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c07",
+            "Pradeep Gupta",
+            "pradeep_outlook.com",
+            d,
+        ),
+        user(
+            "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c08",
+            "Break Glass 01",
+            "breakglass01",
+            d,
+            &[GLOBAL_ADMIN],
+        ),
+    ];
+    let ids = |idx: &[usize]| idx.iter().map(|&i| users[i].id.clone()).collect::<Vec<_>>();
+    let groups = vec![
+        group(
+            CONTOSO_GROUP_SSPR_USERS,
+            "SSPR Users",
+            ids(&[1, 2, 3, 4, 5]),
+        ),
+        group(
+            CONTOSO_GROUP_ALL_STAFF,
+            "All Staff",
+            ids(&[0, 1, 2, 3, 4, 5]),
+        ),
+        group(CONTOSO_GROUP_BREAK_GLASS, "Break Glass", ids(&[7])),
+    ];
+    let bg = CONTOSO_GROUP_BREAK_GLASS;
+    let methods = vec![
+        authenticator("enabled", &[bg]),
+        sms("enabled", "all_users"),
+        voice("enabled", true),
+        email("enabled", CONTOSO_GROUP_SSPR_USERS, &[bg]),
+        software_oath("disabled"),
+        fido2("enabled"),
+        tap("enabled", CONTOSO_GROUP_BREAK_GLASS),
+        x509("disabled"),
+    ];
+    Tenant {
+        id: CONTOSO_ID.into(),
+        domain: CONTOSO_DOMAIN.into(),
+        display_name: "Contoso".into(),
+        premium: true,
+        synced: true,
+        authentication_methods_policy: methods_policy(MethodsPolicy {
+            migration_state: "migrationInProgress",
+            version: "1.5",
+            last_modified: "2026-05-14T09:21:07.4412871Z",
+            reconfirmation_in_days: Some(180),
+            campaign_state: "enabled",
+            campaign_excludes: &[bg],
+            methods,
+        }),
+        authorization_policy: authorization_policy(false),
+        organization: organization(Org {
+            id: CONTOSO_ID,
+            display_name: "Contoso",
+            initial_domain: CONTOSO_DOMAIN,
+            custom_domain: "contoso.com",
+            country: "US",
+            city: "Redmond",
+            created: "2019-03-11T17:02:45Z",
+            plans: vec![
+                plan("AADPremiumService", AAD_PREMIUM_PLAN_ID),
+                plan("MultiFactorService", "8a256a2b-b617-496d-b51b-e76466e88db0"),
+                plan("exchange", "efb87545-963c-4e0d-99df-69c6916d9eb0"),
+                plan("SharePoint", "5dbe027f-2339-4123-9542-606e4d348a72"),
+                plan("TeamspaceAPI", "57ff2da0-773e-42df-b2af-ffb7a2317929"),
+            ],
+            last_sync: Some("2026-08-20T09:47:12Z"),
+        }),
+        users,
+        groups,
+        service_principals: vec![
+            graph_principal("5f7b3c2a-9e1d-4b6f-8a0c-c0a1b2c3d401"),
+            graph_app_principal(GRAPH_APP_SP_CONTOSO),
+        ],
+    }
+}
+
+fn fabrikam() -> Tenant {
+    let d = FABRIKAM_DOMAIN;
+    let users = vec![
+        user(
+            "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d01",
+            "Patti Fernandez",
+            "pattif",
+            d,
+            &[GLOBAL_ADMIN],
+        ),
+        user(
+            "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d02",
+            "Johanna Lorenz",
+            "johannal",
+            d,
+            &[],
+        ),
+        user(
+            "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d03",
+            "Grady Archie",
+            "gradya",
+            d,
+            &["Helpdesk Administrator"],
+        ),
+        user(
+            "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d04",
+            "Lidia Holloway",
+            "lidiah",
+            d,
+            &[],
+        ),
+        user(
+            "2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d05",
+            "Miriam Graham",
+            "miriamg",
+            d,
+            &[],
+        ),
+    ];
+    let ids = |idx: &[usize]| idx.iter().map(|&i| users[i].id.clone()).collect::<Vec<_>>();
+    let groups = vec![
+        group(
+            FABRIKAM_GROUP_ALL_EMPLOYEES,
+            "All Employees",
+            ids(&[0, 1, 2, 3, 4]),
+        ),
+        group(FABRIKAM_GROUP_HELPDESK, "Helpdesk", ids(&[2])),
+    ];
+    let methods = vec![
+        authenticator("enabled", &[]),
+        sms("disabled", "all_users"),
+        voice("disabled", false),
+        email("disabled", "all_users", &[]),
+        software_oath("disabled"),
+        fido2("disabled"),
+        tap("disabled", "all_users"),
+        x509("disabled"),
+    ];
+    Tenant {
+        id: FABRIKAM_ID.into(),
+        domain: FABRIKAM_DOMAIN.into(),
+        display_name: "Fabrikam, Inc.".into(),
+        premium: false,
+        synced: false,
+        authentication_methods_policy: methods_policy(MethodsPolicy {
+            migration_state: "preMigration",
+            version: "1.4",
+            last_modified: "2025-11-02T14:03:55.1203344Z",
+            reconfirmation_in_days: None,
+            campaign_state: "default",
+            campaign_excludes: &[],
+            methods,
+        }),
+        authorization_policy: authorization_policy(true),
+        organization: organization(Org {
+            id: FABRIKAM_ID,
+            display_name: "Fabrikam, Inc.",
+            initial_domain: FABRIKAM_DOMAIN,
+            custom_domain: "fabrikam.com",
+            country: "GB",
+            city: "London",
+            created: "2021-09-27T08:15:02Z",
+            plans: vec![
+                plan("exchange", "9aaf7827-d63c-4b61-89c3-182f06f82e5c"),
+                plan("SharePoint", "c7699d2e-19aa-44de-8edf-1736da088ca1"),
+                plan("TeamspaceAPI", "57ff2da0-773e-42df-b2af-ffb7a2317929"),
+            ],
+            last_sync: None,
+        }),
+        users,
+        groups,
+        service_principals: vec![
+            graph_principal("5f7b3c2a-9e1d-4b6f-8a0c-c0a1b2c3d402"),
+            graph_app_principal(GRAPH_APP_SP_FABRIKAM),
+        ],
+    }
+}
+
+fn operator() -> Tenant {
+    let d = OPERATOR_DOMAIN;
+    let users = vec![
+        user(DEMO_OPERATOR_OID, "Demo Operator", "operator", d, &[]),
+        user(
+            "3c4d5e6f-7a8b-4c9d-8e0f-2a3b4c5d6e02",
+            "Northwind Admin",
+            "admin",
+            d,
+            &[GLOBAL_ADMIN],
+        ),
+    ];
+    let groups = vec![group(
+        "3c4d5e6f-7a8b-4c9d-8e0f-2a3b4c5d6e90",
+        "SSPR Operators",
+        vec![DEMO_OPERATOR_OID.into()],
+    )];
+    let methods = vec![
+        authenticator("enabled", &[]),
+        sms("disabled", "all_users"),
+        voice("disabled", false),
+        email("disabled", "all_users", &[]),
+        software_oath("disabled"),
+        fido2("enabled"),
+        tap("enabled", "all_users"),
+        x509("disabled"),
+    ];
+    let mut cli = ServicePrincipal {
+        id: CLI_APP_SP_OPERATOR.into(),
+        app_id: CLI_APP_CLIENT_ID.into(),
+        display_name: "Northwind SSPR CLI".into(),
+        service_principal_names: vec![CLI_APP_CLIENT_ID.into()],
+        granted_app_roles: BTreeMap::new(),
+    };
+    cli.granted_app_roles
+        .insert(SERVICE_API_APP_ID.into(), vec!["SSPR.ReadWrite".into()]);
+    Tenant {
+        id: OPERATOR_ID.into(),
+        domain: OPERATOR_DOMAIN.into(),
+        display_name: "Northwind Traders (MSP)".into(),
+        premium: true,
+        synced: false,
+        authentication_methods_policy: methods_policy(MethodsPolicy {
+            migration_state: "migrationComplete",
+            version: "1.5",
+            last_modified: "2026-02-10T11:30:00.0000000Z",
+            reconfirmation_in_days: Some(365),
+            campaign_state: "enabled",
+            campaign_excludes: &[],
+            methods,
+        }),
+        authorization_policy: authorization_policy(false),
+        organization: organization(Org {
+            id: OPERATOR_ID,
+            display_name: "Northwind Traders (MSP)",
+            initial_domain: OPERATOR_DOMAIN,
+            custom_domain: "northwindtraders.com",
+            country: "US",
+            city: "Seattle",
+            created: "2018-06-04T12:00:00Z",
+            plans: vec![
+                plan("AADPremiumService", AAD_PREMIUM_PLAN_ID),
+                plan("MultiFactorService", "8a256a2b-b617-496d-b51b-e76466e88db0"),
+            ],
+            last_sync: None,
+        }),
+        users,
+        groups,
+        service_principals: vec![
+            graph_principal("5f7b3c2a-9e1d-4b6f-8a0c-c0a1b2c3d403"),
+            ServicePrincipal {
+                id: "c3d4e5f6-5555-4c4d-8e5f-6a7b8c9d0e05".into(),
+                app_id: SERVICE_API_APP_ID.into(),
+                display_name: "Northwind SSPR API".into(),
+                service_principal_names: vec![SERVICE_AUDIENCE.into(), SERVICE_API_APP_ID.into()],
+                granted_app_roles: BTreeMap::new(),
+            },
+            // The multi-tenant app's home-tenant principal: exists, but holds no Graph grants here.
+            ServicePrincipal {
+                id: GRAPH_APP_SP_OPERATOR.into(),
+                app_id: GRAPH_APP_CLIENT_ID.into(),
+                display_name: "Northwind SSPR Manager".into(),
+                service_principal_names: vec![GRAPH_APP_CLIENT_ID.into()],
+                granted_app_roles: BTreeMap::new(),
+            },
+            cli,
+        ],
+    }
+}
+
+fn graph_principal(object_id: &str) -> ServicePrincipal {
+    ServicePrincipal {
+        id: object_id.into(),
+        app_id: GRAPH_FIRST_PARTY_APP_ID.into(),
+        display_name: "Microsoft Graph".into(),
+        service_principal_names: vec![
+            GRAPH_RESOURCE.into(),
+            "https://graph.microsoft.com/".into(),
+            "https://canary.graph.microsoft.com".into(),
+            GRAPH_FIRST_PARTY_APP_ID.into(),
+        ],
+        granted_app_roles: BTreeMap::new(),
+    }
+}
+
+fn graph_app_principal(object_id: &str) -> ServicePrincipal {
+    let mut granted = BTreeMap::new();
+    granted.insert(
+        GRAPH_FIRST_PARTY_APP_ID.to_string(),
+        GRAPH_APP_PERMISSIONS
+            .iter()
+            .map(|p| p.to_string())
+            .collect(),
+    );
+    ServicePrincipal {
+        id: object_id.into(),
+        app_id: GRAPH_APP_CLIENT_ID.into(),
+        display_name: "Northwind SSPR Manager".into(),
+        service_principal_names: vec![GRAPH_APP_CLIENT_ID.into()],
+        granted_app_roles: granted,
+    }
+}
+
+fn user(id: &str, name: &str, alias: &str, domain: &str, roles: &[&str]) -> User {
+    User {
+        id: id.into(),
+        display_name: name.into(),
+        user_principal_name: format!("{alias}@{domain}"),
+        user_type: "Member".into(),
+        account_enabled: true,
+        directory_roles: roles.iter().map(|r| r.to_string()).collect(),
+    }
+}
+
+fn guest(id: &str, name: &str, external: &str, domain: &str) -> User {
+    User {
+        id: id.into(),
+        display_name: name.into(),
+        user_principal_name: format!("{external}#EXT#@{domain}"),
+        user_type: "Guest".into(),
+        account_enabled: true,
+        directory_roles: Vec::new(),
+    }
+}
+
+fn group(id: &str, name: &str, members: Vec<String>) -> Group {
+    Group {
+        id: id.into(),
+        display_name: name.into(),
+        members,
+    }
+}
+
+fn plan(service: &str, plan_id: &str) -> Value {
+    json!({
+        "assignedDateTime": "2025-01-01T00:00:00Z",
+        "capabilityStatus": "Enabled",
+        "service": service,
+        "servicePlanId": plan_id,
+    })
+}
+
+struct Org<'a> {
+    id: &'a str,
+    display_name: &'a str,
+    initial_domain: &'a str,
+    custom_domain: &'a str,
+    country: &'a str,
+    city: &'a str,
+    created: &'a str,
+    plans: Vec<Value>,
+    last_sync: Option<&'a str>,
+}
+
+fn organization(o: Org<'_>) -> Value {
+    let provisioned: Vec<Value> = o
+        .plans
+        .iter()
+        .map(|p| json!({"capabilityStatus": "Enabled", "provisioningStatus": "Success", "service": p["service"]}))
+        .collect();
+    json!({
+        "id": o.id,
+        "deletedDateTime": null,
+        "businessPhones": ["+1 425 555 0100"],
+        "city": o.city,
+        "country": null,
+        "countryLetterCode": o.country,
+        "createdDateTime": o.created,
+        "defaultUsageLocation": o.country,
+        "displayName": o.display_name,
+        "isMultipleDataLocationsForServicesEnabled": null,
+        "marketingNotificationEmails": [],
+        "onPremisesLastSyncDateTime": o.last_sync,
+        "onPremisesSyncEnabled": o.last_sync.map(|_| true),
+        "partnerTenantType": null,
+        "postalCode": "98052",
+        "preferredLanguage": "en",
+        "securityComplianceNotificationMails": [],
+        "securityComplianceNotificationPhones": [],
+        "state": null,
+        "street": "1 Microsoft Way",
+        "technicalNotificationMails": [format!("it@{}", o.custom_domain)],
+        "tenantType": "AAD",
+        "directorySizeQuota": { "used": 214, "total": 300000 },
+        "privacyProfile": null,
+        "assignedPlans": o.plans,
+        "onPremisesSyncStatus": [],
+        "provisionedPlans": provisioned,
+        "verifiedDomains": [
+            {
+                "capabilities": "Email, OfficeCommunicationsOnline",
+                "isDefault": true,
+                "isInitial": true,
+                "name": o.initial_domain,
+                "type": "Managed"
+            },
+            {
+                "capabilities": "Email, OfficeCommunicationsOnline",
+                "isDefault": false,
+                "isInitial": false,
+                "name": o.custom_domain,
+                "type": "Managed"
+            }
+        ]
+    })
+}
+
+fn authorization_policy(allowed_to_use_sspr: bool) -> Value {
+    json!({
+        "id": "authorizationPolicy",
+        "allowInvitesFrom": "everyone",
+        "allowedToSignUpEmailBasedSubscriptions": true,
+        "allowedToUseSSPR": allowed_to_use_sspr,
+        "allowEmailVerifiedUsersToJoinOrganization": false,
+        "allowUserConsentForRiskyApps": false,
+        "blockMsolPowerShell": null,
+        "displayName": "Authorization Policy",
+        "description": "Used to manage authorization related settings across the company.",
+        "guestUserRoleId": "10dae51f-b6af-4016-8d66-8c2a99b929b3",
+        "defaultUserRolePermissions": {
+            "allowedToCreateApps": false,
+            "allowedToCreateSecurityGroups": true,
+            "allowedToCreateTenants": false,
+            "allowedToReadBitlockerKeysForOwnedDevice": true,
+            "allowedToReadOtherUsers": true,
+            "permissionGrantPoliciesAssigned": ["ManagePermissionGrantsForSelf.microsoft-user-default-low"]
+        }
+    })
+}
+
+struct MethodsPolicy<'a> {
+    migration_state: &'a str,
+    version: &'a str,
+    last_modified: &'a str,
+    reconfirmation_in_days: Option<i32>,
+    campaign_state: &'a str,
+    campaign_excludes: &'a [&'a str],
+    methods: Vec<Value>,
+}
+
+fn methods_policy(p: MethodsPolicy<'_>) -> Value {
+    json!({
+        "id": "authenticationMethodsPolicy",
+        "displayName": "Authentication Methods Policy",
+        "description": "The tenant-wide policy that controls which authentication methods are allowed in the tenant, authentication method registration requirements, and self-service password reset settings",
+        "lastModifiedDateTime": p.last_modified,
+        "policyVersion": p.version,
+        "policyMigrationState": p.migration_state,
+        "reconfirmationInDays": p.reconfirmation_in_days,
+        "registrationEnforcement": {
+            "authenticationMethodsRegistrationCampaign": {
+                "snoozeDurationInDays": 1,
+                "enforceRegistrationAfterAllowedSnoozes": true,
+                "state": p.campaign_state,
+                "excludeTargets": group_targets(p.campaign_excludes),
+                "includeTargets": [
+                    { "id": "all_users", "targetType": "group", "targetedAuthenticationMethod": "microsoftAuthenticator" }
+                ]
+            }
+        },
+        "authenticationMethodConfigurations@odata.context": "https://graph.microsoft.com/v1.0/$metadata#policies/authenticationMethodsPolicy/authenticationMethodConfigurations",
+        "authenticationMethodConfigurations": p.methods,
+    })
+}
+
+fn group_targets(ids: &[&str]) -> Vec<Value> {
+    ids.iter()
+        .map(|id| json!({ "id": id, "targetType": "group" }))
+        .collect()
+}
+
+/// A method configuration with the common fields, including the `includeTargets@odata.context`
+/// annotation real responses carry (clients must tolerate it).
+fn method(type_name: &str, id: &str, state: &str, excludes: &[&str], include: Value) -> Value {
+    json!({
+        "@odata.type": format!("#microsoft.graph.{type_name}"),
+        "id": id,
+        "state": state,
+        "excludeTargets": group_targets(excludes),
+        "includeTargets@odata.context": format!(
+            "https://graph.microsoft.com/v1.0/$metadata#policies/authenticationMethodsPolicy/authenticationMethodConfigurations('{id}')/microsoft.graph.{type_name}/includeTargets"
+        ),
+        "includeTargets": [include],
+    })
+}
+
+fn with(mut base: Value, extra: Value) -> Value {
+    if let (Some(b), Some(e)) = (base.as_object_mut(), extra.as_object()) {
+        for (k, v) in e {
+            b.insert(k.clone(), v.clone());
+        }
+    }
+    base
+}
+
+fn authenticator(state: &str, excludes: &[&str]) -> Value {
+    let feature = json!({
+        "state": "default",
+        "includeTarget": { "targetType": "group", "id": "all_users" },
+        "excludeTarget": { "targetType": "group", "id": NOBODY }
+    });
+    with(
+        method(
+            "microsoftAuthenticatorAuthenticationMethodConfiguration",
+            "MicrosoftAuthenticator",
+            state,
+            excludes,
+            json!({ "targetType": "group", "id": "all_users", "isRegistrationRequired": false, "authenticationMode": "any" }),
+        ),
+        json!({
+            "isSoftwareOathEnabled": false,
+            "featureSettings": {
+                "displayAppInformationRequiredState": feature,
+                "displayLocationInformationRequiredState": feature
+            }
+        }),
+    )
+}
+
+fn sms(state: &str, target: &str) -> Value {
+    method(
+        "smsAuthenticationMethodConfiguration",
+        "Sms",
+        state,
+        &[],
+        json!({ "targetType": "group", "id": target, "isRegistrationRequired": false, "isUsableForSignIn": false }),
+    )
+}
+
+fn voice(state: &str, office_phone: bool) -> Value {
+    with(
+        method(
+            "voiceAuthenticationMethodConfiguration",
+            "Voice",
+            state,
+            &[],
+            json!({ "targetType": "group", "id": "all_users", "isRegistrationRequired": false }),
+        ),
+        json!({ "isOfficePhoneAllowed": office_phone }),
+    )
+}
+
+fn email(state: &str, target: &str, excludes: &[&str]) -> Value {
+    with(
+        method(
+            "emailAuthenticationMethodConfiguration",
+            "Email",
+            state,
+            excludes,
+            json!({ "targetType": "group", "id": target, "isRegistrationRequired": false }),
+        ),
+        json!({ "allowExternalIdToUseEmailOtp": "default" }),
+    )
+}
+
+fn software_oath(state: &str) -> Value {
+    method(
+        "softwareOathAuthenticationMethodConfiguration",
+        "SoftwareOath",
+        state,
+        &[],
+        json!({ "targetType": "group", "id": "all_users", "isRegistrationRequired": false }),
+    )
+}
+
+fn fido2(state: &str) -> Value {
+    with(
+        method(
+            "fido2AuthenticationMethodConfiguration",
+            "Fido2",
+            state,
+            &[],
+            json!({ "targetType": "group", "id": "all_users", "isRegistrationRequired": false, "allowedPasskeyProfiles": [] }),
+        ),
+        json!({
+            "isSelfServiceRegistrationAllowed": true,
+            "isAttestationEnforced": true,
+            "defaultPasskeyProfile": null,
+            "keyRestrictions": { "isEnforced": false, "enforcementType": "block", "aaGuids": [] },
+            "passkeyProfiles": []
+        }),
+    )
+}
+
+fn tap(state: &str, target: &str) -> Value {
+    with(
+        method(
+            "temporaryAccessPassAuthenticationMethodConfiguration",
+            "TemporaryAccessPass",
+            state,
+            &[],
+            json!({ "targetType": "group", "id": target, "isRegistrationRequired": false }),
+        ),
+        json!({
+            "defaultLifetimeInMinutes": 60,
+            "defaultLength": 8,
+            "minimumLifetimeInMinutes": 60,
+            "maximumLifetimeInMinutes": 480,
+            "isUsableOnce": false
+        }),
+    )
+}
+
+fn x509(state: &str) -> Value {
+    with(
+        method(
+            "x509CertificateAuthenticationMethodConfiguration",
+            "X509Certificate",
+            state,
+            &[],
+            json!({ "targetType": "group", "id": "all_users", "isRegistrationRequired": false }),
+        ),
+        json!({
+            "certificateUserBindings": [
+                { "x509CertificateField": "PrincipalName", "userProperty": "userPrincipalName", "priority": 1, "trustAffinityLevel": "low" }
+            ],
+            "authenticationModeConfiguration": {
+                "x509CertificateAuthenticationDefaultMode": "x509CertificateSingleFactor",
+                "x509CertificateDefaultRequiredAffinityLevel": "low",
+                "rules": []
+            },
+            "issuerHintsConfiguration": { "state": "disabled" },
+            "crlValidationConfiguration": { "state": "disabled", "exemptedCertificateAuthoritiesSubjectKeyIdentifiers": [] },
+            "certificateAuthorityScopes": []
+        }),
+    )
+}

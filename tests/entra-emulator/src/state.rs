@@ -1,0 +1,176 @@
+//! In-memory directory: tenants, their Graph objects and the app registrations that may ask the
+//! token endpoint for tokens.
+//!
+//! The Graph-facing objects are kept as `serde_json::Value` on purpose: tests mutate the exact wire
+//! JSON (`t.authorization_policy["allowedToUseSSPR"] = json!(false)`) and the emulator serves it
+//! back verbatim, so there is no second model that could drift from what Graph sends.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Value, json};
+
+/// One Entra tenant as the emulator knows it.
+#[derive(Debug, Clone)]
+pub struct Tenant {
+    pub id: String,
+    /// The initial `*.onmicrosoft.com` domain; the token endpoint also accepts it in place of the id.
+    pub domain: String,
+    pub display_name: String,
+    /// Descriptive seed flag: the tenant has Entra ID P1 (an enabled `AADPremiumService` plan in
+    /// `organization.assignedPlans`). Graph serves `organization`, not this flag; use
+    /// [`Tenant::set_premium`] to change both together.
+    pub premium: bool,
+    /// Descriptive seed flag: the tenant syncs from on-premises AD. Graph serves `organization`,
+    /// not this flag; use [`Tenant::set_synced`] to change both together.
+    pub synced: bool,
+    /// `GET /v1.0/policies/authenticationMethodsPolicy` body without `@odata.context`.
+    pub authentication_methods_policy: Value,
+    /// `GET /v1.0/policies/authorizationPolicy` body without `@odata.context`.
+    pub authorization_policy: Value,
+    /// The single element of `GET /v1.0/organization`'s `value`.
+    pub organization: Value,
+    pub users: Vec<User>,
+    pub groups: Vec<Group>,
+    /// Service principals in this tenant: resources (Graph, our API) and clients (our apps).
+    pub service_principals: Vec<ServicePrincipal>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    pub id: String,
+    pub display_name: String,
+    pub user_principal_name: String,
+    /// `"Member"` or `"Guest"`, as Graph spells it.
+    pub user_type: String,
+    pub account_enabled: bool,
+    /// Directory role display names, e.g. `"Global Administrator"`.
+    pub directory_roles: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Group {
+    pub id: String,
+    pub display_name: String,
+    /// Object ids of member users.
+    pub members: Vec<String>,
+}
+
+/// A service principal: the local instance of an application in one tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServicePrincipal {
+    /// Object id of the service principal in this tenant (the `oid` of its app-only tokens).
+    pub id: String,
+    /// Client id of the application it instantiates.
+    pub app_id: String,
+    pub display_name: String,
+    /// Names a client may put in front of `/.default` to request a token for this resource.
+    /// The first entry is what goes into `aud`.
+    pub service_principal_names: Vec<String>,
+    /// App roles granted to this principal, keyed by the resource's `app_id`.
+    pub granted_app_roles: BTreeMap<String, Vec<String>>,
+}
+
+/// An application registration that can authenticate at the token endpoint with a secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppRegistration {
+    pub client_id: String,
+    pub display_name: String,
+    pub home_tenant_id: String,
+    pub client_secret: String,
+}
+
+impl Tenant {
+    /// Turn Entra ID P1 on or off: updates the flag and the `AADPremiumService` plan in
+    /// `organization.assignedPlans` (added as `Enabled`, or removed).
+    pub fn set_premium(&mut self, premium: bool) {
+        self.premium = premium;
+        let plans = &mut self.organization["assignedPlans"];
+        if !plans.is_array() {
+            *plans = json!([]);
+        }
+        if let Some(plans) = plans.as_array_mut() {
+            plans.retain(|p| p["servicePlanId"] != crate::seed::AAD_PREMIUM_PLAN_ID);
+            if premium {
+                plans.push(json!({
+                    "assignedDateTime": "2025-01-01T00:00:00Z",
+                    "capabilityStatus": "Enabled",
+                    "service": "AADPremiumService",
+                    "servicePlanId": crate::seed::AAD_PREMIUM_PLAN_ID,
+                }));
+            }
+        }
+    }
+
+    /// Set on-premises sync: `true` sets `onPremisesSyncEnabled: true` with a recent last-sync
+    /// time, `false` sets it to `null` (never synced), matching the seed tenants.
+    pub fn set_synced(&mut self, synced: bool) {
+        self.synced = synced;
+        if synced {
+            self.organization["onPremisesSyncEnabled"] = json!(true);
+            self.organization["onPremisesLastSyncDateTime"] = json!(crate::calls::now_rfc3339());
+        } else {
+            self.organization["onPremisesSyncEnabled"] = Value::Null;
+            self.organization["onPremisesLastSyncDateTime"] = Value::Null;
+        }
+    }
+
+    pub fn group_by_name(&self, display_name: &str) -> Option<&Group> {
+        self.groups.iter().find(|g| g.display_name == display_name)
+    }
+
+    /// The service principal that answers to `resource` (an SPN such as
+    /// `https://graph.microsoft.com` or `api://sspr`, or an app id), compared like Entra does:
+    /// case-insensitive, trailing slash ignored.
+    pub fn resource_principal(&self, resource: &str) -> Option<&ServicePrincipal> {
+        let wanted = normalize_resource(resource);
+        self.service_principals.iter().find(|sp| {
+            sp.app_id.eq_ignore_ascii_case(&wanted)
+                || sp
+                    .service_principal_names
+                    .iter()
+                    .any(|n| normalize_resource(n) == wanted)
+        })
+    }
+
+    pub fn principal_for_app(&self, app_id: &str) -> Option<&ServicePrincipal> {
+        self.service_principals
+            .iter()
+            .find(|sp| sp.app_id.eq_ignore_ascii_case(app_id))
+    }
+}
+
+fn normalize_resource(s: &str) -> String {
+    s.trim_end_matches('/').to_ascii_lowercase()
+}
+
+/// Everything the emulator serves, behind one lock.
+#[derive(Debug, Clone)]
+pub struct Directory {
+    pub tenants: Vec<Tenant>,
+    pub apps: Vec<AppRegistration>,
+}
+
+impl Directory {
+    /// Find a tenant by id or initial domain, case-insensitively (as the token endpoint does).
+    pub fn tenant(&self, id_or_domain: &str) -> Option<&Tenant> {
+        self.tenants
+            .iter()
+            .find(|t| matches_tenant(t, id_or_domain))
+    }
+
+    pub fn tenant_mut(&mut self, id_or_domain: &str) -> Option<&mut Tenant> {
+        self.tenants
+            .iter_mut()
+            .find(|t| matches_tenant(t, id_or_domain))
+    }
+
+    pub fn app(&self, client_id: &str) -> Option<&AppRegistration> {
+        self.apps
+            .iter()
+            .find(|a| a.client_id.eq_ignore_ascii_case(client_id))
+    }
+}
+
+fn matches_tenant(t: &Tenant, id_or_domain: &str) -> bool {
+    t.id.eq_ignore_ascii_case(id_or_domain) || t.domain.eq_ignore_ascii_case(id_or_domain)
+}
