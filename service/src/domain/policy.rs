@@ -158,17 +158,17 @@ impl PolicyDocument {
         PolicyDocument {
             tenant,
             retrieved_at,
-            enablement: UnavailableGroup::portal_only("Who SSPR is enabled for"),
+            enablement: UnavailableGroup::portal_only("who SSPR is enabled for"),
             authentication: UnavailableGroup::portal_only(
-                "The number of methods required to reset, and security questions,",
+                "the number of methods required to reset or the security questions",
             ),
             methods: methods_group(policy),
             registration: UnavailableGroup::portal_only(
-                "Registration at sign-in and the reconfirmation interval of the SSPR policy",
+                "registration at sign-in or the SSPR reconfirmation interval",
             ),
-            notifications: UnavailableGroup::portal_only("Password reset notifications"),
-            customization: UnavailableGroup::portal_only("The helpdesk link"),
-            on_premises: UnavailableGroup::portal_only("Password writeback and account unlock"),
+            notifications: UnavailableGroup::portal_only("password reset notifications"),
+            customization: UnavailableGroup::portal_only("the helpdesk link"),
+            on_premises: UnavailableGroup::portal_only("password writeback or account unlock"),
             directory_sync: DirectorySyncGroup {
                 source: Source::Graph,
                 on_premises_sync_enabled: facts.on_premises_sync_enabled,

@@ -295,3 +295,44 @@ async fn a_refused_graph_credential_is_a_502_problem_without_the_secret() {
         .await
         .expect("contoso still works");
 }
+
+#[tokio::test]
+async fn a_graph_refusal_is_a_502_problem_naming_graphs_code_and_request_id() {
+    let world = World::start().await;
+    // The customer revoked the consent for policy reads: only Organization.Read.All remains.
+    world
+        .emulator
+        .with_tenant(seed::CONTOSO_ID, |tenant| {
+            for principal in &mut tenant.service_principals {
+                if principal.app_id == seed::GRAPH_APP_CLIENT_ID {
+                    for roles in principal.granted_app_roles.values_mut() {
+                        roles.retain(|r| r == "Organization.Read.All");
+                    }
+                }
+            }
+        })
+        .expect("contoso");
+    let token = world.token(&["SSPR.Read"]);
+    let response = world
+        .get(
+            "v1/tenants/contoso.onmicrosoft.com/sspr/policy",
+            Some(&token),
+        )
+        .await;
+    assert_eq!(response.status(), 502);
+    let problem: serde_json::Value = response.json().await.expect("problem");
+    assert_eq!(problem["upstreamStatus"], 403);
+    assert_eq!(problem["upstreamCode"], "Authorization_RequestDenied");
+    assert!(
+        problem["upstreamRequestId"]
+            .as_str()
+            .is_some_and(|id| id.len() == 36),
+        "{problem}"
+    );
+    assert!(
+        problem["title"]
+            .as_str()
+            .is_some_and(|t| t.contains("refused")),
+        "{problem}"
+    );
+}
