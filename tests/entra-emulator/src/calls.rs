@@ -20,8 +20,10 @@ pub enum CallKind {
     Discovery,
     /// `GET /{tenant}/discovery/v2.0/keys`
     Jwks,
-    /// Anything under `/v1.0/` (including rejected and unknown Graph paths).
+    /// Anything under `/v1.0/` or `/beta/` (including rejected and unknown Graph paths).
     Graph,
+    /// The portal back end, anything under `/api/` (tenant: the token's `tid`).
+    Portal,
     /// A path the emulator does not serve at all (404).
     Other,
 }
@@ -35,12 +37,51 @@ pub struct CallRecord {
     /// Graph: the token's `tid` (even when the token was rejected), `""` without a readable token.
     pub tenant_id: Option<String>,
     pub status: u16,
+    /// The calling client's app id where known: Graph's authenticated caller (`azp`/`appid`),
+    /// or what a handler reported with [`CallApp`].
+    pub app_id: Option<String>,
+    /// The matched route pattern, e.g. `v1.0/users/{id}` (Graph requests that matched a route).
+    pub route: Option<String>,
 }
 
 /// Set by handlers as a response extension to tell the logging middleware which tenant a request
 /// belonged to (only the handler knows: it resolves domains and reads tokens).
 #[derive(Debug, Clone)]
 pub(crate) struct CallTenant(pub String);
+
+/// Response extension: the client app id of the request (for the call log's per-client counts).
+#[derive(Debug, Clone)]
+pub(crate) struct CallApp(pub String);
+
+/// Response extension: the route pattern the request matched.
+#[derive(Debug, Clone)]
+pub(crate) struct CallRoute(pub String);
+
+/// What the Graph dispatcher learned about a request besides its reply: who called, which route
+/// matched, and headers to add (throttling's `x-ms-resource-unit` and friends).
+#[derive(Debug, Default)]
+pub(crate) struct Served {
+    pub app_id: Option<String>,
+    pub route: Option<String>,
+    pub headers: Vec<(axum::http::HeaderName, String)>,
+}
+
+impl Served {
+    /// Put the headers on `response` and tell the call log about app and route.
+    pub(crate) fn apply(self, response: &mut Response) {
+        for (name, value) in self.headers {
+            if let Ok(value) = axum::http::HeaderValue::from_str(&value) {
+                response.headers_mut().insert(name, value);
+            }
+        }
+        if let Some(app) = self.app_id {
+            response.extensions_mut().insert(CallApp(app));
+        }
+        if let Some(route) = self.route {
+            response.extensions_mut().insert(CallRoute(route));
+        }
+    }
+}
 
 /// Axum middleware recording every request into the call log.
 pub(crate) async fn record(
@@ -55,12 +96,15 @@ pub(crate) async fn record(
         .extensions()
         .get::<CallTenant>()
         .map(|t| t.0.clone());
+    let extensions = response.extensions();
     let record = CallRecord {
         kind: classify(&path),
         method,
         path,
         tenant_id,
         status: response.status().as_u16(),
+        app_id: extensions.get::<CallApp>().map(|a| a.0.clone()),
+        route: extensions.get::<CallRoute>().map(|r| r.0.clone()),
     };
     tracing::debug!(?record, "served");
     shared
@@ -73,9 +117,11 @@ pub(crate) async fn record(
 
 fn classify(path: &str) -> CallKind {
     let lower = path.to_ascii_lowercase();
-    if lower.starts_with("/v1.0/") || lower == "/v1.0" {
+    if lower.starts_with("/v1.0/") || lower.starts_with("/beta/") {
         CallKind::Graph
-    } else if lower.ends_with("/oauth2/v2.0/token") {
+    } else if lower.starts_with("/api/") {
+        CallKind::Portal
+    } else if lower.ends_with("/oauth2/v2.0/token") || lower.ends_with("/oauth2/token") {
         CallKind::Token
     } else if lower.ends_with("/.well-known/openid-configuration") {
         CallKind::Discovery

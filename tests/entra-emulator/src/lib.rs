@@ -15,10 +15,16 @@
 //! ```
 
 mod calls;
+mod control;
+mod derived;
+mod faults;
+pub mod generator;
 mod graph;
 mod keys;
+mod portal;
 pub mod seed;
 mod state;
+mod throttle;
 mod tls;
 mod token;
 
@@ -39,13 +45,40 @@ use tokio::task::JoinHandle;
 use url::Url;
 
 pub use calls::{CallKind, CallRecord};
+pub use control::CONTROL_KEY_HEADER;
+pub use faults::{Fault, FaultRule};
+pub use generator::GeneratorSpec;
+pub use graph::route_list as graph_routes;
+pub use state::{AppCertificate, FederatedCredential};
 pub use state::{AppRegistration, Directory, Group, ServicePrincipal, Tenant, User};
+pub use throttle::ThrottleConfig;
 pub use token::TokenSpec;
+pub use token::first_party;
 
 use keys::{KeyStore, SigningKey};
 
 /// How long `shutdown` lets in-flight requests finish before closing connections.
 const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
+
+/// The recipe of the seeded state. `POST /_emulator/reset` rebuilds from it rather than keeping a
+/// copy, so a large tenant is never held twice; `POST /_emulator/seed` changes what it generates.
+#[derive(Debug, Clone)]
+struct Baseline {
+    graph_app_secret: String,
+    cli_app_secret: String,
+    generate: Option<GeneratorSpec>,
+}
+
+impl Baseline {
+    fn build(&self) -> Directory {
+        let mut directory =
+            seed::directory(self.graph_app_secret.clone(), self.cli_app_secret.clone());
+        if let Some(spec) = &self.generate {
+            directory.tenants.extend(generator::generate(spec));
+        }
+        directory
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct EmulatorConfig {
@@ -54,6 +87,19 @@ pub struct EmulatorConfig {
     /// Where to write the CA certificate PEM. `None`: a uniquely named file in the temp dir,
     /// removed again when the emulator is dropped.
     pub ca_file: Option<PathBuf>,
+    /// Graph's throttling limits (on by default, at Graph's published limits). Change at run time
+    /// with [`Emulator::set_throttling`] or `PUT /_emulator/throttling`.
+    pub throttling: ThrottleConfig,
+    /// Fault-injection rules in force from the start (see `CONTROL.md`).
+    pub faults: Vec<FaultRule>,
+    /// Seed of the PRNG that decides probabilistic fault rules: same seed, same faults.
+    pub fault_seed: u64,
+    /// How long policy changes take to show in the registration reports (Graph's reports lag by
+    /// up to hours). Default zero: reports follow every change immediately.
+    pub report_delay: Duration,
+    /// Generated tenants in addition to the three seeded ones (`tenant0001.onmicrosoft.com`, …),
+    /// deterministic per seed. `None`: only the seeded tenants.
+    pub generate: Option<GeneratorSpec>,
 }
 
 impl Default for EmulatorConfig {
@@ -61,6 +107,11 @@ impl Default for EmulatorConfig {
         Self {
             bind: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
             ca_file: None,
+            throttling: ThrottleConfig::default(),
+            faults: Vec::new(),
+            fault_seed: 0,
+            report_delay: Duration::ZERO,
+            generate: None,
         }
     }
 }
@@ -72,6 +123,14 @@ pub(crate) struct Shared {
     directory: Mutex<Directory>,
     keys: RwLock<KeyStore>,
     calls: Mutex<Vec<calls::CallRecord>>,
+    /// Guards `/_emulator/` (random per start).
+    control_key: String,
+    throttle: Mutex<throttle::Throttler>,
+    faults: Mutex<faults::Faults>,
+    /// Rebuilds the seeded directory for `POST /_emulator/reset`.
+    baseline: Mutex<Baseline>,
+    /// [`EmulatorConfig::report_delay`].
+    report_delay: Duration,
 }
 
 impl Shared {
@@ -91,6 +150,38 @@ impl Shared {
 
     fn calls(&self) -> MutexGuard<'_, Vec<CallRecord>> {
         self.calls.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn throttle(&self) -> MutexGuard<'_, throttle::Throttler> {
+        self.throttle.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn faults(&self) -> MutexGuard<'_, faults::Faults> {
+        self.faults.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Rebuild the seeded directory and forget throttling usage.
+    fn reset(&self) {
+        let baseline = self
+            .baseline
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        // Build outside the directory lock: a large generated seed takes a while.
+        let fresh = baseline.build();
+        // Swap under the lock, drop the old directory after releasing it.
+        let old = std::mem::replace(&mut *self.directory(), fresh);
+        drop(old);
+        self.throttle().clear_usage();
+    }
+
+    /// Generate `spec` (instead of what was generated so far) from now on, and reset to it.
+    fn reseed(&self, spec: GeneratorSpec) {
+        self.baseline
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .generate = Some(spec);
+        self.reset();
     }
 }
 
@@ -166,14 +257,36 @@ impl Emulator {
 
         let graph_app_secret = client_secret();
         let cli_app_secret = client_secret();
+        if let Some(message) = config.faults.iter().find_map(|r| r.validate().err()) {
+            anyhow::bail!("invalid fault rule: {message}");
+        }
+        // The seeded state, as a recipe rather than a copy: `POST /_emulator/reset` rebuilds it,
+        // so a large tenant is never held twice. Whatever seeds the directory belongs in here.
+        let baseline = Baseline {
+            graph_app_secret: graph_app_secret.clone(),
+            cli_app_secret: cli_app_secret.clone(),
+            generate: config.generate,
+        };
+        // Generating many users is CPU-bound: keep it off the async workers.
+        let initial = tokio::task::spawn_blocking({
+            let baseline = baseline.clone();
+            move || baseline.build()
+        })
+        .await
+        .context("directory generation task")?;
         let shared = Arc::new(Shared {
             base_url,
-            directory: Mutex::new(seed::directory(
-                graph_app_secret.clone(),
-                cli_app_secret.clone(),
-            )),
+            directory: Mutex::new(initial),
             keys: RwLock::new(KeyStore::new(signing_key)),
             calls: Mutex::new(Vec::new()),
+            control_key: control::new_control_key(),
+            throttle: Mutex::new(throttle::Throttler::new(config.throttling.clone())),
+            faults: Mutex::new(faults::Faults::new(
+                config.faults.clone(),
+                config.fault_seed,
+            )),
+            baseline: Mutex::new(baseline),
+            report_delay: config.report_delay,
         });
 
         let handle = axum_server::Handle::new();
@@ -270,6 +383,104 @@ impl Emulator {
             .unwrap_or_else(|e| panic!("entra-emulator could not sign a token: {e}"))
     }
 
+    /// `{base}{tenant_id}/`: the issuer of the emulator's v1 tokens (portal back end tokens), its
+    /// stand-in for Entra's `https://sts.windows.net/{tid}/`.
+    pub fn v1_issuer(&self, tenant_id: &str) -> String {
+        token::v1_issuer(self.shared(), tenant_id)
+    }
+
+    /// A refresh token for the tenant's delegated Global Administrator (the first enabled member
+    /// holding the role), issued to Azure PowerShell ([`first_party::AZURE_POWERSHELL`]): redeem
+    /// it at `{base}{tenant}/oauth2/token` with `resource=` [`first_party::PORTAL_RESOURCE`] or at
+    /// the v2 endpoint with `scope={resource}/.default offline_access`, without a client secret.
+    /// The same value on every call for as long as the emulator runs. `None` if the tenant is
+    /// unknown or has no Global Administrator.
+    pub fn admin_refresh_token(&self, tenant_id: &str) -> Option<String> {
+        token::admin_refresh_token(self.shared(), tenant_id)
+    }
+
+    /// A new refresh token for `user` (object id or UPN) of `tenant` (id or domain), issued to
+    /// `client_id` (a first-party public client, or a registered app that must then
+    /// authenticate when redeeming it). `None` if the tenant or user is unknown.
+    pub fn issue_refresh_token(&self, tenant: &str, user: &str, client_id: &str) -> Option<String> {
+        token::issue_refresh_token(self.shared(), tenant, user, client_id)
+    }
+
+    /// Expire a refresh token as if it had been inactive for 90 days (redeeming it then fails
+    /// with AADSTS700082). False if the emulator never issued it.
+    pub fn expire_refresh_token(&self, refresh_token: &str) -> bool {
+        self.shared()
+            .keys
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .expire_refresh_token(refresh_token, calls::now_unix())
+    }
+
+    /// Upload a certificate (PEM `CERTIFICATE` or DER; RSA keys only) to the app registration
+    /// `client_id`, so client assertions signed with its private key authenticate the app.
+    /// Returns the registered credential (with its `x5t` thumbprints).
+    pub fn register_certificate(
+        &self,
+        client_id: &str,
+        certificate: &[u8],
+    ) -> anyhow::Result<AppCertificate> {
+        let key = keys::certificate_key(certificate)?;
+        let credential = AppCertificate {
+            x5t: key.x5t,
+            x5t_s256: key.x5t_s256,
+            rsa_public_key_der: key.rsa_public_key_der,
+        };
+        self.with_app(client_id, |app| app.certificates.push(credential.clone()))?;
+        Ok(credential)
+    }
+
+    /// Add a federated identity credential to the app registration `client_id`: tokens from
+    /// `issuer` with `sub` = `subject` and audience `api://AzureADTokenExchange` then stand in
+    /// for its secret (matching is exact and case-sensitive, like Entra's).
+    pub fn register_federated_credential(
+        &self,
+        client_id: &str,
+        issuer: &str,
+        subject: &str,
+    ) -> anyhow::Result<()> {
+        self.with_app(client_id, |app| {
+            let name = format!("fic-{}", app.federated_credentials.len() + 1);
+            app.federated_credentials.push(FederatedCredential {
+                name,
+                issuer: issuer.to_string(),
+                subject: subject.to_string(),
+                audiences: vec![first_party::TOKEN_EXCHANGE_AUDIENCE.to_string()],
+            });
+        })
+    }
+
+    /// A token as the external OIDC issuer `issuer` (say a Kubernetes cluster) would project it
+    /// into a pod for workload identity: `sub` = `subject`, audience `api://AzureADTokenExchange`,
+    /// valid one hour. Write it to a file and point `AZURE_FEDERATED_TOKEN_FILE` at it. The
+    /// emulator trusts its own signature for any issuer a federated credential names.
+    ///
+    /// # Panics
+    /// Only if signing with the emulator's own RSA key fails, which would be a bug.
+    pub fn mint_federated_token(&self, issuer: &str, subject: &str) -> String {
+        token::mint_federated_token(self.shared(), issuer, subject)
+            .unwrap_or_else(|e| panic!("entra-emulator could not sign a token: {e}"))
+    }
+
+    fn with_app(
+        &self,
+        client_id: &str,
+        f: impl FnOnce(&mut AppRegistration),
+    ) -> anyhow::Result<()> {
+        let mut directory = self.shared().directory();
+        let app = directory
+            .apps
+            .iter_mut()
+            .find(|a| a.client_id.eq_ignore_ascii_case(client_id))
+            .with_context(|| format!("no app registration with client id {client_id}"))?;
+        f(app);
+        Ok(())
+    }
+
     /// SubjectPublicKeyInfo PEM of the current signing key.
     pub fn signing_public_key_pem(&self) -> String {
         self.read_keys().current().public_pem.clone()
@@ -298,13 +509,31 @@ impl Emulator {
     /// Run `f` on the tenant with this id or initial domain (case-insensitive); `None` if there is
     /// no such tenant. Changes are visible to the next request.
     pub fn with_tenant<R>(&self, tenant: &str, f: impl FnOnce(&mut Tenant) -> R) -> Option<R> {
+        let delay = self.shared().report_delay;
         let mut directory = self.shared().directory();
-        directory.tenant_mut(tenant).map(f)
+        directory.tenant_mut(tenant).map(|t| {
+            // Stamp policy changes for the reports' propagation delay (no-op without a delay).
+            derived::observe(t, delay);
+            let result = f(t);
+            derived::observe(t, delay);
+            result
+        })
     }
 
     /// Run `f` on the whole directory (tenants and app registrations).
     pub fn with_directory<R>(&self, f: impl FnOnce(&mut Directory) -> R) -> R {
-        f(&mut self.shared().directory())
+        let delay = self.shared().report_delay;
+        let mut directory = self.shared().directory();
+        directory
+            .tenants
+            .iter_mut()
+            .for_each(|t| derived::observe(t, delay));
+        let result = f(&mut directory);
+        directory
+            .tenants
+            .iter_mut()
+            .for_each(|t| derived::observe(t, delay));
+        result
     }
 
     /// Every request served so far, oldest first.
@@ -315,6 +544,52 @@ impl Emulator {
     /// Forget the call log (e.g. after a test's setup phase).
     pub fn clear_calls(&self) {
         self.shared().calls().clear();
+    }
+
+    /// The key for the control API (`/_emulator/`, see `CONTROL.md`), random per start. Send it
+    /// as `x-emulator-control-key: KEY` or `Authorization: Bearer KEY`.
+    pub fn control_key(&self) -> String {
+        self.shared().control_key.clone()
+    }
+
+    /// Replace the fault-injection rules (and restart the probability PRNG from the configured
+    /// seed). Errors name the first invalid rule.
+    pub fn set_faults(&self, rules: Vec<FaultRule>) -> anyhow::Result<()> {
+        if let Some(message) = rules.iter().find_map(|r| r.validate().err()) {
+            anyhow::bail!("invalid fault rule: {message}");
+        }
+        self.shared().faults().set(rules, None);
+        Ok(())
+    }
+
+    /// The rules in force (`times` shows how many calls each has left).
+    pub fn faults(&self) -> Vec<FaultRule> {
+        self.shared().faults().rules().to_vec()
+    }
+
+    pub fn clear_faults(&self) {
+        self.shared().faults().set(Vec::new(), None);
+    }
+
+    /// New throttling limits from the next request on (usage so far is kept).
+    pub fn set_throttling(&self, config: ThrottleConfig) {
+        self.shared().throttle().set_config(config);
+    }
+
+    pub fn throttling(&self) -> ThrottleConfig {
+        self.shared().throttle().config().clone()
+    }
+
+    /// Back to the seeded directory, with fresh throttling windows (`POST /_emulator/reset`).
+    /// Blocks while a large directory is rebuilt.
+    pub fn reset(&self) {
+        self.shared().reset();
+    }
+
+    /// Replace the generated tenants with `spec`'s (the three seeded tenants stay) and reset to
+    /// that state (`POST /_emulator/seed`); later resets return to it. Blocks while generating.
+    pub fn reseed(&self, spec: GeneratorSpec) {
+        self.shared().reseed(spec);
     }
 
     /// Token endpoint requests (successful or not) for this tenant (id or domain).
@@ -385,16 +660,33 @@ impl Emulator {
 fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route("/{tenant}/oauth2/v2.0/token", post(token::token_endpoint))
+        .route("/{tenant}/oauth2/token", post(token::token_endpoint_v1))
+        .route(
+            "/api/PasswordReset/PasswordResetPolicies",
+            get(portal::get_password_reset_policies).put(portal::put_password_reset_policies),
+        )
+        .route(
+            "/api/PasswordReset/OnPremisesPasswordResetPolicies",
+            get(portal::get_on_premises_policies).put(portal::put_on_premises_policies),
+        )
         .route(
             "/{tenant}/v2.0/.well-known/openid-configuration",
             get(token::discovery),
         )
         .route("/{tenant}/discovery/v2.0/keys", get(token::jwks))
         .route("/v1.0/{*rest}", any(graph::dispatch))
+        .route("/beta/{*rest}", any(graph::dispatch))
+        // Faults sit inside the call log, so injected failures are logged like real ones.
+        .layer(middleware::from_fn_with_state(
+            shared.clone(),
+            faults::inject,
+        ))
         .layer(middleware::from_fn_with_state(
             shared.clone(),
             calls::record,
         ))
+        // Added after the layers: control calls are neither logged nor faulted.
+        .merge(control::router())
         .with_state(shared)
 }
 

@@ -1,11 +1,11 @@
 //! `entra-emulator serve`: run the emulator standalone (for the demo and manual testing).
 
-use std::{net::SocketAddr, path::PathBuf};
+use std::{net::SocketAddr, path::PathBuf, time::Instant};
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use entra_emulator::{Emulator, EmulatorConfig, seed};
-use serde_json::json;
+use entra_emulator::{Emulator, EmulatorConfig, GeneratorSpec, Tenant, seed};
+use serde_json::{Value, json};
 
 #[derive(Parser)]
 #[command(
@@ -27,9 +27,19 @@ enum Command {
         /// Where to write the CA certificate PEM (default: a new file in the temp directory).
         #[arg(long)]
         ca_file: Option<PathBuf>,
-        /// Write a JSON manifest (URLs, CA file, tenants, client ids and secrets) to this file.
+        /// Write a JSON manifest (URLs, CA file, control key, tenants with their app
+        /// registration and delegated admin) to this file.
         #[arg(long)]
         manifest: Option<PathBuf>,
+        /// Generate this many tenants in addition to the three seeded ones.
+        #[arg(long, default_value_t = 0)]
+        tenants: usize,
+        /// Users per generated tenant.
+        #[arg(long, default_value_t = 100)]
+        users: usize,
+        /// Seed of the generator: the same seed gives the same tenants, users and ids.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
     },
 }
 
@@ -47,26 +57,47 @@ async fn main() -> anyhow::Result<()> {
         bind,
         ca_file,
         manifest,
+        tenants,
+        users,
+        seed,
     } = Cli::parse().command;
-    let emulator = Emulator::start(EmulatorConfig { bind, ca_file }).await?;
+    let started = Instant::now();
+    let emulator = Emulator::start(EmulatorConfig {
+        bind,
+        ca_file,
+        generate: (tenants > 0).then_some(GeneratorSpec {
+            tenants,
+            users_per_tenant: users,
+            seed,
+        }),
+        ..EmulatorConfig::default()
+    })
+    .await?;
+    let tenants =
+        emulator.with_directory(|d| d.tenants.iter().map(TenantSummary::of).collect::<Vec<_>>());
 
-    let tenants: Vec<_> = emulator.with_directory(|d| {
-        d.tenants
-            .iter()
-            .map(|t| json!({ "id": t.id, "domain": t.domain, "displayName": t.display_name, "premium": t.premium, "synced": t.synced }))
-            .collect()
-    });
-
-    println!("entra-emulator listening on {}", emulator.base_url());
+    println!(
+        "entra-emulator listening on {} (started in {:.2} s)",
+        emulator.base_url(),
+        started.elapsed().as_secs_f64()
+    );
     println!("CA certificate: {}", emulator.ca_file().display());
     println!("Graph base URL: {}", emulator.graph_base_url());
-    for t in &tenants {
+    println!("control key: {}", emulator.control_key());
+    // A few hundred tenant lines help nobody; the manifest has them all.
+    for t in tenants.iter().take(SUMMARY_LINES) {
         println!(
-            "tenant {} {} ({})",
-            t["id"].as_str().unwrap_or_default(),
-            t["domain"].as_str().unwrap_or_default(),
-            t["displayName"].as_str().unwrap_or_default()
+            "tenant {} {} ({}, {} users{}{})",
+            t.id,
+            t.domain,
+            t.display_name,
+            t.users,
+            if t.premium { ", P1" } else { "" },
+            if t.synced { ", synced" } else { "" }
         );
+    }
+    if tenants.len() > SUMMARY_LINES {
+        println!("… and {} more tenants", tenants.len() - SUMMARY_LINES);
     }
     println!(
         "graph app  client_id={} client_secret={}",
@@ -81,14 +112,7 @@ async fn main() -> anyhow::Result<()> {
     println!("service audience: {}", seed::SERVICE_AUDIENCE);
 
     if let Some(path) = manifest {
-        let doc = json!({
-            "baseUrl": emulator.base_url(),
-            "caFile": emulator.ca_file(),
-            "tenants": tenants,
-            "graphApp": { "clientId": seed::GRAPH_APP_CLIENT_ID, "clientSecret": emulator.graph_app_secret() },
-            "cliApp": { "clientId": seed::CLI_APP_CLIENT_ID, "clientSecret": emulator.cli_app_secret() },
-            "serviceAudience": seed::SERVICE_AUDIENCE,
-        });
+        let doc = manifest_json(&emulator, &tenants);
         let text = serde_json::to_string_pretty(&doc)?;
         std::fs::write(&path, text)
             .with_context(|| format!("writing manifest {}", path.display()))?;
@@ -100,4 +124,83 @@ async fn main() -> anyhow::Result<()> {
         .context("waiting for Ctrl-C")?;
     emulator.shutdown().await;
     Ok(())
+}
+
+/// Tenants printed on start-up before eliding the rest.
+const SUMMARY_LINES: usize = 20;
+
+/// What the manifest and the start-up banner say about a tenant.
+struct TenantSummary {
+    id: String,
+    domain: String,
+    display_name: String,
+    premium: bool,
+    synced: bool,
+    users: usize,
+    /// Our multi-tenant app holds every Graph permission the service needs here (customer
+    /// tenants; the operator tenant is its home, where it holds none).
+    app_consented: bool,
+}
+
+impl TenantSummary {
+    fn of(t: &Tenant) -> TenantSummary {
+        let app_consented = t
+            .principal_for_app(seed::GRAPH_APP_CLIENT_ID)
+            .and_then(|sp| sp.granted_app_roles.get(seed::GRAPH_FIRST_PARTY_APP_ID))
+            .is_some_and(|granted| {
+                seed::GRAPH_APP_PERMISSIONS
+                    .iter()
+                    .all(|p| granted.iter().any(|g| g == p))
+            });
+        TenantSummary {
+            id: t.id.clone(),
+            domain: t.domain.clone(),
+            display_name: t.display_name.clone(),
+            premium: t.premium,
+            synced: t.synced,
+            users: t.users.len(),
+            app_consented,
+        }
+    }
+}
+
+/// The manifest: everything a client (the service's demo, a benchmark, a runbook) needs to
+/// reach every tenant without reading the emulator's output.
+fn manifest_json(emulator: &Emulator, tenants: &[TenantSummary]) -> Value {
+    let graph_app = json!({
+        "clientId": seed::GRAPH_APP_CLIENT_ID,
+        "clientSecret": emulator.graph_app_secret(),
+    });
+    let tenants: Vec<Value> = tenants
+        .iter()
+        .map(|t| {
+            json!({
+                "id": t.id,
+                "domain": t.domain,
+                "displayName": t.display_name,
+                "premium": t.premium,
+                "synced": t.synced,
+                "users": t.users,
+                "tokenUrl": format!("{}{}/oauth2/v2.0/token", emulator.authority_host(), t.id),
+                // The app registration granted every application permission the service needs;
+                // null where it is not consented (its home tenant).
+                "app": if t.app_consented { graph_app.clone() } else { Value::Null },
+                // Refresh token of the tenant's delegated Global Administrator, for the portal
+                // back end (public client, no secret); null if the tenant has none.
+                "admin": emulator
+                    .admin_refresh_token(&t.id)
+                    .map(|token| json!({ "refreshToken": token })),
+            })
+        })
+        .collect();
+    json!({
+        "baseUrl": emulator.base_url(),
+        "graphBaseUrl": emulator.graph_base_url(),
+        "caFile": emulator.ca_file(),
+        "controlKey": emulator.control_key(),
+        "serviceAudience": seed::SERVICE_AUDIENCE,
+        "graphApp": graph_app,
+        "cliApp": { "clientId": seed::CLI_APP_CLIENT_ID, "clientSecret": emulator.cli_app_secret() },
+        "tenants": tenants,
+    })
 }

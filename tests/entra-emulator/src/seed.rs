@@ -9,6 +9,10 @@ use serde_json::{Value, json};
 
 use crate::state::{AppRegistration, Directory, Group, ServicePrincipal, Tenant, User};
 
+pub(crate) mod wire;
+
+use wire::{BreakGlass, PortalMethods, PortalPolicy, SsprScope, Subscription};
+
 /// Customer tenant with Entra ID P1, synced from on-premises AD, methods policy migration in progress.
 pub const CONTOSO_ID: &str = "3f2b9c1e-7d4a-4e8b-9c61-5a0d2e8f4b17";
 pub const CONTOSO_DOMAIN: &str = "contoso.onmicrosoft.com";
@@ -69,6 +73,20 @@ pub const CONTOSO_GROUP_BREAK_GLASS: &str = "dad4ae4a-730c-4e52-826c-0d9094971f0
 pub const FABRIKAM_GROUP_ALL_EMPLOYEES: &str = "6b5a4c3d-2e1f-4a0b-9c8d-7e6f5a4b3c2d";
 pub const FABRIKAM_GROUP_HELPDESK: &str = "7c6b5a4d-3e2f-4b1c-8d9e-0f1a2b3c4d5e";
 
+/// Contoso's emergency-access account (member of [`CONTOSO_GROUP_BREAK_GLASS`]).
+pub const CONTOSO_BREAK_GLASS_USER: &str = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c08";
+/// Contoso named locations: trusted head office, untrusted guest Wi-Fi, sanctioned countries.
+pub const CONTOSO_LOCATION_HQ: &str = "0854951d-5fc0-4eb1-b392-9b2c9d7949c2";
+pub const CONTOSO_LOCATION_GUEST_WIFI: &str = "6a1e2f3b-7c4d-4e5f-9a0b-1c2d3e4f5a6b";
+pub const CONTOSO_LOCATION_BLOCKED_COUNTRIES: &str = "1c4427fd-0885-4a3d-8b23-09a899ffa959";
+/// Contoso Conditional Access policies (none protects security-info registration).
+pub const CONTOSO_CA_ADMIN_MFA: &str = "7d1c2b3a-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+pub const CONTOSO_CA_LEGACY_AUTH: &str = "8e2d3c4b-5f6a-4b7c-9d8e-0f1a2b3c4d5e";
+pub const CONTOSO_CA_MFA_UNTRUSTED: &str = "9f3e4d5c-6a7b-4c8d-8e9f-1a2b3c4d5e6f";
+/// Northwind's trusted network operations centre range and its admin-MFA policy.
+pub const OPERATOR_LOCATION_NOC: &str = "2d5538fe-1996-4b4e-9c34-10a9b00ee05a";
+pub const OPERATOR_CA_ADMIN_MFA: &str = "3e6649af-2aa7-4c5f-8d45-21baa11ff16b";
+
 const GLOBAL_ADMIN: &str = "Global Administrator";
 const NOBODY: &str = "00000000-0000-0000-0000-000000000000";
 
@@ -82,18 +100,20 @@ pub fn directory(graph_app_secret: String, cli_app_secret: String) -> Directory 
                 display_name: "Northwind SSPR Manager".into(),
                 home_tenant_id: OPERATOR_ID.into(),
                 client_secret: graph_app_secret,
+                ..AppRegistration::default()
             },
             AppRegistration {
                 client_id: CLI_APP_CLIENT_ID.into(),
                 display_name: "Northwind SSPR CLI".into(),
                 home_tenant_id: OPERATOR_ID.into(),
                 client_secret: cli_app_secret,
+                ..AppRegistration::default()
             },
         ],
     }
 }
 
-fn contoso() -> Tenant {
+fn contoso_base() -> Tenant {
     let d = CONTOSO_DOMAIN;
     let users = vec![
         user(
@@ -216,10 +236,11 @@ fn contoso() -> Tenant {
             graph_principal("5f7b3c2a-9e1d-4b6f-8a0c-c0a1b2c3d401"),
             graph_app_principal(GRAPH_APP_SP_CONTOSO),
         ],
+        ..Tenant::default()
     }
 }
 
-fn fabrikam() -> Tenant {
+fn fabrikam_base() -> Tenant {
     let d = FABRIKAM_DOMAIN;
     let users = vec![
         user(
@@ -314,10 +335,11 @@ fn fabrikam() -> Tenant {
             graph_principal("5f7b3c2a-9e1d-4b6f-8a0c-c0a1b2c3d402"),
             graph_app_principal(GRAPH_APP_SP_FABRIKAM),
         ],
+        ..Tenant::default()
     }
 }
 
-fn operator() -> Tenant {
+fn operator_base() -> Tenant {
     let d = OPERATOR_DOMAIN;
     let users = vec![
         user(DEMO_OPERATOR_OID, "Demo Operator", "operator", d, &[]),
@@ -404,10 +426,271 @@ fn operator() -> Tenant {
             },
             cli,
         ],
+        ..Tenant::default()
     }
 }
 
-fn graph_principal(object_id: &str) -> ServicePrincipal {
+/// Give seeded users their registered methods: `(index, methods, preferred)`; `None` derives
+/// the preferred method from the methods.
+fn register(users: &mut [User], registrations: &[(usize, &[&str], Option<&str>)]) {
+    for (index, methods, preferred) in registrations {
+        if let Some(u) = users.get_mut(*index) {
+            u.methods_registered = methods.iter().map(|m| m.to_string()).collect();
+            u.preferred_method = preferred
+                .unwrap_or_else(|| wire::preferred_for(methods))
+                .to_string();
+        }
+    }
+}
+
+fn seat_count(t: &Tenant) -> i32 {
+    let members = t.users.iter().filter(|u| u.user_type == "Member").count();
+    i32::try_from(members).unwrap_or(i32::MAX)
+}
+
+fn subscriptions(t: &mut Tenant, account_id: &str, skus: &[(wire::Sku, i32, &str)]) {
+    let consumed = seat_count(t);
+    t.subscribed_skus = skus
+        .iter()
+        .map(|(sku, prepaid, subscription)| {
+            wire::subscribed_sku(
+                &t.id,
+                (account_id, &t.display_name),
+                &Subscription {
+                    sku: *sku,
+                    prepaid: *prepaid,
+                    consumed: consumed.min(*prepaid),
+                    subscription_id: subscription.to_string(),
+                },
+            )
+        })
+        .collect();
+}
+
+/// Contoso: P1 (Office 365 E3 + Entra ID P1), synced with writeback, a trusted head office,
+/// SSPR for the "SSPR Users" group with two methods, three CA policies that all exclude the
+/// break-glass account, and no registration-protection policy yet.
+fn contoso() -> Tenant {
+    let mut t = contoso_base();
+    register(
+        &mut t.users,
+        &[
+            (
+                0,
+                &[
+                    "microsoftAuthenticatorPush",
+                    "softwareOneTimePasscode",
+                    "mobilePhone",
+                    "email",
+                ],
+                None,
+            ),
+            (1, &["mobilePhone", "email"], None),
+            (2, &["microsoftAuthenticatorPush"], None),
+            (
+                4,
+                &["mobilePhone", "officePhone", "email"],
+                Some("voiceMobile"),
+            ),
+            (
+                5,
+                &[
+                    "microsoftAuthenticatorPush",
+                    "fido2SecurityKey",
+                    "windowsHelloForBusiness",
+                ],
+                None,
+            ),
+            (7, &["fido2SecurityKey"], None),
+        ],
+    );
+    subscriptions(
+        &mut t,
+        "f97aeefc-af85-414d-8ae4-b457f90efc40",
+        &[
+            (
+                wire::SKU_ENTERPRISEPACK,
+                10,
+                "43d26afe-cb98-48b9-acc4-ae3ef2ac6c51",
+            ),
+            (
+                wire::SKU_AAD_PREMIUM,
+                10,
+                "5b1f3e2a-6c4d-4e8f-a0b1-c2d3e4f5a6b7",
+            ),
+        ],
+    );
+    let created = "2024-01-10T09:00:00.0000000Z";
+    t.named_locations = vec![
+        wire::ip_location(
+            CONTOSO_LOCATION_HQ,
+            "Contoso HQ (Redmond)",
+            true,
+            &["203.0.113.0/24".into(), "2001:db8:c0::/48".into()],
+            created,
+        ),
+        wire::ip_location(
+            CONTOSO_LOCATION_GUEST_WIFI,
+            "Guest Wi-Fi",
+            false,
+            &["198.51.100.0/26".into()],
+            "2024-03-02T14:12:40.0000000Z",
+        ),
+        wire::country_location(
+            CONTOSO_LOCATION_BLOCKED_COUNTRIES,
+            "Sanctioned countries",
+            &["KP", "IR", "SY", "CU"],
+            created,
+        ),
+    ];
+    let bg = BreakGlass {
+        user_ids: vec![CONTOSO_BREAK_GLASS_USER.into()],
+        group_id: CONTOSO_GROUP_BREAK_GLASS.into(),
+    };
+    t.conditional_access_policies = vec![
+        wire::mfa_for_admins(CONTOSO_CA_ADMIN_MFA, "2024-01-10T09:30:11.5184302Z", &bg),
+        wire::block_legacy_auth(CONTOSO_CA_LEGACY_AUTH, "2024-01-10T09:34:52.0961877Z", &bg),
+        wire::mfa_outside_trusted(
+            CONTOSO_CA_MFA_UNTRUSTED,
+            "enabledForReportingButNotEnforced",
+            "2025-06-18T16:02:37.7721045Z",
+            &bg,
+        ),
+    ];
+    t.password_reset_policies = wire::password_reset_policies(&PortalPolicy {
+        scope: SsprScope::Selected,
+        group: Some((CONTOSO_GROUP_SSPR_USERS, "SSPR Users")),
+        methods_required: 2,
+        methods: PortalMethods {
+            email: true,
+            mobile_phone: true,
+            office_phone: false,
+            security_questions: false,
+            app_notification: true,
+            app_code: true,
+        },
+        reconfirm_days: 180,
+        notify_users: true,
+        helpdesk_url: Some("https://help.contoso.com/password"),
+    });
+    t.on_premises_password_reset_policies =
+        wire::on_premises_policies(Some("0f4c9a8e-2b7d-4c1e-9f3a-6d5e8b7c2a10"), true, true);
+    wire::fill_security(&mut t, 3);
+    t
+}
+
+/// Fabrikam: no P1 (Microsoft 365 Business Basic), cloud-only, SSPR for everyone with one
+/// method, no named locations and no CA policies (CA needs P1).
+fn fabrikam() -> Tenant {
+    let mut t = fabrikam_base();
+    register(
+        &mut t.users,
+        &[
+            (
+                0,
+                &["microsoftAuthenticatorPush", "softwareOneTimePasscode"],
+                None,
+            ),
+            (1, &["mobilePhone"], None),
+            (2, &["mobilePhone", "email"], None),
+            (3, &["email"], None),
+        ],
+    );
+    subscriptions(
+        &mut t,
+        "a3c5e7f9-1b2d-4f6a-8c0e-2a4c6e8a0b1d",
+        &[(
+            wire::SKU_BUSINESS_BASIC,
+            5,
+            "b4d6f8a0-2c3e-4a7b-9d1f-3b5d7f9b1c2e",
+        )],
+    );
+    t.password_reset_policies = wire::password_reset_policies(&PortalPolicy {
+        scope: SsprScope::All,
+        group: None,
+        methods_required: 1,
+        methods: PortalMethods {
+            email: true,
+            mobile_phone: true,
+            office_phone: false,
+            security_questions: false,
+            app_notification: false,
+            app_code: false,
+        },
+        reconfirm_days: 180,
+        notify_users: true,
+        helpdesk_url: None,
+    });
+    t.on_premises_password_reset_policies = wire::on_premises_policies(None, false, false);
+    wire::fill_security(&mut t, 3);
+    t
+}
+
+/// Northwind (the MSP): Entra ID P1, cloud-only, a trusted NOC range, admin MFA policy.
+fn operator() -> Tenant {
+    let mut t = operator_base();
+    register(
+        &mut t.users,
+        &[
+            (0, &["microsoftAuthenticatorPush", "fido2SecurityKey"], None),
+            (
+                1,
+                &[
+                    "microsoftAuthenticatorPush",
+                    "softwareOneTimePasscode",
+                    "temporaryAccessPass",
+                ],
+                None,
+            ),
+        ],
+    );
+    subscriptions(
+        &mut t,
+        "c5e7a9b1-3d4f-4b8c-a0e2-4c6e8a0c2d3f",
+        &[(
+            wire::SKU_AAD_PREMIUM,
+            5,
+            "d6f8b0c2-4e5a-4c9d-b1f3-5d7f9b1d3e4a",
+        )],
+    );
+    t.named_locations = vec![wire::ip_location(
+        OPERATOR_LOCATION_NOC,
+        "Northwind NOC",
+        true,
+        &["192.0.2.0/25".into()],
+        "2023-11-06T08:41:19.0000000Z",
+    )];
+    let bg = BreakGlass {
+        user_ids: Vec::new(),
+        group_id: "3c4d5e6f-7a8b-4c9d-8e0f-2a3b4c5d6e90".into(),
+    };
+    t.conditional_access_policies = vec![wire::mfa_for_admins(
+        OPERATOR_CA_ADMIN_MFA,
+        "2023-11-06T08:52:03.1133425Z",
+        &bg,
+    )];
+    t.password_reset_policies = wire::password_reset_policies(&PortalPolicy {
+        scope: SsprScope::All,
+        group: None,
+        methods_required: 2,
+        methods: PortalMethods {
+            email: false,
+            mobile_phone: true,
+            office_phone: false,
+            security_questions: false,
+            app_notification: true,
+            app_code: true,
+        },
+        reconfirm_days: 365,
+        notify_users: true,
+        helpdesk_url: None,
+    });
+    t.on_premises_password_reset_policies = wire::on_premises_policies(None, false, false);
+    wire::fill_security(&mut t, 3);
+    t
+}
+
+pub(crate) fn graph_principal(object_id: &str) -> ServicePrincipal {
     ServicePrincipal {
         id: object_id.into(),
         app_id: GRAPH_FIRST_PARTY_APP_ID.into(),
@@ -422,7 +705,7 @@ fn graph_principal(object_id: &str) -> ServicePrincipal {
     }
 }
 
-fn graph_app_principal(object_id: &str) -> ServicePrincipal {
+pub(crate) fn graph_app_principal(object_id: &str) -> ServicePrincipal {
     let mut granted = BTreeMap::new();
     granted.insert(
         GRAPH_FIRST_PARTY_APP_ID.to_string(),
@@ -442,6 +725,8 @@ fn graph_app_principal(object_id: &str) -> ServicePrincipal {
 
 fn user(id: &str, name: &str, alias: &str, domain: &str, roles: &[&str]) -> User {
     User {
+        methods_registered: Vec::new(),
+        preferred_method: String::new(),
         id: id.into(),
         display_name: name.into(),
         user_principal_name: format!("{alias}@{domain}"),
@@ -459,10 +744,12 @@ fn guest(id: &str, name: &str, external: &str, domain: &str) -> User {
         user_type: "Guest".into(),
         account_enabled: true,
         directory_roles: Vec::new(),
+        methods_registered: Vec::new(),
+        preferred_method: String::new(),
     }
 }
 
-fn group(id: &str, name: &str, members: Vec<String>) -> Group {
+pub(crate) fn group(id: &str, name: &str, members: Vec<String>) -> Group {
     Group {
         id: id.into(),
         display_name: name.into(),
@@ -470,7 +757,7 @@ fn group(id: &str, name: &str, members: Vec<String>) -> Group {
     }
 }
 
-fn plan(service: &str, plan_id: &str) -> Value {
+pub(crate) fn plan(service: &str, plan_id: &str) -> Value {
     json!({
         "assignedDateTime": "2025-01-01T00:00:00Z",
         "capabilityStatus": "Enabled",
@@ -479,19 +766,21 @@ fn plan(service: &str, plan_id: &str) -> Value {
     })
 }
 
-struct Org<'a> {
-    id: &'a str,
-    display_name: &'a str,
-    initial_domain: &'a str,
-    custom_domain: &'a str,
-    country: &'a str,
-    city: &'a str,
-    created: &'a str,
-    plans: Vec<Value>,
-    last_sync: Option<&'a str>,
+pub(crate) struct Org<'a> {
+    pub id: &'a str,
+    pub display_name: &'a str,
+    pub initial_domain: &'a str,
+    pub custom_domain: &'a str,
+    pub country: &'a str,
+    pub city: &'a str,
+    pub created: &'a str,
+    pub plans: Vec<Value>,
+    pub last_sync: Option<&'a str>,
 }
 
-fn organization(o: Org<'_>) -> Value {
+/// `organization` with the v1.0 properties only (beta-only ones such as `directorySizeQuota`
+/// would be invented properties on v1.0).
+pub(crate) fn organization(o: Org<'_>) -> Value {
     let provisioned: Vec<Value> = o
         .plans
         .iter()
@@ -507,7 +796,6 @@ fn organization(o: Org<'_>) -> Value {
         "createdDateTime": o.created,
         "defaultUsageLocation": o.country,
         "displayName": o.display_name,
-        "isMultipleDataLocationsForServicesEnabled": null,
         "marketingNotificationEmails": [],
         "onPremisesLastSyncDateTime": o.last_sync,
         "onPremisesSyncEnabled": o.last_sync.map(|_| true),
@@ -520,10 +808,8 @@ fn organization(o: Org<'_>) -> Value {
         "street": "1 Microsoft Way",
         "technicalNotificationMails": [format!("it@{}", o.custom_domain)],
         "tenantType": "AAD",
-        "directorySizeQuota": { "used": 214, "total": 300000 },
         "privacyProfile": null,
         "assignedPlans": o.plans,
-        "onPremisesSyncStatus": [],
         "provisionedPlans": provisioned,
         "verifiedDomains": [
             {
@@ -544,7 +830,7 @@ fn organization(o: Org<'_>) -> Value {
     })
 }
 
-fn authorization_policy(allowed_to_use_sspr: bool) -> Value {
+pub(crate) fn authorization_policy(allowed_to_use_sspr: bool) -> Value {
     json!({
         "id": "authorizationPolicy",
         "allowInvitesFrom": "everyone",
@@ -567,17 +853,17 @@ fn authorization_policy(allowed_to_use_sspr: bool) -> Value {
     })
 }
 
-struct MethodsPolicy<'a> {
-    migration_state: &'a str,
-    version: &'a str,
-    last_modified: &'a str,
-    reconfirmation_in_days: Option<i32>,
-    campaign_state: &'a str,
-    campaign_excludes: &'a [&'a str],
-    methods: Vec<Value>,
+pub(crate) struct MethodsPolicy<'a> {
+    pub migration_state: &'a str,
+    pub version: &'a str,
+    pub last_modified: &'a str,
+    pub reconfirmation_in_days: Option<i32>,
+    pub campaign_state: &'a str,
+    pub campaign_excludes: &'a [&'a str],
+    pub methods: Vec<Value>,
 }
 
-fn methods_policy(p: MethodsPolicy<'_>) -> Value {
+pub(crate) fn methods_policy(p: MethodsPolicy<'_>) -> Value {
     json!({
         "id": "authenticationMethodsPolicy",
         "displayName": "Authentication Methods Policy",
@@ -632,7 +918,7 @@ fn with(mut base: Value, extra: Value) -> Value {
     base
 }
 
-fn authenticator(state: &str, excludes: &[&str]) -> Value {
+pub(crate) fn authenticator(state: &str, excludes: &[&str]) -> Value {
     let feature = json!({
         "state": "default",
         "includeTarget": { "targetType": "group", "id": "all_users" },
@@ -656,7 +942,7 @@ fn authenticator(state: &str, excludes: &[&str]) -> Value {
     )
 }
 
-fn sms(state: &str, target: &str) -> Value {
+pub(crate) fn sms(state: &str, target: &str) -> Value {
     method(
         "smsAuthenticationMethodConfiguration",
         "Sms",
@@ -666,7 +952,7 @@ fn sms(state: &str, target: &str) -> Value {
     )
 }
 
-fn voice(state: &str, office_phone: bool) -> Value {
+pub(crate) fn voice(state: &str, office_phone: bool) -> Value {
     with(
         method(
             "voiceAuthenticationMethodConfiguration",
@@ -679,7 +965,7 @@ fn voice(state: &str, office_phone: bool) -> Value {
     )
 }
 
-fn email(state: &str, target: &str, excludes: &[&str]) -> Value {
+pub(crate) fn email(state: &str, target: &str, excludes: &[&str]) -> Value {
     with(
         method(
             "emailAuthenticationMethodConfiguration",
@@ -692,7 +978,7 @@ fn email(state: &str, target: &str, excludes: &[&str]) -> Value {
     )
 }
 
-fn software_oath(state: &str) -> Value {
+pub(crate) fn software_oath(state: &str) -> Value {
     method(
         "softwareOathAuthenticationMethodConfiguration",
         "SoftwareOath",
@@ -702,7 +988,7 @@ fn software_oath(state: &str) -> Value {
     )
 }
 
-fn fido2(state: &str) -> Value {
+pub(crate) fn fido2(state: &str) -> Value {
     with(
         method(
             "fido2AuthenticationMethodConfiguration",
@@ -721,7 +1007,7 @@ fn fido2(state: &str) -> Value {
     )
 }
 
-fn tap(state: &str, target: &str) -> Value {
+pub(crate) fn tap(state: &str, target: &str) -> Value {
     with(
         method(
             "temporaryAccessPassAuthenticationMethodConfiguration",
@@ -740,7 +1026,7 @@ fn tap(state: &str, target: &str) -> Value {
     )
 }
 
-fn x509(state: &str) -> Value {
+pub(crate) fn x509(state: &str) -> Value {
     with(
         method(
             "x509CertificateAuthenticationMethodConfiguration",

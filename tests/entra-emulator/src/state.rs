@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use serde_json::{Value, json};
 
 /// One Entra tenant as the emulator knows it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct Tenant {
     pub id: String,
     /// The initial `*.onmicrosoft.com` domain; the token endpoint also accepts it in place of the id.
@@ -33,9 +33,28 @@ pub struct Tenant {
     pub groups: Vec<Group>,
     /// Service principals in this tenant: resources (Graph, our API) and clients (our apps).
     pub service_principals: Vec<ServicePrincipal>,
+    /// `GET /v1.0/subscribedSkus` items (wire JSON).
+    pub subscribed_skus: Vec<Value>,
+    /// Conditional Access policies (wire JSON, `identity/conditionalAccess/policies`).
+    pub conditional_access_policies: Vec<Value>,
+    /// Named locations (wire JSON with `@odata.type`).
+    pub named_locations: Vec<Value>,
+    /// `security/secureScores` items (newest first).
+    pub secure_scores: Vec<Value>,
+    /// `security/secureScoreControlProfiles` items.
+    pub secure_score_control_profiles: Vec<Value>,
+    /// Beta `directory/recommendations` items.
+    pub directory_recommendations: Vec<Value>,
+    /// Portal back end `PasswordReset/PasswordResetPolicies` object (graph-api.md §2.3).
+    pub password_reset_policies: Value,
+    /// Portal back end `PasswordReset/OnPremisesPasswordResetPolicies` object.
+    pub on_premises_password_reset_policies: Value,
+    /// Recent policy states for the reports' propagation delay (`EmulatorConfig::report_delay`);
+    /// empty while the delay is zero.
+    pub report_snapshots: crate::derived::ReportSnapshots,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct User {
     pub id: String,
     pub display_name: String,
@@ -45,6 +64,11 @@ pub struct User {
     pub account_enabled: bool,
     /// Directory role display names, e.g. `"Global Administrator"`.
     pub directory_roles: Vec<String>,
+    /// Registered authentication methods as `userRegistrationDetails.methodsRegistered` spells
+    /// them (graph-api.md §4.3), e.g. `"microsoftAuthenticatorPush"`, `"mobilePhone"`, `"email"`.
+    pub methods_registered: Vec<String>,
+    /// `userPreferredMethodForSecondaryAuthentication`; `""` when none (as Graph emits it).
+    pub preferred_method: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,13 +94,40 @@ pub struct ServicePrincipal {
     pub granted_app_roles: BTreeMap<String, Vec<String>>,
 }
 
-/// An application registration that can authenticate at the token endpoint with a secret.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// An application registration that can authenticate at the token endpoint with a secret, a
+/// certificate assertion or a federated (workload identity) assertion.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AppRegistration {
     pub client_id: String,
     pub display_name: String,
     pub home_tenant_id: String,
     pub client_secret: String,
+    /// Uploaded certificates (public part only), for client assertions (graph-api.md §9.2).
+    pub certificates: Vec<AppCertificate>,
+    /// Federated identity credentials (graph-api.md §9.3).
+    pub federated_credentials: Vec<FederatedCredential>,
+}
+
+/// The public part of a certificate credential: enough to pick it by thumbprint and verify an
+/// RS256 client assertion. Register one with `Emulator::register_certificate`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppCertificate {
+    /// base64url(SHA-1 of the certificate DER): the assertion header's `x5t`.
+    pub x5t: String,
+    /// base64url(SHA-256 of the certificate DER): the assertion header's `x5t#S256`.
+    pub x5t_s256: String,
+    /// PKCS#1 `RSAPublicKey` DER of the certificate's key.
+    pub rsa_public_key_der: Vec<u8>,
+}
+
+/// A federated identity credential: tokens from `issuer` about `subject` for one of `audiences`
+/// may stand in for a client secret. Matching is exact and case-sensitive, like Entra's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FederatedCredential {
+    pub name: String,
+    pub issuer: String,
+    pub subject: String,
+    pub audiences: Vec<String>,
 }
 
 impl Tenant {
@@ -89,7 +140,11 @@ impl Tenant {
             *plans = json!([]);
         }
         if let Some(plans) = plans.as_array_mut() {
-            plans.retain(|p| p["servicePlanId"] != crate::seed::AAD_PREMIUM_PLAN_ID);
+            // P2 never comes without P1, so losing P1 loses both.
+            plans.retain(|p| {
+                p["servicePlanId"] != crate::seed::AAD_PREMIUM_PLAN_ID
+                    && p["servicePlanId"] != crate::seed::wire::AAD_PREMIUM_P2.id
+            });
             if premium {
                 plans.push(json!({
                     "assignedDateTime": "2025-01-01T00:00:00Z",
@@ -99,6 +154,50 @@ impl Tenant {
                 }));
             }
         }
+        self.set_premium_skus(premium);
+    }
+
+    /// `subscribedSkus` side of [`Tenant::set_premium`]: drop every SKU carrying `AAD_PREMIUM`,
+    /// or add a standalone Entra ID P1 SKU when none carries it.
+    fn set_premium_skus(&mut self, premium: bool) {
+        use crate::seed::wire;
+        let carries_p1 = |sku: &Value| {
+            sku["servicePlans"].as_array().is_some_and(|plans| {
+                plans
+                    .iter()
+                    .any(|p| p["servicePlanId"] == crate::seed::AAD_PREMIUM_PLAN_ID)
+            })
+        };
+        if !premium {
+            self.subscribed_skus.retain(|sku| !carries_p1(sku));
+            return;
+        }
+        if self.subscribed_skus.iter().any(carries_p1) {
+            return;
+        }
+        let members = self
+            .users
+            .iter()
+            .filter(|u| u.user_type == "Member")
+            .count();
+        let seats = i32::try_from(members).unwrap_or(i32::MAX);
+        let account_id = self
+            .subscribed_skus
+            .first()
+            .and_then(|sku| sku["accountId"].as_str())
+            .unwrap_or(&self.id)
+            .to_string();
+        let sku = wire::subscribed_sku(
+            &self.id,
+            (&account_id, &self.display_name),
+            &wire::Subscription {
+                sku: wire::SKU_AAD_PREMIUM,
+                prepaid: seats.saturating_add(5),
+                consumed: seats,
+                subscription_id: uuid::Uuid::new_v4().to_string(),
+            },
+        );
+        self.subscribed_skus.push(sku);
     }
 
     /// Set on-premises sync: `true` sets `onPremisesSyncEnabled: true` with a recent last-sync

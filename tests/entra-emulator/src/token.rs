@@ -1,5 +1,24 @@
-//! The Entra side: token endpoint (client credentials), OpenID discovery and JWKS, plus minting
-//! tokens directly for tests.
+//! The Entra side: the token endpoints, OpenID discovery and JWKS, plus minting tokens directly
+//! for tests.
+//!
+//! Grants (graph-api.md §9): client credentials authenticated by a client secret, a certificate
+//! assertion or a federated (workload identity) assertion ([`assertion`]), and the refresh-token
+//! grant for delegated admin tokens ([`refresh`]). Both endpoint versions are served:
+//! `/{tenant}/oauth2/v2.0/token` (`scope=`) and the v1 `/{tenant}/oauth2/token` (`resource=`),
+//! whose responses carry `expires_in` & co. as strings and echo `resource`.
+//!
+//! Token format follows the resource, as in Entra (the resource's accepted token version), not
+//! the endpoint: the portal back end gets v1 tokens (`ver` `1.0`, issuer [`v1_issuer`]
+//! `{base}{tid}/`, the emulator's stand-in for `https://sts.windows.net/{tid}/`); every other
+//! resource (Graph, our API) gets the emulator's v2 format with issuer `{base}{tid}/v2.0`, which
+//! is what the Graph side verifies. (Real Graph tokens are v1; one issuer for Graph keeps the
+//! emulator's Graph validation simple and our clients never look inside Graph tokens.)
+
+mod assertion;
+mod refresh;
+
+pub(crate) use assertion::mint_federated_token;
+pub(crate) use refresh::{admin_refresh_token, issue_refresh_token};
 
 use std::{collections::HashMap, sync::Arc, time::Duration};
 
@@ -14,7 +33,7 @@ use jsonwebtoken::{Algorithm, Header};
 use serde_json::{Value, json};
 
 use crate::{
-    Shared,
+    AppRegistration, Directory, ServicePrincipal, Shared, Tenant,
     calls::{CallTenant, entra_timestamp, now_unix},
     seed,
 };
@@ -117,12 +136,41 @@ fn uti() -> String {
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(uuid::Uuid::new_v4().as_bytes())
 }
 
+/// The emulator's v1 token issuer for a tenant, `{base}{tid}/` (with the trailing slash, like
+/// Entra's `https://sts.windows.net/{tid}/`): v1 tokens (the portal back end's) carry it.
+pub(crate) fn v1_issuer(shared: &Shared, tenant_id: &str) -> String {
+    format!("{}{tenant_id}/", shared.base_url)
+}
+
+/// Microsoft first-party ids the token endpoint and portal back end know without registration.
+pub mod first_party {
+    /// The portal back end ("ADIbizaUX", `main.iam.ad.ext.azure.com`): the `aud` of portal tokens
+    /// and the v1 `resource` / v2 `{id}/.default` to ask for them (graph-api.md §2.3).
+    pub const PORTAL_RESOURCE: &str = "74658136-14ec-4630-ad9b-26e160ff0fc6";
+    /// Azure Portal, the client of the captured portal token.
+    pub const AZURE_PORTAL: &str = "c44b4083-3bb0-49c1-b47d-974e53cbdf3c";
+    /// Azure PowerShell: the public client that admin refresh tokens are issued to.
+    pub const AZURE_POWERSHELL: &str = "1950a258-227b-4e31-a9cf-717495945fc2";
+    pub const AZURE_CLI: &str = "04b07795-8ddb-461a-bbee-02f9e1bf7b46";
+    pub const MICROSOFT_OFFICE: &str = "d3590ed6-52b3-4102-aeff-aad2292ab01c";
+    /// First-party public clients: they redeem refresh tokens without a secret, and presenting
+    /// one is an error (AADSTS700025).
+    pub const PUBLIC_CLIENTS: &[&str] =
+        &[AZURE_PORTAL, AZURE_POWERSHELL, AZURE_CLI, MICROSOFT_OFFICE];
+    /// Role template id of Global Administrator (in `wids`).
+    pub const GLOBAL_ADMINISTRATOR_ROLE: &str = "62e90394-69f5-4237-9190-012177145e10";
+    /// Audience of federated (workload identity) assertions.
+    pub const TOKEN_EXCHANGE_AUDIENCE: &str = "api://AzureADTokenExchange";
+}
+
 /// An error the way the Entra token endpoint sends it.
 struct EntraError {
     status: StatusCode,
     error: &'static str,
     code: u32,
     description: String,
+    /// Entra's `suberror` member, e.g. `consent_required` next to AADSTS65001.
+    suberror: Option<&'static str>,
 }
 
 impl EntraError {
@@ -132,7 +180,13 @@ impl EntraError {
             error,
             code,
             description,
+            suberror: None,
         }
+    }
+
+    fn with_suberror(mut self, suberror: &'static str) -> Self {
+        self.suberror = Some(suberror);
+        self
     }
 
     fn missing_parameter(name: &str) -> Self {
@@ -158,7 +212,7 @@ impl EntraError {
     fn into_response(self, base: &url::Url, correlation_id: &str) -> Response {
         let trace_id = uuid::Uuid::new_v4().to_string();
         let timestamp = entra_timestamp();
-        let body = json!({
+        let mut body = json!({
             "error": self.error,
             "error_description": format!(
                 "AADSTS{}: {}\r\nTrace ID: {trace_id}\r\nCorrelation ID: {correlation_id}\r\nTimestamp: {timestamp}",
@@ -170,6 +224,9 @@ impl EntraError {
             "correlation_id": correlation_id,
             "error_uri": format!("{base}error?code={}", self.code),
         });
+        if let Some(suberror) = self.suberror {
+            body["suberror"] = json!(suberror);
+        }
         (self.status, no_store(), Json(body)).into_response()
     }
 }
@@ -200,9 +257,29 @@ pub(crate) async fn token_endpoint(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let correlation = correlation_id(&headers);
-    let form: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
-    let (logged_tenant, result) = issue(&shared, &tenant, &form);
+    respond(&shared, &tenant, &headers, &body, Endpoint::V2)
+}
+
+/// `POST /{tenant}/oauth2/token` (the v1 endpoint: `resource=` instead of `scope=`).
+pub(crate) async fn token_endpoint_v1(
+    State(shared): State<Arc<Shared>>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    respond(&shared, &tenant, &headers, &body, Endpoint::V1)
+}
+
+fn respond(
+    shared: &Shared,
+    tenant: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+    endpoint: Endpoint,
+) -> Response {
+    let correlation = correlation_id(headers);
+    let form: HashMap<String, String> = url::form_urlencoded::parse(body).into_owned().collect();
+    let (logged_tenant, result) = issue(shared, tenant, &form, endpoint);
     let mut response = match result {
         Ok(body) => (StatusCode::OK, no_store(), Json(body)).into_response(),
         Err(e) => e.into_response(&shared.base_url, &correlation),
@@ -211,12 +288,73 @@ pub(crate) async fn token_endpoint(
     response
 }
 
-/// Run the client-credentials grant. Returns the tenant to log (resolved id, or the raw path
+/// Which token endpoint a request came to; decides parameter names and the response shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Endpoint {
+    V1,
+    V2,
+}
+
+/// One token request with everything the grants look at. The directory stays locked for the
+/// whole request (lock order: directory, then keys).
+struct TokenRequest<'a> {
+    shared: &'a Shared,
+    tenant: &'a Tenant,
+    directory: &'a Directory,
+    form: &'a HashMap<String, String>,
+    endpoint: Endpoint,
+}
+
+impl TokenRequest<'_> {
+    /// A required, non-empty form parameter.
+    fn param(&self, name: &str) -> Result<&str, EntraError> {
+        self.optional(name)
+            .ok_or_else(|| EntraError::missing_parameter(name))
+    }
+
+    fn optional(&self, name: &str) -> Option<&str> {
+        self.form
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    /// The 200 body for `access_token`, shaped as this endpoint sends it. `extra` adds
+    /// `scope`, `refresh_token` and the like.
+    fn success(&self, access_token: String, issued_at: i64, resource: &str, extra: Value) -> Value {
+        let lifetime = ISSUED_TOKEN_LIFETIME_SECS;
+        let mut body = match self.endpoint {
+            Endpoint::V2 => json!({
+                "token_type": "Bearer",
+                "expires_in": lifetime,
+                "ext_expires_in": lifetime,
+                "access_token": access_token,
+            }),
+            // v1 sends every number as a string and echoes the resource (graph-api.md §9.1).
+            Endpoint::V1 => json!({
+                "token_type": "Bearer",
+                "expires_in": lifetime.to_string(),
+                "ext_expires_in": lifetime.to_string(),
+                "expires_on": (issued_at + lifetime).to_string(),
+                "not_before": issued_at.to_string(),
+                "resource": resource,
+                "access_token": access_token,
+            }),
+        };
+        if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+            body.extend(extra.clone());
+        }
+        body
+    }
+}
+
+/// Run the grant the request names. Returns the tenant to log (resolved id, or the raw path
 /// segment when unknown) and the success body or error.
 fn issue(
     shared: &Shared,
     path_tenant: &str,
     form: &HashMap<String, String>,
+    endpoint: Endpoint,
 ) -> (String, Result<Value, EntraError>) {
     let directory = shared.directory();
     let Some(tenant) = directory.tenant(path_tenant) else {
@@ -225,134 +363,166 @@ fn issue(
             Err(EntraError::unknown_tenant(path_tenant, "invalid_request")),
         );
     };
-    let tid = tenant.id.clone();
-    let result = (|| {
-        let param = |name: &str| {
-            form.get(name)
-                .map(String::as_str)
-                .filter(|v| !v.is_empty())
-                .ok_or_else(|| EntraError::missing_parameter(name))
-        };
-        let grant_type = param("grant_type")?;
-        if grant_type != "client_credentials" {
-            return Err(EntraError::new(
-                StatusCode::BAD_REQUEST,
-                "unsupported_grant_type",
-                70003,
-                format!("The app requested an unsupported grant type '{grant_type}'."),
-            ));
+    let request = TokenRequest {
+        shared,
+        tenant,
+        directory: &directory,
+        form,
+        endpoint,
+    };
+    let result = match request.param("grant_type") {
+        Ok("client_credentials") => client_credentials(&request),
+        Ok("refresh_token") => refresh::refresh(&request),
+        Ok(other) => Err(EntraError::new(
+            StatusCode::BAD_REQUEST,
+            "unsupported_grant_type",
+            70003,
+            format!("The app requested an unsupported grant type '{other}'."),
+        )),
+        Err(e) => Err(e),
+    };
+    (tenant.id.clone(), result)
+}
+
+/// The client-credentials grant: an app-only token carrying the app roles granted in this tenant.
+fn client_credentials(request: &TokenRequest<'_>) -> Result<Value, EntraError> {
+    let client_id = request.param("client_id")?;
+    let resource = match request.endpoint {
+        Endpoint::V2 => parse_scope(request.param("scope")?)?,
+        Endpoint::V1 => request.param("resource")?,
+    };
+    let tenant = request.tenant;
+    let (app, client_sp) = registered_client(request, client_id)?;
+    let acr = authenticate_client(request, app)?;
+    let resource_sp = tenant
+        .resource_principal(resource)
+        .ok_or_else(|| resource_not_found(resource, tenant))?;
+    let roles = client_sp
+        .granted_app_roles
+        .get(&resource_sp.app_id)
+        .cloned()
+        .unwrap_or_default();
+    let audience = resource_sp
+        .service_principal_names
+        .first()
+        .cloned()
+        .unwrap_or_else(|| resource_sp.app_id.clone());
+
+    let now = now_unix();
+    let mut claims = json!({
+        "aud": audience,
+        "iss": request.shared.issuer(&tenant.id),
+        "iat": now,
+        "nbf": now,
+        "exp": now + ISSUED_TOKEN_LIFETIME_SECS,
+        "azp": app.client_id,
+        "azpacr": acr,
+        "appid": app.client_id,
+        "idtyp": "app",
+        "oid": client_sp.id,
+        "sub": client_sp.id,
+        "tid": tenant.id,
+        "uti": uti(),
+        "ver": "2.0",
+    });
+    // Like Entra: no `roles` claim at all when nothing is granted.
+    if !roles.is_empty() {
+        claims["roles"] = json!(roles);
+    }
+    let token = sign_for_response(request.shared, &claims)?;
+    Ok(request.success(token, now, resource, json!({})))
+}
+
+/// The app registration and its service principal in the requested tenant (700016 when the app is
+/// unknown or was never consented to there).
+fn registered_client<'a>(
+    request: &TokenRequest<'a>,
+    client_id: &str,
+) -> Result<(&'a AppRegistration, &'a ServicePrincipal), EntraError> {
+    let not_found = || {
+        EntraError::new(
+            StatusCode::BAD_REQUEST,
+            "unauthorized_client",
+            700016,
+            format!(
+                "Application with identifier '{client_id}' was not found in the directory '{}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.",
+                request.tenant.display_name
+            ),
+        )
+    };
+    let app = request.directory.app(client_id).ok_or_else(not_found)?;
+    let sp = request
+        .tenant
+        .principal_for_app(&app.client_id)
+        .ok_or_else(not_found)?;
+    Ok((app, sp))
+}
+
+/// Authenticate a confidential client by secret or assertion. Returns the `azpacr`/`appidacr`
+/// value: `"1"` for a secret, `"2"` for a certificate or federated assertion.
+fn authenticate_client(
+    request: &TokenRequest<'_>,
+    app: &AppRegistration,
+) -> Result<&'static str, EntraError> {
+    if let Some(secret) = request.optional("client_secret") {
+        if secret == app.client_secret {
+            return Ok("1");
         }
-        let client_id = param("client_id")?;
-        let resource = parse_scope(param("scope")?)?;
+        // Never echo the presented secret.
+        return Err(EntraError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            7000215,
+            format!(
+                "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{}'.",
+                app.client_id
+            ),
+        ));
+    }
+    let Some(client_assertion) = request.optional("client_assertion") else {
+        return Err(EntraError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
+            7000218,
+            "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.".into(),
+        ));
+    };
+    if request.param("client_assertion_type")? != assertion::JWT_BEARER {
+        // UNVERIFIED code: Entra's generic "malformed request" one.
+        return Err(EntraError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            9002313,
+            "Invalid request. Request is malformed or invalid. The client_assertion_type must be 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer'.".into(),
+        ));
+    }
+    assertion::verify(request, app, client_assertion)?;
+    Ok("2")
+}
 
-        let not_found = || {
-            EntraError::new(
-                StatusCode::BAD_REQUEST,
-                "unauthorized_client",
-                700016,
-                format!(
-                    "Application with identifier '{client_id}' was not found in the directory '{}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.",
-                    tenant.display_name
-                ),
-            )
-        };
-        let app = directory.app(client_id).ok_or_else(not_found)?;
-        let client_sp = tenant
-            .principal_for_app(&app.client_id)
-            .ok_or_else(not_found)?;
+fn resource_not_found(resource: &str, tenant: &Tenant) -> EntraError {
+    EntraError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_resource",
+        500011,
+        format!(
+            "The resource principal named {resource} was not found in the tenant named {}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.",
+            tenant.display_name
+        ),
+    )
+}
 
-        match form.get("client_secret").filter(|s| !s.is_empty()) {
-            Some(secret) if *secret == app.client_secret => {}
-            Some(_) => {
-                // Never echo the presented secret.
-                return Err(EntraError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "invalid_client",
-                    7000215,
-                    format!(
-                        "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID, for a secret added to app '{}'.",
-                        app.client_id
-                    ),
-                ));
-            }
-            None if form.contains_key("client_assertion") => {
-                return Err(EntraError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "invalid_client",
-                    700027,
-                    "Client assertion failed signature validation. (The emulator accepts client secrets only.)".into(),
-                ));
-            }
-            None => {
-                return Err(EntraError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "invalid_client",
-                    7000218,
-                    "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.".into(),
-                ));
-            }
-        }
-
-        let resource_sp = tenant.resource_principal(resource).ok_or_else(|| {
-            EntraError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_resource",
-                500011,
-                format!(
-                    "The resource principal named {resource} was not found in the tenant named {}. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You might have sent your authentication request to the wrong tenant.",
-                    tenant.display_name
-                ),
-            )
-        })?;
-        let roles = client_sp
-            .granted_app_roles
-            .get(&resource_sp.app_id)
-            .cloned()
-            .unwrap_or_default();
-        let audience = resource_sp
-            .service_principal_names
-            .first()
-            .cloned()
-            .unwrap_or_else(|| resource_sp.app_id.clone());
-
-        let now = now_unix();
-        let mut claims = json!({
-            "aud": audience,
-            "iss": shared.issuer(&tenant.id),
-            "iat": now,
-            "nbf": now,
-            "exp": now + ISSUED_TOKEN_LIFETIME_SECS,
-            "azp": app.client_id,
-            "azpacr": "1",
-            "appid": app.client_id,
-            "idtyp": "app",
-            "oid": client_sp.id,
-            "sub": client_sp.id,
-            "tid": tenant.id,
-            "uti": uti(),
-            "ver": "2.0",
-        });
-        // Like Entra: no `roles` claim at all when nothing is granted.
-        if !roles.is_empty() {
-            claims["roles"] = json!(roles);
-        }
-        let token = sign(shared, &claims).map_err(|e| {
-            tracing::error!(error = %e, "signing failed");
-            EntraError::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "temporarily_unavailable",
-                50000,
-                "There was an error issuing a token.".into(),
-            )
-        })?;
-        Ok(json!({
-            "token_type": "Bearer",
-            "expires_in": ISSUED_TOKEN_LIFETIME_SECS,
-            "ext_expires_in": ISSUED_TOKEN_LIFETIME_SECS,
-            "access_token": token,
-        }))
-    })();
-    (tid, result)
+/// Sign for a token response; a signing failure is the emulator's bug, reported as Entra's 500.
+fn sign_for_response(shared: &Shared, claims: &Value) -> Result<String, EntraError> {
+    sign(shared, claims).map_err(|e| {
+        tracing::error!(error = %e, "signing failed");
+        EntraError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "temporarily_unavailable",
+            50000,
+            "There was an error issuing a token.".into(),
+        )
+    })
 }
 
 /// Client credentials take exactly one `<resource>/.default` scope; returns the resource.

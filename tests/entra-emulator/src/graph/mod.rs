@@ -1,327 +1,336 @@
-//! The Microsoft Graph side: bearer validation as Graph does it, permission checks and the few
-//! v1.0 resources the service reads.
+//! The Microsoft Graph side: one dispatcher for `/v1.0/…` and `/beta/…` that does what Graph does
+//! for every request (faults, bearer validation, route match, throttling, permission check,
+//! envelope and correlation headers), and a route table that resource modules fill.
+//!
+//! A resource module exposes `pub(crate) fn routes() -> Vec<Route>`; its handlers are plain
+//! functions from a [`Ctx`] to a [`Reply`] and never see HTTP.
+
+mod auth;
+mod conditional_access;
+mod error;
+mod licensing;
+mod named_locations;
+mod odata;
+mod organization;
+mod policies;
+mod recommendations;
+mod reports;
+mod security;
 
 use std::sync::Arc;
 
 use axum::{
     Json,
+    body::Bytes,
     extract::State,
     http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header},
     response::{IntoResponse, Response},
 };
-use jsonwebtoken::{Algorithm, Validation, errors::ErrorKind};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use crate::{
-    Shared,
-    calls::{CallTenant, graph_inner_date, http_date},
-    seed,
-};
+pub(crate) use auth::{Caller, authenticate_bearer};
+pub(crate) use error::{GraphError, RequestIds};
+pub(crate) use odata::{Query, with_context};
+
+use crate::{Shared, calls::CallTenant, calls::http_date};
 
 const ODATA_JSON: &str = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8";
-const METADATA: &str = "https://graph.microsoft.com/v1.0/$metadata";
-/// Accepted `aud` values for Graph: the resource URI (with or without slash) and Graph's app id.
-const GRAPH_AUDIENCES: &[&str] = &[
-    seed::GRAPH_RESOURCE,
-    "https://graph.microsoft.com/",
-    seed::GRAPH_FIRST_PARTY_APP_ID,
-];
 /// Shape of Graph's diagnostic header; clients log it, nobody parses it.
 const AGS_DIAGNOSTIC: &str = r#"{"ServerInfo":{"DataCenter":"Emulator","Slice":"E","Ring":"0","ScaleUnit":"000","RoleInstance":"entra-emulator"}}"#;
-/// Graph tolerates a few minutes of clock skew.
-const LEEWAY_SECS: u64 = 300;
 
-/// Correlation ids of one Graph request: go into headers and every error body.
-struct RequestIds {
-    request_id: String,
-    client_request_id: String,
+/// The Graph API version a request addressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Version {
+    V1,
+    Beta,
 }
 
-impl RequestIds {
-    fn from_headers(headers: &HeaderMap) -> Self {
-        let client_request_id = headers
-            .get("client-request-id")
-            .and_then(|v| v.to_str().ok())
-            .filter(|v| !v.is_empty() && v.len() <= 128)
-            .map(str::to_string)
-            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
-        Self {
-            request_id: uuid::Uuid::new_v4().to_string(),
-            client_request_id,
-        }
-    }
-}
-
-/// A Graph error response (`{"error":{"code","message","innerError":{..}}}`).
-struct GraphError {
-    status: StatusCode,
-    code: &'static str,
-    message: String,
-    www_authenticate: Option<String>,
-}
-
-impl GraphError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            code,
-            message: message.into(),
-            www_authenticate: None,
+impl Version {
+    pub(crate) fn segment(self) -> &'static str {
+        match self {
+            Version::V1 => "v1.0",
+            Version::Beta => "beta",
         }
     }
 
-    fn unauthenticated(shared: &Shared, message: impl Into<String>) -> Self {
-        Self {
-            www_authenticate: Some(format!(
-                "Bearer realm=\"\", authorization_uri=\"{}common/oauth2/authorize\", client_id=\"{}\"",
-                shared.base_url,
-                seed::GRAPH_FIRST_PARTY_APP_ID
-            )),
-            ..Self::new(
-                StatusCode::UNAUTHORIZED,
-                "InvalidAuthenticationToken",
-                message,
+    /// `https://graph.microsoft.com/{version}/$metadata`, the prefix of every `@odata.context`.
+    pub(crate) fn metadata(self) -> String {
+        format!("https://graph.microsoft.com/{}/$metadata", self.segment())
+    }
+}
+
+/// Versions a route is served on.
+pub(crate) const V1_AND_BETA: &[Version] = &[Version::V1, Version::Beta];
+pub(crate) const BETA_ONLY: &[Version] = &[Version::Beta];
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Access {
+    /// Any one of these application (`roles`) or delegated (`scp`) permissions.
+    Any(&'static [&'static str]),
+    /// Delegated tokens only (app-only gets 403), with any one of these scopes.
+    DelegatedOnly(&'static [&'static str]),
+}
+
+/// Graph's throttling buckets that differ from the default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Bucket {
+    /// Identity and access reports: 5 requests / 10 s per app per tenant, 122 / 10 s per app.
+    Reports,
+    /// Conditional Access and named locations: 1 request / s per tenant, no `Retry-After`.
+    ConditionalAccess,
+}
+
+pub(crate) struct Route {
+    pub method: Method,
+    /// Path below the version, `/`-separated; `{name}` segments capture a parameter.
+    pub pattern: &'static str,
+    pub versions: &'static [Version],
+    pub access: Access,
+    pub bucket: Option<Bucket>,
+    pub handler: Handler,
+}
+
+impl Route {
+    pub(crate) fn new(
+        method: Method,
+        pattern: &'static str,
+        access: Access,
+        handler: Handler,
+    ) -> Route {
+        Route {
+            method,
+            pattern,
+            versions: V1_AND_BETA,
+            access,
+            bucket: None,
+            handler,
+        }
+    }
+
+    pub(crate) fn versions(mut self, versions: &'static [Version]) -> Route {
+        self.versions = versions;
+        self
+    }
+
+    pub(crate) fn bucket(mut self, bucket: Bucket) -> Route {
+        self.bucket = Some(bucket);
+        self
+    }
+}
+
+pub(crate) type Handler = fn(&Ctx<'_>) -> Result<Reply, GraphError>;
+
+/// What a handler gets: the caller, the matched parameters, OData options and the JSON body.
+pub(crate) struct Ctx<'a> {
+    pub shared: &'a Shared,
+    pub caller: &'a Caller,
+    pub version: Version,
+    /// Values of the pattern's `{…}` segments, in order, percent-decoded.
+    pub params: Vec<String>,
+    pub query: Query,
+    /// The parsed JSON body of POST/PATCH/PUT (`None` when empty).
+    pub body: Option<Value>,
+    /// The request path with its query, to build `@odata.nextLink` from.
+    pub uri: &'a Uri,
+}
+
+impl Ctx<'_> {
+    pub(crate) fn param(&self, index: usize) -> &str {
+        self.params
+            .get(index)
+            .map(String::as_str)
+            .unwrap_or_default()
+    }
+
+    /// The body, or Graph's 400 for a request that needs one.
+    pub(crate) fn body(&self) -> Result<&Value, GraphError> {
+        self.body
+            .as_ref()
+            .filter(|b| b.is_object())
+            .ok_or_else(|| GraphError::bad_request("Empty Payload. JSON content expected."))
+    }
+
+    /// An absolute URL on this emulator, e.g. for `@odata.nextLink`.
+    pub(crate) fn absolute(&self, path_and_query: &str) -> String {
+        format!(
+            "{}{}",
+            self.shared.base_url,
+            path_and_query.trim_start_matches('/')
+        )
+    }
+}
+
+pub(crate) enum Reply {
+    Ok(Value),
+    Created(Value),
+    NoContent,
+}
+
+/// The route table, built once.
+fn table() -> &'static [Route] {
+    static TABLE: std::sync::OnceLock<Vec<Route>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(all_routes)
+}
+
+/// Every Graph route the emulator serves, as `(method, pattern, versions)`, so tests can prove
+/// they walked them all.
+pub fn route_list() -> Vec<(Method, &'static str, Vec<&'static str>)> {
+    table()
+        .iter()
+        .map(|r| {
+            (
+                r.method.clone(),
+                r.pattern,
+                r.versions.iter().map(|v| v.segment()).collect(),
             )
-        }
-    }
-
-    fn into_response(self, ids: &RequestIds) -> Response {
-        let body = json!({
-            "error": {
-                "code": self.code,
-                "message": self.message,
-                "innerError": {
-                    "date": graph_inner_date(),
-                    "request-id": ids.request_id,
-                    "client-request-id": ids.client_request_id,
-                }
-            }
-        });
-        let mut response = (self.status, Json(body)).into_response();
-        if let Some(value) = self
-            .www_authenticate
-            .and_then(|v| HeaderValue::from_str(&v).ok())
-        {
-            response
-                .headers_mut()
-                .insert(header::WWW_AUTHENTICATE, value);
-        }
-        response
-    }
+        })
+        .collect()
 }
 
-/// The authenticated caller of a Graph request.
-struct Caller {
-    tenant_id: String,
-    /// App roles (`roles`) and delegated scopes (`scp`) together: either grants access.
-    permissions: Vec<String>,
+fn all_routes() -> Vec<Route> {
+    let mut routes = Vec::new();
+    routes.extend(policies::routes());
+    routes.extend(conditional_access::routes());
+    routes.extend(named_locations::routes());
+    routes.extend(licensing::routes());
+    routes.extend(security::routes());
+    routes.extend(recommendations::routes());
+    routes.extend(reports::routes());
+    routes.extend(organization::routes());
+    routes
 }
 
-/// Every request under `/v1.0/`.
+/// Every request under `/v1.0/` and `/beta/`.
 pub(crate) async fn dispatch(
     State(shared): State<Arc<Shared>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    body: Bytes,
 ) -> Response {
     let ids = RequestIds::from_headers(&headers);
-    let (logged_tenant, result) = match authenticate(&shared, &headers) {
-        Ok(caller) => (
-            caller.tenant_id.clone(),
-            serve(&shared, &method, &uri, &caller),
-        ),
-        Err((tenant, e)) => (tenant, Err(e)),
-    };
+    let mut served = crate::calls::Served::default();
+    let (logged_tenant, result) =
+        match authenticate_bearer(&shared, &headers, auth::GRAPH_AUDIENCES) {
+            Ok(caller) => (
+                caller.tenant_id.clone(),
+                serve(&shared, &method, &uri, &caller, &body, &mut served),
+            ),
+            Err((tenant, e)) => (tenant, Err(e)),
+        };
     let mut response = match result {
-        Ok(body) => {
-            let mut r = (StatusCode::OK, Json(body)).into_response();
-            r.headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static(ODATA_JSON));
-            r.headers_mut()
-                .insert("odata-version", HeaderValue::from_static("4.0"));
-            r
-        }
+        Ok(Reply::Ok(value)) => json_response(StatusCode::OK, value),
+        Ok(Reply::Created(value)) => json_response(StatusCode::CREATED, value),
+        Ok(Reply::NoContent) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => e.into_response(&ids),
     };
-    let h = response.headers_mut();
+    add_graph_headers(response.headers_mut(), &ids);
+    served.apply(&mut response);
+    response.extensions_mut().insert(CallTenant(logged_tenant));
+    response
+}
+
+fn json_response(status: StatusCode, value: Value) -> Response {
+    let mut response = (status, Json(value)).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(ODATA_JSON));
+    headers.insert("odata-version", HeaderValue::from_static("4.0"));
+    response
+}
+
+pub(crate) fn add_graph_headers(headers: &mut HeaderMap, ids: &RequestIds) {
     for (name, value) in [
         ("request-id", ids.request_id.as_str()),
         ("client-request-id", ids.client_request_id.as_str()),
     ] {
         if let Ok(v) = HeaderValue::from_str(value) {
-            h.insert(name, v);
+            headers.insert(name, v);
         }
     }
-    h.insert(
+    headers.insert(
         "x-ms-ags-diagnostic",
         HeaderValue::from_static(AGS_DIAGNOSTIC),
     );
     if let Ok(v) = HeaderValue::from_str(&http_date()) {
-        h.insert(header::DATE, v);
+        headers.insert(header::DATE, v);
     }
-    response.extensions_mut().insert(CallTenant(logged_tenant));
-    response
 }
 
-/// Validate the bearer token like Graph. On failure also returns the tenant to log: the token's
-/// (unverified) `tid` when readable, `""` otherwise.
-fn authenticate(shared: &Shared, headers: &HeaderMap) -> Result<Caller, (String, GraphError)> {
-    let fail = |tenant: &str, message: &str| {
-        Err((
-            tenant.to_string(),
-            GraphError::unauthenticated(shared, message),
-        ))
-    };
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            let (scheme, rest) = v.split_once(' ')?;
-            scheme.eq_ignore_ascii_case("bearer").then(|| rest.trim())
-        })
-        .filter(|t| !t.is_empty());
-    let Some(token) = token else {
-        return fail("", "Access token is empty.");
-    };
+/// A matched route and the parameters its pattern captured.
+struct Matched<'r> {
+    route: &'r Route,
+    version: Version,
+    params: Vec<String>,
+}
 
-    // Only for the call log and error attribution; nothing is trusted before the signature check.
-    let unverified_tid = jsonwebtoken::dangerous::insecure_decode_claims::<Value>(token)
-        .ok()
-        .and_then(|claims| claims["tid"].as_str().map(str::to_string))
-        .unwrap_or_default();
-    let tid = unverified_tid.as_str();
-
-    let Ok(header) = jsonwebtoken::decode_header(token) else {
-        return fail(tid, "Invalid JWT token. The token is malformed.");
+/// Matches `path` against the table. Segments compare case-insensitively, as Graph's do. The
+/// error is Graph's: 400 naming the first segment that resolves nowhere, or 405 when the path
+/// exists but not for this method.
+fn find<'r>(routes: &'r [Route], method: &Method, path: &str) -> Result<Matched<'r>, GraphError> {
+    let mut segments = path.split('/').filter(|s| !s.is_empty());
+    let version = match segments.next().map(str::to_ascii_lowercase).as_deref() {
+        Some("v1.0") => Version::V1,
+        Some("beta") => Version::Beta,
+        other => return Err(GraphError::segment_not_found(other.unwrap_or_default())),
     };
-    if header.alg != Algorithm::RS256 {
-        // Also what stops HS256 "key confusion" tokens signed with the public key.
-        return fail(
-            tid,
-            "Access token validation failure. Invalid signing algorithm.",
-        );
-    }
-    let Some(kid) = header.kid else {
-        return fail(
-            tid,
-            "Access token validation failure. Signing key not found.",
-        );
-    };
-
-    let mut validation = Validation::new(Algorithm::RS256);
-    validation.leeway = LEEWAY_SECS;
-    validation.validate_nbf = true;
-    validation.set_audience(GRAPH_AUDIENCES);
-    validation.set_required_spec_claims(&["exp", "aud", "iss"]);
-    let decoded = {
-        let keys = shared.keys.read().unwrap_or_else(|e| e.into_inner());
-        let Some(key) = keys.find(&kid) else {
-            return fail(
-                tid,
-                "Access token validation failure. Signing key not found.",
-            );
-        };
-        jsonwebtoken::decode::<Value>(token, &key.decoding, &validation)
-    };
-    let claims = match decoded {
-        Ok(d) => d.claims,
-        Err(e) => {
-            let message = match e.kind() {
-                ErrorKind::ExpiredSignature | ErrorKind::ImmatureSignature => {
-                    "Access token has expired or is not yet valid."
-                }
-                ErrorKind::InvalidAudience => "Access token validation failure. Invalid audience.",
-                ErrorKind::InvalidSignature => {
-                    "Access token validation failure. Invalid signature."
-                }
-                ErrorKind::MissingRequiredClaim(_) => {
-                    "Access token validation failure. A required claim is missing."
-                }
-                _ => "Invalid JWT token. The token is malformed.",
-            };
-            return fail(tid, message);
+    let segments: Vec<String> = segments.map(percent_decode).collect();
+    let mut deepest_match = 0;
+    let mut path_exists = false;
+    for route in routes.iter().filter(|r| r.versions.contains(&version)) {
+        let pattern: Vec<&str> = route.pattern.split('/').collect();
+        let mut params = Vec::new();
+        let mut matched = 0;
+        for (p, s) in pattern.iter().zip(&segments) {
+            if p.starts_with('{') {
+                params.push(s.clone());
+            } else if let Some(args) = function_call_args(p, s) {
+                params.push(args);
+            } else if !p.eq_ignore_ascii_case(s) {
+                break;
+            }
+            matched += 1;
         }
-    };
-
-    let known_tenant = {
-        let directory = shared.directory();
-        directory
-            .tenants
-            .iter()
-            .any(|t| t.id.eq_ignore_ascii_case(tid))
-    };
-    if !known_tenant {
-        return fail(tid, "Access token validation failure. Invalid tenant.");
-    }
-    if claims["iss"].as_str() != Some(shared.issuer(tid).as_str()) {
-        return fail(tid, "Access token validation failure. Invalid issuer.");
-    }
-
-    let mut permissions: Vec<String> = claims["roles"]
-        .as_array()
-        .map(|roles| {
-            roles
-                .iter()
-                .filter_map(|r| r.as_str().map(str::to_string))
-                .collect()
-        })
-        .unwrap_or_default();
-    if let Some(scp) = claims["scp"].as_str() {
-        permissions.extend(scp.split_whitespace().map(str::to_string));
-    }
-    Ok(Caller {
-        tenant_id: tid.to_string(),
-        permissions,
-    })
-}
-
-/// A Graph resource the emulator serves.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Resource {
-    AuthenticationMethodsPolicy,
-    AuthorizationPolicy,
-    Organization,
-}
-
-impl Resource {
-    /// Permissions (application or delegated) any one of which allows reading the resource.
-    fn read_permissions(self) -> &'static [&'static str] {
-        match self {
-            Resource::AuthenticationMethodsPolicy => &[
-                "Policy.Read.AuthenticationMethod",
-                "Policy.ReadWrite.AuthenticationMethod",
-                "Policy.Read.All",
-            ],
-            Resource::AuthorizationPolicy => &["Policy.Read.All", "Policy.ReadWrite.Authorization"],
-            Resource::Organization => &[
-                "Organization.Read.All",
-                "Organization.ReadWrite.All",
-                "Directory.Read.All",
-                "Directory.ReadWrite.All",
-            ],
+        deepest_match = deepest_match.max(matched);
+        if matched == pattern.len() && matched == segments.len() {
+            path_exists = true;
+            if route.method == *method {
+                return Ok(Matched {
+                    route,
+                    version,
+                    params,
+                });
+            }
         }
     }
+    if path_exists {
+        return Err(GraphError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Request_BadRequest",
+            "Specified HTTP method is not allowed for the request target.",
+        ));
+    }
+    let bad = segments
+        .get(deepest_match)
+        .map(String::as_str)
+        .unwrap_or_default();
+    Err(GraphError::segment_not_found(bad))
 }
 
-/// Map a path below `/v1.0/` to a resource. Segments match case-insensitively like Graph; the
-/// error names the first segment that did not resolve, as Graph's "Resource not found for the
-/// segment" message does.
-fn route(path: &str) -> Result<Resource, String> {
-    let rest = path
-        .strip_prefix("/v1.0/")
-        .or_else(|| path.strip_prefix("/V1.0/"))
-        .unwrap_or("");
-    let segments: Vec<&str> = rest.split('/').filter(|s| !s.is_empty()).collect();
-    let lower: Vec<String> = segments.iter().map(|s| s.to_ascii_lowercase()).collect();
-    let lower: Vec<&str> = lower.iter().map(String::as_str).collect();
-    match lower.as_slice() {
-        ["organization"] => Ok(Resource::Organization),
-        ["policies", "authenticationmethodspolicy"] => Ok(Resource::AuthenticationMethodsPolicy),
-        ["policies", "authorizationpolicy"] => Ok(Resource::AuthorizationPolicy),
-        ["policies", ..] => Err(segments.get(1).copied().unwrap_or("policies").to_string()),
-        ["organization", ..] => Err(segments.get(1).copied().unwrap_or_default().to_string()),
-        _ => Err(segments.first().copied().unwrap_or_default().to_string()),
-    }
+/// A pattern segment `name(*)` matches an OData function call `name(…)` (name compared
+/// case-insensitively) and captures the argument list between the parentheses.
+fn function_call_args(pattern: &str, segment: &str) -> Option<String> {
+    let name = pattern.strip_suffix("(*)")?;
+    let head = segment.get(..name.len())?;
+    let args = segment[name.len()..].strip_prefix('(')?.strip_suffix(')')?;
+    head.eq_ignore_ascii_case(name).then(|| args.to_owned())
+}
+
+fn percent_decode(segment: &str) -> String {
+    url::form_urlencoded::parse(format!("x={}", segment.replace('+', "%2B")).as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_else(|| segment.to_owned())
 }
 
 fn serve(
@@ -329,82 +338,132 @@ fn serve(
     method: &Method,
     uri: &Uri,
     caller: &Caller,
-) -> Result<Value, GraphError> {
-    let resource = route(uri.path()).map_err(|segment| {
-        GraphError::new(
-            StatusCode::BAD_REQUEST,
-            "BadRequest",
-            format!("Resource not found for the segment '{segment}'."),
-        )
-    })?;
-    if method != Method::GET {
-        return Err(GraphError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "Request_BadRequest",
-            "Specified HTTP method is not allowed for the request target.",
-        ));
-    }
-    let allowed = resource
-        .read_permissions()
-        .iter()
-        .any(|p| caller.permissions.iter().any(|c| c.eq_ignore_ascii_case(p)));
-    if !allowed {
-        return Err(GraphError::new(
-            StatusCode::FORBIDDEN,
-            "Authorization_RequestDenied",
-            "Insufficient privileges to complete the operation.",
-        ));
-    }
-
-    let directory = shared.directory();
-    let tenant = directory.tenant(&caller.tenant_id).ok_or_else(|| {
-        // Authenticated against a tenant that has since vanished; cannot happen with the
-        // public API (tenants are never removed) but must not panic.
-        GraphError::unauthenticated(shared, "Access token validation failure. Invalid tenant.")
-    })?;
-    Ok(match resource {
-        Resource::Organization => json!({
-            "@odata.context": format!("{METADATA}#organization"),
-            "value": [tenant.organization],
-        }),
-        Resource::AuthenticationMethodsPolicy => with_context(
-            &tenant.authentication_methods_policy,
-            format!("{METADATA}#authenticationMethodsPolicy"),
-        ),
-        Resource::AuthorizationPolicy => with_context(
-            &tenant.authorization_policy,
-            format!("{METADATA}#policies/authorizationPolicy/$entity"),
-        ),
-    })
+    body: &Bytes,
+    served: &mut crate::calls::Served,
+) -> Result<Reply, GraphError> {
+    served.app_id = Some(caller.app_id.clone());
+    let matched = find(table(), method, uri.path())?;
+    served.route = Some(format!(
+        "{}/{}",
+        matched.version.segment(),
+        matched.route.pattern
+    ));
+    // Graph throttles every authenticated request that reaches a resource, before the workload
+    // authorizes it: a request refused with 403 still spends the caller's budget.
+    served.headers = crate::throttle::check_graph(
+        shared,
+        caller,
+        matched.route.bucket,
+        method,
+        matched.route.pattern,
+        uri.query().unwrap_or_default(),
+    )?;
+    check_access(matched.route.access, caller)?;
+    let body = if body.is_empty() {
+        None
+    } else {
+        Some(serde_json::from_slice::<Value>(body).map_err(|e| {
+            GraphError::bad_request(format!("Invalid JSON in the request body: {e}"))
+        })?)
+    };
+    let ctx = Ctx {
+        shared,
+        caller,
+        version: matched.version,
+        params: matched.params,
+        query: Query::parse(uri.query().unwrap_or_default()),
+        body,
+        uri,
+    };
+    (matched.route.handler)(&ctx)
 }
 
-fn with_context(entity: &Value, context: String) -> Value {
-    let mut out = serde_json::Map::new();
-    out.insert("@odata.context".into(), Value::String(context));
-    if let Some(fields) = entity.as_object() {
-        for (k, v) in fields {
-            out.insert(k.clone(), v.clone());
-        }
+fn check_access(access: Access, caller: &Caller) -> Result<(), GraphError> {
+    let (wanted, delegated_only) = match access {
+        Access::Any(p) => (p, false),
+        Access::DelegatedOnly(p) => (p, true),
+    };
+    if delegated_only && caller.app_only {
+        return Err(GraphError::forbidden(
+            "Authorization_RequestDenied",
+            "This operation does not support application permissions; sign in as a user.",
+        ));
     }
-    Value::Object(out)
+    if caller.has_any(wanted) {
+        Ok(())
+    } else {
+        Err(GraphError::forbidden(
+            "Authorization_RequestDenied",
+            "Insufficient privileges to complete the operation.",
+        ))
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn noop(_: &Ctx<'_>) -> Result<Reply, GraphError> {
+        Ok(Reply::NoContent)
+    }
+
+    fn table() -> Vec<Route> {
+        vec![
+            Route::new(
+                Method::GET,
+                "policies/authenticationMethodsPolicy",
+                Access::Any(&[]),
+                noop,
+            ),
+            Route::new(
+                Method::PATCH,
+                "policies/authenticationMethodsPolicy/authenticationMethodConfigurations/{id}",
+                Access::Any(&[]),
+                noop,
+            ),
+            Route::new(
+                Method::GET,
+                "directory/recommendations",
+                Access::Any(&[]),
+                noop,
+            )
+            .versions(BETA_ONLY),
+        ]
+    }
+
     #[test]
-    fn routes_are_case_insensitive_and_name_the_bad_segment() {
-        assert_eq!(
-            route("/v1.0/policies/authenticationMethodsPolicy"),
-            Ok(Resource::AuthenticationMethodsPolicy)
+    fn segments_match_case_insensitively_and_capture_parameters() {
+        let routes = table();
+        let m = find(
+            &routes,
+            &Method::PATCH,
+            "/V1.0/Policies/authenticationmethodspolicy/authenticationMethodConfigurations/Sms",
+        )
+        .expect("matches");
+        assert_eq!(m.params, ["Sms"]);
+        assert_eq!(m.version, Version::V1);
+    }
+
+    #[test]
+    fn unknown_segments_and_methods_get_graphs_errors() {
+        let routes = table();
+        let e = find(&routes, &Method::GET, "/v1.0/policies/nope")
+            .err()
+            .expect("no route");
+        assert_eq!(e.status, StatusCode::BAD_REQUEST);
+        assert!(e.message.contains("'nope'"), "{}", e.message);
+        let e = find(
+            &routes,
+            &Method::DELETE,
+            "/v1.0/policies/authenticationMethodsPolicy",
+        )
+        .err()
+        .expect("no method");
+        assert_eq!(e.status, StatusCode::METHOD_NOT_ALLOWED);
+        assert!(
+            find(&routes, &Method::GET, "/v1.0/directory/recommendations").is_err(),
+            "beta only"
         );
-        assert_eq!(
-            route("/v1.0/Policies/AuthorizationPolicy/"),
-            Ok(Resource::AuthorizationPolicy)
-        );
-        assert_eq!(route("/v1.0/organization"), Ok(Resource::Organization));
-        assert_eq!(route("/v1.0/policies/nope"), Err("nope".to_string()));
-        assert_eq!(route("/v1.0/widgets"), Err("widgets".to_string()));
+        assert!(find(&routes, &Method::GET, "/beta/directory/recommendations").is_ok());
     }
 }
