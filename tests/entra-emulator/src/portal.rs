@@ -233,7 +233,13 @@ fn serve(
             let mut directory = shared.directory();
             let result = match directory.tenant_mut(&caller.tenant_id) {
                 None => Err(PortalError::unauthorized("Unknown tenant.")),
-                Some(tenant) => authorize(tenant, &caller.user_id, roles).and_then(|()| op(tenant)),
+                Some(tenant) => authorize(tenant, &caller.user_id, roles).and_then(|()| {
+                    // Timestamp the policy change so reports follow it after the report delay.
+                    crate::derived::observe(tenant, shared.report_delay);
+                    let result = op(tenant);
+                    crate::derived::observe(tenant, shared.report_delay);
+                    result
+                }),
             };
             (caller.tenant_id, result)
         }

@@ -375,7 +375,21 @@ fn serve(
         body,
         uri,
     };
-    (matched.route.handler)(&ctx)
+    if *method == Method::GET {
+        return (matched.route.handler)(&ctx);
+    }
+    // A write may change what reports derive from: timestamp the state before and after it, so
+    // reports follow the change only once the configured report delay has passed.
+    observe_reports(shared, caller);
+    let reply = (matched.route.handler)(&ctx);
+    observe_reports(shared, caller);
+    reply
+}
+
+fn observe_reports(shared: &Shared, caller: &Caller) {
+    if let Some(tenant) = shared.directory().tenant_mut(&caller.tenant_id) {
+        crate::derived::observe(tenant, shared.report_delay);
+    }
 }
 
 fn check_access(access: Access, caller: &Caller) -> Result<(), GraphError> {
