@@ -1,5 +1,5 @@
 //! The SSPR policy model: pure types and rules, no I/O, no HTTP or Graph types.
 
 pub mod methods;
-pub mod portal;
 pub mod policy;
+pub mod portal;

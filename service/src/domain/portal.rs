@@ -7,7 +7,10 @@
 pub enum Scope {
     None,
     /// Exactly one group (the portal supports one).
-    Selected { group_id: String, group_name: Option<String> },
+    Selected {
+        group_id: String,
+        group_name: Option<String>,
+    },
     All,
 }
 
@@ -62,7 +65,10 @@ pub enum InferredScope {
     None,
     All,
     /// Exactly one group's membership explains the enabled set.
-    Selected { group_id: String, group_name: String },
+    Selected {
+        group_id: String,
+        group_name: String,
+    },
     /// Some members are enabled, but no single group explains which.
     SelectedUnknownGroup,
     /// Too little evidence (e.g. no enabled non-admin members at all).
