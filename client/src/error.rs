@@ -74,7 +74,7 @@ pub struct Problem {
     /// Every other member (`upstreamRequestId`, `field`, `instance`…).
     #[serde(flatten)]
     pub extensions: Map<String, Value>,
-    /// The response's `request-id` header, when present. Not part of the document.
+    /// The response's `x-request-id` header, when present. Not part of the document.
     #[serde(skip)]
     pub request_id: Option<String>,
 }

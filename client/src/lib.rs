@@ -15,6 +15,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod audit;
 pub mod auth;
 pub mod error;
 pub mod render;
@@ -28,13 +29,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use url::Url;
 
+pub use audit::{AuditFilter, AuditPage, AuditRecord};
 pub use auth::{Auth, token_url_for_authority};
 pub use error::{ClientError, Problem};
 
 use auth::TokenProvider;
 
 /// The response header carrying the service's request id.
-pub const REQUEST_ID_HEADER: &str = "request-id";
+pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
 const ACCEPT_JSON: &str = "application/json, application/problem+json;q=0.9";
 const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);

@@ -243,7 +243,7 @@ pub fn leaf_text(value: &Value) -> String {
     }
 }
 
-fn new_table(width: Option<u16>) -> Table {
+pub(crate) fn new_table(width: Option<u16>) -> Table {
     let mut table = Table::new();
     table
         .load_preset(presets::UTF8_FULL_CONDENSED)

@@ -58,11 +58,14 @@ async fn policy_get_prints_contosos_policy_with_sources() {
     .await;
     assert_eq!(table.code, 0, "{}", table.stderr);
     assert!(table.stdout.contains("Contoso"), "{}", table.stdout);
+    // Contoso has the portal connector in the demo: portal and Graph values side by side.
     for word in [
         "graph",
-        "unavailable",
+        "portal",
         "migrationInProgress",
         "allowedToUseSspr",
+        "methodsRequired",
+        "reconfirmDays",
     ] {
         assert!(
             table.stdout.contains(word),

@@ -1,6 +1,6 @@
 //! The library against a tiny scripted HTTP/1.1 server on std threads (no extra
 //! dependencies): token caching and refresh, request encoding, problem documents and the
-//! `request-id` header.
+//! `x-request-id` header.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -34,7 +34,7 @@ fn reply(status: u16, body: serde_json::Value) -> Reply {
         } else {
             "application/problem+json"
         },
-        headers: vec![("request-id", "req-1".into())],
+        headers: vec![("x-request-id", "req-1".into())],
         body: body.to_string(),
     }
 }

@@ -15,10 +15,12 @@ use crate::auth::Authenticator;
 use crate::config::{Config, GraphConfig};
 use crate::directory::graph::Graph;
 use crate::directory::tenants::TenantRegistry;
+use crate::store::Store;
 
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
+    store: Store,
 }
 
 impl Application {
@@ -34,12 +36,16 @@ impl Application {
             // Not fatal: /readyz reports it and the keys load on the first request that needs them.
             tracing::warn!(%failure, "token issuer keys not loaded yet");
         }
-        let tenants = TenantRegistry::build(&config.tenants, &config.graph.authority_host, &http)?;
+        let tenants = TenantRegistry::build(&config.tenants, &config.graph, &http)?;
         let graph = Graph::new(http, config.graph.base_url.clone());
+        let store = Store::open(&config.store.path)
+            .await
+            .context("cannot open the store (store.path)")?;
         let state = AppState::new(Shared {
             auth,
             tenants,
             graph,
+            store: store.clone(),
         });
         let listener = TcpListener::bind(config.listen)
             .await
@@ -47,7 +53,13 @@ impl Application {
         Ok(Application {
             listener,
             router: api::router(state),
+            store,
         })
+    }
+
+    /// The store the service uses: tests and tools append and read audit records through it.
+    pub fn store(&self) -> &Store {
+        &self.store
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -72,12 +84,14 @@ impl Application {
     /// Serves in a background task until the returned handle is stopped or dropped.
     pub fn spawn(self) -> RunningService {
         let url = self.url();
+        let store = self.store.clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(self.run_until(async {
             let _ = stopped.await;
         }));
         RunningService {
             url,
+            store,
             stop: Some(stop),
             task,
         }
@@ -86,11 +100,17 @@ impl Application {
 
 pub struct RunningService {
     pub url: Url,
+    store: Store,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
 }
 
 impl RunningService {
+    /// The store the running service uses (see [`Application::store`]).
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     pub async fn stop(mut self) -> std::io::Result<()> {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());

@@ -21,6 +21,30 @@ pub struct Config {
     /// Customer tenants the service manages.
     #[serde(default)]
     pub tenants: Vec<TenantConfig>,
+    /// The embedded store (audit trail).
+    #[serde(default)]
+    pub store: StoreConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// The SQLite file (created when absent; `-wal` and `-shm` files sit beside it). A relative
+    /// path is relative to the working directory.
+    #[serde(default = "default_store_path")]
+    pub path: PathBuf,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        StoreConfig {
+            path: default_store_path(),
+        }
+    }
+}
+
+fn default_store_path() -> PathBuf {
+    PathBuf::from("sspr.db")
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -65,6 +89,14 @@ pub struct GraphConfig {
     pub ca_file: Option<PathBuf>,
     /// Per-request timeout towards Graph and the token endpoint, in seconds.
     pub timeout_secs: u64,
+    /// The Entra portal back end (graph-api.md §2.3), used only for tenants with a `portal`
+    /// connector.
+    #[serde(default = "default_portal_base_url")]
+    pub portal_base_url: Url,
+}
+
+fn default_portal_base_url() -> Url {
+    Url::parse("https://main.iam.ad.ext.azure.com/").expect("static url")
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -78,6 +110,29 @@ pub struct TenantConfig {
     #[serde(default)]
     pub display_name: Option<String>,
     pub credential: CredentialConfig,
+    /// Opt-in: read and write the settings only the portal back end holds, with a delegated
+    /// administrator's refresh token (unsupported by Microsoft; graph-api.md §2.3).
+    #[serde(default)]
+    pub portal: Option<PortalConfig>,
+}
+
+/// A delegated administrator's sign-in for the portal back end.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PortalConfig {
+    /// Refresh token of a Global Administrator (or Authentication Policy Administrator) issued to
+    /// `client_id`. Entra rotates it; the newest one is kept in memory only.
+    pub refresh_token: SecretString,
+    /// The public client the refresh token was issued to (default: Azure PowerShell).
+    #[serde(default = "default_portal_client_id")]
+    pub client_id: String,
+}
+
+/// Azure PowerShell, a Microsoft first-party public client pre-authorized for the portal back end.
+pub const AZURE_POWERSHELL_CLIENT_ID: &str = "1950a258-227b-4e31-a9cf-717495945fc2";
+
+fn default_portal_client_id() -> String {
+    AZURE_POWERSHELL_CLIENT_ID.to_owned()
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -112,6 +167,7 @@ fn defaults() -> Defaults {
             base_url: Url::parse("https://graph.microsoft.com/v1.0/").expect("static url"),
             ca_file: None,
             timeout_secs: 30,
+            portal_base_url: default_portal_base_url(),
         },
         auth: EmptyAuth {
             issuers: [],
@@ -168,6 +224,50 @@ mod tests {
             let printed = format!("{config:?}");
             assert!(
                 !printed.contains("s3cr3t-value"),
+                "secret leaked: {printed}"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn store_path_defaults_to_sspr_db_and_follows_the_environment() {
+        Jail::expect_with(|jail| {
+            assert_eq!(
+                Config::load(None).map_err(|e| *e)?.store.path,
+                Path::new("sspr.db")
+            );
+            jail.set_env("SSPR_STORE__PATH", "/var/lib/sspr/audit.db");
+            assert_eq!(
+                Config::load(None).map_err(|e| *e)?.store.path,
+                Path::new("/var/lib/sspr/audit.db")
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_portal_connector_defaults_its_client_and_hides_its_refresh_token() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "sspr.toml",
+                r#"
+                [[tenants]]
+                id = "3f2b9c1e-7d4a-4e8b-9c61-5a0d2e8f4b17"
+                credential = { kind = "clientSecret", client_id = "app", client_secret = "s" }
+                portal = { refresh_token = "0.AAAA-refresh-secret" }
+                "#,
+            )?;
+            let config = Config::load(Some(Path::new("sspr.toml"))).map_err(|e| *e)?;
+            let portal = config.tenants[0].portal.as_ref().expect("portal");
+            assert_eq!(portal.client_id, AZURE_POWERSHELL_CLIENT_ID);
+            assert_eq!(
+                config.graph.portal_base_url.as_str(),
+                "https://main.iam.ad.ext.azure.com/"
+            );
+            let printed = format!("{config:?}");
+            assert!(
+                !printed.contains("refresh-secret"),
                 "secret leaked: {printed}"
             );
             Ok(())

@@ -10,7 +10,8 @@ use secrecy::SecretString;
 
 use crate::app::{Application, RunningService};
 use crate::config::{
-    AccessGrant, AuthConfig, Config, CredentialConfig, GraphConfig, IssuerConfig, TenantConfig,
+    AZURE_POWERSHELL_CLIENT_ID, AccessGrant, AuthConfig, Config, CredentialConfig, GraphConfig,
+    IssuerConfig, PortalConfig, TenantConfig,
 };
 
 pub struct DemoOptions {
@@ -68,6 +69,11 @@ pub fn config_for(emulator: &Emulator, listen: SocketAddr) -> Config {
             base_url: emulator.graph_base_url(),
             ca_file: Some(emulator.ca_file().to_path_buf()),
             timeout_secs: 10,
+            portal_base_url: emulator.base_url(),
+        },
+        // A fresh file per start, so demos and tests never share (or inherit) audit records.
+        store: crate::config::StoreConfig {
+            path: std::env::temp_dir().join(format!("sspr-demo-{}.db", uuid::Uuid::new_v4())),
         },
         tenants: TENANTS
             .iter()
@@ -79,6 +85,16 @@ pub fn config_for(emulator: &Emulator, listen: SocketAddr) -> Config {
                     client_id: seed::GRAPH_APP_CLIENT_ID.to_owned(),
                     client_secret: SecretString::from(emulator.graph_app_secret()),
                 },
+                // Contoso opts in to the portal back end with its Global Administrator's
+                // sign-in; Fabrikam does not, so its portal-only settings are inferred or
+                // unavailable.
+                portal: (*id == seed::CONTOSO_ID)
+                    .then(|| emulator.admin_refresh_token(id))
+                    .flatten()
+                    .map(|refresh_token| PortalConfig {
+                        refresh_token: SecretString::from(refresh_token),
+                        client_id: AZURE_POWERSHELL_CLIENT_ID.to_owned(),
+                    }),
             })
             .collect(),
     }

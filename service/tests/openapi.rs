@@ -97,6 +97,8 @@ fn no_route_bypasses_the_openapi_document() {
 async fn every_documented_operation_is_routed() {
     let mut config = Config::load(None).expect("defaults load");
     config.listen = "127.0.0.1:0".parse().expect("addr");
+    let store = std::env::temp_dir().join(format!("sspr-openapi-test-{}.db", std::process::id()));
+    config.store.path = store.clone();
     let service = Application::build(config).await.expect("build").spawn();
     let http = reqwest::Client::new();
     let doc: serde_json::Value = serde_json::from_str(&generated()).expect("json");
@@ -148,4 +150,7 @@ async fn every_documented_operation_is_routed() {
         "/openapi.json differs from the generated document"
     );
     service.stop().await.expect("stops");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", store.display()));
+    }
 }

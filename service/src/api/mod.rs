@@ -1,6 +1,7 @@
 //! The REST surface: routes, the caller extractor, the OpenAPI document. Handlers stay thin:
 //! they call one use case in `ops` and turn its answer into HTTP.
 
+pub mod audit;
 mod health;
 mod policy;
 pub mod problem;
@@ -24,6 +25,7 @@ use utoipa_swagger_ui::SwaggerUi;
 use crate::auth::{Authenticator, Caller};
 use crate::directory::graph::Graph;
 use crate::directory::tenants::TenantRegistry;
+use crate::store::Store;
 use problem::ApiError;
 
 /// Everything a handler may use.
@@ -34,6 +36,8 @@ pub struct Shared {
     pub auth: Authenticator,
     pub tenants: TenantRegistry,
     pub graph: Graph,
+    /// The embedded store; `store.audit()` is the audit trail.
+    pub store: Store,
 }
 
 impl AppState {
@@ -85,6 +89,7 @@ impl FromRequestParts<AppState> for Authenticated {
     tags(
         (name = "tenants", description = "The tenants the caller may act on"),
         (name = "policy", description = "The tenant's SSPR policy document"),
+        (name = "audit", description = "The audit trail of write attempts"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
@@ -115,6 +120,7 @@ fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(health::readyz))
         .routes(routes!(tenants::list))
         .routes(routes!(policy::get))
+        .routes(routes!(audit::list))
 }
 
 /// The OpenAPI document the service serves at `/openapi.json`.

@@ -26,13 +26,25 @@ pub struct Problem {
     /// Graph's status and error code when Graph caused the problem.
     pub upstream_status: Option<u16>,
     pub upstream_code: Option<String>,
+    /// The request member (e.g. a query parameter) that is wrong, on 400 problems.
+    pub field: Option<String>,
 }
 
 #[derive(Debug)]
 pub enum ApiError {
+    /// The request is malformed; `field` names the parameter or member at fault.
+    BadRequest {
+        detail: String,
+        field: String,
+    },
+    /// The embedded store failed (the detail stays in the log).
+    Store(crate::store::StoreError),
     Unauthenticated(String),
     Forbidden(String),
-    NotFound { what: &'static str, detail: String },
+    NotFound {
+        what: &'static str,
+        detail: String,
+    },
     IdentityUnavailable(String),
     Directory(DirectoryError),
 }
@@ -46,6 +58,11 @@ struct Extensions {
     upstream_status: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
     upstream_code: Option<String>,
+}
+
+#[derive(Serialize)]
+struct FieldExtension {
+    field: String,
 }
 
 impl From<AuthError> for ApiError {
@@ -84,6 +101,24 @@ fn problem(status: StatusCode, slug: &str, title: &str, detail: String) -> Probl
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match self {
+            ApiError::BadRequest { detail, field } => problem(
+                StatusCode::BAD_REQUEST,
+                "bad-request",
+                "Invalid request",
+                detail,
+            )
+            .with_extensions(FieldExtension { field })
+            .into_response(),
+            ApiError::Store(error) => {
+                tracing::error!(%error, "store failed");
+                problem(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "store",
+                    "Store failed",
+                    "The service's store failed; the log has the details.".into(),
+                )
+                .into_response()
+            }
             ApiError::Unauthenticated(detail) => {
                 let challenge = format!(
                     "Bearer realm=\"sspr\", error=\"invalid_token\", error_description=\"{}\"",
@@ -161,6 +196,30 @@ fn directory_problem(error: DirectoryError) -> Response {
                 })
                 .into_response()
         }
+        DirectoryError::PortalToken { .. } => problem(
+            StatusCode::BAD_GATEWAY,
+            "portal-token",
+            "Cannot sign in to the portal back end",
+            detail,
+        )
+        .into_response(),
+        DirectoryError::Portal {
+            status,
+            code,
+            correlation_id,
+            ..
+        } => problem(
+            StatusCode::BAD_GATEWAY,
+            "portal",
+            "The Entra portal back end failed",
+            detail,
+        )
+        .with_extensions(Extensions {
+            upstream_request_id: correlation_id,
+            upstream_status: Some(status),
+            upstream_code: Some(code),
+        })
+        .into_response(),
         DirectoryError::Internal(inner) => {
             tracing::error!(%inner, "internal error");
             problem(

@@ -58,6 +58,12 @@ impl Caller {
         self.tenants.contains("*") || names.any(|n| self.tenants.contains(&n.to_ascii_lowercase()))
     }
 
+    /// True when the access map gives this caller every tenant (`*`), including tenants the
+    /// service no longer manages.
+    pub fn may_access_all(&self) -> bool {
+        self.tenants.contains("*")
+    }
+
     /// For logs and audit: the most readable stable identity.
     pub fn display(&self) -> String {
         let name = self

@@ -333,6 +333,124 @@ mod wire {
     }
 }
 
+/// One page of a Graph collection and where the next one is.
+pub struct Page<T> {
+    pub value: Vec<T>,
+    pub next_link: Option<String>,
+    pub request_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct PageBody<T> {
+    value: Vec<T>,
+    #[serde(rename = "@odata.nextLink", default)]
+    next_link: Option<String>,
+}
+
+/// How many times a throttled (429) request is retried after waiting its `Retry-After`.
+const THROTTLE_RETRIES: u32 = 2;
+/// The longest `Retry-After` honoured; a longer one fails the call rather than hang it.
+const MAX_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(30);
+
+impl Graph {
+    /// One page of a collection: `path_or_next_link` is a path below the Graph base URL or an
+    /// `@odata.nextLink` Graph gave (which must point at the same Graph). A 429 is retried after
+    /// its `Retry-After`, at most twice.
+    pub async fn get_page<T: DeserializeOwned>(
+        &self,
+        tenant: &ManagedTenant,
+        path_or_next_link: &str,
+    ) -> Result<Page<T>, DirectoryError> {
+        let url = self
+            .base_url
+            .join(path_or_next_link)
+            .map_err(|e| DirectoryError::Internal(e.to_string()))?;
+        if url.origin() != self.base_url.origin() {
+            // Never send the tenant's token anywhere but Graph.
+            return Err(DirectoryError::Upstream {
+                status: 200,
+                code: "foreignNextLink".into(),
+                message: format!("Graph sent a nextLink to {}", origin(&url)),
+                request_id: None,
+            });
+        }
+        let mut attempt = 0;
+        loop {
+            let token = bearer(tenant.credential(), &tenant.id).await?;
+            let client_request_id = uuid::Uuid::new_v4().to_string();
+            let response = self
+                .http
+                .get(url.clone())
+                .bearer_auth(token)
+                .header("client-request-id", &client_request_id)
+                .send()
+                .await
+                .map_err(|e| DirectoryError::Unreachable {
+                    what: format!("Microsoft Graph at {}", origin(&url)),
+                    detail: transport_detail(&e),
+                })?;
+            let status = response.status();
+            let request_id = response
+                .headers()
+                .get("request-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let retry_after = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(std::time::Duration::from_secs);
+            tracing::info!(tenant = %tenant.id, path = url.path(), status = status.as_u16(), graph_request_id = request_id.as_deref().unwrap_or("-"), %client_request_id, "graph call");
+            let bytes = response
+                .bytes()
+                .await
+                .map_err(|e| DirectoryError::Unreachable {
+                    what: format!("Microsoft Graph at {}", origin(&url)),
+                    detail: transport_detail(&e),
+                })?;
+            if status == reqwest::StatusCode::TOO_MANY_REQUESTS
+                && attempt < THROTTLE_RETRIES
+                && let Some(wait) = retry_after.filter(|w| *w <= MAX_RETRY_AFTER)
+            {
+                attempt += 1;
+                tracing::info!(tenant = %tenant.id, path = url.path(), wait_secs = wait.as_secs(), "graph throttled; waiting Retry-After");
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            if !status.is_success() {
+                let envelope: Option<wire::ErrorEnvelope> = serde_json::from_slice(&bytes).ok();
+                let (code, message) = envelope
+                    .map(|e| (e.error.code, e.error.message))
+                    .unwrap_or_else(|| {
+                        (
+                            "unknown".into(),
+                            String::from_utf8_lossy(&bytes).chars().take(200).collect(),
+                        )
+                    });
+                return Err(DirectoryError::Upstream {
+                    status: status.as_u16(),
+                    code,
+                    message,
+                    request_id,
+                });
+            }
+            let body: PageBody<T> =
+                serde_json::from_slice(&bytes).map_err(|e| DirectoryError::Upstream {
+                    status: status.as_u16(),
+                    code: "unreadableResponse".into(),
+                    message: format!("GET {}: {e}", url.path()),
+                    request_id: request_id.clone(),
+                })?;
+            return Ok(Page {
+                value: body.value,
+                next_link: body.next_link,
+                request_id,
+            });
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::wire::*;

@@ -1,6 +1,8 @@
 //! Adapters to the directories the service manages: Microsoft Graph today, the portal back end later.
 
 pub mod graph;
+pub mod inference;
+pub mod portal;
 pub mod tenants;
 
 /// What can go wrong talking to a tenant's directory, in words an operator can act on.
@@ -19,6 +21,18 @@ pub enum DirectoryError {
         code: String,
         message: String,
         request_id: Option<String>,
+    },
+    /// The token endpoint refused the delegated administrator's refresh token for the portal
+    /// back end; `detail` says what the operator must do.
+    #[error("no portal back-end token for tenant {tenant_id}: {detail}")]
+    PortalToken { tenant_id: String, detail: String },
+    /// The portal back end answered with an error (`{"errorCode","message"}`).
+    #[error("the Entra portal back end answered {status} {code}: {message}")]
+    Portal {
+        status: u16,
+        code: String,
+        message: String,
+        correlation_id: Option<String>,
     },
     #[error("internal error: {0}")]
     Internal(String),

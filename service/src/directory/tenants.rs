@@ -9,7 +9,8 @@ use azure_identity::{ClientSecretCredential, ClientSecretCredentialOptions};
 use secrecy::ExposeSecret;
 use url::Url;
 
-use crate::config::{CredentialConfig, TenantConfig};
+use super::portal::PortalConnector;
+use crate::config::{CredentialConfig, GraphConfig, TenantConfig};
 
 pub struct ManagedTenant {
     pub id: String,
@@ -17,11 +18,18 @@ pub struct ManagedTenant {
     pub domains: Vec<String>,
     pub display_name: String,
     credential: Arc<dyn TokenCredential>,
+    /// The opt-in portal back-end connector (delegated admin sign-in), if configured.
+    portal: Option<PortalConnector>,
 }
 
 impl ManagedTenant {
     pub fn credential(&self) -> &Arc<dyn TokenCredential> {
         &self.credential
+    }
+
+    /// The portal back-end connector, when this tenant opted in.
+    pub fn portal(&self) -> Option<&PortalConnector> {
+        self.portal.as_ref()
     }
 
     /// The domain to show: the first configured one, else the id.
@@ -45,9 +53,10 @@ impl TenantRegistry {
     /// token request per token lifetime however many calls are made.
     pub fn build(
         configs: &[TenantConfig],
-        authority_host: &Url,
+        graph: &GraphConfig,
         http: &reqwest::Client,
     ) -> anyhow::Result<Self> {
+        let authority_host: &Url = &graph.authority_host;
         let mut tenants = Vec::with_capacity(configs.len());
         for config in configs {
             let credential: Arc<dyn TokenCredential> = match &config.credential {
@@ -83,6 +92,26 @@ impl TenantRegistry {
                 .map(|d| d.to_ascii_lowercase())
                 .collect();
             domains.dedup();
+            let portal = config
+                .portal
+                .as_ref()
+                .map(|portal| {
+                    PortalConnector::new(
+                        http.clone(),
+                        &config.id,
+                        authority_host,
+                        graph.portal_base_url.clone(),
+                        portal.client_id.clone(),
+                        portal.refresh_token.clone(),
+                    )
+                })
+                .transpose()
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "tenant {}: cannot build its portal connector: {e}",
+                        config.id
+                    )
+                })?;
             tenants.push(ManagedTenant {
                 id: config.id.to_ascii_lowercase(),
                 display_name: config.display_name.clone().unwrap_or_else(|| {
@@ -93,6 +122,7 @@ impl TenantRegistry {
                 }),
                 domains,
                 credential,
+                portal,
             });
         }
         Ok(TenantRegistry { tenants })

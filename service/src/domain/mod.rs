@@ -1,5 +1,8 @@
 //! The SSPR policy model: pure types and rules, no I/O, no HTTP or Graph types.
 
+pub mod change;
+pub mod findings;
 pub mod methods;
 pub mod policy;
 pub mod portal;
+pub mod rules;

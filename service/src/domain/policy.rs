@@ -5,6 +5,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::methods::{MethodsPolicy, MigrationState, ResetMethods};
+use super::portal::{
+    Evidence, InferredEnablement, InferredScope, LegacyMethods, PortalSettings, Scope,
+};
 
 /// Where a group's values came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -28,41 +31,176 @@ pub struct TenantRef {
     pub display_name: String,
 }
 
-/// A group whose values cannot be read.
+/// Why a group (or part of it) has no values, and what would give it values.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-pub struct UnavailableGroup {
-    /// Always `unavailable`.
-    pub source: Source,
+pub struct Unavailable {
     pub reason: String,
     pub remedy: String,
 }
 
-impl UnavailableGroup {
-    fn new(reason: impl Into<String>, remedy: impl Into<String>) -> Self {
-        UnavailableGroup {
-            source: Source::Unavailable,
+/// What the service knows about the settings only the portal back end holds.
+#[derive(Debug, Clone)]
+pub enum PortalKnowledge {
+    /// Read through the portal connector.
+    Portal(PortalSettings),
+    /// No portal connector: enablement inferred from the registration report.
+    Inferred(InferredEnablement),
+    /// No portal connector and no usable evidence.
+    Nothing(Unavailable),
+}
+
+impl PortalKnowledge {
+    /// No portal connector and no other evidence about who SSPR is enabled for.
+    pub fn nothing(reason: impl Into<String>, remedy: impl Into<String>) -> Self {
+        PortalKnowledge::Nothing(Unavailable {
             reason: reason.into(),
             remedy: remedy.into(),
-        }
+        })
     }
 
-    /// A portal-only group before the portal connector exists.
-    fn portal_only(what: &str) -> Self {
-        UnavailableGroup::new(
-            format!(
-                "{what} has no public Microsoft Graph API; only the Entra portal back end holds it."
-            ),
-            "Configure the portal connector (a delegated admin credential) for this tenant; it arrives in a later release.",
-        )
+    /// The default answer when the portal connector is not configured.
+    pub fn not_configured() -> Self {
+        PortalKnowledge::Nothing(no_portal("who SSPR is enabled for"))
     }
+}
+
+fn no_portal(what: &str) -> Unavailable {
+    Unavailable {
+        reason: format!(
+            "No public Microsoft Graph API exposes {what}; only the Entra portal back end holds it."
+        ),
+        remedy: "Configure the portal connector (a delegated admin refresh token) for this tenant."
+            .into(),
+    }
+}
+
+/// Who SSPR is enabled for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EnablementGroup {
+    pub source: Source,
+    /// `none`, `selected`, `all`, or `unknown` when inferred evidence is ambiguous.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+    /// The group SSPR is enabled for when the scope is `selected` and the group is known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub group_name: Option<String>,
+    /// How an inferred answer was reached.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evidence: Option<EvidenceView>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub unavailable: Option<Unavailable>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct EvidenceView {
+    /// Enabled member accounts that are not administrators.
+    pub members_considered: u64,
+    /// Of those, the ones whose `isSsprEnabled` is true.
+    pub members_enabled: u64,
+    /// The oldest per-user data read; the report can lag policy changes by hours.
+    pub oldest_data: Option<String>,
+    pub read_at: String,
+}
+
+impl From<&Evidence> for EvidenceView {
+    fn from(e: &Evidence) -> Self {
+        EvidenceView {
+            members_considered: e.members_considered,
+            members_enabled: e.members_enabled,
+            oldest_data: e.oldest_data.clone(),
+            read_at: e.read_at.clone(),
+        }
+    }
+}
+
+/// Methods required to reset, and security questions.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthenticationGroup {
+    pub source: Source,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub methods_required: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub security_questions: Option<SecurityQuestions>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub unavailable: Option<Unavailable>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SecurityQuestions {
+    pub enabled: bool,
+    pub to_register: u8,
+    pub to_reset: u8,
+}
+
+/// Registration at sign-in and reconfirmation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RegistrationGroup {
+    pub source: Source,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub require_registration_on_sign_in: Option<bool>,
+    /// Days before users are asked to reconfirm their methods; 0 = never.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reconfirm_days: Option<u16>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub unavailable: Option<Unavailable>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationsGroup {
+    pub source: Source,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notify_users_on_reset: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notify_admins_on_admin_reset: Option<bool>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub unavailable: Option<Unavailable>,
+}
+
+/// The helpdesk link users see on the reset page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomizationGroup {
+    pub source: Source,
+    /// An https URL or an e-mail address; null when the link is not customized.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub helpdesk_link: Option<Option<String>>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub unavailable: Option<Unavailable>,
+}
+
+/// Password writeback and account unlock for tenants that sync from on-premises.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct OnPremisesGroup {
+    pub source: Source,
+    /// Whether the tenant has on-premises password reset integration at all.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub integrated: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_writeback: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub unlock_without_reset: Option<bool>,
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub unavailable: Option<Unavailable>,
 }
 
 /// Which legacy SSPR methods the Authentication methods policy makes usable for reset.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct MethodsGroup {
-    /// `graph` once the tenant is migrating or migrated, else `unavailable`.
+    /// `graph` once the tenant is migrating or migrated; before that `portal` (legacy toggles)
+    /// or `unavailable`.
     pub source: Source,
     /// True when only the methods policy counts (`migrationComplete`); false while the legacy
     /// policy is also respected, so more methods may be usable than listed.
@@ -70,6 +208,9 @@ pub struct MethodsGroup {
     pub authoritative: Option<bool>,
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub methods: Option<ResetMethods>,
+    /// Before migration: the legacy SSPR method toggles read from the portal.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub legacy: Option<LegacyMethodsView>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -119,25 +260,20 @@ pub struct MethodsPolicyGroup {
     pub last_modified_date_time: Option<String>,
 }
 
-/// The whole document. Portal-only groups stay `unavailable` until the portal connector exists.
+/// The whole document: every group says where its values came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PolicyDocument {
     pub tenant: TenantRef,
     /// When the upstream values were read (RFC 3339).
     pub retrieved_at: String,
-    /// Who SSPR is enabled for: none, selected (one group) or all.
-    pub enablement: UnavailableGroup,
-    /// Methods required to reset and security questions.
-    pub authentication: UnavailableGroup,
+    pub enablement: EnablementGroup,
+    pub authentication: AuthenticationGroup,
     pub methods: MethodsGroup,
-    /// Registration at sign-in and days before reconfirmation.
-    pub registration: UnavailableGroup,
-    pub notifications: UnavailableGroup,
-    /// The helpdesk link.
-    pub customization: UnavailableGroup,
-    /// Password writeback and account unlock.
-    pub on_premises: UnavailableGroup,
+    pub registration: RegistrationGroup,
+    pub notifications: NotificationsGroup,
+    pub customization: CustomizationGroup,
+    pub on_premises: OnPremisesGroup,
     pub directory_sync: DirectorySyncGroup,
     pub administrators: AdministratorsGroup,
     pub methods_policy: MethodsPolicyGroup,
@@ -153,22 +289,100 @@ pub struct GraphFacts {
 }
 
 impl PolicyDocument {
-    pub fn from_graph(tenant: TenantRef, retrieved_at: String, facts: GraphFacts) -> Self {
+    pub fn build(
+        tenant: TenantRef,
+        retrieved_at: String,
+        facts: GraphFacts,
+        portal: PortalKnowledge,
+    ) -> Self {
         let policy = &facts.methods_policy;
+        let settings = match &portal {
+            PortalKnowledge::Portal(settings) => Some(settings),
+            _ => None,
+        };
         PolicyDocument {
             tenant,
             retrieved_at,
-            enablement: UnavailableGroup::portal_only("who SSPR is enabled for"),
-            authentication: UnavailableGroup::portal_only(
-                "the number of methods required to reset or the security questions",
-            ),
-            methods: methods_group(policy),
-            registration: UnavailableGroup::portal_only(
-                "registration at sign-in or the SSPR reconfirmation interval",
-            ),
-            notifications: UnavailableGroup::portal_only("password reset notifications"),
-            customization: UnavailableGroup::portal_only("the helpdesk link"),
-            on_premises: UnavailableGroup::portal_only("password writeback or account unlock"),
+            enablement: enablement_group(&portal),
+            authentication: match settings {
+                Some(s) => AuthenticationGroup {
+                    source: Source::Portal,
+                    methods_required: Some(s.methods_required),
+                    security_questions: Some(SecurityQuestions {
+                        enabled: s.methods.security_questions,
+                        to_register: s.security_questions_to_register,
+                        to_reset: s.security_questions_to_reset,
+                    }),
+                    unavailable: None,
+                },
+                None => AuthenticationGroup {
+                    source: Source::Unavailable,
+                    methods_required: None,
+                    security_questions: None,
+                    unavailable: Some(no_portal(
+                        "the number of methods required to reset or the security questions",
+                    )),
+                },
+            },
+            methods: methods_group(policy, settings.map(|s| &s.methods)),
+            registration: match settings {
+                Some(s) => RegistrationGroup {
+                    source: Source::Portal,
+                    require_registration_on_sign_in: Some(s.require_registration_on_sign_in),
+                    reconfirm_days: Some(s.reconfirm_days),
+                    unavailable: None,
+                },
+                None => RegistrationGroup {
+                    source: Source::Unavailable,
+                    require_registration_on_sign_in: None,
+                    reconfirm_days: None,
+                    unavailable: Some(no_portal(
+                        "registration at sign-in or the SSPR reconfirmation interval",
+                    )),
+                },
+            },
+            notifications: match settings {
+                Some(s) => NotificationsGroup {
+                    source: Source::Portal,
+                    notify_users_on_reset: Some(s.notify_users_on_reset),
+                    notify_admins_on_admin_reset: Some(s.notify_admins_on_admin_reset),
+                    unavailable: None,
+                },
+                None => NotificationsGroup {
+                    source: Source::Unavailable,
+                    notify_users_on_reset: None,
+                    notify_admins_on_admin_reset: None,
+                    unavailable: Some(no_portal("password reset notifications")),
+                },
+            },
+            customization: match settings {
+                Some(s) => CustomizationGroup {
+                    source: Source::Portal,
+                    helpdesk_link: Some(s.helpdesk_link.clone()),
+                    unavailable: None,
+                },
+                None => CustomizationGroup {
+                    source: Source::Unavailable,
+                    helpdesk_link: None,
+                    unavailable: Some(no_portal("the helpdesk link")),
+                },
+            },
+            on_premises: match settings {
+                Some(s) => OnPremisesGroup {
+                    source: Source::Portal,
+                    integrated: Some(s.on_premises.is_some()),
+                    password_writeback: s.on_premises.map(|o| o.password_writeback),
+                    unlock_without_reset: s.on_premises.map(|o| o.unlock_without_reset),
+                    unavailable: None,
+                },
+                None => OnPremisesGroup {
+                    source: Source::Unavailable,
+                    integrated: None,
+                    password_writeback: None,
+                    unlock_without_reset: None,
+                    unavailable: Some(no_portal("password writeback or account unlock")),
+                },
+            },
             directory_sync: DirectorySyncGroup {
                 source: Source::Graph,
                 on_premises_sync_enabled: facts.on_premises_sync_enabled,
@@ -198,45 +412,153 @@ impl PolicyDocument {
     }
 }
 
-fn methods_group(policy: &MethodsPolicy) -> MethodsGroup {
+fn enablement_group(portal: &PortalKnowledge) -> EnablementGroup {
+    let group = |source, scope: &str| EnablementGroup {
+        source,
+        scope: Some(scope.to_owned()),
+        group_id: None,
+        group_name: None,
+        evidence: None,
+        note: None,
+        unavailable: None,
+    };
+    match portal {
+        PortalKnowledge::Portal(settings) => match &settings.scope {
+            Scope::None => group(Source::Portal, "none"),
+            Scope::All => group(Source::Portal, "all"),
+            Scope::Selected {
+                group_id,
+                group_name,
+            } => EnablementGroup {
+                group_id: Some(group_id.clone()),
+                group_name: group_name.clone(),
+                ..group(Source::Portal, "selected")
+            },
+        },
+        PortalKnowledge::Inferred(inferred) => {
+            let evidence = Some(EvidenceView::from(&inferred.evidence));
+            let (scope, group_id, group_name, note) = match &inferred.scope {
+                InferredScope::None => ("none", None, None, None),
+                InferredScope::All => ("all", None, None, None),
+                InferredScope::Selected {
+                    group_id,
+                    group_name,
+                } => (
+                    "selected",
+                    Some(group_id.clone()),
+                    Some(group_name.clone()),
+                    None,
+                ),
+                InferredScope::SelectedUnknownGroup => (
+                    "selected",
+                    None,
+                    None,
+                    Some(
+                        "Some members are enabled, but no single group's membership matches them; the group is unknown.",
+                    ),
+                ),
+                InferredScope::Unknown => (
+                    "unknown",
+                    None,
+                    None,
+                    Some(
+                        "Too little evidence: no enabled member accounts that are not administrators.",
+                    ),
+                ),
+            };
+            EnablementGroup {
+                group_id,
+                group_name,
+                evidence,
+                note: note.map(str::to_owned),
+                ..group(Source::Inferred, scope)
+            }
+        }
+        PortalKnowledge::Nothing(why) => EnablementGroup {
+            scope: None,
+            unavailable: Some(why.clone()),
+            ..group(Source::Unavailable, "")
+        },
+    }
+}
+
+fn methods_group(policy: &MethodsPolicy, legacy: Option<&LegacyMethods>) -> MethodsGroup {
     let from_graph = |authoritative: bool, note: Option<&str>| MethodsGroup {
         source: Source::Graph,
         authoritative: Some(authoritative),
         methods: Some(policy.reset_methods()),
+        legacy: None,
         note: note.map(str::to_owned),
         reason: None,
         remedy: None,
     };
-    match &policy.migration_state {
-        MigrationState::MigrationComplete => from_graph(true, None),
-        MigrationState::MigrationInProgress => from_graph(
+    match (&policy.migration_state, legacy) {
+        (MigrationState::MigrationComplete, _) => from_graph(true, None),
+        (MigrationState::MigrationInProgress, _) => from_graph(
             false,
             Some(
-                "Migration in progress: methods still enabled in the legacy SSPR policy also count for reset, and that policy has no public API.",
+                "Migration in progress: methods still enabled in the legacy SSPR policy (portal) also count for reset.",
             ),
         ),
-        MigrationState::PreMigration => MethodsGroup {
+        // Before migration the legacy SSPR policy alone decides, and the portal holds it.
+        (MigrationState::PreMigration, Some(legacy)) => MethodsGroup {
+            source: Source::Portal,
+            authoritative: Some(true),
+            methods: None,
+            legacy: Some(LegacyMethodsView::from(legacy)),
+            note: None,
+            reason: None,
+            remedy: None,
+        },
+        (MigrationState::PreMigration, None) => MethodsGroup {
             source: Source::Unavailable,
             authoritative: None,
             methods: None,
+            legacy: None,
             note: None,
             reason: Some(
-                "The methods policy is in preMigration, so the legacy SSPR policy decides which methods count for reset; it has no public API.".to_owned(),
+                "The methods policy is in preMigration, so the legacy SSPR policy decides which methods count for reset; only the Entra portal back end holds it.".to_owned(),
             ),
             remedy: Some(
-                "Move the tenant's authentication methods policy to migrationInProgress or migrationComplete, or configure the portal connector (later release).".to_owned(),
+                "Configure the portal connector for this tenant, or move its authentication methods policy to migrationInProgress or migrationComplete.".to_owned(),
             ),
         },
-        MigrationState::Unknown(state) => MethodsGroup {
+        (MigrationState::Unknown(state), _) => MethodsGroup {
             source: Source::Unavailable,
             authoritative: None,
             methods: None,
+            legacy: None,
             note: None,
             reason: Some(format!(
                 "Graph reported the methods policy migration state as '{state}', which this version cannot interpret."
             )),
             remedy: Some("Check the tenant's authentication methods policy in the Entra admin center.".to_owned()),
         },
+    }
+}
+
+/// The legacy SSPR method toggles as the portal holds them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LegacyMethodsView {
+    pub mobile_app_notification: bool,
+    pub mobile_app_code: bool,
+    pub email: bool,
+    pub mobile_phone: bool,
+    pub office_phone: bool,
+    pub security_questions: bool,
+}
+
+impl From<&LegacyMethods> for LegacyMethodsView {
+    fn from(m: &LegacyMethods) -> Self {
+        LegacyMethodsView {
+            mobile_app_notification: m.mobile_app_notification,
+            mobile_app_code: m.mobile_app_code,
+            email: m.email,
+            mobile_phone: m.mobile_phone,
+            office_phone: m.office_phone,
+            security_questions: m.security_questions,
+        }
     }
 }
 
@@ -269,17 +591,192 @@ mod tests {
     }
 
     fn document(state: MigrationState, sync: Option<bool>) -> serde_json::Value {
+        document_with(state, sync, PortalKnowledge::not_configured())
+    }
+
+    fn document_with(
+        state: MigrationState,
+        sync: Option<bool>,
+        portal: PortalKnowledge,
+    ) -> serde_json::Value {
         let tenant = TenantRef {
             id: "t".into(),
             domain: "contoso.onmicrosoft.com".into(),
             display_name: "Contoso".into(),
         };
-        serde_json::to_value(PolicyDocument::from_graph(
+        serde_json::to_value(PolicyDocument::build(
             tenant,
             "now".into(),
             facts(state, sync),
+            portal,
         ))
         .expect("serializable")
+    }
+
+    fn settings() -> PortalSettings {
+        PortalSettings {
+            scope: Scope::Selected {
+                group_id: "d2d5bae7-a7b7-4581-8d52-5a8d26f517b3".into(),
+                group_name: Some("SSPR Users".into()),
+            },
+            methods_required: 2,
+            methods: LegacyMethods {
+                email: true,
+                mobile_phone: true,
+                ..LegacyMethods::default()
+            },
+            security_questions_to_register: 5,
+            security_questions_to_reset: 3,
+            require_registration_on_sign_in: true,
+            reconfirm_days: 180,
+            notify_users_on_reset: true,
+            notify_admins_on_admin_reset: false,
+            helpdesk_link: None,
+            on_premises: Some(crate::domain::portal::OnPremisesSettings {
+                password_writeback: true,
+                unlock_without_reset: false,
+                unlock_supported: true,
+            }),
+        }
+    }
+
+    fn evidence() -> Evidence {
+        Evidence {
+            members_considered: 40,
+            members_enabled: 12,
+            oldest_data: Some("2026-11-24T08:00:00Z".into()),
+            read_at: "2026-11-25T12:00:00Z".into(),
+        }
+    }
+
+    #[test]
+    fn portal_settings_fill_the_portal_groups_with_source_portal() {
+        let doc = document_with(
+            MigrationState::MigrationInProgress,
+            Some(true),
+            PortalKnowledge::Portal(settings()),
+        );
+        assert_eq!(
+            doc["enablement"],
+            serde_json::json!({"source": "portal", "scope": "selected",
+                "groupId": "d2d5bae7-a7b7-4581-8d52-5a8d26f517b3", "groupName": "SSPR Users"})
+        );
+        assert_eq!(doc["authentication"]["methodsRequired"], 2);
+        assert_eq!(doc["authentication"]["securityQuestions"]["enabled"], false);
+        assert_eq!(
+            doc["registration"],
+            serde_json::json!({"source": "portal", "requireRegistrationOnSignIn": true, "reconfirmDays": 180})
+        );
+        assert_eq!(doc["notifications"]["notifyAdminsOnAdminReset"], false);
+        assert_eq!(
+            doc["customization"],
+            serde_json::json!({"source": "portal", "helpdeskLink": null})
+        );
+        assert_eq!(
+            doc["onPremises"],
+            serde_json::json!({"source": "portal", "integrated": true, "passwordWriteback": true, "unlockWithoutReset": false})
+        );
+        assert_eq!(
+            doc["methods"]["source"], "graph",
+            "migrating tenants read methods from Graph"
+        );
+    }
+
+    #[test]
+    fn before_migration_the_portal_toggles_are_the_methods() {
+        let doc = document_with(
+            MigrationState::PreMigration,
+            None,
+            PortalKnowledge::Portal(settings()),
+        );
+        assert_eq!(doc["methods"]["source"], "portal");
+        assert_eq!(doc["methods"]["email"], true);
+        assert_eq!(doc["methods"]["mobileAppNotification"], false);
+        assert_eq!(doc["methods"]["authoritative"], true);
+    }
+
+    #[test]
+    fn an_on_premises_less_tenant_says_it_is_not_integrated() {
+        let mut cloud_only = settings();
+        cloud_only.on_premises = None;
+        let doc = document_with(
+            MigrationState::PreMigration,
+            None,
+            PortalKnowledge::Portal(cloud_only),
+        );
+        assert_eq!(
+            doc["onPremises"],
+            serde_json::json!({"source": "portal", "integrated": false})
+        );
+    }
+
+    #[test]
+    fn inferred_enablement_carries_its_evidence_and_says_when_the_group_is_unknown() {
+        let selected = InferredEnablement {
+            scope: InferredScope::Selected {
+                group_id: "g1".into(),
+                group_name: "SSPR Users".into(),
+            },
+            evidence: evidence(),
+        };
+        let doc = document_with(
+            MigrationState::PreMigration,
+            None,
+            PortalKnowledge::Inferred(selected),
+        );
+        assert_eq!(doc["enablement"]["source"], "inferred");
+        assert_eq!(doc["enablement"]["scope"], "selected");
+        assert_eq!(doc["enablement"]["groupId"], "g1");
+        assert_eq!(doc["enablement"]["evidence"]["membersEnabled"], 12);
+        assert_eq!(
+            doc["authentication"]["source"], "unavailable",
+            "only enablement can be inferred"
+        );
+
+        let unknown_group = InferredEnablement {
+            scope: InferredScope::SelectedUnknownGroup,
+            evidence: evidence(),
+        };
+        let doc = document_with(
+            MigrationState::PreMigration,
+            None,
+            PortalKnowledge::Inferred(unknown_group),
+        );
+        assert_eq!(doc["enablement"]["scope"], "selected");
+        assert!(doc["enablement"].get("groupId").is_none());
+        assert!(
+            doc["enablement"]["note"]
+                .as_str()
+                .is_some_and(|n| n.contains("group is unknown"))
+        );
+
+        let unknown = InferredEnablement {
+            scope: InferredScope::Unknown,
+            evidence: evidence(),
+        };
+        let doc = document_with(
+            MigrationState::PreMigration,
+            None,
+            PortalKnowledge::Inferred(unknown),
+        );
+        assert_eq!(doc["enablement"]["scope"], "unknown");
+    }
+
+    #[test]
+    fn without_any_evidence_enablement_is_unavailable_with_the_reason_given() {
+        let doc = document_with(
+            MigrationState::PreMigration,
+            None,
+            PortalKnowledge::nothing(
+                "The registration report needs Entra ID P1.",
+                "License P1 or configure the portal connector.",
+            ),
+        );
+        assert_eq!(
+            doc["enablement"],
+            serde_json::json!({"source": "unavailable", "reason": "The registration report needs Entra ID P1.",
+                "remedy": "License P1 or configure the portal connector."})
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! Use cases: what a verified caller asks of a tenant, with access checked here, once.
 
+pub mod audit;
 pub mod policy;
 pub mod tenants;
 

@@ -35,29 +35,53 @@ async fn contoso_policy_comes_from_graph_with_a_source_on_every_group() {
     assert_eq!(policy["methods"]["source"], "graph");
     assert_eq!(policy["methods"]["authoritative"], false);
     assert_eq!(policy["methods"]["mobileAppNotification"]["usable"], true);
-    // The portal groups are honest about what cannot be read yet.
-    for group in [
-        "enablement",
-        "authentication",
-        "registration",
-        "notifications",
-        "customization",
-        "onPremises",
-    ] {
-        assert_eq!(policy[group]["source"], "unavailable", "{group}");
-        assert!(
-            policy[group]["reason"]
-                .as_str()
-                .is_some_and(|r| !r.is_empty()),
-            "{group} has no reason"
-        );
-        assert!(
-            policy[group]["remedy"]
-                .as_str()
-                .is_some_and(|r| !r.is_empty()),
-            "{group} has no remedy"
-        );
-    }
+    // Contoso has the portal connector: the portal groups equal the emulator's raw objects.
+    let (raw, on_premises) = world
+        .emulator
+        .with_tenant(seed::CONTOSO_ID, |t| {
+            (
+                t.password_reset_policies.clone(),
+                t.on_premises_password_reset_policies.clone(),
+            )
+        })
+        .expect("contoso");
+    assert_eq!(policy["enablement"]["source"], "portal");
+    assert_eq!(policy["enablement"]["scope"], "selected");
+    assert_eq!(
+        policy["enablement"]["groupId"],
+        raw["passwordResetEnabledGroupIds"][0]
+    );
+    assert_eq!(policy["authentication"]["source"], "portal");
+    assert_eq!(
+        policy["authentication"]["methodsRequired"],
+        raw["numberOfAuthenticationMethodsRequired"]
+    );
+    assert_eq!(
+        policy["registration"]["reconfirmDays"],
+        raw["registrationReconfirmIntevalInDays"]
+    );
+    assert_eq!(
+        policy["registration"]["requireRegistrationOnSignIn"],
+        raw["registrationRequiredOnSignIn"]
+    );
+    assert_eq!(
+        policy["notifications"]["notifyUsersOnReset"],
+        raw["notifyUsersOnPasswordReset"]
+    );
+    assert_eq!(
+        policy["notifications"]["notifyAdminsOnAdminReset"],
+        raw["notifyOnAdminPasswordReset"]
+    );
+    assert_eq!(policy["customization"]["source"], "portal");
+    assert_eq!(policy["onPremises"]["integrated"], true);
+    assert_eq!(
+        policy["onPremises"]["passwordWriteback"],
+        on_premises["passwordWritebackSupported"]
+    );
+    assert_eq!(
+        policy["onPremises"]["unlockWithoutReset"],
+        on_premises["accountUnlockEnabled"]
+    );
 }
 
 #[tokio::test]
@@ -78,6 +102,36 @@ async fn fabrikam_is_cloud_only_and_its_pre_migration_methods_are_unavailable() 
             .is_some_and(|r| r.contains("preMigration"))
     );
     assert_eq!(policy["administrators"]["allowedToUseSspr"], true);
+    // No portal connector and no P1 for the registration report: nothing to infer from.
+    assert_eq!(policy["enablement"]["source"], "unavailable");
+    assert!(
+        policy["enablement"]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("P1")),
+        "{}",
+        policy["enablement"]
+    );
+    for group in [
+        "authentication",
+        "registration",
+        "notifications",
+        "customization",
+        "onPremises",
+    ] {
+        assert_eq!(policy[group]["source"], "unavailable", "{group}");
+        assert!(
+            policy[group]["reason"]
+                .as_str()
+                .is_some_and(|r| !r.is_empty()),
+            "{group} has no reason"
+        );
+        assert!(
+            policy[group]["remedy"]
+                .as_str()
+                .is_some_and(|r| r.contains("portal connector")),
+            "{group} has no remedy"
+        );
+    }
 }
 
 #[tokio::test]
@@ -148,8 +202,24 @@ async fn the_graph_token_is_fetched_once_per_tenant_while_valid() {
         .get_policy(seed::FABRIKAM_DOMAIN)
         .await
         .expect("fabrikam");
-    assert_eq!(world.emulator.token_requests(seed::CONTOSO_ID), 1);
-    assert_eq!(world.emulator.token_requests(seed::FABRIKAM_ID), 1);
+    // Graph tokens come from the v2 client-credentials endpoint; contoso's portal connector
+    // redeems its refresh token at the v1 endpoint. Each is fetched once while valid.
+    let token_calls = |tenant: &str, path_end: &str| {
+        world
+            .emulator
+            .calls()
+            .iter()
+            .filter(|c| c.tenant_id.as_deref() == Some(tenant) && c.path.ends_with(path_end))
+            .count()
+    };
+    assert_eq!(token_calls(seed::CONTOSO_ID, "/oauth2/v2.0/token"), 1);
+    assert_eq!(token_calls(seed::FABRIKAM_ID, "/oauth2/v2.0/token"), 1);
+    assert_eq!(
+        token_calls(seed::CONTOSO_ID, "/oauth2/token"),
+        1,
+        "portal token reused"
+    );
+    assert_eq!(world.emulator.token_requests(seed::CONTOSO_ID), 2);
     // Three Graph reads per policy document.
     assert_eq!(world.emulator.graph_requests(seed::CONTOSO_ID), 9);
 }

@@ -56,6 +56,7 @@ pub const GRAPH_APP_PERMISSIONS: &[&str] = &[
     "AuditLog.Read.All",
     "LicenseAssignment.Read.All",
     "SecurityEvents.Read.All",
+    "GroupMember.Read.All",
 ];
 
 /// Service principal object ids of [`GRAPH_APP_CLIENT_ID`] per tenant (the `oid` of its tokens).

@@ -1042,12 +1042,18 @@ async fn a_policy_write_over_http_lags_by_the_report_delay_too() {
     let token = app_token(&client, &emulator, seed::CONTOSO_ID).await;
     let megan = format!("v1.0/{REPORT}/{MEGAN_ADMIN}");
     let (_, row) = get(&client, &emulator, &megan, &[], &token).await;
-    assert_eq!(row["isSsprEnabled"], false, "contoso starts with admin SSPR off");
+    assert_eq!(
+        row["isSsprEnabled"], false,
+        "contoso starts with admin SSPR off"
+    );
 
     // Administrators follow authorizationPolicy.allowedToUseSSPR, changed here through Graph.
     let patch = |allowed: bool| {
         client
-            .patch(format!("{}v1.0/policies/authorizationPolicy", emulator.base_url()))
+            .patch(format!(
+                "{}v1.0/policies/authorizationPolicy",
+                emulator.base_url()
+            ))
             .bearer_auth(&token)
             .json(&json!({"allowedToUseSSPR": allowed}))
             .send()
@@ -1056,12 +1062,21 @@ async fn a_policy_write_over_http_lags_by_the_report_delay_too() {
     // No report request in between: the write itself must have been timestamped.
     tokio::time::sleep(delay + Duration::from_millis(100)).await;
     let (_, row) = get(&client, &emulator, &megan, &[], &token).await;
-    assert_eq!(row["isSsprEnabled"], true, "the change shows once the delay has passed");
+    assert_eq!(
+        row["isSsprEnabled"], true,
+        "the change shows once the delay has passed"
+    );
 
     assert_eq!(patch(false).await.expect("patch").status(), 204);
     let (_, row) = get(&client, &emulator, &megan, &[], &token).await;
-    assert_eq!(row["isSsprEnabled"], true, "still the old state within the delay");
+    assert_eq!(
+        row["isSsprEnabled"], true,
+        "still the old state within the delay"
+    );
     tokio::time::sleep(delay + Duration::from_millis(100)).await;
     let (_, row) = get(&client, &emulator, &megan, &[], &token).await;
-    assert_eq!(row["isSsprEnabled"], false, "and the second change after it");
+    assert_eq!(
+        row["isSsprEnabled"], false,
+        "and the second change after it"
+    );
 }

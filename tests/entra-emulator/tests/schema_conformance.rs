@@ -59,6 +59,8 @@ const BETA_QUIRKS: &[Allow<'static>] = &[Allow {
 fn type_of(pattern: &str) -> Option<(&'static str, bool)> {
     Some(match pattern {
         "organization" => ("organization", true),
+        "groups" => ("group", true),
+        "groups/{id}/members" => ("directoryObject", true),
         "policies/authenticationMethodsPolicy" => ("authenticationMethodsPolicy", false),
         "policies/authenticationMethodsPolicy/authenticationMethodConfigurations/{id}" => {
             ("authenticationMethodConfiguration", false)
@@ -103,6 +105,17 @@ async fn paths_for(walker: &Walker, version: &str, pattern: &str) -> Vec<String>
             "usersRegisteredByMethod(includedUserTypes='all',includedUserRoles='all')"
         };
         return vec![format!("reports/authenticationMethods/{call}")];
+    }
+    if pattern == "groups/{id}/members" {
+        let (_, body) = walker.get(version, "groups", false).await;
+        return body["value"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|g| g["id"].as_str())
+            .take(3)
+            .map(|id| format!("groups/{id}/members"))
+            .collect();
     }
     let Some(parent) = pattern.strip_suffix("/{id}") else {
         return vec![pattern.to_owned()];

@@ -8,6 +8,7 @@
 mod auth;
 mod conditional_access;
 mod error;
+mod groups;
 mod licensing;
 mod named_locations;
 mod odata;
@@ -198,6 +199,7 @@ fn all_routes() -> Vec<Route> {
     routes.extend(recommendations::routes());
     routes.extend(reports::routes());
     routes.extend(organization::routes());
+    routes.extend(groups::routes());
     routes
 }
 

@@ -1,0 +1,206 @@
+//! `GET /v1/audit`, and the request id that audited writes record.
+
+use axum::Json;
+use axum::extract::{FromRequestParts, RawQuery, State};
+use axum::http::request::Parts;
+use serde::Serialize;
+use tower_http::request_id::RequestId;
+use url::form_urlencoded;
+use utoipa::{IntoParams, ToSchema};
+
+use super::problem::{ApiError, Problem};
+use super::{AppState, Authenticated};
+use crate::ops;
+use crate::ops::audit::{AuditError, AuditQuery};
+use crate::store::audit::{AuditRecord, Outcome};
+
+/// The service's `x-request-id` of the current request (set by the router's request-id layer),
+/// for audit records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CurrentRequestId(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for CurrentRequestId {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(CurrentRequestId(
+            parts
+                .extensions
+                .get::<RequestId>()
+                .and_then(|id| id.header_value().to_str().ok())
+                .map(str::to_owned),
+        ))
+    }
+}
+
+/// The query parameters of `GET /v1/audit` (documentation; parsing is in [`list`]).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct AuditParams {
+    /// Only this tenant (id or verified domain).
+    tenant: Option<String>,
+    /// Only this actor: object id, user principal name or client application id.
+    actor: Option<String>,
+    /// Only records at or after this RFC 3339 time.
+    #[param(value_type = Option<String>, format = DateTime)]
+    since: Option<String>,
+    /// Only records with this outcome.
+    outcome: Option<Outcome>,
+    /// Records per page.
+    #[param(minimum = 1, maximum = 500, default = 50)]
+    limit: Option<u32>,
+    /// Where to continue: taken from the previous page's `nextLink`.
+    cursor: Option<String>,
+}
+
+const PARAMETERS: [&str; 6] = ["tenant", "actor", "since", "outcome", "limit", "cursor"];
+
+/// A page of audit records, newest first.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditList {
+    pub value: Vec<AuditRecord>,
+    /// The next (older) page, with the same filters; absent on the last page.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_link: Option<String>,
+}
+
+/// The audit trail: every write attempt on the tenants the caller may access.
+#[utoipa::path(get, path = "/v1/audit", tag = "audit", operation_id = "listAudit", security(("bearer" = [])),
+    params(AuditParams),
+    responses(
+        (status = 200, description = "A page of records, newest first", body = AuditList),
+        (status = 400, description = "A query parameter is invalid; `field` names it", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "The token lacks SSPR.Admin, or has no access to the tenant asked for", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No managed tenant has this id or domain", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "The store failed", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<AuditList>, ApiError> {
+    let query = parse_query(raw.as_deref().unwrap_or(""))?;
+    let page = ops::audit::list(&state.tenants, &state.store.audit(), &caller, &query).await?;
+    let next_link = page.next.map(|cursor| {
+        let mut link = form_urlencoded::Serializer::new(String::new());
+        let given = [
+            ("tenant", &query.tenant),
+            ("actor", &query.actor),
+            ("since", &query.since),
+            ("outcome", &query.outcome),
+            ("limit", &query.limit),
+        ];
+        for (name, value) in given {
+            if let Some(value) = value {
+                link.append_pair(name, value);
+            }
+        }
+        link.append_pair("cursor", &cursor.encode());
+        format!("/v1/audit?{}", link.finish())
+    });
+    Ok(Json(AuditList {
+        value: page.records,
+        next_link,
+    }))
+}
+
+/// The known parameters, each at most once; anything else is a 400 naming it.
+fn parse_query(raw: &str) -> Result<AuditQuery, ApiError> {
+    let mut query = AuditQuery::default();
+    for (name, value) in form_urlencoded::parse(raw.as_bytes()) {
+        let slot = match name.as_ref() {
+            "tenant" => &mut query.tenant,
+            "actor" => &mut query.actor,
+            "since" => &mut query.since,
+            "outcome" => &mut query.outcome,
+            "limit" => &mut query.limit,
+            "cursor" => &mut query.cursor,
+            other => {
+                return Err(ApiError::BadRequest {
+                    detail: format!(
+                        "'{other}' is not a parameter of /v1/audit; it takes {}.",
+                        PARAMETERS.join(", ")
+                    ),
+                    field: other.to_owned(),
+                });
+            }
+        };
+        if slot.replace(value.into_owned()).is_some() {
+            return Err(ApiError::BadRequest {
+                detail: format!("'{name}' is given more than once."),
+                field: name.into_owned(),
+            });
+        }
+    }
+    Ok(query)
+}
+
+impl From<AuditError> for ApiError {
+    fn from(error: AuditError) -> Self {
+        match error {
+            AuditError::Ops(e) => e.into(),
+            AuditError::BadParameter { field, detail } => ApiError::BadRequest {
+                detail,
+                field: field.to_owned(),
+            },
+            AuditError::Store(e) => ApiError::Store(e),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::Body;
+    use axum::http::Request;
+    use axum::routing::get;
+    use tower::ServiceExt as _;
+    use tower_http::request_id::{MakeRequestUuid, SetRequestIdLayer};
+
+    #[tokio::test]
+    async fn the_request_id_is_the_one_the_router_sets_or_passes_on() {
+        let app = tower::ServiceBuilder::new()
+            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+            .service(get(|CurrentRequestId(id): CurrentRequestId| async move {
+                id.unwrap_or_default()
+            }));
+        let body = |response: axum::response::Response| async move {
+            let bytes = axum::body::to_bytes(response.into_body(), 1024)
+                .await
+                .expect("body");
+            String::from_utf8(bytes.to_vec()).expect("utf-8")
+        };
+        let response = app
+            .clone()
+            .oneshot(Request::new(Body::empty()))
+            .await
+            .expect("response");
+        let generated = body(response).await;
+        assert!(uuid::Uuid::parse_str(&generated).is_ok(), "{generated}");
+        let given = Request::builder()
+            .header("x-request-id", "caller-chosen-1")
+            .body(Body::empty())
+            .expect("request");
+        let response = app.oneshot(given).await.expect("response");
+        assert_eq!(body(response).await, "caller-chosen-1");
+    }
+
+    #[test]
+    fn unknown_and_repeated_parameters_are_named() {
+        match parse_query("tenant=a&outcomes=failed") {
+            Err(ApiError::BadRequest { field, .. }) => assert_eq!(field, "outcomes"),
+            other => panic!("{other:?}"),
+        }
+        match parse_query("limit=1&limit=2") {
+            Err(ApiError::BadRequest { field, .. }) => assert_eq!(field, "limit"),
+            other => panic!("{other:?}"),
+        }
+        let query = parse_query("actor=ada%40contoso.com&since=2026-01-01T00%3A00%3A00%2B01%3A00")
+            .expect("valid");
+        assert_eq!(query.actor.as_deref(), Some("ada@contoso.com"));
+        assert_eq!(query.since.as_deref(), Some("2026-01-01T00:00:00+01:00"));
+    }
+}

@@ -1,0 +1,496 @@
+//! The rules a policy must satisfy before it is written (DESIGN.md §4). Each violation names the
+//! JSON pointer of the field at fault in the PATCH document; every violation is reported at once.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::change::{PolicySettings, ScopeKind};
+
+/// What the rules need to know about the tenant beyond its settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TenantFacts {
+    /// The tenant synchronizes from on-premises Active Directory (`onPremisesSyncEnabled`).
+    pub tenant_syncs: bool,
+    /// Entra ID P1/P2 or Microsoft 365 Business Premium: what password writeback needs.
+    pub has_writeback_licence: bool,
+    /// The Authentication methods policy governs the reset methods (migration in progress or
+    /// complete), so they are written as method configurations.
+    pub methods_from_graph: bool,
+}
+
+/// One broken rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Violation {
+    /// JSON pointer into the PATCH document, e.g. `/authentication/methodsRequired`.
+    pub pointer: String,
+    pub message: String,
+}
+
+impl Violation {
+    fn new(pointer: &str, message: impl Into<String>) -> Violation {
+        Violation {
+            pointer: pointer.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+pub const MAX_RECONFIRM_DAYS: u16 = 730;
+pub const MAX_SNOOZE_DAYS: i32 = 14;
+
+/// Checks every rule; groups whose source is unavailable (`None`) are not checked.
+pub fn validate(settings: &PolicySettings, facts: &TenantFacts) -> Result<(), Vec<Violation>> {
+    let mut violations = Vec::new();
+    let mut fail =
+        |pointer: &str, message: String| violations.push(Violation::new(pointer, message));
+
+    let required = settings.authentication.as_ref().map(|a| a.methods_required);
+    if let Some(required) = required
+        && !(1..=2).contains(&required)
+    {
+        fail(
+            "/authentication/methodsRequired",
+            format!("Methods required to reset must be 1 or 2, not {required}."),
+        );
+    }
+
+    if let Some(methods) = &settings.methods {
+        if let Some(required) = required.filter(|r| (1..=2).contains(r)) {
+            let usable = methods.usable();
+            if usable < usize::from(required) {
+                fail(
+                    "/methods",
+                    format!(
+                        "{required} method(s) are required to reset but only {usable} method(s) are usable; enable more methods or require fewer."
+                    ),
+                );
+            }
+            // The mobile app cannot be the only method; with two required it needs two others.
+            let others = methods.usable_besides_mobile_app();
+            let needed = usize::from(required);
+            if methods.mobile_app_usable() && others < needed {
+                let pointer = if methods.mobile_app_notification == Some(true) {
+                    "/methods/mobileAppNotification"
+                } else {
+                    "/methods/mobileAppCode"
+                };
+                fail(
+                    pointer,
+                    format!(
+                        "The mobile app cannot be the only method: with {required} method(s) required, at least {needed} other method(s) must be usable besides it (now {others})."
+                    ),
+                );
+            }
+        }
+        if facts.methods_from_graph
+            && methods.office_phone == Some(true)
+            && methods.mobile_phone == Some(false)
+        {
+            fail(
+                "/methods/officePhone",
+                "In the Authentication methods policy office phone comes from the Voice method, which also makes mobile phone usable: enable mobile phone as well, or disable office phone.".to_owned(),
+            );
+        }
+    }
+
+    if let Some(registration) = &settings.registration
+        && registration.reconfirm_days > MAX_RECONFIRM_DAYS
+    {
+        fail(
+            "/registration/reconfirmDays",
+            format!(
+                "Days before users reconfirm must be between 0 (never) and {MAX_RECONFIRM_DAYS}, not {}.",
+                registration.reconfirm_days
+            ),
+        );
+    }
+
+    let questions_on = settings
+        .methods
+        .as_ref()
+        .is_some_and(|m| m.security_questions == Some(true));
+    if let (true, Some(auth)) = (questions_on, &settings.authentication) {
+        let questions = &auth.security_questions;
+        if !(3..=5).contains(&questions.to_register) {
+            fail(
+                "/authentication/securityQuestions/toRegister",
+                format!(
+                    "Security questions to register must be between 3 and 5, not {}.",
+                    questions.to_register
+                ),
+            );
+        }
+        if !(3..=5).contains(&questions.to_reset) {
+            fail(
+                "/authentication/securityQuestions/toReset",
+                format!(
+                    "Security questions to reset must be between 3 and 5, not {}.",
+                    questions.to_reset
+                ),
+            );
+        } else if questions.to_reset > questions.to_register {
+            fail(
+                "/authentication/securityQuestions/toReset",
+                format!(
+                    "Security questions to reset ({}) cannot exceed the questions to register ({}).",
+                    questions.to_reset, questions.to_register
+                ),
+            );
+        }
+    }
+
+    if let Some(enablement) = &settings.enablement
+        && enablement.scope == ScopeKind::Selected
+    {
+        match enablement.group_id.as_deref() {
+            None | Some("") => fail(
+                "/enablement/groupId",
+                "Scope `selected` needs exactly one group: set groupId to the group's object id."
+                    .to_owned(),
+            ),
+            Some(id) if uuid::Uuid::try_parse(id).is_err() => fail(
+                "/enablement/groupId",
+                format!("groupId must be a group object id (a GUID), not '{id}'."),
+            ),
+            Some(_) => {}
+        }
+    }
+
+    if let Some(link) = settings
+        .customization
+        .as_ref()
+        .and_then(|c| c.helpdesk_link.as_deref())
+        && !is_https_url(link)
+        && !is_email(link)
+    {
+        fail(
+            "/customization/helpdeskLink",
+            format!(
+                "The helpdesk link must be an https URL or an e-mail address, not '{link}'; use null for no custom link."
+            ),
+        );
+    }
+
+    if let Some(on_premises) = &settings.on_premises
+        && on_premises.password_writeback
+    {
+        if !facts.tenant_syncs {
+            fail(
+                "/onPremises/passwordWriteback",
+                "Password writeback needs a tenant that synchronizes from on-premises Active Directory; this one does not.".to_owned(),
+            );
+        }
+        if !facts.has_writeback_licence {
+            fail(
+                "/onPremises/passwordWriteback",
+                "Password writeback needs Microsoft Entra ID P1 or P2, or Microsoft 365 Business Premium; the tenant has none of them.".to_owned(),
+            );
+        }
+    }
+
+    if let Some(days) = settings
+        .methods_policy
+        .registration_campaign
+        .as_ref()
+        .and_then(|c| c.snooze_duration_in_days)
+        && !(0..=MAX_SNOOZE_DAYS).contains(&days)
+    {
+        fail(
+            "/methodsPolicy/registrationCampaign/snoozeDurationInDays",
+            format!(
+                "The registration campaign's snooze must be between 0 and {MAX_SNOOZE_DAYS} days, not {days}."
+            ),
+        );
+    }
+
+    if violations.is_empty() {
+        Ok(())
+    } else {
+        Err(violations)
+    }
+}
+
+fn is_https_url(link: &str) -> bool {
+    url::Url::parse(link).is_ok_and(|url| url.scheme() == "https" && url.host().is_some())
+}
+
+/// A simple e-mail check: one `@`, a local part of RFC 5322 atom characters and dots, a dotted
+/// domain of letters, digits and hyphens. A `mailto:` URL is not an address.
+pub(crate) fn is_email(link: &str) -> bool {
+    let Some((local, domain)) = link.split_once('@') else {
+        return false;
+    };
+    !local.is_empty()
+        && local
+            .chars()
+            .all(|c| c.is_alphanumeric() || ".!#$%&'*+/=?^_`{|}~-".contains(c))
+        && domain.split('.').count() >= 2
+        && domain.split('.').all(|label| {
+            !label.is_empty() && label.chars().all(|c| c.is_alphanumeric() || c == '-')
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::domain::change::apply_merge_patch;
+    use crate::domain::change::fixtures::{portal_sources, settings};
+
+    const FACTS: TenantFacts = TenantFacts {
+        tenant_syncs: true,
+        has_writeback_licence: true,
+        methods_from_graph: false,
+    };
+
+    fn with(patch: Value) -> PolicySettings {
+        apply_merge_patch(&settings(), &patch, &portal_sources()).expect("patch applies")
+    }
+
+    fn pointers(settings: &PolicySettings, facts: &TenantFacts) -> Vec<String> {
+        match validate(settings, facts) {
+            Ok(()) => vec![],
+            Err(violations) => violations.into_iter().map(|v| v.pointer).collect(),
+        }
+    }
+
+    fn violations(patch: Value) -> Vec<String> {
+        pointers(&with(patch), &FACTS)
+    }
+
+    #[test]
+    fn a_valid_policy_passes() {
+        assert_eq!(validate(&settings(), &FACTS), Ok(()));
+        assert_eq!(
+            violations(json!({
+                "methods": { "securityQuestions": true },
+                "authentication": { "methodsRequired": 1, "securityQuestions": { "toRegister": 3, "toReset": 3 } },
+                "registration": { "reconfirmDays": 730 },
+                "customization": { "helpdeskLink": "helpdesk@contoso.com" },
+                "onPremises": { "passwordWriteback": true, "unlockWithoutReset": true },
+                "methodsPolicy": { "registrationCampaign": { "snoozeDurationInDays": 14 } }
+            })),
+            Vec::<String>::new()
+        );
+        assert!(violations(json!({ "registration": { "reconfirmDays": 0 } })).is_empty());
+        assert!(violations(json!({ "enablement": { "scope": "none" } })).is_empty());
+    }
+
+    #[test]
+    fn methods_required_is_one_or_two() {
+        for n in [0, 3] {
+            assert_eq!(
+                violations(json!({ "authentication": { "methodsRequired": n } })),
+                ["/authentication/methodsRequired"]
+            );
+        }
+    }
+
+    #[test]
+    fn enough_usable_methods_for_the_count() {
+        let v = validate(
+            &with(json!({ "methods": {
+                "mobileAppNotification": false, "mobileAppCode": false,
+                "mobilePhone": false, "officePhone": false
+            } })),
+            &FACTS,
+        )
+        .unwrap_err();
+        assert_eq!(v.len(), 1);
+        assert_eq!(v[0].pointer, "/methods");
+        assert!(v[0].message.contains("only 1"), "{}", v[0].message);
+    }
+
+    #[test]
+    fn the_mobile_app_cannot_be_the_only_method() {
+        assert_eq!(
+            violations(json!({
+                "authentication": { "methodsRequired": 1 },
+                "methods": { "mobileAppCode": false, "email": false, "mobilePhone": false, "officePhone": false }
+            })),
+            ["/methods/mobileAppNotification"]
+        );
+        assert_eq!(
+            violations(json!({
+                "authentication": { "methodsRequired": 1 },
+                "methods": { "mobileAppNotification": false, "email": false, "mobilePhone": false, "officePhone": false }
+            })),
+            ["/methods/mobileAppCode"]
+        );
+    }
+
+    #[test]
+    fn with_two_required_the_mobile_app_needs_two_other_methods() {
+        // Notification, code and email: enough methods, but only one besides the app.
+        assert_eq!(
+            violations(json!({ "methods": { "mobilePhone": false, "officePhone": false } })),
+            ["/methods/mobileAppNotification"]
+        );
+        assert!(violations(json!({ "methods": { "officePhone": false } })).is_empty());
+    }
+
+    #[test]
+    fn office_phone_needs_mobile_phone_under_the_methods_policy() {
+        let settings = with(json!({ "methods": { "mobilePhone": false } }));
+        let graph = TenantFacts {
+            methods_from_graph: true,
+            ..FACTS
+        };
+        assert_eq!(pointers(&settings, &graph), ["/methods/officePhone"]);
+        assert!(
+            pointers(&settings, &FACTS).is_empty(),
+            "legacy toggles are independent"
+        );
+    }
+
+    #[test]
+    fn reconfirm_days_are_at_most_730() {
+        assert_eq!(
+            violations(json!({ "registration": { "reconfirmDays": 731 } })),
+            ["/registration/reconfirmDays"]
+        );
+    }
+
+    #[test]
+    fn security_question_counts_apply_only_when_they_are_enabled() {
+        let on = |register: u8, reset: u8| {
+            violations(json!({
+                "methods": { "securityQuestions": true },
+                "authentication": { "securityQuestions": { "toRegister": register, "toReset": reset } }
+            }))
+        };
+        assert_eq!(
+            on(2, 3),
+            [
+                "/authentication/securityQuestions/toRegister",
+                "/authentication/securityQuestions/toReset"
+            ],
+            "3 to reset also exceeds 2 to register"
+        );
+        assert_eq!(on(6, 3), ["/authentication/securityQuestions/toRegister"]);
+        assert_eq!(on(5, 2), ["/authentication/securityQuestions/toReset"]);
+        assert_eq!(on(5, 6), ["/authentication/securityQuestions/toReset"]);
+        assert_eq!(on(4, 5), ["/authentication/securityQuestions/toReset"]);
+        assert!(on(5, 5).is_empty());
+        // Disabled: the counts are not used, so not checked.
+        assert!(
+            violations(json!({ "authentication": { "securityQuestions": { "toRegister": 9, "toReset": 9 } } }))
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn selected_scope_needs_one_group_guid() {
+        assert_eq!(
+            violations(json!({ "enablement": { "groupId": null } })),
+            ["/enablement/groupId"]
+        );
+        assert_eq!(
+            violations(json!({ "enablement": { "groupId": "" } })),
+            ["/enablement/groupId"]
+        );
+        assert_eq!(
+            violations(json!({ "enablement": { "groupId": "sspr-users" } })),
+            ["/enablement/groupId"]
+        );
+    }
+
+    #[test]
+    fn helpdesk_link_is_an_https_url_or_an_email() {
+        for bad in [
+            "http://help.contoso.com",
+            "ftp://help.contoso.com",
+            "help.contoso.com",
+            "call 555",
+            "",
+            "a@b",
+            "a b@contoso.com",
+            "mailto:helpdesk@contoso.com",
+        ] {
+            assert_eq!(
+                violations(json!({ "customization": { "helpdeskLink": bad } })),
+                ["/customization/helpdeskLink"],
+                "{bad}"
+            );
+        }
+        for good in [
+            "https://help.contoso.com/reset?x=1",
+            "helpdesk@contoso.com",
+            "it-help@mail.contoso.co.uk",
+        ] {
+            assert!(
+                violations(json!({ "customization": { "helpdeskLink": good } })).is_empty(),
+                "{good}"
+            );
+        }
+    }
+
+    #[test]
+    fn writeback_needs_a_syncing_tenant_and_a_licence() {
+        let settings = with(json!({ "onPremises": { "passwordWriteback": true } }));
+        let cloud_only = TenantFacts {
+            tenant_syncs: false,
+            ..FACTS
+        };
+        assert_eq!(
+            pointers(&settings, &cloud_only),
+            ["/onPremises/passwordWriteback"]
+        );
+        let unlicensed = TenantFacts {
+            has_writeback_licence: false,
+            ..FACTS
+        };
+        let v = validate(&settings, &unlicensed).unwrap_err();
+        assert_eq!(v[0].pointer, "/onPremises/passwordWriteback");
+        assert!(v[0].message.contains("P1 or P2"), "{}", v[0].message);
+        let neither = TenantFacts {
+            tenant_syncs: false,
+            has_writeback_licence: false,
+            ..FACTS
+        };
+        assert_eq!(pointers(&settings, &neither).len(), 2);
+        // Off: nothing to check.
+        assert!(pointers(&crate::domain::change::fixtures::settings(), &neither).is_empty());
+    }
+
+    #[test]
+    fn campaign_snooze_is_0_to_14_days() {
+        for days in [-1, 15] {
+            assert_eq!(
+                violations(
+                    json!({ "methodsPolicy": { "registrationCampaign": { "snoozeDurationInDays": days } } })
+                ),
+                ["/methodsPolicy/registrationCampaign/snoozeDurationInDays"]
+            );
+        }
+    }
+
+    #[test]
+    fn every_violation_is_reported_at_once() {
+        assert_eq!(
+            violations(json!({
+                "authentication": { "methodsRequired": 3 },
+                "registration": { "reconfirmDays": 1000 },
+                "customization": { "helpdeskLink": "nope" },
+                "methodsPolicy": { "registrationCampaign": { "snoozeDurationInDays": 30 } }
+            })),
+            [
+                "/authentication/methodsRequired",
+                "/registration/reconfirmDays",
+                "/customization/helpdeskLink",
+                "/methodsPolicy/registrationCampaign/snoozeDurationInDays"
+            ]
+        );
+    }
+
+    #[test]
+    fn groups_without_a_source_are_not_checked() {
+        use crate::domain::change::fixtures::methods_policy;
+        use crate::domain::methods::MigrationState;
+        let settings =
+            PolicySettings::from_parts(None, &methods_policy(MigrationState::PreMigration), false);
+        assert_eq!(validate(&settings, &TenantFacts::default()), Ok(()));
+    }
+}

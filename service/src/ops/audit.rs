@@ -1,0 +1,200 @@
+//! Reading the audit trail: `SSPR.Admin` only, and only records of tenants the caller's access
+//! map gives them (all records, including those of tenants no longer managed, with `*`).
+
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::{OpsError, authorize, require};
+use crate::auth::{Caller, Verb};
+use crate::directory::tenants::TenantRegistry;
+use crate::store::StoreError;
+use crate::store::audit::{AuditCursor, AuditFilter, AuditLog, AuditPage, MAX_PAGE, Outcome};
+
+/// Records per page when the caller does not say.
+pub const DEFAULT_PAGE: u32 = 50;
+
+/// The query as the caller gave it; every member is checked here.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// Tenant id or verified domain.
+    pub tenant: Option<String>,
+    /// The actor's oid, upn or app id.
+    pub actor: Option<String>,
+    /// RFC 3339 time: records at or after it.
+    pub since: Option<String>,
+    /// `succeeded`, `failed`, `rolledBack` or `refused`.
+    pub outcome: Option<String>,
+    /// 1 to 500; 50 when absent.
+    pub limit: Option<String>,
+    /// The cursor of the previous page's `nextLink`.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuditError {
+    #[error(transparent)]
+    Ops(#[from] OpsError),
+    /// A query parameter is malformed; `field` names it.
+    #[error("{detail}")]
+    BadParameter { field: &'static str, detail: String },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// One page of the audit records `query` selects among those `caller` may see.
+pub async fn list(
+    registry: &TenantRegistry,
+    audit: &AuditLog,
+    caller: &Caller,
+    query: &AuditQuery,
+) -> Result<AuditPage, AuditError> {
+    require(caller, Verb::Admin)?;
+    let mut filter = parse(query)?;
+    filter.tenants = match query.tenant.as_deref() {
+        Some(key) => Some(vec![
+            authorize(registry, caller, Verb::Admin, key.trim())?
+                .id
+                .clone(),
+        ]),
+        None if caller.may_access_all() => None,
+        None => Some(
+            registry
+                .iter()
+                .filter(|t| {
+                    caller.may_access(
+                        std::iter::once(t.id.as_str()).chain(t.domains.iter().map(String::as_str)),
+                    )
+                })
+                .map(|t| t.id.clone())
+                .collect(),
+        ),
+    };
+    Ok(audit.query(filter).await?)
+}
+
+/// Every parameter but the tenant, checked.
+fn parse(query: &AuditQuery) -> Result<AuditFilter, AuditError> {
+    let bad = |field: &'static str, detail: String| AuditError::BadParameter { field, detail };
+    let given = |value: &Option<String>| {
+        value
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_owned)
+    };
+    let since = match given(&query.since) {
+        Some(text) => Some(OffsetDateTime::parse(&text, &Rfc3339).map_err(|e| {
+            bad(
+                "since",
+                format!(
+                    "'{text}' is not an RFC 3339 time such as 2026-01-31T08:00:00Z ({e}){}.",
+                    if text.contains(' ') {
+                        "; a '+' in a URL query means a space, send it as %2B"
+                    } else {
+                        ""
+                    }
+                ),
+            )
+        })?),
+        None => None,
+    };
+    let outcome = match given(&query.outcome) {
+        Some(text) => Some(Outcome::parse(&text).ok_or_else(|| {
+            let known: Vec<&str> = Outcome::ALL.iter().map(|o| o.as_str()).collect();
+            bad(
+                "outcome",
+                format!(
+                    "'{text}' is not an outcome; use one of {}.",
+                    known.join(", ")
+                ),
+            )
+        })?),
+        None => None,
+    };
+    let limit = match given(&query.limit) {
+        Some(text) => match text.parse::<u32>() {
+            Ok(n) if (1..=MAX_PAGE).contains(&n) => n,
+            _ => {
+                return Err(bad(
+                    "limit",
+                    format!(
+                        "'{text}' is not a page size; use a whole number from 1 to {MAX_PAGE}."
+                    ),
+                ));
+            }
+        },
+        None => DEFAULT_PAGE,
+    };
+    let cursor = match given(&query.cursor) {
+        Some(text) => Some(AuditCursor::decode(&text).ok_or_else(|| {
+            bad(
+                "cursor",
+                "the cursor is not one this service issued; pass the nextLink of the previous page unchanged."
+                    .to_owned(),
+            )
+        })?),
+        None => None,
+    };
+    Ok(AuditFilter {
+        tenants: None,
+        actor: given(&query.actor),
+        since,
+        outcome,
+        cursor,
+        limit,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn field_of(query: AuditQuery) -> &'static str {
+        match parse(&query) {
+            Err(AuditError::BadParameter { field, detail }) => {
+                assert!(!detail.is_empty());
+                field
+            }
+            other => panic!("expected a bad parameter, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn parameters_are_checked_and_the_bad_one_is_named() {
+        let q = |f: fn(&mut AuditQuery)| {
+            let mut query = AuditQuery::default();
+            f(&mut query);
+            query
+        };
+        assert_eq!(field_of(q(|q| q.since = Some("yesterday".into()))), "since");
+        assert_eq!(field_of(q(|q| q.outcome = Some("ok".into()))), "outcome");
+        for limit in ["0", "501", "-1", "ten"] {
+            let query = AuditQuery {
+                limit: Some(limit.into()),
+                ..AuditQuery::default()
+            };
+            assert_eq!(field_of(query), "limit", "{limit}");
+        }
+        assert_eq!(field_of(q(|q| q.cursor = Some("abc".into()))), "cursor");
+    }
+
+    #[test]
+    fn good_parameters_make_the_filter() {
+        let filter = parse(&AuditQuery {
+            actor: Some(" ada@contoso.com ".into()),
+            since: Some("2026-01-31T09:00:00+01:00".into()),
+            outcome: Some("rolledBack".into()),
+            limit: Some("500".into()),
+            ..AuditQuery::default()
+        })
+        .expect("valid");
+        assert_eq!(filter.actor.as_deref(), Some("ada@contoso.com"));
+        assert_eq!(
+            filter.since.map(|t| t.unix_timestamp()),
+            Some(1_769_846_400)
+        );
+        assert_eq!(filter.outcome, Some(Outcome::RolledBack));
+        assert_eq!(filter.limit, 500);
+        assert_eq!(parse(&AuditQuery::default()).expect("empty").limit, 50);
+    }
+}
