@@ -59,6 +59,19 @@ impl ClientError {
             _ => None,
         }
     }
+
+    /// The rules a change breaks, from a 422 problem's `violations`; empty for anything else.
+    pub fn violations(&self) -> Vec<Violation> {
+        self.problem().map(Problem::violations).unwrap_or_default()
+    }
+}
+
+/// One rule a policy change breaks: the JSON pointer of the field at fault and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Violation {
+    /// JSON pointer into the merge patch, e.g. `/authentication/methodsRequired`.
+    pub pointer: String,
+    pub message: String,
 }
 
 /// An RFC 9457 problem document.
@@ -151,6 +164,27 @@ impl Problem {
     /// A string extension member, e.g. `upstreamRequestId` or `field`.
     pub fn extension_str(&self, name: &str) -> Option<&str> {
         self.extensions.get(name).and_then(Value::as_str)
+    }
+
+    /// The `violations` extension (`[{pointer, message}]`), skipping malformed entries.
+    pub fn violations(&self) -> Vec<Violation> {
+        self.extensions
+            .get("violations")
+            .and_then(Value::as_array)
+            .map(|items| {
+                items
+                    .iter()
+                    .filter_map(|item| {
+                        let text = |key: &str| item.get(key).and_then(Value::as_str);
+                        let pointer = text("pointer")?;
+                        Some(Violation {
+                            pointer: pointer.to_owned(),
+                            message: text("message").unwrap_or_default().to_owned(),
+                        })
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
     }
 
     /// Microsoft Graph's `request-id` when Graph caused the problem.
@@ -288,6 +322,33 @@ mod tests {
     }
 
     #[test]
+    fn violations_come_from_the_extension() {
+        let body = br#"{"title":"The change breaks policy rules","status":422,"violations":[
+            {"pointer":"/registration/reconfirmDays","message":"0 to 730 days"},
+            {"message":"no pointer"}, 7,
+            {"pointer":"/methods"}]}"#;
+        let error = ClientError::Api {
+            status: 422,
+            problem: Box::new(Problem::from_response(422, body, None)),
+        };
+        assert_eq!(
+            error.violations(),
+            vec![
+                Violation {
+                    pointer: "/registration/reconfirmDays".into(),
+                    message: "0 to 730 days".into()
+                },
+                Violation {
+                    pointer: "/methods".into(),
+                    message: String::new()
+                },
+            ]
+        );
+        assert!(api(422).violations().is_empty());
+        assert!(ClientError::Config("x".into()).violations().is_empty());
+    }
+
+    #[test]
     fn exit_codes() {
         assert_eq!(api(401).exit_code(), 3);
         assert_eq!(api(403).exit_code(), 3);
@@ -298,6 +359,7 @@ mod tests {
         assert_eq!(api(502).exit_code(), 5);
         assert_eq!(api(503).exit_code(), 5);
         assert_eq!(api(409).exit_code(), 5);
+        assert_eq!(api(412).exit_code(), 5);
         assert_eq!(api(429).exit_code(), 5);
         assert_eq!(ClientError::Auth("x".into()).exit_code(), 3);
         assert_eq!(ClientError::Config("x".into()).exit_code(), 2);

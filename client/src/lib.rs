@@ -18,20 +18,23 @@
 pub mod audit;
 pub mod auth;
 pub mod error;
+pub mod policy;
 pub mod render;
 
 use std::fmt;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use reqwest::header::{ACCEPT, HeaderMap, WWW_AUTHENTICATE};
+use reqwest::header::{ACCEPT, ETAG, HeaderMap, WWW_AUTHENTICATE};
+use reqwest::{Method, RequestBuilder};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use url::Url;
 
 pub use audit::{AuditFilter, AuditPage, AuditRecord};
 pub use auth::{Auth, token_url_for_authority};
-pub use error::{ClientError, Problem};
+pub use error::{ClientError, Problem, Violation};
+pub use policy::{PatchFlags, PolicyPlan};
 
 use auth::TokenProvider;
 
@@ -81,12 +84,16 @@ struct TenantList {
     value: Vec<TenantSummary>,
 }
 
-/// A policy document together with the response's `request-id` header.
+/// A policy document together with the response's `request-id` and `ETag` headers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PolicyResponse {
-    /// The document as the service sent it: `tenant`, `retrievedAt` and one object per group.
+    /// The document as the service sent it: `tenant`, `retrievedAt`, one object per group and
+    /// `findings`.
     pub document: Value,
     pub request_id: Option<String>,
+    /// The `ETag` header as sent (a quoted string), to send back in `If-Match` when changing
+    /// the policy.
+    pub etag: Option<String>,
 }
 
 /// A client of the sspr REST service.
@@ -191,26 +198,32 @@ impl SsprClient {
 
     /// [`get_policy`](Self::get_policy), also returning the `request-id` response header.
     pub async fn get_policy_response(&self, tenant: &str) -> Result<PolicyResponse, ClientError> {
+        let url = self.policy_url(tenant)?;
+        let reply = self.send(Method::GET, &url, None).await?;
+        policy_response("GET", &url, reply)
+    }
+
+    /// `GET /v1/tenants/{tenant}/sspr/policy` with its `ETag`, which a change must send back.
+    pub async fn get_policy_with_etag(&self, tenant: &str) -> Result<(Value, String), ClientError> {
+        let url = self.policy_url(tenant)?;
+        let response = self.get_policy_response(tenant).await?;
+        let etag = response.etag.ok_or_else(|| {
+            ClientError::Decode(format!(
+                "GET {url}: the policy came without an ETag header, so it cannot be changed safely"
+            ))
+        })?;
+        Ok((response.document, etag))
+    }
+
+    /// `/v1/tenants/{tenant}/sspr/policy`, after checking the tenant key.
+    fn policy_url(&self, tenant: &str) -> Result<Url, ClientError> {
         let tenant = tenant.trim();
         if tenant.is_empty() || tenant == "." || tenant == ".." {
             return Err(ClientError::Config(format!(
                 "'{tenant}' is not a tenant id or domain"
             )));
         }
-        let url = self.endpoint(&["v1", "tenants", tenant, "sspr", "policy"])?;
-        let (body, request_id) = self.get(&url).await?;
-        let document: Value = serde_json::from_slice(&body)
-            .map_err(|e| decode_error(&url, "a JSON policy document", &e, &body))?;
-        if !document.is_object() {
-            return Err(ClientError::Decode(format!(
-                "GET {url}: expected a JSON object, got {}",
-                error::truncate(&document.to_string(), 80)
-            )));
-        }
-        Ok(PolicyResponse {
-            document,
-            request_id,
-        })
+        self.endpoint(&["v1", "tenants", tenant, "sspr", "policy"])
     }
 
     /// The base URL plus `segments`, each percent-encoded as one path segment.
@@ -223,20 +236,35 @@ impl SsprClient {
         Ok(url)
     }
 
-    /// An authenticated GET: the success body and `request-id`, or the error. A cached
-    /// client-credentials token that the service rejects is replaced once.
+    /// An authenticated GET: the success body and `request-id`, or the error.
     async fn get(&self, url: &Url) -> Result<(Vec<u8>, Option<String>), ClientError> {
+        let reply = self.send(Method::GET, url, None).await?;
+        Ok((reply.body, reply.request_id))
+    }
+
+    /// An authenticated request with `Accept: application/json` plus whatever `prepare` adds:
+    /// the success reply, or the error. A cached client-credentials token that the service
+    /// rejects is replaced once.
+    async fn send(
+        &self,
+        method: Method,
+        url: &Url,
+        prepare: Option<&(dyn Fn(RequestBuilder) -> RequestBuilder + Sync)>,
+    ) -> Result<Reply, ClientError> {
         let mut retried = false;
         loop {
             let bearer = self.tokens.bearer(&self.http).await?;
-            let response = self
+            let mut request = self
                 .http
-                .get(url.clone())
+                .request(method.clone(), url.clone())
                 .bearer_auth(&bearer.token)
-                .header(ACCEPT, ACCEPT_JSON)
-                .send()
-                .await
-                .map_err(|e| ClientError::Transport(describe_send_error("GET", url, &e)))?;
+                .header(ACCEPT, ACCEPT_JSON);
+            if let Some(prepare) = prepare {
+                request = prepare(request);
+            }
+            let response = request.send().await.map_err(|e| {
+                ClientError::Transport(describe_send_error(method.as_str(), url, &e))
+            })?;
             let status = response.status();
             let request_id = header_string(response.headers(), REQUEST_ID_HEADER);
             if status == reqwest::StatusCode::UNAUTHORIZED
@@ -249,10 +277,10 @@ impl SsprClient {
                 continue;
             }
             let challenge = header_string(response.headers(), WWW_AUTHENTICATE.as_str());
-            let body = response
-                .bytes()
-                .await
-                .map_err(|e| ClientError::Transport(describe_send_error("GET", url, &e)))?;
+            let etag = header_string(response.headers(), ETAG.as_str());
+            let body = response.bytes().await.map_err(|e| {
+                ClientError::Transport(describe_send_error(method.as_str(), url, &e))
+            })?;
             if !status.is_success() {
                 let mut problem =
                     Problem::from_response(status.as_u16(), &body, challenge.as_deref());
@@ -262,18 +290,56 @@ impl SsprClient {
                     problem: Box::new(problem),
                 });
             }
-            return Ok((body.to_vec(), request_id));
+            return Ok(Reply {
+                body: body.to_vec(),
+                request_id,
+                etag,
+            });
         }
     }
 }
 
+/// A success response: its body and the headers the client uses.
+struct Reply {
+    body: Vec<u8>,
+    request_id: Option<String>,
+    etag: Option<String>,
+}
+
+/// A policy document (a JSON object) and the reply's headers.
+fn policy_response(method: &str, url: &Url, reply: Reply) -> Result<PolicyResponse, ClientError> {
+    let document: Value = serde_json::from_slice(&reply.body)
+        .map_err(|e| decode_error_of(method, url, "a JSON policy document", &e, &reply.body))?;
+    if !document.is_object() {
+        return Err(ClientError::Decode(format!(
+            "{method} {url}: expected a JSON object, got {}",
+            error::truncate(&document.to_string(), 80)
+        )));
+    }
+    Ok(PolicyResponse {
+        document,
+        request_id: reply.request_id,
+        etag: reply.etag,
+    })
+}
+
 fn decode_error(url: &Url, expected: &str, error: &serde_json::Error, body: &[u8]) -> ClientError {
+    decode_error_of("GET", url, expected, error, body)
+}
+
+fn decode_error_of(
+    method: &str,
+    url: &Url,
+    expected: &str,
+    error: &serde_json::Error,
+    body: &[u8],
+) -> ClientError {
     let start = error::truncate(
         &error::collapse_whitespace(&String::from_utf8_lossy(body)),
         80,
     );
     ClientError::Decode(format!(
-        "GET {url}: expected {expected} ({error}); the body starts: {start}"
+        "{method} {url}: expected {expected} ({error}); the body starts: {start}"
     ))
 }
 

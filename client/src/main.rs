@@ -1,20 +1,24 @@
-//! `sspr`: read the self-service password reset policy of managed tenants.
+//! `sspr`: read and change the self-service password reset policy of managed tenants.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde_json::Value;
+use sspr_client::policy::{self, PatchFlags, PolicyPlan};
 use sspr_client::{
     AuditFilter, Auth, ClientError, ClientOptions, SsprClient, render, token_url_for_authority,
 };
 use url::Url;
 
-/// Read the self-service password reset (SSPR) policy of the Entra tenants the sspr service manages.
+/// Read and change the self-service password reset (SSPR) policy of the Entra tenants the sspr
+/// service manages.
 #[derive(Parser, Debug)]
 #[command(
     name = "sspr",
     version,
-    after_help = "Exit codes: 0 ok, 2 usage, 3 authentication/authorization, 4 not found, 5 server/upstream/connection."
+    after_help = "Exit codes: 0 ok, 2 usage or a change the policy rules refuse, 3 authentication/authorization, 4 not found, 5 server/upstream/connection, or the policy changed since it was read (run again)."
 )]
 struct Cli {
     /// Base URL of the sspr service.
@@ -120,12 +124,86 @@ enum TenantsCommand {
 
 #[derive(Subcommand, Debug)]
 enum PolicyCommand {
-    /// Show a tenant's SSPR policy, every group with where its values came from.
+    /// Show a tenant's SSPR policy, every group with where its values came from, and findings.
     Get {
         /// Tenant id or domain.
         #[arg(long, env = "SSPR_TENANT")]
         tenant: String,
     },
+    /// Show what a change would do (a dry run): the fields it changes, the Graph and portal calls
+    /// it makes, and the findings after it. Changes nothing.
+    Diff {
+        #[command(flatten)]
+        change: ChangeArgs,
+    },
+    /// Change a tenant's SSPR policy: print the plan, ask, apply, and show the result.
+    Set {
+        /// Print the plan and stop.
+        #[arg(long)]
+        dry_run: bool,
+        /// Apply without asking (needed when standard input is not a terminal).
+        #[arg(long, short = 'y')]
+        yes: bool,
+        #[command(flatten)]
+        change: ChangeArgs,
+    },
+}
+
+/// The tenant and the change: a merge patch file, or setting flags.
+#[derive(Args, Debug)]
+struct ChangeArgs {
+    /// Tenant id or domain.
+    #[arg(long, env = "SSPR_TENANT")]
+    tenant: String,
+    /// A JSON merge patch (RFC 7396) over the policy's editable fields, in JSON (.json) or YAML
+    /// (.yaml, .yml), e.g. {"registration": {"reconfirmDays": 90}}.
+    #[arg(long, value_name = "FILE", conflicts_with = "flags")]
+    file: Option<PathBuf>,
+    #[command(flatten, next_help_heading = "Settings to change (instead of --file)")]
+    flags: PatchFlags,
+}
+
+impl ChangeArgs {
+    /// The merge patch to send; refuses an empty one.
+    fn patch(&self) -> Result<Value, Failure> {
+        let (patch, empty) = match &self.file {
+            Some(file) => (
+                policy::read_patch_file(file)?,
+                format!("{} is an empty merge patch", file.display()),
+            ),
+            None => (
+                self.flags.to_merge_patch().map_err(Failure::Usage)?,
+                "give --file or a setting such as --reconfirm-days 90 (see --help)".to_owned(),
+            ),
+        };
+        if patch.as_object().is_some_and(serde_json::Map::is_empty) {
+            return Err(Failure::Usage(format!("nothing to change: {empty}")));
+        }
+        Ok(patch)
+    }
+}
+
+/// Why a command failed: the client's error, or a refusal of the command line itself.
+#[derive(Debug)]
+enum Failure {
+    Client(ClientError),
+    /// A usage error (exit code 2).
+    Usage(String),
+}
+
+impl From<ClientError> for Failure {
+    fn from(error: ClientError) -> Self {
+        Failure::Client(error)
+    }
+}
+
+impl Failure {
+    fn exit_code(&self) -> i32 {
+        match self {
+            Failure::Client(error) => error.exit_code(),
+            Failure::Usage(_) => 2,
+        }
+    }
 }
 
 #[tokio::main(flavor = "current_thread")]
@@ -133,18 +211,24 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli).await {
         Ok(output) => {
-            println!("{output}");
+            if !output.is_empty() {
+                println!("{output}");
+            }
             ExitCode::SUCCESS
         }
-        Err(error) => {
-            report(&error);
-            ExitCode::from(u8::try_from(error.exit_code()).unwrap_or(5))
+        Err(failure) => {
+            match &failure {
+                Failure::Client(error) => report(error),
+                Failure::Usage(message) => eprintln!("error: {message}"),
+            }
+            ExitCode::from(u8::try_from(failure.exit_code()).unwrap_or(5))
         }
     }
 }
 
-/// Runs the command and returns everything to print on stdout, so nothing is printed on error.
-async fn run(cli: Cli) -> Result<String, ClientError> {
+/// Runs the command and returns what to print on stdout last. Only `policy set` prints before
+/// (its plan, before asking); everything else prints nothing on error.
+async fn run(cli: Cli) -> Result<String, Failure> {
     let auth = resolve_auth(&cli)?;
     let options = ClientOptions {
         ca_file: cli.ca_file.clone(),
@@ -197,14 +281,133 @@ async fn run(cli: Cli) -> Result<String, ClientError> {
             let policy = client.get_policy(tenant).await?;
             match cli.output {
                 Output::Json => to_json(&policy),
-                Output::Table => Ok(render::policy_table(&policy, None)),
+                Output::Table => Ok(policy::document_text(&policy, None, None)),
             }
+        }
+        Command::Policy(PolicyCommand::Diff { change }) => {
+            let planned = plan(&client, change).await?;
+            match cli.output {
+                Output::Json => to_json(&planned.json),
+                Output::Table => Ok(planned.text),
+            }
+        }
+        Command::Policy(PolicyCommand::Set {
+            change,
+            dry_run,
+            yes,
+        }) => set(&client, cli.output, change, *dry_run, *yes).await,
+    }
+}
+
+/// A dry run of a change, as JSON and as text.
+struct Planned {
+    patch: Value,
+    etag: String,
+    tenant_name: String,
+    json: Value,
+    plan: PolicyPlan,
+    text: String,
+    /// The document as read before the change.
+    document: Value,
+}
+
+/// GET (for the ETag), then the dry run with that ETag.
+async fn plan(client: &SsprClient, change: &ChangeArgs) -> Result<Planned, Failure> {
+    let patch = change.patch()?;
+    let (document, etag) = client.get_policy_with_etag(&change.tenant).await?;
+    let json = client
+        .patch_policy(&change.tenant, &patch, &etag, true)
+        .await?;
+    let plan = PolicyPlan::from_value(&json)?;
+    let tenant_name = policy::tenant_name(&document, &change.tenant);
+    let text = policy::plan_text(&plan, &tenant_name, None);
+    Ok(Planned {
+        patch,
+        etag,
+        tenant_name,
+        json,
+        plan,
+        text,
+        document,
+    })
+}
+
+/// `policy set`: plan, print, confirm, apply with the ETag the plan was made from, show.
+async fn set(
+    client: &SsprClient,
+    output: Output,
+    change: &ChangeArgs,
+    dry_run: bool,
+    yes: bool,
+) -> Result<String, Failure> {
+    let planned = plan(client, change).await?;
+    if dry_run {
+        return match output {
+            Output::Json => to_json(&planned.json),
+            Output::Table => Ok(planned.text),
+        };
+    }
+    if planned.plan.changes.is_empty() {
+        return match output {
+            Output::Json => to_json(&planned.document),
+            Output::Table => Ok(planned.text),
+        };
+    }
+    // The plan goes where a person reads it; in JSON mode stdout is kept for the result.
+    match output {
+        Output::Table => println!(
+            "{}
+",
+            planned.text
+        ),
+        Output::Json => eprintln!(
+            "{}
+",
+            planned.text
+        ),
+    }
+    let n = planned.plan.changes.len();
+    if !yes {
+        let stdin = std::io::stdin();
+        if !stdin.is_terminal() {
+            return Err(Failure::Usage(format!(
+                "standard input is not a terminal, so nobody can confirm: nothing was applied; \
+                 pass --yes to apply {} without asking",
+                policy::these_changes(n)
+            )));
+        }
+        let question = format!(
+            "Apply {} to {}?",
+            policy::these_changes(n),
+            planned.tenant_name
+        );
+        let confirmed = policy::confirm(&question, &mut stdin.lock(), &mut std::io::stderr())
+            .map_err(|e| Failure::Usage(format!("cannot read the answer: {e}")))?;
+        if !confirmed {
+            eprintln!("Not applied: nothing was changed.");
+            return Ok(String::new());
+        }
+    }
+    let applied = client
+        .patch_policy_response(&change.tenant, &planned.patch, &planned.etag, false)
+        .await?;
+    match output {
+        Output::Json => to_json(&applied.document),
+        Output::Table => {
+            let groups = planned.plan.changed_groups();
+            Ok(format!(
+                "{}\nApplied {} to {}.",
+                policy::document_text(&applied.document, Some(&groups), None),
+                policy::count(n, "change"),
+                planned.tenant_name
+            ))
         }
     }
 }
 
-fn to_json(value: &impl serde::Serialize) -> Result<String, ClientError> {
-    serde_json::to_string_pretty(value).map_err(|e| ClientError::Decode(e.to_string()))
+fn to_json(value: &impl serde::Serialize) -> Result<String, Failure> {
+    serde_json::to_string_pretty(value)
+        .map_err(|e| Failure::Client(ClientError::Decode(e.to_string())))
 }
 
 /// A token when given, else complete client credentials, else an authentication error
@@ -252,18 +455,45 @@ fn resolve_auth(cli: &Cli) -> Result<Auth, ClientError> {
 }
 
 fn report(error: &ClientError) {
-    eprintln!("error: {error}");
+    for line in report_lines(error) {
+        eprintln!("{line}");
+    }
+}
+
+/// What stderr says about an error: the problem, then what helps act on it.
+fn report_lines(error: &ClientError) -> Vec<String> {
+    let mut lines = Vec::new();
+    let violations = error.violations();
+    match error.problem() {
+        // The detail repeats the violations; one per line reads better.
+        Some(problem) if !violations.is_empty() => lines.push(format!("error: {}", problem.title)),
+        _ => lines.push(format!("error: {error}")),
+    }
+    for violation in &violations {
+        lines.push(format!("{}: {}", violation.pointer, violation.message));
+    }
+    if error.status() == Some(412) {
+        lines.push(
+            "The policy changed since it was read, so nothing was applied: run the command again to review the new plan."
+                .to_owned(),
+        );
+    }
     if let Some(problem) = error.problem() {
+        lines.extend(policy::apply_failure_lines(problem));
         if let Some(field) = problem.extension_str("field") {
-            eprintln!("field: {field}");
+            lines.push(format!("field: {field}"));
+        }
+        if let Some(pointer) = problem.extension_str("pointer") {
+            lines.push(format!("pointer: {pointer}"));
         }
         if let Some(id) = &problem.request_id {
-            eprintln!("request id: {id}");
+            lines.push(format!("request id: {id}"));
         }
         if let Some(id) = problem.upstream_request_id() {
-            eprintln!("upstream request id: {id}");
+            lines.push(format!("upstream request id: {id}"));
         }
     }
+    lines
 }
 
 #[cfg(test)]
@@ -313,6 +543,140 @@ mod tests {
             }
             other => panic!("expected client credentials, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_change_is_a_file_or_flags_and_not_nothing() {
+        let conflict = Cli::try_parse_from([
+            "sspr",
+            "policy",
+            "set",
+            "--tenant",
+            "t",
+            "--file",
+            "p.json",
+            "--notify-users",
+            "on",
+        ])
+        .expect_err("conflict");
+        assert_eq!(conflict.kind(), clap::error::ErrorKind::ArgumentConflict);
+
+        let cli = parse(&["policy", "diff", "--tenant", "t"]);
+        let Command::Policy(PolicyCommand::Diff { change }) = &cli.command else {
+            panic!("diff expected");
+        };
+        match change.patch() {
+            Err(Failure::Usage(message)) => assert!(message.contains("nothing to change")),
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(Failure::Usage(String::new()).exit_code(), 2);
+
+        let cli = parse(&[
+            "policy",
+            "set",
+            "--tenant",
+            "t",
+            "--notify-admins",
+            "off",
+            "--dry-run",
+            "-y",
+        ]);
+        let Command::Policy(PolicyCommand::Set {
+            change,
+            dry_run,
+            yes,
+        }) = &cli.command
+        else {
+            panic!("set expected");
+        };
+        assert!(*dry_run && *yes);
+        assert_eq!(
+            change.patch().expect("patch"),
+            serde_json::json!({"notifications": {"notifyAdminsOnAdminReset": false}})
+        );
+
+        // --scope stays the OAuth scope of client credentials; the SSPR scope is --enablement.
+        let cli = parse(&[
+            "policy",
+            "diff",
+            "--tenant",
+            "t",
+            "--scope",
+            "api://x/.default",
+            "--enablement",
+            "all",
+        ]);
+        assert_eq!(cli.scope, "api://x/.default");
+        let Command::Policy(PolicyCommand::Diff { change }) = &cli.command else {
+            panic!("diff expected");
+        };
+        assert_eq!(
+            change.patch().expect("patch"),
+            serde_json::json!({"enablement": {"scope": "all"}})
+        );
+    }
+
+    fn api(status: u16, body: &str) -> ClientError {
+        ClientError::Api {
+            status,
+            problem: Box::new(sspr_client::Problem::from_response(
+                status,
+                body.as_bytes(),
+                None,
+            )),
+        }
+    }
+
+    #[test]
+    fn reports_say_what_to_do_about_a_refused_change() {
+        let invalid = api(
+            422,
+            r#"{"title":"The change breaks the SSPR policy rules","detail":"/a: x; /b: y",
+                "violations":[{"pointer":"/a","message":"x"},{"pointer":"/b","message":"y"}]}"#,
+        );
+        assert_eq!(
+            report_lines(&invalid),
+            [
+                "error: The change breaks the SSPR policy rules",
+                "/a: x",
+                "/b: y"
+            ]
+        );
+        assert_eq!(invalid.exit_code(), 2);
+
+        let stale = api(
+            412,
+            r#"{"title":"The policy changed","detail":"Read it again."}"#,
+        );
+        let lines = report_lines(&stale);
+        assert_eq!(lines[0], "error: The policy changed: Read it again.");
+        assert!(lines[1].contains("run the command again"), "{lines:?}");
+        assert_eq!(stale.exit_code(), 5);
+
+        let unavailable = api(
+            422,
+            r#"{"title":"This setting cannot be changed for this tenant","detail":"Configure the portal connector.",
+                "pointer":"/notifications/notifyUsersOnReset","source":"unavailable"}"#,
+        );
+        assert_eq!(
+            report_lines(&unavailable),
+            [
+                "error: This setting cannot be changed for this tenant: Configure the portal connector.",
+                "pointer: /notifications/notifyUsersOnReset"
+            ]
+        );
+
+        let failed = api(
+            502,
+            r#"{"title":"The change failed upstream","detail":"The portal refused.","outcome":"rollbackFailed",
+                "steps":[{"call":"PATCH /x — y","status":"undoFailed","error":"503"}]}"#,
+        );
+        let lines = report_lines(&failed);
+        assert!(
+            lines[1].starts_with("outcome: rollbackFailed (undoing failed"),
+            "{lines:?}"
+        );
+        assert_eq!(lines[2], "step 1 [undoFailed]: PATCH /x — y; error: 503");
     }
 
     #[test]

@@ -119,7 +119,7 @@ fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(tenants::list))
-        .routes(routes!(policy::get))
+        .routes(routes!(policy::get, policy::patch))
         .routes(routes!(audit::list))
 }
 

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 
 use crate::auth::AuthError;
 use crate::directory::DirectoryError;
+use crate::domain::change::ChangeError;
 use crate::ops::OpsError;
 
 /// The problem document as OpenAPI shows it (RFC 9457 plus our extensions).
@@ -47,6 +48,24 @@ pub enum ApiError {
     },
     IdentityUnavailable(String),
     Directory(DirectoryError),
+    /// 428: a change without `If-Match`.
+    PreconditionRequired,
+    /// 412: `If-Match` names an older version; `current` is the ETag now.
+    PreconditionFailed {
+        current: String,
+    },
+    /// 422: the change cannot be made as asked; `extensions` says where and why.
+    Unprocessable {
+        slug: &'static str,
+        title: &'static str,
+        detail: String,
+        extensions: serde_json::Value,
+    },
+    /// 502: an upstream step failed; the completed steps were undone (or not: `rolledBack`).
+    ChangeFailed {
+        detail: String,
+        extensions: serde_json::Value,
+    },
 }
 
 #[derive(Serialize, Default)]
@@ -83,6 +102,56 @@ impl From<OpsError> for ApiError {
             },
             OpsError::Forbidden(detail) => ApiError::Forbidden(detail),
             OpsError::Directory(e) => ApiError::Directory(e),
+            OpsError::PreconditionRequired => ApiError::PreconditionRequired,
+            OpsError::PreconditionFailed { current } => ApiError::PreconditionFailed { current },
+            OpsError::Store(e) => ApiError::Store(e),
+            OpsError::Invalid(violations) => ApiError::Unprocessable {
+                slug: "invalid-policy",
+                title: "The change breaks the SSPR policy rules",
+                detail: violations
+                    .iter()
+                    .map(|v| format!("{}: {}", v.pointer, v.message))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                extensions: serde_json::json!({ "violations": violations }),
+            },
+            OpsError::Change(ChangeError::SourceUnavailable { pointer, origin }) => {
+                ApiError::Unprocessable {
+                    slug: "source-unavailable",
+                    title: "This setting cannot be changed for this tenant",
+                    detail: format!(
+                        "{pointer} comes from a source that is {} for this tenant; configure the portal connector (a delegated admin refresh token) for the tenant to change it.",
+                        serde_json::to_value(origin)
+                            .ok()
+                            .and_then(|v| v.as_str().map(str::to_owned))
+                            .unwrap_or_default()
+                    ),
+                    extensions: serde_json::json!({ "pointer": pointer, "source": origin }),
+                }
+            }
+            OpsError::Change(other) => ApiError::Unprocessable {
+                slug: "invalid-patch",
+                title: "The merge patch does not fit the policy document",
+                detail: other.to_string(),
+                extensions: serde_json::json!({ "pointer": other.pointer() }),
+            },
+            OpsError::ApplyFailed {
+                error,
+                rolled_back,
+                steps,
+            } => ApiError::ChangeFailed {
+                detail: if rolled_back {
+                    format!("{error}. Every completed step was undone; the tenant is as it was.")
+                } else {
+                    format!(
+                        "{error}. Undoing the completed steps also failed; see `steps` and the audit trail."
+                    )
+                },
+                extensions: serde_json::json!({
+                    "outcome": if rolled_back { "rolledBack" } else { "rollbackFailed" },
+                    "steps": steps,
+                }),
+            },
         }
     }
 }
@@ -101,6 +170,37 @@ fn problem(status: StatusCode, slug: &str, title: &str, detail: String) -> Probl
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match self {
+            ApiError::PreconditionRequired => problem(
+                StatusCode::PRECONDITION_REQUIRED,
+                "precondition-required",
+                "If-Match required",
+                "Send If-Match with the ETag of the policy you read (GET), so a change made meanwhile is not overwritten.".into(),
+            )
+            .into_response(),
+            ApiError::PreconditionFailed { current } => {
+                let mut response = problem(
+                    StatusCode::PRECONDITION_FAILED,
+                    "precondition-failed",
+                    "The policy changed",
+                    "The policy changed since it was read; read it again, then re-apply the change.".into(),
+                )
+                .into_response();
+                if let Ok(value) = HeaderValue::from_str(&current) {
+                    response.headers_mut().insert(header::ETAG, value);
+                }
+                response
+            }
+            ApiError::Unprocessable { slug, title, detail, extensions } => {
+                problem(StatusCode::UNPROCESSABLE_ENTITY, slug, title, detail)
+                    .with_extensions(extensions)
+                    .into_response()
+            }
+            ApiError::ChangeFailed { detail, extensions } => {
+                tracing::warn!(%detail, "policy change failed");
+                problem(StatusCode::BAD_GATEWAY, "change-failed", "The change failed upstream", detail)
+                    .with_extensions(extensions)
+                    .into_response()
+            }
             ApiError::BadRequest { detail, field } => problem(
                 StatusCode::BAD_REQUEST,
                 "bad-request",

@@ -73,6 +73,7 @@ impl Graph {
         let facts = GraphFacts {
             methods_policy: methods.body.into_domain(),
             admin_sspr_allowed: authorization.body.allowed_to_use_sspr,
+            entra_premium: org.has_entra_premium(),
             on_premises_sync_enabled: org.on_premises_sync_enabled,
             last_sync_date_time: org.on_premises_last_sync_date_time,
         };
@@ -239,6 +240,27 @@ mod wire {
         pub on_premises_sync_enabled: Option<bool>,
         #[serde(default)]
         pub on_premises_last_sync_date_time: Option<String>,
+        #[serde(default)]
+        pub assigned_plans: Vec<AssignedPlan>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct AssignedPlan {
+        #[serde(default)]
+        pub service: String,
+        #[serde(default)]
+        pub capability_status: String,
+    }
+
+    impl Organization {
+        /// Entra ID P1 or P2 (also part of Microsoft 365 Business Premium) shows as an enabled
+        /// `AADPremiumService` plan.
+        pub fn has_entra_premium(&self) -> bool {
+            self.assigned_plans
+                .iter()
+                .any(|p| p.service == "AADPremiumService" && p.capability_status == "Enabled")
+        }
     }
 
     #[derive(Deserialize)]
@@ -445,6 +467,88 @@ impl Graph {
             return Ok(Page {
                 value: body.value,
                 next_link: body.next_link,
+                request_id,
+            });
+        }
+    }
+}
+
+impl Graph {
+    /// `PATCH` of `path` (below the Graph base URL) with `body`, with the tenant's app-only token.
+    /// Any 2xx is success (Graph answers 200 with the entity or 204). Writes are not retried,
+    /// except a 429 with a `Retry-After`, which is waited out at most twice. Returns Graph's
+    /// `request-id`. Bodies are never logged.
+    pub(crate) async fn patch(
+        &self,
+        tenant: &ManagedTenant,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<Option<String>, DirectoryError> {
+        let url = self
+            .base_url
+            .join(path)
+            .map_err(|e| DirectoryError::Internal(e.to_string()))?;
+        let mut attempt = 0;
+        loop {
+            let token = bearer(tenant.credential(), &tenant.id).await?;
+            let client_request_id = uuid::Uuid::new_v4().to_string();
+            let response = self
+                .http
+                .patch(url.clone())
+                .bearer_auth(token)
+                .header("client-request-id", &client_request_id)
+                .json(body)
+                .send()
+                .await
+                .map_err(|e| DirectoryError::Unreachable {
+                    what: format!("Microsoft Graph at {}", origin(&url)),
+                    detail: transport_detail(&e),
+                })?;
+            let status = response.status();
+            let request_id = response
+                .headers()
+                .get("request-id")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            let retry_after = response
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(std::time::Duration::from_secs);
+            tracing::info!(tenant = %tenant.id, method = "PATCH", path = url.path(), status = status.as_u16(), graph_request_id = request_id.as_deref().unwrap_or("-"), %client_request_id, "graph write");
+            let bytes = response
+                .bytes()
+                .await
+                .map_err(|e| DirectoryError::Unreachable {
+                    what: format!("Microsoft Graph at {}", origin(&url)),
+                    detail: transport_detail(&e),
+                })?;
+            if status.is_success() {
+                return Ok(request_id);
+            }
+            if status == reqwest::StatusCode::TOO_MANY_REQUESTS
+                && attempt < THROTTLE_RETRIES
+                && let Some(wait) = retry_after.filter(|w| *w <= MAX_RETRY_AFTER)
+            {
+                attempt += 1;
+                tracing::info!(tenant = %tenant.id, path = url.path(), wait_secs = wait.as_secs(), "graph throttled a write; waiting Retry-After");
+                tokio::time::sleep(wait).await;
+                continue;
+            }
+            let envelope: Option<wire::ErrorEnvelope> = serde_json::from_slice(&bytes).ok();
+            let (code, message) = envelope
+                .map(|e| (e.error.code, e.error.message))
+                .unwrap_or_else(|| {
+                    (
+                        "unknown".into(),
+                        String::from_utf8_lossy(&bytes).chars().take(200).collect(),
+                    )
+                });
+            return Err(DirectoryError::Upstream {
+                status: status.as_u16(),
+                code,
+                message: format!("PATCH {}: {message}", url.path()),
                 request_id,
             });
         }

@@ -1,5 +1,6 @@
 //! Adapters to the directories the service manages: Microsoft Graph today, the portal back end later.
 
+pub mod apply;
 pub mod graph;
 pub mod inference;
 pub mod portal;

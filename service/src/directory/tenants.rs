@@ -20,6 +20,9 @@ pub struct ManagedTenant {
     credential: Arc<dyn TokenCredential>,
     /// The opt-in portal back-end connector (delegated admin sign-in), if configured.
     portal: Option<PortalConnector>,
+    /// Serializes policy changes to this tenant within this process, so that the `If-Match`
+    /// check and the writes that follow it cannot interleave with another change.
+    pub write_lock: tokio::sync::Mutex<()>,
 }
 
 impl ManagedTenant {
@@ -113,6 +116,7 @@ impl TenantRegistry {
                     )
                 })?;
             tenants.push(ManagedTenant {
+                write_lock: tokio::sync::Mutex::new(()),
                 id: config.id.to_ascii_lowercase(),
                 display_name: config.display_name.clone().unwrap_or_else(|| {
                     domains

@@ -620,6 +620,55 @@ impl PasswordResetPoliciesUpdate {
         }
     }
 
+    /// The whole password-reset settings this update makes of `current`. A `Selected` scope
+    /// without a group name keeps the current name when the group is unchanged, and has no name
+    /// (the portal resolves it) when the group changes. On-premises settings are not touched.
+    pub fn apply_to(&self, current: &PortalSettings) -> PortalSettings {
+        let scope = match (&self.scope, &current.scope) {
+            (None, scope) => scope.clone(),
+            (
+                Some(Scope::Selected {
+                    group_id,
+                    group_name: None,
+                }),
+                Scope::Selected {
+                    group_id: current_id,
+                    group_name,
+                },
+            ) if group_id.eq_ignore_ascii_case(current_id) => Scope::Selected {
+                group_id: group_id.clone(),
+                group_name: group_name.clone(),
+            },
+            (Some(scope), _) => scope.clone(),
+        };
+        PortalSettings {
+            scope,
+            methods_required: self.methods_required.unwrap_or(current.methods_required),
+            methods: self.apply_methods(current.methods),
+            security_questions_to_register: self
+                .security_questions_to_register
+                .unwrap_or(current.security_questions_to_register),
+            security_questions_to_reset: self
+                .security_questions_to_reset
+                .unwrap_or(current.security_questions_to_reset),
+            require_registration_on_sign_in: self
+                .require_registration_on_sign_in
+                .unwrap_or(current.require_registration_on_sign_in),
+            reconfirm_days: self.reconfirm_days.unwrap_or(current.reconfirm_days),
+            notify_users_on_reset: self
+                .notify_users_on_reset
+                .unwrap_or(current.notify_users_on_reset),
+            notify_admins_on_admin_reset: self
+                .notify_admins_on_admin_reset
+                .unwrap_or(current.notify_admins_on_admin_reset),
+            helpdesk_link: self
+                .helpdesk_link
+                .clone()
+                .unwrap_or_else(|| current.helpdesk_link.clone()),
+            on_premises: current.on_premises,
+        }
+    }
+
     /// The values set, in the document's names (for the dry-run plan).
     fn to_json(&self) -> Value {
         let mut out = Map::new();
@@ -950,25 +999,28 @@ impl Plan {
             });
         }
         if let (Some(b), Some(a)) = (&before.on_premises, &after.on_premises) {
-            if b.password_writeback != a.password_writeback {
-                steps.push(Step {
-                    call: UpstreamCall::PortalPutWriteback {
-                        enabled: a.password_writeback,
-                    },
-                    compensation: UpstreamCall::PortalPutWriteback {
-                        enabled: b.password_writeback,
-                    },
-                });
-            }
-            if b.unlock_without_reset != a.unlock_without_reset {
-                steps.push(Step {
-                    call: UpstreamCall::PortalPutUnlock {
-                        enabled: a.unlock_without_reset,
-                    },
-                    compensation: UpstreamCall::PortalPutUnlock {
-                        enabled: b.unlock_without_reset,
-                    },
-                });
+            let writeback = (b.password_writeback != a.password_writeback).then_some(Step {
+                call: UpstreamCall::PortalPutWriteback {
+                    enabled: a.password_writeback,
+                },
+                compensation: UpstreamCall::PortalPutWriteback {
+                    enabled: b.password_writeback,
+                },
+            });
+            let unlock = (b.unlock_without_reset != a.unlock_without_reset).then_some(Step {
+                call: UpstreamCall::PortalPutUnlock {
+                    enabled: a.unlock_without_reset,
+                },
+                compensation: UpstreamCall::PortalPutUnlock {
+                    enabled: b.unlock_without_reset,
+                },
+            });
+            // Unlock needs writeback: switch unlock off before writeback, and writeback on
+            // before unlock, so every step (and every undo, in reverse) is accepted.
+            if a.password_writeback {
+                steps.extend(writeback.into_iter().chain(unlock));
+            } else {
+                steps.extend(unlock.into_iter().chain(writeback));
             }
         }
         Ok(Plan { changes, steps })
@@ -1815,6 +1867,38 @@ mod tests {
                 security_questions: true,
                 ..Default::default()
             }
+        );
+    }
+
+    #[test]
+    fn switching_writeback_and_unlock_off_does_unlock_first_so_the_undo_works_too() {
+        let on = apply_merge_patch(
+            &settings(),
+            &json!({ "onPremises": { "passwordWriteback": true, "unlockWithoutReset": true } }),
+            &portal_sources(),
+        )
+        .expect("patch");
+        let plan = plan_for(
+            &on,
+            json!({ "onPremises": { "passwordWriteback": false, "unlockWithoutReset": false } }),
+            &portal_sources(),
+            &methods_policy(MigrationState::PreMigration),
+        );
+        let calls: Vec<&UpstreamCall> = plan.steps.iter().map(|s| &s.call).collect();
+        assert_eq!(
+            calls,
+            [
+                &UpstreamCall::PortalPutUnlock { enabled: false },
+                &UpstreamCall::PortalPutWriteback { enabled: false },
+            ]
+        );
+        // Undone last step first: writeback back on before unlock.
+        assert_eq!(
+            plan.compensations(2),
+            vec![
+                &UpstreamCall::PortalPutWriteback { enabled: true },
+                &UpstreamCall::PortalPutUnlock { enabled: true },
+            ]
         );
     }
 

@@ -4,6 +4,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::findings::Finding;
 use super::methods::{MethodsPolicy, MigrationState, ResetMethods};
 use super::portal::{
     Evidence, InferredEnablement, InferredScope, LegacyMethods, PortalSettings, Scope,
@@ -277,6 +278,8 @@ pub struct PolicyDocument {
     pub directory_sync: DirectorySyncGroup,
     pub administrators: AdministratorsGroup,
     pub methods_policy: MethodsPolicyGroup,
+    /// What deserves an administrator's attention, most severe first.
+    pub findings: Vec<Finding>,
 }
 
 /// What Graph told us about a tenant, already translated out of Graph's wire types.
@@ -284,6 +287,8 @@ pub struct PolicyDocument {
 pub struct GraphFacts {
     pub methods_policy: MethodsPolicy,
     pub admin_sspr_allowed: bool,
+    /// Entra ID P1/P2 (alone or in Microsoft 365 Business Premium), from the assigned plans.
+    pub entra_premium: bool,
     pub on_premises_sync_enabled: Option<bool>,
     pub last_sync_date_time: Option<String>,
 }
@@ -408,7 +413,13 @@ impl PolicyDocument {
                 policy_version: policy.policy_version.clone(),
                 last_modified_date_time: policy.last_modified.clone(),
             },
+            findings: Vec::new(),
         }
+    }
+
+    pub fn with_findings(mut self, findings: Vec<Finding>) -> Self {
+        self.findings = findings;
+        self
     }
 }
 
@@ -585,6 +596,7 @@ mod tests {
                 }],
             },
             admin_sspr_allowed: false,
+            entra_premium: true,
             on_premises_sync_enabled: sync,
             last_sync_date_time: None,
         }
@@ -783,7 +795,7 @@ mod tests {
     fn every_group_carries_a_source() {
         let doc = document(MigrationState::MigrationComplete, Some(true));
         for (name, group) in doc.as_object().expect("object") {
-            if name == "tenant" || name == "retrievedAt" {
+            if name == "tenant" || name == "retrievedAt" || name == "findings" {
                 continue;
             }
             assert!(

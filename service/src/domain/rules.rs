@@ -173,6 +173,16 @@ pub fn validate(settings: &PolicySettings, facts: &TenantFacts) -> Result<(), Ve
     }
 
     if let Some(on_premises) = &settings.on_premises
+        && on_premises.unlock_without_reset
+        && !on_premises.password_writeback
+    {
+        fail(
+            "/onPremises/unlockWithoutReset",
+            "Unlocking accounts without a reset needs password writeback; turn writeback on, or unlock off.".to_owned(),
+        );
+    }
+
+    if let Some(on_premises) = &settings.on_premises
         && on_premises.password_writeback
     {
         if !facts.tenant_syncs {
@@ -425,6 +435,21 @@ mod tests {
                 "{good}"
             );
         }
+    }
+
+    #[test]
+    fn unlock_without_reset_needs_writeback() {
+        let settings = with(
+            json!({ "onPremises": { "passwordWriteback": false, "unlockWithoutReset": true } }),
+        );
+        assert_eq!(
+            pointers(&settings, &FACTS),
+            ["/onPremises/unlockWithoutReset"]
+        );
+        let both = with(
+            json!({ "onPremises": { "passwordWriteback": true, "unlockWithoutReset": true } }),
+        );
+        assert!(pointers(&both, &FACTS).is_empty());
     }
 
     #[test]

@@ -16,6 +16,23 @@ pub enum OpsError {
     Forbidden(String),
     #[error(transparent)]
     Directory(#[from] DirectoryError),
+    #[error("the change needs If-Match with the ETag of the policy it was based on")]
+    PreconditionRequired,
+    #[error("the policy changed since it was read")]
+    PreconditionFailed { current: String },
+    #[error("{0}")]
+    Change(crate::domain::change::ChangeError),
+    #[error("the change breaks {} rule(s)", .0.len())]
+    Invalid(Vec<crate::domain::rules::Violation>),
+    #[error("the change failed: {error}")]
+    ApplyFailed {
+        error: DirectoryError,
+        /// Every completed step was undone.
+        rolled_back: bool,
+        steps: Vec<policy::StepReport>,
+    },
+    #[error("the audit store failed: {0}")]
+    Store(crate::store::StoreError),
 }
 
 /// The caller's verb on the tenant named `key`, or why not.

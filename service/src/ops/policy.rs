@@ -1,26 +1,360 @@
+//! Reading and changing a tenant's SSPR policy across its sources (Graph, the portal back end,
+//! inference), with an ETag over what can be changed, rules, findings, a plan of upstream calls,
+//! undo on failure, and an audit record of every attempt.
+
+use serde::Serialize;
+use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
+use utoipa::ToSchema;
 
 use crate::auth::{Caller, Verb};
+use crate::directory::DirectoryError;
+use crate::directory::apply::execute;
 use crate::directory::graph::Graph;
 use crate::directory::inference::InferenceOutcome;
 use crate::directory::portal::portal_settings;
 use crate::directory::tenants::{ManagedTenant, TenantRegistry};
-use crate::domain::policy::{PolicyDocument, PortalKnowledge, TenantRef};
+use crate::domain::change::{
+    FieldChange, Plan, PolicySettings, Sources, Step, apply_merge_patch, methods_from_graph,
+};
+use crate::domain::findings::{Finding, findings};
+use crate::domain::policy::{GraphFacts, PolicyDocument, PortalKnowledge, Source, TenantRef};
+use crate::domain::rules::{TenantFacts, validate};
+use crate::store::Store;
+use crate::store::audit::{Actor, NewAuditRecord, Outcome};
 
 use super::{OpsError, authorize};
 
-/// The tenant's SSPR policy document, and the Graph `request-id`s behind it.
+/// Everything known about a tenant's policy at one moment.
+struct Snapshot {
+    document: PolicyDocument,
+    settings: PolicySettings,
+    sources: Sources,
+    facts: GraphFacts,
+    tenant_facts: TenantFacts,
+    etag: String,
+    request_ids: Vec<String>,
+}
+
+/// A policy read: the document (with findings), its ETag and Graph's request ids.
+pub struct PolicyRead {
+    pub document: PolicyDocument,
+    pub etag: String,
+    pub request_ids: Vec<String>,
+}
+
+/// The tenant's SSPR policy document.
 pub async fn read(
     registry: &TenantRegistry,
     graph: &Graph,
     caller: &Caller,
     tenant_key: &str,
-) -> Result<(PolicyDocument, Vec<String>), OpsError> {
+) -> Result<PolicyRead, OpsError> {
     let tenant = authorize(registry, caller, Verb::Read, tenant_key)?;
+    let snapshot = load(graph, tenant).await?;
+    Ok(PolicyRead {
+        document: snapshot.document,
+        etag: snapshot.etag,
+        request_ids: snapshot.request_ids,
+    })
+}
+
+/// What a dry run shows: the per-field changes, the calls with their undo, and the findings the
+/// policy would have afterwards.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct DryRun {
+    pub changes: Vec<FieldChange>,
+    pub steps: Vec<Step>,
+    pub findings: Vec<Finding>,
+}
+
+/// What happened to one step of a failed change.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StepReport {
+    /// `METHOD path — description` of the call.
+    pub call: String,
+    /// `applied`, `failed`, `notRun`, `undone` or `undoFailed`.
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+pub enum PatchOutcome {
+    DryRun(DryRun),
+    Applied(Box<PolicyRead>),
+}
+
+/// One change request.
+pub struct PatchRequest<'a> {
+    pub tenant_key: &'a str,
+    pub patch: &'a Value,
+    pub if_match: Option<&'a str>,
+    pub dry_run: bool,
+    pub request_id: Option<String>,
+}
+
+/// Applies a JSON merge patch to the tenant's policy: checks `If-Match`, the rules and the
+/// sources, plans the upstream calls, makes them in order, undoes the completed ones when a
+/// later one fails, reads everything back, and audits the attempt whatever its outcome.
+pub async fn patch(
+    registry: &TenantRegistry,
+    graph: &Graph,
+    store: &Store,
+    caller: &Caller,
+    request: PatchRequest<'_>,
+) -> Result<PatchOutcome, OpsError> {
+    let tenant = authorize(registry, caller, Verb::Write, request.tenant_key)?;
+    let Some(if_match) = request.if_match else {
+        return Err(OpsError::PreconditionRequired);
+    };
+    // One change at a time per tenant: the ETag check below must still hold when we write.
+    let _guard = tenant.write_lock.lock().await;
+    let before = load(graph, tenant).await?;
+    let audit = Audit {
+        store,
+        caller,
+        tenant,
+        request_id: request.request_id.clone(),
+        dry_run: request.dry_run,
+    };
+
+    if !etag_matches(if_match, &before.etag) {
+        audit
+            .record(
+                &before.settings,
+                None,
+                None,
+                Outcome::Refused,
+                Some("stale If-Match".into()),
+                None,
+            )
+            .await?;
+        return Err(OpsError::PreconditionFailed {
+            current: before.etag,
+        });
+    }
+
+    let planned = apply_merge_patch(&before.settings, request.patch, &before.sources)
+        .map_err(OpsError::Change)
+        .and_then(|after| match validate(&after, &before.tenant_facts) {
+            Ok(()) => Ok(after),
+            Err(violations) => Err(OpsError::Invalid(violations)),
+        })
+        .and_then(|after| {
+            Plan::new(
+                &before.settings,
+                &after,
+                &before.sources,
+                &before.facts.methods_policy,
+            )
+            .map(|plan| (after, plan))
+            .map_err(OpsError::Change)
+        });
+    let (after, plan) = match planned {
+        Ok(planned) => planned,
+        Err(error) => {
+            audit
+                .record(
+                    &before.settings,
+                    None,
+                    None,
+                    Outcome::Refused,
+                    Some(error.to_string()),
+                    None,
+                )
+                .await?;
+            return Err(error);
+        }
+    };
+    let diff = serde_json::to_value(&plan.changes).ok();
+
+    if request.dry_run {
+        return Ok(PatchOutcome::DryRun(DryRun {
+            findings: findings(&after, &before.tenant_facts),
+            changes: plan.changes,
+            steps: plan.steps,
+        }));
+    }
+
+    if let Err((error, reports)) = run(graph, tenant, &plan).await {
+        let undone = reports.iter().all(|r| r.status != "undoFailed");
+        let outcome = if undone {
+            Outcome::RolledBack
+        } else {
+            Outcome::Failed
+        };
+        audit
+            .record(
+                &before.settings,
+                Some(&after),
+                diff,
+                outcome,
+                Some(error.to_string()),
+                serde_json::to_value(&reports).ok(),
+            )
+            .await?;
+        return Err(OpsError::ApplyFailed {
+            error,
+            rolled_back: undone,
+            steps: reports,
+        });
+    }
+
+    // Read everything back: what the tenant holds now is the answer, not what we sent.
+    let now = load(graph, tenant).await?;
+    let unkept: Vec<&FieldChange> = plan
+        .changes
+        .iter()
+        .filter(|c| pointer(&now.settings, &c.pointer) != Some(c.after.clone()))
+        .collect();
+    if !unkept.is_empty() {
+        let fields = unkept
+            .iter()
+            .map(|c| c.pointer.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let error =
+            DirectoryError::Internal(format!("the tenant did not keep {fields} after the write"));
+        let reports = undo(graph, tenant, &plan, plan.steps.len()).await;
+        let undone = reports.iter().all(|r| r.status != "undoFailed");
+        audit
+            .record(
+                &before.settings,
+                Some(&after),
+                diff,
+                if undone {
+                    Outcome::RolledBack
+                } else {
+                    Outcome::Failed
+                },
+                Some(error.to_string()),
+                serde_json::to_value(&reports).ok(),
+            )
+            .await?;
+        return Err(OpsError::ApplyFailed {
+            error,
+            rolled_back: undone,
+            steps: reports,
+        });
+    }
+    audit
+        .record(
+            &before.settings,
+            Some(&now.settings),
+            diff,
+            Outcome::Succeeded,
+            None,
+            None,
+        )
+        .await?;
+    Ok(PatchOutcome::Applied(Box::new(PolicyRead {
+        document: now.document,
+        etag: now.etag,
+        request_ids: now.request_ids,
+    })))
+}
+
+/// Makes the plan's calls in order; on the first failure undoes the completed ones, last first.
+async fn run(
+    graph: &Graph,
+    tenant: &ManagedTenant,
+    plan: &Plan,
+) -> Result<(), (DirectoryError, Vec<StepReport>)> {
+    for (index, step) in plan.steps.iter().enumerate() {
+        if let Err(error) = execute(graph, tenant, &step.call).await {
+            tracing::warn!(tenant = %tenant.id, %error, step = index, "policy change step failed; undoing");
+            let mut reports = undo(graph, tenant, plan, index).await;
+            reports.push(StepReport {
+                call: describe(step),
+                status: "failed".into(),
+                error: Some(error.to_string()),
+            });
+            reports.extend(plan.steps[index + 1..].iter().map(|s| StepReport {
+                call: describe(s),
+                status: "notRun".into(),
+                error: None,
+            }));
+            return Err((error, reports));
+        }
+    }
+    Ok(())
+}
+
+/// Undoes the first `completed` steps, last first, and reports each.
+async fn undo(
+    graph: &Graph,
+    tenant: &ManagedTenant,
+    plan: &Plan,
+    completed: usize,
+) -> Vec<StepReport> {
+    let mut reports = Vec::new();
+    for step in plan.steps[..completed].iter().rev() {
+        let result = execute(graph, tenant, &step.compensation).await;
+        reports.push(StepReport {
+            call: describe(step),
+            status: if result.is_ok() {
+                "undone"
+            } else {
+                "undoFailed"
+            }
+            .into(),
+            error: result.err().map(|e| e.to_string()),
+        });
+    }
+    reports.reverse();
+    reports
+}
+
+fn describe(step: &Step) -> String {
+    let call = step.call.view();
+    format!("{} {} — {}", call.method, call.path, call.description)
+}
+
+fn pointer(settings: &PolicySettings, pointer: &str) -> Option<Value> {
+    serde_json::to_value(settings)
+        .ok()?
+        .pointer(pointer)
+        .cloned()
+}
+
+/// `If-Match` may list several ETags or `*` (RFC 9110 §13.1.1); weak ETags never match.
+fn etag_matches(if_match: &str, current: &str) -> bool {
+    if_match
+        .split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag == current)
+}
+
+/// Reads Graph and the portal (or the evidence) concurrently and derives everything else.
+async fn load(graph: &Graph, tenant: &ManagedTenant) -> Result<Snapshot, OpsError> {
     let ((facts, request_ids), portal) = tokio::try_join!(graph.policy_facts(tenant), async {
         Ok(portal_knowledge(graph, tenant).await)
     })?;
+    let (portal_settings, portal_source) = match &portal {
+        PortalKnowledge::Portal(settings) => (Some(settings), Source::Portal),
+        _ => (None, Source::Unavailable),
+    };
+    let mut sources = Sources::new(
+        portal_source,
+        methods_from_graph(&facts.methods_policy.migration_state),
+    );
+    if let PortalKnowledge::Inferred(_) = portal {
+        sources.enablement = Source::Inferred;
+    }
+    let settings = PolicySettings::from_parts(
+        portal_settings,
+        &facts.methods_policy,
+        facts.admin_sspr_allowed,
+    );
+    let tenant_facts = TenantFacts {
+        tenant_syncs: facts.on_premises_sync_enabled == Some(true),
+        has_writeback_licence: facts.entra_premium,
+        methods_from_graph: methods_from_graph(&facts.methods_policy.migration_state),
+    };
+    let etag = etag(&settings);
     let retrieved_at = OffsetDateTime::now_utc()
         .format(&Rfc3339)
         .unwrap_or_default();
@@ -29,10 +363,29 @@ pub async fn read(
         domain: tenant.primary_domain().to_owned(),
         display_name: tenant.display_name.clone(),
     };
-    Ok((
-        PolicyDocument::build(tenant_ref, retrieved_at, facts, portal),
+    let document = PolicyDocument::build(tenant_ref, retrieved_at, facts.clone(), portal)
+        .with_findings(findings(&settings, &tenant_facts));
+    Ok(Snapshot {
+        document,
+        settings,
+        sources,
+        facts,
+        tenant_facts,
+        etag,
         request_ids,
-    ))
+    })
+}
+
+/// A strong ETag over the normalized editable settings: it changes exactly when something a
+/// PATCH could change has changed upstream.
+fn etag(settings: &PolicySettings) -> String {
+    let canonical = serde_json::to_vec(settings).unwrap_or_default();
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &canonical);
+    let hex: String = digest.as_ref()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("\"{hex}\"")
 }
 
 /// The portal settings when the tenant has a portal connector; otherwise enablement inferred from
@@ -67,5 +420,47 @@ async fn portal_knowledge(graph: &Graph, tenant: &ManagedTenant) -> PortalKnowle
                 CONNECT,
             )
         }
+    }
+}
+
+/// Appends the audit record of one change attempt. Dry runs are not writes and are not audited.
+struct Audit<'a> {
+    store: &'a Store,
+    caller: &'a Caller,
+    tenant: &'a ManagedTenant,
+    request_id: Option<String>,
+    dry_run: bool,
+}
+
+impl Audit<'_> {
+    async fn record(
+        &self,
+        before: &PolicySettings,
+        after: Option<&PolicySettings>,
+        diff: Option<Value>,
+        outcome: Outcome,
+        error: Option<String>,
+        compensation: Option<Value>,
+    ) -> Result<(), OpsError> {
+        if self.dry_run {
+            return Ok(());
+        }
+        self.store
+            .audit()
+            .append(NewAuditRecord {
+                request_id: self.request_id.clone(),
+                actor: Actor::from(self.caller),
+                tenant_id: self.tenant.id.clone(),
+                operation: "policy.patch".into(),
+                before: serde_json::to_value(before).ok(),
+                after: after.and_then(|a| serde_json::to_value(a).ok()),
+                diff,
+                outcome,
+                error,
+                compensation,
+            })
+            .await
+            .map_err(OpsError::Store)?;
+        Ok(())
     }
 }

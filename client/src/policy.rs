@@ -1,0 +1,1060 @@
+//! Changing the SSPR policy: building an RFC 7396 merge patch (from flags or a JSON/YAML file),
+//! `PATCH /v1/tenants/{tenant}/sspr/policy` with `If-Match` (dry run or apply), and the text of a
+//! dry-run plan, findings and the changed groups.
+//!
+//! ```no_run
+//! # async fn demo(client: &sspr_client::SsprClient) -> Result<(), sspr_client::ClientError> {
+//! use sspr_client::PolicyPlan;
+//! let patch = serde_json::json!({"registration": {"reconfirmDays": 90}});
+//! let (_document, etag) = client.get_policy_with_etag("contoso.com").await?;
+//! let plan = PolicyPlan::from_value(&client.patch_policy("contoso.com", &patch, &etag, true).await?)?;
+//! if !plan.changes.is_empty() {
+//!     // A 412 here means someone changed the policy since the GET: read it again.
+//!     let applied = client.patch_policy("contoso.com", &patch, &etag, false).await?;
+//!     println!("{}", applied["registration"]["reconfirmDays"]);
+//! }
+//! # Ok(()) }
+//! ```
+
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
+use std::io::{self, BufRead, Write};
+use std::path::Path;
+
+use comfy_table::{ColumnConstraint, Width};
+use reqwest::header::{CONTENT_TYPE, HeaderValue, IF_MATCH};
+use reqwest::{Method, RequestBuilder};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+
+use crate::render::{leaf_text, new_table, policy_table};
+use crate::{ClientError, PolicyResponse, SsprClient, policy_response};
+
+/// The media type of an RFC 7396 merge patch.
+pub const MERGE_PATCH: &str = "application/merge-patch+json";
+
+// ---------------------------------------------------------------------------------------------
+// The merge patch from flags.
+// ---------------------------------------------------------------------------------------------
+
+/// Who SSPR is enabled for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum EnablementScope {
+    None,
+    Selected,
+    All,
+}
+
+impl EnablementScope {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EnablementScope::None => "none",
+            EnablementScope::Selected => "selected",
+            EnablementScope::All => "all",
+        }
+    }
+}
+
+/// The Authentication methods policy's migration state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[value(rename_all = "camelCase")]
+pub enum MigrationState {
+    PreMigration,
+    MigrationInProgress,
+    MigrationComplete,
+}
+
+impl MigrationState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MigrationState::PreMigration => "preMigration",
+            MigrationState::MigrationInProgress => "migrationInProgress",
+            MigrationState::MigrationComplete => "migrationComplete",
+        }
+    }
+}
+
+/// The methods usable for reset, by their names in the policy document.
+pub const METHODS: [&str; 6] = [
+    "mobileAppNotification",
+    "mobileAppCode",
+    "email",
+    "mobilePhone",
+    "officePhone",
+    "securityQuestions",
+];
+
+/// One `--method NAME=on|off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MethodSetting {
+    /// One of [`METHODS`].
+    pub name: &'static str,
+    pub usable: bool,
+}
+
+impl std::str::FromStr for MethodSetting {
+    type Err = String;
+
+    /// `email=on`; the name in any case, with or without `-`/`_` (`mobile-phone=off`).
+    fn from_str(text: &str) -> Result<Self, String> {
+        let (name, value) = text
+            .split_once('=')
+            .ok_or_else(|| format!("'{text}' is not NAME=on|off"))?;
+        let folded = |s: &str| {
+            s.chars()
+                .filter(|c| *c != '-' && *c != '_')
+                .collect::<String>()
+                .to_ascii_lowercase()
+        };
+        let wanted = folded(name.trim());
+        let name = METHODS
+            .iter()
+            .find(|m| folded(m) == wanted)
+            .ok_or_else(|| {
+                format!(
+                    "unknown method '{}'; the methods are {}",
+                    name.trim(),
+                    METHODS.join(", ")
+                )
+            })?;
+        Ok(MethodSetting {
+            name,
+            usable: parse_on_off(value)?,
+        })
+    }
+}
+
+/// A helpdesk link, or `none` for "not customized".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HelpdeskLink {
+    Link(String),
+    None,
+}
+
+impl std::str::FromStr for HelpdeskLink {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if text.is_empty() {
+            Err("give an https URL, an e-mail address, or none".to_owned())
+        } else if text.eq_ignore_ascii_case("none") {
+            Ok(HelpdeskLink::None)
+        } else {
+            Ok(HelpdeskLink::Link(text.to_owned()))
+        }
+    }
+}
+
+/// `on`/`off` (also `true`/`false`, `yes`/`no`), in any case.
+pub fn parse_on_off(text: &str) -> Result<bool, String> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "on" | "true" | "yes" => Ok(true),
+        "off" | "false" | "no" => Ok(false),
+        _ => Err(format!("'{}' is not on or off", text.trim())),
+    }
+}
+
+/// The settings a change can name on the command line; each maps to one member of the merge
+/// patch.
+#[derive(clap::Args, Debug, Clone, Default, PartialEq, Eq)]
+#[group(id = "flags", multiple = true)]
+pub struct PatchFlags {
+    /// Who SSPR is enabled for (the enablement scope; `--scope` is the OAuth scope of client
+    /// credentials).
+    #[arg(long, value_enum, value_name = "SCOPE")]
+    pub enablement: Option<EnablementScope>,
+    /// The one group SSPR is enabled for (object id); implies --enablement selected.
+    #[arg(long, value_name = "ID")]
+    pub group_id: Option<String>,
+    /// Methods required to reset a password.
+    #[arg(long, value_name = "1|2", value_parser = clap::value_parser!(u8).range(1..=2))]
+    pub methods_required: Option<u8>,
+    /// Whether methods are usable for reset, e.g. email=on,mobilePhone=off (repeatable). Methods:
+    /// mobileAppNotification, mobileAppCode, email, mobilePhone, officePhone, securityQuestions.
+    #[arg(long = "method", value_name = "NAME=on|off", value_delimiter = ',')]
+    pub methods: Vec<MethodSetting>,
+    /// Require users to register when they sign in.
+    #[arg(long, value_name = "on|off", value_parser = parse_on_off)]
+    pub registration_required: Option<bool>,
+    /// Days before users are asked to reconfirm their methods (0 = never).
+    #[arg(long, value_name = "N")]
+    pub reconfirm_days: Option<u16>,
+    /// Notify users when their password is reset.
+    #[arg(long, value_name = "on|off", value_parser = parse_on_off)]
+    pub notify_users: Option<bool>,
+    /// Notify all admins when another admin resets their password.
+    #[arg(long, value_name = "on|off", value_parser = parse_on_off)]
+    pub notify_admins: Option<bool>,
+    /// The "contact your administrator" link: an https URL, an e-mail address, or none.
+    #[arg(long, value_name = "URL|EMAIL|none")]
+    pub helpdesk_link: Option<HelpdeskLink>,
+    /// Write passwords back to on-premises AD.
+    #[arg(long, value_name = "on|off", value_parser = parse_on_off)]
+    pub writeback: Option<bool>,
+    /// Let users unlock their on-premises account without resetting the password.
+    #[arg(long, value_name = "on|off", value_parser = parse_on_off)]
+    pub unlock: Option<bool>,
+    /// Allow administrators to use SSPR.
+    #[arg(long, value_name = "on|off", value_parser = parse_on_off)]
+    pub admin_sspr: Option<bool>,
+    /// The Authentication methods policy's migration state.
+    #[arg(long, value_enum)]
+    pub migration_state: Option<MigrationState>,
+}
+
+impl PatchFlags {
+    /// The merge patch the flags ask for: an object, empty when no flag is given. Refuses a
+    /// group id with a scope other than `selected`, and a method given both on and off.
+    pub fn to_merge_patch(&self) -> Result<Value, String> {
+        let mut patch = Map::new();
+        let mut set = |group: &str, field: &str, value: Value| {
+            let entry = patch
+                .entry(group.to_owned())
+                .or_insert_with(|| Value::Object(Map::new()));
+            entry[field] = value;
+        };
+        match (self.enablement, &self.group_id) {
+            (Some(scope @ (EnablementScope::None | EnablementScope::All)), Some(_)) => {
+                return Err(format!(
+                    "--group-id goes with --enablement selected, not --enablement {}",
+                    scope.as_str()
+                ));
+            }
+            (_, Some(group)) => {
+                if group.trim().is_empty() {
+                    return Err("--group-id must not be empty".to_owned());
+                }
+                set("enablement", "scope", json!("selected"));
+                set("enablement", "groupId", json!(group.trim()));
+            }
+            (Some(scope), None) => set("enablement", "scope", json!(scope.as_str())),
+            (None, None) => {}
+        }
+        if let Some(n) = self.methods_required {
+            set("authentication", "methodsRequired", json!(n));
+        }
+        let mut methods: Vec<MethodSetting> = Vec::new();
+        for setting in &self.methods {
+            match methods.iter().find(|m| m.name == setting.name) {
+                Some(seen) if seen.usable != setting.usable => {
+                    return Err(format!(
+                        "--method {} is given both on and off",
+                        setting.name
+                    ));
+                }
+                Some(_) => {}
+                None => methods.push(*setting),
+            }
+        }
+        for setting in methods {
+            set("methods", setting.name, json!(setting.usable));
+        }
+        let toggles = [
+            (
+                "registration",
+                "requireRegistrationOnSignIn",
+                self.registration_required,
+            ),
+            ("notifications", "notifyUsersOnReset", self.notify_users),
+            (
+                "notifications",
+                "notifyAdminsOnAdminReset",
+                self.notify_admins,
+            ),
+            ("onPremises", "passwordWriteback", self.writeback),
+            ("onPremises", "unlockWithoutReset", self.unlock),
+            ("administrators", "allowedToUseSspr", self.admin_sspr),
+        ];
+        if let Some(days) = self.reconfirm_days {
+            set("registration", "reconfirmDays", json!(days));
+        }
+        for (group, field, value) in toggles {
+            if let Some(value) = value {
+                set(group, field, json!(value));
+            }
+        }
+        match &self.helpdesk_link {
+            Some(HelpdeskLink::Link(link)) => set("customization", "helpdeskLink", json!(link)),
+            Some(HelpdeskLink::None) => set("customization", "helpdeskLink", Value::Null),
+            None => {}
+        }
+        if let Some(state) = self.migration_state {
+            set("methodsPolicy", "migrationState", json!(state.as_str()));
+        }
+        Ok(Value::Object(patch))
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The merge patch from a file.
+// ---------------------------------------------------------------------------------------------
+
+/// Reads a merge patch from `path`: JSON for `.json`, YAML for `.yaml`/`.yml`. It must be an
+/// object.
+pub fn read_patch_file(path: &Path) -> Result<Value, ClientError> {
+    let shown = path.display();
+    let extension = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ClientError::Config(format!("cannot read {shown}: {e}")))?;
+    let patch: Value = match extension.as_deref() {
+        Some("json") => serde_json::from_str(&text)
+            .map_err(|e| ClientError::Config(format!("{shown} is not valid JSON: {e}")))?,
+        Some("yaml" | "yml") => serde_saphyr::from_str(&text)
+            .map_err(|e| ClientError::Config(format!("{shown} is not valid YAML: {e}")))?,
+        _ => {
+            return Err(ClientError::Config(format!(
+                "cannot tell the format of {shown}: name it .json, .yaml or .yml"
+            )));
+        }
+    };
+    if !patch.is_object() {
+        return Err(ClientError::Config(format!(
+            "{shown} must hold a merge patch: an object such as {{\"registration\": {{\"reconfirmDays\": 90}}}}"
+        )));
+    }
+    Ok(patch)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The service calls.
+// ---------------------------------------------------------------------------------------------
+
+impl SsprClient {
+    /// `PATCH /v1/tenants/{tenant}/sspr/policy[?dryRun=true]` with `patch` as a merge patch and
+    /// `If-Match: etag` (as [`get_policy_with_etag`](Self::get_policy_with_etag) returned it).
+    /// A dry run returns the plan (`changes`, `steps`, `findings`; see [`PolicyPlan`]), an apply
+    /// the document as read back.
+    pub async fn patch_policy(
+        &self,
+        tenant: &str,
+        patch: &Value,
+        etag: &str,
+        dry_run: bool,
+    ) -> Result<Value, ClientError> {
+        self.patch_policy_response(tenant, patch, etag, dry_run)
+            .await
+            .map(|r| r.document)
+    }
+
+    /// [`patch_policy`](Self::patch_policy), also returning the `request-id` and the new `ETag`.
+    pub async fn patch_policy_response(
+        &self,
+        tenant: &str,
+        patch: &Value,
+        etag: &str,
+        dry_run: bool,
+    ) -> Result<PolicyResponse, ClientError> {
+        if !patch.is_object() {
+            return Err(ClientError::Config(
+                "a merge patch must be a JSON object".to_owned(),
+            ));
+        }
+        let if_match = HeaderValue::from_str(etag.trim())
+            .ok()
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| {
+                ClientError::Config(format!("'{etag}' cannot be sent as an If-Match ETag"))
+            })?;
+        let body = serde_json::to_vec(patch).map_err(|e| ClientError::Decode(e.to_string()))?;
+        let mut url = self.policy_url(tenant)?;
+        if dry_run {
+            url.query_pairs_mut().append_pair("dryRun", "true");
+        }
+        let prepare = move |request: RequestBuilder| prepare_patch(request, &if_match, &body);
+        let reply = self.send(Method::PATCH, &url, Some(&prepare)).await?;
+        policy_response("PATCH", &url, reply)
+    }
+}
+
+/// The headers and body of a policy PATCH.
+fn prepare_patch(request: RequestBuilder, if_match: &HeaderValue, body: &[u8]) -> RequestBuilder {
+    request
+        .header(CONTENT_TYPE, MERGE_PATCH)
+        .header(IF_MATCH, if_match.clone())
+        .body(body.to_vec())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The dry-run plan.
+// ---------------------------------------------------------------------------------------------
+
+/// A dry run's answer: the per-field diff, the upstream calls and the findings of the result.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct PolicyPlan {
+    #[serde(default)]
+    pub changes: Vec<FieldChange>,
+    #[serde(default)]
+    pub steps: Vec<PlanStep>,
+    #[serde(default)]
+    pub findings: Vec<Finding>,
+    /// Members this version does not know.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// One field the change sets.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldChange {
+    /// JSON pointer, e.g. `/registration/reconfirmDays`.
+    pub pointer: String,
+    #[serde(default)]
+    pub before: Value,
+    #[serde(default)]
+    pub after: Value,
+    /// `graph` or `portal`.
+    #[serde(default)]
+    pub source: Option<String>,
+}
+
+/// One upstream call and the call that undoes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PlanStep {
+    pub call: UpstreamCall,
+    #[serde(default)]
+    pub compensation: Option<UpstreamCall>,
+}
+
+/// A call to Microsoft Graph or the portal back end.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UpstreamCall {
+    /// `graph` or `portal`.
+    #[serde(default)]
+    pub target: Option<String>,
+    pub method: String,
+    pub path: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub body: Value,
+}
+
+impl UpstreamCall {
+    /// `PATCH /v1.0/policies/authorizationPolicy — Turn SSPR for administrators on (graph)`.
+    pub fn line(&self) -> String {
+        let mut line = format!("{} {}", self.method, self.path);
+        if !self.description.trim().is_empty() {
+            line.push_str(" — ");
+            line.push_str(self.description.trim());
+        }
+        if let Some(target) = &self.target {
+            let _ = write!(line, " ({target})");
+        }
+        line
+    }
+}
+
+/// Something about the policy worth knowing, from the service's rules.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Finding {
+    pub severity: String,
+    /// JSON pointer of the setting concerned.
+    #[serde(default)]
+    pub field: String,
+    pub message: String,
+}
+
+impl PolicyPlan {
+    /// Reads a dry-run answer.
+    pub fn from_value(value: &Value) -> Result<PolicyPlan, ClientError> {
+        PolicyPlan::deserialize(value).map_err(|e| {
+            ClientError::Decode(format!(
+                "the dry run did not answer with a plan ({e}): {}",
+                crate::error::truncate(&value.to_string(), 80)
+            ))
+        })
+    }
+
+    /// The groups the change touches (first pointer segments), in the plan's order.
+    pub fn changed_groups(&self) -> Vec<String> {
+        let mut seen = BTreeSet::new();
+        self.changes
+            .iter()
+            .filter_map(|c| c.pointer.trim_start_matches('/').split('/').next())
+            .filter(|g| !g.is_empty() && seen.insert(g.to_owned()))
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+/// `this change`, `these 2 changes`.
+pub fn these_changes(n: usize) -> String {
+    if n == 1 {
+        "this change".to_owned()
+    } else {
+        format!("these {n} changes")
+    }
+}
+
+/// `1 change`, `2 changes`.
+pub fn count(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+/// The plan as text: the FIELD | BEFORE | AFTER | SOURCE table, the upstream calls in order, and
+/// the findings the policy would have.
+pub fn plan_text(plan: &PolicyPlan, tenant: &str, width: Option<u16>) -> String {
+    if plan.changes.is_empty() {
+        return format!("No changes: {tenant} already has these values.");
+    }
+    let mut text = format!(
+        "{} to {tenant}:\n",
+        capitalize(&count(plan.changes.len(), "change"))
+    );
+    let mut table = new_table(width);
+    table.set_header(["FIELD", "BEFORE", "AFTER", "SOURCE"]);
+    table.set_constraints([
+        ColumnConstraint::ContentWidth,
+        ColumnConstraint::LowerBoundary(Width::Fixed(12)),
+        ColumnConstraint::LowerBoundary(Width::Fixed(12)),
+        ColumnConstraint::ContentWidth,
+    ]);
+    for change in &plan.changes {
+        table.add_row([
+            change.pointer.clone(),
+            leaf_text(&change.before),
+            leaf_text(&change.after),
+            change
+                .source
+                .clone()
+                .unwrap_or_else(|| crate::render::NONE.to_owned()),
+        ]);
+    }
+    let _ = writeln!(text, "{table}");
+    if plan.steps.is_empty() {
+        text.push_str("\nNo upstream calls.\n");
+    } else {
+        let _ = writeln!(
+            text,
+            "\nUpstream calls, in order (if one fails, the ones before it are undone):"
+        );
+        for (n, step) in plan.steps.iter().enumerate() {
+            let _ = writeln!(text, "  {}. {}", n + 1, step.call.line());
+        }
+    }
+    if !plan.findings.is_empty() {
+        let _ = write!(
+            text,
+            "\nFindings after the change:\n{}\n",
+            findings_table(&plan.findings, width)
+        );
+    }
+    text.truncate(text.trim_end().len());
+    text
+}
+
+/// The findings as a table: SEVERITY | FIELD | MESSAGE.
+pub fn findings_table(findings: &[Finding], width: Option<u16>) -> String {
+    let mut table = new_table(width);
+    table.set_header(["SEVERITY", "FIELD", "MESSAGE"]);
+    table.set_constraints([
+        ColumnConstraint::ContentWidth,
+        ColumnConstraint::ContentWidth,
+        ColumnConstraint::LowerBoundary(Width::Fixed(20)),
+    ]);
+    for finding in findings {
+        table.add_row([&finding.severity, &finding.field, &finding.message]);
+    }
+    table.to_string()
+}
+
+/// The document's `findings`, skipping entries that are not findings.
+pub fn document_findings(document: &Value) -> Vec<Finding> {
+    document
+        .get("findings")
+        .and_then(Value::as_array)
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|f| Finding::deserialize(f).ok())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The policy document as text: the group table (only `groups`, when given) and its findings.
+pub fn document_text(document: &Value, groups: Option<&[String]>, width: Option<u16>) -> String {
+    let mut shown = document.clone();
+    if let Some(members) = shown.as_object_mut() {
+        members.remove("findings");
+        if let Some(groups) = groups {
+            members.retain(|name, _| {
+                name == "tenant" || name == "retrievedAt" || groups.iter().any(|g| g == name)
+            });
+        }
+    }
+    let mut text = policy_table(&shown, width);
+    let findings = document_findings(document);
+    if !findings.is_empty() {
+        let _ = write!(text, "\nFindings:\n{}", findings_table(&findings, width));
+    }
+    text
+}
+
+/// The tenant's primary domain from a policy document, else `fallback`.
+pub fn tenant_name(document: &Value, fallback: &str) -> String {
+    document["tenant"]["domain"]
+        .as_str()
+        .filter(|d| !d.is_empty())
+        .unwrap_or(fallback)
+        .to_owned()
+}
+
+fn capitalize(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_uppercase().chain(chars).collect()
+    })
+}
+
+/// Asks `question [y/N] ` on `output` and reads the answer from `input`: `y` or `yes` (any
+/// case) is yes; anything else, or end of input, is no.
+pub fn confirm(
+    question: &str,
+    input: &mut impl BufRead,
+    output: &mut impl Write,
+) -> io::Result<bool> {
+    write!(output, "{question} [y/N] ")?;
+    output.flush()?;
+    let mut answer = String::new();
+    input.read_line(&mut answer)?;
+    Ok(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}
+
+/// The lines of a failed apply's problem (`outcome`, `steps`): what ran and what was undone.
+pub fn apply_failure_lines(problem: &crate::Problem) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(outcome) = problem.extension_str("outcome") {
+        let meaning = match outcome {
+            "rolledBack" => " (the steps that ran were undone; the tenant is as it was)",
+            "rollbackFailed" => " (undoing failed: the tenant may be partly changed; check it)",
+            _ => "",
+        };
+        lines.push(format!("outcome: {outcome}{meaning}"));
+    }
+    if let Some(steps) = problem.extensions.get("steps").and_then(Value::as_array) {
+        for (n, step) in steps.iter().enumerate() {
+            lines.push(format!("step {}{}", n + 1, step_text(step)));
+        }
+    }
+    lines
+}
+
+/// A step of a failed apply, after its number: ` [status]: call; error: …` and any other
+/// member as it comes. The call is a `METHOD path — description` string or a call object.
+fn step_text(step: &Value) -> String {
+    let Some(members) = step.as_object() else {
+        return format!(": {}", leaf_text(step));
+    };
+    let call_line = |value: &Value| {
+        UpstreamCall::deserialize(value).map_or_else(|_| leaf_text(value), |c| c.line())
+    };
+    let mut text = String::new();
+    if let Some(status) = members.get("status") {
+        let _ = write!(text, " [{}]", leaf_text(status));
+    }
+    text.push_str(": ");
+    let mut parts = Vec::new();
+    if let Some(call) = members.get("call") {
+        parts.push(call_line(call));
+    }
+    for (key, value) in members {
+        match key.as_str() {
+            "call" | "status" => {}
+            "compensation" | "undo" if value.is_object() => {
+                parts.push(format!("{key}: {}", call_line(value)));
+            }
+            _ => parts.push(format!("{key}: {}", leaf_text(value))),
+        }
+    }
+    text.push_str(&parts.join("; "));
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser, Debug)]
+    struct Cli {
+        #[command(flatten)]
+        flags: PatchFlags,
+    }
+
+    fn patch(args: &[&str]) -> Result<Value, String> {
+        let cli = Cli::try_parse_from(std::iter::once("test").chain(args.iter().copied()))
+            .map_err(|e| e.to_string())?;
+        cli.flags.to_merge_patch()
+    }
+
+    #[test]
+    fn every_flag_maps_to_one_member() {
+        let got = patch(&[
+            "--enablement",
+            "selected",
+            "--group-id",
+            "g-1",
+            "--methods-required",
+            "2",
+            "--method",
+            "email=on,mobilePhone=off",
+            "--method",
+            "office-phone=ON",
+            "--registration-required",
+            "on",
+            "--reconfirm-days",
+            "90",
+            "--notify-users",
+            "off",
+            "--notify-admins",
+            "on",
+            "--helpdesk-link",
+            "https://help.example.com",
+            "--writeback",
+            "on",
+            "--unlock",
+            "off",
+            "--admin-sspr",
+            "off",
+            "--migration-state",
+            "migrationComplete",
+        ])
+        .expect("patch");
+        assert_eq!(
+            got,
+            json!({
+                "enablement": {"scope": "selected", "groupId": "g-1"},
+                "authentication": {"methodsRequired": 2},
+                "methods": {"email": true, "mobilePhone": false, "officePhone": true},
+                "registration": {"requireRegistrationOnSignIn": true, "reconfirmDays": 90},
+                "notifications": {"notifyUsersOnReset": false, "notifyAdminsOnAdminReset": true},
+                "customization": {"helpdeskLink": "https://help.example.com"},
+                "onPremises": {"passwordWriteback": true, "unlockWithoutReset": false},
+                "administrators": {"allowedToUseSspr": false},
+                "methodsPolicy": {"migrationState": "migrationComplete"},
+            })
+        );
+    }
+
+    #[test]
+    fn no_flags_is_an_empty_patch() {
+        assert_eq!(patch(&[]).expect("patch"), json!({}));
+    }
+
+    #[test]
+    fn helpdesk_none_clears_the_link_and_group_implies_selected() {
+        assert_eq!(
+            patch(&["--helpdesk-link", "none", "--group-id", "g-2"]).expect("patch"),
+            json!({"customization": {"helpdeskLink": null},
+                   "enablement": {"scope": "selected", "groupId": "g-2"}})
+        );
+        assert_eq!(
+            patch(&["--enablement", "all"]).expect("patch"),
+            json!({"enablement": {"scope": "all"}})
+        );
+    }
+
+    #[test]
+    fn contradictions_and_bad_values_are_refused() {
+        let refused = |args: &[&str], says: &str| {
+            let error = patch(args).expect_err("refused");
+            assert!(error.contains(says), "{args:?}: {error}");
+        };
+        refused(
+            &["--enablement", "all", "--group-id", "g"],
+            "--enablement selected",
+        );
+        refused(
+            &["--method", "email=on", "--method", "email=off"],
+            "both on and off",
+        );
+        refused(&["--method", "fax=on"], "unknown method 'fax'");
+        refused(&["--method", "email"], "NAME=on|off");
+        refused(&["--method", "email=maybe"], "not on or off");
+        refused(&["--methods-required", "3"], "3");
+        refused(&["--notify-users", "sometimes"], "not on or off");
+        refused(&["--migration-state", "done"], "migrationComplete");
+        refused(&["--enablement", "some"], "selected");
+        refused(&["--reconfirm-days", "-1"], "-1");
+        refused(&["--group-id", " "], "empty");
+    }
+
+    #[test]
+    fn a_repeated_identical_method_is_kept_once() {
+        assert_eq!(
+            patch(&["--method", "email=on", "--method", "EMAIL=true"]).expect("patch"),
+            json!({"methods": {"email": true}})
+        );
+    }
+
+    fn write(name: &str, text: &str) -> (tempfile::TempDir, std::path::PathBuf) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).expect("write");
+        (dir, path)
+    }
+
+    #[test]
+    fn reads_json_and_yaml_patches() {
+        let (_d, json_file) = write(
+            "patch.json",
+            r#"{"registration": {"reconfirmDays": 90}, "customization": {"helpdeskLink": null}}"#,
+        );
+        let expected =
+            json!({"registration": {"reconfirmDays": 90}, "customization": {"helpdeskLink": null}});
+        assert_eq!(read_patch_file(&json_file).expect("json"), expected);
+        let yaml = "# fewer reminders\nregistration:\n  reconfirmDays: 90\ncustomization:\n  helpdeskLink: null\n";
+        for name in ["patch.yaml", "PATCH.YML"] {
+            let (_d, file) = write(name, yaml);
+            assert_eq!(read_patch_file(&file).expect("yaml"), expected, "{name}");
+        }
+        let (_d, file) = write(
+            "methods.yml",
+            "methods:\n  email: true\n  securityQuestions: false\nenablement: {scope: selected, groupId: \"0b1\"}\n",
+        );
+        assert_eq!(
+            read_patch_file(&file).expect("yaml"),
+            json!({"methods": {"email": true, "securityQuestions": false},
+                   "enablement": {"scope": "selected", "groupId": "0b1"}})
+        );
+    }
+
+    #[test]
+    fn refuses_files_that_are_not_patches() {
+        let refused = |name: &str, text: &str, says: &str| {
+            let (_d, file) = write(name, text);
+            match read_patch_file(&file) {
+                Err(ClientError::Config(message)) => {
+                    assert!(message.contains(says), "{name}: {message}");
+                    assert!(message.contains(name), "{name}: {message}");
+                }
+                other => panic!("{name}: {other:?}"),
+            }
+        };
+        refused("p.json", "{\"a\":", "not valid JSON");
+        refused("p.yaml", "a: [1, 2", "not valid YAML");
+        refused("p.json", "[1]", "must hold a merge patch");
+        refused("p.yml", "- a\n- b\n", "must hold a merge patch");
+        refused("p.toml", "a = 1", ".json, .yaml or .yml");
+        assert!(matches!(
+            read_patch_file(Path::new("/nonexistent/p.json")),
+            Err(ClientError::Config(m)) if m.contains("cannot read /nonexistent/p.json")
+        ));
+    }
+
+    fn dry_run() -> Value {
+        json!({
+            "changes": [
+                {"pointer": "/registration/reconfirmDays", "before": 180, "after": 90, "source": "portal"},
+                {"pointer": "/customization/helpdeskLink", "before": "https://help.contoso.com", "after": null, "source": "portal"},
+                {"pointer": "/administrators/allowedToUseSspr", "before": false, "after": true, "source": "graph"}
+            ],
+            "steps": [
+                {"call": {"target": "graph", "method": "PATCH", "path": "/v1.0/policies/authorizationPolicy",
+                          "description": "Turn SSPR for administrators on (authorization policy)",
+                          "body": {"allowedToUseSSPR": true}},
+                 "compensation": {"target": "graph", "method": "PATCH", "path": "/v1.0/policies/authorizationPolicy",
+                          "description": "Turn SSPR for administrators off (authorization policy)",
+                          "body": {"allowedToUseSSPR": false}}},
+                {"call": {"target": "portal", "method": "PUT", "path": "/api/PasswordReset/PasswordResetPolicies",
+                          "description": "Write the portal's password reset policy", "body": {}},
+                 "compensation": {"target": "portal", "method": "PUT", "path": "/api/PasswordReset/PasswordResetPolicies",
+                          "description": "Restore", "body": {}}}
+            ],
+            "findings": [
+                {"severity": "high", "field": "/administrators/allowedToUseSspr", "message": "Administrators may use SSPR."}
+            ],
+            "futureMember": 1
+        })
+    }
+
+    #[test]
+    fn renders_a_dry_run() {
+        let plan = PolicyPlan::from_value(&dry_run()).expect("plan");
+        assert_eq!(plan.extra["futureMember"], 1);
+        assert_eq!(
+            plan.changed_groups(),
+            ["registration", "customization", "administrators"]
+        );
+        let text = plan_text(&plan, "contoso.onmicrosoft.com", Some(160));
+        assert!(
+            text.starts_with("3 changes to contoso.onmicrosoft.com:\n"),
+            "{text}"
+        );
+        let header = text.lines().nth(2).expect("header");
+        for column in ["FIELD", "BEFORE", "AFTER", "SOURCE"] {
+            assert!(header.contains(column), "{header}");
+        }
+        let row = text
+            .lines()
+            .find(|l| l.contains("/registration/reconfirmDays"))
+            .expect("row");
+        assert!(
+            row.contains("180") && row.contains("90") && row.contains("portal"),
+            "{row}"
+        );
+        let cleared = text
+            .lines()
+            .find(|l| l.contains("/customization/helpdeskLink"))
+            .expect("row");
+        assert!(cleared.contains(crate::render::NONE), "{cleared}");
+        assert!(
+            text.contains(
+                "  1. PATCH /v1.0/policies/authorizationPolicy — Turn SSPR for administrators on (authorization policy) (graph)"
+            ),
+            "{text}"
+        );
+        assert!(
+            text.contains("  2. PUT /api/PasswordReset/PasswordResetPolicies — Write the portal's password reset policy (portal)"),
+            "{text}"
+        );
+        assert!(!text.contains("Restore"), "{text}");
+        assert!(text.contains("Findings after the change:"), "{text}");
+        assert!(text.contains("Administrators may use SSPR."), "{text}");
+        for line in text.lines() {
+            assert!(line.chars().count() <= 160, "too wide: {line}");
+        }
+    }
+
+    #[test]
+    fn counts_read_well() {
+        assert_eq!(count(1, "change"), "1 change");
+        assert_eq!(count(3, "change"), "3 changes");
+        assert_eq!(these_changes(1), "this change");
+        assert_eq!(these_changes(2), "these 2 changes");
+    }
+
+    #[test]
+    fn an_empty_plan_says_so() {
+        let plan = PolicyPlan::from_value(&json!({"changes": [], "steps": [], "findings": []}))
+            .expect("plan");
+        assert_eq!(
+            plan_text(&plan, "contoso.com", Some(100)),
+            "No changes: contoso.com already has these values."
+        );
+        assert!(PolicyPlan::from_value(&json!({"changes": 3})).is_err());
+    }
+
+    #[test]
+    fn document_text_shows_the_changed_groups_and_the_findings() {
+        let document = json!({
+            "tenant": {"id": "t-1", "domain": "contoso.onmicrosoft.com", "displayName": "Contoso"},
+            "registration": {"source": "portal", "reconfirmDays": 90},
+            "administrators": {"source": "graph", "allowedToUseSspr": true},
+            "findings": [{"severity": "medium", "field": "/registration/reconfirmDays", "message": "Short."}, 7]
+        });
+        let all = document_text(&document, None, Some(120));
+        assert!(
+            all.contains("allowedToUseSspr") && all.contains("reconfirmDays"),
+            "{all}"
+        );
+        assert!(all.contains("Findings:") && all.contains("Short."), "{all}");
+        assert!(!all.contains("\"severity\""), "{all}");
+        let some = document_text(&document, Some(&["registration".to_owned()]), Some(120));
+        assert!(
+            some.contains("reconfirmDays") && !some.contains("allowedToUseSspr"),
+            "{some}"
+        );
+        assert!(some.starts_with("Tenant: Contoso"), "{some}");
+        assert_eq!(tenant_name(&document, "x"), "contoso.onmicrosoft.com");
+        assert_eq!(tenant_name(&json!({}), "x"), "x");
+    }
+
+    #[test]
+    fn confirm_takes_only_yes() {
+        for (answer, expected) in [
+            ("y\n", true),
+            ("YES\n", true),
+            (" yes \n", true),
+            ("n\n", false),
+            ("\n", false),
+            ("", false),
+            ("yep\n", false),
+        ] {
+            let mut output = Vec::new();
+            let got = confirm("Apply?", &mut answer.as_bytes(), &mut output).expect("io");
+            assert_eq!(got, expected, "{answer:?}");
+            assert_eq!(String::from_utf8(output).expect("utf-8"), "Apply? [y/N] ");
+        }
+    }
+
+    #[test]
+    fn a_failed_apply_says_what_ran_and_what_was_undone() {
+        // The service's steps: the call as `METHOD path — description`, a status, an error.
+        let problem = crate::Problem::from_response(
+            502,
+            r#"{"title":"The change failed upstream","detail":"The portal refused.","outcome":"rolledBack",
+                "steps":[{"call":"PATCH /v1.0/policies/authorizationPolicy — Turn SSPR for administrators on","status":"undone"},
+                         {"call":"PUT /api/PasswordReset/PasswordResetPolicies — Write","status":"failed","error":"503"},
+                         {"call":{"target":"portal","method":"PUT","path":"/api/x","description":"Other"},
+                          "status":"notRun","compensation":{"method":"PUT","path":"/api/y"}}]}"#
+                .as_bytes(),
+            None,
+        );
+        let lines = apply_failure_lines(&problem);
+        assert_eq!(
+            lines,
+            [
+                "outcome: rolledBack (the steps that ran were undone; the tenant is as it was)",
+                "step 1 [undone]: PATCH /v1.0/policies/authorizationPolicy — Turn SSPR for administrators on",
+                "step 2 [failed]: PUT /api/PasswordReset/PasswordResetPolicies — Write; error: 503",
+                "step 3 [notRun]: PUT /api/x — Other (portal); compensation: PUT /api/y",
+            ]
+        );
+        assert!(apply_failure_lines(&crate::Problem::from_response(502, b"", None)).is_empty());
+    }
+
+    #[test]
+    fn the_patch_request_carries_merge_patch_and_if_match() {
+        let client = reqwest::Client::new();
+        let etag = HeaderValue::from_static("\"abc\"");
+        let request = prepare_patch(
+            client.patch("http://127.0.0.1:9/v1/tenants/t/sspr/policy?dryRun=true"),
+            &etag,
+            br#"{"a":1}"#,
+        )
+        .build()
+        .expect("request");
+        assert_eq!(request.method(), Method::PATCH);
+        assert_eq!(request.headers()[CONTENT_TYPE], MERGE_PATCH);
+        assert_eq!(request.headers()[IF_MATCH], "\"abc\"");
+        assert_eq!(
+            request.body().and_then(|b| b.as_bytes()),
+            Some(&br#"{"a":1}"#[..])
+        );
+    }
+
+    #[tokio::test]
+    async fn patch_refuses_what_it_cannot_send() {
+        let client = SsprClient::new(
+            "http://127.0.0.1:9/".parse().expect("url"),
+            crate::Auth::Token("t".into()),
+            crate::ClientOptions::default(),
+        )
+        .expect("client");
+        for (patch, etag) in [
+            (json!([1]), "\"e\""),
+            (json!({}), "bad\netag"),
+            (json!({}), " "),
+        ] {
+            assert!(
+                matches!(
+                    client.patch_policy("contoso.com", &patch, etag, true).await,
+                    Err(ClientError::Config(_))
+                ),
+                "{patch} {etag:?}"
+            );
+        }
+    }
+}
