@@ -173,6 +173,22 @@ impl Demo {
             "  cargo run --release -q -p sspr-client -- policy get --tenant {} --output json",
             seed::FABRIKAM_DOMAIN
         );
+        let _ = writeln!(
+            text,
+            "  cargo run --release -q -p sspr-client -- policy diff --tenant {} --reconfirm-days 90",
+            seed::CONTOSO_DOMAIN
+        );
+        let _ = writeln!(
+            text,
+            "  cargo run --release -q -p sspr-client -- policy set --tenant {} --notify-admins on --yes",
+            seed::CONTOSO_DOMAIN
+        );
+        let _ = writeln!(
+            text,
+            "\n{} has the portal connector (values with source \"portal\"); {} has not (inferred or unavailable, with reasons).\n`sspr audit list` needs the SSPR.Admin role, which this token does not carry.",
+            seed::CONTOSO_DOMAIN,
+            seed::FABRIKAM_DOMAIN
+        );
         text
     }
 

@@ -480,3 +480,70 @@ async fn every_get_carries_findings_about_what_the_tenant_holds() {
         contoso["findings"]
     );
 }
+
+#[tokio::test]
+async fn methods_security_questions_scope_and_the_methods_policy_round_trip() {
+    let world = World::start().await;
+    let token = world.token(&["SSPR.ReadWrite"]);
+    let before = read(&world, CONTOSO, &token).await;
+    let group = world
+        .emulator
+        .with_tenant(seed::CONTOSO_ID, |t| {
+            t.group_by_name("All Staff").map(|g| g.id.clone())
+        })
+        .flatten()
+        .expect("All Staff group");
+    // Contoso is migrating: reset methods are the methods policy's configurations (Graph).
+    let patch = json!({
+        "enablement": {"scope": "selected", "groupId": group},
+        "methods": {"email": false, "officePhone": false, "securityQuestions": true},
+        "authentication": {"securityQuestions": {"toRegister": 4, "toReset": 3}},
+        "methodsPolicy": {
+            "migrationState": "migrationComplete",
+            "registrationCampaign": {"state": "disabled", "snoozeDurationInDays": 3},
+        },
+    });
+    let answer = change(
+        &world,
+        CONTOSO,
+        &token,
+        before.etag.as_deref().expect("etag"),
+        patch,
+    )
+    .await;
+    assert_eq!(answer.status, 200, "{}", answer.body);
+    let doc = &answer.body;
+    assert_eq!(doc["enablement"]["groupId"], group.as_str());
+    assert_eq!(doc["methods"]["email"]["usable"], false);
+    assert_eq!(doc["methods"]["officePhone"]["usable"], false);
+    assert_eq!(doc["methodsPolicy"]["migrationState"], "migrationComplete");
+    assert_eq!(
+        doc["authentication"]["securityQuestions"],
+        json!({"enabled": true, "toRegister": 4, "toReset": 3})
+    );
+
+    let (portal, _) = raw_portal(&world);
+    assert_eq!(portal["passwordResetEnabledGroupIds"], json!([group]));
+    assert_eq!(portal["securityQuestionsOptionEnabled"], true);
+    assert_eq!(portal["numberOfQuestionsToRegister"], 4);
+    let (methods, _) = raw_graph(&world);
+    assert_eq!(methods["policyMigrationState"], "migrationComplete");
+    let campaign = &methods["registrationEnforcement"]["authenticationMethodsRegistrationCampaign"];
+    assert_eq!(campaign["state"], "disabled");
+    assert_eq!(campaign["snoozeDurationInDays"], 3);
+    assert_eq!(
+        doc["methodsPolicy"]["registrationCampaign"]["state"],
+        "disabled"
+    );
+    let config = |id: &str| {
+        methods["authenticationMethodConfigurations"]
+            .as_array()
+            .expect("configurations")
+            .iter()
+            .find(|c| c["id"] == id)
+            .cloned()
+            .expect("configuration")
+    };
+    assert_eq!(config("Email")["state"], "disabled");
+    assert_eq!(config("Voice")["isOfficePhoneAllowed"], false);
+}
