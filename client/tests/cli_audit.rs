@@ -1,6 +1,5 @@
 //! `sspr audit list`: the real binary against a running demo whose store holds records.
 
-use std::process::{Command, Output};
 use std::time::Duration;
 
 use entra_emulator::{TokenSpec, seed};
@@ -8,34 +7,8 @@ use serde_json::{Value, json};
 use sspr_service::demo::{Demo, DemoOptions, start};
 use sspr_service::store::audit::{Actor, NewAuditRecord, Outcome};
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs `sspr` with only the given `SSPR_*` variables set, off the async runtime.
-async fn sspr(args: &[&str], env: &[(&str, String)]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_sspr"));
-    command.args(args);
-    for (key, _) in std::env::vars() {
-        if key.starts_with("SSPR_") {
-            command.env_remove(key);
-        }
-    }
-    for (key, value) in env {
-        command.env(key, value);
-    }
-    let output: Output = tokio::task::spawn_blocking(move || command.output())
-        .await
-        .expect("join")
-        .expect("sspr runs");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
+mod common;
+use common::sspr;
 
 fn env_with_roles(demo: &Demo, roles: &[&str]) -> Vec<(&'static str, String)> {
     let token = demo.emulator.mint_token(&TokenSpec {

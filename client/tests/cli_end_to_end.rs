@@ -1,38 +1,10 @@
 //! The `sspr` binary against a running demo (emulator + service), as a user runs it.
 
-use std::process::{Command, Output};
-
 use entra_emulator::seed;
 use sspr_service::demo::{Demo, DemoOptions, start};
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs `sspr` with only the given `SSPR_*` variables set, off the async runtime.
-async fn sspr(args: &[&str], env: &[(&str, String)]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_sspr"));
-    command.args(args);
-    for (key, _) in std::env::vars() {
-        if key.starts_with("SSPR_") {
-            command.env_remove(key);
-        }
-    }
-    for (key, value) in env {
-        command.env(key, value);
-    }
-    let output: Output = tokio::task::spawn_blocking(move || command.output())
-        .await
-        .expect("join")
-        .expect("sspr runs");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
+mod common;
+use common::sspr;
 
 fn with_token(demo: &Demo, token: String) -> Vec<(&'static str, String)> {
     vec![

@@ -1,7 +1,6 @@
 //! `sspr policy diff | set`: the real binary against a running demo (emulator + service), with
 //! the emulator's raw state as the judge of what changed.
 
-use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use entra_emulator::{TokenSpec, seed};
@@ -9,35 +8,8 @@ use serde_json::{Value, json};
 use sspr_client::{Auth, ClientOptions, PolicyPlan, SsprClient};
 use sspr_service::demo::{Demo, DemoOptions, start};
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-/// Runs `sspr` with only the given `SSPR_*` variables set and standard input not a terminal
-/// (`/dev/null`), off the async runtime.
-async fn sspr(args: &[&str], env: &[(&str, String)]) -> Run {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_sspr"));
-    command.args(args).stdin(Stdio::null());
-    for (key, _) in std::env::vars() {
-        if key.starts_with("SSPR_") {
-            command.env_remove(key);
-        }
-    }
-    for (key, value) in env {
-        command.env(key, value);
-    }
-    let output: Output = tokio::task::spawn_blocking(move || command.output())
-        .await
-        .expect("join")
-        .expect("sspr runs");
-    Run {
-        code: output.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-    }
-}
+mod common;
+use common::sspr;
 
 async fn demo() -> Demo {
     start(DemoOptions {

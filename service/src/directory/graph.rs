@@ -89,34 +89,65 @@ impl Graph {
             .base_url
             .join(path)
             .map_err(|e| DirectoryError::Internal(e.to_string()))?;
-        let token = bearer(tenant.credential(), &tenant.id).await?;
-        let client_request_id = uuid::Uuid::new_v4().to_string();
-        let response = self
-            .http
-            .get(url.clone())
-            .bearer_auth(token)
-            .header("client-request-id", &client_request_id)
-            .send()
-            .await
-            .map_err(|e| DirectoryError::Unreachable {
-                what: format!("Microsoft Graph at {}", origin(&url)),
-                detail: transport_detail(&e),
-            })?;
-        let status = response.status();
-        let request_id = response
-            .headers()
-            .get("request-id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        tracing::info!(tenant = %tenant.id, %path, status = status.as_u16(), graph_request_id = request_id.as_deref().unwrap_or("-"), %client_request_id, "graph call");
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| DirectoryError::Unreachable {
-                what: format!("Microsoft Graph at {}", origin(&url)),
-                detail: transport_detail(&e),
-            })?;
-        if !status.is_success() {
+        let (bytes, request_id) = self.send(tenant, reqwest::Method::GET, &url, None).await?;
+        let body = decode(&bytes, &url, &request_id)?;
+        Ok(Answer { body, request_id })
+    }
+
+    /// One Graph request with the tenant's app-only token: `client-request-id` sent, Graph's
+    /// `request-id` logged and returned, a 429 retried after its `Retry-After` (at most twice,
+    /// and only when it is short), Graph's error envelope turned into a `DirectoryError`. Bodies
+    /// are never logged.
+    async fn send(
+        &self,
+        tenant: &ManagedTenant,
+        method: reqwest::Method,
+        url: &Url,
+        body: Option<&serde_json::Value>,
+    ) -> Result<(axum::body::Bytes, Option<String>), DirectoryError> {
+        let unreachable = |e: reqwest::Error| DirectoryError::Unreachable {
+            what: format!("Microsoft Graph at {}", origin(url)),
+            detail: transport_detail(&e),
+        };
+        let mut attempt = 0;
+        loop {
+            let token = bearer(tenant.credential(), &tenant.id).await?;
+            let client_request_id = uuid::Uuid::new_v4().to_string();
+            let mut request = self
+                .http
+                .request(method.clone(), url.clone())
+                .bearer_auth(token)
+                .header("client-request-id", &client_request_id);
+            if let Some(body) = body {
+                request = request.json(body);
+            }
+            let response = request.send().await.map_err(unreachable)?;
+            let status = response.status();
+            let header = |name: &str| {
+                response
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .map(str::to_owned)
+            };
+            let request_id = header("request-id");
+            let retry_after = header("retry-after")
+                .and_then(|v| v.trim().parse::<u64>().ok())
+                .map(std::time::Duration::from_secs);
+            tracing::info!(tenant = %tenant.id, %method, path = url.path(), status = status.as_u16(), graph_request_id = request_id.as_deref().unwrap_or("-"), %client_request_id, "graph call");
+            let bytes = response.bytes().await.map_err(unreachable)?;
+            if status.is_success() {
+                return Ok((bytes, request_id));
+            }
+            if status == reqwest::StatusCode::TOO_MANY_REQUESTS
+                && attempt < THROTTLE_RETRIES
+                && let Some(wait) = retry_after.filter(|w| *w <= MAX_RETRY_AFTER)
+            {
+                attempt += 1;
+                tracing::info!(tenant = %tenant.id, path = url.path(), wait_secs = wait.as_secs(), "graph throttled; waiting Retry-After");
+                tokio::time::sleep(wait).await;
+                continue;
+            }
             let envelope: Option<wire::ErrorEnvelope> = serde_json::from_slice(&bytes).ok();
             let (code, message) = envelope
                 .map(|e| (e.error.code, e.error.message))
@@ -129,18 +160,25 @@ impl Graph {
             return Err(DirectoryError::Upstream {
                 status: status.as_u16(),
                 code,
-                message,
+                message: format!("{method} {}: {message}", url.path()),
                 request_id,
             });
         }
-        let body = serde_json::from_slice(&bytes).map_err(|e| DirectoryError::Upstream {
-            status: status.as_u16(),
-            code: "unreadableResponse".into(),
-            message: format!("GET {path}: {e}"),
-            request_id: request_id.clone(),
-        })?;
-        Ok(Answer { body, request_id })
     }
+}
+
+/// A successful Graph body as `T`, or an error naming the path.
+fn decode<T: DeserializeOwned>(
+    bytes: &[u8],
+    url: &Url,
+    request_id: &Option<String>,
+) -> Result<T, DirectoryError> {
+    serde_json::from_slice(bytes).map_err(|e| DirectoryError::Upstream {
+        status: 200,
+        code: "unreadableResponse".into(),
+        message: format!("{}: {e}", url.path()),
+        request_id: request_id.clone(),
+    })
 }
 
 /// A Graph access token for the tenant; azure_identity caches it until shortly before expiry.
@@ -396,80 +434,13 @@ impl Graph {
                 request_id: None,
             });
         }
-        let mut attempt = 0;
-        loop {
-            let token = bearer(tenant.credential(), &tenant.id).await?;
-            let client_request_id = uuid::Uuid::new_v4().to_string();
-            let response = self
-                .http
-                .get(url.clone())
-                .bearer_auth(token)
-                .header("client-request-id", &client_request_id)
-                .send()
-                .await
-                .map_err(|e| DirectoryError::Unreachable {
-                    what: format!("Microsoft Graph at {}", origin(&url)),
-                    detail: transport_detail(&e),
-                })?;
-            let status = response.status();
-            let request_id = response
-                .headers()
-                .get("request-id")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
-            let retry_after = response
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(std::time::Duration::from_secs);
-            tracing::info!(tenant = %tenant.id, path = url.path(), status = status.as_u16(), graph_request_id = request_id.as_deref().unwrap_or("-"), %client_request_id, "graph call");
-            let bytes = response
-                .bytes()
-                .await
-                .map_err(|e| DirectoryError::Unreachable {
-                    what: format!("Microsoft Graph at {}", origin(&url)),
-                    detail: transport_detail(&e),
-                })?;
-            if status == reqwest::StatusCode::TOO_MANY_REQUESTS
-                && attempt < THROTTLE_RETRIES
-                && let Some(wait) = retry_after.filter(|w| *w <= MAX_RETRY_AFTER)
-            {
-                attempt += 1;
-                tracing::info!(tenant = %tenant.id, path = url.path(), wait_secs = wait.as_secs(), "graph throttled; waiting Retry-After");
-                tokio::time::sleep(wait).await;
-                continue;
-            }
-            if !status.is_success() {
-                let envelope: Option<wire::ErrorEnvelope> = serde_json::from_slice(&bytes).ok();
-                let (code, message) = envelope
-                    .map(|e| (e.error.code, e.error.message))
-                    .unwrap_or_else(|| {
-                        (
-                            "unknown".into(),
-                            String::from_utf8_lossy(&bytes).chars().take(200).collect(),
-                        )
-                    });
-                return Err(DirectoryError::Upstream {
-                    status: status.as_u16(),
-                    code,
-                    message,
-                    request_id,
-                });
-            }
-            let body: PageBody<T> =
-                serde_json::from_slice(&bytes).map_err(|e| DirectoryError::Upstream {
-                    status: status.as_u16(),
-                    code: "unreadableResponse".into(),
-                    message: format!("GET {}: {e}", url.path()),
-                    request_id: request_id.clone(),
-                })?;
-            return Ok(Page {
-                value: body.value,
-                next_link: body.next_link,
-                request_id,
-            });
-        }
+        let (bytes, request_id) = self.send(tenant, reqwest::Method::GET, &url, None).await?;
+        let body: PageBody<T> = decode(&bytes, &url, &request_id)?;
+        Ok(Page {
+            value: body.value,
+            next_link: body.next_link,
+            request_id,
+        })
     }
 }
 
@@ -488,70 +459,10 @@ impl Graph {
             .base_url
             .join(path)
             .map_err(|e| DirectoryError::Internal(e.to_string()))?;
-        let mut attempt = 0;
-        loop {
-            let token = bearer(tenant.credential(), &tenant.id).await?;
-            let client_request_id = uuid::Uuid::new_v4().to_string();
-            let response = self
-                .http
-                .patch(url.clone())
-                .bearer_auth(token)
-                .header("client-request-id", &client_request_id)
-                .json(body)
-                .send()
-                .await
-                .map_err(|e| DirectoryError::Unreachable {
-                    what: format!("Microsoft Graph at {}", origin(&url)),
-                    detail: transport_detail(&e),
-                })?;
-            let status = response.status();
-            let request_id = response
-                .headers()
-                .get("request-id")
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned);
-            let retry_after = response
-                .headers()
-                .get(reqwest::header::RETRY_AFTER)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(std::time::Duration::from_secs);
-            tracing::info!(tenant = %tenant.id, method = "PATCH", path = url.path(), status = status.as_u16(), graph_request_id = request_id.as_deref().unwrap_or("-"), %client_request_id, "graph write");
-            let bytes = response
-                .bytes()
-                .await
-                .map_err(|e| DirectoryError::Unreachable {
-                    what: format!("Microsoft Graph at {}", origin(&url)),
-                    detail: transport_detail(&e),
-                })?;
-            if status.is_success() {
-                return Ok(request_id);
-            }
-            if status == reqwest::StatusCode::TOO_MANY_REQUESTS
-                && attempt < THROTTLE_RETRIES
-                && let Some(wait) = retry_after.filter(|w| *w <= MAX_RETRY_AFTER)
-            {
-                attempt += 1;
-                tracing::info!(tenant = %tenant.id, path = url.path(), wait_secs = wait.as_secs(), "graph throttled a write; waiting Retry-After");
-                tokio::time::sleep(wait).await;
-                continue;
-            }
-            let envelope: Option<wire::ErrorEnvelope> = serde_json::from_slice(&bytes).ok();
-            let (code, message) = envelope
-                .map(|e| (e.error.code, e.error.message))
-                .unwrap_or_else(|| {
-                    (
-                        "unknown".into(),
-                        String::from_utf8_lossy(&bytes).chars().take(200).collect(),
-                    )
-                });
-            return Err(DirectoryError::Upstream {
-                status: status.as_u16(),
-                code,
-                message: format!("PATCH {}: {message}", url.path()),
-                request_id,
-            });
-        }
+        let (_, request_id) = self
+            .send(tenant, reqwest::Method::PATCH, &url, Some(body))
+            .await?;
+        Ok(request_id)
     }
 }
 

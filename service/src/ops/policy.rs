@@ -180,27 +180,9 @@ pub async fn patch(
     }
 
     if let Err((error, reports)) = run(graph, tenant, &plan).await {
-        let undone = reports.iter().all(|r| r.status != "undoFailed");
-        let outcome = if undone {
-            Outcome::RolledBack
-        } else {
-            Outcome::Failed
-        };
-        audit
-            .record(
-                &before.settings,
-                Some(&after),
-                diff,
-                outcome,
-                Some(error.to_string()),
-                serde_json::to_value(&reports).ok(),
-            )
-            .await?;
-        return Err(OpsError::ApplyFailed {
-            error,
-            rolled_back: undone,
-            steps: reports,
-        });
+        return Err(audit
+            .failed(&before.settings, &after, diff, error, reports)
+            .await);
     }
 
     // Read everything back: what the tenant holds now is the answer, not what we sent.
@@ -219,26 +201,9 @@ pub async fn patch(
         let error =
             DirectoryError::Internal(format!("the tenant did not keep {fields} after the write"));
         let reports = undo(graph, tenant, &plan, plan.steps.len()).await;
-        let undone = reports.iter().all(|r| r.status != "undoFailed");
-        audit
-            .record(
-                &before.settings,
-                Some(&after),
-                diff,
-                if undone {
-                    Outcome::RolledBack
-                } else {
-                    Outcome::Failed
-                },
-                Some(error.to_string()),
-                serde_json::to_value(&reports).ok(),
-            )
-            .await?;
-        return Err(OpsError::ApplyFailed {
-            error,
-            rolled_back: undone,
-            steps: reports,
-        });
+        return Err(audit
+            .failed(&before.settings, &after, diff, error, reports)
+            .await);
     }
     audit
         .record(
@@ -433,6 +398,41 @@ struct Audit<'a> {
 }
 
 impl Audit<'_> {
+    /// Audits a change that failed upstream and returns the error to answer with.
+    async fn failed(
+        &self,
+        before: &PolicySettings,
+        after: &PolicySettings,
+        diff: Option<Value>,
+        error: DirectoryError,
+        steps: Vec<StepReport>,
+    ) -> OpsError {
+        let rolled_back = steps.iter().all(|r| r.status != "undoFailed");
+        let outcome = if rolled_back {
+            Outcome::RolledBack
+        } else {
+            Outcome::Failed
+        };
+        let recorded = self
+            .record(
+                before,
+                Some(after),
+                diff,
+                outcome,
+                Some(error.to_string()),
+                serde_json::to_value(&steps).ok(),
+            )
+            .await;
+        match recorded {
+            Ok(()) => OpsError::ApplyFailed {
+                error,
+                rolled_back,
+                steps,
+            },
+            Err(store_error) => store_error,
+        }
+    }
+
     async fn record(
         &self,
         before: &PolicySettings,
