@@ -23,6 +23,14 @@ pub struct ManagedTenant {
     /// Serializes policy changes to this tenant within this process, so that the `If-Match`
     /// check and the writes that follow it cannot interleave with another change.
     pub write_lock: tokio::sync::Mutex<()>,
+    /// The last enablement inferred from the registration report, and when. Inference reads the
+    /// whole report, which Graph throttles to 5 requests / 10 s per tenant: reuse it for a while.
+    pub inferred: tokio::sync::Mutex<
+        Option<(
+            std::time::Instant,
+            crate::domain::portal::InferredEnablement,
+        )>,
+    >,
 }
 
 impl ManagedTenant {
@@ -117,6 +125,7 @@ impl TenantRegistry {
                 })?;
             tenants.push(ManagedTenant {
                 write_lock: tokio::sync::Mutex::new(()),
+                inferred: tokio::sync::Mutex::new(None),
                 id: config.id.to_ascii_lowercase(),
                 display_name: config.display_name.clone().unwrap_or_else(|| {
                     domains

@@ -353,6 +353,10 @@ fn etag(settings: &PolicySettings) -> String {
     format!("\"{hex}\"")
 }
 
+/// How long an inferred enablement is reused. The report itself lags policy changes by hours, so
+/// a few minutes add little staleness and save a full report read per request.
+const INFERENCE_REUSE: std::time::Duration = std::time::Duration::from_secs(300);
+
 /// The portal settings when the tenant has a portal connector; otherwise enablement inferred from
 /// the registration report. A failure here degrades the portal groups to `unavailable` with the
 /// reason, so the Graph groups are still shown.
@@ -370,8 +374,19 @@ async fn portal_knowledge(graph: &Graph, tenant: &ManagedTenant) -> PortalKnowle
             );
         }
     }
+    // Holding the lock while reading makes concurrent readers wait for one report read.
+    let mut cached = tenant.inferred.lock().await;
+    if let Some((at, inferred)) = cached.as_ref()
+        && at.elapsed() < INFERENCE_REUSE
+    {
+        // The evidence keeps its own `readAt`, so the document shows how old it is.
+        return PortalKnowledge::Inferred(inferred.clone());
+    }
     match graph.inferred_enablement(tenant).await {
-        Ok(InferenceOutcome::Inferred(inferred)) => PortalKnowledge::Inferred(inferred),
+        Ok(InferenceOutcome::Inferred(inferred)) => {
+            *cached = Some((std::time::Instant::now(), inferred.clone()));
+            PortalKnowledge::Inferred(inferred)
+        }
         Ok(InferenceOutcome::NeedsPremium { .. }) => PortalKnowledge::nothing(
             "No portal connector, and the registration report that enablement could be inferred from needs Entra ID P1 or P2, which this tenant does not have.",
             CONNECT,

@@ -551,3 +551,47 @@ async fn a_throttled_report_is_retried_after_its_retry_after() {
         .count();
     assert!(throttled >= 1, "the emulator throttled at least once");
 }
+
+#[tokio::test]
+async fn inferred_enablement_is_reused_for_a_while_and_keeps_its_read_time() {
+    let world = World::start().await;
+    // Fabrikam has no portal connector; with P1 its registration report can be read.
+    world
+        .emulator
+        .with_tenant(seed::FABRIKAM_ID, |t| t.set_premium(true))
+        .expect("fabrikam");
+    let client = world.operator();
+    let report_reads = || {
+        world
+            .emulator
+            .calls()
+            .iter()
+            .filter(|c| c.path.contains("userRegistrationDetails"))
+            .count()
+    };
+    let first = client
+        .get_policy(seed::FABRIKAM_DOMAIN)
+        .await
+        .expect("policy");
+    assert_eq!(
+        first["enablement"]["source"], "inferred",
+        "{}",
+        first["enablement"]
+    );
+    let reads = report_reads();
+    assert!(reads >= 1);
+
+    let second = client
+        .get_policy(seed::FABRIKAM_DOMAIN)
+        .await
+        .expect("policy");
+    assert_eq!(
+        report_reads(),
+        reads,
+        "the second read reuses the inference"
+    );
+    assert_eq!(
+        second["enablement"]["evidence"]["readAt"], first["enablement"]["evidence"]["readAt"],
+        "the evidence still says when the report was read"
+    );
+}
