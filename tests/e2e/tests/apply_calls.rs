@@ -295,30 +295,24 @@ async fn a_portal_scope_change_to_all_keeps_the_group_and_its_undo_restores_the_
     assert_eq!(raw(&world.emulator, seed::CONTOSO_ID), before);
 }
 
-#[tokio::test]
-async fn writeback_is_one_put_and_its_undo_restores_the_on_premises_object() {
-    let world = World::start().await;
+/// Turns one on-premises setting off with its own PUT (and no policies PUT), checks exactly that
+/// field changed, then turns it back on and checks the object is as before.
+async fn on_premises_put_and_undo(
+    world: &World,
+    field: &str,
+    call: UpstreamCall,
+    undo: UpstreamCall,
+) {
     let adapters = Adapters::demo(&world.emulator);
-    // Turning writeback off also turns unlock off (it works through writeback); start without
-    // unlock so that turning writeback back on is an exact undo.
-    world
-        .emulator
-        .with_tenant(seed::CONTOSO_ID, |t| {
-            t.on_premises_password_reset_policies["accountUnlockEnabled"] = json!(false);
-        })
-        .expect("contoso");
     let before = raw(&world.emulator, seed::CONTOSO_ID);
-    assert_eq!(before["onPremises"]["passwordWritebackSupported"], true);
+    assert_eq!(before["onPremises"][field], true);
 
     adapters
-        .run(
-            seed::CONTOSO_DOMAIN,
-            &UpstreamCall::PortalPutWriteback { enabled: false },
-        )
+        .run(seed::CONTOSO_DOMAIN, &call)
         .await
         .expect("put");
     let mut expected = before.clone();
-    expected["onPremises"]["passwordWritebackSupported"] = json!(false);
+    expected["onPremises"][field] = json!(false);
     assert_eq!(raw(&world.emulator, seed::CONTOSO_ID), expected);
     assert_eq!(
         calls(&world.emulator, CallKind::Portal, "PUT", ON_PREMISES_PATH),
@@ -330,45 +324,42 @@ async fn writeback_is_one_put_and_its_undo_restores_the_on_premises_object() {
     );
 
     adapters
-        .run(
-            seed::CONTOSO_DOMAIN,
-            &UpstreamCall::PortalPutWriteback { enabled: true },
-        )
+        .run(seed::CONTOSO_DOMAIN, &undo)
         .await
         .expect("undo");
     assert_eq!(raw(&world.emulator, seed::CONTOSO_ID), before);
 }
 
 #[tokio::test]
+async fn writeback_is_one_put_and_its_undo_restores_the_on_premises_object() {
+    let world = World::start().await;
+    // Turning writeback off also turns unlock off (it works through writeback); start without
+    // unlock so that turning writeback back on is an exact undo.
+    world
+        .emulator
+        .with_tenant(seed::CONTOSO_ID, |t| {
+            t.on_premises_password_reset_policies["accountUnlockEnabled"] = json!(false);
+        })
+        .expect("contoso");
+    on_premises_put_and_undo(
+        &world,
+        "passwordWritebackSupported",
+        UpstreamCall::PortalPutWriteback { enabled: false },
+        UpstreamCall::PortalPutWriteback { enabled: true },
+    )
+    .await;
+}
+
+#[tokio::test]
 async fn unlock_is_one_put_and_its_undo_restores_the_on_premises_object() {
     let world = World::start().await;
-    let adapters = Adapters::demo(&world.emulator);
-    let before = raw(&world.emulator, seed::CONTOSO_ID);
-    assert_eq!(before["onPremises"]["accountUnlockEnabled"], true);
-
-    adapters
-        .run(
-            seed::CONTOSO_DOMAIN,
-            &UpstreamCall::PortalPutUnlock { enabled: false },
-        )
-        .await
-        .expect("put");
-    let mut expected = before.clone();
-    expected["onPremises"]["accountUnlockEnabled"] = json!(false);
-    assert_eq!(raw(&world.emulator, seed::CONTOSO_ID), expected);
-    assert_eq!(
-        calls(&world.emulator, CallKind::Portal, "PUT", ON_PREMISES_PATH),
-        1
-    );
-
-    adapters
-        .run(
-            seed::CONTOSO_DOMAIN,
-            &UpstreamCall::PortalPutUnlock { enabled: true },
-        )
-        .await
-        .expect("undo");
-    assert_eq!(raw(&world.emulator, seed::CONTOSO_ID), before);
+    on_premises_put_and_undo(
+        &world,
+        "accountUnlockEnabled",
+        UpstreamCall::PortalPutUnlock { enabled: false },
+        UpstreamCall::PortalPutUnlock { enabled: true },
+    )
+    .await;
 }
 
 #[tokio::test]

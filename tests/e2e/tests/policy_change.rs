@@ -65,28 +65,30 @@ async fn change(world: &World, path: &str, token: &str, etag: &str, patch: Value
     .await
 }
 
-fn raw_portal(world: &World) -> (Value, Value) {
+/// Something read from contoso's raw emulator state.
+fn contoso<R>(world: &World, read: impl FnOnce(&entra_emulator::Tenant) -> R) -> R {
     world
         .emulator
-        .with_tenant(seed::CONTOSO_ID, |t| {
-            (
-                t.password_reset_policies.clone(),
-                t.on_premises_password_reset_policies.clone(),
-            )
-        })
+        .with_tenant(seed::CONTOSO_ID, |t| read(t))
         .expect("contoso")
 }
 
+fn raw_portal(world: &World) -> (Value, Value) {
+    contoso(world, |t| {
+        (
+            t.password_reset_policies.clone(),
+            t.on_premises_password_reset_policies.clone(),
+        )
+    })
+}
+
 fn raw_graph(world: &World) -> (Value, Value) {
-    world
-        .emulator
-        .with_tenant(seed::CONTOSO_ID, |t| {
-            (
-                t.authentication_methods_policy.clone(),
-                t.authorization_policy.clone(),
-            )
-        })
-        .expect("contoso")
+    contoso(world, |t| {
+        (
+            t.authentication_methods_policy.clone(),
+            t.authorization_policy.clone(),
+        )
+    })
 }
 
 #[tokio::test]
