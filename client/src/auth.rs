@@ -254,7 +254,7 @@ fn redact(error: ClientError, secret: &str) -> ClientError {
         ClientError::Transport(s) => ClientError::Transport(scrub(s)),
         ClientError::Decode(s) => ClientError::Decode(scrub(s)),
         ClientError::Config(s) => ClientError::Config(scrub(s)),
-        other @ ClientError::Api { .. } => other,
+        other @ (ClientError::Api { .. } | ClientError::Interrupted { .. }) => other,
     }
 }
 

@@ -25,6 +25,10 @@ pub enum ClientError {
     /// Invalid configuration or arguments (base URL, CA file, tenant key…).
     #[error("Invalid configuration: {0}")]
     Config(String),
+    /// A streamed response began and then ended with the service's error (e.g. Graph failed
+    /// half-way through a listing): what arrived before it is complete, the rest is missing.
+    #[error("The service stopped part-way: {}", problem.summary())]
+    Interrupted { problem: Box<Problem> },
 }
 
 impl ClientError {
@@ -40,7 +44,9 @@ impl ClientError {
             },
             ClientError::Auth(_) => 3,
             ClientError::Config(_) => 2,
-            ClientError::Transport(_) | ClientError::Decode(_) => 5,
+            ClientError::Transport(_)
+            | ClientError::Decode(_)
+            | ClientError::Interrupted { .. } => 5,
         }
     }
 
@@ -55,7 +61,9 @@ impl ClientError {
     /// The problem document when the service answered with an error.
     pub fn problem(&self) -> Option<&Problem> {
         match self {
-            ClientError::Api { problem, .. } => Some(problem),
+            ClientError::Api { problem, .. } | ClientError::Interrupted { problem } => {
+                Some(problem)
+            }
             _ => None,
         }
     }
@@ -121,6 +129,15 @@ impl Problem {
             detail,
             extensions: Map::new(),
             request_id: None,
+        }
+    }
+
+    /// A problem document already parsed as JSON (e.g. one line of a stream), with `status`
+    /// for when it names none; anything but an object becomes its detail.
+    pub fn from_json(status: u16, value: Value) -> Problem {
+        match value {
+            Value::Object(map) => Problem::from_map(status, map),
+            other => Problem::from_response(status, other.to_string().as_bytes(), None),
         }
     }
 
@@ -365,5 +382,28 @@ mod tests {
         assert_eq!(ClientError::Config("x".into()).exit_code(), 2);
         assert_eq!(ClientError::Transport("x".into()).exit_code(), 5);
         assert_eq!(ClientError::Decode("x".into()).exit_code(), 5);
+        let interrupted = ClientError::Interrupted {
+            problem: Box::new(Problem::from_json(
+                502,
+                serde_json::json!({"title": "Graph failed", "status": 403}),
+            )),
+        };
+        assert_eq!(interrupted.exit_code(), 5, "even when the problem says 403");
+        assert_eq!(interrupted.status(), None);
+        assert_eq!(interrupted.problem().map(|p| p.status), Some(403));
+    }
+
+    #[test]
+    fn a_parsed_problem_keeps_its_members_and_anything_else_becomes_the_detail() {
+        let problem = Problem::from_json(
+            502,
+            serde_json::json!({"title": "Graph failed", "detail": "503", "code": "upstream"}),
+        );
+        assert_eq!(problem.status, 502);
+        assert_eq!(problem.summary(), "Graph failed: 503");
+        assert_eq!(problem.extension_str("code"), Some("upstream"));
+        let odd = Problem::from_json(500, serde_json::json!("boom"));
+        assert_eq!(odd.title, "Internal Server Error");
+        assert_eq!(odd.detail, r#""boom""#);
     }
 }

@@ -19,6 +19,8 @@ pub mod audit;
 pub mod auth;
 pub mod error;
 pub mod policy;
+pub mod protection;
+pub mod registrations;
 pub mod render;
 
 use std::fmt;
@@ -101,6 +103,8 @@ pub struct SsprClient {
     base_url: Url,
     http: reqwest::Client,
     tokens: TokenProvider,
+    /// [`ClientOptions::timeout`]; for a streamed response, the longest wait for its next piece.
+    timeout: Duration,
 }
 
 impl fmt::Debug for SsprClient {
@@ -174,6 +178,7 @@ impl SsprClient {
             base_url,
             http,
             tokens: TokenProvider::new(auth),
+            timeout: options.timeout,
         })
     }
 
@@ -243,14 +248,37 @@ impl SsprClient {
     }
 
     /// An authenticated request with `Accept: application/json` plus whatever `prepare` adds:
-    /// the success reply, or the error. A cached client-credentials token that the service
-    /// rejects is replaced once.
+    /// the success reply, or the error.
     async fn send(
         &self,
         method: Method,
         url: &Url,
         prepare: Option<&(dyn Fn(RequestBuilder) -> RequestBuilder + Sync)>,
     ) -> Result<Reply, ClientError> {
+        let response = self.open(method.clone(), url, ACCEPT_JSON, prepare).await?;
+        let request_id = header_string(response.headers(), REQUEST_ID_HEADER);
+        let etag = header_string(response.headers(), ETAG.as_str());
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| ClientError::Transport(describe_send_error(method.as_str(), url, &e)))?;
+        Ok(Reply {
+            body: body.to_vec(),
+            request_id,
+            etag,
+        })
+    }
+
+    /// An authenticated request with `accept` plus whatever `prepare` adds: a success response
+    /// with its body still unread (to stream it), or the error with the problem read from the
+    /// body. A cached client-credentials token that the service rejects is replaced once.
+    async fn open(
+        &self,
+        method: Method,
+        url: &Url,
+        accept: &str,
+        prepare: Option<&(dyn Fn(RequestBuilder) -> RequestBuilder + Sync)>,
+    ) -> Result<reqwest::Response, ClientError> {
         let mut retried = false;
         loop {
             let bearer = self.tokens.bearer(&self.http).await?;
@@ -258,7 +286,7 @@ impl SsprClient {
                 .http
                 .request(method.clone(), url.clone())
                 .bearer_auth(&bearer.token)
-                .header(ACCEPT, ACCEPT_JSON);
+                .header(ACCEPT, accept);
             if let Some(prepare) = prepare {
                 request = prepare(request);
             }
@@ -276,24 +304,18 @@ impl SsprClient {
                 retried = true;
                 continue;
             }
+            if status.is_success() {
+                return Ok(response);
+            }
             let challenge = header_string(response.headers(), WWW_AUTHENTICATE.as_str());
-            let etag = header_string(response.headers(), ETAG.as_str());
             let body = response.bytes().await.map_err(|e| {
                 ClientError::Transport(describe_send_error(method.as_str(), url, &e))
             })?;
-            if !status.is_success() {
-                let mut problem =
-                    Problem::from_response(status.as_u16(), &body, challenge.as_deref());
-                problem.request_id = request_id;
-                return Err(ClientError::Api {
-                    status: status.as_u16(),
-                    problem: Box::new(problem),
-                });
-            }
-            return Ok(Reply {
-                body: body.to_vec(),
-                request_id,
-                etag,
+            let mut problem = Problem::from_response(status.as_u16(), &body, challenge.as_deref());
+            problem.request_id = request_id;
+            return Err(ClientError::Api {
+                status: status.as_u16(),
+                problem: Box::new(problem),
             });
         }
     }

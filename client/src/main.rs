@@ -7,6 +7,8 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::Value;
 use sspr_client::policy::{self, PatchFlags, PolicyPlan};
+use sspr_client::protection::{self, ProtectionFlags};
+use sspr_client::registrations;
 use sspr_client::{
     AuditFilter, Auth, ClientError, ClientOptions, SsprClient, render, token_url_for_authority,
 };
@@ -18,7 +20,7 @@ use url::Url;
 #[command(
     name = "sspr",
     version,
-    after_help = "Exit codes: 0 ok, 2 usage or a change the policy rules refuse, 3 authentication/authorization, 4 not found, 5 server/upstream/connection, or the policy changed since it was read (run again)."
+    after_help = "Exit codes: 0 ok, 2 usage or a change the policy rules refuse, 3 authentication/authorization, 4 not found, 5 server/upstream/connection, a listing that broke off, a fleet summary with a failed tenant, or the policy changed since it was read (run again)."
 )]
 struct Cli {
     /// Base URL of the sspr service.
@@ -89,6 +91,76 @@ enum Command {
     /// The audit trail of write attempts (needs the SSPR.Admin role).
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Who has registered for SSPR and MFA, from Graph's registration report (needs Entra ID
+    /// P1 or P2 in the tenant).
+    #[command(subcommand)]
+    Registrations(RegistrationsCommand),
+    /// The Conditional Access policy that guards security-info registration: plan it, grade what
+    /// the tenant has, deploy it report-only, promote it (needs Entra ID P1 or P2).
+    #[command(subcommand)]
+    RegistrationProtection(ProtectionCommand),
+    /// Print the registration-protection policy's Graph JSON for the options, without a tenant.
+    Generate {
+        #[command(flatten)]
+        flags: ProtectionFlags,
+        /// The state to generate (the service's default: report-only).
+        #[arg(long, value_enum)]
+        state: Option<protection::State>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum ProtectionCommand {
+    /// Plan the policy for a tenant: its Graph JSON, findings, the break-glass accounts it
+    /// excludes, and the users who must still register. Changes nothing.
+    Plan {
+        /// Tenant id or domain.
+        #[arg(long, env = "SSPR_TENANT")]
+        tenant: String,
+        #[command(flatten)]
+        flags: ProtectionFlags,
+        /// The state to plan for (default: the current policy's, else report-only).
+        #[arg(long, value_enum)]
+        state: Option<protection::State>,
+    },
+    /// Grade every policy on the registration action, with the reasons.
+    Status {
+        /// Tenant id or domain.
+        #[arg(long, env = "SSPR_TENANT")]
+        tenant: String,
+        /// Declared break-glass user ids (comma-separated), besides the discovered ones.
+        #[arg(long, value_name = "ID,…", value_delimiter = ',')]
+        break_glass_users: Vec<String>,
+        /// Declared break-glass group ids (comma-separated).
+        #[arg(long, value_name = "ID,…", value_delimiter = ',')]
+        break_glass_groups: Vec<String>,
+    },
+    /// Deploy the policy: create it (report-only), or update the one with the marker, keeping
+    /// its state. Never makes a duplicate. Needs SSPR.ReadWrite.
+    Apply {
+        /// Tenant id or domain.
+        #[arg(long, env = "SSPR_TENANT")]
+        tenant: String,
+        #[command(flatten)]
+        flags: ProtectionFlags,
+        /// Deploy in this state instead.
+        #[arg(long, value_enum)]
+        state: Option<protection::State>,
+        /// Go ahead although the plan has errors.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Enforce the policy (state enabled); refused while the plan has errors unless --force.
+    Promote {
+        /// Tenant id or domain.
+        #[arg(long, env = "SSPR_TENANT")]
+        tenant: String,
+        #[command(flatten)]
+        flags: ProtectionFlags,
+        /// Enforce although the plan has errors.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -113,6 +185,46 @@ enum AuditCommand {
         /// Follow every page instead of stopping after the first.
         #[arg(long)]
         all: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum RegistrationsCommand {
+    /// List users' registration details, printed as they arrive (progress on stderr).
+    List {
+        /// Tenant id or domain.
+        #[arg(long, env = "SSPR_TENANT")]
+        tenant: String,
+        #[command(flatten, next_help_heading = "Filters")]
+        filter: registrations::RegistrationFilter,
+        /// Output format (default: table, or json with --output json).
+        #[arg(long, value_enum)]
+        format: Option<registrations::ListFormat>,
+        /// No progress on stderr.
+        #[arg(long, short = 'q')]
+        quiet: bool,
+    },
+    /// Counts per feature and method, and the gaps: for one tenant, some, or all of them.
+    #[command(group(
+        clap::ArgGroup::new("which").required(true).args(["tenant", "tenants", "all_tenants"])
+    ))]
+    Summary {
+        /// One tenant (id or domain).
+        #[arg(long)]
+        tenant: Option<String>,
+        /// Several tenants, comma-separated: each printed as it completes.
+        #[arg(long, value_delimiter = ',', value_name = "TENANT,…")]
+        tenants: Vec<String>,
+        /// Every tenant you may access, each printed as it completes.
+        #[arg(long)]
+        all_tenants: bool,
+        /// Accept the service's copy of Graph's report if it is at most this old (seconds; 0
+        /// reads Graph afresh).
+        #[arg(long, value_name = "SECS")]
+        max_age: Option<u64>,
+        /// Output format (default: table, or json with --output json).
+        #[arg(long, value_enum)]
+        format: Option<registrations::SummaryFormat>,
     },
 }
 
@@ -189,6 +301,17 @@ enum Failure {
     Client(ClientError),
     /// A usage error (exit code 2).
     Usage(String),
+    /// Part of the work failed, or the output could not be written (exit code 5).
+    Incomplete(String),
+}
+
+impl From<registrations::OutputError> for Failure {
+    fn from(error: registrations::OutputError) -> Self {
+        match error {
+            registrations::OutputError::Client(error) => Failure::Client(error),
+            registrations::OutputError::Write(error) => Failure::Incomplete(error.to_string()),
+        }
+    }
 }
 
 impl From<ClientError> for Failure {
@@ -202,6 +325,7 @@ impl Failure {
         match self {
             Failure::Client(error) => error.exit_code(),
             Failure::Usage(_) => 2,
+            Failure::Incomplete(_) => 5,
         }
     }
 }
@@ -219,7 +343,9 @@ async fn main() -> ExitCode {
         Err(failure) => {
             match &failure {
                 Failure::Client(error) => report(error),
-                Failure::Usage(message) => eprintln!("error: {message}"),
+                Failure::Usage(message) | Failure::Incomplete(message) => {
+                    eprintln!("error: {message}");
+                }
             }
             ExitCode::from(u8::try_from(failure.exit_code()).unwrap_or(5))
         }
@@ -277,6 +403,30 @@ async fn run(cli: Cli) -> Result<String, Failure> {
                 }
             }
         }
+        Command::Registrations(command) => {
+            registrations_command(&client, cli.output, command).await
+        }
+        Command::RegistrationProtection(command) => {
+            protection_command(&client, cli.output, command).await
+        }
+        Command::Generate { flags, state } => {
+            let options = protection::with_state(flags.to_options(), *state, false);
+            let generated = client.protection_generate(&options).await?;
+            match cli.output {
+                Output::Json => to_json(&generated),
+                // The JSON is the artefact; the findings go where a person reads them.
+                Output::Table => {
+                    for finding in generated["findings"].as_array().into_iter().flatten() {
+                        eprintln!(
+                            "{}: {}",
+                            finding["severity"].as_str().unwrap_or_default(),
+                            finding["message"].as_str().unwrap_or_default()
+                        );
+                    }
+                    to_json(&generated["policy"])
+                }
+            }
+        }
         Command::Policy(PolicyCommand::Get { tenant }) => {
             let policy = client.get_policy(tenant).await?;
             match cli.output {
@@ -296,6 +446,138 @@ async fn run(cli: Cli) -> Result<String, Failure> {
             dry_run,
             yes,
         }) => set(&client, cli.output, change, *dry_run, *yes).await,
+    }
+}
+
+/// `sspr registrations …`: writes to stdout as results arrive, so returns nothing to print.
+async fn registrations_command(
+    client: &SsprClient,
+    output: Output,
+    command: &RegistrationsCommand,
+) -> Result<String, Failure> {
+    let mut stdout = std::io::BufWriter::new(std::io::stdout());
+    let result = match command {
+        RegistrationsCommand::List {
+            tenant,
+            filter,
+            format,
+            quiet,
+        } => {
+            let format = format.unwrap_or(match output {
+                Output::Json => registrations::ListFormat::Json,
+                Output::Table => registrations::ListFormat::Table,
+            });
+            let mut progress = registrations::Progress::stderr(*quiet);
+            registrations::write_listing(client, tenant, filter, format, &mut stdout, &mut progress)
+                .await
+                .map(|_| ())
+        }
+        RegistrationsCommand::Summary {
+            tenant,
+            tenants,
+            all_tenants,
+            max_age,
+            format,
+        } => {
+            let format = format.unwrap_or(match output {
+                Output::Json => registrations::SummaryFormat::Json,
+                Output::Table => registrations::SummaryFormat::Table,
+            });
+            if let Some(tenant) = tenant {
+                let summary = client.registrations_summary(tenant, *max_age).await?;
+                registrations::write_summary(&summary, format, &mut stdout)
+            } else {
+                let which = if *all_tenants {
+                    registrations::FleetTenants::All
+                } else {
+                    registrations::FleetTenants::Named(tenants.clone())
+                };
+                let outcome =
+                    registrations::write_fleet(client, &which, format, *max_age, &mut stdout)
+                        .await?;
+                if !outcome.failed.is_empty() {
+                    let which: Vec<String> = outcome
+                        .failed
+                        .iter()
+                        .map(|(tenant, what)| format!("{tenant} ({what})"))
+                        .collect();
+                    return Err(Failure::Incomplete(format!(
+                        "{} of {} tenants failed: {}",
+                        outcome.failed.len(),
+                        outcome.tenants,
+                        which.join(", ")
+                    )));
+                }
+                Ok(())
+            }
+        }
+    };
+    match result {
+        // The reader went away (e.g. `| head`): what it wanted was printed.
+        Err(registrations::OutputError::Write(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            Ok(String::new())
+        }
+        Err(error) => Err(error.into()),
+        Ok(()) => Ok(String::new()),
+    }
+}
+
+async fn protection_command(
+    client: &SsprClient,
+    output: Output,
+    command: &ProtectionCommand,
+) -> Result<String, Failure> {
+    let (value, text) = match command {
+        ProtectionCommand::Plan {
+            tenant,
+            flags,
+            state,
+        } => {
+            let options = protection::with_state(flags.to_options(), *state, false);
+            let plan = client.protection_plan(tenant, &options).await?;
+            let text = protection::plan_text(&plan);
+            (plan, text)
+        }
+        ProtectionCommand::Status {
+            tenant,
+            break_glass_users,
+            break_glass_groups,
+        } => {
+            let status = client
+                .protection_status(tenant, break_glass_users, break_glass_groups)
+                .await?;
+            let text = protection::status_text(&status, None);
+            (status, text)
+        }
+        ProtectionCommand::Apply {
+            tenant,
+            flags,
+            state,
+            force,
+        } => {
+            let options = protection::with_state(flags.to_options(), *state, *force);
+            let applied = client.protection_apply(tenant, &options).await?;
+            let text = protection::applied_text(&applied);
+            (applied, text)
+        }
+        ProtectionCommand::Promote {
+            tenant,
+            flags,
+            force,
+        } => {
+            let options = protection::with_state(
+                flags.to_options(),
+                Some(protection::State::Enabled),
+                *force,
+            );
+            let applied = client.protection_apply(tenant, &options).await?;
+            let text = protection::applied_text(&applied);
+            (applied, text)
+        }
+    };
+    match output {
+        Output::Json => to_json(&value),
+        Output::Table => Ok(text.trim_end().to_owned()),
     }
 }
 

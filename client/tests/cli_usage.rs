@@ -84,6 +84,8 @@ fn unreachable_service_exits_5_with_nothing_on_stdout() {
     for command in [
         &["tenants", "list"][..],
         &["policy", "get", "--tenant", "contoso.com"][..],
+        &["registrations", "list", "--tenant", "contoso.com"][..],
+        &["registrations", "summary", "--all-tenants"][..],
     ] {
         let mut args = vec!["--url", "http://127.0.0.1:9/", "--token", "eyJ.test.token"];
         args.extend_from_slice(command);
@@ -95,6 +97,53 @@ fn unreachable_service_exits_5_with_nothing_on_stdout() {
         assert!(stderr.contains("127.0.0.1:9"), "the URL is named: {stderr}");
         assert!(!stderr.contains("eyJ.test.token"), "{stderr}");
     }
+}
+
+#[test]
+fn a_registration_summary_needs_exactly_one_choice_of_tenants() {
+    for args in [
+        &["registrations", "summary"][..],
+        &["registrations", "summary", "--tenant", "a", "--all-tenants"][..],
+        &[
+            "registrations",
+            "summary",
+            "--tenants",
+            "a,b",
+            "--tenant",
+            "c",
+        ][..],
+    ] {
+        let output = sspr(&[&["--token", "t"][..], args].concat());
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(output.stdout.is_empty());
+        assert!(stderr.contains("--all-tenants"), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn registration_formats_are_checked_before_anything_is_sent() {
+    let output = sspr(&[
+        "--url",
+        "http://127.0.0.1:9/",
+        "--token",
+        "t",
+        "registrations",
+        "list",
+        "--tenant",
+        "contoso.com",
+        "--format",
+        "xml",
+    ]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    for format in ["table", "json", "ndjson", "csv"] {
+        assert!(stderr.contains(format), "{format} not offered: {stderr}");
+    }
+    assert!(
+        !stderr.contains("127.0.0.1:9"),
+        "nothing was sent: {stderr}"
+    );
 }
 
 #[test]

@@ -37,7 +37,8 @@ impl Application {
             tracing::warn!(%failure, "token issuer keys not loaded yet");
         }
         let tenants = TenantRegistry::build(&config.tenants, &config.graph, &http)?;
-        let graph = Graph::new(http, config.graph.base_url.clone());
+        let graph =
+            Graph::new(http, config.graph.base_url.clone()).with_limits(&config.graph.limits);
         let store = Store::open(&config.store.path)
             .await
             .context("cannot open the store (store.path)")?;
@@ -46,6 +47,7 @@ impl Application {
             tenants,
             graph,
             store: store.clone(),
+            registrations: crate::ops::registrations::Registrations::new(&config.registrations),
         });
         let listener = TcpListener::bind(config.listen)
             .await

@@ -24,6 +24,30 @@ pub struct Config {
     /// The embedded store (audit trail).
     #[serde(default)]
     pub store: StoreConfig,
+    /// Registration reporting: summary caching and the fleet fan-out.
+    #[serde(default)]
+    pub registrations: RegistrationsConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RegistrationsConfig {
+    /// How long a tenant's registration summary is served from cache when the caller does not
+    /// say (`Cache-Control: max-age`), in seconds. Also the `max-age` the service advertises.
+    /// Graph's report itself lags the directory by up to a few hours.
+    pub cache_max_age_secs: u64,
+    /// Tenants summarized at once by the fleet summary. Graph's per-app budget is enforced
+    /// below this (graph.limits); this only bounds the work in flight.
+    pub fleet_concurrency: usize,
+}
+
+impl Default for RegistrationsConfig {
+    fn default() -> Self {
+        RegistrationsConfig {
+            cache_max_age_secs: 300,
+            fleet_concurrency: 16,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -93,6 +117,86 @@ pub struct GraphConfig {
     /// connector.
     #[serde(default = "default_portal_base_url")]
     pub portal_base_url: Url,
+    /// The throttling budgets the service keeps to and how it retries (graph-api.md §8.2).
+    /// Environment: e.g. `SSPR_GRAPH__LIMITS__REPORTS_PER_TENANT__REQUESTS=3`.
+    #[serde(default)]
+    pub limits: GraphLimits,
+}
+
+/// Requests to Graph queue until Graph's own limits admit them, instead of failing with a 429.
+/// The defaults are Graph's published limits; Graph keeps them per (app, tenant), and this
+/// service signs in to each tenant with one app, so "per tenant" below means per (app, tenant).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GraphLimits {
+    /// Off: requests go out as they come (a 429 from Graph is still waited out and retried).
+    pub enabled: bool,
+    /// Added to every window. Graph counts a request when it arrives, so network jitter could
+    /// otherwise land a request just inside a window that looked over.
+    pub margin_ms: u64,
+    /// Identity and access reports (`reports/...`) per tenant. Graph: 5 / 10 s.
+    pub reports_per_tenant: Limit,
+    /// Identity and access reports for the app across all tenants. Graph: 122 / 10 s.
+    pub reports_per_app: Limit,
+    /// Conditional Access and named locations (`identity/conditionalAccess/...`) per tenant,
+    /// all apps combined. Graph: 1 / 1 s, and its 429 carries no `Retry-After`.
+    pub conditional_access_per_tenant: Limit,
+    /// Every other request (the directory) per tenant. Graph budgets 3,500 resource units per
+    /// 10 s for the smallest tenants, and a read costs at most 2: 1,500 / 10 s stays under it.
+    pub directory_per_tenant: Limit,
+    /// Directory requests for the app across all tenants. Graph: 150,000 resource units / 20 s,
+    /// so 75,000 / 20 s at 2 units a read.
+    pub directory_per_app: Limit,
+    /// Directory writes (POST, PATCH, PUT, DELETE) per tenant. Graph: 3,000 / 150 s.
+    pub directory_writes_per_tenant: Limit,
+    /// Directory writes for the app across all tenants. Graph: 35,000 / 5 min.
+    pub directory_writes_per_app: Limit,
+    /// Attempts per request, the first included, before a failure is given to the caller.
+    pub max_attempts: u32,
+    /// The longest `Retry-After` waited out; a longer one fails the request at once, saying
+    /// when to come back.
+    pub max_retry_after_secs: u64,
+    /// First back-off after a 503, 504 or broken connection (doubling, with full jitter).
+    pub backoff_base_ms: u64,
+    /// The longest single back-off.
+    pub backoff_max_ms: u64,
+}
+
+/// At most `requests` in any sliding window of `window_ms`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Limit {
+    pub requests: u32,
+    pub window_ms: u64,
+}
+
+impl Limit {
+    pub const fn new(requests: u32, window_ms: u64) -> Limit {
+        Limit {
+            requests,
+            window_ms,
+        }
+    }
+}
+
+impl Default for GraphLimits {
+    fn default() -> Self {
+        GraphLimits {
+            enabled: true,
+            margin_ms: 100,
+            reports_per_tenant: Limit::new(5, 10_000),
+            reports_per_app: Limit::new(122, 10_000),
+            conditional_access_per_tenant: Limit::new(1, 1_000),
+            directory_per_tenant: Limit::new(1_500, 10_000),
+            directory_per_app: Limit::new(75_000, 20_000),
+            directory_writes_per_tenant: Limit::new(3_000, 150_000),
+            directory_writes_per_app: Limit::new(35_000, 300_000),
+            max_attempts: 6,
+            max_retry_after_secs: 120,
+            backoff_base_ms: 1_000,
+            backoff_max_ms: 30_000,
+        }
+    }
 }
 
 fn default_portal_base_url() -> Url {
@@ -168,6 +272,7 @@ fn defaults() -> Defaults {
             ca_file: None,
             timeout_secs: 30,
             portal_base_url: default_portal_base_url(),
+            limits: GraphLimits::default(),
         },
         auth: EmptyAuth {
             issuers: [],
@@ -247,6 +352,21 @@ mod tests {
     }
 
     #[test]
+    fn registrations_default_to_five_minutes_and_sixteen_tenants_and_follow_the_file() {
+        Jail::expect_with(|jail| {
+            let defaults = Config::load(None).map_err(|e| *e)?.registrations;
+            assert_eq!(defaults.cache_max_age_secs, 300);
+            assert_eq!(defaults.fleet_concurrency, 16);
+            jail.create_file("sspr.toml", "[registrations]\ncache_max_age_secs = 60\n")?;
+            jail.set_env("SSPR_REGISTRATIONS__FLEET_CONCURRENCY", "4");
+            let config = Config::load(Some(Path::new("sspr.toml"))).map_err(|e| *e)?;
+            assert_eq!(config.registrations.cache_max_age_secs, 60);
+            assert_eq!(config.registrations.fleet_concurrency, 4);
+            Ok(())
+        });
+    }
+
+    #[test]
     fn a_portal_connector_defaults_its_client_and_hides_its_refresh_token() {
         Jail::expect_with(|jail| {
             jail.create_file(
@@ -270,6 +390,44 @@ mod tests {
                 !printed.contains("refresh-secret"),
                 "secret leaked: {printed}"
             );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn graph_limits_default_to_graphs_and_follow_the_file_and_the_environment() {
+        Jail::expect_with(|jail| {
+            let defaults = Config::load(None).map_err(|e| *e)?.graph.limits;
+            assert_eq!(defaults, GraphLimits::default());
+            assert_eq!(defaults.reports_per_tenant, Limit::new(5, 10_000));
+            assert_eq!(defaults.reports_per_app, Limit::new(122, 10_000));
+            assert_eq!(defaults.conditional_access_per_tenant, Limit::new(1, 1_000));
+            assert_eq!(
+                defaults.directory_writes_per_tenant,
+                Limit::new(3_000, 150_000)
+            );
+            assert_eq!(defaults.max_attempts, 6);
+            assert_eq!(defaults.max_retry_after_secs, 120);
+
+            jail.create_file(
+                "sspr.toml",
+                r#"
+                [graph.limits]
+                margin_ms = 250
+                [graph.limits.reports_per_tenant]
+                requests = 2
+                "#,
+            )?;
+            jail.set_env("SSPR_GRAPH__LIMITS__REPORTS_PER_TENANT__WINDOW_MS", "2000");
+            jail.set_env("SSPR_GRAPH__LIMITS__ENABLED", "false");
+            let limits = Config::load(Some(Path::new("sspr.toml")))
+                .map_err(|e| *e)?
+                .graph
+                .limits;
+            assert_eq!(limits.reports_per_tenant, Limit::new(2, 2_000));
+            assert_eq!(limits.margin_ms, 250);
+            assert!(!limits.enabled);
+            assert_eq!(limits.reports_per_app, Limit::new(122, 10_000));
             Ok(())
         });
     }

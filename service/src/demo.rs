@@ -70,7 +70,9 @@ pub fn config_for(emulator: &Emulator, listen: SocketAddr) -> Config {
             ca_file: Some(emulator.ca_file().to_path_buf()),
             timeout_secs: 10,
             portal_base_url: emulator.base_url(),
+            limits: Default::default(),
         },
+        registrations: Default::default(),
         // A fresh file per start, so demos and tests never share (or inherit) audit records.
         store: crate::config::StoreConfig {
             path: std::env::temp_dir().join(format!("sspr-demo-{}.db", uuid::Uuid::new_v4())),

@@ -5,6 +5,8 @@ pub mod audit;
 mod health;
 mod policy;
 pub mod problem;
+mod protection;
+mod registrations;
 mod tenants;
 
 use std::sync::Arc;
@@ -38,6 +40,8 @@ pub struct Shared {
     pub graph: Graph,
     /// The embedded store; `store.audit()` is the audit trail.
     pub store: Store,
+    /// Registration reporting's licence verdicts and summary cache.
+    pub registrations: crate::ops::registrations::Registrations,
 }
 
 impl AppState {
@@ -90,6 +94,8 @@ impl FromRequestParts<AppState> for Authenticated {
         (name = "tenants", description = "The tenants the caller may act on"),
         (name = "policy", description = "The tenant's SSPR policy document"),
         (name = "audit", description = "The audit trail of write attempts"),
+        (name = "registrations", description = "Who registered which authentication methods: listings, summaries, the fleet"),
+        (name = "registration-protection", description = "The Conditional Access policy that guards security-info registration: plan, grade, deploy, generate"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
@@ -121,6 +127,12 @@ fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(tenants::list))
         .routes(routes!(policy::get, policy::patch))
         .routes(routes!(audit::list))
+        .routes(routes!(protection::plan))
+        .routes(routes!(protection::status, protection::apply))
+        .routes(routes!(protection::generate))
+        .routes(routes!(registrations::list))
+        .routes(routes!(registrations::summary))
+        .routes(routes!(registrations::fleet))
 }
 
 /// The OpenAPI document the service serves at `/openapi.json`.

@@ -61,6 +61,11 @@ pub enum ApiError {
         detail: String,
         extensions: serde_json::Value,
     },
+    /// 403: the tenant lacks the licence the feature needs (`code: licenseRequired`).
+    LicenseRequired {
+        tenant: String,
+        detail: String,
+    },
     /// 502: an upstream step failed; the completed steps were undone (or not: `rolledBack`).
     ChangeFailed {
         detail: String,
@@ -105,6 +110,16 @@ impl From<OpsError> for ApiError {
             OpsError::PreconditionRequired => ApiError::PreconditionRequired,
             OpsError::PreconditionFailed { current } => ApiError::PreconditionFailed { current },
             OpsError::Store(e) => ApiError::Store(e),
+            OpsError::LicenseRequired { tenant, detail } => ApiError::LicenseRequired {
+                detail: format!(
+                    "Tenant {tenant} has no active licence for {detail}. The registration report needs it."
+                ),
+                tenant,
+            },
+            OpsError::BadCursor(detail) => ApiError::BadRequest {
+                detail,
+                field: "cursor".into(),
+            },
             OpsError::Invalid(violations) => ApiError::Unprocessable {
                 slug: "invalid-policy",
                 title: "The change breaks the SSPR policy rules",
@@ -201,6 +216,14 @@ impl IntoResponse for ApiError {
                     .with_extensions(extensions)
                     .into_response()
             }
+            ApiError::LicenseRequired { tenant, detail } => problem(
+                StatusCode::FORBIDDEN,
+                "license-required",
+                "Licence required",
+                detail,
+            )
+            .with_extensions(serde_json::json!({ "code": "licenseRequired", "tenant": tenant }))
+            .into_response(),
             ApiError::BadRequest { detail, field } => problem(
                 StatusCode::BAD_REQUEST,
                 "bad-request",
@@ -295,6 +318,29 @@ fn directory_problem(error: DirectoryError) -> Response {
                     upstream_code: Some(code),
                 })
                 .into_response()
+        }
+        DirectoryError::Throttled {
+            retry_after,
+            request_id,
+            ..
+        } => {
+            let mut response = problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "upstream-throttled",
+                "Microsoft Graph is throttling the tenant",
+                detail,
+            )
+            .with_extensions(Extensions {
+                upstream_request_id: request_id,
+                upstream_status: Some(429),
+                upstream_code: None,
+            })
+            .into_response();
+            let seconds = (retry_after.as_secs_f64().ceil() as u64).max(1);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            response
         }
         DirectoryError::PortalToken { .. } => problem(
             StatusCode::BAD_GATEWAY,

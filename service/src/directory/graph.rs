@@ -2,6 +2,7 @@
 //! Graph's wire JSON translated into domain types. Nothing above this module sees Graph JSON.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use azure_core::credentials::TokenCredential;
 use serde::Deserialize;
@@ -9,7 +10,10 @@ use serde::de::DeserializeOwned;
 use url::Url;
 
 use super::DirectoryError;
+use super::budget::{self, Bucket, Budget};
+use super::retry::{Decision, RetryPolicy, Trouble};
 use super::tenants::ManagedTenant;
+use crate::config::GraphLimits;
 use crate::domain::methods::{
     MethodConfiguration, MethodsPolicy, MigrationState, RegistrationCampaign,
 };
@@ -18,10 +22,16 @@ use crate::domain::policy::GraphFacts;
 /// The resource every Graph token is requested for, whatever host Graph is reached at.
 const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
 
+/// The one way to Microsoft Graph: every request waits for its throttling budget, and transient
+/// failures are retried (see [`super::budget`] and [`super::retry`]). Cheap to clone; clones
+/// share the budget.
 #[derive(Clone)]
 pub struct Graph {
     http: reqwest::Client,
     base_url: Url,
+    budget: Arc<Budget>,
+    limits: Arc<GraphLimits>,
+    retry: RetryPolicy,
 }
 
 /// A Graph response body with the `request-id` Graph gave it.
@@ -31,8 +41,25 @@ struct Answer<T> {
 }
 
 impl Graph {
+    /// Graph at `base_url` with Graph's published limits (see [`Graph::with_limits`]).
     pub fn new(http: reqwest::Client, base_url: Url) -> Self {
-        Graph { http, base_url }
+        Graph {
+            http,
+            base_url,
+            budget: Arc::new(Budget::new(GraphLimits::default())),
+            limits: Arc::new(GraphLimits::default()),
+            retry: RetryPolicy::new(&GraphLimits::default()),
+        }
+    }
+
+    /// The same Graph keeping to `limits` (a fresh budget).
+    pub fn with_limits(self, limits: &GraphLimits) -> Self {
+        Graph {
+            budget: Arc::new(Budget::new(limits.clone())),
+            limits: Arc::new(limits.clone()),
+            retry: RetryPolicy::new(limits),
+            ..self
+        }
     }
 
     /// Reads everything the policy document needs from Graph, concurrently.
@@ -94,10 +121,12 @@ impl Graph {
         Ok(Answer { body, request_id })
     }
 
-    /// One Graph request with the tenant's app-only token: `client-request-id` sent, Graph's
-    /// `request-id` logged and returned, a 429 retried after its `Retry-After` (at most twice,
-    /// and only when it is short), Graph's error envelope turned into a `DirectoryError`. Bodies
-    /// are never logged.
+    /// Every Graph request goes through here: it waits for its place in the tenant's and the
+    /// app's throttling budget, goes out with the tenant's app-only token and a
+    /// `client-request-id`, and is retried as [`RetryPolicy`] decides (a 429 never reaches the
+    /// caller: it becomes [`DirectoryError::Throttled`] when retries run out). Graph's
+    /// `request-id` is logged and returned, its error envelope turned into a `DirectoryError`.
+    /// Bodies and tokens are never logged.
     async fn send(
         &self,
         tenant: &ManagedTenant,
@@ -105,64 +134,191 @@ impl Graph {
         url: &Url,
         body: Option<&serde_json::Value>,
     ) -> Result<(axum::body::Bytes, Option<String>), DirectoryError> {
-        let unreachable = |e: reqwest::Error| DirectoryError::Unreachable {
-            what: format!("Microsoft Graph at {}", origin(url)),
-            detail: transport_detail(&e),
+        let bucket = Bucket::of(self.below_version(url));
+        let request = budget::Request {
+            tenant_id: &tenant.id,
+            app_id: &tenant.app_id,
+            bucket,
+            write: !matches!(method, reqwest::Method::GET | reqwest::Method::HEAD),
         };
-        let mut attempt = 0;
+        let log_wait = |wait: Duration, why: &str, attempt: u32| {
+            tracing::info!(tenant = %tenant.id, bucket = bucket.name(), %method, path = url.path(), why, attempt, wait_ms = wait.as_millis() as u64, "graph request waits");
+        };
+        let mut attempt = 1;
         loop {
-            let token = bearer(tenant.credential(), &tenant.id).await?;
-            let client_request_id = uuid::Uuid::new_v4().to_string();
-            let mut request = self
-                .http
-                .request(method.clone(), url.clone())
-                .bearer_auth(token)
-                .header("client-request-id", &client_request_id);
-            if let Some(body) = body {
-                request = request.json(body);
+            // The token first (usually cached; a fresh one takes a round trip): the request then
+            // leaves right at its reserved time, and Graph counts it when it arrives.
+            let mut token = bearer(tenant.credential(), &tenant.id).await?;
+            let ready = self.budget.reserve(&request);
+            let queued = ready.saturating_duration_since(Instant::now());
+            if !queued.is_zero() {
+                log_wait(queued, "throttling budget", attempt);
+                tokio::time::sleep_until(ready.into()).await;
+                // A long queue may outlast the token; otherwise this is the credential's cache.
+                token = bearer(tenant.credential(), &tenant.id).await?;
             }
-            let response = request.send().await.map_err(unreachable)?;
-            let status = response.status();
-            let header = |name: &str| {
-                response
-                    .headers()
-                    .get(name)
-                    .and_then(|v| v.to_str().ok())
-                    .map(str::to_owned)
+            let failure = match self.attempt(tenant, &token, &method, url, body).await {
+                Ok(answer) => return Ok(answer),
+                Err(failure) => failure,
             };
-            let request_id = header("request-id");
-            let retry_after = header("retry-after")
-                .and_then(|v| v.trim().parse::<u64>().ok())
-                .map(std::time::Duration::from_secs);
-            tracing::info!(tenant = %tenant.id, %method, path = url.path(), status = status.as_u16(), graph_request_id = request_id.as_deref().unwrap_or("-"), %client_request_id, "graph call");
-            let bytes = response.bytes().await.map_err(unreachable)?;
-            if status.is_success() {
-                return Ok((bytes, request_id));
-            }
-            if status == reqwest::StatusCode::TOO_MANY_REQUESTS
-                && attempt < THROTTLE_RETRIES
-                && let Some(wait) = retry_after.filter(|w| *w <= MAX_RETRY_AFTER)
+            let trouble = failure.trouble();
+            let window = bucket.window(&self.limits);
+            match self
+                .retry
+                .decide(&method, trouble, attempt, window, fastrand::f64())
             {
-                attempt += 1;
-                tracing::info!(tenant = %tenant.id, path = url.path(), wait_secs = wait.as_secs(), "graph throttled; waiting Retry-After");
-                tokio::time::sleep(wait).await;
-                continue;
+                Decision::Retry { wait, why } => {
+                    if matches!(trouble, Trouble::Throttled { .. }) {
+                        // Graph counts every request, so the tenant's queue waits too.
+                        self.budget.hold(&request, Instant::now() + wait);
+                    }
+                    log_wait(wait, why, attempt);
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                }
+                Decision::Throttled { retry_after } => {
+                    self.budget.hold(&request, Instant::now() + retry_after);
+                    tracing::warn!(tenant = %tenant.id, bucket = bucket.name(), %method, path = url.path(), attempt, retry_after_ms = retry_after.as_millis() as u64, "graph keeps throttling; giving up");
+                    return Err(DirectoryError::Throttled {
+                        tenant_id: tenant.id.clone(),
+                        bucket: bucket.name(),
+                        retry_after,
+                        request_id: failure.request_id(),
+                    });
+                }
+                Decision::GiveUp => return Err(failure.into_error(&method, url)),
             }
-            let envelope: Option<wire::ErrorEnvelope> = serde_json::from_slice(&bytes).ok();
-            let (code, message) = envelope
-                .map(|e| (e.error.code, e.error.message))
-                .unwrap_or_else(|| {
-                    (
-                        "unknown".into(),
-                        String::from_utf8_lossy(&bytes).chars().take(200).collect(),
-                    )
-                });
-            return Err(DirectoryError::Upstream {
-                status: status.as_u16(),
-                code,
-                message: format!("{method} {}: {message}", url.path()),
+        }
+    }
+
+    /// One try of a request: the answer on a 2xx, else what went wrong.
+    async fn attempt(
+        &self,
+        tenant: &ManagedTenant,
+        token: &str,
+        method: &reqwest::Method,
+        url: &Url,
+        body: Option<&serde_json::Value>,
+    ) -> Result<(axum::body::Bytes, Option<String>), Failure> {
+        let client_request_id = uuid::Uuid::new_v4().to_string();
+        let mut request = self
+            .http
+            .request(method.clone(), url.clone())
+            .bearer_auth(token)
+            .header("client-request-id", &client_request_id);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        let response = request.send().await.map_err(Failure::Transport)?;
+        let status = response.status();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let request_id = header("request-id");
+        let retry_after = header("retry-after")
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs);
+        tracing::info!(tenant = %tenant.id, %method, path = url.path(), status = status.as_u16(), graph_request_id = request_id.as_deref().unwrap_or("-"), %client_request_id, "graph call");
+        let bytes = response.bytes().await.map_err(Failure::Transport)?;
+        if status.is_success() {
+            return Ok((bytes, request_id));
+        }
+        Err(Failure::Answered {
+            status,
+            retry_after,
+            request_id,
+            bytes,
+        })
+    }
+
+    /// The path below the version segment (`reports/...`), which decides the throttling bucket.
+    fn below_version<'u>(&self, url: &'u Url) -> &'u str {
+        let path = url.path();
+        path.strip_prefix(self.base_url.path()).unwrap_or_else(|| {
+            // A nextLink to another version of the same Graph: drop its version segment.
+            path.trim_start_matches('/')
+                .split_once('/')
+                .map_or("", |(_, rest)| rest)
+        })
+    }
+}
+
+/// Why one try of a request failed.
+enum Failure {
+    /// Graph answered with an error status.
+    Answered {
+        status: reqwest::StatusCode,
+        retry_after: Option<Duration>,
+        request_id: Option<String>,
+        bytes: axum::body::Bytes,
+    },
+    /// No complete answer: no connection, a reset, a timeout or a cut body.
+    Transport(reqwest::Error),
+}
+
+impl Failure {
+    fn trouble(&self) -> Trouble {
+        match self {
+            Failure::Answered {
+                status,
+                retry_after,
+                ..
+            } => match status.as_u16() {
+                429 => Trouble::Throttled {
+                    retry_after: *retry_after,
+                },
+                503 => Trouble::Unavailable {
+                    retry_after: *retry_after,
+                },
+                504 => Trouble::GatewayTimeout,
+                _ => Trouble::Final,
+            },
+            // Nothing was sent when no connection could be made: retrying a dead or wrong
+            // address would only make the caller wait longer for the same answer.
+            Failure::Transport(error) if error.is_connect() => Trouble::Final,
+            Failure::Transport(_) => Trouble::Broken,
+        }
+    }
+
+    fn request_id(&self) -> Option<String> {
+        match self {
+            Failure::Answered { request_id, .. } => request_id.clone(),
+            _ => None,
+        }
+    }
+
+    fn into_error(self, method: &reqwest::Method, url: &Url) -> DirectoryError {
+        match self {
+            Failure::Answered {
+                status,
                 request_id,
-            });
+                bytes,
+                ..
+            } => {
+                let envelope: Option<wire::ErrorEnvelope> = serde_json::from_slice(&bytes).ok();
+                let (code, message) = envelope
+                    .map(|e| (e.error.code, e.error.message))
+                    .unwrap_or_else(|| {
+                        (
+                            "unknown".into(),
+                            String::from_utf8_lossy(&bytes).chars().take(200).collect(),
+                        )
+                    });
+                DirectoryError::Upstream {
+                    status: status.as_u16(),
+                    code,
+                    message: format!("{method} {}: {message}", url.path()),
+                    request_id,
+                }
+            }
+            Failure::Transport(error) => DirectoryError::Unreachable {
+                what: format!("Microsoft Graph at {}", origin(url)),
+                detail: transport_detail(&error),
+            },
         }
     }
 }
@@ -407,15 +563,9 @@ struct PageBody<T> {
     next_link: Option<String>,
 }
 
-/// How many times a throttled (429) request is retried after waiting its `Retry-After`.
-const THROTTLE_RETRIES: u32 = 2;
-/// The longest `Retry-After` honoured; a longer one fails the call rather than hang it.
-const MAX_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(30);
-
 impl Graph {
     /// One page of a collection: `path_or_next_link` is a path below the Graph base URL or an
-    /// `@odata.nextLink` Graph gave (which must point at the same Graph). A 429 is retried after
-    /// its `Retry-After`, at most twice.
+    /// `@odata.nextLink` Graph gave (which must point at the same Graph).
     pub async fn get_page<T: DeserializeOwned>(
         &self,
         tenant: &ManagedTenant,
@@ -446,8 +596,7 @@ impl Graph {
 
 impl Graph {
     /// `PATCH` of `path` (below the Graph base URL) with `body`, with the tenant's app-only token.
-    /// Any 2xx is success (Graph answers 200 with the entity or 204). Writes are not retried,
-    /// except a 429 with a `Retry-After`, which is waited out at most twice. Returns Graph's
+    /// Any 2xx is success (Graph answers 200 with the entity or 204). Returns Graph's
     /// `request-id`. Bodies are never logged.
     pub(crate) async fn patch(
         &self,
@@ -461,6 +610,47 @@ impl Graph {
             .map_err(|e| DirectoryError::Internal(e.to_string()))?;
         let (_, request_id) = self
             .send(tenant, reqwest::Method::PATCH, &url, Some(body))
+            .await?;
+        Ok(request_id)
+    }
+
+    /// `POST` of `body` to `path` (below the Graph base URL): creates an entity. Returns the
+    /// entity Graph answers with (201) and Graph's `request-id`. A POST is never repeated after
+    /// a failure that may have executed it; only a 429 (not executed) is waited out.
+    pub async fn post(
+        &self,
+        tenant: &ManagedTenant,
+        path: &str,
+        body: &serde_json::Value,
+    ) -> Result<(serde_json::Value, Option<String>), DirectoryError> {
+        let url = self
+            .base_url
+            .join(path)
+            .map_err(|e| DirectoryError::Internal(e.to_string()))?;
+        let (bytes, request_id) = self
+            .send(tenant, reqwest::Method::POST, &url, Some(body))
+            .await?;
+        let created = if bytes.is_empty() {
+            serde_json::Value::Null
+        } else {
+            decode(&bytes, &url, &request_id)?
+        };
+        Ok((created, request_id))
+    }
+
+    /// `DELETE` of `path` (below the Graph base URL). Any 2xx (Graph answers 204) is success.
+    /// Returns Graph's `request-id`.
+    pub async fn delete(
+        &self,
+        tenant: &ManagedTenant,
+        path: &str,
+    ) -> Result<Option<String>, DirectoryError> {
+        let url = self
+            .base_url
+            .join(path)
+            .map_err(|e| DirectoryError::Internal(e.to_string()))?;
+        let (_, request_id) = self
+            .send(tenant, reqwest::Method::DELETE, &url, None)
             .await?;
         Ok(request_id)
     }

@@ -1,9 +1,13 @@
 //! Adapters to the directories the service manages: Microsoft Graph today, the portal back end later.
 
 pub mod apply;
+pub mod budget;
+pub mod conditional_access;
 pub mod graph;
 pub mod inference;
 pub mod portal;
+pub mod registrations;
+mod retry;
 pub mod tenants;
 
 /// What can go wrong talking to a tenant's directory, in words an operator can act on.
@@ -21,6 +25,18 @@ pub enum DirectoryError {
         status: u16,
         code: String,
         message: String,
+        request_id: Option<String>,
+    },
+    /// Graph kept answering 429 for the tenant after every retry, or asked for a longer wait
+    /// than the service waits out: the request can be made again after `retry_after`.
+    #[error(
+        "Microsoft Graph is throttling tenant {tenant_id} ({bucket} requests); retry after {} s",
+        retry_after.as_secs_f64().ceil()
+    )]
+    Throttled {
+        tenant_id: String,
+        bucket: &'static str,
+        retry_after: std::time::Duration,
         request_id: Option<String>,
     },
     /// The token endpoint refused the delegated administrator's refresh token for the portal

@@ -17,12 +17,17 @@ pub struct ManagedTenant {
     /// Lower-cased verified domains.
     pub domains: Vec<String>,
     pub display_name: String,
+    /// The client id of the app the service signs in to this tenant with (lower-cased): Graph
+    /// keeps most throttling budgets per app.
+    pub app_id: String,
     credential: Arc<dyn TokenCredential>,
     /// The opt-in portal back-end connector (delegated admin sign-in), if configured.
     portal: Option<PortalConnector>,
     /// Serializes policy changes to this tenant within this process, so that the `If-Match`
     /// check and the writes that follow it cannot interleave with another change.
     pub write_lock: tokio::sync::Mutex<()>,
+    /// Whether the tenant has Entra ID P1/P2, and when that was read (see `ops::licence`).
+    pub licence: std::sync::Mutex<Option<(std::time::Instant, crate::domain::licence::Licence)>>,
     /// The last enablement inferred from the registration report, and when. Inference reads the
     /// whole report, which Graph throttles to 5 requests / 10 s per tenant: reuse it for a while.
     pub inferred: tokio::sync::Mutex<
@@ -70,6 +75,9 @@ impl TenantRegistry {
         let authority_host: &Url = &graph.authority_host;
         let mut tenants = Vec::with_capacity(configs.len());
         for config in configs {
+            let app_id = match &config.credential {
+                CredentialConfig::ClientSecret { client_id, .. } => client_id.to_ascii_lowercase(),
+            };
             let credential: Arc<dyn TokenCredential> = match &config.credential {
                 CredentialConfig::ClientSecret {
                     client_id,
@@ -126,6 +134,7 @@ impl TenantRegistry {
             tenants.push(ManagedTenant {
                 write_lock: tokio::sync::Mutex::new(()),
                 inferred: tokio::sync::Mutex::new(None),
+                licence: std::sync::Mutex::new(None),
                 id: config.id.to_ascii_lowercase(),
                 display_name: config.display_name.clone().unwrap_or_else(|| {
                     domains
@@ -134,6 +143,7 @@ impl TenantRegistry {
                         .unwrap_or_else(|| config.id.clone())
                 }),
                 domains,
+                app_id,
                 credential,
                 portal,
             });

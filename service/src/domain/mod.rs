@@ -2,7 +2,11 @@
 
 pub mod change;
 pub mod findings;
+pub mod licence;
 pub mod methods;
 pub mod policy;
 pub mod portal;
+pub mod protection;
+pub mod registrations;
 pub mod rules;
+pub mod tenant;

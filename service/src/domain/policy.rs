@@ -9,6 +9,7 @@ use super::methods::{MethodsPolicy, MigrationState, ResetMethods};
 use super::portal::{
     Evidence, InferredEnablement, InferredScope, LegacyMethods, PortalSettings, Scope,
 };
+pub use super::tenant::TenantRef;
 
 /// Where a group's values came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -22,14 +23,6 @@ pub enum Source {
     Inferred,
     /// Not known; `reason` says why and `remedy` what would make it known.
     Unavailable,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct TenantRef {
-    pub id: String,
-    pub domain: String,
-    pub display_name: String,
 }
 
 /// Why a group (or part of it) has no values, and what would give it values.

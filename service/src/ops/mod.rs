@@ -1,12 +1,16 @@
 //! Use cases: what a verified caller asks of a tenant, with access checked here, once.
 
 pub mod audit;
+mod licence;
 pub mod policy;
+pub mod protection;
+pub mod registrations;
 pub mod tenants;
 
 use crate::auth::{Caller, Verb};
 use crate::directory::DirectoryError;
 use crate::directory::tenants::{ManagedTenant, TenantRegistry};
+use crate::domain::tenant::TenantRef;
 
 #[derive(Debug, thiserror::Error)]
 pub enum OpsError {
@@ -33,6 +37,12 @@ pub enum OpsError {
     },
     #[error("the audit store failed: {0}")]
     Store(crate::store::StoreError),
+    /// The tenant lacks the licence a feature needs; `detail` names what is missing.
+    #[error("tenant {tenant} needs {detail}")]
+    LicenseRequired { tenant: String, detail: String },
+    /// A paging cursor that is not this service's, or not for this tenant and query.
+    #[error("{0}")]
+    BadCursor(String),
 }
 
 /// The caller's verb on the tenant named `key`, or why not.
@@ -72,5 +82,14 @@ pub fn require(caller: &Caller, verb: Verb) -> Result<(), OpsError> {
                 caller.roles.join(", ")
             }
         )))
+    }
+}
+
+/// How answers name `tenant`.
+pub(crate) fn tenant_ref(tenant: &ManagedTenant) -> TenantRef {
+    TenantRef {
+        id: tenant.id.clone(),
+        domain: tenant.primary_domain().to_owned(),
+        display_name: tenant.display_name.clone(),
     }
 }

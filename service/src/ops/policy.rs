@@ -19,7 +19,7 @@ use crate::domain::change::{
     FieldChange, Plan, PolicySettings, Sources, Step, apply_merge_patch, methods_from_graph,
 };
 use crate::domain::findings::{Finding, findings};
-use crate::domain::policy::{GraphFacts, PolicyDocument, PortalKnowledge, Source, TenantRef};
+use crate::domain::policy::{GraphFacts, PolicyDocument, PortalKnowledge, Source};
 use crate::domain::rules::{TenantFacts, validate};
 use crate::store::Store;
 use crate::store::audit::{Actor, NewAuditRecord, Outcome};
@@ -323,13 +323,13 @@ async fn load(graph: &Graph, tenant: &ManagedTenant) -> Result<Snapshot, OpsErro
     let retrieved_at = OffsetDateTime::now_utc()
         .format(&Rfc3339)
         .unwrap_or_default();
-    let tenant_ref = TenantRef {
-        id: tenant.id.clone(),
-        domain: tenant.primary_domain().to_owned(),
-        display_name: tenant.display_name.clone(),
-    };
-    let document = PolicyDocument::build(tenant_ref, retrieved_at, facts.clone(), portal)
-        .with_findings(findings(&settings, &tenant_facts));
+    let document = PolicyDocument::build(
+        super::tenant_ref(tenant),
+        retrieved_at,
+        facts.clone(),
+        portal,
+    )
+    .with_findings(findings(&settings, &tenant_facts));
     Ok(Snapshot {
         document,
         settings,

@@ -4,8 +4,9 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
-use entra_emulator::{Emulator, EmulatorConfig, TokenSpec, seed};
+use entra_emulator::{Emulator, EmulatorConfig, GeneratorSpec, TokenSpec, seed};
 use sspr_client::{Auth, ClientOptions, SsprClient};
+use sspr_service::config::{CredentialConfig, TenantConfig};
 use sspr_service::{Application, Config, RunningService};
 
 pub use entra_emulator;
@@ -17,6 +18,13 @@ pub struct World {
     pub http: reqwest::Client,
 }
 
+/// A tenant the emulator generated (`tenant0001.onmicrosoft.com`, …).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GeneratedTenant {
+    pub id: String,
+    pub domain: String,
+}
+
 impl World {
     /// Emulator + service with the demo configuration.
     pub async fn start() -> World {
@@ -25,21 +33,68 @@ impl World {
 
     /// Emulator + service, the demo configuration changed by `adjust` first.
     pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> World {
+        World::start_generated(0, 0, adjust).await.0
+    }
+
+    /// Emulator with `tenants` generated tenants of `users` users each besides the seeded ones,
+    /// and the service managing the demo tenants and every generated one (Graph app credential,
+    /// no portal connector), each in every access grant of the demo configuration. `adjust`
+    /// changes the configuration last. Returns the generated tenants too, in domain order.
+    pub async fn start_generated(
+        tenants: usize,
+        users: usize,
+        adjust: impl FnOnce(&mut Config),
+    ) -> (World, Vec<GeneratedTenant>) {
         let emulator = Emulator::start(EmulatorConfig::default())
             .await
             .expect("emulator starts");
         let mut config =
             sspr_service::demo::config_for(&emulator, SocketAddr::from(([127, 0, 0, 1], 0)));
+        let mut generated = Vec::new();
+        if tenants > 0 {
+            emulator.reseed(GeneratorSpec {
+                tenants,
+                users_per_tenant: users,
+                seed: 7,
+            });
+            generated = emulator.with_directory(|d| {
+                d.tenants
+                    .iter()
+                    .filter(|t| t.domain.starts_with("tenant"))
+                    .map(|t| GeneratedTenant {
+                        id: t.id.clone(),
+                        domain: t.domain.clone(),
+                    })
+                    .collect::<Vec<_>>()
+            });
+            generated.sort_by(|a, b| a.domain.cmp(&b.domain));
+            for tenant in &generated {
+                config.tenants.push(TenantConfig {
+                    id: tenant.id.clone(),
+                    domains: vec![tenant.domain.clone()],
+                    display_name: None,
+                    credential: CredentialConfig::ClientSecret {
+                        client_id: seed::GRAPH_APP_CLIENT_ID.to_owned(),
+                        client_secret: emulator.graph_app_secret().into(),
+                    },
+                    portal: None,
+                });
+                for grant in &mut config.auth.access {
+                    grant.tenants.push(tenant.domain.clone());
+                }
+            }
+        }
         adjust(&mut config);
         let service = Application::build(config)
             .await
             .expect("service builds")
             .spawn();
-        World {
+        let world = World {
             emulator,
             service,
             http: reqwest::Client::new(),
-        }
+        };
+        (world, generated)
     }
 
     /// A token for the service from the operator tenant, as the demo operator, with `roles`.

@@ -1,0 +1,507 @@
+//! Registration protection: the Conditional Access policy that guards security-info
+//! registration. Plan it for a tenant, grade what a tenant has, deploy it (report-only first,
+//! then promote), or only generate its Graph JSON; and how `sspr registration-protection` and
+//! `sspr generate` print the answers.
+//!
+//! ```no_run
+//! # async fn demo(client: &sspr_client::SsprClient) -> Result<(), sspr_client::ClientError> {
+//! let options = serde_json::json!({"control": "block"});
+//! let plan = client.protection_plan("contoso.com", &options).await?;
+//! println!("{} users must register first", plan["impact"]["mustRegister"]);
+//! let applied = client.protection_apply("contoso.com", &options).await?;
+//! println!("{}: {}", applied["result"], applied["policyId"]);
+//! # Ok(()) }
+//! ```
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use reqwest::header::CONTENT_TYPE;
+use reqwest::{Method, RequestBuilder};
+use serde_json::{Map, Value, json};
+use url::Url;
+
+use crate::render::{NONE, leaf_text, new_table};
+use crate::{ClientError, SsprClient, decode_error_of};
+
+/// A plan reads the tenant's whole registration report, which Graph throttles to 5 reads per
+/// 10 s: for a large tenant that takes minutes.
+const PLAN_TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// The options of a plan, deploy or generate, as command-line flags.
+#[derive(clap::Args, Debug, Clone, Default, PartialEq, Eq)]
+pub struct ProtectionFlags {
+    /// What registration outside the trusted locations needs (the service's default: block).
+    #[arg(long, value_enum)]
+    pub control: Option<Control>,
+    /// Locations exempted from the control: AllTrusted, named-location ids (comma-separated),
+    /// or `none` to apply the control everywhere (refused for block).
+    #[arg(long, value_name = "AllTrusted|ID,…|none", value_delimiter = ',')]
+    pub trusted_locations: Vec<String>,
+    /// Break-glass user object ids to exclude (comma-separated).
+    #[arg(long, value_name = "ID,…", value_delimiter = ',')]
+    pub exclude_users: Vec<String>,
+    /// Break-glass group object ids to exclude (comma-separated).
+    #[arg(long, value_name = "ID,…", value_delimiter = ',')]
+    pub exclude_groups: Vec<String>,
+    /// Do not also exclude the accounts most of the tenant's CA policies exclude.
+    #[arg(long)]
+    pub no_discovery: bool,
+    /// Cover guests and external users (the default excludes them).
+    #[arg(long, value_enum)]
+    pub guests: Option<Guests>,
+    /// The policy's name (the service appends its marker).
+    #[arg(long, value_name = "NAME")]
+    pub display_name: Option<String>,
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Control {
+    Block,
+    Mfa,
+    CompliantDevice,
+    DomainJoinedDevice,
+}
+
+impl Control {
+    fn as_api(self) -> &'static str {
+        match self {
+            Control::Block => "block",
+            Control::Mfa => "mfa",
+            Control::CompliantDevice => "compliantDevice",
+            Control::DomainJoinedDevice => "domainJoinedDevice",
+        }
+    }
+}
+
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Guests {
+    Include,
+    Exclude,
+}
+
+/// The state to deploy in.
+#[derive(clap::ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    /// Evaluated and logged, not enforced.
+    ReportOnly,
+    /// Enforced.
+    Enabled,
+}
+
+impl ProtectionFlags {
+    /// The options object the API takes; members not given are left out (the service's
+    /// defaults apply).
+    pub fn to_options(&self) -> Value {
+        let mut options = Map::new();
+        if let Some(control) = self.control {
+            options.insert("control".into(), json!(control.as_api()));
+        }
+        if !self.trusted_locations.is_empty() {
+            let none = self.trusted_locations.len() == 1
+                && self.trusted_locations[0].eq_ignore_ascii_case("none");
+            let locations: Vec<&String> = if none {
+                Vec::new()
+            } else {
+                self.trusted_locations.iter().collect()
+            };
+            options.insert("trustedLocations".into(), json!(locations));
+        }
+        if !self.exclude_users.is_empty() {
+            options.insert("excludeUsers".into(), json!(self.exclude_users));
+        }
+        if !self.exclude_groups.is_empty() {
+            options.insert("excludeGroups".into(), json!(self.exclude_groups));
+        }
+        if self.no_discovery {
+            options.insert("discoverBreakGlass".into(), json!(false));
+        }
+        if let Some(guests) = self.guests {
+            let value = match guests {
+                Guests::Include => "include",
+                Guests::Exclude => "exclude",
+            };
+            options.insert("guests".into(), json!(value));
+        }
+        if let Some(name) = &self.display_name {
+            options.insert("displayName".into(), json!(name));
+        }
+        Value::Object(options)
+    }
+}
+
+/// Adds `state` and `force` to options made by [`ProtectionFlags::to_options`].
+pub fn with_state(mut options: Value, state: Option<State>, force: bool) -> Value {
+    if let Some(state) = state {
+        options["state"] = json!(match state {
+            State::ReportOnly => "enabledForReportingButNotEnforced",
+            State::Enabled => "enabled",
+        });
+    }
+    if force {
+        options["force"] = json!(true);
+    }
+    options
+}
+
+impl SsprClient {
+    /// `POST /v1/tenants/{tenant}/registration-protection/plan`: the policy, its findings, the
+    /// break-glass accounts, the policy with the marker if any, and the impact.
+    pub async fn protection_plan(
+        &self,
+        tenant: &str,
+        options: &Value,
+    ) -> Result<Value, ClientError> {
+        let url = self.protection_url(tenant, Some("plan"))?;
+        self.send_json(Method::POST, &url, Some(options), Some(PLAN_TIMEOUT))
+            .await
+    }
+
+    /// `GET /v1/tenants/{tenant}/registration-protection`: every policy on the registration
+    /// action, graded. The break-glass ids are declared besides the discovered ones.
+    pub async fn protection_status(
+        &self,
+        tenant: &str,
+        break_glass_users: &[String],
+        break_glass_groups: &[String],
+    ) -> Result<Value, ClientError> {
+        let mut url = self.protection_url(tenant, None)?;
+        {
+            let mut query = url.query_pairs_mut();
+            if !break_glass_users.is_empty() {
+                query.append_pair("breakGlassUsers", &break_glass_users.join(","));
+            }
+            if !break_glass_groups.is_empty() {
+                query.append_pair("breakGlassGroups", &break_glass_groups.join(","));
+            }
+        }
+        if url.query() == Some("") {
+            url.set_query(None);
+        }
+        self.send_json(Method::GET, &url, None, None).await
+    }
+
+    /// `PUT /v1/tenants/{tenant}/registration-protection`: creates or updates the policy with
+    /// the marker (`result`: `created`, `updated` or `unchanged`).
+    pub async fn protection_apply(
+        &self,
+        tenant: &str,
+        options: &Value,
+    ) -> Result<Value, ClientError> {
+        let url = self.protection_url(tenant, None)?;
+        self.send_json(Method::PUT, &url, Some(options), None).await
+    }
+
+    /// `POST /v1/registration-protection/generate`: the Graph JSON without a tenant.
+    pub async fn protection_generate(&self, options: &Value) -> Result<Value, ClientError> {
+        let url = self.endpoint(&["v1", "registration-protection", "generate"])?;
+        self.send_json(Method::POST, &url, Some(options), None)
+            .await
+    }
+
+    fn protection_url(&self, tenant: &str, last: Option<&str>) -> Result<Url, ClientError> {
+        let tenant = tenant.trim();
+        if tenant.is_empty() || tenant == "." || tenant == ".." {
+            return Err(ClientError::Config(format!(
+                "'{tenant}' is not a tenant id or domain"
+            )));
+        }
+        let mut segments = vec!["v1", "tenants", tenant, "registration-protection"];
+        segments.extend(last);
+        self.endpoint(&segments)
+    }
+
+    /// A JSON request (with `body` when given) whose answer is a JSON object.
+    async fn send_json(
+        &self,
+        method: Method,
+        url: &Url,
+        body: Option<&Value>,
+        timeout: Option<Duration>,
+    ) -> Result<Value, ClientError> {
+        let bytes = match body {
+            Some(body) => {
+                Some(serde_json::to_vec(body).map_err(|e| ClientError::Decode(e.to_string()))?)
+            }
+            None => None,
+        };
+        let prepare = move |mut request: RequestBuilder| {
+            if let Some(bytes) = &bytes {
+                request = request
+                    .header(CONTENT_TYPE, "application/json")
+                    .body(bytes.clone());
+            }
+            if let Some(timeout) = timeout {
+                request = request.timeout(timeout);
+            }
+            request
+        };
+        let reply = self.send(method.clone(), url, Some(&prepare)).await?;
+        let value: Value = serde_json::from_slice(&reply.body)
+            .map_err(|e| decode_error_of(method.as_str(), url, "a JSON object", &e, &reply.body))?;
+        if !value.is_object() {
+            return Err(ClientError::Decode(format!(
+                "{method} {url}: expected a JSON object"
+            )));
+        }
+        Ok(value)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendering
+// ---------------------------------------------------------------------------------------------
+
+fn text<'a>(value: &'a Value, pointer: &str) -> &'a str {
+    value
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .unwrap_or(NONE)
+}
+
+fn tenant_name(value: &Value) -> &str {
+    value
+        .pointer("/tenant/domain")
+        .and_then(Value::as_str)
+        .unwrap_or(NONE)
+}
+
+/// The findings as lines: `SEVERITY code: message`.
+fn findings_lines(out: &mut String, findings: &Value) {
+    let findings = findings.as_array().map(Vec::as_slice).unwrap_or_default();
+    if findings.is_empty() {
+        return;
+    }
+    out.push_str("\nFindings:\n");
+    for finding in findings {
+        let _ = writeln!(
+            out,
+            "  {:<7} {}: {}",
+            text(finding, "/severity").to_uppercase(),
+            text(finding, "/code"),
+            text(finding, "/message")
+        );
+    }
+}
+
+/// A plan as text: what would be deployed, findings, break-glass accounts, impact, the JSON.
+pub fn plan_text(plan: &Value) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "Registration protection for {}: {} as '{}'",
+        tenant_name(plan),
+        text(plan, "/state"),
+        text(plan, "/policy/displayName")
+    );
+    match plan.get("existing").filter(|e| !e.is_null()) {
+        Some(existing) => {
+            let changes: Vec<&str> = existing["changes"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            let _ = writeln!(
+                out,
+                "Existing policy {} ({}): {}",
+                text(existing, "/id"),
+                text(existing, "/state"),
+                if changes.is_empty() {
+                    "already matches; a deploy writes nothing".to_owned()
+                } else {
+                    format!("a deploy updates {}", changes.join(", "))
+                }
+            );
+        }
+        None => out.push_str("No policy carries the marker: a deploy creates one.\n"),
+    }
+    if plan["blocking"] == true {
+        out.push_str("Enforcing is refused until the errors are fixed (or forced).\n");
+    }
+    findings_lines(&mut out, &plan["findings"]);
+    out.push_str("\nBreak-glass accounts excluded:\n");
+    let mut any = false;
+    for (kind, pointer) in [
+        ("user", "/breakGlass/users"),
+        ("group", "/breakGlass/groups"),
+    ] {
+        for object in plan
+            .pointer(pointer)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            any = true;
+            let _ = writeln!(
+                out,
+                "  {kind} {} ({}, excluded from {} of {} policies)",
+                text(object, "/id"),
+                text(object, "/source"),
+                leaf_text(&object["excludedFrom"]),
+                leaf_text(&plan["breakGlass"]["policiesConsidered"])
+            );
+        }
+    }
+    if !any {
+        out.push_str("  none\n");
+    }
+    let impact = &plan["impact"];
+    let _ = writeln!(
+        out,
+        "\nImpact: {} of {} users in scope must still register (SSPR enabled but not registered: {}; not MFA-registered: {}); excluded: {} break-glass, {} guests.",
+        leaf_text(&impact["mustRegister"]),
+        leaf_text(&impact["usersInScope"]),
+        leaf_text(&impact["ssprEnabledNotRegistered"]),
+        leaf_text(&impact["notMfaRegistered"]),
+        leaf_text(&impact["usersExcluded"]),
+        leaf_text(&impact["guestsExcluded"])
+    );
+    let sample: Vec<&str> = impact["sample"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    if !sample.is_empty() {
+        let _ = writeln!(out, "  e.g. {}", sample.join(", "));
+    }
+    out.push_str("\nGraph JSON:\n");
+    out.push_str(&serde_json::to_string_pretty(&plan["policy"]).unwrap_or_default());
+    out
+}
+
+/// The graded policies as a table, then each policy's reasons.
+pub fn status_text(status: &Value, width: Option<u16>) -> String {
+    let policies = status["policies"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let mut out = format!(
+        "Registration protection for {}: {}\n",
+        tenant_name(status),
+        text(status, "/verdict")
+    );
+    if policies.is_empty() {
+        out.push_str("No Conditional Access policy targets security-info registration.\n");
+        return out;
+    }
+    let mut table = new_table(width);
+    table.set_header(["POLICY", "STATE", "OURS", "VERDICT", "ID"]);
+    for policy in policies {
+        table.add_row([
+            text(policy, "/displayName"),
+            text(policy, "/state"),
+            if policy["ours"] == true { "yes" } else { "no" },
+            text(policy, "/verdict"),
+            text(policy, "/id"),
+        ]);
+    }
+    out.push_str(&table.to_string());
+    out.push('\n');
+    for policy in policies {
+        let _ = writeln!(
+            out,
+            "\n{} ({}):",
+            text(policy, "/displayName"),
+            text(policy, "/verdict")
+        );
+        for reason in policy["reasons"].as_array().into_iter().flatten() {
+            let _ = writeln!(
+                out,
+                "  {:<7} {}: {}",
+                text(reason, "/status"),
+                text(reason, "/check"),
+                text(reason, "/message")
+            );
+        }
+    }
+    out
+}
+
+/// What a deploy did, in one line, then the findings.
+pub fn applied_text(applied: &Value) -> String {
+    let changes: Vec<&str> = applied["changes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect();
+    let mut out = format!(
+        "{} policy {} in {} ({}){}.\n",
+        match applied["result"].as_str() {
+            Some("created") => "Created",
+            Some("updated") => "Updated",
+            Some("unchanged") => "Unchanged:",
+            _ => "Deployed",
+        },
+        text(applied, "/policyId"),
+        tenant_name(applied),
+        text(applied, "/state"),
+        if changes.is_empty() {
+            String::new()
+        } else {
+            format!(": changed {}", changes.join(", "))
+        }
+    );
+    findings_lines(&mut out, &applied["findings"]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_leave_out_what_was_not_given() {
+        assert_eq!(ProtectionFlags::default().to_options(), json!({}));
+        let flags = ProtectionFlags {
+            control: Some(Control::CompliantDevice),
+            trusted_locations: vec!["none".into()],
+            exclude_users: vec!["u1".into(), "u2".into()],
+            no_discovery: true,
+            guests: Some(Guests::Include),
+            ..ProtectionFlags::default()
+        };
+        assert_eq!(
+            flags.to_options(),
+            json!({"control": "compliantDevice", "trustedLocations": [], "excludeUsers": ["u1", "u2"],
+                   "discoverBreakGlass": false, "guests": "include"})
+        );
+        assert_eq!(
+            with_state(json!({}), Some(State::Enabled), true),
+            json!({"state": "enabled", "force": true})
+        );
+    }
+
+    #[test]
+    fn texts_say_what_matters() {
+        let plan = json!({
+            "tenant": {"domain": "contoso.onmicrosoft.com"}, "state": "enabledForReportingButNotEnforced",
+            "policy": {"displayName": "Block [sspr:registration-protection]"}, "blocking": true,
+            "findings": [{"severity": "error", "code": "noTrustedLocation", "message": "No trusted location."}],
+            "breakGlass": {"policiesConsidered": 3, "users": [{"id": "bg", "source": "discovered", "excludedFrom": 3}], "groups": []},
+            "existing": null,
+            "impact": {"mustRegister": 2, "usersInScope": 6, "ssprEnabledNotRegistered": 1, "notMfaRegistered": 2,
+                       "usersExcluded": 1, "guestsExcluded": 1, "sample": ["a@x", "b@x"]}
+        });
+        let text = plan_text(&plan);
+        for expected in [
+            "contoso.onmicrosoft.com",
+            "a deploy creates one",
+            "refused until the errors are fixed",
+            "ERROR   noTrustedLocation: No trusted location.",
+            "user bg (discovered, excluded from 3 of 3 policies)",
+            "2 of 6 users in scope must still register",
+            "e.g. a@x, b@x",
+        ] {
+            assert!(text.contains(expected), "{expected}\n{text}");
+        }
+        let applied = json!({"result": "updated", "policyId": "p1", "tenant": {"domain": "c"},
+            "state": "enabled", "changes": ["state"], "findings": []});
+        assert_eq!(
+            applied_text(&applied),
+            "Updated policy p1 in c (enabled): changed state.\n"
+        );
+    }
+}

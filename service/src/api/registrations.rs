@@ -1,0 +1,843 @@
+//! `GET /v1/tenants/{tenant}/registrations`, its `/summary`, and the fleet summary
+//! `GET /v1/registrations/summary`.
+//!
+//! Listings are JSON pages with an opaque cursor, or a stream (`application/x-ndjson`,
+//! `text/csv`) written as Graph's pages arrive: a task reads the report and feeds a small bounded
+//! channel that is the response body, so memory stays flat and a slow client slows the reading.
+
+use std::time::Duration;
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures::channel::{mpsc, oneshot};
+use futures::{SinkExt, StreamExt};
+use serde::Serialize;
+use serde_json::Value;
+use url::form_urlencoded;
+use utoipa::{IntoParams, ToSchema};
+
+use super::problem::{ApiError, Problem};
+use super::{AppState, Authenticated};
+use crate::auth::Caller;
+use crate::domain::registrations::filter::{FilterParams, RegistrationFilter};
+use crate::domain::registrations::summary::RegistrationSummary;
+use crate::domain::registrations::{Field, Registration};
+use crate::ops;
+use crate::ops::OpsError;
+use crate::ops::registrations::{FleetSelection, SummaryRead};
+
+const NDJSON: &str = "application/x-ndjson";
+const CSV: &str = "text/csv; charset=utf-8";
+/// Body chunks buffered between the reading task and the client. Each holds at most
+/// [`CHUNK_RECORDS`] records, so the service holds a few hundred records per response at most,
+/// besides the two report pages the reader keeps.
+const CHUNKS_IN_FLIGHT: usize = 4;
+const CHUNK_RECORDS: usize = 256;
+/// JSON page size: default and maximum.
+const DEFAULT_LIMIT: usize = 100;
+const MAX_LIMIT: usize = 1000;
+
+/// The query parameters of the listing (documentation; parsing is in [`parse_list_query`]).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ListParams {
+    /// SSPR: `registered`, `notRegistered`, `enabled`, `notEnabled`, `capable`, `notCapable`,
+    /// `enabledNotRegistered` or `registeredNotEnabled`.
+    sspr: Option<String>,
+    /// MFA: `registered`, `notRegistered`, `capable` or `notCapable`.
+    mfa: Option<String>,
+    /// Passwordless: `capable` or `notCapable`.
+    passwordless: Option<String>,
+    /// Holds an admin role: `true` or `false`.
+    admin: Option<bool>,
+    /// `member` or `guest`.
+    #[param(rename = "userType")]
+    user_type: Option<String>,
+    /// Has any of these methods (Graph's names, comma-separated), e.g. `email,mobilePhone`.
+    methods: Option<String>,
+    /// The user principal name starts with this (case-insensitive).
+    #[param(rename = "upnPrefix")]
+    upn_prefix: Option<String>,
+    /// Record fields to include, comma-separated, in that order (default: all).
+    fields: Option<String>,
+    /// `false` evaluates every filter in the service instead of Graph (a diagnostic: the same
+    /// users, more Graph reads).
+    #[param(default = true)]
+    pushdown: Option<bool>,
+    /// Records per JSON page (JSON only).
+    #[param(minimum = 1, maximum = 1000, default = 100)]
+    limit: Option<u32>,
+    /// Where to continue: the previous JSON page's `nextCursor` (JSON only).
+    cursor: Option<String>,
+}
+
+const LIST_PARAMETERS: [&str; 11] = [
+    "sspr",
+    "mfa",
+    "passwordless",
+    "admin",
+    "userType",
+    "methods",
+    "upnPrefix",
+    "fields",
+    "pushdown",
+    "limit",
+    "cursor",
+];
+
+/// A JSON page of a listing.
+#[derive(Serialize, ToSchema)]
+#[allow(dead_code)] // Only its schema is used; the page is written with the chosen fields.
+#[serde(rename_all = "camelCase")]
+pub struct RegistrationList {
+    /// The tenant id.
+    pub tenant: String,
+    /// The users, with the chosen fields only.
+    pub value: Vec<Registration>,
+    /// Pass as `cursor` (with the same filters) for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// How the listing is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Format {
+    Json,
+    Ndjson,
+    Csv,
+}
+
+/// The listing's format from `Accept`: the acceptable type with the highest `q` (the first on a
+/// tie); JSON when none of ours is named.
+fn negotiate(headers: &HeaderMap) -> Format {
+    let accept = headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .collect::<Vec<_>>();
+    let mut best: Option<(f32, Format)> = None;
+    for range in accept {
+        let mut parts = range.split(';').map(str::trim);
+        let media = parts.next().unwrap_or_default().to_ascii_lowercase();
+        let q = parts
+            .filter_map(|p| p.strip_prefix("q="))
+            .find_map(|q| q.parse::<f32>().ok())
+            .unwrap_or(1.0);
+        let format = match media.as_str() {
+            "application/x-ndjson" | "application/jsonl" => Format::Ndjson,
+            "text/csv" => Format::Csv,
+            "application/json" | "application/*" | "*/*" => Format::Json,
+            _ => continue,
+        };
+        if q > 0.0 && best.is_none_or(|(b, _)| q > b) {
+            best = Some((q, format));
+        }
+    }
+    best.map_or(Format::Json, |(_, f)| f)
+}
+
+/// The listing's query, parsed and checked.
+struct ListQuery {
+    filter: RegistrationFilter,
+    fields: Vec<Field>,
+    pushdown: bool,
+    limit: Option<usize>,
+    cursor: Option<String>,
+}
+
+fn bad(field: &str, detail: impl Into<String>) -> ApiError {
+    ApiError::BadRequest {
+        detail: detail.into(),
+        field: field.to_owned(),
+    }
+}
+
+/// Known parameters, each at most once, with valid values; anything else is a 400 naming it.
+fn parse_list_query(raw: &str) -> Result<ListQuery, ApiError> {
+    let mut given: Vec<(String, String)> = Vec::new();
+    for (name, value) in form_urlencoded::parse(raw.as_bytes()) {
+        if !LIST_PARAMETERS.contains(&name.as_ref()) {
+            return Err(bad(
+                &name,
+                format!(
+                    "'{name}' is not a parameter of this listing; it takes {}.",
+                    LIST_PARAMETERS.join(", ")
+                ),
+            ));
+        }
+        if given.iter().any(|(n, _)| *n == name) {
+            return Err(bad(&name, format!("'{name}' is given more than once.")));
+        }
+        given.push((name.into_owned(), value.into_owned()));
+    }
+    let get = |name: &str| {
+        given
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    };
+    let filter = RegistrationFilter::parse(FilterParams {
+        sspr: get("sspr"),
+        mfa: get("mfa"),
+        passwordless: get("passwordless"),
+        admin: get("admin"),
+        user_type: get("userType"),
+        methods: get("methods"),
+        upn_prefix: get("upnPrefix"),
+    })
+    .map_err(|e| bad(e.parameter, e.message))?;
+    let fields = match get("fields") {
+        None => Field::ALL.to_vec(),
+        Some(list) => Field::parse_list(list).map_err(|e| bad("fields", e))?,
+    };
+    let pushdown = match get("pushdown") {
+        None | Some("true") => true,
+        Some("false") => false,
+        Some(other) => {
+            return Err(bad(
+                "pushdown",
+                format!("'{other}' is not a value of pushdown; it takes true or false."),
+            ));
+        }
+    };
+    let limit = get("limit")
+        .map(|text| {
+            text.parse::<usize>()
+                .ok()
+                .filter(|n| (1..=MAX_LIMIT).contains(n))
+                .ok_or_else(|| {
+                    bad(
+                        "limit",
+                        format!(
+                            "'{text}' is not a page size; give a number from 1 to {MAX_LIMIT}."
+                        ),
+                    )
+                })
+        })
+        .transpose()?;
+    Ok(ListQuery {
+        filter,
+        fields,
+        pushdown,
+        limit,
+        cursor: get("cursor").map(str::to_owned),
+    })
+}
+
+/// Users' authentication-method registration (Graph's registration report), filtered.
+///
+/// `Accept: application/json` (default) gives pages of `limit` users with an opaque
+/// `nextCursor`. `application/x-ndjson` (one record per line) and `text/csv` (a header row of the
+/// field names, then one row per user; `methodsRegistered` joined with `;`) stream every user as
+/// Graph's pages arrive. Filters Graph can evaluate are sent to Graph as `$filter`; the rest
+/// (several `methods`, `admin=false`) are applied in the service, with the same result.
+///
+/// A stream has sent its 200 before the end of the report is read. If Graph fails after that, an
+/// NDJSON body ends with a last line `{"error": {problem}}`, and a CSV body is cut off without its
+/// final chunk, so the client sees an incomplete transfer. Both are logged.
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/registrations", tag = "registrations", operation_id = "listRegistrations", security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "Tenant id or verified domain"), ListParams),
+    responses(
+        (status = 200, description = "The users: a JSON page, or a stream of NDJSON lines or CSV rows",
+            content((RegistrationList = "application/json"), (Registration = "application/x-ndjson"), (String = "text/csv"))),
+        (status = 400, description = "A query parameter is invalid; `field` names it", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "No SSPR role or no access to this tenant; or (`code: licenseRequired`) the tenant lacks Entra ID P1/P2", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No managed tenant has this id or domain", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "Microsoft Graph or the token endpoint refused", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Microsoft Graph or the token endpoint is unreachable, or Graph keeps throttling", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    Path(tenant): Path<String>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let query = parse_list_query(raw.as_deref().unwrap_or(""))?;
+    let format = negotiate(&headers);
+    if format != Format::Json {
+        for (name, given) in [
+            ("limit", query.limit.is_some()),
+            ("cursor", query.cursor.is_some()),
+        ] {
+            if given {
+                return Err(bad(
+                    name,
+                    format!("{name} pages JSON listings; NDJSON and CSV stream every user."),
+                ));
+            }
+        }
+    }
+    match format {
+        Format::Json => json_page(&state, &caller, &tenant, query).await,
+        Format::Ndjson | Format::Csv => stream_listing(state, caller, tenant, query, format).await,
+    }
+}
+
+async fn json_page(
+    state: &AppState,
+    caller: &Caller,
+    tenant: &str,
+    query: ListQuery,
+) -> Result<Response, ApiError> {
+    let listing = ops::registrations::open(
+        &state.tenants,
+        &state.graph,
+        caller,
+        tenant,
+        &query.filter,
+        query.pushdown,
+    )
+    .await?;
+    let from = query
+        .cursor
+        .as_deref()
+        .map(|c| listing.position(c))
+        .transpose()?;
+    let page = ops::registrations::page(
+        &state.graph,
+        &listing,
+        from,
+        query.limit.unwrap_or(DEFAULT_LIMIT),
+    )
+    .await?;
+    let value: Vec<_> = page
+        .records
+        .iter()
+        .map(|r| r.project(&query.fields))
+        .collect();
+    let body = serde_json::json!({
+        "tenant": listing.tenant.id,
+        "value": value,
+        "nextCursor": page.next.as_ref().map(|p| listing.cursor(p)),
+    });
+    Ok(Json(body).into_response())
+}
+
+type Chunks = mpsc::Sender<Result<Bytes, std::io::Error>>;
+
+/// Starts the task that reads the report and writes the body; answers once the report's first
+/// page has arrived (or failed, which is then the response).
+async fn stream_listing(
+    state: AppState,
+    caller: Caller,
+    tenant: String,
+    query: ListQuery,
+    format: Format,
+) -> Result<Response, ApiError> {
+    let (started, start) = oneshot::channel::<Result<(), OpsError>>();
+    let (chunks, body) = mpsc::channel(CHUNKS_IN_FLIGHT);
+    tokio::spawn(write_listing(
+        state, caller, tenant, query, format, started, chunks,
+    ));
+    match start.await {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => return Err(error.into()),
+        Err(_) => {
+            return Err(ApiError::Directory(
+                crate::directory::DirectoryError::Internal(
+                    "the listing task ended before it started".into(),
+                ),
+            ));
+        }
+    }
+    let content_type = match format {
+        Format::Csv => CSV,
+        _ => NDJSON,
+    };
+    Ok((
+        [(header::CONTENT_TYPE, content_type)],
+        Body::from_stream(body),
+    )
+        .into_response())
+}
+
+async fn write_listing(
+    state: AppState,
+    caller: Caller,
+    tenant: String,
+    query: ListQuery,
+    format: Format,
+    started: oneshot::Sender<Result<(), OpsError>>,
+    mut chunks: Chunks,
+) {
+    let opened = ops::registrations::open(
+        &state.tenants,
+        &state.graph,
+        &caller,
+        &tenant,
+        &query.filter,
+        query.pushdown,
+    )
+    .await;
+    let listing = match opened {
+        Ok(listing) => listing,
+        Err(error) => {
+            let _ = started.send(Err(error));
+            return;
+        }
+    };
+    let records = match ops::registrations::records(&state.graph, &listing).await {
+        Ok(records) => records,
+        Err(error) => {
+            let _ = started.send(Err(error));
+            return;
+        }
+    };
+    if started.send(Ok(())).is_err() {
+        return;
+    }
+    let fields = &query.fields;
+    if format == Format::Csv {
+        let header = csv_rows(std::iter::once(fields.iter().map(|f| f.name())));
+        if send(&mut chunks, header).await.is_err() {
+            return;
+        }
+    }
+    // All records Graph's current page has ready, up to a chunk: a chunk per page or less.
+    let mut batches = std::pin::pin!(records.ready_chunks(CHUNK_RECORDS));
+    while let Some(batch) = batches.next().await {
+        let mut ok = Vec::with_capacity(batch.len());
+        let mut failure = None;
+        for item in batch {
+            match item {
+                Ok(record) => ok.push(record),
+                Err(error) => {
+                    failure = Some(error);
+                    break;
+                }
+            }
+        }
+        let bytes = match format {
+            Format::Csv => csv_rows(ok.iter().map(|r| r.project(fields).csv_cells())),
+            _ => ndjson_lines(ok.iter().map(|r| r.project(fields))),
+        };
+        if !bytes.is_empty() && send(&mut chunks, bytes).await.is_err() {
+            return; // The client went away.
+        }
+        if let Some(error) = failure {
+            tracing::warn!(tenant = %listing.tenant.id, %error, "registration listing failed after it started");
+            let problem = problem_value(error.into()).await;
+            let _ = match format {
+                Format::Csv => {
+                    chunks
+                        .send(Err(std::io::Error::other("the registration report failed")))
+                        .await
+                }
+                _ => {
+                    let line =
+                        ndjson_lines(std::iter::once(serde_json::json!({ "error": problem })));
+                    chunks.send(Ok(line)).await
+                }
+            };
+            return;
+        }
+    }
+}
+
+async fn send(chunks: &mut Chunks, bytes: Bytes) -> Result<(), mpsc::SendError> {
+    chunks.send(Ok(bytes)).await
+}
+
+fn ndjson_lines<T: Serialize>(items: impl Iterator<Item = T>) -> Bytes {
+    let mut out = Vec::new();
+    for item in items {
+        // Serializing our own types to memory cannot fail.
+        let _ = serde_json::to_writer(&mut out, &item);
+        out.push(b'\n');
+    }
+    Bytes::from(out)
+}
+
+fn csv_rows<R, C>(rows: impl Iterator<Item = R>) -> Bytes
+where
+    R: IntoIterator<Item = C>,
+    C: AsRef<str>,
+{
+    let mut writer = csv::WriterBuilder::new()
+        .has_headers(false)
+        .from_writer(Vec::new());
+    for row in rows {
+        // Writing to memory cannot fail.
+        for cell in row {
+            let _ = writer.write_field(cell.as_ref());
+        }
+        let _ = writer.write_record(None::<&[u8]>);
+    }
+    Bytes::from(writer.into_inner().unwrap_or_default())
+}
+
+/// The problem document an error would be answered with, as JSON.
+async fn problem_value(error: ApiError) -> Value {
+    let response = error.into_response();
+    let bytes = axum::body::to_bytes(response.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Summaries
+// ---------------------------------------------------------------------------------------------
+
+/// The freshness the caller asked for with `Cache-Control`: `no-cache` or `max-age=0` forces a
+/// Graph read, `max-age=N` accepts a summary up to N seconds old; `None` leaves it to the
+/// service's configured age.
+fn requested_max_age(headers: &HeaderMap) -> Option<Duration> {
+    let mut max_age = None;
+    for directive in headers
+        .get_all(header::CACHE_CONTROL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+    {
+        if directive.eq_ignore_ascii_case("no-cache") || directive.eq_ignore_ascii_case("no-store")
+        {
+            return Some(Duration::ZERO);
+        }
+        if let Some((name, value)) = directive.split_once('=')
+            && name.trim().eq_ignore_ascii_case("max-age")
+            && let Ok(seconds) = value.trim().trim_matches('"').parse::<u64>()
+        {
+            max_age = Some(Duration::from_secs(seconds));
+        }
+    }
+    max_age
+}
+
+fn etag_matches(if_none_match: &str, current: &str) -> bool {
+    if_none_match
+        .split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag.trim_start_matches("W/") == current)
+}
+
+/// A summary response: 200 with the body, or 304 when `If-None-Match` names its ETag. Both carry
+/// `ETag`, `Cache-Control` and `Age`.
+fn summary_response(state: &AppState, read: SummaryRead, headers: &HeaderMap) -> Response {
+    let not_modified = headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| etag_matches(v, &read.etag));
+    let mut response = if not_modified {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        Json(read.summary.as_ref()).into_response()
+    };
+    let out = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&read.etag) {
+        out.insert(header::ETAG, value);
+    }
+    let max_age = state.registrations.cache_max_age().as_secs();
+    if let Ok(value) = HeaderValue::from_str(&format!("private, max-age={max_age}")) {
+        out.insert(header::CACHE_CONTROL, value);
+    }
+    out.insert(header::AGE, HeaderValue::from(read.age.as_secs()));
+    response
+}
+
+/// The tenant's registration counts: per feature, per method, and the gap categories, from one
+/// streaming pass over Graph's registration report.
+///
+/// Cached per tenant with the time the Graph read began (`readAt`, `Age`). A cached summary is
+/// served while it is younger than the request's `Cache-Control: max-age` (default: the
+/// service's configured age); `no-cache` or `max-age=0` forces a Graph read. Concurrent requests
+/// for one tenant share one read. `If-None-Match` with the current ETag answers 304.
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/registrations/summary", tag = "registrations", operation_id = "registrationSummary", security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "Tenant id or verified domain"),
+        ("Cache-Control" = Option<String>, Header, description = "`max-age=N`: accept a summary up to N seconds old; `no-cache`: read Graph now"),
+        ("If-None-Match" = Option<String>, Header, description = "The ETag of a summary the caller holds")),
+    responses(
+        (status = 200, description = "The summary", body = RegistrationSummary,
+            headers(
+                ("ETag" = String, description = "Strong validator of the body"),
+                ("Cache-Control" = String, description = "`private, max-age=<configured seconds>`"),
+                ("Age" = u64, description = "Seconds since the Graph read began"))),
+        (status = 304, description = "The summary still has the ETag given in If-None-Match"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "No SSPR role or no access to this tenant; or (`code: licenseRequired`) the tenant lacks Entra ID P1/P2", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No managed tenant has this id or domain", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "Microsoft Graph or the token endpoint refused", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Microsoft Graph or the token endpoint is unreachable, or Graph keeps throttling", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn summary(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let read = ops::registrations::summary(
+        &state.registrations,
+        &state.tenants,
+        &state.graph,
+        &caller,
+        &tenant,
+        requested_max_age(&headers),
+    )
+    .await?;
+    Ok(summary_response(&state, read, &headers))
+}
+
+/// The query of the fleet summary (documentation; parsing is in [`fleet`]).
+#[derive(IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct FleetParams {
+    /// `all` (every tenant the caller may access) or tenant ids/domains, comma-separated.
+    tenants: String,
+}
+
+/// One tenant's line of the fleet summary: its summary or its problem.
+#[derive(Serialize, ToSchema)]
+pub struct FleetEntry {
+    /// The tenant id.
+    pub tenant: String,
+    pub domain: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<RegistrationSummary>,
+    /// Why this tenant has no summary (RFC 9457), e.g. `code: licenseRequired`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Problem>)]
+    pub problem: Option<Value>,
+}
+
+/// The fleet summary as one JSON document.
+#[derive(Serialize, ToSchema)]
+pub struct FleetSummary {
+    /// In the order the tenants completed.
+    pub tenants: Vec<FleetEntry>,
+    /// How many tenants have a problem instead of a summary.
+    pub failed: usize,
+}
+
+fn parse_fleet_query(raw: &str) -> Result<FleetSelection, ApiError> {
+    let mut tenants = None;
+    for (name, value) in form_urlencoded::parse(raw.as_bytes()) {
+        if name != "tenants" {
+            return Err(bad(
+                &name,
+                format!("'{name}' is not a parameter of the fleet summary; it takes tenants."),
+            ));
+        }
+        if tenants.replace(value.into_owned()).is_some() {
+            return Err(bad("tenants", "'tenants' is given more than once."));
+        }
+    }
+    let tenants = tenants.ok_or_else(|| {
+        bad(
+            "tenants",
+            "tenants is required: 'all' or tenant ids/domains separated by commas.",
+        )
+    })?;
+    if tenants.trim() == "all" {
+        return Ok(FleetSelection::All);
+    }
+    let names: Vec<String> = tenants.split(',').map(|n| n.trim().to_owned()).collect();
+    if names.iter().any(String::is_empty) {
+        return Err(bad(
+            "tenants",
+            "an empty tenant name; give 'all' or tenant ids/domains separated by single commas.",
+        ));
+    }
+    Ok(FleetSelection::Named(names))
+}
+
+/// Registration summaries for many tenants, each as it completes.
+///
+/// Every named tenant is checked first (unknown: 404, not accessible: 403) before any Graph
+/// call. Then the summaries run a bounded number at a time through the same cache as the
+/// per-tenant summary (`Cache-Control` applies to each). A tenant that fails (Graph down, no
+/// licence) gets a `problem` instead of a `summary`; the others are unaffected.
+/// `Accept: application/x-ndjson` streams one line per tenant as it completes; JSON (default)
+/// answers once all are done.
+#[utoipa::path(get, path = "/v1/registrations/summary", tag = "registrations", operation_id = "fleetRegistrationSummary", security(("bearer" = [])),
+    params(FleetParams,
+        ("Cache-Control" = Option<String>, Header, description = "`max-age=N`: accept summaries up to N seconds old; `no-cache`: read Graph now")),
+    responses(
+        (status = 200, description = "Each tenant's summary or problem, in completion order",
+            content((FleetSummary = "application/json"), (FleetEntry = "application/x-ndjson"))),
+        (status = 400, description = "`tenants` is missing or malformed", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "No SSPR role, or no access to a named tenant", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "A named tenant is not managed by this service", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn fleet(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let selection = parse_fleet_query(raw.as_deref().unwrap_or(""))?;
+    let max_age = requested_max_age(&headers);
+    let ids: Vec<String> = ops::registrations::fleet_targets(&state.tenants, &caller, &selection)?
+        .into_iter()
+        .map(|t| t.id.clone())
+        .collect();
+    if negotiate(&headers) == Format::Ndjson {
+        let (chunks, body) = mpsc::channel(CHUNKS_IN_FLIGHT);
+        tokio::spawn(write_fleet(state, ids, max_age, chunks));
+        return Ok(([(header::CONTENT_TYPE, NDJSON)], Body::from_stream(body)).into_response());
+    }
+    let targets = ids.iter().filter_map(|id| state.tenants.find(id)).collect();
+    let mut results =
+        ops::registrations::fleet(&state.registrations, &state.graph, targets, max_age);
+    let mut tenants = Vec::new();
+    while let Some((tenant, result)) = results.next().await {
+        tenants.push(fleet_entry(tenant, result).await);
+    }
+    let failed = tenants.iter().filter(|t| t.problem.is_some()).count();
+    Ok(Json(FleetSummary { tenants, failed }).into_response())
+}
+
+async fn write_fleet(
+    state: AppState,
+    ids: Vec<String>,
+    max_age: Option<Duration>,
+    mut chunks: Chunks,
+) {
+    let targets = ids.iter().filter_map(|id| state.tenants.find(id)).collect();
+    let mut results =
+        ops::registrations::fleet(&state.registrations, &state.graph, targets, max_age);
+    while let Some((tenant, result)) = results.next().await {
+        let entry = fleet_entry(tenant, result).await;
+        if send(&mut chunks, ndjson_lines(std::iter::once(entry)))
+            .await
+            .is_err()
+        {
+            return; // The client went away; dropping the stream stops the other reads.
+        }
+    }
+}
+
+async fn fleet_entry(
+    tenant: &crate::directory::tenants::ManagedTenant,
+    result: Result<SummaryRead, OpsError>,
+) -> FleetEntry {
+    let (summary, problem) = match result {
+        Ok(read) => (Some(read.summary.as_ref().clone()), None),
+        Err(error) => (None, Some(problem_value(error.into()).await)),
+    };
+    FleetEntry {
+        tenant: tenant.id.clone(),
+        domain: tenant.primary_domain().to_owned(),
+        summary,
+        problem,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn accept(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::ACCEPT,
+            HeaderValue::from_str(value).expect("header"),
+        );
+        headers
+    }
+
+    #[test]
+    fn accept_picks_the_preferred_format_and_defaults_to_json() {
+        assert_eq!(negotiate(&HeaderMap::new()), Format::Json);
+        assert_eq!(negotiate(&accept("text/csv")), Format::Csv);
+        assert_eq!(negotiate(&accept("application/x-ndjson")), Format::Ndjson);
+        assert_eq!(
+            negotiate(&accept("application/json;q=0.5, text/csv")),
+            Format::Csv
+        );
+        assert_eq!(
+            negotiate(&accept("text/csv;q=0.2, application/x-ndjson;q=0.9")),
+            Format::Ndjson
+        );
+        assert_eq!(negotiate(&accept("text/html")), Format::Json);
+        assert_eq!(negotiate(&accept("*/*")), Format::Json);
+        assert_eq!(negotiate(&accept("text/csv;q=0, */*")), Format::Json);
+    }
+
+    #[test]
+    fn cache_control_sets_the_acceptable_age() {
+        let with = |v: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_str(v).expect("header"),
+            );
+            requested_max_age(&h)
+        };
+        assert_eq!(requested_max_age(&HeaderMap::new()), None);
+        assert_eq!(with("max-age=60"), Some(Duration::from_secs(60)));
+        assert_eq!(with("max-age=0"), Some(Duration::ZERO));
+        assert_eq!(with("no-cache"), Some(Duration::ZERO));
+        assert_eq!(
+            with("private, max-age=\"30\""),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(with("max-age=soon"), None);
+    }
+
+    #[test]
+    fn list_queries_refuse_unknown_repeated_and_invalid_parameters() {
+        let field = |raw: &str| match parse_list_query(raw) {
+            Err(ApiError::BadRequest { field, .. }) => field,
+            Err(other) => panic!("{raw}: {other:?}"),
+            Ok(_) => panic!("{raw} must be refused"),
+        };
+        assert_eq!(field("ssp=registered"), "ssp");
+        assert_eq!(field("sspr=registered&sspr=enabled"), "sspr");
+        assert_eq!(field("sspr=yes"), "sspr");
+        assert_eq!(field("userType=robot"), "userType");
+        assert_eq!(field("fields=id,nope"), "fields");
+        assert_eq!(field("pushdown=maybe"), "pushdown");
+        assert_eq!(field("limit=0"), "limit");
+        assert_eq!(field("limit=1001"), "limit");
+        let ok =
+            parse_list_query("methods=email%2CmobilePhone&upnPrefix=o%27b&limit=5&pushdown=false")
+                .unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(ok.filter.methods, ["email", "mobilePhone"]);
+        assert_eq!(ok.filter.upn_prefix.as_deref(), Some("o'b"));
+        assert_eq!(ok.limit, Some(5));
+        assert!(!ok.pushdown);
+        assert_eq!(ok.fields, Field::ALL);
+    }
+
+    #[test]
+    fn csv_rows_quote_what_needs_quoting() {
+        let bytes = csv_rows([vec!["a,b", "plain", "say \"hi\""], vec!["x", "", "y"]].into_iter());
+        assert_eq!(
+            String::from_utf8(bytes.to_vec()).expect("utf-8"),
+            "\"a,b\",plain,\"say \"\"hi\"\"\"\nx,,y\n"
+        );
+    }
+
+    #[test]
+    fn fleet_queries_need_tenants() {
+        assert_eq!(
+            parse_fleet_query("tenants=all").ok(),
+            Some(FleetSelection::All)
+        );
+        assert_eq!(
+            parse_fleet_query("tenants=a.com,%20b.com").ok(),
+            Some(FleetSelection::Named(vec!["a.com".into(), "b.com".into()]))
+        );
+        for raw in [
+            "",
+            "tenants=",
+            "tenants=a,,b",
+            "tenant=all",
+            "tenants=a&tenants=b",
+        ] {
+            assert!(
+                matches!(parse_fleet_query(raw), Err(ApiError::BadRequest { .. })),
+                "{raw}"
+            );
+        }
+    }
+}

@@ -1,0 +1,363 @@
+//! The registration report (`reports/authenticationMethods/userRegistrationDetails`,
+//! graph-api.md §4) as a stream of domain records, and the tenant's subscribed SKUs for the
+//! licence check (§6.1).
+//!
+//! The stream pages with `$top=999`, follows `@odata.nextLink` verbatim and fetches the next page
+//! while the current one is consumed: at most two pages are held, so memory stays flat for any
+//! tenant size.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures::Stream;
+use futures::future::BoxFuture;
+use serde::Deserialize;
+use url::form_urlencoded;
+
+use super::DirectoryError;
+use super::graph::{Graph, Page};
+use super::tenants::ManagedTenant;
+use crate::domain::licence::{ServicePlan, SubscribedSku};
+use crate::domain::registrations::Registration;
+
+/// The report's collection, below the Graph base URL.
+pub const REPORT: &str = "reports/authenticationMethods/userRegistrationDetails";
+/// Graph's answer on the report for a tenant without Entra ID P1/P2 (graph-api.md §4.1).
+pub const NON_PREMIUM: &str = "Authentication_RequestFromNonPremiumTenantOrB2CTenant";
+/// The largest page tools ask the report for; its real maximum is undocumented.
+const PAGE_SIZE: u32 = 999;
+
+/// True when `error` is Graph refusing the report for want of a P1/P2 licence.
+pub fn is_non_premium(error: &DirectoryError) -> bool {
+    matches!(error, DirectoryError::Upstream { status: 403, code, .. } if code == NON_PREMIUM)
+}
+
+/// The report's first page, with `graph_filter` as `$filter` (percent-encoded; spaces as `%20`,
+/// which every OData server reads as a space).
+pub fn first_link(graph_filter: Option<&str>) -> String {
+    let mut query = form_urlencoded::Serializer::new(String::new());
+    query.append_pair("$top", &PAGE_SIZE.to_string());
+    if let Some(filter) = graph_filter {
+        query.append_pair("$filter", filter);
+    }
+    // Form encoding writes a space as `+` and a literal `+` as `%2B`, so every `+` is a space.
+    format!("{REPORT}?{}", query.finish().replace('+', "%20"))
+}
+
+/// True when `link` (a relative path or an absolute nextLink) points at the report, so a link
+/// from outside (a caller's cursor) can never make the service read anything else.
+pub fn is_report_link(link: &str) -> bool {
+    // Resolved against a stand-in base, as `Graph` resolves it: dot segments are gone after.
+    let base = url::Url::parse("https://graph.invalid/version/").expect("static url");
+    base.join(link)
+        .is_ok_and(|url| url.path().ends_with(&format!("/{REPORT}")))
+}
+
+/// Every user of the report, in Graph's order, as pages arrive; `graph_filter` is sent as
+/// `$filter`. A failed page ends the stream with its error.
+pub fn registrations<'a>(
+    graph: &'a Graph,
+    tenant: &'a ManagedTenant,
+    graph_filter: Option<String>,
+) -> impl Stream<Item = Result<Registration, DirectoryError>> + Send + 'a {
+    registrations_from(graph, tenant, first_link(graph_filter.as_deref()))
+}
+
+/// The stream of [`registrations`] starting at `link` (the first page's path or a nextLink).
+pub fn registrations_from<'a>(
+    graph: &'a Graph,
+    tenant: &'a ManagedTenant,
+    link: String,
+) -> impl Stream<Item = Result<Registration, DirectoryError>> + Send + 'a {
+    Prefetching {
+        graph,
+        tenant,
+        rows: Vec::new().into_iter(),
+        next: Some(Fetch::Running(fetch(graph, tenant, link))),
+    }
+}
+
+/// One page of the report as domain records, and the link to the next one.
+pub struct RegistrationPage {
+    pub records: Vec<Registration>,
+    pub next_link: Option<String>,
+}
+
+/// The page at `link` (the first page's path or a nextLink).
+pub async fn page(
+    graph: &Graph,
+    tenant: &ManagedTenant,
+    link: &str,
+) -> Result<RegistrationPage, DirectoryError> {
+    let page: Page<wire::Row> = graph.get_page(tenant, link).await?;
+    Ok(RegistrationPage {
+        records: page.value.into_iter().map(wire::Row::into_domain).collect(),
+        next_link: page.next_link,
+    })
+}
+
+/// The tenant's subscribed SKUs (one page in practice; later pages are followed all the same).
+pub async fn subscribed_skus(
+    graph: &Graph,
+    tenant: &ManagedTenant,
+) -> Result<Vec<SubscribedSku>, DirectoryError> {
+    let mut skus = Vec::new();
+    let mut next =
+        Some("subscribedSkus?$select=skuPartNumber,capabilityStatus,servicePlans".to_owned());
+    while let Some(link) = next.take() {
+        let page: Page<wire::Sku> = graph.get_page(tenant, &link).await?;
+        skus.extend(page.value.into_iter().map(wire::Sku::into_domain));
+        next = page.next_link;
+    }
+    Ok(skus)
+}
+
+type PageResult = Result<Page<wire::Row>, DirectoryError>;
+
+fn fetch<'a>(
+    graph: &'a Graph,
+    tenant: &'a ManagedTenant,
+    link: String,
+) -> BoxFuture<'a, PageResult> {
+    Box::pin(async move { graph.get_page(tenant, &link).await })
+}
+
+/// The next page: still on its way, or arrived and waiting for the current one to be consumed.
+enum Fetch<'a> {
+    Running(BoxFuture<'a, PageResult>),
+    Arrived(PageResult),
+}
+
+/// Yields the current page's rows while the next page is fetched: each poll first drives the
+/// fetch, then hands out a row.
+struct Prefetching<'a> {
+    graph: &'a Graph,
+    tenant: &'a ManagedTenant,
+    rows: std::vec::IntoIter<wire::Row>,
+    /// `None` once the last page has arrived (or a page failed).
+    next: Option<Fetch<'a>>,
+}
+
+impl Stream for Prefetching<'_> {
+    type Item = Result<Registration, DirectoryError>;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        loop {
+            if let Some(Fetch::Running(future)) = &mut this.next
+                && let Poll::Ready(result) = future.as_mut().poll(cx)
+            {
+                this.next = Some(Fetch::Arrived(result));
+            }
+            if let Some(row) = this.rows.next() {
+                return Poll::Ready(Some(Ok(row.into_domain())));
+            }
+            match this.next.take() {
+                None => return Poll::Ready(None),
+                // Polled above: the waker is registered.
+                Some(running @ Fetch::Running(_)) => {
+                    this.next = Some(running);
+                    return Poll::Pending;
+                }
+                Some(Fetch::Arrived(Err(error))) => return Poll::Ready(Some(Err(error))),
+                Some(Fetch::Arrived(Ok(page))) => {
+                    this.rows = page.value.into_iter();
+                    this.next = page
+                        .next_link
+                        .map(|link| Fetch::Running(fetch(this.graph, this.tenant, link)));
+                }
+            }
+        }
+    }
+}
+
+/// Graph's JSON, exactly as it arrives. Unknown properties are ignored, never refused.
+mod wire {
+    use super::*;
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Row {
+        pub id: String,
+        #[serde(default)]
+        pub user_principal_name: Option<String>,
+        #[serde(default)]
+        pub user_display_name: Option<String>,
+        #[serde(default)]
+        pub user_type: Option<String>,
+        #[serde(default)]
+        pub is_admin: Option<bool>,
+        #[serde(default)]
+        pub is_sspr_registered: Option<bool>,
+        #[serde(default)]
+        pub is_sspr_enabled: Option<bool>,
+        #[serde(default)]
+        pub is_sspr_capable: Option<bool>,
+        #[serde(default)]
+        pub is_mfa_registered: Option<bool>,
+        #[serde(default)]
+        pub is_mfa_capable: Option<bool>,
+        #[serde(default)]
+        pub is_passwordless_capable: Option<bool>,
+        #[serde(default)]
+        pub methods_registered: Option<Vec<String>>,
+        #[serde(default)]
+        pub last_updated_date_time: Option<String>,
+    }
+
+    impl Row {
+        pub fn into_domain(self) -> Registration {
+            let flag = |v: Option<bool>| v.unwrap_or(false);
+            Registration {
+                id: self.id,
+                user_principal_name: self.user_principal_name.unwrap_or_default(),
+                user_display_name: self.user_display_name.unwrap_or_default(),
+                user_type: self.user_type.unwrap_or_default(),
+                is_admin: flag(self.is_admin),
+                is_sspr_registered: flag(self.is_sspr_registered),
+                is_sspr_enabled: flag(self.is_sspr_enabled),
+                is_sspr_capable: flag(self.is_sspr_capable),
+                is_mfa_registered: flag(self.is_mfa_registered),
+                is_mfa_capable: flag(self.is_mfa_capable),
+                is_passwordless_capable: flag(self.is_passwordless_capable),
+                methods_registered: self.methods_registered.unwrap_or_default(),
+                last_updated_date_time: self.last_updated_date_time,
+            }
+        }
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Sku {
+        #[serde(default)]
+        pub sku_part_number: Option<String>,
+        #[serde(default)]
+        pub capability_status: Option<String>,
+        #[serde(default)]
+        pub service_plans: Vec<Plan>,
+    }
+
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Plan {
+        #[serde(default)]
+        pub service_plan_id: Option<String>,
+        #[serde(default)]
+        pub service_plan_name: Option<String>,
+        #[serde(default)]
+        pub provisioning_status: Option<String>,
+    }
+
+    impl Sku {
+        pub fn into_domain(self) -> SubscribedSku {
+            SubscribedSku {
+                sku_part_number: self.sku_part_number.unwrap_or_default(),
+                capability_status: self.capability_status.unwrap_or_default(),
+                service_plans: self
+                    .service_plans
+                    .into_iter()
+                    .map(|p| ServicePlan {
+                        service_plan_id: p.service_plan_id.unwrap_or_default(),
+                        service_plan_name: p.service_plan_name.unwrap_or_default(),
+                        provisioning_status: p.provisioning_status.unwrap_or_default(),
+                    })
+                    .collect(),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_row_translates_and_nulls_read_as_false() {
+        let json = serde_json::json!({
+            "id": "c6ad1942-4afa-47f8-8d48-afb5d8d69d2f",
+            "userPrincipalName": "AllanD@Contoso.com",
+            "userDisplayName": "Allan Deyoung",
+            "userType": "guest",
+            "isAdmin": null,
+            "isSsprRegistered": false, "isSsprEnabled": false, "isSsprCapable": false,
+            "isMfaRegistered": true, "isMfaCapable": true, "isPasswordlessCapable": false,
+            "isSystemPreferredAuthenticationMethodEnabled": true,
+            "systemPreferredAuthenticationMethods": [],
+            "userPreferredMethodForSecondaryAuthentication": "",
+            "methodsRegistered": ["microsoftAuthenticatorPush", "aMethodFromTheFuture"],
+            "lastUpdatedDateTime": "2023-03-13T19:15:41.6195833Z"
+        });
+        let row: wire::Row = serde_json::from_value(json).expect("parses");
+        let r = row.into_domain();
+        assert_eq!(r.user_type, "guest");
+        assert!(!r.is_admin);
+        assert!(r.is_mfa_capable && !r.is_sspr_registered);
+        assert_eq!(
+            r.methods_registered,
+            ["microsoftAuthenticatorPush", "aMethodFromTheFuture"]
+        );
+        assert_eq!(
+            r.last_updated_date_time.as_deref(),
+            Some("2023-03-13T19:15:41.6195833Z")
+        );
+        let sparse: wire::Row =
+            serde_json::from_value(serde_json::json!({"id": "x", "methodsRegistered": null}))
+                .expect("parses");
+        let r = sparse.into_domain();
+        assert!(r.methods_registered.is_empty() && r.user_type.is_empty());
+    }
+
+    #[test]
+    fn the_first_link_encodes_the_filter_for_the_query() {
+        assert_eq!(first_link(None), format!("{REPORT}?%24top=999"));
+        let link = first_link(Some(
+            "startswith(userPrincipalName,'a+b&c''d') and isAdmin eq true",
+        ));
+        assert_eq!(
+            link,
+            format!(
+                "{REPORT}?%24top=999&%24filter=startswith%28userPrincipalName%2C%27a%2Bb%26c%27%27d%27%29%20and%20isAdmin%20eq%20true"
+            )
+        );
+        let query = link.split_once('?').map(|(_, q)| q).unwrap_or_default();
+        let filter = form_urlencoded::parse(query.as_bytes())
+            .find(|(k, _)| k == "$filter")
+            .map(|(_, v)| v.into_owned());
+        assert_eq!(
+            filter.as_deref(),
+            Some("startswith(userPrincipalName,'a+b&c''d') and isAdmin eq true")
+        );
+    }
+
+    #[test]
+    fn only_report_links_are_report_links() {
+        assert!(is_report_link(&first_link(None)));
+        assert!(is_report_link(
+            "https://graph.microsoft.com/v1.0/reports/authenticationMethods/userRegistrationDetails?$skiptoken=x"
+        ));
+        assert!(!is_report_link("users?$select=id"));
+        assert!(!is_report_link(
+            "https://graph.microsoft.com/v1.0/reports/authenticationMethods/userRegistrationDetails/x"
+        ));
+        assert!(!is_report_link(
+            "https://graph.microsoft.com/v1.0/users#/reports/authenticationMethods/userRegistrationDetails"
+        ));
+        assert!(!is_report_link(
+            "reports/authenticationMethods/userRegistrationDetails/%2e%2e/%2e%2e/%2e%2e/users"
+        ));
+    }
+
+    #[test]
+    fn a_sku_translates_with_its_plans() {
+        let json = serde_json::json!({
+            "skuPartNumber": "SPB", "capabilityStatus": "Enabled", "consumedUnits": 14,
+            "servicePlans": [{ "servicePlanId": "41781fb2-bc02-4b7c-bd55-b576c07bb09d",
+                "servicePlanName": "AAD_PREMIUM", "provisioningStatus": "Success", "appliesTo": "User" }]
+        });
+        let sku: wire::Sku = serde_json::from_value(json).expect("parses");
+        let sku = sku.into_domain();
+        assert_eq!(sku.sku_part_number, "SPB");
+        assert_eq!(sku.service_plans[0].service_plan_name, "AAD_PREMIUM");
+        assert_eq!(sku.service_plans[0].provisioning_status, "Success");
+    }
+}

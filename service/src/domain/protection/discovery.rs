@@ -1,0 +1,230 @@
+//! Break-glass accounts: the ones the caller declares, and the ones the tenant's own policies
+//! reveal. Emergency-access accounts are, by design, excluded from (nearly) every CA policy, so
+//! an object excluded from more than half of the enabled and report-only policies is taken for
+//! one (Maester's "most-excluded object" heuristic, made explicit). Pure.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::CaPolicy;
+use super::generate::Exclusions;
+
+/// User keywords that are not objects (§5.2).
+const USER_KEYWORDS: &[&str] = &["All", "None", "GuestsOrExternalUsers"];
+
+/// How an account became a break-glass account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum BreakGlassSource {
+    /// Named by the caller.
+    Declared,
+    /// Excluded from more than half of the tenant's active CA policies.
+    Discovered,
+}
+
+/// One break-glass user or group.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BreakGlassObject {
+    pub id: String,
+    pub source: BreakGlassSource,
+    /// How many of the considered policies exclude it.
+    pub excluded_from: usize,
+}
+
+/// The break-glass accounts a plan or a grade works with.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct BreakGlass {
+    /// Enabled and report-only policies looked at (ours left out: it follows from the others).
+    pub policies_considered: usize,
+    pub users: Vec<BreakGlassObject>,
+    pub groups: Vec<BreakGlassObject>,
+}
+
+impl BreakGlass {
+    /// Declared accounts plus, when `discover` is set, those most policies exclude.
+    pub fn find(
+        policies: &[CaPolicy],
+        declared_users: &[String],
+        declared_groups: &[String],
+        discover: bool,
+    ) -> BreakGlass {
+        let considered: Vec<&CaPolicy> = policies
+            .iter()
+            .filter(|p| p.is_active() && !p.is_ours())
+            .collect();
+        let mut user_counts: BTreeMap<String, usize> = BTreeMap::new();
+        let mut group_counts: BTreeMap<String, usize> = BTreeMap::new();
+        for policy in &considered {
+            let users = distinct(
+                policy
+                    .users
+                    .exclude_users
+                    .iter()
+                    .filter(|id| !USER_KEYWORDS.iter().any(|k| k.eq_ignore_ascii_case(id))),
+            );
+            for id in users {
+                *user_counts.entry(id).or_default() += 1;
+            }
+            for id in distinct(policy.users.exclude_groups.iter()) {
+                *group_counts.entry(id).or_default() += 1;
+            }
+        }
+        let total = considered.len();
+        BreakGlass {
+            policies_considered: total,
+            users: objects(declared_users, &user_counts, total, discover),
+            groups: objects(declared_groups, &group_counts, total, discover),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.users.is_empty() && self.groups.is_empty()
+    }
+
+    pub fn has_user(&self, id: &str) -> bool {
+        self.users.iter().any(|o| o.id.eq_ignore_ascii_case(id))
+    }
+
+    pub fn has_group(&self, id: &str) -> bool {
+        self.groups.iter().any(|o| o.id.eq_ignore_ascii_case(id))
+    }
+
+    /// What the generated policy excludes.
+    pub fn exclusions(&self) -> Exclusions {
+        Exclusions::new(
+            self.users.iter().map(|o| o.id.clone()),
+            self.groups.iter().map(|o| o.id.clone()),
+        )
+    }
+}
+
+fn distinct<'a>(ids: impl Iterator<Item = &'a String>) -> Vec<String> {
+    let mut v: Vec<String> = ids.map(|id| id.to_ascii_lowercase()).collect();
+    v.sort();
+    v.dedup();
+    v
+}
+
+/// Declared objects first (in their order), then discovered ones, most-excluded first.
+fn objects(
+    declared: &[String],
+    counts: &BTreeMap<String, usize>,
+    total: usize,
+    discover: bool,
+) -> Vec<BreakGlassObject> {
+    let count = |id: &str| counts.get(&id.to_ascii_lowercase()).copied().unwrap_or(0);
+    let mut out: Vec<BreakGlassObject> = distinct(declared.iter())
+        .into_iter()
+        .map(|id| BreakGlassObject {
+            excluded_from: count(&id),
+            id,
+            source: BreakGlassSource::Declared,
+        })
+        .collect();
+    if discover {
+        let mut found: Vec<BreakGlassObject> = counts
+            .iter()
+            .filter(|(id, n)| 2 * **n > total && !out.iter().any(|o| &o.id == *id))
+            .map(|(id, n)| BreakGlassObject {
+                id: id.clone(),
+                source: BreakGlassSource::Discovered,
+                excluded_from: *n,
+            })
+            .collect();
+        found.sort_by(|a, b| b.excluded_from.cmp(&a.excluded_from).then(a.id.cmp(&b.id)));
+        out.extend(found);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::UserCondition;
+    use super::*;
+
+    const BG: &str = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c08";
+    const BG_GROUP: &str = "dad4ae4a-730c-4e52-826c-0d9094971f04";
+    const ALEX: &str = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c02";
+
+    fn policy(state: &str, users: &[&str], groups: &[&str]) -> CaPolicy {
+        CaPolicy {
+            display_name: "p".into(),
+            state: state.into(),
+            users: UserCondition {
+                include_users: vec!["All".into()],
+                exclude_users: users.iter().map(|s| (*s).to_owned()).collect(),
+                exclude_groups: groups.iter().map(|s| (*s).to_owned()).collect(),
+                ..UserCondition::default()
+            },
+            ..CaPolicy::default()
+        }
+    }
+
+    #[test]
+    fn objects_excluded_from_more_than_half_of_the_active_policies_are_discovered() {
+        let policies = vec![
+            policy("enabled", &[BG, "GuestsOrExternalUsers"], &[BG_GROUP]),
+            policy(
+                "enabledForReportingButNotEnforced",
+                &[BG, ALEX],
+                &[BG_GROUP],
+            ),
+            policy("enabled", &[BG.to_uppercase().as_str()], &[]),
+            policy("enabled", &[], &[]),
+            // Disabled policies say nothing about what the tenant relies on.
+            policy("disabled", &[ALEX], &[]),
+            policy("disabled", &[ALEX], &[]),
+        ];
+        let found = BreakGlass::find(&policies, &[], &[], true);
+        assert_eq!(found.policies_considered, 4);
+        assert_eq!(found.users.len(), 1, "{found:?}");
+        assert_eq!(found.users[0].id, BG);
+        assert_eq!(found.users[0].excluded_from, 3);
+        assert_eq!(found.users[0].source, BreakGlassSource::Discovered);
+        // Exactly half is not "most".
+        assert!(found.groups.is_empty(), "{found:?}");
+        assert!(found.has_user(&BG.to_uppercase()) && !found.has_user(ALEX));
+    }
+
+    #[test]
+    fn declared_accounts_come_first_and_are_not_repeated() {
+        let policies = vec![policy("enabled", &[BG], &[BG_GROUP])];
+        let found = BreakGlass::find(&policies, &[BG.to_owned(), ALEX.to_owned()], &[], true);
+        let ids: Vec<(&str, BreakGlassSource, usize)> = found
+            .users
+            .iter()
+            .map(|o| (o.id.as_str(), o.source, o.excluded_from))
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                (ALEX, BreakGlassSource::Declared, 0),
+                (BG, BreakGlassSource::Declared, 1)
+            ]
+        );
+        assert_eq!(found.groups[0].source, BreakGlassSource::Discovered);
+        assert_eq!(found.exclusions().users, [ALEX, BG]);
+    }
+
+    #[test]
+    fn discovery_can_be_turned_off_and_ignores_our_own_policy() {
+        let mut ours = policy("enabled", &[ALEX], &[]);
+        ours.display_name = format!("x {}", super::super::MARKER);
+        let policies = vec![policy("enabled", &[BG], &[]), ours];
+        assert!(BreakGlass::find(&policies, &[], &[], false).is_empty());
+        let found = BreakGlass::find(&policies, &[], &[], true);
+        assert_eq!(found.policies_considered, 1);
+        assert_eq!(found.exclusions().users, [BG]);
+    }
+
+    #[test]
+    fn a_tenant_without_policies_reveals_nothing() {
+        let found = BreakGlass::find(&[], &[], &[], true);
+        assert!(found.is_empty());
+        assert_eq!(found.policies_considered, 0);
+    }
+}

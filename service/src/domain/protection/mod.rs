@@ -1,0 +1,554 @@
+//! Registration protection: the Conditional Access policy that guards security-info registration
+//! (`urn:user:registersecurityinfo`, graph-api.md §5.3). Pure: the options a caller gives, the
+//! policy model both generated and existing policies are read into, and the marker that makes
+//! our policy findable again. Generation, grading, break-glass discovery, plan findings and the
+//! impact count live in the submodules.
+
+pub mod discovery;
+pub mod findings;
+pub mod generate;
+pub mod impact;
+pub mod lint;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Carried in the display name of the policy this service manages. Graph has no free-form tag on
+/// a CA policy (§5.5), so the name is how a retry or a later apply finds the policy it made.
+pub const MARKER: &str = "[sspr:registration-protection]";
+
+/// The user action "Register security information" (combined MFA/SSPR registration).
+pub const REGISTER_SECURITY_INFO: &str = "urn:user:registersecurityinfo";
+
+/// The special location value for "every location marked trusted" (plus legacy MFA trusted IPs).
+pub const ALL_TRUSTED: &str = "AllTrusted";
+
+/// Every guest and external user type, as Graph's flags enum spells them in one string (§5.2).
+pub const ALL_GUEST_TYPES: &[&str] = &[
+    "internalGuest",
+    "b2bCollaborationGuest",
+    "b2bCollaborationMember",
+    "b2bDirectConnectUser",
+    "otherExternalUser",
+    "serviceProvider",
+];
+
+/// What the policy demands of a registration from outside the trusted locations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum ProtectionControl {
+    /// Block registration outside trusted locations (the MSP baseline).
+    #[default]
+    Block,
+    /// Require MFA (Microsoft's template; a Temporary Access Pass satisfies it).
+    Mfa,
+    /// Require a compliant device (CISA MS.AAD.3.8).
+    CompliantDevice,
+    /// Require a Microsoft Entra hybrid joined device (CISA MS.AAD.3.8).
+    DomainJoinedDevice,
+}
+
+impl ProtectionControl {
+    /// The `builtInControls` member Graph uses for it.
+    pub fn as_graph(self) -> &'static str {
+        match self {
+            ProtectionControl::Block => "block",
+            ProtectionControl::Mfa => "mfa",
+            ProtectionControl::CompliantDevice => "compliantDevice",
+            ProtectionControl::DomainJoinedDevice => "domainJoinedDevice",
+        }
+    }
+
+    fn default_name(self) -> &'static str {
+        match self {
+            ProtectionControl::Block => {
+                "Block security info registration outside trusted locations"
+            }
+            ProtectionControl::Mfa => "Require MFA to register security info",
+            ProtectionControl::CompliantDevice => {
+                "Require a compliant device to register security info"
+            }
+            ProtectionControl::DomainJoinedDevice => {
+                "Require a hybrid joined device to register security info"
+            }
+        }
+    }
+}
+
+/// Whether guests and external users are covered by the policy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum GuestHandling {
+    /// Excluded, as Microsoft's template does: guests register in their home tenant, or are
+    /// covered by a separate guest policy.
+    #[default]
+    Exclude,
+    /// Covered like members.
+    Include,
+}
+
+/// The state the policy is deployed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub enum ProtectionState {
+    /// Report-only: evaluated and logged, never enforced.
+    #[serde(rename = "enabledForReportingButNotEnforced", alias = "reportOnly")]
+    ReportOnly,
+    /// Enforced.
+    #[serde(rename = "enabled")]
+    Enabled,
+}
+
+impl ProtectionState {
+    pub fn as_graph(self) -> &'static str {
+        match self {
+            ProtectionState::ReportOnly => "enabledForReportingButNotEnforced",
+            ProtectionState::Enabled => "enabled",
+        }
+    }
+}
+
+/// What the caller asks for. Every member is optional; the defaults make the MSP baseline:
+/// block registration outside `AllTrusted`, guests excluded, break-glass accounts discovered
+/// and excluded, report-only.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProtectionOptions {
+    /// `block` (default), `mfa`, `compliantDevice` or `domainJoinedDevice`.
+    #[serde(default)]
+    pub control: ProtectionControl,
+    /// The locations registration stays unrestricted from: `["AllTrusted"]` (default) or
+    /// named-location ids. `[]` drops the location condition (the control then applies
+    /// everywhere), which `block` refuses.
+    #[serde(default)]
+    pub trusted_locations: Option<Vec<String>>,
+    /// Break-glass user object ids to exclude, besides the discovered ones.
+    #[serde(default)]
+    pub exclude_users: Vec<String>,
+    /// Break-glass group object ids to exclude, besides the discovered ones.
+    #[serde(default)]
+    pub exclude_groups: Vec<String>,
+    /// Also exclude the users and groups that more than half of the tenant's enabled and
+    /// report-only CA policies exclude (default true; ignored by `generate`).
+    #[serde(default)]
+    pub discover_break_glass: Option<bool>,
+    /// `exclude` (default) or `include` guests and external users.
+    #[serde(default)]
+    pub guests: GuestHandling,
+    /// `enabledForReportingButNotEnforced` (report-only, the default for a new policy) or
+    /// `enabled`. A PUT without it keeps the state of the policy it updates.
+    #[serde(default)]
+    pub state: Option<ProtectionState>,
+    /// The policy's name; the marker is appended to it.
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// Go ahead although the plan has errors (e.g. `block` with no trusted location).
+    #[serde(default)]
+    pub force: bool,
+}
+
+/// Options that passed validation, normalised (ids lower-cased, deduplicated, sorted).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ValidOptions {
+    pub control: ProtectionControl,
+    /// `["AllTrusted"]`, named-location ids, or empty (no location condition).
+    pub trusted_locations: Vec<String>,
+    pub exclude_users: Vec<String>,
+    pub exclude_groups: Vec<String>,
+    pub discover_break_glass: bool,
+    pub guests: GuestHandling,
+    /// `None`: not asked for (a new policy starts report-only; an update keeps its state).
+    pub state: Option<ProtectionState>,
+    /// The full display name, marker included.
+    pub display_name: String,
+    pub force: bool,
+}
+
+/// An option that cannot be used: the JSON pointer of the member and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OptionError {
+    pub field: String,
+    pub detail: String,
+}
+
+/// The longest display name accepted (Graph's limit is undocumented; the portal allows 256).
+const MAX_NAME_CHARS: usize = 256;
+
+impl ProtectionOptions {
+    /// Checks and normalises the options.
+    pub fn validate(&self) -> Result<ValidOptions, OptionError> {
+        let trusted_locations = match &self.trusted_locations {
+            None => vec![ALL_TRUSTED.to_owned()],
+            Some(given) => trusted_locations(given)?,
+        };
+        if trusted_locations.is_empty() && self.control == ProtectionControl::Block {
+            return Err(OptionError {
+                field: "/trustedLocations".into(),
+                detail: "With control 'block', an empty trustedLocations would block security-info registration everywhere, for everyone; name the trusted locations (or AllTrusted).".into(),
+            });
+        }
+        let exclude_users = object_ids(&self.exclude_users, "/excludeUsers", "user")?;
+        let exclude_groups = object_ids(&self.exclude_groups, "/excludeGroups", "group")?;
+        let display_name = display_name(self.display_name.as_deref(), self.control)?;
+        Ok(ValidOptions {
+            control: self.control,
+            trusted_locations,
+            exclude_users,
+            exclude_groups,
+            discover_break_glass: self.discover_break_glass.unwrap_or(true),
+            guests: self.guests,
+            state: self.state,
+            display_name,
+            force: self.force,
+        })
+    }
+}
+
+fn trusted_locations(given: &[String]) -> Result<Vec<String>, OptionError> {
+    let mut out: Vec<String> = Vec::new();
+    for (index, raw) in given.iter().enumerate() {
+        let field = format!("/trustedLocations/{index}");
+        let value = raw.trim();
+        if value.eq_ignore_ascii_case(ALL_TRUSTED) {
+            if given.len() > 1 {
+                return Err(OptionError {
+                    field,
+                    detail: "AllTrusted already covers every trusted named location; give it alone or list named-location ids instead.".into(),
+                });
+            }
+            return Ok(vec![ALL_TRUSTED.to_owned()]);
+        }
+        if value.eq_ignore_ascii_case("All") {
+            return Err(OptionError {
+                field,
+                detail: "'All' would exempt every location, so the policy would never apply; give AllTrusted or named-location ids.".into(),
+            });
+        }
+        let id = guid(value).ok_or_else(|| OptionError {
+            field,
+            detail: format!("'{value}' is neither AllTrusted nor a named-location id (a GUID)."),
+        })?;
+        if !out.contains(&id) {
+            out.push(id);
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn object_ids(given: &[String], field: &str, what: &str) -> Result<Vec<String>, OptionError> {
+    let mut out = Vec::with_capacity(given.len());
+    for (index, raw) in given.iter().enumerate() {
+        let id = guid(raw.trim()).ok_or_else(|| OptionError {
+            field: format!("{field}/{index}"),
+            detail: format!("'{}' is not a {what} object id (a GUID).", raw.trim()),
+        })?;
+        out.push(id);
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// The lower-cased hyphenated form of a GUID, or `None`.
+pub fn guid(text: &str) -> Option<String> {
+    uuid::Uuid::parse_str(text)
+        .ok()
+        .map(|u| u.hyphenated().to_string())
+}
+
+fn display_name(given: Option<&str>, control: ProtectionControl) -> Result<String, OptionError> {
+    let base = match given {
+        None => control.default_name().to_owned(),
+        Some(name) => {
+            let name = name.replace(MARKER, "");
+            let name = name.trim();
+            if name.is_empty() {
+                return Err(OptionError {
+                    field: "/displayName".into(),
+                    detail: "The display name is empty; leave it out for the default name.".into(),
+                });
+            }
+            name.to_owned()
+        }
+    };
+    let full = format!("{base} {MARKER}");
+    if full.chars().count() > MAX_NAME_CHARS {
+        return Err(OptionError {
+            field: "/displayName".into(),
+            detail: format!(
+                "The display name is too long: with the marker it has {} characters, at most {MAX_NAME_CHARS} are allowed.",
+                full.chars().count()
+            ),
+        });
+    }
+    Ok(full)
+}
+
+/// True when `display_name` carries our marker.
+pub fn is_ours(display_name: &str) -> bool {
+    display_name.contains(MARKER)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The policy model: what the service knows of a CA policy, generated or read from Graph.
+// ---------------------------------------------------------------------------------------------
+
+/// A Conditional Access policy, reduced to what protection cares about. Collections keep
+/// Graph's strings as they are; comparisons treat them as sets.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CaPolicy {
+    /// Empty for a policy not created yet.
+    pub id: String,
+    pub display_name: String,
+    pub description: Option<String>,
+    /// `enabled`, `disabled` or `enabledForReportingButNotEnforced`.
+    pub state: String,
+    pub client_app_types: Vec<String>,
+    pub applications: ApplicationCondition,
+    pub users: UserCondition,
+    /// `None`: no location condition.
+    pub locations: Option<LocationCondition>,
+    /// `None`: no grant controls.
+    pub grant: Option<GrantControls>,
+    /// Other conditions that are set and narrow when the policy applies (`platforms`,
+    /// `devices`, `signInRiskLevels`, …), by Graph's property name.
+    pub narrowing_conditions: Vec<String>,
+    /// Session controls are set.
+    pub has_session_controls: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ApplicationCondition {
+    pub include_applications: Vec<String>,
+    pub exclude_applications: Vec<String>,
+    pub include_user_actions: Vec<String>,
+    pub include_authentication_context_class_references: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UserCondition {
+    pub include_users: Vec<String>,
+    pub exclude_users: Vec<String>,
+    pub include_groups: Vec<String>,
+    pub exclude_groups: Vec<String>,
+    pub include_roles: Vec<String>,
+    pub exclude_roles: Vec<String>,
+    pub include_guests_or_external_users: Option<GuestSelection>,
+    pub exclude_guests_or_external_users: Option<GuestSelection>,
+}
+
+/// `conditionalAccessGuestsOrExternalUsers`: guest types (the flags string split) and tenants.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GuestSelection {
+    pub guest_or_external_user_types: Vec<String>,
+    /// `None`: every external tenant; otherwise the enumerated tenant ids.
+    pub external_tenants: Option<Vec<String>>,
+}
+
+impl GuestSelection {
+    /// Every guest type, from every external tenant.
+    pub fn everyone() -> GuestSelection {
+        GuestSelection {
+            guest_or_external_user_types: ALL_GUEST_TYPES.iter().map(|s| (*s).to_owned()).collect(),
+            external_tenants: None,
+        }
+    }
+
+    /// Covers every guest type from every external tenant.
+    pub fn is_everyone(&self) -> bool {
+        self.external_tenants.is_none()
+            && ALL_GUEST_TYPES.iter().all(|t| {
+                self.guest_or_external_user_types
+                    .iter()
+                    .any(|g| g.eq_ignore_ascii_case(t))
+            })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct LocationCondition {
+    pub include_locations: Vec<String>,
+    pub exclude_locations: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct GrantControls {
+    /// `AND` or `OR`.
+    pub operator: String,
+    pub built_in_controls: Vec<String>,
+    /// The authentication strength's id, when one is required.
+    pub authentication_strength: Option<String>,
+    pub custom_authentication_factors: Vec<String>,
+    pub terms_of_use: Vec<String>,
+}
+
+/// A named location, as far as trust goes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NamedLocation {
+    pub id: String,
+    pub display_name: String,
+    pub kind: NamedLocationKind,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum NamedLocationKind {
+    /// An IP range location, trusted or not.
+    TrustedIp,
+    UntrustedIp,
+    /// A countries/regions location; these can never be trusted.
+    Country,
+    /// A type this service does not know.
+    Other,
+}
+
+impl NamedLocation {
+    pub fn is_trusted(&self) -> bool {
+        self.kind == NamedLocationKind::TrustedIp
+    }
+}
+
+impl CaPolicy {
+    /// The policy guards security-info registration.
+    pub fn targets_registration(&self) -> bool {
+        self.applications
+            .include_user_actions
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(REGISTER_SECURITY_INFO))
+    }
+
+    /// Enabled or report-only (a disabled policy does nothing).
+    pub fn is_active(&self) -> bool {
+        self.state == "enabled" || self.state == "enabledForReportingButNotEnforced"
+    }
+
+    pub fn is_ours(&self) -> bool {
+        is_ours(&self.display_name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options(json: serde_json::Value) -> ProtectionOptions {
+        serde_json::from_value(json).expect("options parse")
+    }
+
+    #[test]
+    fn empty_options_make_the_msp_baseline() {
+        let valid = options(serde_json::json!({})).validate().expect("valid");
+        assert_eq!(valid.control, ProtectionControl::Block);
+        assert_eq!(valid.trusted_locations, [ALL_TRUSTED]);
+        assert_eq!(valid.guests, GuestHandling::Exclude);
+        assert!(valid.discover_break_glass);
+        assert_eq!(valid.state, None);
+        assert!(valid.display_name.ends_with(MARKER));
+        assert!(is_ours(&valid.display_name));
+    }
+
+    #[test]
+    fn report_only_is_accepted_under_both_spellings() {
+        for state in ["enabledForReportingButNotEnforced", "reportOnly"] {
+            let valid = options(serde_json::json!({"state": state}))
+                .validate()
+                .expect("valid");
+            assert_eq!(valid.state, Some(ProtectionState::ReportOnly));
+        }
+        assert!(
+            serde_json::from_value::<ProtectionOptions>(serde_json::json!({"state": "disabled"}))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn unknown_members_are_refused() {
+        assert!(
+            serde_json::from_value::<ProtectionOptions>(serde_json::json!({"grant": "block"}))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn locations_are_all_trusted_alone_or_guids() {
+        let hq = "0854951D-5FC0-4EB1-B392-9B2C9D7949C2";
+        let valid = options(serde_json::json!({"trustedLocations": [hq, hq.to_lowercase()]}))
+            .validate()
+            .expect("valid");
+        assert_eq!(valid.trusted_locations, [hq.to_lowercase()]);
+
+        let mixed = options(serde_json::json!({"trustedLocations": [hq, "AllTrusted"]}))
+            .validate()
+            .expect_err("mixed");
+        assert_eq!(mixed.field, "/trustedLocations/1");
+
+        let bad = options(serde_json::json!({"trustedLocations": ["head office"]}))
+            .validate()
+            .expect_err("not a guid");
+        assert_eq!(bad.field, "/trustedLocations/0");
+        assert!(bad.detail.contains("head office"));
+
+        let all = options(serde_json::json!({"trustedLocations": ["All"]}))
+            .validate()
+            .expect_err("All");
+        assert!(all.detail.contains("never apply"));
+    }
+
+    #[test]
+    fn block_everywhere_is_refused_but_mfa_everywhere_is_not() {
+        let block = options(serde_json::json!({"trustedLocations": []}))
+            .validate()
+            .expect_err("block everywhere");
+        assert_eq!(block.field, "/trustedLocations");
+        let mfa = options(serde_json::json!({"control": "mfa", "trustedLocations": []}))
+            .validate()
+            .expect("mfa everywhere");
+        assert!(mfa.trusted_locations.is_empty());
+    }
+
+    #[test]
+    fn exclusions_must_be_object_ids_and_are_normalised() {
+        let id = "1A2B3C4D-5E6F-4A7B-8C9D-0E1F2A3B4C08";
+        let valid = options(serde_json::json!({"excludeUsers": [id, id.to_lowercase()]}))
+            .validate()
+            .expect("valid");
+        assert_eq!(valid.exclude_users, [id.to_lowercase()]);
+        let bad = options(serde_json::json!({"excludeGroups": ["breakglass@contoso.com"]}))
+            .validate()
+            .expect_err("upn");
+        assert_eq!(bad.field, "/excludeGroups/0");
+    }
+
+    #[test]
+    fn the_marker_is_appended_once() {
+        let valid = options(serde_json::json!({"displayName": format!("MSP baseline {MARKER}")}))
+            .validate()
+            .expect("valid");
+        assert_eq!(valid.display_name, format!("MSP baseline {MARKER}"));
+        let empty = options(serde_json::json!({"displayName": MARKER}))
+            .validate()
+            .expect_err("only the marker");
+        assert_eq!(empty.field, "/displayName");
+        let long = options(serde_json::json!({"displayName": "x".repeat(300)}))
+            .validate()
+            .expect_err("long");
+        assert!(long.detail.contains("too long"));
+    }
+
+    #[test]
+    fn guest_selection_knows_everyone() {
+        assert!(GuestSelection::everyone().is_everyone());
+        let partial = GuestSelection {
+            guest_or_external_user_types: vec!["b2bCollaborationGuest".into()],
+            external_tenants: None,
+        };
+        assert!(!partial.is_everyone());
+    }
+}

@@ -1,0 +1,838 @@
+//! Which users a listing keeps, and how that splits between Graph and the service.
+//!
+//! A filter is a conjunction of conditions. Graph's report accepts `eq` on its boolean columns,
+//! `userType eq`, `startswith(userPrincipalName,'…')` and `methodsRegistered/any(x:x eq '…')` for
+//! one method, joined by `and` only (no `or`, `not`, `ne`; graph-api.md §4.2). [`plan`] sends
+//! every condition Graph can evaluate exactly as the service would, and keeps the rest as a
+//! residual predicate applied to the stream, so the users are the same either way.
+
+use super::Registration;
+
+/// `sspr=`: the SSPR columns, alone or as a gap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SsprFilter {
+    Registered,
+    NotRegistered,
+    Enabled,
+    NotEnabled,
+    Capable,
+    NotCapable,
+    EnabledNotRegistered,
+    RegisteredNotEnabled,
+}
+
+/// `mfa=`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MfaFilter {
+    Registered,
+    NotRegistered,
+    Capable,
+    NotCapable,
+}
+
+/// `passwordless=`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasswordlessFilter {
+    Capable,
+    NotCapable,
+}
+
+/// `userType=`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserType {
+    Member,
+    Guest,
+}
+
+impl UserType {
+    fn as_str(self) -> &'static str {
+        match self {
+            UserType::Member => "member",
+            UserType::Guest => "guest",
+        }
+    }
+}
+
+/// What the caller asked for; every part optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RegistrationFilter {
+    pub sspr: Option<SsprFilter>,
+    pub mfa: Option<MfaFilter>,
+    pub passwordless: Option<PasswordlessFilter>,
+    pub admin: Option<bool>,
+    pub user_type: Option<UserType>,
+    /// Any of these methods (case-insensitive, as Graph compares them); empty: no condition.
+    pub methods: Vec<String>,
+    /// The user principal name starts with this (ASCII case-insensitive, as Graph compares).
+    pub upn_prefix: Option<String>,
+}
+
+/// The filter's query parameters as the caller spelled them.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct FilterParams<'a> {
+    pub sspr: Option<&'a str>,
+    pub mfa: Option<&'a str>,
+    pub passwordless: Option<&'a str>,
+    pub admin: Option<&'a str>,
+    pub user_type: Option<&'a str>,
+    pub methods: Option<&'a str>,
+    pub upn_prefix: Option<&'a str>,
+}
+
+/// A query parameter with a value the filter cannot take.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InvalidParameter {
+    pub parameter: &'static str,
+    pub message: String,
+}
+
+/// The value among `choices` spelled `text` (exactly: these are enum literals).
+fn choose<T: Copy>(
+    parameter: &'static str,
+    text: &str,
+    choices: &[(&str, T)],
+) -> Result<T, InvalidParameter> {
+    choices
+        .iter()
+        .find(|(name, _)| *name == text)
+        .map(|(_, value)| *value)
+        .ok_or_else(|| InvalidParameter {
+            parameter,
+            message: format!(
+                "'{text}' is not a value of {parameter}; it takes {}.",
+                choices
+                    .iter()
+                    .map(|(name, _)| *name)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        })
+}
+
+impl RegistrationFilter {
+    pub fn parse(params: FilterParams<'_>) -> Result<RegistrationFilter, InvalidParameter> {
+        use SsprFilter as S;
+        let sspr = params
+            .sspr
+            .map(|t| {
+                choose(
+                    "sspr",
+                    t,
+                    &[
+                        ("registered", S::Registered),
+                        ("notRegistered", S::NotRegistered),
+                        ("enabled", S::Enabled),
+                        ("notEnabled", S::NotEnabled),
+                        ("capable", S::Capable),
+                        ("notCapable", S::NotCapable),
+                        ("enabledNotRegistered", S::EnabledNotRegistered),
+                        ("registeredNotEnabled", S::RegisteredNotEnabled),
+                    ],
+                )
+            })
+            .transpose()?;
+        let mfa = params
+            .mfa
+            .map(|t| {
+                choose(
+                    "mfa",
+                    t,
+                    &[
+                        ("registered", MfaFilter::Registered),
+                        ("notRegistered", MfaFilter::NotRegistered),
+                        ("capable", MfaFilter::Capable),
+                        ("notCapable", MfaFilter::NotCapable),
+                    ],
+                )
+            })
+            .transpose()?;
+        let passwordless = params
+            .passwordless
+            .map(|t| {
+                choose(
+                    "passwordless",
+                    t,
+                    &[
+                        ("capable", PasswordlessFilter::Capable),
+                        ("notCapable", PasswordlessFilter::NotCapable),
+                    ],
+                )
+            })
+            .transpose()?;
+        let admin = params
+            .admin
+            .map(|t| choose("admin", t, &[("true", true), ("false", false)]))
+            .transpose()?;
+        let user_type = params
+            .user_type
+            .map(|t| {
+                choose(
+                    "userType",
+                    t,
+                    &[("member", UserType::Member), ("guest", UserType::Guest)],
+                )
+            })
+            .transpose()?;
+        let methods = params.methods.map(parse_methods).transpose()?;
+        let upn_prefix = match params.upn_prefix {
+            Some("") => {
+                return Err(InvalidParameter {
+                    parameter: "upnPrefix",
+                    message: "upnPrefix must not be empty; leave it out to list every user.".into(),
+                });
+            }
+            other => other.map(str::to_owned),
+        };
+        Ok(RegistrationFilter {
+            sspr,
+            mfa,
+            passwordless,
+            admin,
+            user_type,
+            methods: methods.unwrap_or_default(),
+            upn_prefix,
+        })
+    }
+
+    /// The conditions, all of which a user must meet.
+    pub fn conditions(&self) -> Vec<Condition> {
+        use Flag::*;
+        let mut out = Vec::new();
+        if let Some(sspr) = self.sspr {
+            let pairs: &[(Flag, bool)] = match sspr {
+                SsprFilter::Registered => &[(SsprRegistered, true)],
+                SsprFilter::NotRegistered => &[(SsprRegistered, false)],
+                SsprFilter::Enabled => &[(SsprEnabled, true)],
+                SsprFilter::NotEnabled => &[(SsprEnabled, false)],
+                SsprFilter::Capable => &[(SsprCapable, true)],
+                SsprFilter::NotCapable => &[(SsprCapable, false)],
+                SsprFilter::EnabledNotRegistered => &[(SsprEnabled, true), (SsprRegistered, false)],
+                SsprFilter::RegisteredNotEnabled => &[(SsprRegistered, true), (SsprEnabled, false)],
+            };
+            out.extend(pairs.iter().map(|(f, v)| Condition::Flag(*f, *v)));
+        }
+        if let Some(mfa) = self.mfa {
+            out.push(match mfa {
+                MfaFilter::Registered => Condition::Flag(MfaRegistered, true),
+                MfaFilter::NotRegistered => Condition::Flag(MfaRegistered, false),
+                MfaFilter::Capable => Condition::Flag(MfaCapable, true),
+                MfaFilter::NotCapable => Condition::Flag(MfaCapable, false),
+            });
+        }
+        if let Some(p) = self.passwordless {
+            out.push(Condition::Flag(
+                PasswordlessCapable,
+                p == PasswordlessFilter::Capable,
+            ));
+        }
+        if let Some(admin) = self.admin {
+            out.push(Condition::Flag(Admin, admin));
+        }
+        if let Some(t) = self.user_type {
+            out.push(Condition::UserType(t));
+        }
+        if !self.methods.is_empty() {
+            out.push(Condition::AnyMethod(self.methods.clone()));
+        }
+        if let Some(prefix) = &self.upn_prefix {
+            out.push(Condition::UpnPrefix(prefix.clone()));
+        }
+        out
+    }
+
+    /// A canonical spelling of the filter: equal filters, however the caller spelled them, give
+    /// the same text (methods sorted, case folded).
+    pub fn canonical(&self) -> String {
+        let mut methods: Vec<String> = self
+            .methods
+            .iter()
+            .map(|m| m.to_ascii_lowercase())
+            .collect();
+        methods.sort();
+        format!(
+            "sspr={:?};mfa={:?};passwordless={:?};admin={:?};userType={:?};methods={};upnPrefix={:?}",
+            self.sspr,
+            self.mfa,
+            self.passwordless,
+            self.admin,
+            self.user_type,
+            methods.join(","),
+            self.upn_prefix.as_deref().map(str::to_ascii_lowercase),
+        )
+    }
+}
+
+/// `methods=`: a comma list of method strings as Graph spells them (e.g. `email,mobilePhone`).
+/// Graph's set is open (graph-api.md §4.3), so any identifier is accepted; duplicates are
+/// dropped.
+fn parse_methods(text: &str) -> Result<Vec<String>, InvalidParameter> {
+    let mut methods: Vec<String> = Vec::new();
+    for method in text.split(',').map(str::trim) {
+        if method.is_empty() || !method.chars().all(|c| c.is_ascii_alphanumeric()) {
+            return Err(InvalidParameter {
+                parameter: "methods",
+                message: format!(
+                    "'{method}' is not a method name; give Graph's names separated by commas, e.g. email,mobilePhone,microsoftAuthenticatorPush."
+                ),
+            });
+        }
+        if !methods.iter().any(|m| m.eq_ignore_ascii_case(method)) {
+            methods.push(method.to_owned());
+        }
+    }
+    Ok(methods)
+}
+
+/// A boolean column of the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flag {
+    Admin,
+    SsprRegistered,
+    SsprEnabled,
+    SsprCapable,
+    MfaRegistered,
+    MfaCapable,
+    PasswordlessCapable,
+}
+
+impl Flag {
+    fn graph_name(self) -> &'static str {
+        match self {
+            Flag::Admin => "isAdmin",
+            Flag::SsprRegistered => "isSsprRegistered",
+            Flag::SsprEnabled => "isSsprEnabled",
+            Flag::SsprCapable => "isSsprCapable",
+            Flag::MfaRegistered => "isMfaRegistered",
+            Flag::MfaCapable => "isMfaCapable",
+            Flag::PasswordlessCapable => "isPasswordlessCapable",
+        }
+    }
+
+    fn of(self, r: &Registration) -> bool {
+        match self {
+            Flag::Admin => r.is_admin,
+            Flag::SsprRegistered => r.is_sspr_registered,
+            Flag::SsprEnabled => r.is_sspr_enabled,
+            Flag::SsprCapable => r.is_sspr_capable,
+            Flag::MfaRegistered => r.is_mfa_registered,
+            Flag::MfaCapable => r.is_mfa_capable,
+            Flag::PasswordlessCapable => r.is_passwordless_capable,
+        }
+    }
+}
+
+/// One condition a user must meet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Condition {
+    Flag(Flag, bool),
+    UserType(UserType),
+    /// The user has at least one of these methods.
+    AnyMethod(Vec<String>),
+    UpnPrefix(String),
+}
+
+impl Condition {
+    pub fn matches(&self, r: &Registration) -> bool {
+        match self {
+            Condition::Flag(flag, want) => flag.of(r) == *want,
+            Condition::UserType(t) => r.user_type.eq_ignore_ascii_case(t.as_str()),
+            Condition::AnyMethod(wanted) => r
+                .methods_registered
+                .iter()
+                .any(|m| wanted.iter().any(|w| w.eq_ignore_ascii_case(m))),
+            Condition::UpnPrefix(prefix) => r
+                .user_principal_name
+                .as_bytes()
+                .get(..prefix.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(prefix.as_bytes())),
+        }
+    }
+
+    /// The `$filter` clause Graph evaluates exactly as [`Condition::matches`] does, if any.
+    fn graph_clause(&self) -> Option<String> {
+        match self {
+            // `isAdmin` is nullable in Graph and the service reads null as false; Graph's
+            // `isAdmin eq false` would drop the nulls, so only `true` goes down.
+            Condition::Flag(Flag::Admin, false) => None,
+            Condition::Flag(flag, want) => Some(format!("{} eq {want}", flag.graph_name())),
+            Condition::UserType(t) => Some(format!("userType eq '{}'", t.as_str())),
+            Condition::AnyMethod(methods) => match methods.as_slice() {
+                [one] => Some(format!(
+                    "methodsRegistered/any(x:x eq '{}')",
+                    odata_text(one)
+                )),
+                // "Any of several" needs `or`, which the report does not take.
+                _ => None,
+            },
+            Condition::UpnPrefix(prefix) => Some(format!(
+                "startswith(userPrincipalName,'{}')",
+                odata_text(prefix)
+            )),
+        }
+    }
+}
+
+/// An OData string literal's content: a quote is written twice.
+fn odata_text(text: &str) -> String {
+    text.replace('\'', "''")
+}
+
+/// The conditions the service checks itself, on each record as it streams by.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Residual(Vec<Condition>);
+
+impl Residual {
+    pub fn matches(&self, r: &Registration) -> bool {
+        self.0.iter().all(|c| c.matches(r))
+    }
+
+    pub fn conditions(&self) -> &[Condition] {
+        &self.0
+    }
+}
+
+/// How a filter is evaluated: `graph_filter` goes to Graph as `$filter`, `residual` runs in the
+/// service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    pub graph_filter: Option<String>,
+    pub residual: Residual,
+}
+
+/// Splits `filter`: with `pushdown`, every condition Graph can evaluate goes to Graph; without
+/// it (a diagnostic), everything stays in the service.
+pub fn plan(filter: &RegistrationFilter, pushdown: bool) -> Plan {
+    let mut clauses = Vec::new();
+    let mut residual = Vec::new();
+    for condition in filter.conditions() {
+        match condition.graph_clause().filter(|_| pushdown) {
+            Some(clause) => clauses.push(clause),
+            None => residual.push(condition),
+        }
+    }
+    Plan {
+        graph_filter: (!clauses.is_empty()).then(|| clauses.join(" and ")),
+        residual: Residual(residual),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::registrations::sample;
+
+    fn filter(params: FilterParams<'_>) -> RegistrationFilter {
+        RegistrationFilter::parse(params).expect("valid")
+    }
+
+    fn record(flags: [bool; 7], user_type: &str, upn: &str, methods: &[&str]) -> Registration {
+        Registration {
+            user_type: user_type.into(),
+            user_principal_name: upn.into(),
+            is_admin: flags[0],
+            is_sspr_registered: flags[1],
+            is_sspr_enabled: flags[2],
+            is_sspr_capable: flags[3],
+            is_mfa_registered: flags[4],
+            is_mfa_capable: flags[5],
+            is_passwordless_capable: flags[6],
+            methods_registered: methods.iter().map(|m| m.to_string()).collect(),
+            ..sample()
+        }
+    }
+
+    /// Every record shape the conditions can tell apart: all 128 flag combinations, both user
+    /// types and an unknown one, UPNs with and without the prefix in other cases, methods.
+    fn population() -> Vec<Registration> {
+        let mut out = Vec::new();
+        for bits in 0u8..128 {
+            let flags = std::array::from_fn(|i| bits & (1 << i) != 0);
+            for (i, user_type) in ["member", "guest", "unknownFutureValue"].iter().enumerate() {
+                let upn = [
+                    "o'brien@contoso.com",
+                    "O'BRIEN.x@contoso.com",
+                    "ada@contoso.com",
+                ][i];
+                let methods: &[&str] = match bits % 4 {
+                    0 => &[],
+                    1 => &["email"],
+                    2 => &["MobilePhone", "fido2SecurityKey"],
+                    _ => &["someFutureMethod"],
+                };
+                out.push(record(flags, user_type, upn, methods));
+            }
+        }
+        out
+    }
+
+    /// What a filter means, written out independently of [`Condition`].
+    fn meaning(f: &RegistrationFilter, r: &Registration) -> bool {
+        let sspr = match f.sspr {
+            None => true,
+            Some(SsprFilter::Registered) => r.is_sspr_registered,
+            Some(SsprFilter::NotRegistered) => !r.is_sspr_registered,
+            Some(SsprFilter::Enabled) => r.is_sspr_enabled,
+            Some(SsprFilter::NotEnabled) => !r.is_sspr_enabled,
+            Some(SsprFilter::Capable) => r.is_sspr_capable,
+            Some(SsprFilter::NotCapable) => !r.is_sspr_capable,
+            Some(SsprFilter::EnabledNotRegistered) => r.is_sspr_enabled && !r.is_sspr_registered,
+            Some(SsprFilter::RegisteredNotEnabled) => r.is_sspr_registered && !r.is_sspr_enabled,
+        };
+        let mfa = match f.mfa {
+            None => true,
+            Some(MfaFilter::Registered) => r.is_mfa_registered,
+            Some(MfaFilter::NotRegistered) => !r.is_mfa_registered,
+            Some(MfaFilter::Capable) => r.is_mfa_capable,
+            Some(MfaFilter::NotCapable) => !r.is_mfa_capable,
+        };
+        let passwordless = match f.passwordless {
+            None => true,
+            Some(PasswordlessFilter::Capable) => r.is_passwordless_capable,
+            Some(PasswordlessFilter::NotCapable) => !r.is_passwordless_capable,
+        };
+        let admin = f.admin.is_none_or(|a| a == r.is_admin);
+        let user_type = f.user_type.is_none_or(|t| match t {
+            UserType::Member => r.user_type.to_lowercase() == "member",
+            UserType::Guest => r.user_type.to_lowercase() == "guest",
+        });
+        let methods = f.methods.is_empty()
+            || r.methods_registered.iter().any(|m| {
+                f.methods
+                    .iter()
+                    .any(|w| w.to_lowercase() == m.to_lowercase())
+            });
+        let upn = f.upn_prefix.as_ref().is_none_or(|p| {
+            r.user_principal_name
+                .to_lowercase()
+                .starts_with(&p.to_lowercase())
+        });
+        sspr && mfa && passwordless && admin && user_type && methods && upn
+    }
+
+    const SSPR: [&str; 8] = [
+        "registered",
+        "notRegistered",
+        "enabled",
+        "notEnabled",
+        "capable",
+        "notCapable",
+        "enabledNotRegistered",
+        "registeredNotEnabled",
+    ];
+
+    #[test]
+    fn each_sspr_value_pushes_down_its_columns() {
+        let expected = [
+            "isSsprRegistered eq true",
+            "isSsprRegistered eq false",
+            "isSsprEnabled eq true",
+            "isSsprEnabled eq false",
+            "isSsprCapable eq true",
+            "isSsprCapable eq false",
+            "isSsprEnabled eq true and isSsprRegistered eq false",
+            "isSsprRegistered eq true and isSsprEnabled eq false",
+        ];
+        for (value, graph) in SSPR.iter().zip(expected) {
+            let p = plan(
+                &filter(FilterParams {
+                    sspr: Some(value),
+                    ..Default::default()
+                }),
+                true,
+            );
+            assert_eq!(p.graph_filter.as_deref(), Some(graph), "{value}");
+            assert!(p.residual.conditions().is_empty(), "{value}");
+        }
+    }
+
+    #[test]
+    fn mfa_passwordless_user_type_and_prefix_push_down() {
+        let cases = [
+            (
+                FilterParams {
+                    mfa: Some("registered"),
+                    ..Default::default()
+                },
+                "isMfaRegistered eq true",
+            ),
+            (
+                FilterParams {
+                    mfa: Some("notRegistered"),
+                    ..Default::default()
+                },
+                "isMfaRegistered eq false",
+            ),
+            (
+                FilterParams {
+                    mfa: Some("capable"),
+                    ..Default::default()
+                },
+                "isMfaCapable eq true",
+            ),
+            (
+                FilterParams {
+                    mfa: Some("notCapable"),
+                    ..Default::default()
+                },
+                "isMfaCapable eq false",
+            ),
+            (
+                FilterParams {
+                    passwordless: Some("capable"),
+                    ..Default::default()
+                },
+                "isPasswordlessCapable eq true",
+            ),
+            (
+                FilterParams {
+                    passwordless: Some("notCapable"),
+                    ..Default::default()
+                },
+                "isPasswordlessCapable eq false",
+            ),
+            (
+                FilterParams {
+                    admin: Some("true"),
+                    ..Default::default()
+                },
+                "isAdmin eq true",
+            ),
+            (
+                FilterParams {
+                    user_type: Some("guest"),
+                    ..Default::default()
+                },
+                "userType eq 'guest'",
+            ),
+            (
+                FilterParams {
+                    methods: Some("email"),
+                    ..Default::default()
+                },
+                "methodsRegistered/any(x:x eq 'email')",
+            ),
+            (
+                FilterParams {
+                    upn_prefix: Some("o'brien"),
+                    ..Default::default()
+                },
+                "startswith(userPrincipalName,'o''brien')",
+            ),
+        ];
+        for (params, graph) in cases {
+            let p = plan(&filter(params), true);
+            assert_eq!(p.graph_filter.as_deref(), Some(graph));
+            assert!(p.residual.conditions().is_empty(), "{graph}");
+        }
+    }
+
+    #[test]
+    fn several_methods_and_admin_false_stay_in_the_service() {
+        let p = plan(
+            &filter(FilterParams {
+                methods: Some("email,mobilePhone"),
+                admin: Some("false"),
+                user_type: Some("member"),
+                ..Default::default()
+            }),
+            true,
+        );
+        assert_eq!(p.graph_filter.as_deref(), Some("userType eq 'member'"));
+        assert_eq!(
+            p.residual.conditions(),
+            [
+                Condition::Flag(Flag::Admin, false),
+                Condition::AnyMethod(vec!["email".into(), "mobilePhone".into()]),
+            ]
+        );
+    }
+
+    #[test]
+    fn everything_combined_joins_with_and_and_without_pushdown_nothing_goes_down() {
+        let f = filter(FilterParams {
+            sspr: Some("enabledNotRegistered"),
+            mfa: Some("notCapable"),
+            passwordless: Some("notCapable"),
+            admin: Some("true"),
+            user_type: Some("member"),
+            methods: Some("email"),
+            upn_prefix: Some("ada"),
+        });
+        let down = plan(&f, true);
+        assert_eq!(
+            down.graph_filter.as_deref(),
+            Some(
+                "isSsprEnabled eq true and isSsprRegistered eq false and isMfaCapable eq false and isPasswordlessCapable eq false and isAdmin eq true and userType eq 'member' and methodsRegistered/any(x:x eq 'email') and startswith(userPrincipalName,'ada')"
+            )
+        );
+        assert!(down.residual.conditions().is_empty());
+        let local = plan(&f, false);
+        assert_eq!(local.graph_filter, None);
+        assert_eq!(local.residual.conditions(), f.conditions().as_slice());
+    }
+
+    /// Graph's side of a plan, evaluated the way Graph does: exactly the pushed clauses.
+    fn graph_side(f: &RegistrationFilter, r: &Registration) -> bool {
+        f.conditions()
+            .iter()
+            .filter(|c| c.graph_clause().is_some())
+            .all(|c| c.matches(r))
+    }
+
+    #[test]
+    fn every_filter_and_combination_keeps_the_same_users_pushed_down_or_not() {
+        let population = population();
+        let sspr = std::iter::once(None).chain(SSPR.map(Some));
+        let mfa = [
+            None,
+            Some("registered"),
+            Some("notRegistered"),
+            Some("capable"),
+            Some("notCapable"),
+        ];
+        let mut checked = 0;
+        for s in sspr {
+            for m in mfa {
+                for pl in [None, Some("capable"), Some("notCapable")] {
+                    for admin in [None, Some("true"), Some("false")] {
+                        // The text conditions in a few mixes (each is independent of the flags).
+                        for (user_type, methods, upn_prefix) in [
+                            (None, None, None),
+                            (Some("member"), Some("email"), Some("O'Brien")),
+                            (Some("guest"), Some("email,mobilePhone"), None),
+                            (None, Some("mobilephone"), Some("ada")),
+                        ] {
+                            let f = filter(FilterParams {
+                                sspr: s,
+                                mfa: m,
+                                passwordless: pl,
+                                admin,
+                                user_type,
+                                methods,
+                                upn_prefix,
+                            });
+                            let down = plan(&f, true);
+                            let local = plan(&f, false);
+                            for r in &population {
+                                let want = meaning(&f, r);
+                                assert_eq!(local.residual.matches(r), want, "{f:?} {r:?}");
+                                assert_eq!(
+                                    graph_side(&f, r) && down.residual.matches(r),
+                                    want,
+                                    "{f:?} {r:?}"
+                                );
+                            }
+                            checked += 1;
+                        }
+                    }
+                }
+            }
+        }
+        assert_eq!(checked, 9 * 5 * 3 * 3 * 4);
+    }
+
+    #[test]
+    fn invalid_values_name_their_parameter_and_the_choices() {
+        let cases = [
+            (
+                FilterParams {
+                    sspr: Some("Registered"),
+                    ..Default::default()
+                },
+                "sspr",
+                "enabledNotRegistered",
+            ),
+            (
+                FilterParams {
+                    mfa: Some("enabled"),
+                    ..Default::default()
+                },
+                "mfa",
+                "notCapable",
+            ),
+            (
+                FilterParams {
+                    passwordless: Some("yes"),
+                    ..Default::default()
+                },
+                "passwordless",
+                "capable",
+            ),
+            (
+                FilterParams {
+                    admin: Some("1"),
+                    ..Default::default()
+                },
+                "admin",
+                "true, false",
+            ),
+            (
+                FilterParams {
+                    user_type: Some("robot"),
+                    ..Default::default()
+                },
+                "userType",
+                "member, guest",
+            ),
+            (
+                FilterParams {
+                    methods: Some("email,,sms"),
+                    ..Default::default()
+                },
+                "methods",
+                "separated by commas",
+            ),
+            (
+                FilterParams {
+                    methods: Some("e-mail"),
+                    ..Default::default()
+                },
+                "methods",
+                "'e-mail'",
+            ),
+            (
+                FilterParams {
+                    upn_prefix: Some(""),
+                    ..Default::default()
+                },
+                "upnPrefix",
+                "empty",
+            ),
+        ];
+        for (params, parameter, hint) in cases {
+            let error = RegistrationFilter::parse(params).expect_err(parameter);
+            assert_eq!(error.parameter, parameter);
+            assert!(error.message.contains(hint), "{}", error.message);
+        }
+    }
+
+    #[test]
+    fn the_canonical_form_ignores_spelling_but_not_meaning() {
+        let a = filter(FilterParams {
+            methods: Some("email,MobilePhone,email"),
+            upn_prefix: Some("Ada"),
+            ..Default::default()
+        });
+        let b = filter(FilterParams {
+            methods: Some("mobilephone,EMAIL"),
+            upn_prefix: Some("ada"),
+            ..Default::default()
+        });
+        assert_eq!(a.methods.len(), 2, "duplicates dropped");
+        assert_eq!(a.canonical(), b.canonical());
+        let c = filter(FilterParams {
+            methods: Some("email"),
+            upn_prefix: Some("ada"),
+            ..Default::default()
+        });
+        assert_ne!(a.canonical(), c.canonical());
+        assert_ne!(
+            RegistrationFilter::default().canonical(),
+            filter(FilterParams {
+                admin: Some("false"),
+                ..Default::default()
+            })
+            .canonical()
+        );
+    }
+}

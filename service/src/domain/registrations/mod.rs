@@ -1,0 +1,303 @@
+//! Per-user authentication-method registration (Graph's `userRegistrationDetails`, graph-api.md
+//! §4.2) as the service shows it: one record per enabled user, the fields a caller may choose, the
+//! filters and how they split between Graph and the service, the summary counts and the licence
+//! the report needs. Pure: no I/O, no Graph wire types.
+
+pub mod filter;
+pub mod summary;
+
+use std::borrow::Cow;
+
+use serde::ser::{SerializeMap, Serializer};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// One user's registration state. Graph's nullable booleans read as `false`; method strings are
+/// kept exactly as Graph sends them, known or not (graph-api.md §4.3).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Registration {
+    /// The user's object id.
+    pub id: String,
+    pub user_principal_name: String,
+    pub user_display_name: String,
+    /// `member`, `guest`, or another string Graph may add (empty when Graph sends none).
+    pub user_type: String,
+    /// Holds an Entra admin role.
+    pub is_admin: bool,
+    /// Registered enough methods for SSPR (whether or not SSPR is enabled for the user).
+    pub is_sspr_registered: bool,
+    /// SSPR is enabled for the user by policy (whether or not they registered).
+    pub is_sspr_enabled: bool,
+    /// Registered and enabled: the user can reset their password.
+    pub is_sspr_capable: bool,
+    /// A strong (MFA) method is registered.
+    pub is_mfa_registered: bool,
+    /// A strong method is registered and allowed by the methods policy.
+    pub is_mfa_capable: bool,
+    /// A passwordless method is registered and allowed.
+    pub is_passwordless_capable: bool,
+    pub methods_registered: Vec<String>,
+    /// When Graph last refreshed the row (not when the user registered).
+    pub last_updated_date_time: Option<String>,
+}
+
+/// A field of [`Registration`] a caller may choose, in the record's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Id,
+    UserPrincipalName,
+    UserDisplayName,
+    UserType,
+    IsAdmin,
+    IsSsprRegistered,
+    IsSsprEnabled,
+    IsSsprCapable,
+    IsMfaRegistered,
+    IsMfaCapable,
+    IsPasswordlessCapable,
+    MethodsRegistered,
+    LastUpdatedDateTime,
+}
+
+impl Field {
+    /// Every field in the record's order: the default selection.
+    pub const ALL: [Field; 13] = [
+        Field::Id,
+        Field::UserPrincipalName,
+        Field::UserDisplayName,
+        Field::UserType,
+        Field::IsAdmin,
+        Field::IsSsprRegistered,
+        Field::IsSsprEnabled,
+        Field::IsSsprCapable,
+        Field::IsMfaRegistered,
+        Field::IsMfaCapable,
+        Field::IsPasswordlessCapable,
+        Field::MethodsRegistered,
+        Field::LastUpdatedDateTime,
+    ];
+
+    /// The JSON member name, also the CSV column header.
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Id => "id",
+            Field::UserPrincipalName => "userPrincipalName",
+            Field::UserDisplayName => "userDisplayName",
+            Field::UserType => "userType",
+            Field::IsAdmin => "isAdmin",
+            Field::IsSsprRegistered => "isSsprRegistered",
+            Field::IsSsprEnabled => "isSsprEnabled",
+            Field::IsSsprCapable => "isSsprCapable",
+            Field::IsMfaRegistered => "isMfaRegistered",
+            Field::IsMfaCapable => "isMfaCapable",
+            Field::IsPasswordlessCapable => "isPasswordlessCapable",
+            Field::MethodsRegistered => "methodsRegistered",
+            Field::LastUpdatedDateTime => "lastUpdatedDateTime",
+        }
+    }
+
+    /// A comma-separated list of field names (case-insensitive), in the caller's order. The
+    /// error says which name is wrong and what the names are.
+    pub fn parse_list(text: &str) -> Result<Vec<Field>, String> {
+        let mut fields = Vec::new();
+        for name in text.split(',').map(str::trim) {
+            if name.is_empty() {
+                return Err("an empty field name; separate names with single commas.".into());
+            }
+            let field = Field::ALL
+                .into_iter()
+                .find(|f| f.name().eq_ignore_ascii_case(name))
+                .ok_or_else(|| {
+                    format!(
+                        "'{name}' is not a field of a registration; the fields are {}.",
+                        Field::ALL.map(Field::name).join(", ")
+                    )
+                })?;
+            if fields.contains(&field) {
+                return Err(format!("'{}' is listed twice.", field.name()));
+            }
+            fields.push(field);
+        }
+        Ok(fields)
+    }
+}
+
+/// One field's value of one record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldValue<'a> {
+    Text(&'a str),
+    Optional(Option<&'a str>),
+    Flag(bool),
+    List(&'a [String]),
+}
+
+impl<'a> FieldValue<'a> {
+    /// The CSV cell: booleans `true`/`false`, lists joined with `;`, a missing value empty.
+    pub fn csv_cell(self) -> Cow<'a, str> {
+        match self {
+            FieldValue::Text(text) => Cow::Borrowed(text),
+            FieldValue::Optional(text) => Cow::Borrowed(text.unwrap_or_default()),
+            FieldValue::Flag(true) => Cow::Borrowed("true"),
+            FieldValue::Flag(false) => Cow::Borrowed("false"),
+            FieldValue::List(items) => Cow::Owned(items.join(";")),
+        }
+    }
+}
+
+impl Serialize for FieldValue<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            FieldValue::Text(text) => serializer.serialize_str(text),
+            FieldValue::Optional(text) => text.serialize(serializer),
+            FieldValue::Flag(flag) => serializer.serialize_bool(*flag),
+            FieldValue::List(items) => items.serialize(serializer),
+        }
+    }
+}
+
+impl Registration {
+    pub fn value(&self, field: Field) -> FieldValue<'_> {
+        match field {
+            Field::Id => FieldValue::Text(&self.id),
+            Field::UserPrincipalName => FieldValue::Text(&self.user_principal_name),
+            Field::UserDisplayName => FieldValue::Text(&self.user_display_name),
+            Field::UserType => FieldValue::Text(&self.user_type),
+            Field::IsAdmin => FieldValue::Flag(self.is_admin),
+            Field::IsSsprRegistered => FieldValue::Flag(self.is_sspr_registered),
+            Field::IsSsprEnabled => FieldValue::Flag(self.is_sspr_enabled),
+            Field::IsSsprCapable => FieldValue::Flag(self.is_sspr_capable),
+            Field::IsMfaRegistered => FieldValue::Flag(self.is_mfa_registered),
+            Field::IsMfaCapable => FieldValue::Flag(self.is_mfa_capable),
+            Field::IsPasswordlessCapable => FieldValue::Flag(self.is_passwordless_capable),
+            Field::MethodsRegistered => FieldValue::List(&self.methods_registered),
+            Field::LastUpdatedDateTime => {
+                FieldValue::Optional(self.last_updated_date_time.as_deref())
+            }
+        }
+    }
+
+    /// The record reduced to `fields`, serialized in that order.
+    pub fn project<'a>(&'a self, fields: &'a [Field]) -> Projected<'a> {
+        Projected {
+            record: self,
+            fields,
+        }
+    }
+}
+
+/// A record with only the chosen fields, in the chosen order (a JSON object when serialized).
+#[derive(Debug, Clone, Copy)]
+pub struct Projected<'a> {
+    record: &'a Registration,
+    fields: &'a [Field],
+}
+
+impl<'a> Projected<'a> {
+    /// The CSV cells of the chosen fields.
+    pub fn csv_cells(self) -> impl Iterator<Item = Cow<'a, str>> + 'a {
+        self.fields
+            .iter()
+            .map(move |f| self.record.value(*f).csv_cell())
+    }
+}
+
+impl Serialize for Projected<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.fields.len()))?;
+        for field in self.fields {
+            map.serialize_entry(field.name(), &self.record.value(*field))?;
+        }
+        map.end()
+    }
+}
+
+#[cfg(test)]
+pub(crate) fn sample() -> Registration {
+    Registration {
+        id: "0b1c".into(),
+        user_principal_name: "Ada@contoso.com".into(),
+        user_display_name: "Ada, \"the first\"".into(),
+        user_type: "member".into(),
+        is_admin: true,
+        is_sspr_registered: true,
+        is_sspr_enabled: false,
+        is_sspr_capable: false,
+        is_mfa_registered: true,
+        is_mfa_capable: true,
+        is_passwordless_capable: false,
+        methods_registered: vec!["email".into(), "mobilePhone".into()],
+        last_updated_date_time: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_full_projection_is_the_record_in_contract_order() {
+        let record = sample();
+        let projected = serde_json::to_string(&record.project(&Field::ALL)).expect("serializes");
+        let plain = serde_json::to_string(&record).expect("serializes");
+        assert_eq!(projected, plain);
+        let names: Vec<String> = serde_json::from_str::<serde_json::Map<String, _>>(&plain)
+            .map(|m| m.keys().cloned().collect())
+            .unwrap_or_default();
+        let mut expected: Vec<String> = Field::ALL.map(|f| f.name().to_owned()).to_vec();
+        expected.sort();
+        assert_eq!(
+            names, expected,
+            "every field has a name and nothing else is serialized"
+        );
+    }
+
+    #[test]
+    fn chosen_fields_come_in_the_callers_order() {
+        let record = sample();
+        let fields = Field::parse_list("methodsRegistered, ISADMIN,id").expect("parses");
+        assert_eq!(
+            serde_json::to_string(&record.project(&fields)).expect("serializes"),
+            r#"{"methodsRegistered":["email","mobilePhone"],"isAdmin":true,"id":"0b1c"}"#
+        );
+        let cells: Vec<String> = record
+            .project(&fields)
+            .csv_cells()
+            .map(|c| c.into_owned())
+            .collect();
+        assert_eq!(cells, ["email;mobilePhone", "true", "0b1c"]);
+    }
+
+    #[test]
+    fn a_missing_time_is_null_in_json_and_empty_in_csv() {
+        let record = sample();
+        let fields = [Field::LastUpdatedDateTime];
+        assert_eq!(
+            serde_json::to_string(&record.project(&fields)).expect("serializes"),
+            r#"{"lastUpdatedDateTime":null}"#
+        );
+        assert_eq!(
+            record.project(&fields).csv_cells().next().as_deref(),
+            Some("")
+        );
+    }
+
+    #[test]
+    fn bad_field_lists_say_what_is_wrong() {
+        let unknown = Field::parse_list("id,password").expect_err("unknown");
+        assert!(
+            unknown.contains("'password'") && unknown.contains("userPrincipalName"),
+            "{unknown}"
+        );
+        assert!(
+            Field::parse_list("id,,isAdmin")
+                .expect_err("empty")
+                .contains("empty")
+        );
+        assert!(
+            Field::parse_list("id,ID")
+                .expect_err("twice")
+                .contains("twice")
+        );
+    }
+}

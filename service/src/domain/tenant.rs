@@ -1,0 +1,13 @@
+//! Which tenant an answer is about, as every answer names it.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TenantRef {
+    pub id: String,
+    /// The tenant's first configured domain.
+    pub domain: String,
+    pub display_name: String,
+}
