@@ -99,14 +99,6 @@ enum Command {
     /// the tenant has, deploy it report-only, promote it (needs Entra ID P1 or P2).
     #[command(subcommand)]
     RegistrationProtection(ProtectionCommand),
-    /// Print the registration-protection policy's Graph JSON for the options, without a tenant.
-    Generate {
-        #[command(flatten)]
-        flags: ProtectionFlags,
-        /// The state to generate (the service's default: report-only).
-        #[arg(long, value_enum)]
-        state: Option<protection::State>,
-    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -160,6 +152,15 @@ enum ProtectionCommand {
         /// Enforce although the plan has errors.
         #[arg(long)]
         force: bool,
+    },
+    /// Print the policy's Graph JSON for the options, without reading any tenant (table output:
+    /// the JSON on stdout, the findings on stderr).
+    Generate {
+        #[command(flatten)]
+        flags: ProtectionFlags,
+        /// The state to generate (the service's default: report-only).
+        #[arg(long, value_enum)]
+        state: Option<protection::State>,
     },
 }
 
@@ -409,24 +410,6 @@ async fn run(cli: Cli) -> Result<String, Failure> {
         Command::RegistrationProtection(command) => {
             protection_command(&client, cli.output, command).await
         }
-        Command::Generate { flags, state } => {
-            let options = protection::with_state(flags.to_options(), *state, false);
-            let generated = client.protection_generate(&options).await?;
-            match cli.output {
-                Output::Json => to_json(&generated),
-                // The JSON is the artefact; the findings go where a person reads them.
-                Output::Table => {
-                    for finding in generated["findings"].as_array().into_iter().flatten() {
-                        eprintln!(
-                            "{}: {}",
-                            finding["severity"].as_str().unwrap_or_default(),
-                            finding["message"].as_str().unwrap_or_default()
-                        );
-                    }
-                    to_json(&generated["policy"])
-                }
-            }
-        }
         Command::Policy(PolicyCommand::Get { tenant }) => {
             let policy = client.get_policy(tenant).await?;
             match cli.output {
@@ -528,6 +511,24 @@ async fn protection_command(
     command: &ProtectionCommand,
 ) -> Result<String, Failure> {
     let (value, text) = match command {
+        ProtectionCommand::Generate { flags, state } => {
+            let options = protection::with_state(flags.to_options(), *state, false);
+            let generated = client.protection_generate(&options).await?;
+            return match output {
+                Output::Json => to_json(&generated),
+                // The JSON is the artefact; the findings go where a person reads them.
+                Output::Table => {
+                    for finding in generated["findings"].as_array().into_iter().flatten() {
+                        eprintln!(
+                            "{}: {}",
+                            finding["severity"].as_str().unwrap_or_default(),
+                            finding["message"].as_str().unwrap_or_default()
+                        );
+                    }
+                    to_json(&generated["policy"])
+                }
+            };
+        }
         ProtectionCommand::Plan {
             tenant,
             flags,

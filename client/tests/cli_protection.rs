@@ -184,6 +184,7 @@ async fn generate_prints_the_graph_json_and_bad_options_name_the_field() {
     let reader = env(&demo, &["SSPR.Read"]);
     let generated = sspr(
         &[
+            "registration-protection",
             "generate",
             "--control",
             "compliant-device",

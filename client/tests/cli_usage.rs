@@ -198,3 +198,74 @@ fn help_never_prints_secret_values() {
     assert!(!stdout.contains("hunter2-secret"), "{stdout}");
     assert!(!stdout.contains("eyJ.help.token"), "{stdout}");
 }
+
+/// Every operation of the contract (`openapi/openapi.json`) and the `sspr` command that performs
+/// it. A route added to the service without a command here fails the test below.
+const COMMANDS: &[(&str, &[&str])] = &[
+    ("GET /v1/tenants", &["tenants", "list"]),
+    ("GET /v1/tenants/{tenant}/sspr/policy", &["policy", "get"]),
+    ("PATCH /v1/tenants/{tenant}/sspr/policy", &["policy", "set"]),
+    ("GET /v1/audit", &["audit", "list"]),
+    (
+        "GET /v1/tenants/{tenant}/registrations",
+        &["registrations", "list"],
+    ),
+    (
+        "GET /v1/tenants/{tenant}/registrations/summary",
+        &["registrations", "summary"],
+    ),
+    (
+        "GET /v1/registrations/summary",
+        &["registrations", "summary"],
+    ),
+    (
+        "POST /v1/tenants/{tenant}/registration-protection/plan",
+        &["registration-protection", "plan"],
+    ),
+    (
+        "GET /v1/tenants/{tenant}/registration-protection",
+        &["registration-protection", "status"],
+    ),
+    (
+        "PUT /v1/tenants/{tenant}/registration-protection",
+        &["registration-protection", "apply"],
+    ),
+    (
+        "POST /v1/registration-protection/generate",
+        &["registration-protection", "generate"],
+    ),
+];
+
+/// Probes for orchestrators, not operations an administrator runs.
+const NOT_FOR_THE_CLI: &[&str] = &["GET /healthz", "GET /readyz"];
+
+#[test]
+fn the_cli_has_a_command_for_every_operation_of_the_contract() {
+    let contract: serde_json::Value = serde_json::from_str(include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../openapi/openapi.json"
+    )))
+    .expect("the contract is JSON");
+    let paths = contract["paths"].as_object().expect("paths");
+    for (path, operations) in paths {
+        for method in operations.as_object().expect("operations").keys() {
+            let operation = format!("{} {path}", method.to_uppercase());
+            if NOT_FOR_THE_CLI.contains(&operation.as_str()) {
+                continue;
+            }
+            let (_, command) = COMMANDS
+                .iter()
+                .find(|(covered, _)| *covered == operation)
+                .unwrap_or_else(|| panic!("no sspr command performs {operation}"));
+            let mut args = command.to_vec();
+            args.push("--help");
+            let output = sspr(&args);
+            assert!(
+                output.status.success(),
+                "`sspr {}` ({operation}): {}",
+                command.join(" "),
+                text(&output.stderr)
+            );
+        }
+    }
+}

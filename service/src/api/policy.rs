@@ -17,7 +17,7 @@ use crate::ops::policy::{DryRun, PatchOutcome, PatchRequest, PolicyRead};
 pub const GRAPH_REQUEST_ID: &str = "graph-request-id";
 
 /// The tenant's SSPR policy document; every group says where its values came from.
-#[utoipa::path(get, path = "/v1/tenants/{tenant}/sspr/policy", tag = "policy", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/sspr/policy", operation_id = "getPolicy", tag = "policy", security(("bearer" = [])),
     params(("tenant" = String, Path, description = "Tenant id or verified domain")),
     responses(
         (status = 200, description = "The policy document", body = PolicyDocument,
@@ -51,7 +51,7 @@ pub struct PatchParams {
 /// Changes the tenant's SSPR policy with a JSON merge patch (RFC 7396) over the document's
 /// editable fields. Needs `If-Match`. Graph calls go first, then the portal; if a step fails the
 /// completed ones are undone. Every attempt is audited.
-#[utoipa::path(patch, path = "/v1/tenants/{tenant}/sspr/policy", tag = "policy", security(("bearer" = [])),
+#[utoipa::path(patch, path = "/v1/tenants/{tenant}/sspr/policy", operation_id = "patchPolicy", tag = "policy", security(("bearer" = [])),
     params(("tenant" = String, Path, description = "Tenant id or verified domain"),
         ("If-Match" = String, Header, description = "The ETag of the policy the change is based on"),
         PatchParams),

@@ -32,7 +32,7 @@ use crate::ops::protection::{
 /// the break-glass users and the members of the excluded groups — so they will have to register
 /// from a trusted location (or with a Temporary Access Pass, or a managed device). An empty body
 /// plans the defaults.
-#[utoipa::path(post, path = "/v1/tenants/{tenant}/registration-protection/plan", tag = "registration-protection",
+#[utoipa::path(post, path = "/v1/tenants/{tenant}/registration-protection/plan", operation_id = "planRegistrationProtection", tag = "registration-protection",
     security(("bearer" = [])),
     params(("tenant" = String, Path, description = "Tenant id or verified domain")),
     request_body(content = ProtectionOptions, description = "The options; every member is optional"),
@@ -71,7 +71,7 @@ pub struct StatusParams {
 /// Each policy gets a verdict (`pass`, `warn`, `fail`) and one reason per check: enabled or report-only, all users, all
 /// client app types, whether each exempted location is really trusted, the grant, exclusions
 /// (break-glass or not), break-glass accounts excluded, guests, narrowing conditions.
-#[utoipa::path(get, path = "/v1/tenants/{tenant}/registration-protection", tag = "registration-protection",
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/registration-protection", operation_id = "getRegistrationProtection", tag = "registration-protection",
     security(("bearer" = [])),
     params(("tenant" = String, Path, description = "Tenant id or verified domain"), StatusParams),
     responses(
@@ -109,7 +109,7 @@ pub async fn status(
 /// create whose answer is lost is looked for before it is tried again). A new policy starts
 /// report-only; without `state` an update keeps the current state; `state: enabled` promotes it,
 /// which is refused while the plan has errors unless `force` is set.
-#[utoipa::path(put, path = "/v1/tenants/{tenant}/registration-protection", tag = "registration-protection",
+#[utoipa::path(put, path = "/v1/tenants/{tenant}/registration-protection", operation_id = "applyRegistrationProtection", tag = "registration-protection",
     security(("bearer" = [])),
     params(("tenant" = String, Path, description = "Tenant id or verified domain")),
     request_body(content = ProtectionOptions, description = "The plan options, with `force` and `state`"),
@@ -151,7 +151,7 @@ pub async fn apply(
 ///
 /// Only the declared exclusions are used (`discoverBreakGlass` is ignored). The findings are
 /// those of the options alone: whether the locations are trusted is not checked.
-#[utoipa::path(post, path = "/v1/registration-protection/generate", tag = "registration-protection",
+#[utoipa::path(post, path = "/v1/registration-protection/generate", operation_id = "generateRegistrationProtection", tag = "registration-protection",
     security(("bearer" = [])),
     request_body(content = ProtectionOptions, description = "The options; every member is optional"),
     responses(

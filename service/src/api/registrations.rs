@@ -32,10 +32,12 @@ use crate::ops::registrations::{FleetSelection, SummaryRead};
 const NDJSON: &str = "application/x-ndjson";
 const CSV: &str = "text/csv; charset=utf-8";
 /// Body chunks buffered between the reading task and the client. Each holds at most
-/// [`CHUNK_RECORDS`] records, so the service holds a few hundred records per response at most,
-/// besides the two report pages the reader keeps.
+/// [`CHUNK_RECORDS`] records, so the service holds about two thousand records per response at
+/// most ([`BATCHES_IN_FLIGHT`] read ahead, these), besides the two report pages the reader keeps.
 const CHUNKS_IN_FLIGHT: usize = 4;
 const CHUNK_RECORDS: usize = 256;
+/// Record batches read ahead of the writer: about one report page.
+const BATCHES_IN_FLIGHT: usize = 4;
 /// JSON page size: default and maximum.
 const DEFAULT_LIMIT: usize = 100;
 const MAX_LIMIT: usize = 1000;
@@ -399,45 +401,59 @@ async fn write_listing(
             return;
         }
     }
-    // All records Graph's current page has ready, up to a chunk: a chunk per page or less.
-    let mut batches = std::pin::pin!(records.ready_chunks(CHUNK_RECORDS));
-    while let Some(batch) = batches.next().await {
-        let mut ok = Vec::with_capacity(batch.len());
-        let mut failure = None;
-        for item in batch {
-            match item {
-                Ok(record) => ok.push(record),
-                Err(error) => {
-                    failure = Some(error);
-                    break;
-                }
+    // Reading and writing run side by side: while the writer waits for the client to take a
+    // chunk, the reader keeps pulling Graph's next page, so Graph and the client overlap.
+    let (batches_out, mut batches_in) =
+        mpsc::channel::<Vec<Result<Registration, OpsError>>>(BATCHES_IN_FLIGHT);
+    let read = async move {
+        let mut batches = std::pin::pin!(records.ready_chunks(CHUNK_RECORDS));
+        let mut batches_out = batches_out;
+        while let Some(batch) = batches.next().await {
+            if batches_out.send(batch).await.is_err() {
+                return; // The writer stopped.
             }
         }
-        let bytes = match format {
-            Format::Csv => csv_rows(ok.iter().map(|r| r.project(fields).csv_cells())),
-            _ => ndjson_lines(ok.iter().map(|r| r.project(fields))),
-        };
-        if !bytes.is_empty() && send(&mut chunks, bytes).await.is_err() {
-            return; // The client went away.
-        }
-        if let Some(error) = failure {
-            tracing::warn!(tenant = %listing.tenant.id, %error, "registration listing failed after it started");
-            let problem = problem_value(error.into()).await;
-            let _ = match format {
-                Format::Csv => {
-                    chunks
-                        .send(Err(std::io::Error::other("the registration report failed")))
-                        .await
+    };
+    let write = async move {
+        while let Some(batch) = batches_in.next().await {
+            let mut ok = Vec::with_capacity(batch.len());
+            let mut failure = None;
+            for item in batch {
+                match item {
+                    Ok(record) => ok.push(record),
+                    Err(error) => {
+                        failure = Some(error);
+                        break;
+                    }
                 }
-                _ => {
-                    let line =
-                        ndjson_lines(std::iter::once(serde_json::json!({ "error": problem })));
-                    chunks.send(Ok(line)).await
-                }
+            }
+            let bytes = match format {
+                Format::Csv => csv_rows(ok.iter().map(|r| r.project(fields).csv_cells())),
+                _ => ndjson_lines(ok.iter().map(|r| r.project(fields))),
             };
-            return;
+            if !bytes.is_empty() && send(&mut chunks, bytes).await.is_err() {
+                return; // The client went away.
+            }
+            if let Some(error) = failure {
+                tracing::warn!(tenant = %listing.tenant.id, %error, "registration listing failed after it started");
+                let problem = problem_value(error.into()).await;
+                let _ = match format {
+                    Format::Csv => {
+                        chunks
+                            .send(Err(std::io::Error::other("the registration report failed")))
+                            .await
+                    }
+                    _ => {
+                        let line =
+                            ndjson_lines(std::iter::once(serde_json::json!({ "error": problem })));
+                        chunks.send(Ok(line)).await
+                    }
+                };
+                return;
+            }
         }
-    }
+    };
+    tokio::join!(read, write);
 }
 
 async fn send(chunks: &mut Chunks, bytes: Bytes) -> Result<(), mpsc::SendError> {

@@ -24,7 +24,7 @@ pub struct TenantList {
 }
 
 /// The tenants the caller may act on.
-#[utoipa::path(get, path = "/v1/tenants", tag = "tenants", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/tenants", operation_id = "listTenants", tag = "tenants", security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller's tenants", body = TenantList),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
