@@ -12,6 +12,7 @@ use std::time::Duration;
 use entra_emulator::{Fault, FaultRule, ThrottleConfig, seed};
 use serde_json::Value;
 use sspr_e2e::{GeneratedTenant, World};
+use sspr_service::config::Limit;
 use support::{Truth, counts_of, expected_counts, truth};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -883,4 +884,76 @@ async fn access_is_checked_before_graph_is_called() {
     .await;
     assert_eq!(unknown.status(), 404);
     assert_eq!(world.customer_graph_calls(), 0);
+}
+
+#[tokio::test]
+async fn injected_429s_and_503s_on_the_report_cost_time_not_data() {
+    // Graph's budgets on in the service (fast windows so the test is quick), Graph's faults on
+    // every kind of transient failure, interleaved with good pages.
+    let (world, generated) = world(1, 2_500, |config| {
+        let limits = &mut config.graph.limits;
+        limits.enabled = true;
+        limits.reports_per_tenant = Limit::new(5, 200);
+        limits.reports_per_app = Limit::new(122, 200);
+        limits.backoff_base_ms = 50;
+        limits.backoff_max_ms = 200;
+        // Enough attempts that a coin flip failing every one of them never happens in practice.
+        limits.max_attempts = 20;
+    })
+    .await;
+    let tenant = &generated[0];
+    let expected = truth(&world, &tenant.id).await;
+    let faults = [
+        Fault::TooManyRequests {
+            retry_after: Some(1),
+        },
+        Fault::TooManyRequests { retry_after: None },
+        Fault::ServiceUnavailable { retry_after: None },
+        Fault::ServiceUnavailable {
+            retry_after: Some(1),
+        },
+        Fault::GatewayTimeout,
+    ];
+    for fault in faults {
+        world.emulator.clear_calls();
+        // About every other report call fails: pages are retried throughout the stream.
+        world
+            .emulator
+            .set_faults(vec![
+                FaultRule::new("GET", REPORT_PATH, fault.clone()).probability(0.5),
+            ])
+            .expect("faults");
+        let base = format!("v1/tenants/{}/registrations", tenant.domain);
+        let listed = ndjson(&world, &base).await;
+        assert!(
+            listed.iter().all(|r| r.get("error").is_none()),
+            "{fault:?}: no error line"
+        );
+        assert_eq!(
+            ids(&listed),
+            expected_ids(&expected, &|_| true),
+            "{fault:?}: every user, in Graph's order"
+        );
+        let summary = get(
+            &world,
+            &format!("{base}/summary"),
+            "application/json",
+            &[("cache-control", "no-cache")],
+        )
+        .await;
+        assert_eq!(summary.status(), 200, "{fault:?}");
+        let summary: Value = summary.json().await.expect("JSON");
+        assert_eq!(
+            summary["totalUsers"].as_u64(),
+            Some(expected.len() as u64),
+            "{fault:?}"
+        );
+        let failed = world
+            .emulator
+            .calls()
+            .iter()
+            .filter(|c| c.path.ends_with("userRegistrationDetails") && c.status >= 429)
+            .count();
+        assert!(failed > 0, "{fault:?}: the fault fired");
+    }
 }
