@@ -107,15 +107,19 @@ impl Graph {
         Ok((facts, request_ids))
     }
 
+    /// `path` (or an absolute link) resolved against the Graph base URL.
+    fn url(&self, path: &str) -> Result<Url, DirectoryError> {
+        self.base_url
+            .join(path)
+            .map_err(|e| DirectoryError::Internal(e.to_string()))
+    }
+
     async fn get<T: DeserializeOwned>(
         &self,
         tenant: &ManagedTenant,
         path: &str,
     ) -> Result<Answer<T>, DirectoryError> {
-        let url = self
-            .base_url
-            .join(path)
-            .map_err(|e| DirectoryError::Internal(e.to_string()))?;
+        let url = self.url(path)?;
         let (bytes, request_id) = self.send(tenant, reqwest::Method::GET, &url, None).await?;
         let body = decode(&bytes, &url, &request_id)?;
         Ok(Answer { body, request_id })
@@ -571,10 +575,7 @@ impl Graph {
         tenant: &ManagedTenant,
         path_or_next_link: &str,
     ) -> Result<Page<T>, DirectoryError> {
-        let url = self
-            .base_url
-            .join(path_or_next_link)
-            .map_err(|e| DirectoryError::Internal(e.to_string()))?;
+        let url = self.url(path_or_next_link)?;
         if url.origin() != self.base_url.origin() {
             // Never send the tenant's token anywhere but Graph.
             return Err(DirectoryError::Upstream {
@@ -604,10 +605,7 @@ impl Graph {
         path: &str,
         body: &serde_json::Value,
     ) -> Result<Option<String>, DirectoryError> {
-        let url = self
-            .base_url
-            .join(path)
-            .map_err(|e| DirectoryError::Internal(e.to_string()))?;
+        let url = self.url(path)?;
         let (_, request_id) = self
             .send(tenant, reqwest::Method::PATCH, &url, Some(body))
             .await?;
@@ -623,10 +621,7 @@ impl Graph {
         path: &str,
         body: &serde_json::Value,
     ) -> Result<(serde_json::Value, Option<String>), DirectoryError> {
-        let url = self
-            .base_url
-            .join(path)
-            .map_err(|e| DirectoryError::Internal(e.to_string()))?;
+        let url = self.url(path)?;
         let (bytes, request_id) = self
             .send(tenant, reqwest::Method::POST, &url, Some(body))
             .await?;
@@ -645,10 +640,7 @@ impl Graph {
         tenant: &ManagedTenant,
         path: &str,
     ) -> Result<Option<String>, DirectoryError> {
-        let url = self
-            .base_url
-            .join(path)
-            .map_err(|e| DirectoryError::Internal(e.to_string()))?;
+        let url = self.url(path)?;
         let (_, request_id) = self
             .send(tenant, reqwest::Method::DELETE, &url, None)
             .await?;
