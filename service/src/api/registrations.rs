@@ -5,6 +5,8 @@
 //! `text/csv`) written as Graph's pages arrive: a task reads the report and feeds a small bounded
 //! channel that is the response body, so memory stays flat and a slow client slows the reading.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::Json;
@@ -321,7 +323,46 @@ async fn json_page(
     Ok(Json(body).into_response())
 }
 
-type Chunks = mpsc::Sender<Result<Bytes, std::io::Error>>;
+/// The sending end of a streamed response body, and how far the body has taken it.
+struct Chunks {
+    tx: mpsc::Sender<Result<Bytes, std::io::Error>>,
+    sent: usize,
+    taken: Arc<AtomicUsize>,
+}
+
+impl Chunks {
+    /// A channel and the body that drains it.
+    fn channel() -> (Chunks, Body) {
+        let (tx, rx) = mpsc::channel(CHUNKS_IN_FLIGHT);
+        let taken = Arc::new(AtomicUsize::new(0));
+        let counter = taken.clone();
+        let body = Body::from_stream(rx.inspect(move |_| {
+            counter.fetch_add(1, Ordering::Release);
+        }));
+        let chunks = Chunks { tx, sent: 0, taken };
+        (chunks, body)
+    }
+
+    async fn send(&mut self, bytes: Bytes) -> Result<(), mpsc::SendError> {
+        self.tx.send(Ok(bytes)).await?;
+        self.sent += 1;
+        Ok(())
+    }
+
+    /// Breaks the transfer, so the client sees it was cut short; but only once the body has
+    /// taken every chunk sent before and had a moment to write them out, because the server
+    /// drops what it still holds when a body fails.
+    async fn abort(mut self, why: &'static str) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        while self.taken.load(Ordering::Acquire) < self.sent
+            && tokio::time::Instant::now() < deadline
+        {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        let _ = self.tx.send(Err(std::io::Error::other(why))).await;
+    }
+}
 
 /// Starts the task that reads the report and writes the body; answers once the report's first
 /// page has arrived (or failed, which is then the response).
@@ -333,7 +374,7 @@ async fn stream_listing(
     format: Format,
 ) -> Result<Response, ApiError> {
     let (started, start) = oneshot::channel::<Result<(), OpsError>>();
-    let (chunks, body) = mpsc::channel(CHUNKS_IN_FLIGHT);
+    let (chunks, body) = Chunks::channel();
     tokio::spawn(write_listing(
         state, caller, tenant, query, format, started, chunks,
     ));
@@ -352,11 +393,7 @@ async fn stream_listing(
         Format::Csv => CSV,
         _ => NDJSON,
     };
-    Ok((
-        [(header::CONTENT_TYPE, content_type)],
-        Body::from_stream(body),
-    )
-        .into_response())
+    Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
 }
 
 async fn write_listing(
@@ -397,7 +434,7 @@ async fn write_listing(
     let fields = &query.fields;
     if format == Format::Csv {
         let header = csv_rows(std::iter::once(fields.iter().map(|f| f.name())));
-        if send(&mut chunks, header).await.is_err() {
+        if chunks.send(header).await.is_err() {
             return;
         }
     }
@@ -431,33 +468,25 @@ async fn write_listing(
                 Format::Csv => csv_rows(ok.iter().map(|r| r.project(fields).csv_cells())),
                 _ => ndjson_lines(ok.iter().map(|r| r.project(fields))),
             };
-            if !bytes.is_empty() && send(&mut chunks, bytes).await.is_err() {
+            if !bytes.is_empty() && chunks.send(bytes).await.is_err() {
                 return; // The client went away.
             }
             if let Some(error) = failure {
                 tracing::warn!(tenant = %listing.tenant.id, %error, "registration listing failed after it started");
                 let problem = problem_value(error.into()).await;
-                let _ = match format {
-                    Format::Csv => {
-                        chunks
-                            .send(Err(std::io::Error::other("the registration report failed")))
-                            .await
-                    }
+                match format {
+                    Format::Csv => chunks.abort("the registration report failed").await,
                     _ => {
                         let line =
                             ndjson_lines(std::iter::once(serde_json::json!({ "error": problem })));
-                        chunks.send(Ok(line)).await
+                        let _ = chunks.send(line).await;
                     }
-                };
+                }
                 return;
             }
         }
     };
     tokio::join!(read, write);
-}
-
-async fn send(chunks: &mut Chunks, bytes: Bytes) -> Result<(), mpsc::SendError> {
-    chunks.send(Ok(bytes)).await
 }
 
 fn ndjson_lines<T: Serialize>(items: impl Iterator<Item = T>) -> Bytes {
@@ -696,9 +725,9 @@ pub async fn fleet(
         .map(|t| t.id.clone())
         .collect();
     if negotiate(&headers) == Format::Ndjson {
-        let (chunks, body) = mpsc::channel(CHUNKS_IN_FLIGHT);
+        let (chunks, body) = Chunks::channel();
         tokio::spawn(write_fleet(state, ids, max_age, chunks));
-        return Ok(([(header::CONTENT_TYPE, NDJSON)], Body::from_stream(body)).into_response());
+        return Ok(([(header::CONTENT_TYPE, NDJSON)], body).into_response());
     }
     let targets = ids.iter().filter_map(|id| state.tenants.find(id)).collect();
     let mut results =
@@ -722,7 +751,8 @@ async fn write_fleet(
         ops::registrations::fleet(&state.registrations, &state.graph, targets, max_age);
     while let Some((tenant, result)) = results.next().await {
         let entry = fleet_entry(tenant, result).await;
-        if send(&mut chunks, ndjson_lines(std::iter::once(entry)))
+        if chunks
+            .send(ndjson_lines(std::iter::once(entry)))
             .await
             .is_err()
         {
