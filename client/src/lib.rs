@@ -222,13 +222,20 @@ impl SsprClient {
 
     /// `/v1/tenants/{tenant}/sspr/policy`, after checking the tenant key.
     fn policy_url(&self, tenant: &str) -> Result<Url, ClientError> {
+        self.tenant_endpoint(tenant, &["sspr", "policy"])
+    }
+
+    /// `/v1/tenants/{tenant}/…`, after checking the tenant key.
+    pub(crate) fn tenant_endpoint(&self, tenant: &str, rest: &[&str]) -> Result<Url, ClientError> {
         let tenant = tenant.trim();
         if tenant.is_empty() || tenant == "." || tenant == ".." {
             return Err(ClientError::Config(format!(
                 "'{tenant}' is not a tenant id or domain"
             )));
         }
-        self.endpoint(&["v1", "tenants", tenant, "sspr", "policy"])
+        let mut segments = vec!["v1", "tenants", tenant];
+        segments.extend_from_slice(rest);
+        self.endpoint(&segments)
     }
 
     /// The base URL plus `segments`, each percent-encoded as one path segment.

@@ -200,15 +200,9 @@ impl SsprClient {
     }
 
     fn protection_url(&self, tenant: &str, last: Option<&str>) -> Result<Url, ClientError> {
-        let tenant = tenant.trim();
-        if tenant.is_empty() || tenant == "." || tenant == ".." {
-            return Err(ClientError::Config(format!(
-                "'{tenant}' is not a tenant id or domain"
-            )));
-        }
-        let mut segments = vec!["v1", "tenants", tenant, "registration-protection"];
-        segments.extend(last);
-        self.endpoint(&segments)
+        let mut rest = vec!["registration-protection"];
+        rest.extend(last);
+        self.tenant_endpoint(tenant, &rest)
     }
 
     /// A JSON request (with `body` when given) whose answer is a JSON object.
@@ -259,11 +253,14 @@ fn text<'a>(value: &'a Value, pointer: &str) -> &'a str {
         .unwrap_or(NONE)
 }
 
-fn tenant_name(value: &Value) -> &str {
+/// The strings of a JSON array (nothing when it is not one).
+fn strings(value: &Value) -> Vec<&str> {
     value
-        .pointer("/tenant/domain")
-        .and_then(Value::as_str)
-        .unwrap_or(NONE)
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .collect()
 }
 
 /// The findings as lines: `SEVERITY code: message`.
@@ -290,18 +287,13 @@ pub fn plan_text(plan: &Value) -> String {
     let _ = writeln!(
         out,
         "Registration protection for {}: {} as '{}'",
-        tenant_name(plan),
+        text(plan, "/tenant/domain"),
         text(plan, "/state"),
         text(plan, "/policy/displayName")
     );
     match plan.get("existing").filter(|e| !e.is_null()) {
         Some(existing) => {
-            let changes: Vec<&str> = existing["changes"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .collect();
+            let changes = strings(&existing["changes"]);
             let _ = writeln!(
                 out,
                 "Existing policy {} ({}): {}",
@@ -357,12 +349,7 @@ pub fn plan_text(plan: &Value) -> String {
         leaf_text(&impact["usersExcluded"]),
         leaf_text(&impact["guestsExcluded"])
     );
-    let sample: Vec<&str> = impact["sample"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
+    let sample = strings(&impact["sample"]);
     if !sample.is_empty() {
         let _ = writeln!(out, "  e.g. {}", sample.join(", "));
     }
@@ -379,7 +366,7 @@ pub fn status_text(status: &Value, width: Option<u16>) -> String {
         .unwrap_or_default();
     let mut out = format!(
         "Registration protection for {}: {}\n",
-        tenant_name(status),
+        text(status, "/tenant/domain"),
         text(status, "/verdict")
     );
     if policies.is_empty() {
@@ -421,12 +408,7 @@ pub fn status_text(status: &Value, width: Option<u16>) -> String {
 
 /// What a deploy did, in one line, then the findings.
 pub fn applied_text(applied: &Value) -> String {
-    let changes: Vec<&str> = applied["changes"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect();
+    let changes = strings(&applied["changes"]);
     let mut out = format!(
         "{} policy {} in {} ({}){}.\n",
         match applied["result"].as_str() {
@@ -436,7 +418,7 @@ pub fn applied_text(applied: &Value) -> String {
             _ => "Deployed",
         },
         text(applied, "/policyId"),
-        tenant_name(applied),
+        text(applied, "/tenant/domain"),
         text(applied, "/state"),
         if changes.is_empty() {
             String::new()

@@ -357,9 +357,12 @@ impl SsprClient {
         let prepare = |request: RequestBuilder| {
             with_cache_control(request, cache.as_deref()).timeout(REPORT_TIMEOUT)
         };
-        let accept = "application/json, application/problem+json;q=0.9";
-        let response = self.open(Method::GET, &url, accept, Some(&prepare)).await?;
-        let headers = response.headers().clone();
+        let response = self
+            .open(Method::GET, &url, crate::ACCEPT_JSON, Some(&prepare))
+            .await?;
+        let etag = header_string(response.headers(), ETAG.as_str());
+        let age = header_string(response.headers(), AGE.as_str()).and_then(|age| age.parse().ok());
+        let request_id = header_string(response.headers(), REQUEST_ID_HEADER);
         let body = response
             .bytes()
             .await
@@ -368,9 +371,9 @@ impl SsprClient {
             .map_err(|e| decode_error(&url, "a registration summary", &e, &body))?;
         Ok(SummaryResponse {
             summary,
-            etag: header_string(&headers, ETAG.as_str()),
-            age: header_string(&headers, AGE.as_str()).and_then(|age| age.parse().ok()),
-            request_id: header_string(&headers, REQUEST_ID_HEADER),
+            etag,
+            age,
+            request_id,
         })
     }
 
@@ -391,19 +394,6 @@ impl SsprClient {
         Ok(FleetStream {
             lines: Lines::new(body),
         })
-    }
-
-    /// `/v1/tenants/{tenant}/…`, after checking the tenant key.
-    fn tenant_endpoint(&self, tenant: &str, rest: &[&str]) -> Result<Url, ClientError> {
-        let tenant = tenant.trim();
-        if tenant.is_empty() || tenant == "." || tenant == ".." {
-            return Err(ClientError::Config(format!(
-                "'{tenant}' is not a tenant id or domain"
-            )));
-        }
-        let mut segments = vec!["v1", "tenants", tenant];
-        segments.extend_from_slice(rest);
-        self.endpoint(&segments)
     }
 
     /// A GET whose body is read as it arrives: at most `idle` to the response and between
@@ -513,11 +503,6 @@ impl Body {
         );
         problem.request_id.clone_from(&self.request_id);
         Err(interrupted(problem))
-    }
-
-    /// Bytes received so far.
-    pub fn received(&self) -> u64 {
-        self.received
     }
 }
 
@@ -1031,13 +1016,12 @@ async fn write_table(
     let body = client
         .registrations_body(tenant, &filter, StreamMedia::Ndjson)
         .await?;
-    let url = body.url.clone();
     let mut lines = Lines::new(body);
     writeln!(out, "{}", table.header())?;
     let mut count = 0;
     while let Some(batch) = lines.next_batch().await? {
         for line in batch {
-            let record = match parse_record(&url, &line) {
+            let record = match parse_record(lines.url(), &line) {
                 Ok(record) => record,
                 Err(error) => {
                     progress.finish(count);

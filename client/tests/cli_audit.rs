@@ -1,26 +1,12 @@
 //! `sspr audit list`: the real binary against a running demo whose store holds records.
 
-use std::time::Duration;
-
-use entra_emulator::{TokenSpec, seed};
+use entra_emulator::seed;
 use serde_json::{Value, json};
-use sspr_service::demo::{Demo, DemoOptions, start};
+use sspr_service::demo::Demo;
 use sspr_service::store::audit::{Actor, NewAuditRecord, Outcome};
 
 mod common;
-use common::sspr;
-
-fn env_with_roles(demo: &Demo, roles: &[&str]) -> Vec<(&'static str, String)> {
-    let token = demo.emulator.mint_token(&TokenSpec {
-        roles: roles.iter().map(|r| (*r).to_owned()).collect(),
-        lifetime: Duration::from_secs(600),
-        ..TokenSpec::default()
-    });
-    vec![
-        ("SSPR_URL", demo.service.url.to_string()),
-        ("SSPR_TOKEN", token),
-    ]
-}
+use common::{demo, env_with_roles, sspr};
 
 async fn append(demo: &Demo, tenant: &str, upn: &str, outcome: Outcome) -> i64 {
     demo.service
@@ -49,12 +35,7 @@ async fn append(demo: &Demo, tenant: &str, upn: &str, outcome: Outcome) -> i64 {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn audit_list_prints_filters_and_pages_the_trail() {
-    let demo = start(DemoOptions {
-        port: 0,
-        emulator_port: 0,
-    })
-    .await
-    .expect("demo");
+    let demo = demo().await;
     let mut ids = Vec::new();
     for (tenant, upn, outcome) in [
         (seed::CONTOSO_ID, "ada@contoso.com", Outcome::Succeeded),

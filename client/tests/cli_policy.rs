@@ -6,19 +6,10 @@ use std::time::Duration;
 use entra_emulator::{TokenSpec, seed};
 use serde_json::{Value, json};
 use sspr_client::{Auth, ClientOptions, PolicyPlan, SsprClient};
-use sspr_service::demo::{Demo, DemoOptions, start};
+use sspr_service::demo::Demo;
 
 mod common;
-use common::sspr;
-
-async fn demo() -> Demo {
-    start(DemoOptions {
-        port: 0,
-        emulator_port: 0,
-    })
-    .await
-    .expect("demo")
-}
+use common::{demo, sspr};
 
 fn env(demo: &Demo, token: String) -> Vec<(&'static str, String)> {
     vec![

@@ -1,38 +1,15 @@
 //! `sspr registration-protection plan | status | apply | promote` and `sspr generate`: the real
 //! binary against a running demo, with the emulator's raw state as the judge of what was written.
 
-use std::time::Duration;
-
-use entra_emulator::{TokenSpec, seed};
+use entra_emulator::seed;
 use serde_json::{Value, json};
-use sspr_service::demo::{Demo, DemoOptions, start};
+use sspr_service::demo::Demo;
 
 mod common;
-use common::sspr;
+use common::{demo, env_with_roles, sspr};
 
 const MARKER: &str = "[sspr:registration-protection]";
 const TENANT: [&str; 2] = ["--tenant", "contoso.onmicrosoft.com"];
-
-async fn demo() -> Demo {
-    start(DemoOptions {
-        port: 0,
-        emulator_port: 0,
-    })
-    .await
-    .expect("demo")
-}
-
-fn env(demo: &Demo, roles: &[&str]) -> Vec<(&'static str, String)> {
-    let token = demo.emulator.mint_token(&TokenSpec {
-        roles: roles.iter().map(|r| (*r).to_owned()).collect(),
-        lifetime: Duration::from_secs(600),
-        ..TokenSpec::default()
-    });
-    vec![
-        ("SSPR_URL", demo.service.url.to_string()),
-        ("SSPR_TOKEN", token),
-    ]
-}
 
 fn args<'a>(command: &[&'a str], extra: &[&'a str]) -> Vec<&'a str> {
     let mut all = vec!["registration-protection"];
@@ -62,7 +39,7 @@ fn ours(demo: &Demo) -> Vec<Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn plan_apply_status_and_promote_deploy_one_policy_in_steps() {
     let demo = demo().await;
-    let writer = env(&demo, &["SSPR.ReadWrite"]);
+    let writer = env_with_roles(&demo, &["SSPR.ReadWrite"]);
 
     let plan = sspr(&args(&["plan"], &[]), &writer).await;
     assert_eq!(plan.code, 0, "{}", plan.stderr);
@@ -102,7 +79,11 @@ async fn plan_apply_status_and_promote_deploy_one_policy_in_steps() {
         again.stdout
     );
 
-    let status = sspr(&args(&["status"], &[]), &env(&demo, &["SSPR.Read"])).await;
+    let status = sspr(
+        &args(&["status"], &[]),
+        &env_with_roles(&demo, &["SSPR.Read"]),
+    )
+    .await;
     assert_eq!(status.code, 0, "{}", status.stderr);
     assert!(status.stdout.contains("POLICY") && status.stdout.contains("VERDICT"));
     assert!(
@@ -151,7 +132,7 @@ async fn promotion_with_plan_errors_is_refused_with_the_reason_unless_forced() {
             }
         })
         .expect("contoso");
-    let writer = env(&demo, &["SSPR.ReadWrite"]);
+    let writer = env_with_roles(&demo, &["SSPR.ReadWrite"]);
     let refused = sspr(&args(&["promote"], &[]), &writer).await;
     assert_eq!(refused.code, 2, "{}", refused.stderr);
     assert!(
@@ -181,7 +162,7 @@ async fn promotion_with_plan_errors_is_refused_with_the_reason_unless_forced() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn generate_prints_the_graph_json_and_bad_options_name_the_field() {
     let demo = demo().await;
-    let reader = env(&demo, &["SSPR.Read"]);
+    let reader = env_with_roles(&demo, &["SSPR.Read"]);
     let generated = sspr(
         &[
             "registration-protection",

@@ -1,6 +1,10 @@
 //! Running the real `sspr` binary from integration tests.
 
 use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use entra_emulator::TokenSpec;
+use sspr_service::demo::{Demo, DemoOptions, start};
 
 pub struct Run {
     pub code: i32,
@@ -30,4 +34,29 @@ pub async fn sspr(args: &[&str], env: &[(&str, String)]) -> Run {
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
+}
+
+/// A running demo (emulator + service) on free ports.
+#[allow(dead_code)]
+pub async fn demo() -> Demo {
+    start(DemoOptions {
+        port: 0,
+        emulator_port: 0,
+    })
+    .await
+    .expect("demo")
+}
+
+/// `SSPR_URL` and `SSPR_TOKEN` for `demo`, the token carrying `roles`.
+#[allow(dead_code)]
+pub fn env_with_roles(demo: &Demo, roles: &[&str]) -> Vec<(&'static str, String)> {
+    let token = demo.emulator.mint_token(&TokenSpec {
+        roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+        lifetime: Duration::from_secs(600),
+        ..TokenSpec::default()
+    });
+    vec![
+        ("SSPR_URL", demo.service.url.to_string()),
+        ("SSPR_TOKEN", token),
+    ]
 }

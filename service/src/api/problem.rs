@@ -112,7 +112,7 @@ impl From<OpsError> for ApiError {
             OpsError::Store(e) => ApiError::Store(e),
             OpsError::LicenseRequired { tenant, detail } => ApiError::LicenseRequired {
                 detail: format!(
-                    "Tenant {tenant} has no active licence for {detail}. The registration report needs it."
+                    "Tenant {tenant} has no active licence for {detail}. Registration reports and Conditional Access need it."
                 ),
                 tenant,
             },

@@ -187,7 +187,7 @@ fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         // The path of an unknown member already ends with its name.
-        let field = pointer(error.path());
+        let field = crate::domain::change::to_pointer(error.path());
         ApiError::BadRequest {
             detail: format!(
                 "The request body is not valid options: {}.",
@@ -196,19 +196,6 @@ fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
             field: if field.is_empty() { "/".into() } else { field },
         }
     })
-}
-
-/// A serde path as a JSON pointer (`trustedLocations[0]` → `/trustedLocations/0`).
-fn pointer(path: &serde_path_to_error::Path) -> String {
-    use serde_path_to_error::Segment;
-    path.iter()
-        .filter_map(|segment| match segment {
-            Segment::Seq { index } => Some(format!("/{index}")),
-            Segment::Map { key } => Some(format!("/{key}")),
-            Segment::Enum { variant } => Some(format!("/{variant}")),
-            Segment::Unknown => None,
-        })
-        .collect()
 }
 
 impl From<ProtectionError> for ApiError {

@@ -7,14 +7,14 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use super::DirectoryError;
-use super::graph::{Graph, Page};
+use super::graph::Graph;
 use super::tenants::ManagedTenant;
 use crate::domain::protection::{
     ApplicationCondition, CaPolicy, GrantControls, GuestSelection, LocationCondition,
     NamedLocation, NamedLocationKind, UserCondition,
 };
 
-const POLICIES: &str = "identity/conditionalAccess/policies";
+pub(crate) const POLICIES: &str = "identity/conditionalAccess/policies";
 const NAMED_LOCATIONS: &str = "identity/conditionalAccess/namedLocations";
 
 /// Every CA policy of the tenant, and Graph's request ids of the pages read.
@@ -22,7 +22,7 @@ pub async fn list_policies(
     graph: &Graph,
     tenant: &ManagedTenant,
 ) -> Result<(Vec<CaPolicy>, Vec<String>), DirectoryError> {
-    let (wire, request_ids) = all_pages::<wire::Policy>(graph, tenant, POLICIES).await?;
+    let (wire, request_ids) = graph.get_all::<wire::Policy>(tenant, POLICIES).await?;
     Ok((
         wire.into_iter().map(wire::Policy::into_domain).collect(),
         request_ids,
@@ -34,8 +34,9 @@ pub async fn list_named_locations(
     graph: &Graph,
     tenant: &ManagedTenant,
 ) -> Result<(Vec<NamedLocation>, Vec<String>), DirectoryError> {
-    let (wire, request_ids) =
-        all_pages::<wire::NamedLocation>(graph, tenant, NAMED_LOCATIONS).await?;
+    let (wire, request_ids) = graph
+        .get_all::<wire::NamedLocation>(tenant, NAMED_LOCATIONS)
+        .await?;
     Ok((
         wire.into_iter()
             .map(wire::NamedLocation::into_domain)
@@ -87,31 +88,13 @@ pub async fn group_member_ids(
     struct Member {
         id: String,
     }
-    let (members, request_ids) = all_pages::<Member>(
-        graph,
-        tenant,
-        &format!("groups/{group_id}/members?$select=id&$top=999"),
-    )
-    .await?;
+    let (members, request_ids) = graph
+        .get_all::<Member>(
+            tenant,
+            &format!("groups/{group_id}/members?$select=id&$top=999"),
+        )
+        .await?;
     Ok((members.into_iter().map(|m| m.id).collect(), request_ids))
-}
-
-/// Every item of a collection, following `@odata.nextLink`, one page after another.
-async fn all_pages<T: serde::de::DeserializeOwned>(
-    graph: &Graph,
-    tenant: &ManagedTenant,
-    path: &str,
-) -> Result<(Vec<T>, Vec<String>), DirectoryError> {
-    let mut items = Vec::new();
-    let mut request_ids = Vec::new();
-    let mut next = Some(path.to_owned());
-    while let Some(link) = next {
-        let page: Page<T> = graph.get_page(tenant, &link).await?;
-        items.extend(page.value);
-        request_ids.extend(page.request_id);
-        next = page.next_link;
-    }
-    Ok((items, request_ids))
 }
 
 /// Graph's JSON, exactly as it arrives. Unknown properties are ignored, never refused; every

@@ -596,6 +596,28 @@ impl Graph {
 }
 
 impl Graph {
+    /// Every item of a collection, following `@odata.nextLink` page after page, with the
+    /// `request-id`s of the pages. For collections that are small in practice (policies, SKUs,
+    /// a group's members); large ones are streamed page by page instead.
+    pub async fn get_all<T: DeserializeOwned>(
+        &self,
+        tenant: &ManagedTenant,
+        path: &str,
+    ) -> Result<(Vec<T>, Vec<String>), DirectoryError> {
+        let mut items = Vec::new();
+        let mut request_ids = Vec::new();
+        let mut next = Some(path.to_owned());
+        while let Some(link) = next {
+            let page: Page<T> = self.get_page(tenant, &link).await?;
+            items.extend(page.value);
+            request_ids.extend(page.request_id);
+            next = page.next_link;
+        }
+        Ok((items, request_ids))
+    }
+}
+
+impl Graph {
     /// `PATCH` of `path` (below the Graph base URL) with `body`, with the tenant's app-only token.
     /// Any 2xx is success (Graph answers 200 with the entity or 204). Returns Graph's
     /// `request-id`. Bodies are never logged.

@@ -13,14 +13,13 @@ use uuid::Uuid;
 
 use super::DirectoryError;
 use super::graph::{Graph, Page};
+use super::registrations::NON_PREMIUM;
 use super::tenants::ManagedTenant;
 use crate::domain::portal::{Evidence, InferredEnablement, InferredScope};
 
 /// The registration report, reduced to the columns the decision needs, in Graph's largest pages.
 const REPORT: &str = "reports/authenticationMethods/userRegistrationDetails?$select=id,isSsprEnabled,isAdmin,userType,lastUpdatedDateTime&$top=999";
 const GROUPS: &str = "groups?$select=id,displayName&$top=999";
-/// Graph's answer for a tenant without Entra ID P1 (graph-api.md §4.1).
-const NON_PREMIUM: &str = "Authentication_RequestFromNonPremiumTenantOrB2CTenant";
 
 /// What inference could say.
 #[derive(Debug, Clone, PartialEq, Eq)]

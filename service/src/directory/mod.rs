@@ -54,3 +54,14 @@ pub enum DirectoryError {
     #[error("internal error: {0}")]
     Internal(String),
 }
+
+impl DirectoryError {
+    /// Graph's `request-id` of the failed call, when Graph answered.
+    pub fn request_id(&self) -> Option<String> {
+        match self {
+            DirectoryError::Upstream { request_id, .. }
+            | DirectoryError::Throttled { request_id, .. } => request_id.clone(),
+            _ => None,
+        }
+    }
+}

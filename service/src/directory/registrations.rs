@@ -101,15 +101,13 @@ pub async fn subscribed_skus(
     graph: &Graph,
     tenant: &ManagedTenant,
 ) -> Result<Vec<SubscribedSku>, DirectoryError> {
-    let mut skus = Vec::new();
-    let mut next =
-        Some("subscribedSkus?$select=skuPartNumber,capabilityStatus,servicePlans".to_owned());
-    while let Some(link) = next.take() {
-        let page: Page<wire::Sku> = graph.get_page(tenant, &link).await?;
-        skus.extend(page.value.into_iter().map(wire::Sku::into_domain));
-        next = page.next_link;
-    }
-    Ok(skus)
+    let (skus, _) = graph
+        .get_all::<wire::Sku>(
+            tenant,
+            "subscribedSkus?$select=skuPartNumber,capabilityStatus,servicePlans",
+        )
+        .await?;
+    Ok(skus.into_iter().map(wire::Sku::into_domain).collect())
 }
 
 type PageResult = Result<Page<wire::Row>, DirectoryError>;

@@ -465,7 +465,8 @@ fn unknown_field(message: &str) -> Option<&str> {
     rest.split('`').next()
 }
 
-fn to_pointer(path: &serde_path_to_error::Path) -> String {
+/// A serde path as a JSON pointer (`a[0].b` → `/a/0/b`), keys escaped.
+pub(crate) fn to_pointer(path: &serde_path_to_error::Path) -> String {
     use serde_path_to_error::Segment;
     let mut pointer = String::new();
     for segment in path.iter() {

@@ -9,7 +9,7 @@ use super::methods::{MethodsPolicy, MigrationState, ResetMethods};
 use super::portal::{
     Evidence, InferredEnablement, InferredScope, LegacyMethods, PortalSettings, Scope,
 };
-pub use super::tenant::TenantRef;
+use super::tenant::TenantRef;
 
 /// Where a group's values came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]

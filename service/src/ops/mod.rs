@@ -93,3 +93,14 @@ pub(crate) fn tenant_ref(tenant: &ManagedTenant) -> TenantRef {
         display_name: tenant.display_name.clone(),
     }
 }
+
+/// A strong ETag of `value`'s JSON: it changes exactly when the JSON does.
+pub(crate) fn strong_etag(value: &impl serde::Serialize) -> String {
+    let json = serde_json::to_vec(value).unwrap_or_default();
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &json);
+    let hex: String = digest.as_ref()[..16]
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    format!("\"{hex}\"")
+}

@@ -344,13 +344,7 @@ async fn load(graph: &Graph, tenant: &ManagedTenant) -> Result<Snapshot, OpsErro
 /// A strong ETag over the normalized editable settings: it changes exactly when something a
 /// PATCH could change has changed upstream.
 fn etag(settings: &PolicySettings) -> String {
-    let canonical = serde_json::to_vec(settings).unwrap_or_default();
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &canonical);
-    let hex: String = digest.as_ref()[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("\"{hex}\"")
+    super::strong_etag(settings)
 }
 
 /// How long an inferred enablement is reused. The report itself lags policy changes by hours, so

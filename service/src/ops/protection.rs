@@ -18,7 +18,7 @@ use utoipa::ToSchema;
 
 use crate::auth::{Caller, Verb};
 use crate::directory::DirectoryError;
-use crate::directory::conditional_access as ca;
+use crate::directory::conditional_access::{self as ca, POLICIES};
 use crate::directory::graph::Graph;
 use crate::directory::registrations as report;
 use crate::directory::tenants::{ManagedTenant, TenantRegistry};
@@ -563,7 +563,6 @@ struct Written {
     attempts: Vec<WriteAttempt>,
 }
 
-const POLICIES: &str = "identity/conditionalAccess/policies";
 /// Creates tried before giving up; between two, the policies are listed again.
 const CREATE_ATTEMPTS: usize = 3;
 
@@ -591,7 +590,7 @@ async fn update(
             attempts: vec![attempt(call, "succeeded", request_id, None)],
         }),
         Err(error) => {
-            let attempts = vec![attempt(call, "failed", request_id_of(&error), Some(&error))];
+            let attempts = vec![attempt(call, "failed", error.request_id(), Some(&error))];
             Err(ProtectionError::WriteFailed { error, attempts })
         }
     }
@@ -625,7 +624,7 @@ async fn create(
         attempts.push(attempt(
             call.clone(),
             "failed",
-            request_id_of(&error),
+            error.request_id(),
             Some(&error),
         ));
         if !may_have_run(&error) {
@@ -647,7 +646,7 @@ async fn create(
                 attempts.push(attempt(
                     format!("GET {POLICIES}"),
                     "failed",
-                    request_id_of(&list_error),
+                    list_error.request_id(),
                     Some(&list_error),
                 ));
                 // Without a look, another POST could make a duplicate: stop here.
@@ -688,13 +687,6 @@ fn may_have_run(error: &DirectoryError) -> bool {
             *status >= 500 || code == "unreadableResponse"
         }
         _ => false,
-    }
-}
-
-fn request_id_of(error: &DirectoryError) -> Option<String> {
-    match error {
-        DirectoryError::Upstream { request_id, .. } => request_id.clone(),
-        _ => None,
     }
 }
 

@@ -135,22 +135,11 @@ impl Registrations {
         }
         let summary = RegistrationSummary::new(tenant_ref(tenant), read_at, counts);
         Ok(Cached {
-            etag: etag(&summary),
+            etag: super::strong_etag(&summary),
             summary: Arc::new(summary),
             read_started,
         })
     }
-}
-
-/// A strong ETag of the summary's JSON body.
-fn etag(summary: &RegistrationSummary) -> String {
-    let body = serde_json::to_vec(summary).unwrap_or_default();
-    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, &body);
-    let hex: String = digest.as_ref()[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("\"{hex}\"")
 }
 
 // ---------------------------------------------------------------------------------------------
