@@ -48,6 +48,7 @@ impl Application {
             graph,
             store: store.clone(),
             registrations: crate::ops::registrations::Registrations::new(&config.registrations),
+            policies: crate::ops::policy::Policies::new(&config.policy),
         });
         let listener = TcpListener::bind(config.listen)
             .await

@@ -27,6 +27,27 @@ pub struct Config {
     /// Registration reporting: summary caching and the fleet fan-out.
     #[serde(default)]
     pub registrations: RegistrationsConfig,
+    /// The policy document's cache.
+    #[serde(default)]
+    pub policy: PolicyConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PolicyConfig {
+    /// How long a tenant's policy document is served from cache when the caller does not say
+    /// (`Cache-Control: max-age`), in seconds; also the `max-age` the service advertises. A
+    /// change made through this service is seen at once; one made in the portal after at most
+    /// this long (or at once with `Cache-Control: no-cache`).
+    pub cache_max_age_secs: u64,
+}
+
+impl Default for PolicyConfig {
+    fn default() -> Self {
+        PolicyConfig {
+            cache_max_age_secs: 60,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -151,6 +172,10 @@ pub struct GraphLimits {
     pub directory_writes_per_tenant: Limit,
     /// Directory writes for the app across all tenants. Graph: 35,000 / 5 min.
     pub directory_writes_per_app: Limit,
+    /// Requests of one tenant that may wait for their turn at once (all buckets). Past it a
+    /// request is answered at once with a 503 and `Retry-After` instead of joining the queue,
+    /// so one busy tenant or one flood of callers cannot pile up unbounded work.
+    pub max_queue_per_tenant: usize,
     /// Attempts per request, the first included, before a failure is given to the caller.
     pub max_attempts: u32,
     /// The longest `Retry-After` waited out; a longer one fails the request at once, saying
@@ -191,6 +216,7 @@ impl Default for GraphLimits {
             directory_per_app: Limit::new(75_000, 20_000),
             directory_writes_per_tenant: Limit::new(3_000, 150_000),
             directory_writes_per_app: Limit::new(35_000, 300_000),
+            max_queue_per_tenant: 64,
             max_attempts: 6,
             max_retry_after_secs: 120,
             backoff_base_ms: 1_000,

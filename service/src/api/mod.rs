@@ -2,6 +2,7 @@
 //! they call one use case in `ops` and turn its answer into HTTP.
 
 pub mod audit;
+mod caching;
 mod health;
 mod policy;
 pub mod problem;
@@ -42,6 +43,8 @@ pub struct Shared {
     pub store: Store,
     /// Registration reporting's licence verdicts and summary cache.
     pub registrations: crate::ops::registrations::Registrations,
+    /// The policy documents' cache.
+    pub policies: crate::ops::policy::Policies,
 }
 
 impl AppState {
@@ -129,6 +132,7 @@ fn documented() -> OpenApiRouter<AppState> {
         .routes(routes!(audit::list))
         .routes(routes!(protection::plan))
         .routes(routes!(protection::status, protection::apply))
+        .routes(routes!(protection::set_state))
         .routes(routes!(protection::generate))
         .routes(routes!(registrations::list))
         .routes(routes!(registrations::summary))

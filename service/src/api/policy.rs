@@ -7,6 +7,7 @@ use serde_json::Value;
 use utoipa::IntoParams;
 
 use super::audit::CurrentRequestId;
+use super::caching::{CachedBody, requested_max_age};
 use super::problem::{ApiError, Problem};
 use super::{AppState, Authenticated};
 use crate::domain::policy::PolicyDocument;
@@ -17,13 +18,24 @@ use crate::ops::policy::{DryRun, PatchOutcome, PatchRequest, PolicyRead};
 pub const GRAPH_REQUEST_ID: &str = "graph-request-id";
 
 /// The tenant's SSPR policy document; every group says where its values came from.
+///
+/// Cached per tenant: a document younger than the request's `Cache-Control: max-age` (default:
+/// the service's configured age, advertised in the answer's `Cache-Control`) is served from
+/// cache with its `Age`; `no-cache` or `max-age=0` reads Graph and the portal now. Concurrent
+/// requests for one tenant share one read. A change made through this service is seen at once.
+/// `If-None-Match` with the current ETag answers 304.
 #[utoipa::path(get, path = "/v1/tenants/{tenant}/sspr/policy", operation_id = "getPolicy", tag = "policy", security(("bearer" = [])),
-    params(("tenant" = String, Path, description = "Tenant id or verified domain")),
+    params(("tenant" = String, Path, description = "Tenant id or verified domain"),
+        ("Cache-Control" = Option<String>, Header, description = "`max-age=N`: accept a document up to N seconds old; `no-cache`: read upstream now"),
+        ("If-None-Match" = Option<String>, Header, description = "The ETag of a document the caller holds")),
     responses(
         (status = 200, description = "The policy document", body = PolicyDocument,
             headers(
-                ("ETag" = String, description = "Version of the editable settings; send it as If-Match to change them"),
+                ("ETag" = String, description = "Strong validator of the document without its read times; send it as If-Match to change the policy"),
+                ("Cache-Control" = String, description = "`private, max-age=<configured seconds>`"),
+                ("Age" = u64, description = "Seconds since the upstream read began"),
                 ("graph-request-id" = String, description = "Microsoft Graph request-ids of the reads, comma-separated"))),
+        (status = 304, description = "The document still has the ETag given in If-None-Match"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "No SSPR role, or no access to this tenant", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No managed tenant has this id or domain", body = Problem, content_type = "application/problem+json"),
@@ -34,9 +46,27 @@ pub async fn get(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
     Path(tenant): Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let read = ops::policy::read(&state.tenants, &state.graph, &caller, &tenant).await?;
-    Ok(document_response(read))
+    let read = ops::policy::read(
+        &state.policies,
+        &state.tenants,
+        &state.graph,
+        &caller,
+        &tenant,
+        requested_max_age(&headers),
+    )
+    .await?;
+    let cached = CachedBody {
+        etag: &read.value.etag,
+        age: read.age,
+        max_age: state.policies.cache_max_age(),
+    };
+    let mut response = cached.respond(&headers, Json(&read.value.document));
+    if let Ok(value) = HeaderValue::from_str(&read.value.request_ids.join(", ")) {
+        response.headers_mut().insert(GRAPH_REQUEST_ID, value);
+    }
+    Ok(response)
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -78,15 +108,30 @@ pub async fn patch(
     headers: HeaderMap,
     Json(body): Json<Value>,
 ) -> Result<Response, ApiError> {
-    let if_match = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok());
-    let request = PatchRequest {
-        tenant_key: &tenant,
-        patch: &body,
-        if_match,
-        dry_run: params.dry_run,
-        request_id,
-    };
-    match ops::policy::patch(&state.tenants, &state.graph, &state.store, &caller, request).await? {
+    let if_match = headers
+        .get(header::IF_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let outcome = ops::run_to_completion(async move {
+        let request = PatchRequest {
+            tenant_key: &tenant,
+            patch: &body,
+            if_match: if_match.as_deref(),
+            dry_run: params.dry_run,
+            request_id,
+        };
+        ops::policy::patch(
+            &state.policies,
+            &state.tenants,
+            &state.graph,
+            &state.store,
+            &caller,
+            request,
+        )
+        .await
+    })
+    .await?;
+    match outcome {
         PatchOutcome::DryRun(plan) => Ok(Json::<DryRun>(plan).into_response()),
         PatchOutcome::Applied(read) => Ok(document_response(*read)),
     }

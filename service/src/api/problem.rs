@@ -342,6 +342,20 @@ fn directory_problem(error: DirectoryError) -> Response {
                 .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
             response
         }
+        DirectoryError::Busy { retry_after, .. } => {
+            let mut response = problem(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "tenant-busy",
+                "Too many requests are waiting for this tenant",
+                detail,
+            )
+            .into_response();
+            let seconds = (retry_after.as_secs_f64().ceil() as u64).max(1);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+            response
+        }
         DirectoryError::PortalToken { .. } => problem(
             StatusCode::BAD_GATEWAY,
             "portal-token",

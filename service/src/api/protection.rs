@@ -4,21 +4,22 @@
 use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 
 use super::audit::CurrentRequestId;
 use super::problem::{ApiError, Problem};
 use super::{AppState, Authenticated};
 use crate::directory::DirectoryError;
-use crate::domain::protection::ProtectionOptions;
 use crate::domain::protection::findings::PlanSeverity;
+use crate::domain::protection::{ProtectionOptions, ProtectionState};
+use crate::ops;
 use crate::ops::protection::{
-    self, ApplyRequest, ApplyResult, GeneratedPolicy, ProtectionApplied, ProtectionError,
-    ProtectionPlan, ProtectionStatus,
+    self, ApplyRequest, ApplyResult, ChangeAnswer, GeneratedPolicy, ProtectionApplied,
+    ProtectionError, ProtectionPlan, ProtectionStatus, StateRequest,
 };
 
 /// Plans the registration-protection policy for the tenant. Changes nothing.
@@ -103,24 +104,44 @@ pub async fn status(
     Ok(Json(status))
 }
 
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DryRunParams {
+    /// Plan only: make every check, answer what would be done (the diff and the exact Graph
+    /// call), write nothing.
+    #[serde(default)]
+    pub dry_run: bool,
+}
+
 /// Deploys the policy idempotently; every attempt is audited.
 ///
-/// Creates the policy when no policy carries the marker, updates the one that does (nothing is written when it already matches), never makes a duplicate (a
-/// create whose answer is lost is looked for before it is tried again). A new policy starts
-/// report-only; without `state` an update keeps the current state; `state: enabled` promotes it,
-/// which is refused while the plan has errors unless `force` is set.
+/// Creates the policy when no policy carries the marker, updates the one that does (nothing is
+/// written when it already matches), never makes a duplicate (a create whose answer is lost is
+/// looked for before it is tried again). A new policy starts report-only; without `state` an
+/// update keeps the current state; `state: enabled` enforces it, which is refused while the plan
+/// has errors unless `force` is set. An update that would change the control or the conditions
+/// of an **enforced** policy is refused (422 `enforcedPolicyChange`, with the diff) unless
+/// `force`. With `dryRun=true` every check is made and the answer is the plan: the diff against
+/// the deployed policy and the exact Graph call. `If-Match` with the plan's `etag` makes the real
+/// call refuse (412) when the deployed policy changed since.
 #[utoipa::path(put, path = "/v1/tenants/{tenant}/registration-protection", operation_id = "applyRegistrationProtection", tag = "registration-protection",
     security(("bearer" = [])),
-    params(("tenant" = String, Path, description = "Tenant id or verified domain")),
+    params(("tenant" = String, Path, description = "Tenant id or verified domain"),
+        ("If-Match" = Option<String>, Header, description = "The `etag` of a plan (or of the last deploy): refuse if the deployed policy changed since"),
+        DryRunParams),
     request_body(content = ProtectionOptions, description = "The plan options, with `force` and `state`"),
     responses(
-        (status = 200, description = "Updated, or unchanged (`result`)", body = ProtectionApplied),
-        (status = 201, description = "Created", body = ProtectionApplied),
+        (status = 200, description = "Updated or unchanged (`result`); with dryRun, the plan", body = ChangeAnswer,
+            headers(("ETag" = String, description = "Version of the deployed policy"))),
+        (status = 201, description = "Created", body = ProtectionApplied,
+            headers(("ETag" = String, description = "Version of the deployed policy"))),
         (status = 400, description = "An option is invalid (`field` names it)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "No SSPR.ReadWrite role, no access to this tenant, or no Entra ID P1/P2 (`code: licenseRequired`)", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No managed tenant has this id or domain", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Enforcing was refused because the plan has errors (`findings`), or Graph refused the policy (`attempts`)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match does not name the deployed policy's version", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Refused: the plan has errors (`findings`), the change would alter an enforced policy (`changes`, `diff`), or Graph refused the policy (`attempts`)", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "The write failed upstream; `attempts` says what was tried", body = Problem, content_type = "application/problem+json"),
         (status = 503, description = "Microsoft Graph or the token endpoint is unreachable", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -129,22 +150,118 @@ pub async fn apply(
     Authenticated(caller): Authenticated,
     CurrentRequestId(request_id): CurrentRequestId,
     Path(tenant): Path<String>,
+    Query(params): Query<DryRunParams>,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let options: ProtectionOptions = parse_body(&body)?;
-    let request = ApplyRequest {
-        tenant_key: &tenant,
-        options: &options,
-        request_id,
+    let if_match = if_match(&headers);
+    let answer = ops::run_to_completion(async move {
+        let request = ApplyRequest {
+            tenant_key: &tenant,
+            options: &options,
+            request_id,
+            dry_run: params.dry_run,
+            if_match: if_match.as_deref(),
+        };
+        protection::apply(&state.tenants, &state.graph, &state.store, &caller, request).await
+    })
+    .await?;
+    Ok(change_response(answer))
+}
+
+/// The state of the deployed policy, and nothing else.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StateChange {
+    /// `enabled` enforces the policy; `enabledForReportingButNotEnforced` (or `reportOnly`)
+    /// takes it back to report-only.
+    pub state: ProtectionState,
+    /// Enforce although the deployed policy, graded as enforced, has failures.
+    #[serde(default)]
+    pub force: bool,
+}
+
+/// Promotes the deployed policy to enforced, or takes it back to report-only: only its `state`
+/// changes; control, locations, exclusions and guests stay as deployed.
+///
+/// The policy is the one with the marker (404 `protectionNotDeployed` without one). Enforcing is
+/// refused (422 `planHasErrors`, with the failing `reasons`) while the policy, graded as
+/// enforced, has failures, unless `force`. `dryRun` and `If-Match` work as on the deploy. Every
+/// attempt is audited.
+#[utoipa::path(put, path = "/v1/tenants/{tenant}/registration-protection/state", operation_id = "setRegistrationProtectionState", tag = "registration-protection",
+    security(("bearer" = [])),
+    params(("tenant" = String, Path, description = "Tenant id or verified domain"),
+        ("If-Match" = Option<String>, Header, description = "The `etag` of a plan: refuse if the deployed policy changed since"),
+        DryRunParams),
+    request_body(content = StateChange, description = "The state to set"),
+    responses(
+        (status = 200, description = "Updated or unchanged (`result`); with dryRun, the plan", body = ChangeAnswer,
+            headers(("ETag" = String, description = "Version of the deployed policy"))),
+        (status = 400, description = "The body is invalid (`field` names the member)", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "No SSPR.ReadWrite role, no access to this tenant, or no Entra ID P1/P2 (`code: licenseRequired`)", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No managed tenant has this id or domain, or no policy carries the marker (`protectionNotDeployed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match does not name the deployed policy's version", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Enforcing was refused: the deployed policy has failures (`reasons`); or Graph refused the change (`attempts`)", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "The write failed upstream; `attempts` says what was tried", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Microsoft Graph or the token endpoint is unreachable", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn set_state(
+    State(state): State<AppState>,
+    Authenticated(caller): Authenticated,
+    CurrentRequestId(request_id): CurrentRequestId,
+    Path(tenant): Path<String>,
+    Query(params): Query<DryRunParams>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let change: StateChange = parse_json(&body, "state change")?;
+    let if_match = if_match(&headers);
+    let answer = ops::run_to_completion(async move {
+        let request = StateRequest {
+            tenant_key: &tenant,
+            state: change.state,
+            force: change.force,
+            request_id,
+            dry_run: params.dry_run,
+            if_match: if_match.as_deref(),
+        };
+        protection::set_state(&state.tenants, &state.graph, &state.store, &caller, request).await
+    })
+    .await?;
+    Ok(change_response(answer))
+}
+
+fn if_match(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get(header::IF_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// 200 with the plan or the update, 201 for a create; the deployed policy's version as `ETag`.
+fn change_response(answer: ChangeAnswer) -> Response {
+    let (status, etag, mut response) = match answer {
+        ChangeAnswer::Planned(plan) => (
+            StatusCode::OK,
+            plan.etag.clone(),
+            Json(plan).into_response(),
+        ),
+        ChangeAnswer::Applied(applied) => {
+            let status = if applied.result == ApplyResult::Created {
+                StatusCode::CREATED
+            } else {
+                StatusCode::OK
+            };
+            (status, applied.etag.clone(), Json(applied).into_response())
+        }
     };
-    let applied =
-        protection::apply(&state.tenants, &state.graph, &state.store, &caller, request).await?;
-    let status = if applied.result == ApplyResult::Created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok((status, Json(applied)).into_response())
+    *response.status_mut() = status;
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    response
 }
 
 /// Generates the registration-protection policy's Graph JSON without a tenant.
@@ -177,20 +294,26 @@ fn comma_list(text: Option<&str>) -> Vec<String> {
         .collect()
 }
 
-/// The JSON body as `T` (an empty body is `{}`), or a 400 naming the member at fault.
+/// The options body as `T` (an empty body is `{}`: every option defaulted), or a 400 naming
+/// the member at fault.
 fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
         b"{}"
     } else {
         body
     };
+    parse_json(body, "options")
+}
+
+/// The JSON body as `T`, or a 400 naming the member at fault.
+fn parse_json<T: DeserializeOwned>(body: &[u8], what: &str) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         // The path of an unknown member already ends with its name.
         let field = crate::domain::change::to_pointer(error.path());
         ApiError::BadRequest {
             detail: format!(
-                "The request body is not valid options: {}.",
+                "The request body is not valid {what}: {}.",
                 error.into_inner()
             ),
             field: if field.is_empty() { "/".into() } else { field },
@@ -219,6 +342,34 @@ impl From<ProtectionError> for ApiError {
                         .join(" ")
                 ),
                 extensions: serde_json::json!({ "findings": findings }),
+            },
+            ProtectionError::EnforcedChange { changes, diff } => ApiError::Unprocessable {
+                slug: "enforced-policy-change",
+                title: "The policy is enforced: changing what it enforces needs force",
+                detail: format!(
+                    "The deployed policy is enforced, and this deploy would change {}. Review the diff, then send force: true to make the change, or take the policy back to report-only first.",
+                    changes.join(", ")
+                ),
+                extensions: serde_json::json!({ "changes": changes, "diff": diff }),
+            },
+            ProtectionError::GradeFails { reasons } => ApiError::Unprocessable {
+                slug: "plan-has-errors",
+                title: "Enforcing the policy was refused: it has failures",
+                detail: format!(
+                    "{} Fix the policy (deploy it again with other options), or send force: true to enforce it anyway.",
+                    reasons
+                        .iter()
+                        .map(|r| r.message.as_str())
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                ),
+                extensions: serde_json::json!({ "reasons": reasons }),
+            },
+            ProtectionError::NotDeployed { tenant } => ApiError::NotFound {
+                what: "protection-not-deployed",
+                detail: format!(
+                    "No Conditional Access policy of tenant {tenant} carries the marker [sspr:registration-protection]: deploy it first (PUT …/registration-protection)."
+                ),
             },
             ProtectionError::WriteFailed { error, attempts } => match &error {
                 DirectoryError::Upstream {

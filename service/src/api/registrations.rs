@@ -12,7 +12,7 @@ use std::time::Duration;
 use axum::Json;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, RawQuery, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use futures::channel::{mpsc, oneshot};
 use futures::{SinkExt, StreamExt};
@@ -21,6 +21,7 @@ use serde_json::Value;
 use url::form_urlencoded;
 use utoipa::{IntoParams, ToSchema};
 
+use super::caching::{CachedBody, requested_max_age};
 use super::problem::{ApiError, Problem};
 use super::{AppState, Authenticated};
 use crate::auth::Caller;
@@ -530,61 +531,14 @@ async fn problem_value(error: ApiError) -> Value {
 // Summaries
 // ---------------------------------------------------------------------------------------------
 
-/// The freshness the caller asked for with `Cache-Control`: `no-cache` or `max-age=0` forces a
-/// Graph read, `max-age=N` accepts a summary up to N seconds old; `None` leaves it to the
-/// service's configured age.
-fn requested_max_age(headers: &HeaderMap) -> Option<Duration> {
-    let mut max_age = None;
-    for directive in headers
-        .get_all(header::CACHE_CONTROL)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(str::trim)
-    {
-        if directive.eq_ignore_ascii_case("no-cache") || directive.eq_ignore_ascii_case("no-store")
-        {
-            return Some(Duration::ZERO);
-        }
-        if let Some((name, value)) = directive.split_once('=')
-            && name.trim().eq_ignore_ascii_case("max-age")
-            && let Ok(seconds) = value.trim().trim_matches('"').parse::<u64>()
-        {
-            max_age = Some(Duration::from_secs(seconds));
-        }
-    }
-    max_age
-}
-
-fn etag_matches(if_none_match: &str, current: &str) -> bool {
-    if_none_match
-        .split(',')
-        .map(str::trim)
-        .any(|tag| tag == "*" || tag.trim_start_matches("W/") == current)
-}
-
-/// A summary response: 200 with the body, or 304 when `If-None-Match` names its ETag. Both carry
-/// `ETag`, `Cache-Control` and `Age`.
+/// A summary response: 200 with the body, or 304 when `If-None-Match` names its ETag.
 fn summary_response(state: &AppState, read: SummaryRead, headers: &HeaderMap) -> Response {
-    let not_modified = headers
-        .get(header::IF_NONE_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| etag_matches(v, &read.etag));
-    let mut response = if not_modified {
-        StatusCode::NOT_MODIFIED.into_response()
-    } else {
-        Json(read.summary.as_ref()).into_response()
-    };
-    let out = response.headers_mut();
-    if let Ok(value) = HeaderValue::from_str(&read.etag) {
-        out.insert(header::ETAG, value);
+    CachedBody {
+        etag: &read.etag,
+        age: read.age,
+        max_age: state.registrations.cache_max_age(),
     }
-    let max_age = state.registrations.cache_max_age().as_secs();
-    if let Ok(value) = HeaderValue::from_str(&format!("private, max-age={max_age}")) {
-        out.insert(header::CACHE_CONTROL, value);
-    }
-    out.insert(header::AGE, HeaderValue::from(read.age.as_secs()));
-    response
+    .respond(headers, Json(read.summary.as_ref()))
 }
 
 /// The tenant's registration counts: per feature, per method, and the gap categories, from one
@@ -780,6 +734,7 @@ async fn fleet_entry(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::HeaderValue;
 
     fn accept(value: &str) -> HeaderMap {
         let mut headers = HeaderMap::new();
@@ -806,27 +761,6 @@ mod tests {
         assert_eq!(negotiate(&accept("text/html")), Format::Json);
         assert_eq!(negotiate(&accept("*/*")), Format::Json);
         assert_eq!(negotiate(&accept("text/csv;q=0, */*")), Format::Json);
-    }
-
-    #[test]
-    fn cache_control_sets_the_acceptable_age() {
-        let with = |v: &str| {
-            let mut h = HeaderMap::new();
-            h.insert(
-                header::CACHE_CONTROL,
-                HeaderValue::from_str(v).expect("header"),
-            );
-            requested_max_age(&h)
-        };
-        assert_eq!(requested_max_age(&HeaderMap::new()), None);
-        assert_eq!(with("max-age=60"), Some(Duration::from_secs(60)));
-        assert_eq!(with("max-age=0"), Some(Duration::ZERO));
-        assert_eq!(with("no-cache"), Some(Duration::ZERO));
-        assert_eq!(
-            with("private, max-age=\"30\""),
-            Some(Duration::from_secs(30))
-        );
-        assert_eq!(with("max-age=soon"), None);
     }
 
     #[test]

@@ -186,6 +186,14 @@ impl Log {
         self.sent.insert(index, at);
     }
 
+    /// Takes back one reservation at `at` (if it is still there: old ones are pruned).
+    fn remove(&mut self, at: Instant) {
+        let index = self.sent.partition_point(|&e| e < at);
+        if self.sent.get(index) == Some(&at) {
+            self.sent.remove(index);
+        }
+    }
+
     /// Forgets reservations that can no longer share a span with any time from `now` on.
     fn prune(&mut self, now: Instant, span: Duration) {
         while self.sent.front().is_some_and(|&e| e + span <= now) {
@@ -194,11 +202,29 @@ impl Log {
     }
 }
 
+/// A time a request may go, recorded in the windows it counts in.
+#[derive(Debug)]
+pub(crate) struct Slot {
+    pub(crate) at: Instant,
+    keys: Vec<Key>,
+    /// The tenant whose queue this slot waits in (lower-cased), when it had to wait.
+    queued_for: Option<String>,
+}
+
+/// Why no slot was given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueFull {
+    /// When the tenant's queue would next have room, roughly: the wait the request would have had.
+    pub retry_after: Duration,
+}
+
 /// The windows' state; pure arithmetic on explicit instants.
 #[derive(Debug)]
 pub(crate) struct Ledger {
     limits: GraphLimits,
     logs: HashMap<Key, Log>,
+    /// Slots per tenant that are still waiting for their time.
+    waiting: HashMap<String, usize>,
 }
 
 impl Ledger {
@@ -206,12 +232,18 @@ impl Ledger {
         Ledger {
             limits,
             logs: HashMap::new(),
+            waiting: HashMap::new(),
         }
     }
 
     /// Reserves the earliest time at or after `now` at which `request` fits in every window it
-    /// counts in, and records it there.
-    pub(crate) fn reserve(&mut self, request: &Request<'_>, now: Instant) -> Instant {
+    /// counts in, and records it there, unless the request would have to wait behind
+    /// `max_queue_per_tenant` others of its tenant: then nothing is recorded.
+    pub(crate) fn reserve(
+        &mut self,
+        request: &Request<'_>,
+        now: Instant,
+    ) -> Result<Slot, QueueFull> {
         let margin = Duration::from_millis(self.limits.margin_ms);
         let windows: Vec<(Key, usize, Duration)> = request
             .windows()
@@ -241,12 +273,51 @@ impl Ledger {
             }
             at = next;
         }
+        let queued_for = if at > now {
+            let tenant = request.tenant_id.to_ascii_lowercase();
+            let waiting = self.waiting.entry(tenant.clone()).or_default();
+            if *waiting >= self.limits.max_queue_per_tenant {
+                return Err(QueueFull {
+                    retry_after: at - now,
+                });
+            }
+            *waiting += 1;
+            Some(tenant)
+        } else {
+            None
+        };
         for (key, _, _) in &windows {
             if let Some(log) = self.logs.get_mut(key) {
                 log.insert(at);
             }
         }
-        at
+        Ok(Slot {
+            at,
+            keys: windows.into_iter().map(|(key, _, _)| key).collect(),
+            queued_for,
+        })
+    }
+
+    /// The slot's time has come (or it is given back): it no longer waits in its tenant's queue.
+    fn stop_waiting(&mut self, slot: &mut Slot) {
+        if let Some(tenant) = slot.queued_for.take()
+            && let Some(waiting) = self.waiting.get_mut(&tenant)
+        {
+            *waiting -= 1;
+            if *waiting == 0 {
+                self.waiting.remove(&tenant);
+            }
+        }
+    }
+
+    /// Gives back a slot that was not used: the windows have room for another request again.
+    pub(crate) fn release(&mut self, mut slot: Slot) {
+        self.stop_waiting(&mut slot);
+        for key in &slot.keys {
+            if let Some(log) = self.logs.get_mut(key) {
+                log.remove(slot.at);
+            }
+        }
     }
 
     /// Nothing more goes out in `request`'s bucket for its tenant before `until` (after a 429).
@@ -262,6 +333,38 @@ pub struct Budget {
     ledger: Option<Mutex<Ledger>>,
 }
 
+/// A reserved send time. Dropped before [`Reservation::spend`] (the caller went away, the token
+/// could not be had, the wait was cut short), it gives its place back, so an abandoned request
+/// never holds up the ones behind it.
+#[derive(Debug)]
+pub struct Reservation<'b> {
+    budget: &'b Budget,
+    slot: Option<Slot>,
+    at: Instant,
+}
+
+impl Reservation<'_> {
+    /// When the request may go.
+    pub fn at(&self) -> Instant {
+        self.at
+    }
+
+    /// The request goes now: Graph will count it, so its place stays taken.
+    pub fn spend(mut self) {
+        if let (Some(mut slot), Some(ledger)) = (self.slot.take(), &self.budget.ledger) {
+            lock(ledger).stop_waiting(&mut slot);
+        }
+    }
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        if let (Some(slot), Some(ledger)) = (self.slot.take(), &self.budget.ledger) {
+            lock(ledger).release(slot);
+        }
+    }
+}
+
 impl Budget {
     pub fn new(limits: GraphLimits) -> Budget {
         Budget {
@@ -269,13 +372,19 @@ impl Budget {
         }
     }
 
-    /// The time `request` may be sent (now when budgets are off); the slot is taken.
-    pub fn reserve(&self, request: &Request<'_>) -> Instant {
+    /// The time `request` may be sent (now when budgets are off), or `QueueFull` when its tenant
+    /// already has the most requests waiting that the configuration allows.
+    pub fn reserve(&self, request: &Request<'_>) -> Result<Reservation<'_>, QueueFull> {
         let now = Instant::now();
-        match &self.ledger {
-            Some(ledger) => lock(ledger).reserve(request, now),
-            None => now,
-        }
+        let slot = match &self.ledger {
+            Some(ledger) => Some(lock(ledger).reserve(request, now)?),
+            None => None,
+        };
+        Ok(Reservation {
+            budget: self,
+            at: slot.as_ref().map_or(now, |s| s.at),
+            slot,
+        })
     }
 
     /// Holds back `request`'s bucket for its tenant until `until`.
@@ -320,6 +429,11 @@ mod tests {
 
     const MS: fn(u64) -> Duration = Duration::from_millis;
 
+    /// The reserved time of one more request (the slot stays recorded).
+    fn time(ledger: &mut Ledger, request: &Request<'_>, now: Instant) -> Instant {
+        ledger.reserve(request, now).expect("room in the queue").at
+    }
+
     #[test]
     fn paths_fall_into_graphs_buckets_whatever_their_casing() {
         assert_eq!(
@@ -347,13 +461,13 @@ mod tests {
         let mut ledger = Ledger::new(limits());
         let t0 = Instant::now();
         let reports = request("t1", Bucket::Reports);
-        assert_eq!(ledger.reserve(&reports, t0), t0);
-        assert_eq!(ledger.reserve(&reports, t0 + MS(10)), t0 + MS(10));
+        assert_eq!(time(&mut ledger, &reports, t0), t0);
+        assert_eq!(time(&mut ledger, &reports, t0 + MS(10)), t0 + MS(10));
         // The third waits until the first has left the 1 s window (+100 ms margin).
-        assert_eq!(ledger.reserve(&reports, t0 + MS(20)), t0 + MS(1_100));
+        assert_eq!(time(&mut ledger, &reports, t0 + MS(20)), t0 + MS(1_100));
         // The fourth waits for the second, and never goes before the third.
-        assert_eq!(ledger.reserve(&reports, t0 + MS(30)), t0 + MS(1_110));
-        assert_eq!(ledger.reserve(&reports, t0 + MS(40)), t0 + MS(2_200));
+        assert_eq!(time(&mut ledger, &reports, t0 + MS(30)), t0 + MS(1_110));
+        assert_eq!(time(&mut ledger, &reports, t0 + MS(40)), t0 + MS(2_200));
     }
 
     #[test]
@@ -361,10 +475,10 @@ mod tests {
         let mut ledger = Ledger::new(limits());
         let t0 = Instant::now();
         let ca = request("t1", Bucket::ConditionalAccess);
-        let times: Vec<Instant> = (0..4).map(|_| ledger.reserve(&ca, t0)).collect();
+        let times: Vec<Instant> = (0..4).map(|_| time(&mut ledger, &ca, t0)).collect();
         assert_eq!(times, [t0, t0 + MS(1_100), t0 + MS(2_200), t0 + MS(3_300)]);
         // Once the queue has drained, a request goes at once again.
-        assert_eq!(ledger.reserve(&ca, t0 + MS(10_000)), t0 + MS(10_000));
+        assert_eq!(time(&mut ledger, &ca, t0 + MS(10_000)), t0 + MS(10_000));
     }
 
     #[test]
@@ -373,16 +487,16 @@ mod tests {
         let t0 = Instant::now();
         // Per tenant 2, per app 3: two reports for t1, one for t2, all at once...
         for tenant in ["t1", "t1", "t2"] {
-            assert_eq!(ledger.reserve(&request(tenant, Bucket::Reports), t0), t0);
+            assert_eq!(time(&mut ledger, &request(tenant, Bucket::Reports), t0), t0);
         }
         // ...then the app's window across tenants is full, even for a fresh tenant.
         assert_eq!(
-            ledger.reserve(&request("t3", Bucket::Reports), t0),
+            time(&mut ledger, &request("t3", Bucket::Reports), t0),
             t0 + MS(1_100)
         );
         // Another bucket of the same tenant is not held up.
         assert_eq!(
-            ledger.reserve(&request("t1", Bucket::ConditionalAccess), t0),
+            time(&mut ledger, &request("t1", Bucket::ConditionalAccess), t0),
             t0
         );
         // Another app has its own windows per app.
@@ -390,7 +504,7 @@ mod tests {
             app_id: "other",
             ..request("t4", Bucket::Reports)
         };
-        assert_eq!(ledger.reserve(&other_app, t0), t0);
+        assert_eq!(time(&mut ledger, &other_app, t0), t0);
     }
 
     #[test]
@@ -398,11 +512,11 @@ mod tests {
         let mut ledger = Ledger::new(limits());
         let t0 = Instant::now();
         assert_eq!(
-            ledger.reserve(&request("T1", Bucket::ConditionalAccess), t0),
+            time(&mut ledger, &request("T1", Bucket::ConditionalAccess), t0),
             t0
         );
         assert_eq!(
-            ledger.reserve(&request("t1", Bucket::ConditionalAccess), t0),
+            time(&mut ledger, &request("t1", Bucket::ConditionalAccess), t0),
             t0 + MS(1_100)
         );
     }
@@ -416,16 +530,16 @@ mod tests {
             write: true,
             ..read
         };
-        assert_eq!(ledger.reserve(&write, t0), t0);
+        assert_eq!(time(&mut ledger, &write, t0), t0);
         // One write per 5 s.
-        assert_eq!(ledger.reserve(&write, t0), t0 + MS(5_100));
+        assert_eq!(time(&mut ledger, &write, t0), t0 + MS(5_100));
         // Reads are not held up by the queued write.
-        assert_eq!(ledger.reserve(&read, t0), t0);
+        assert_eq!(time(&mut ledger, &read, t0), t0);
         // Writes spend the directory budget (10 per window) too: 1 write + 1 read + 8 reads.
         for _ in 0..8 {
-            assert_eq!(ledger.reserve(&read, t0), t0);
+            assert_eq!(time(&mut ledger, &read, t0), t0);
         }
-        assert_eq!(ledger.reserve(&read, t0), t0 + MS(1_100));
+        assert_eq!(time(&mut ledger, &read, t0), t0 + MS(1_100));
     }
 
     #[test]
@@ -434,11 +548,11 @@ mod tests {
         let t0 = Instant::now();
         let reports = request("t1", Bucket::Reports);
         ledger.hold(&reports, t0 + MS(7_000));
-        assert_eq!(ledger.reserve(&reports, t0), t0 + MS(7_000));
+        assert_eq!(time(&mut ledger, &reports, t0), t0 + MS(7_000));
         // An earlier hold never shortens a later one.
         ledger.hold(&reports, t0 + MS(1_000));
-        assert_eq!(ledger.reserve(&reports, t0), t0 + MS(7_000));
-        assert_eq!(ledger.reserve(&request("t2", Bucket::Reports), t0), t0);
+        assert_eq!(time(&mut ledger, &reports, t0), t0 + MS(7_000));
+        assert_eq!(time(&mut ledger, &request("t2", Bucket::Reports), t0), t0);
     }
 
     #[test]
@@ -447,14 +561,14 @@ mod tests {
         let t0 = Instant::now();
         // Twelve reports for t1: two per window, the last ones far ahead.
         let t1: Vec<Instant> = (0..12)
-            .map(|_| ledger.reserve(&request("t1", Bucket::Reports), t0))
+            .map(|_| time(&mut ledger, &request("t1", Bucket::Reports), t0))
             .collect();
         assert_eq!(t1[11], t0 + MS(5 * 1_100));
         // The app's window (3) still has room for one more now, for another tenant.
-        assert_eq!(ledger.reserve(&request("t2", Bucket::Reports), t0), t0);
+        assert_eq!(time(&mut ledger, &request("t2", Bucket::Reports), t0), t0);
         // Its next one joins t1's two at 1.1 s: three in the app's window again.
         assert_eq!(
-            ledger.reserve(&request("t2", Bucket::Reports), t0),
+            time(&mut ledger, &request("t2", Bucket::Reports), t0),
             t0 + MS(1_100)
         );
     }
@@ -467,7 +581,11 @@ mod tests {
         // Mixed tenants sharing the app's window (3) while each keeps its own (2).
         for i in 0..30u64 {
             let tenant = ["a", "b", "c", "d"][(i % 4) as usize];
-            sent.push(ledger.reserve(&request(tenant, Bucket::Reports), t0 + MS(i * 37)));
+            sent.push(time(
+                &mut ledger,
+                &request(tenant, Bucket::Reports),
+                t0 + MS(i * 37),
+            ));
         }
         sent.sort();
         // Graph's rule for the app's window: at most 3 in any 1 s + 100 ms.
@@ -486,11 +604,70 @@ mod tests {
         let t0 = Instant::now();
         let read = request("t1", Bucket::Directory);
         for i in 0..100 {
-            ledger.reserve(&read, t0 + MS(i * 200));
+            time(&mut ledger, &read, t0 + MS(i * 200));
         }
         // Only those within one span (1.1 s) of the last survive.
         let key = read.key(Window::DirectoryPerTenant);
         assert_eq!(ledger.logs[&key].sent.len(), 6);
+    }
+
+    #[test]
+    fn a_reservation_given_back_frees_its_place_for_the_next_request() {
+        let budget = Budget::new(limits());
+        let ca = request("t1", Bucket::ConditionalAccess);
+        let first = budget.reserve(&ca).expect("room");
+        let queued = budget.reserve(&ca).expect("room");
+        let third = budget.reserve(&ca).expect("room");
+        assert!(queued.at() > first.at() && third.at() > queued.at());
+        // The second caller goes away while waiting: its place is free again.
+        let freed = queued.at();
+        drop(queued);
+        let next = budget.reserve(&ca).expect("room");
+        assert_eq!(
+            next.at(),
+            freed,
+            "the freed place is taken by the next request"
+        );
+        drop((first, third, next));
+    }
+
+    #[test]
+    fn a_spent_reservation_keeps_its_place() {
+        let budget = Budget::new(limits());
+        let ca = request("t1", Bucket::ConditionalAccess);
+        let first = budget.reserve(&ca).expect("room");
+        let at = first.at();
+        first.spend();
+        // Graph counted it: the next one waits a window (1 s + 100 ms margin).
+        let next = budget.reserve(&ca).expect("room");
+        assert!(next.at() >= at + MS(1_100), "{:?}", next.at() - at);
+    }
+
+    #[test]
+    fn a_full_queue_refuses_with_the_wait_it_would_have_had_and_recovers() {
+        let budget = Budget::new(GraphLimits {
+            max_queue_per_tenant: 2,
+            ..limits()
+        });
+        let ca = request("t1", Bucket::ConditionalAccess);
+        // One goes at once (not waiting), two wait: the queue is full.
+        let now = budget.reserve(&ca).expect("room");
+        let waiting: Vec<_> = (0..2).map(|_| budget.reserve(&ca).expect("room")).collect();
+        let full = budget.reserve(&ca).expect_err("queue full");
+        assert!(
+            full.retry_after >= MS(3_000) && full.retry_after <= MS(3_400),
+            "{:?}",
+            full.retry_after
+        );
+        // Another tenant has its own queue.
+        budget
+            .reserve(&request("t2", Bucket::ConditionalAccess))
+            .expect("other tenant");
+        // A waiting request that goes (or goes away) leaves room for one more.
+        let mut waiting = waiting.into_iter();
+        waiting.next().expect("one").spend();
+        budget.reserve(&ca).expect("room again");
+        drop((now, waiting));
     }
 
     #[test]
@@ -502,7 +679,7 @@ mod tests {
         let ca = request("t1", Bucket::ConditionalAccess);
         let before = Instant::now();
         for _ in 0..5 {
-            assert!(budget.reserve(&ca) < before + Duration::from_secs(1));
+            assert!(budget.reserve(&ca).expect("room").at() < before + Duration::from_secs(1));
         }
     }
 }

@@ -107,6 +107,14 @@ impl Graph {
         Ok((facts, request_ids))
     }
 
+    /// The path a request for `path` (below the base URL) goes to, with Graph's version
+    /// segment: what a plan shows as the exact call.
+    pub fn path_of(&self, path: &str) -> String {
+        self.url(path)
+            .map(|url| url.path().to_owned())
+            .unwrap_or_else(|_| path.to_owned())
+    }
+
     /// `path` (or an absolute link) resolved against the Graph base URL.
     fn url(&self, path: &str) -> Result<Url, DirectoryError> {
         self.base_url
@@ -153,14 +161,23 @@ impl Graph {
             // The token first (usually cached; a fresh one takes a round trip): the request then
             // leaves right at its reserved time, and Graph counts it when it arrives.
             let mut token = bearer(tenant.credential(), &tenant.id).await?;
-            let ready = self.budget.reserve(&request);
-            let queued = ready.saturating_duration_since(Instant::now());
+            // If this future is dropped while it waits (the caller went away, a timeout), the
+            // reservation gives its place back; it is spent only as the request goes out.
+            let reservation = self.budget.reserve(&request).map_err(|full| {
+                tracing::warn!(tenant = %tenant.id, bucket = bucket.name(), %method, path = url.path(), retry_after_ms = full.retry_after.as_millis() as u64, "tenant's graph queue is full; refusing");
+                DirectoryError::Busy {
+                    tenant_id: tenant.id.clone(),
+                    retry_after: full.retry_after,
+                }
+            })?;
+            let queued = reservation.at().saturating_duration_since(Instant::now());
             if !queued.is_zero() {
                 log_wait(queued, "throttling budget", attempt);
-                tokio::time::sleep_until(ready.into()).await;
+                tokio::time::sleep_until(reservation.at().into()).await;
                 // A long queue may outlast the token; otherwise this is the credential's cache.
                 token = bearer(tenant.credential(), &tenant.id).await?;
             }
+            reservation.spend();
             let failure = match self.attempt(tenant, &token, &method, url, body).await {
                 Ok(answer) => return Ok(answer),
                 Err(failure) => failure,

@@ -39,6 +39,16 @@ pub enum DirectoryError {
         retry_after: std::time::Duration,
         request_id: Option<String>,
     },
+    /// Too many of the tenant's requests are already waiting for Graph's budget
+    /// (`graph.limits.max_queue_per_tenant`): this one was not queued.
+    #[error(
+        "too many requests for tenant {tenant_id} are waiting for Microsoft Graph; retry after {} s",
+        retry_after.as_secs_f64().ceil().max(1.0)
+    )]
+    Busy {
+        tenant_id: String,
+        retry_after: std::time::Duration,
+    },
     /// The token endpoint refused the delegated administrator's refresh token for the portal
     /// back end; `detail` says what the operator must do.
     #[error("no portal back-end token for tenant {tenant_id}: {detail}")]

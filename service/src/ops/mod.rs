@@ -1,6 +1,7 @@
 //! Use cases: what a verified caller asks of a tenant, with access checked here, once.
 
 pub mod audit;
+pub mod cache;
 mod licence;
 pub mod policy;
 pub mod protection;
@@ -103,4 +104,21 @@ pub(crate) fn strong_etag(value: &impl serde::Serialize) -> String {
         .map(|b| format!("{b:02x}"))
         .collect();
     format!("\"{hex}\"")
+}
+
+/// Runs a change to its end even if the request that asked for it goes away (the client
+/// disconnects, a server timeout answers first): a change cut between its upstream calls would
+/// leave the tenant half-changed, without the undo and without its audit record. The answer is
+/// lost then, not the change; the audit trail says how it ended.
+pub async fn run_to_completion<T, F>(change: F) -> T
+where
+    F: std::future::Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    match tokio::spawn(change).await {
+        Ok(answer) => answer,
+        // A panic in the change: let it surface to the request as it would have without the
+        // task (the router turns it into a 500 problem).
+        Err(error) => std::panic::resume_unwind(error.into_panic()),
+    }
 }

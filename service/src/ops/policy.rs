@@ -8,7 +8,10 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
+use std::time::Duration;
+
 use crate::auth::{Caller, Verb};
+use crate::config::PolicyConfig;
 use crate::directory::DirectoryError;
 use crate::directory::apply::execute;
 use crate::directory::graph::Graph;
@@ -24,6 +27,7 @@ use crate::domain::rules::{TenantFacts, validate};
 use crate::store::Store;
 use crate::store::audit::{Actor, NewAuditRecord, Outcome};
 
+use super::cache::{Aged, TenantCache};
 use super::{OpsError, authorize};
 
 /// Everything known about a tenant's policy at one moment.
@@ -44,20 +48,70 @@ pub struct PolicyRead {
     pub request_ids: Vec<String>,
 }
 
-/// The tenant's SSPR policy document.
+/// The policy documents kept between requests: one per tenant, read from upstream at most once
+/// at a time (see [`TenantCache`]), forgotten when this service changes the tenant's policy.
+pub struct Policies {
+    cache: TenantCache<PolicyRead>,
+    max_age: Duration,
+}
+
+impl Policies {
+    pub fn new(config: &PolicyConfig) -> Self {
+        Policies {
+            cache: TenantCache::default(),
+            max_age: Duration::from_secs(config.cache_max_age_secs),
+        }
+    }
+
+    /// The age of a document served when the caller does not say.
+    pub fn cache_max_age(&self) -> Duration {
+        self.max_age
+    }
+
+    /// A change to the tenant is about to be made: the cached document is forgotten now, and
+    /// again when the returned guard is dropped, so no read that overlapped the change is kept.
+    fn changing<'a>(&'a self, tenant: &'a ManagedTenant) -> Changing<'a> {
+        self.cache.invalidate(&tenant.id);
+        Changing {
+            policies: self,
+            tenant,
+        }
+    }
+}
+
+struct Changing<'a> {
+    policies: &'a Policies,
+    tenant: &'a ManagedTenant,
+}
+
+impl Drop for Changing<'_> {
+    fn drop(&mut self) {
+        self.policies.cache.invalidate(&self.tenant.id);
+    }
+}
+
+/// The tenant's SSPR policy document: the cached one when younger than `max_age` (default: the
+/// configured age), else read from Graph and the portal.
 pub async fn read(
+    policies: &Policies,
     registry: &TenantRegistry,
     graph: &Graph,
     caller: &Caller,
     tenant_key: &str,
-) -> Result<PolicyRead, OpsError> {
+    max_age: Option<Duration>,
+) -> Result<Aged<PolicyRead>, OpsError> {
     let tenant = authorize(registry, caller, Verb::Read, tenant_key)?;
-    let snapshot = load(graph, tenant).await?;
-    Ok(PolicyRead {
-        document: snapshot.document,
-        etag: snapshot.etag,
-        request_ids: snapshot.request_ids,
-    })
+    policies
+        .cache
+        .get(&tenant.id, max_age.unwrap_or(policies.max_age), async {
+            let snapshot = load(graph, tenant).await?;
+            Ok(PolicyRead {
+                document: snapshot.document,
+                etag: snapshot.etag,
+                request_ids: snapshot.request_ids,
+            })
+        })
+        .await
 }
 
 /// What a dry run shows: the per-field changes, the calls with their undo, and the findings the
@@ -100,6 +154,7 @@ pub struct PatchRequest<'a> {
 /// sources, plans the upstream calls, makes them in order, undoes the completed ones when a
 /// later one fails, reads everything back, and audits the attempt whatever its outcome.
 pub async fn patch(
+    policies: &Policies,
     registry: &TenantRegistry,
     graph: &Graph,
     store: &Store,
@@ -179,6 +234,7 @@ pub async fn patch(
         }));
     }
 
+    let _changing = policies.changing(tenant);
     if let Err((error, reports)) = run(graph, tenant, &plan).await {
         return Err(audit
             .failed(&before.settings, &after, diff, error, reports)
@@ -319,7 +375,6 @@ async fn load(graph: &Graph, tenant: &ManagedTenant) -> Result<Snapshot, OpsErro
         has_writeback_licence: facts.entra_premium,
         methods_from_graph: methods_from_graph(&facts.methods_policy.migration_state),
     };
-    let etag = etag(&settings);
     let retrieved_at = OffsetDateTime::now_utc()
         .format(&Rfc3339)
         .unwrap_or_default();
@@ -330,6 +385,7 @@ async fn load(graph: &Graph, tenant: &ManagedTenant) -> Result<Snapshot, OpsErro
         portal,
     )
     .with_findings(findings(&settings, &tenant_facts));
+    let etag = document_etag(&document);
     Ok(Snapshot {
         document,
         settings,
@@ -341,10 +397,28 @@ async fn load(graph: &Graph, tenant: &ManagedTenant) -> Result<Snapshot, OpsErro
     })
 }
 
-/// A strong ETag over the normalized editable settings: it changes exactly when something a
-/// PATCH could change has changed upstream.
-fn etag(settings: &PolicySettings) -> String {
-    super::strong_etag(settings)
+/// The times in the document that say when something was read or synchronized, not what the
+/// policy is.
+const READ_TIMES: [&str; 4] = [
+    "/retrievedAt",
+    "/enablement/evidence/readAt",
+    "/enablement/evidence/oldestData",
+    "/directorySync/lastSyncDateTime",
+];
+
+/// A strong ETag over the document without its read times: it changes when any value of the
+/// policy, its sources or its findings changes upstream, so it serves both `If-Match` (a change
+/// is based on what the caller saw) and `If-None-Match` (the caller's copy is still current),
+/// while re-reading the same policy, or a directory sync, does not change it.
+fn document_etag(document: &PolicyDocument) -> String {
+    let mut value = serde_json::to_value(document).unwrap_or_default();
+    for pointer in READ_TIMES {
+        let (parent, member) = pointer.rsplit_once('/').unwrap_or_default();
+        if let Some(Value::Object(object)) = value.pointer_mut(parent) {
+            object.remove(member);
+        }
+    }
+    super::strong_etag(&value)
 }
 
 /// How long an inferred enablement is reused. The report itself lags policy changes by hours, so

@@ -27,7 +27,7 @@ use crate::domain::protection::findings::{
     PlanFacts, PlanFinding, has_errors, option_findings, plan_findings,
 };
 use crate::domain::protection::generate::{
-    Exclusions, create_body, differences, generate, update_body,
+    self, Exclusions, PolicyChange, create_body, differences, generate, update_body,
 };
 use crate::domain::protection::impact::{ImpactCounter, RegistrationImpact, UserFacts};
 use crate::domain::protection::lint::{self, Grade, Reason, Verdict};
@@ -52,6 +52,19 @@ pub enum ProtectionError {
     /// Enforcing the policy was refused: the plan has errors and `force` was not given.
     #[error("the plan has errors; enforcing it needs force")]
     Refused { findings: Vec<PlanFinding> },
+    /// The deploy would change what an enforced policy enforces or whom it applies to, and
+    /// `force` was not given.
+    #[error("the policy is enforced; changing its control or conditions needs force")]
+    EnforcedChange {
+        changes: Vec<String>,
+        diff: Vec<PolicyChange>,
+    },
+    /// Enforcing the deployed policy was refused: its grade, enforced, has failures.
+    #[error("the deployed policy has failures; enforcing it needs force")]
+    GradeFails { reasons: Vec<Reason> },
+    /// No policy carries the marker: there is nothing to change the state of.
+    #[error("no registration-protection policy is deployed")]
+    NotDeployed { tenant: String },
     /// The write failed; `attempts` says what was tried.
     #[error("writing the policy failed: {error}")]
     WriteFailed {
@@ -176,6 +189,10 @@ pub struct ProtectionApplied {
     pub state: ProtectionState,
     /// The parts that were changed (Graph property names); empty when created or unchanged.
     pub changes: Vec<String>,
+    /// Every value that was changed, before and after.
+    pub diff: Vec<PolicyChange>,
+    /// The version of the policy now deployed.
+    pub etag: String,
     /// The Graph JSON the policy now matches.
     #[schema(value_type = Object)]
     pub policy: Value,
@@ -183,6 +200,51 @@ pub struct ProtectionApplied {
     pub attempts: Vec<WriteAttempt>,
     /// Microsoft Graph request ids of every call made.
     pub graph_request_ids: Vec<String>,
+}
+
+/// One Graph call a deploy makes, exactly as it would go out.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PlannedCall {
+    /// `POST` or `PATCH`.
+    pub method: String,
+    /// The Graph path, with its version, e.g. `/v1.0/identity/conditionalAccess/policies`.
+    pub path: String,
+    /// The JSON body.
+    #[schema(value_type = Object)]
+    pub body: Value,
+}
+
+/// `…?dryRun=true`: what the deploy or state change would do. Nothing is written.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProtectionChangePlan {
+    pub tenant: TenantRef,
+    /// Always true: this is a plan.
+    pub dry_run: bool,
+    /// What the real call would do.
+    pub result: ApplyResult,
+    /// The policy with the marker; absent when it would be created.
+    pub policy_id: Option<String>,
+    pub state: ProtectionState,
+    /// The parts the call changes (Graph property names); empty when nothing changes.
+    pub changes: Vec<String>,
+    /// Every value that changes, before and after, against the deployed policy.
+    pub diff: Vec<PolicyChange>,
+    /// The exact Graph calls, in order; empty when nothing changes.
+    pub calls: Vec<PlannedCall>,
+    pub findings: Vec<PlanFinding>,
+    /// The version of the deployed policy (or of "none deployed") the plan was made against:
+    /// send it as `If-Match` so the real call is refused if the policy changed meanwhile.
+    pub etag: String,
+}
+
+/// What a deploy or a state change answers: the plan (dry run) or what was done.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum ChangeAnswer {
+    Planned(Box<ProtectionChangePlan>),
+    Applied(Box<ProtectionApplied>),
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -287,31 +349,43 @@ pub struct ApplyRequest<'a> {
     pub tenant_key: &'a str,
     pub options: &'a ProtectionOptions,
     pub request_id: Option<String>,
+    /// Plan only: answer what the deploy would do, write nothing.
+    pub dry_run: bool,
+    /// The deployed policy's ETag the caller planned against (`If-Match`).
+    pub if_match: Option<&'a str>,
 }
 
 /// Creates or updates the policy with the marker so that it matches `options`; audits the
-/// attempt whatever its outcome.
+/// attempt whatever its outcome. A dry run makes every check the deploy makes and answers the
+/// plan instead of writing.
+///
+/// An update that would change what an *enforced* policy enforces or whom it covers is refused
+/// unless `force`: the caller reviews that change before it reaches users.
 pub async fn apply(
     registry: &TenantRegistry,
     graph: &Graph,
     store: &Store,
     caller: &Caller,
     request: ApplyRequest<'_>,
-) -> Result<ProtectionApplied, ProtectionError> {
+) -> Result<ChangeAnswer, ProtectionError> {
     let tenant = authorize(registry, caller, Verb::Write, request.tenant_key)?;
-    let audit = Audit {
+    let audit = &Audit {
         store,
         caller,
         tenant,
         request_id: request.request_id.clone(),
+        operation: "registrationProtection.apply",
     };
+    let dry_run = request.dry_run;
     let options = match request.options.validate() {
         Ok(options) => options,
         Err(error) => {
             let detail = format!("{}: {}", error.field, error.detail);
-            audit
-                .record(None, None, json!({}), Outcome::Refused, Some(detail))
-                .await?;
+            if !request.dry_run {
+                audit
+                    .record(None, None, json!({}), Outcome::Refused, Some(detail))
+                    .await?;
+            }
             return Err(ProtectionError::InvalidOptions(error));
         }
     };
@@ -322,19 +396,79 @@ pub async fn apply(
     let prepared = Prepared::new(&options, &snapshot);
     let body = create_body(&prepared.desired);
     let before = prepared.ours.and_then(|p| serde_json::to_value(p).ok());
+    let refuse = |reason: &str, diff: Value| {
+        let reason = reason.to_owned();
+        let before = before.clone();
+        let body = body.clone();
+        async move {
+            if !dry_run {
+                audit
+                    .record(before, Some(body), diff, Outcome::Refused, Some(reason))
+                    .await?;
+            }
+            Ok::<(), ProtectionError>(())
+        }
+    };
+    if let Err(error) = check_if_match(request.if_match, prepared.ours) {
+        refuse("stale If-Match", json!({})).await?;
+        return Err(error);
+    }
+    let changes = prepared
+        .ours
+        .map(|ours| changes(&prepared.desired, ours))
+        .unwrap_or_default();
+    let diff = generate::diff(&prepared.desired, prepared.ours);
+    if let Some(ours) = prepared.ours
+        && ours.state == "enabled"
+        && !options.force
+        && generate::changes_enforcement(&changes.iter().map(String::as_str).collect::<Vec<_>>())
+    {
+        refuse(
+            "the policy is enforced and the change was not forced",
+            json!({ "changes": changes, "diff": diff }),
+        )
+        .await?;
+        return Err(ProtectionError::EnforcedChange { changes, diff });
+    }
     if prepared.refused(&options) {
-        audit
-            .record(
-                before,
-                Some(body),
-                json!({ "findings": prepared.findings }),
-                Outcome::Refused,
-                Some("the plan has errors and enforcing it was not forced".into()),
-            )
-            .await?;
+        refuse(
+            "the plan has errors and enforcing it was not forced",
+            json!({ "findings": prepared.findings }),
+        )
+        .await?;
         return Err(ProtectionError::Refused {
             findings: prepared.findings,
         });
+    }
+    if request.dry_run {
+        let (result, calls) = match prepared.ours {
+            Some(_) if changes.is_empty() => (ApplyResult::Unchanged, Vec::new()),
+            Some(ours) => (
+                ApplyResult::Updated,
+                vec![planned_call(
+                    graph,
+                    "PATCH",
+                    &format!("{POLICIES}/{}", ours.id),
+                    update_body(&prepared.desired, ours),
+                )],
+            ),
+            None => (
+                ApplyResult::Created,
+                vec![planned_call(graph, "POST", POLICIES, body.clone())],
+            ),
+        };
+        return Ok(ChangeAnswer::Planned(Box::new(ProtectionChangePlan {
+            tenant: tenant_ref(tenant),
+            dry_run: true,
+            result,
+            policy_id: prepared.ours.map(|p| p.id.clone()),
+            state: prepared.state,
+            changes,
+            diff,
+            calls,
+            findings: prepared.findings,
+            etag: policy_etag(prepared.ours),
+        })));
     }
     let mut request_ids = snapshot.request_ids.clone();
     let written = match prepared.ours {
@@ -353,22 +487,30 @@ pub async fn apply(
                 .record(
                     before,
                     Some(body.clone()),
-                    json!({ "result": write.result, "changes": write.changes, "attempts": write.attempts }),
+                    json!({ "result": write.result, "changes": write.changes, "diff": diff, "attempts": write.attempts }),
                     Outcome::Succeeded,
                     None,
                 )
                 .await?;
-            Ok(ProtectionApplied {
+            let mut deployed = prepared.desired.clone();
+            deployed.id = write.policy_id.clone();
+            Ok(ChangeAnswer::Applied(Box::new(ProtectionApplied {
                 tenant: tenant_ref(tenant),
                 result: write.result,
                 policy_id: write.policy_id,
                 state: prepared.state,
                 changes: write.changes,
+                diff: if write.result == ApplyResult::Unchanged {
+                    Vec::new()
+                } else {
+                    diff
+                },
+                etag: policy_etag(Some(&deployed)),
                 policy: body,
                 findings: prepared.findings,
                 attempts: write.attempts,
                 graph_request_ids: request_ids,
-            })
+            })))
         }
         Err(ProtectionError::WriteFailed { error, attempts }) => {
             audit
@@ -383,6 +525,199 @@ pub async fn apply(
             Err(ProtectionError::WriteFailed { error, attempts })
         }
         Err(other) => Err(other),
+    }
+}
+
+/// One state change request: promote to enforced, or back to report-only.
+pub struct StateRequest<'a> {
+    pub tenant_key: &'a str,
+    pub state: ProtectionState,
+    /// Enforce although the deployed policy's grade has failures.
+    pub force: bool,
+    pub request_id: Option<String>,
+    pub dry_run: bool,
+    pub if_match: Option<&'a str>,
+}
+
+/// Changes only the `state` of the deployed policy (the one with the marker): its control,
+/// locations, exclusions and guests stay exactly as deployed. Enforcing is refused while the
+/// policy, graded as enforced, has failures, unless `force`.
+pub async fn set_state(
+    registry: &TenantRegistry,
+    graph: &Graph,
+    store: &Store,
+    caller: &Caller,
+    request: StateRequest<'_>,
+) -> Result<ChangeAnswer, ProtectionError> {
+    let tenant = authorize(registry, caller, Verb::Write, request.tenant_key)?;
+    let audit = &Audit {
+        store,
+        caller,
+        tenant,
+        request_id: request.request_id.clone(),
+        operation: "registrationProtection.state",
+    };
+    let dry_run = request.dry_run;
+    licence::ensure_licensed(graph, tenant).await?;
+    let _guard = tenant.write_lock.lock().await;
+    let snapshot = Snapshot::read(graph, tenant).await?;
+    let Some(ours) = snapshot.ours() else {
+        return Err(ProtectionError::NotDeployed {
+            tenant: tenant.primary_domain().to_owned(),
+        });
+    };
+    let before = serde_json::to_value(ours).ok();
+    let refuse = |reason: &'static str, diff: Value| {
+        let before = before.clone();
+        async move {
+            if !dry_run {
+                audit
+                    .record(before, None, diff, Outcome::Refused, Some(reason.into()))
+                    .await?;
+            }
+            Ok::<(), ProtectionError>(())
+        }
+    };
+    if let Err(error) = check_if_match(request.if_match, Some(ours)) {
+        refuse("stale If-Match", json!({})).await?;
+        return Err(error);
+    }
+    let mut desired = ours.clone();
+    desired.state = request.state.as_graph().to_owned();
+    let break_glass = BreakGlass::find(&snapshot.policies, &[], &[], true);
+    let findings = Vec::new();
+    if request.state == ProtectionState::Enabled && !request.force {
+        let grade = grade(&desired, &snapshot, &break_glass);
+        if grade.verdict == Verdict::Fail {
+            let reasons: Vec<Reason> = grade
+                .reasons
+                .into_iter()
+                .filter(|r| r.status == lint::ReasonStatus::Failure)
+                .collect();
+            refuse(
+                "the deployed policy has failures and enforcing it was not forced",
+                json!({ "reasons": reasons }),
+            )
+            .await?;
+            return Err(ProtectionError::GradeFails { reasons });
+        }
+    }
+    let diff = generate::diff(&desired, Some(ours));
+    let unchanged = ours.state == desired.state;
+    let body = json!({ "state": desired.state });
+    let path = format!("{POLICIES}/{}", ours.id);
+    if request.dry_run {
+        return Ok(ChangeAnswer::Planned(Box::new(ProtectionChangePlan {
+            tenant: tenant_ref(tenant),
+            dry_run: true,
+            result: if unchanged {
+                ApplyResult::Unchanged
+            } else {
+                ApplyResult::Updated
+            },
+            policy_id: Some(ours.id.clone()),
+            state: request.state,
+            changes: if unchanged {
+                Vec::new()
+            } else {
+                vec!["state".into()]
+            },
+            diff,
+            calls: if unchanged {
+                Vec::new()
+            } else {
+                vec![planned_call(graph, "PATCH", &path, body)]
+            },
+            findings,
+            etag: policy_etag(Some(ours)),
+        })));
+    }
+    let mut request_ids = snapshot.request_ids.clone();
+    let mut attempts = Vec::new();
+    if !unchanged {
+        let call = format!("PATCH {path}");
+        match ca::update_policy(graph, tenant, &ours.id, &body).await {
+            Ok(request_id) => {
+                request_ids.extend(request_id.clone());
+                attempts.push(attempt(call, "succeeded", request_id, None));
+            }
+            Err(error) => {
+                attempts.push(attempt(call, "failed", error.request_id(), Some(&error)));
+                audit
+                    .record(
+                        before,
+                        Some(body),
+                        json!({ "attempts": attempts }),
+                        Outcome::Failed,
+                        Some(error.to_string()),
+                    )
+                    .await?;
+                return Err(ProtectionError::WriteFailed { error, attempts });
+            }
+        }
+    }
+    let result = if unchanged {
+        ApplyResult::Unchanged
+    } else {
+        ApplyResult::Updated
+    };
+    let changes: Vec<String> = if unchanged {
+        Vec::new()
+    } else {
+        vec!["state".into()]
+    };
+    audit
+        .record(
+            before,
+            serde_json::to_value(&desired).ok(),
+            json!({ "result": result, "changes": changes, "diff": diff, "attempts": attempts }),
+            Outcome::Succeeded,
+            None,
+        )
+        .await?;
+    Ok(ChangeAnswer::Applied(Box::new(ProtectionApplied {
+        tenant: tenant_ref(tenant),
+        result,
+        policy_id: ours.id.clone(),
+        state: request.state,
+        changes,
+        diff,
+        etag: policy_etag(Some(&desired)),
+        policy: create_body(&desired),
+        findings,
+        attempts,
+        graph_request_ids: request_ids,
+    })))
+}
+
+/// The version of the deployed policy (or of "none deployed") that `If-Match` names.
+fn policy_etag(ours: Option<&CaPolicy>) -> String {
+    super::strong_etag(&ours)
+}
+
+/// `If-Match`, when given, must name the deployed policy's current version (or be `*` while a
+/// policy is deployed).
+fn check_if_match(if_match: Option<&str>, ours: Option<&CaPolicy>) -> Result<(), ProtectionError> {
+    let Some(if_match) = if_match else {
+        return Ok(());
+    };
+    let current = policy_etag(ours);
+    let matches = if_match
+        .split(',')
+        .map(str::trim)
+        .any(|tag| tag == current || (tag == "*" && ours.is_some()));
+    if matches {
+        Ok(())
+    } else {
+        Err(OpsError::PreconditionFailed { current }.into())
+    }
+}
+
+fn planned_call(graph: &Graph, method: &str, path: &str, body: Value) -> PlannedCall {
+    PlannedCall {
+        method: method.to_owned(),
+        path: graph.path_of(path),
+        body,
     }
 }
 
@@ -710,6 +1045,7 @@ struct Audit<'a> {
     caller: &'a Caller,
     tenant: &'a ManagedTenant,
     request_id: Option<String>,
+    operation: &'static str,
 }
 
 impl Audit<'_> {
@@ -727,7 +1063,7 @@ impl Audit<'_> {
                 request_id: self.request_id.clone(),
                 actor: Actor::from(self.caller),
                 tenant_id: self.tenant.id.clone(),
-                operation: "registrationProtection.apply".into(),
+                operation: self.operation.into(),
                 before,
                 after,
                 diff: Some(diff),

@@ -5,11 +5,9 @@
 //! tenant with the time their Graph read began; concurrent requests for one tenant share one
 //! Graph read (the report's budget is 5 requests per 10 s per tenant, graph-api.md §8.2).
 
-use std::collections::HashMap;
 use std::pin::pin;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -18,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use super::cache::TenantCache;
 use super::{OpsError, authorize, licence, require, tenant_ref};
 use crate::auth::{Caller, Verb};
 use crate::config::RegistrationsConfig;
@@ -32,22 +31,12 @@ use crate::domain::registrations::summary::{RegistrationCounts, RegistrationSumm
 pub struct Registrations {
     cache_max_age: Duration,
     fleet_concurrency: usize,
-    summaries: Mutex<HashMap<String, Arc<SummarySlot>>>,
+    summaries: TenantCache<CachedSummary>,
 }
 
-/// One tenant's cached summary. The async lock makes concurrent requests queue behind the one
-/// reading Graph; `reads` tells a waiter that a read finished while it waited.
-#[derive(Default)]
-struct SummarySlot {
-    cached: tokio::sync::Mutex<Option<Cached>>,
-    reads: AtomicU64,
-}
-
-#[derive(Clone)]
-struct Cached {
+struct CachedSummary {
     summary: Arc<RegistrationSummary>,
     etag: String,
-    read_started: Instant,
 }
 
 /// A summary with its strong ETag and its age.
@@ -59,22 +48,12 @@ pub struct SummaryRead {
     pub age: Duration,
 }
 
-impl Cached {
-    fn read(&self) -> SummaryRead {
-        SummaryRead {
-            summary: self.summary.clone(),
-            etag: self.etag.clone(),
-            age: self.read_started.elapsed(),
-        }
-    }
-}
-
 impl Registrations {
     pub fn new(config: &RegistrationsConfig) -> Self {
         Registrations {
             cache_max_age: Duration::from_secs(config.cache_max_age_secs),
             fleet_concurrency: config.fleet_concurrency.max(1),
-            summaries: Mutex::default(),
+            summaries: TenantCache::default(),
         }
     }
 
@@ -83,18 +62,9 @@ impl Registrations {
         self.cache_max_age
     }
 
-    fn slot(&self, tenant: &ManagedTenant) -> Arc<SummarySlot> {
-        self.summaries
-            .lock()
-            .expect("summary cache")
-            .entry(tenant.id.clone())
-            .or_default()
-            .clone()
-    }
-
     /// The tenant's summary: cached when younger than `max_age` (default: the configured age),
     /// else read from Graph in one streaming pass. A request that waited for another's read of
-    /// the same tenant takes that read's result.
+    /// the same tenant takes that read's result (see [`TenantCache`]).
     async fn tenant_summary(
         &self,
         graph: &Graph,
@@ -102,44 +72,33 @@ impl Registrations {
         max_age: Option<Duration>,
     ) -> Result<SummaryRead, OpsError> {
         let max_age = max_age.unwrap_or(self.cache_max_age);
-        let slot = self.slot(tenant);
-        let reads_before = slot.reads.load(Ordering::Acquire);
-        let mut cached = slot.cached.lock().await;
-        if let Some(current) = cached.as_ref() {
-            let shared = slot.reads.load(Ordering::Acquire) != reads_before;
-            if shared || current.read_started.elapsed() < max_age {
-                return Ok(current.read());
-            }
-        }
-        let fresh = self.read_summary(graph, tenant).await?;
-        let read = fresh.read();
-        *cached = Some(fresh);
-        slot.reads.fetch_add(1, Ordering::Release);
-        Ok(read)
-    }
-
-    async fn read_summary(
-        &self,
-        graph: &Graph,
-        tenant: &ManagedTenant,
-    ) -> Result<Cached, OpsError> {
-        licence::ensure_licensed(graph, tenant).await?;
-        let read_started = Instant::now();
-        let read_at = OffsetDateTime::now_utc()
-            .format(&Rfc3339)
-            .unwrap_or_default();
-        let mut counts = RegistrationCounts::default();
-        let mut records = pin!(report::registrations(graph, tenant, None));
-        while let Some(record) = records.next().await {
-            counts.add(&record.map_err(|e| licence::from_report_error(tenant, e))?);
-        }
-        let summary = RegistrationSummary::new(tenant_ref(tenant), read_at, counts);
-        Ok(Cached {
-            etag: super::strong_etag(&summary),
-            summary: Arc::new(summary),
-            read_started,
+        let aged = self
+            .summaries
+            .get(&tenant.id, max_age, read_summary(graph, tenant))
+            .await?;
+        Ok(SummaryRead {
+            summary: aged.value.summary.clone(),
+            etag: aged.value.etag.clone(),
+            age: aged.age,
         })
     }
+}
+
+async fn read_summary(graph: &Graph, tenant: &ManagedTenant) -> Result<CachedSummary, OpsError> {
+    licence::ensure_licensed(graph, tenant).await?;
+    let read_at = OffsetDateTime::now_utc()
+        .format(&Rfc3339)
+        .unwrap_or_default();
+    let mut counts = RegistrationCounts::default();
+    let mut records = pin!(report::registrations(graph, tenant, None));
+    while let Some(record) = records.next().await {
+        counts.add(&record.map_err(|e| licence::from_report_error(tenant, e))?);
+    }
+    let summary = RegistrationSummary::new(tenant_ref(tenant), read_at, counts);
+    Ok(CachedSummary {
+        etag: super::strong_etag(&summary),
+        summary: Arc::new(summary),
+    })
 }
 
 // ---------------------------------------------------------------------------------------------

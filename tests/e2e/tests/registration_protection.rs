@@ -990,3 +990,361 @@ async fn bad_options_are_a_400_naming_the_field() {
         "invalid deploys are audited as refused"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Changes to a deployed policy do only what was asked
+// ---------------------------------------------------------------------------------------------
+
+const STATE: &str = "v1/tenants/contoso.onmicrosoft.com/registration-protection/state";
+
+/// A PUT with `?dryRun=…` and an optional `If-Match`; the answer and its `ETag`.
+async fn change(
+    world: &World,
+    path: &str,
+    body: Value,
+    dry_run: bool,
+    if_match: Option<&str>,
+) -> (u16, Value, Option<String>) {
+    let mut url = world.service.url.join(path).expect("path joins");
+    if dry_run {
+        url.set_query(Some("dryRun=true"));
+    }
+    let mut request = world
+        .http
+        .put(url)
+        .bearer_auth(world.token(&["SSPR.ReadWrite"]))
+        .json(&body);
+    if let Some(tag) = if_match {
+        request = request.header("if-match", tag);
+    }
+    let response = request.send().await.expect("service answers");
+    let status = response.status().as_u16();
+    let etag = response
+        .headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    (status, response.json().await.unwrap_or(Value::Null), etag)
+}
+
+/// The policy as the emulator holds it, without what Graph changes on every write.
+fn without_write_stamps(mut policy: Value) -> Value {
+    if let Some(object) = policy.as_object_mut() {
+        object.remove("modifiedDateTime");
+        object.remove("state");
+    }
+    policy
+}
+
+/// Every member of `sent` is in `stored` with the same value (objects compared member by member).
+fn holds(stored: &Value, sent: &Value) -> bool {
+    match (stored, sent) {
+        (Value::Object(stored), Value::Object(sent)) => sent
+            .iter()
+            .all(|(key, value)| stored.get(key).is_some_and(|kept| holds(kept, value))),
+        _ => stored == sent,
+    }
+}
+
+fn writes(emulator: &Emulator) -> usize {
+    graph_calls(emulator, "POST") + graph_calls(emulator, "PATCH")
+}
+
+#[tokio::test]
+async fn a_plain_promote_after_an_mfa_deploy_enforces_that_mfa_policy_and_changes_nothing_else() {
+    let world = World::start().await;
+    let (code, created) = put(&world, json!({"control": "mfa"})).await;
+    assert_eq!(code, 201, "{created:#}");
+    let deployed = marked(&world.emulator)[0].clone();
+    assert_eq!(deployed["grantControls"]["builtInControls"], json!(["mfa"]));
+
+    // What `sspr registration-protection promote` sends: the state, nothing else.
+    let (code, promoted, _) = change(&world, STATE, json!({"state": "enabled"}), false, None).await;
+    assert_eq!(code, 200, "{promoted:#}");
+    assert_eq!(promoted["result"], "updated");
+    assert_eq!(promoted["changes"], json!(["state"]));
+    assert_eq!(
+        promoted["diff"],
+        json!([{"path": "/state", "before": "enabledForReportingButNotEnforced", "after": "enabled"}])
+    );
+    let enforced = marked(&world.emulator);
+    assert_eq!(enforced.len(), 1);
+    assert_eq!(enforced[0]["state"], "enabled");
+    assert_eq!(
+        enforced[0]["grantControls"]["builtInControls"],
+        json!(["mfa"]),
+        "the reviewed MFA control stays: promote must not re-plan with the default block"
+    );
+    assert_eq!(
+        without_write_stamps(enforced[0].clone()),
+        without_write_stamps(deployed),
+        "only the state changed"
+    );
+
+    // Promoting again writes nothing; report-only goes back the same way.
+    let before = writes(&world.emulator);
+    let (code, again, _) = change(&world, STATE, json!({"state": "enabled"}), false, None).await;
+    assert_eq!((code, again["result"].as_str()), (200, Some("unchanged")));
+    assert_eq!(writes(&world.emulator), before);
+    let (code, demoted, _) =
+        change(&world, STATE, json!({"state": "reportOnly"}), false, None).await;
+    assert_eq!(code, 200, "{demoted:#}");
+    assert_eq!(
+        marked(&world.emulator)[0]["state"],
+        "enabledForReportingButNotEnforced"
+    );
+    assert_eq!(
+        marked(&world.emulator)[0]["grantControls"]["builtInControls"],
+        json!(["mfa"])
+    );
+    let operations: Vec<String> = world
+        .service
+        .store()
+        .audit()
+        .query(AuditFilter::default())
+        .await
+        .expect("audit")
+        .records
+        .iter()
+        .map(|r| r.operation.clone())
+        .collect();
+    assert_eq!(
+        operations,
+        [
+            "registrationProtection.state",
+            "registrationProtection.state",
+            "registrationProtection.state",
+            "registrationProtection.apply"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn changing_the_control_of_an_enforced_policy_is_refused_with_the_diff_unless_forced() {
+    let world = World::start().await;
+    let (code, _) = put(&world, json!({"control": "mfa", "state": "enabled"})).await;
+    assert_eq!(code, 201);
+    let enforced = marked(&world.emulator)[0].clone();
+    let before = writes(&world.emulator);
+
+    // A deploy with other options (here the default control, block) would change what users
+    // are asked for: refused, with the diff, and nothing written.
+    let (code, problem) = put(&world, json!({})).await;
+    assert_eq!(code, 422, "{problem:#}");
+    assert_eq!(problem["type"], "/problems/enforced-policy-change");
+    assert!(
+        problem["changes"]
+            .as_array()
+            .expect("changes")
+            .contains(&json!("grantControls")),
+        "{problem:#}"
+    );
+    let grant = problem["diff"]
+        .as_array()
+        .expect("diff")
+        .iter()
+        .find(|c| c["path"] == "/grantControls/builtInControls")
+        .expect("the control's change is in the diff");
+    assert_eq!(
+        (&grant["before"], &grant["after"]),
+        (&json!(["mfa"]), &json!(["block"]))
+    );
+    assert_eq!(writes(&world.emulator), before, "nothing written");
+    assert_eq!(marked(&world.emulator)[0], enforced);
+
+    // The dry run says the same, before anything is tried.
+    let (code, dry, _) = change(&world, PROTECTION, json!({}), true, None).await;
+    assert_eq!(
+        (code, dry["type"].as_str()),
+        (422, Some("/problems/enforced-policy-change"))
+    );
+
+    // Renaming an enforced policy changes nothing it enforces: it goes.
+    let (code, renamed) = put(
+        &world,
+        json!({"control": "mfa", "displayName": "Registration only from the office"}),
+    )
+    .await;
+    assert_eq!(code, 200, "{renamed:#}");
+    assert_eq!(
+        marked(&world.emulator)[0]["grantControls"]["builtInControls"],
+        json!(["mfa"])
+    );
+
+    // With force, the change is made, and the policy stays enforced.
+    let (code, forced) = put(&world, json!({"force": true})).await;
+    assert_eq!(code, 200, "{forced:#}");
+    let now = marked(&world.emulator);
+    assert_eq!(now[0]["grantControls"]["builtInControls"], json!(["block"]));
+    assert_eq!(now[0]["state"], "enabled");
+    let refused = world
+        .service
+        .store()
+        .audit()
+        .query(AuditFilter {
+            outcome: Some(Outcome::Refused),
+            ..AuditFilter::default()
+        })
+        .await
+        .expect("audit")
+        .records;
+    assert_eq!(
+        refused.len(),
+        1,
+        "the dry run is not audited, the refusal is"
+    );
+    assert!(refused[0].diff.as_ref().expect("diff")["diff"].is_array());
+}
+
+#[tokio::test]
+async fn a_dry_run_deploy_returns_the_diff_and_the_exact_graph_call_and_writes_nothing() {
+    let world = World::start().await;
+    // No policy yet: the plan is the create.
+    let (code, plan, etag) =
+        change(&world, PROTECTION, json!({"control": "mfa"}), true, None).await;
+    assert_eq!(code, 200, "{plan:#}");
+    assert_eq!(plan["dryRun"], true);
+    assert_eq!(plan["result"], "created");
+    assert_eq!(plan["policyId"], Value::Null);
+    assert_eq!(plan["calls"][0]["method"], "POST");
+    assert_eq!(plan["calls"][0]["path"], POLICIES_PATH);
+    assert_eq!(
+        plan["calls"][0]["body"]["grantControls"]["builtInControls"],
+        json!(["mfa"])
+    );
+    assert_eq!(etag.as_deref(), plan["etag"].as_str());
+    assert_eq!(writes(&world.emulator), 0, "a dry run writes nothing");
+    assert!(marked(&world.emulator).is_empty());
+
+    // The real call with the plan's ETag makes exactly the planned policy.
+    let (code, created, _) = change(
+        &world,
+        PROTECTION,
+        json!({"control": "mfa"}),
+        false,
+        etag.as_deref(),
+    )
+    .await;
+    assert_eq!(code, 201, "{created:#}");
+    let stored = marked(&world.emulator)[0].clone();
+    // Graph fills in the members a body leaves out; everything that was planned is kept.
+    assert!(
+        holds(&stored, &plan["calls"][0]["body"]),
+        "stored {stored:#}\nplanned {:#}",
+        plan["calls"][0]["body"]
+    );
+
+    // Against the deployed policy: the update's PATCH, with what changes.
+    let (code, update, etag) = change(
+        &world,
+        PROTECTION,
+        json!({"control": "compliantDevice"}),
+        true,
+        None,
+    )
+    .await;
+    assert_eq!(code, 200, "{update:#}");
+    assert_eq!(update["result"], "updated");
+    assert_eq!(update["policyId"], created["policyId"]);
+    assert_eq!(update["calls"][0]["method"], "PATCH");
+    assert_eq!(
+        update["calls"][0]["path"],
+        format!(
+            "{POLICIES_PATH}/{}",
+            created["policyId"].as_str().expect("id")
+        )
+    );
+    assert!(
+        update["changes"]
+            .as_array()
+            .expect("changes")
+            .contains(&json!("grantControls"))
+    );
+    assert!(
+        update["diff"]
+            .as_array()
+            .expect("diff")
+            .iter()
+            .any(|c| c["path"] == "/grantControls/builtInControls"
+                && c["after"] == json!(["compliantDevice"]))
+    );
+    assert_eq!(marked(&world.emulator)[0], stored, "still nothing written");
+
+    // The deployed policy changes meanwhile (someone edits it in the portal): the real call
+    // with the old plan's ETag is refused.
+    world
+        .emulator
+        .with_tenant(seed::CONTOSO_ID, |t| {
+            for policy in &mut t.conditional_access_policies {
+                if policy["displayName"]
+                    .as_str()
+                    .is_some_and(|n| n.contains(MARKER))
+                {
+                    policy["conditions"]["clientAppTypes"] = json!(["browser"]);
+                }
+            }
+        })
+        .expect("contoso");
+    let (code, stale, current) = change(
+        &world,
+        PROTECTION,
+        json!({"control": "compliantDevice"}),
+        false,
+        etag.as_deref(),
+    )
+    .await;
+    assert_eq!(code, 412, "{stale:#}");
+    assert_ne!(current, etag, "the answer names the current version");
+    assert_eq!(
+        marked(&world.emulator)[0]["grantControls"]["builtInControls"],
+        json!(["mfa"])
+    );
+}
+
+#[tokio::test]
+async fn the_state_of_no_policy_is_not_found_and_enforcing_a_failing_policy_needs_force() {
+    let world = World::start().await;
+    let (code, problem, _) = change(&world, STATE, json!({"state": "enabled"}), false, None).await;
+    assert_eq!(code, 404, "{problem:#}");
+    assert_eq!(problem["type"], "/problems/protection-not-deployed");
+
+    // A report-only policy that covers nobody outside the (now untrusted) locations: enforced,
+    // its grade fails.
+    world
+        .emulator
+        .with_tenant(seed::CONTOSO_ID, |t| {
+            for location in &mut t.named_locations {
+                if location.get("isTrusted").is_some() {
+                    location["isTrusted"] = json!(false);
+                }
+            }
+        })
+        .expect("contoso");
+    let (code, _) = put(&world, json!({})).await;
+    assert_eq!(code, 201);
+    let (code, plan, _) = change(&world, STATE, json!({"state": "enabled"}), true, None).await;
+    assert_eq!(code, 422, "{plan:#}");
+    let (code, refused, _) = change(&world, STATE, json!({"state": "enabled"}), false, None).await;
+    assert_eq!(code, 422, "{refused:#}");
+    assert_eq!(refused["type"], "/problems/plan-has-errors");
+    assert!(!refused["reasons"].as_array().expect("reasons").is_empty());
+    assert_eq!(
+        marked(&world.emulator)[0]["state"],
+        "enabledForReportingButNotEnforced"
+    );
+
+    let (code, forced, _) = change(
+        &world,
+        STATE,
+        json!({"state": "enabled", "force": true}),
+        false,
+        None,
+    )
+    .await;
+    assert_eq!(code, 200, "{forced:#}");
+    assert_eq!(marked(&world.emulator)[0]["state"], "enabled");
+
+    let (code, bad, _) = change(&world, STATE, json!({"state": "on"}), false, None).await;
+    assert_eq!(code, 400, "{bad:#}");
+    assert_eq!(bad["field"], "/state");
+}

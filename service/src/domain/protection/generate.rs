@@ -5,7 +5,9 @@
 //! `includeApplications` member at all — Graph answers 1012 when both are present (§5.4), and an
 //! empty `includeApplications` beside a user action has been reported to fail too.
 
+use serde::Serialize;
 use serde_json::{Map, Value, json};
+use utoipa::ToSchema;
 
 use super::{
     ApplicationCondition, CaPolicy, GrantControls, GuestHandling, GuestSelection,
@@ -306,6 +308,105 @@ pub fn differences(desired: &CaPolicy, existing: &CaPolicy) -> Vec<&'static str>
     out
 }
 
+/// One value a deploy would change, in Graph's terms: `path` is a JSON pointer into the
+/// policy's Graph JSON; `before` is null for a policy not created yet, `after` null for a value
+/// the deploy clears.
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyChange {
+    pub path: String,
+    #[schema(value_type = Object)]
+    pub before: Value,
+    #[schema(value_type = Object)]
+    pub after: Value,
+}
+
+/// What a deploy of `desired` changes in `existing` (everything, for a new policy): the values
+/// of the Graph JSON that differ, collections compared as sets. Conditions and session controls
+/// that `existing` has and this service does not model are named with their Graph property and
+/// cleared (`after` null).
+pub fn diff(desired: &CaPolicy, existing: Option<&CaPolicy>) -> Vec<PolicyChange> {
+    let after = create_body(desired);
+    let before = existing.map(create_body).unwrap_or(Value::Null);
+    let mut changes = Vec::new();
+    json_diff("", &before, &after, &mut changes);
+    if let Some(existing) = existing {
+        for name in &existing.narrowing_conditions {
+            changes.push(PolicyChange {
+                path: format!("/conditions/{name}"),
+                before: json!("set (not shown)"),
+                after: Value::Null,
+            });
+        }
+        if existing.has_session_controls {
+            changes.push(PolicyChange {
+                path: "/sessionControls".into(),
+                before: json!("set (not shown)"),
+                after: Value::Null,
+            });
+        }
+    }
+    changes
+}
+
+fn json_diff(path: &str, before: &Value, after: &Value, out: &mut Vec<PolicyChange>) {
+    match (before, after) {
+        (Value::Object(b), Value::Object(a)) => {
+            let mut keys: Vec<&String> = b.keys().chain(a.keys()).collect();
+            keys.sort();
+            keys.dedup();
+            for key in keys {
+                let child = format!("{path}/{}", key.replace('~', "~0").replace('/', "~1"));
+                json_diff(
+                    &child,
+                    b.get(key).unwrap_or(&Value::Null),
+                    a.get(key).unwrap_or(&Value::Null),
+                    out,
+                );
+            }
+        }
+        (Value::Null, Value::Object(a)) => {
+            for (key, value) in a {
+                json_diff(&format!("{path}/{key}"), &Value::Null, value, out);
+            }
+        }
+        (Value::Array(b), Value::Array(a)) if same_values(b, a) => {}
+        (b, a) if b == a => {}
+        (Value::String(b), Value::String(a))
+            if b.eq_ignore_ascii_case(a)
+                && !path.ends_with("/displayName")
+                && !path.ends_with("/description") => {}
+        (b, a) => out.push(PolicyChange {
+            path: if path.is_empty() {
+                "/".into()
+            } else {
+                path.to_owned()
+            },
+            before: b.clone(),
+            after: a.clone(),
+        }),
+    }
+}
+
+/// Arrays of strings compare as case-insensitive sets (Graph's collections have no order).
+fn same_values(a: &[Value], b: &[Value]) -> bool {
+    let strings = |v: &[Value]| -> Option<Vec<String>> {
+        v.iter().map(|x| x.as_str().map(str::to_owned)).collect()
+    };
+    match (strings(a), strings(b)) {
+        (Some(a), Some(b)) => same_set(&a, &b),
+        _ => a == b,
+    }
+}
+
+/// The parts of an update that change what the policy enforces or whom it applies to (every
+/// difference but its name, description and state): refused on an enforced policy unless forced.
+pub fn changes_enforcement(changes: &[&str]) -> bool {
+    changes
+        .iter()
+        .any(|c| !matches!(*c, "displayName" | "description" | "state"))
+}
+
 fn same_set(a: &[String], b: &[String]) -> bool {
     let norm = |v: &[String]| {
         let mut v: Vec<String> = v.iter().map(|s| s.to_ascii_lowercase()).collect();
@@ -514,5 +615,63 @@ mod tests {
         assert_eq!(update["conditions"]["users"]["excludeRoles"], json!([]));
         assert_eq!(update["sessionControls"], Value::Null);
         assert_eq!(update["state"], "enabled");
+    }
+
+    #[test]
+    fn the_diff_names_every_changed_graph_value_and_nothing_else() {
+        let desired = generate(
+            &valid(json!({"control": "mfa"})),
+            &exclusions(),
+            ProtectionState::Enabled,
+        );
+        assert!(diff(&desired, Some(&desired)).is_empty());
+        let mut existing = desired.clone();
+        existing.state = "enabledForReportingButNotEnforced".into();
+        existing.grant = Some(GrantControls {
+            operator: "OR".into(),
+            built_in_controls: vec!["block".into()],
+            ..GrantControls::default()
+        });
+        existing.has_session_controls = true;
+        // The same collection in another order and case is no change.
+        existing.client_app_types = desired
+            .client_app_types
+            .iter()
+            .rev()
+            .map(|c| c.to_uppercase())
+            .collect();
+        let changes = diff(&desired, Some(&existing));
+        let paths: Vec<&str> = changes.iter().map(|c| c.path.as_str()).collect();
+        assert_eq!(
+            paths,
+            [
+                "/grantControls/builtInControls",
+                "/state",
+                "/sessionControls"
+            ]
+        );
+        assert_eq!(changes[0].before, json!(["block"]));
+        assert_eq!(changes[0].after, json!(["mfa"]));
+        assert_eq!(changes[2].after, Value::Null);
+        // A new policy: every value, from nothing.
+        let created = diff(&desired, None);
+        assert!(created.iter().all(|c| c.before.is_null()));
+        assert!(
+            created
+                .iter()
+                .any(|c| c.path == "/conditions/applications/includeUserActions")
+        );
+    }
+
+    #[test]
+    fn only_name_description_and_state_leave_enforcement_alone() {
+        assert!(!changes_enforcement(&[
+            "displayName",
+            "description",
+            "state"
+        ]));
+        assert!(changes_enforcement(&["state", "grantControls"]));
+        assert!(changes_enforcement(&["conditions/locations"]));
+        assert!(changes_enforcement(&["sessionControls"]));
     }
 }
