@@ -30,6 +30,9 @@ async fn send(
     if let Some(tag) = if_match {
         request = request.header("if-match", tag);
     }
+    // These tests change the emulator behind the service's back: read it afresh, not from the
+    // service's policy cache.
+    request = request.header("cache-control", "no-cache");
     if let Some(body) = body {
         request = request
             .header("content-type", "application/merge-patch+json")
