@@ -48,6 +48,7 @@ impl Application {
             graph,
             store: store.clone(),
             registrations: crate::ops::registrations::Registrations::new(&config.registrations),
+            cursors: crate::ops::cursor::CursorSigner::from_config(&config.cursors)?,
         });
         let listener = TcpListener::bind(config.listen)
             .await

@@ -42,6 +42,8 @@ pub struct Shared {
     pub store: Store,
     /// Registration reporting's licence verdicts and summary cache.
     pub registrations: crate::ops::registrations::Registrations,
+    /// Signs and checks paging cursors.
+    pub cursors: crate::ops::cursor::CursorSigner,
 }
 
 impl AppState {

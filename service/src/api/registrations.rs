@@ -292,24 +292,17 @@ async fn json_page(
     let listing = ops::registrations::open(
         &state.tenants,
         &state.graph,
+        &state.cursors,
         caller,
         tenant,
         &query.filter,
         query.pushdown,
+        query.cursor.as_deref(),
     )
     .await?;
-    let from = query
-        .cursor
-        .as_deref()
-        .map(|c| listing.position(c))
-        .transpose()?;
-    let page = ops::registrations::page(
-        &state.graph,
-        &listing,
-        from,
-        query.limit.unwrap_or(DEFAULT_LIMIT),
-    )
-    .await?;
+    let page =
+        ops::registrations::page(&state.graph, &listing, query.limit.unwrap_or(DEFAULT_LIMIT))
+            .await?;
     let value: Vec<_> = page
         .records
         .iter()
@@ -408,10 +401,12 @@ async fn write_listing(
     let opened = ops::registrations::open(
         &state.tenants,
         &state.graph,
+        &state.cursors,
         &caller,
         &tenant,
         &query.filter,
         query.pushdown,
+        None,
     )
     .await;
     let listing = match opened {
