@@ -61,7 +61,19 @@ pub struct ListParams {
     /// `member` or `guest`.
     #[param(rename = "userType")]
     user_type: Option<String>,
-    /// Has any of these methods (Graph's names, comma-separated), e.g. `email,mobilePhone`.
+    /// Has any of these methods, comma-separated, in any case, e.g. `email,mobilePhone`. Graph's
+    /// `methodsRegistered` names: `email`, `mobilePhone`, `alternateMobilePhone`, `officePhone`,
+    /// `securityQuestion`, `microsoftAuthenticatorPush`, `microsoftAuthenticatorPasswordless`,
+    /// `softwareOneTimePasscode`, `hardwareOneTimePasscode`, `fido2SecurityKey`,
+    /// `passKeyDeviceBound`, `passKeyDeviceBoundAuthenticator`, `passKeyDeviceBoundWindowsHello`,
+    /// `passKeySynced`, `windowsHelloForBusiness`, `temporaryAccessPass`, `macOsSecureEnclaveKey`,
+    /// `externalAuthMethod`, `x509CertificateSingleFactor`, `x509CertificateMultiFactor`. The
+    /// policy document's method names are accepted too and stand for Graph's:
+    /// `mobileAppNotification` = `microsoftAuthenticatorPush`,
+    /// `mobileAppCode` = `softwareOneTimePasscode`,
+    /// `securityQuestions` = `securityQuestion`
+    /// (`email`, `mobilePhone` and `officePhone` are the same in both). Any other name is a 400
+    /// that lists these.
     methods: Option<String>,
     /// The user principal name starts with this (case-insensitive).
     #[param(rename = "upnPrefix")]
@@ -847,6 +859,28 @@ mod tests {
         assert_eq!(ok.limit, Some(5));
         assert!(!ok.pushdown);
         assert_eq!(ok.fields, Field::ALL);
+    }
+
+    #[test]
+    fn the_methods_description_names_every_accepted_method() {
+        use crate::domain::registrations::filter::{GRAPH_METHODS, POLICY_METHOD_NAMES};
+        let parameters = <ListParams as IntoParams>::into_params(|| {
+            Some(utoipa::openapi::path::ParameterIn::Query)
+        });
+        let methods = parameters
+            .iter()
+            .find(|p| p.name == "methods")
+            .and_then(|p| p.description.clone())
+            .expect("methods is documented");
+        for name in GRAPH_METHODS {
+            assert!(methods.contains(&format!("`{name}`")), "{name}: {methods}");
+        }
+        for (policy, graph) in POLICY_METHOD_NAMES {
+            assert!(
+                methods.contains(&format!("`{policy}` = `{graph}`")),
+                "{policy}: {methods}"
+            );
+        }
     }
 
     #[test]

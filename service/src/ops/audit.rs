@@ -144,10 +144,15 @@ fn parse(query: &AuditQuery) -> Result<AuditFilter, AuditError> {
     let outcome = match given(&query.outcome) {
         Some(text) => Some(Outcome::parse(&text).ok_or_else(|| {
             let known: Vec<&str> = Outcome::ALL.iter().map(|o| o.as_str()).collect();
+            let hint = known
+                .iter()
+                .find(|o| o.eq_ignore_ascii_case(&text))
+                .map(|o| format!(" (outcomes are case-sensitive: '{o}')"))
+                .unwrap_or_default();
             bad(
                 "outcome",
                 format!(
-                    "'{text}' is not an outcome; use one of {}.",
+                    "'{text}' is not an outcome; use one of {}{hint}.",
                     known.join(", ")
                 ),
             )
@@ -201,6 +206,15 @@ mod tests {
         };
         assert_eq!(field_of(q(|q| q.since = Some("yesterday".into()))), "since");
         assert_eq!(field_of(q(|q| q.outcome = Some("ok".into()))), "outcome");
+        match parse(&q(|q| q.outcome = Some("RolledBack".into()))) {
+            Err(AuditError::BadParameter { detail, .. }) => {
+                for outcome in Outcome::ALL {
+                    assert!(detail.contains(outcome.as_str()), "{detail}");
+                }
+                assert!(detail.contains("case-sensitive: 'rolledBack'"), "{detail}");
+            }
+            other => panic!("{other:?}"),
+        }
         for limit in ["0", "501", "-1", "ten"] {
             let query = AuditQuery {
                 limit: Some(limit.into()),
