@@ -189,7 +189,7 @@ impl IntoResponse for ApiError {
                 StatusCode::PRECONDITION_REQUIRED,
                 "precondition-required",
                 "If-Match required",
-                "Send If-Match with the ETag of the policy you read (GET), so a change made meanwhile is not overwritten.".into(),
+                "Send If-Match with the ETag of the policy you read (GET; `*` is not accepted), so a change made meanwhile is not overwritten.".into(),
             )
             .into_response(),
             ApiError::PreconditionFailed { current } => {

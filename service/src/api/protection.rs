@@ -16,6 +16,7 @@ use super::{AppState, Authenticated};
 use crate::directory::DirectoryError;
 use crate::domain::protection::ProtectionOptions;
 use crate::domain::protection::findings::PlanSeverity;
+use crate::domain::unique_keys::reject_duplicate_keys;
 use crate::ops::protection::{
     self, ApplyRequest, ApplyResult, GeneratedPolicy, ProtectionApplied, ProtectionError,
     ProtectionPlan, ProtectionStatus,
@@ -184,6 +185,7 @@ fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     } else {
         body
     };
+    reject_duplicate_keys(body)?;
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         // The path of an unknown member already ends with its name.
@@ -270,6 +272,13 @@ mod tests {
         assert!(
             matches!(&control, ApiError::BadRequest { field, detail } if field == "/control" && detail.contains("deny")),
             "{control:?}"
+        );
+        let repeated =
+            parse_body::<ProtectionOptions>(br#"{"control": "mfa", "control": "block"}"#)
+                .expect_err("a repeated key");
+        assert!(
+            matches!(&repeated, ApiError::BadRequest { field, detail } if field == "/control" && detail.contains("more than once")),
+            "{repeated:?}"
         );
         let empty = parse_body::<ProtectionOptions>(b"  ").expect("empty is {}");
         assert_eq!(empty, ProtectionOptions::default());
