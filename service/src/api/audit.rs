@@ -72,7 +72,7 @@ pub struct AuditList {
     params(AuditParams),
     responses(
         (status = 200, description = "A page of records, newest first", body = AuditList),
-        (status = 400, description = "A query parameter is invalid; `field` names it", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A query parameter is invalid (`field` names it; the detail lists the valid values), or the cursor is not valid for this request (`code: invalidCursor`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks SSPR.Admin, or has no access to the tenant asked for", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No managed tenant has this id or domain", body = Problem, content_type = "application/problem+json"),

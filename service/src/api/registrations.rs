@@ -87,7 +87,9 @@ pub struct ListParams {
     /// Records per JSON page (JSON only).
     #[param(minimum = 1, maximum = 1000, default = 100)]
     limit: Option<u32>,
-    /// Where to continue: the previous JSON page's `nextCursor` (JSON only).
+    /// Where to continue: the previous JSON page's `nextCursor` (JSON only). Signed and bound to
+    /// the tenant, the filters and the caller, and valid for a day (`cursors.ttl_secs`); any
+    /// other is a 400 with `code: invalidCursor`.
     cursor: Option<String>,
 }
 
@@ -260,7 +262,7 @@ fn parse_list_query(raw: &str) -> Result<ListQuery, ApiError> {
     responses(
         (status = 200, description = "The users: a JSON page, or a stream of NDJSON lines or CSV rows",
             content((RegistrationList = "application/json"), (Registration = "application/x-ndjson"), (String = "text/csv"))),
-        (status = 400, description = "A query parameter is invalid; `field` names it", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A query parameter is invalid (`field` names it; the detail lists the valid values), or the cursor is not valid for this request (`code: invalidCursor`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "No SSPR role or no access to this tenant; or (`code: licenseRequired`) the tenant lacks Entra ID P1/P2", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No managed tenant has this id or domain", body = Problem, content_type = "application/problem+json"),
