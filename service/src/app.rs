@@ -49,6 +49,7 @@ impl Application {
             store: store.clone(),
             registrations: crate::ops::registrations::Registrations::new(&config.registrations),
             policies: crate::ops::policy::Policies::new(&config.policy),
+            cursors: crate::ops::cursor::CursorSigner::from_config(&config.cursors)?,
         });
         let listener = TcpListener::bind(config.listen)
             .await

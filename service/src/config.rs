@@ -30,6 +30,9 @@ pub struct Config {
     /// The policy document's cache.
     #[serde(default)]
     pub policy: PolicyConfig,
+    /// How paging cursors are signed.
+    #[serde(default)]
+    pub cursors: CursorsConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -46,6 +49,36 @@ impl Default for PolicyConfig {
     fn default() -> Self {
         PolicyConfig {
             cache_max_age_secs: 60,
+        }
+    }
+}
+
+/// Paging cursors (`nextCursor` of registration listings, the audit trail's `nextLink`) are
+/// signed with HMAC-SHA256 and bound to the tenant, the query and the caller, so a caller cannot
+/// edit or reuse one elsewhere. Give the key as `key` or `key_file`, not both.
+///
+/// **Without a key** the service makes a random one at each start: cursors then stop working
+/// when the service restarts (a caller gets `invalidCursor` and starts from the first page), and
+/// replicas behind one load balancer refuse each other's. Configure the same key on every
+/// replica to avoid both.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CursorsConfig {
+    /// The signing key: at least 32 bytes of text (surrounding whitespace is ignored), e.g. the
+    /// output of `openssl rand -base64 48`. Environment: `SSPR_CURSORS__KEY`.
+    pub key: Option<SecretString>,
+    /// A file holding the signing key (its bytes, surrounding whitespace ignored; at least 32).
+    pub key_file: Option<PathBuf>,
+    /// How long a cursor is accepted after its page was served, in seconds.
+    pub ttl_secs: u64,
+}
+
+impl Default for CursorsConfig {
+    fn default() -> Self {
+        CursorsConfig {
+            key: None,
+            key_file: None,
+            ttl_secs: 86_400,
         }
     }
 }
@@ -388,6 +421,34 @@ mod tests {
             let config = Config::load(Some(Path::new("sspr.toml"))).map_err(|e| *e)?;
             assert_eq!(config.registrations.cache_max_age_secs, 60);
             assert_eq!(config.registrations.fleet_concurrency, 4);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn cursors_default_to_no_key_and_a_day_and_hide_their_key() {
+        Jail::expect_with(|jail| {
+            let defaults = Config::load(None).map_err(|e| *e)?.cursors;
+            assert!(defaults.key.is_none() && defaults.key_file.is_none());
+            assert_eq!(defaults.ttl_secs, 86_400);
+            jail.create_file(
+                "sspr.toml",
+                "[cursors]\nkey_file = \"/etc/sspr/cursor.key\"\nttl_secs = 600\n",
+            )?;
+            let config = Config::load(Some(Path::new("sspr.toml"))).map_err(|e| *e)?;
+            assert_eq!(
+                config.cursors.key_file.as_deref(),
+                Some(Path::new("/etc/sspr/cursor.key"))
+            );
+            assert_eq!(config.cursors.ttl_secs, 600);
+            jail.set_env("SSPR_CURSORS__KEY", "cursor-key-secret-0123456789abcdef");
+            let config = Config::load(None).map_err(|e| *e)?;
+            assert!(config.cursors.key.is_some());
+            let printed = format!("{config:?}");
+            assert!(
+                !printed.contains("cursor-key-secret"),
+                "secret leaked: {printed}"
+            );
             Ok(())
         });
     }

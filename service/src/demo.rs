@@ -74,6 +74,8 @@ pub fn config_for(emulator: &Emulator, listen: SocketAddr) -> Config {
         },
         registrations: Default::default(),
         policy: Default::default(),
+        // No key: a random one per start, as the demo's cursors need not outlive it.
+        cursors: Default::default(),
         // A fresh file per start, so demos and tests never share (or inherit) audit records.
         store: crate::config::StoreConfig {
             path: std::env::temp_dir().join(format!("sspr-demo-{}.db", uuid::Uuid::new_v4())),

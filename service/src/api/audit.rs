@@ -50,7 +50,8 @@ pub struct AuditParams {
     /// Records per page.
     #[param(minimum = 1, maximum = 500, default = 50)]
     limit: Option<u32>,
-    /// Where to continue: taken from the previous page's `nextLink`.
+    /// Where to continue: taken from the previous page's `nextLink`. Signed and bound to the
+    /// caller and the filters; anything else is a 400 with `code: invalidCursor`.
     cursor: Option<String>,
 }
 
@@ -71,7 +72,7 @@ pub struct AuditList {
     params(AuditParams),
     responses(
         (status = 200, description = "A page of records, newest first", body = AuditList),
-        (status = 400, description = "A query parameter is invalid; `field` names it", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A query parameter is invalid (`field` names it; the detail lists the valid values), or the cursor is not valid for this request (`code: invalidCursor`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "The token lacks SSPR.Admin, or has no access to the tenant asked for", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No managed tenant has this id or domain", body = Problem, content_type = "application/problem+json"),
@@ -83,8 +84,15 @@ pub async fn list(
     RawQuery(raw): RawQuery,
 ) -> Result<Json<AuditList>, ApiError> {
     let query = parse_query(raw.as_deref().unwrap_or(""))?;
-    let page = ops::audit::list(&state.tenants, &state.store.audit(), &caller, &query).await?;
-    let next_link = page.next.map(|cursor| {
+    let page = ops::audit::list(
+        &state.tenants,
+        &state.store.audit(),
+        &state.cursors,
+        &caller,
+        &query,
+    )
+    .await?;
+    let next_link = page.next_cursor.map(|cursor| {
         let mut link = form_urlencoded::Serializer::new(String::new());
         let given = [
             ("tenant", &query.tenant),
@@ -98,7 +106,7 @@ pub async fn list(
                 link.append_pair(name, value);
             }
         }
-        link.append_pair("cursor", &cursor.encode());
+        link.append_pair("cursor", &cursor);
         format!("/v1/audit?{}", link.finish())
     });
     Ok(Json(AuditList {

@@ -45,6 +45,8 @@ pub struct Shared {
     pub registrations: crate::ops::registrations::Registrations,
     /// The policy documents' cache.
     pub policies: crate::ops::policy::Policies,
+    /// Signs and checks paging cursors.
+    pub cursors: crate::ops::cursor::CursorSigner,
 }
 
 impl AppState {

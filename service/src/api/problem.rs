@@ -38,6 +38,9 @@ pub enum ApiError {
         detail: String,
         field: String,
     },
+    /// 400: a paging cursor that is forged, edited, expired, or for another tenant, query or
+    /// caller (`code: invalidCursor`, `field: cursor`).
+    InvalidCursor(String),
     /// The embedded store failed (the detail stays in the log).
     Store(crate::store::StoreError),
     Unauthenticated(String),
@@ -116,10 +119,7 @@ impl From<OpsError> for ApiError {
                 ),
                 tenant,
             },
-            OpsError::BadCursor(detail) => ApiError::BadRequest {
-                detail,
-                field: "cursor".into(),
-            },
+            OpsError::BadCursor(detail) => ApiError::InvalidCursor(detail),
             OpsError::Invalid(violations) => ApiError::Unprocessable {
                 slug: "invalid-policy",
                 title: "The change breaks the SSPR policy rules",
@@ -189,7 +189,7 @@ impl IntoResponse for ApiError {
                 StatusCode::PRECONDITION_REQUIRED,
                 "precondition-required",
                 "If-Match required",
-                "Send If-Match with the ETag of the policy you read (GET), so a change made meanwhile is not overwritten.".into(),
+                "Send If-Match with the ETag of the policy you read (GET; `*` is not accepted), so a change made meanwhile is not overwritten.".into(),
             )
             .into_response(),
             ApiError::PreconditionFailed { current } => {
@@ -231,6 +231,14 @@ impl IntoResponse for ApiError {
                 detail,
             )
             .with_extensions(FieldExtension { field })
+            .into_response(),
+            ApiError::InvalidCursor(detail) => problem(
+                StatusCode::BAD_REQUEST,
+                "invalid-cursor",
+                "Invalid cursor",
+                detail,
+            )
+            .with_extensions(serde_json::json!({ "code": "invalidCursor", "field": "cursor" }))
             .into_response(),
             ApiError::Store(error) => {
                 tracing::error!(%error, "store failed");

@@ -17,6 +17,7 @@ use crate::directory::DirectoryError;
 use crate::domain::protection::findings::PlanSeverity;
 use crate::domain::protection::{ProtectionOptions, ProtectionState};
 use crate::ops;
+use crate::domain::unique_keys::reject_duplicate_keys;
 use crate::ops::protection::{
     self, ApplyRequest, ApplyResult, ChangeAnswer, GeneratedPolicy, ProtectionApplied,
     ProtectionError, ProtectionPlan, ProtectionStatus, StateRequest,
@@ -307,6 +308,7 @@ fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
 
 /// The JSON body as `T`, or a 400 naming the member at fault.
 fn parse_json<T: DeserializeOwned>(body: &[u8], what: &str) -> Result<T, ApiError> {
+    reject_duplicate_keys(body)?;
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         // The path of an unknown member already ends with its name.
@@ -421,6 +423,13 @@ mod tests {
         assert!(
             matches!(&control, ApiError::BadRequest { field, detail } if field == "/control" && detail.contains("deny")),
             "{control:?}"
+        );
+        let repeated =
+            parse_body::<ProtectionOptions>(br#"{"control": "mfa", "control": "block"}"#)
+                .expect_err("a repeated key");
+        assert!(
+            matches!(&repeated, ApiError::BadRequest { field, detail } if field == "/control" && detail.contains("more than once")),
+            "{repeated:?}"
         );
         let empty = parse_body::<ProtectionOptions>(b"  ").expect("empty is {}");
         assert_eq!(empty, ProtectionOptions::default());

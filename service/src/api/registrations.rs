@@ -62,7 +62,19 @@ pub struct ListParams {
     /// `member` or `guest`.
     #[param(rename = "userType")]
     user_type: Option<String>,
-    /// Has any of these methods (Graph's names, comma-separated), e.g. `email,mobilePhone`.
+    /// Has any of these methods, comma-separated, in any case, e.g. `email,mobilePhone`. Graph's
+    /// `methodsRegistered` names: `email`, `mobilePhone`, `alternateMobilePhone`, `officePhone`,
+    /// `securityQuestion`, `microsoftAuthenticatorPush`, `microsoftAuthenticatorPasswordless`,
+    /// `softwareOneTimePasscode`, `hardwareOneTimePasscode`, `fido2SecurityKey`,
+    /// `passKeyDeviceBound`, `passKeyDeviceBoundAuthenticator`, `passKeyDeviceBoundWindowsHello`,
+    /// `passKeySynced`, `windowsHelloForBusiness`, `temporaryAccessPass`, `macOsSecureEnclaveKey`,
+    /// `externalAuthMethod`, `x509CertificateSingleFactor`, `x509CertificateMultiFactor`. The
+    /// policy document's method names are accepted too and stand for Graph's:
+    /// `mobileAppNotification` = `microsoftAuthenticatorPush`,
+    /// `mobileAppCode` = `softwareOneTimePasscode`,
+    /// `securityQuestions` = `securityQuestion`
+    /// (`email`, `mobilePhone` and `officePhone` are the same in both). Any other name is a 400
+    /// that lists these.
     methods: Option<String>,
     /// The user principal name starts with this (case-insensitive).
     #[param(rename = "upnPrefix")]
@@ -76,7 +88,9 @@ pub struct ListParams {
     /// Records per JSON page (JSON only).
     #[param(minimum = 1, maximum = 1000, default = 100)]
     limit: Option<u32>,
-    /// Where to continue: the previous JSON page's `nextCursor` (JSON only).
+    /// Where to continue: the previous JSON page's `nextCursor` (JSON only). Signed and bound to
+    /// the tenant, the filters and the caller, and valid for a day (`cursors.ttl_secs`); any
+    /// other is a 400 with `code: invalidCursor`.
     cursor: Option<String>,
 }
 
@@ -249,7 +263,7 @@ fn parse_list_query(raw: &str) -> Result<ListQuery, ApiError> {
     responses(
         (status = 200, description = "The users: a JSON page, or a stream of NDJSON lines or CSV rows",
             content((RegistrationList = "application/json"), (Registration = "application/x-ndjson"), (String = "text/csv"))),
-        (status = 400, description = "A query parameter is invalid; `field` names it", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A query parameter is invalid (`field` names it; the detail lists the valid values), or the cursor is not valid for this request (`code: invalidCursor`)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "No SSPR role or no access to this tenant; or (`code: licenseRequired`) the tenant lacks Entra ID P1/P2", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No managed tenant has this id or domain", body = Problem, content_type = "application/problem+json"),
@@ -293,24 +307,17 @@ async fn json_page(
     let listing = ops::registrations::open(
         &state.tenants,
         &state.graph,
+        &state.cursors,
         caller,
         tenant,
         &query.filter,
         query.pushdown,
+        query.cursor.as_deref(),
     )
     .await?;
-    let from = query
-        .cursor
-        .as_deref()
-        .map(|c| listing.position(c))
-        .transpose()?;
-    let page = ops::registrations::page(
-        &state.graph,
-        &listing,
-        from,
-        query.limit.unwrap_or(DEFAULT_LIMIT),
-    )
-    .await?;
+    let page =
+        ops::registrations::page(&state.graph, &listing, query.limit.unwrap_or(DEFAULT_LIMIT))
+            .await?;
     let value: Vec<_> = page
         .records
         .iter()
@@ -409,10 +416,12 @@ async fn write_listing(
     let opened = ops::registrations::open(
         &state.tenants,
         &state.graph,
+        &state.cursors,
         &caller,
         &tenant,
         &query.filter,
         query.pushdown,
+        None,
     )
     .await;
     let listing = match opened {
@@ -786,6 +795,28 @@ mod tests {
         assert_eq!(ok.limit, Some(5));
         assert!(!ok.pushdown);
         assert_eq!(ok.fields, Field::ALL);
+    }
+
+    #[test]
+    fn the_methods_description_names_every_accepted_method() {
+        use crate::domain::registrations::filter::{GRAPH_METHODS, POLICY_METHOD_NAMES};
+        let parameters = <ListParams as IntoParams>::into_params(|| {
+            Some(utoipa::openapi::path::ParameterIn::Query)
+        });
+        let methods = parameters
+            .iter()
+            .find(|p| p.name == "methods")
+            .and_then(|p| p.description.clone())
+            .expect("methods is documented");
+        for name in GRAPH_METHODS {
+            assert!(methods.contains(&format!("`{name}`")), "{name}: {methods}");
+        }
+        for (policy, graph) in POLICY_METHOD_NAMES {
+            assert!(
+                methods.contains(&format!("`{policy}` = `{graph}`")),
+                "{policy}: {methods}"
+            );
+        }
     }
 
     #[test]

@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 use super::methods::{MethodConfiguration, MethodsPolicy, MigrationState};
 use super::policy::Source;
 use super::portal::{LegacyMethods, PortalSettings, Scope};
+use super::rules;
 
 // ---------------------------------------------------------------------------------------------
 // The editable settings.
@@ -356,7 +357,8 @@ pub enum ChangeError {
     NotAnObject,
     #[error("{pointer}: unknown field")]
     UnknownField { pointer: String },
-    #[error("{pointer}: {message}")]
+    /// `message` says what the field takes, e.g. "must be 1 or 2, not 3".
+    #[error("{pointer} {message}")]
     InvalidValue { pointer: String, message: String },
     #[error("{pointer} cannot be removed (null); set a value instead")]
     NotRemovable { pointer: String },
@@ -417,19 +419,39 @@ pub fn apply_merge_patch(
         });
     }
 
-    let mut after: PolicySettings = serde_path_to_error::deserialize(merged).map_err(|error| {
-        let mut pointer = to_pointer(error.path());
-        let message = error.inner().to_string();
-        if let Some(field) = unknown_field(&message) {
-            // The path stops at the object holding the unknown key.
-            if !pointer.ends_with(&format!("/{}", escape(field))) {
-                pointer = format!("{pointer}/{}", escape(field));
+    let mut after: PolicySettings =
+        serde_path_to_error::deserialize(merged.clone()).map_err(|error| {
+            let mut pointer = to_pointer(error.path());
+            let message = error.inner().to_string();
+            if let Some(field) = unknown_field(&message) {
+                // The path stops at the object holding the unknown key.
+                if !pointer.ends_with(&format!("/{}", escape(field))) {
+                    pointer = format!("{pointer}/{}", escape(field));
+                }
+                return ChangeError::UnknownField { pointer };
             }
-            ChangeError::UnknownField { pointer }
-        } else {
+            // Serde's words ("expected u16") are not the rule; say what the field takes.
+            let message = match rules::expected(&pointer) {
+                Some(rule) => format!("must be {rule}, not {}", shown(merged.pointer(&pointer))),
+                None => message,
+            };
             ChangeError::InvalidValue { pointer, message }
-        }
-    })?;
+        })?;
+    // Text fields with a closed set of values, checked where the patch changes them (a value
+    // Graph sent that this version does not know is kept while untouched).
+    if let Some((pointer, _, value)) = changes.iter().find(|(pointer, _, value)| {
+        rules::vocabulary(pointer)
+            .is_some_and(|allowed| !value.as_str().is_some_and(|text| allowed.contains(&text)))
+    }) {
+        return Err(ChangeError::InvalidValue {
+            pointer: pointer.clone(),
+            message: format!(
+                "must be {}, not {}",
+                rules::expected(pointer).unwrap_or("one of the listed values"),
+                shown(Some(value))
+            ),
+        });
+    }
     if let Some(enablement) = &mut after.enablement
         && enablement.scope != ScopeKind::Selected
     {
@@ -458,6 +480,16 @@ fn check_removals(pointer: &str, before: &Value, after: &Value) -> Result<(), Ch
         }
     }
     Ok(())
+}
+
+/// A value as a message shows it: compact JSON, cut after 60 characters.
+fn shown(value: Option<&Value>) -> String {
+    let text = value.map_or_else(|| "missing".to_owned(), Value::to_string);
+    if text.chars().count() > 60 {
+        format!("{}…", text.chars().take(60).collect::<String>())
+    } else {
+        text
+    }
 }
 
 fn unknown_field(message: &str) -> Option<&str> {
@@ -1612,7 +1644,115 @@ mod tests {
 
         let error = patched(json!({ "enablement": { "scope": "some" } })).unwrap_err();
         assert_eq!(error.pointer(), "/enablement/scope");
-        assert!(error.to_string().contains("unknown variant"), "{error}");
+        assert_eq!(
+            error.to_string(),
+            "/enablement/scope must be one of none, selected, all, not \"some\""
+        );
+    }
+
+    #[test]
+    fn type_and_range_errors_name_the_rule_not_serdes_words() {
+        for (patch, expected) in [
+            (
+                json!({ "registration": { "reconfirmDays": -1 } }),
+                "/registration/reconfirmDays must be a whole number from 0 to 730 (0 = never), not -1",
+            ),
+            (
+                json!({ "registration": { "reconfirmDays": 70000 } }),
+                "/registration/reconfirmDays must be a whole number from 0 to 730 (0 = never), not 70000",
+            ),
+            (
+                json!({ "authentication": { "methodsRequired": "two" } }),
+                "/authentication/methodsRequired must be 1 or 2, not \"two\"",
+            ),
+            (
+                json!({ "authentication": { "methodsRequired": 1.5 } }),
+                "/authentication/methodsRequired must be 1 or 2, not 1.5",
+            ),
+            (
+                json!({ "authentication": { "securityQuestions": { "toReset": -3 } } }),
+                "/authentication/securityQuestions/toReset must be a whole number from 3 to 5, at most toRegister, not -3",
+            ),
+            (
+                json!({ "methods": { "email": "yes" } }),
+                "/methods/email must be true or false, not \"yes\"",
+            ),
+            (
+                json!({ "methodsPolicy": { "registrationCampaign": { "snoozeDurationInDays": 1e12 } } }),
+                "/methodsPolicy/registrationCampaign/snoozeDurationInDays must be a whole number from 0 to 14, or null, not 1000000000000.0",
+            ),
+            (
+                json!({ "methodsPolicy": { "registrationCampaign": { "includeTargets": ["all_users", 7] } } }),
+                "/methodsPolicy/registrationCampaign/includeTargets/1 must be a group object id or all_users, not 7",
+            ),
+            (
+                json!({ "authentication": 2 }),
+                "/authentication must be an object with methodsRequired and securityQuestions, not 2",
+            ),
+        ] {
+            let error = patched(patch.clone()).unwrap_err();
+            assert!(
+                matches!(error, ChangeError::InvalidValue { .. }),
+                "{patch}: {error:?}"
+            );
+            assert_eq!(error.to_string(), expected, "{patch}");
+        }
+        // A long value is cut.
+        let long = "x".repeat(500);
+        let error = patched(json!({ "registration": { "reconfirmDays": long } })).unwrap_err();
+        assert!(error.to_string().len() < 200, "{error}");
+    }
+
+    #[test]
+    fn closed_text_fields_take_only_their_values_where_changed() {
+        let error =
+            patched(json!({ "methodsPolicy": { "migrationState": "migrated" } })).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "/methodsPolicy/migrationState must be one of preMigration, migrationInProgress, migrationComplete, not \"migrated\""
+        );
+        let error =
+            patched(json!({ "methodsPolicy": { "registrationCampaign": { "state": "Enabled" } } }))
+                .unwrap_err();
+        assert_eq!(error.pointer(), "/methodsPolicy/registrationCampaign/state");
+        assert!(
+            patched(json!({ "methodsPolicy": { "migrationState": "migrationComplete" } })).is_ok()
+        );
+        // A value Graph sent that this version does not know stays while untouched.
+        let mut odd = settings();
+        odd.methods_policy.migration_state = "unknownFutureValue".into();
+        assert!(
+            apply_merge_patch(
+                &odd,
+                &json!({ "registration": { "reconfirmDays": 90 } }),
+                &portal_sources()
+            )
+            .is_ok()
+        );
+    }
+
+    #[test]
+    fn every_field_of_the_document_has_a_rule() {
+        let mut pointers = Vec::new();
+        collect_pointers("", &settings().to_json(), &mut pointers);
+        // Groups too, and a campaign's lists.
+        let mut groups: Vec<String> = pointers
+            .iter()
+            .filter_map(|p| p.rsplit_once('/').map(|(group, _)| group.to_owned()))
+            .filter(|g| !g.is_empty())
+            .collect();
+        groups.dedup();
+        assert!(
+            pointers
+                .iter()
+                .any(|p| p == "/methodsPolicy/registrationCampaign/includeTargets")
+        );
+        for pointer in pointers.iter().chain(&groups) {
+            assert!(
+                rules::expected(pointer).is_some(),
+                "{pointer} has no rule text in rules::expected"
+            );
+        }
     }
 
     #[test]

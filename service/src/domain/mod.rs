@@ -10,3 +10,4 @@ pub mod protection;
 pub mod registrations;
 pub mod rules;
 pub mod tenant;
+pub mod unique_keys;

@@ -38,6 +38,101 @@ impl Violation {
 
 pub const MAX_RECONFIRM_DAYS: u16 = 730;
 pub const MAX_SNOOZE_DAYS: i32 = 14;
+/// The longest helpdesk link: a URL (the length browsers and most servers accept) and an
+/// e-mail address (RFC 5321's path limit less its brackets).
+pub const MAX_HELPDESK_URL_CHARS: usize = 2048;
+pub const MAX_HELPDESK_EMAIL_CHARS: usize = 254;
+
+/// The migration states a change may set (Graph's `unknownFutureValue` is not one).
+pub const MIGRATION_STATES: &[&str] = &["preMigration", "migrationInProgress", "migrationComplete"];
+/// The registration campaign's states (`default` behaves as disabled).
+pub const CAMPAIGN_STATES: &[&str] = &["default", "enabled", "disabled"];
+
+const BOOLEAN: &str = "true or false";
+
+/// What the field at `pointer` (a JSON pointer into the editable settings, as in a PATCH) takes,
+/// in words: the rule a value of the wrong type or out of range is told. Array elements take
+/// their array's element rule. `None` for a pointer that is not a field.
+pub fn expected(pointer: &str) -> Option<&'static str> {
+    let rule = match pointer {
+        "/enablement" => "an object with scope and groupId",
+        "/enablement/scope" => "one of none, selected, all",
+        "/enablement/groupId" => "a group object id (a GUID), or null",
+        "/authentication" => "an object with methodsRequired and securityQuestions",
+        "/authentication/methodsRequired" => "1 or 2",
+        "/authentication/securityQuestions" => "an object with toRegister and toReset",
+        "/authentication/securityQuestions/toRegister" => "a whole number from 3 to 5",
+        "/authentication/securityQuestions/toReset" => {
+            "a whole number from 3 to 5, at most toRegister"
+        }
+        "/methods" => {
+            "an object with mobileAppNotification, mobileAppCode, email, mobilePhone, officePhone and securityQuestions, each true or false"
+        }
+        "/methods/mobileAppNotification"
+        | "/methods/mobileAppCode"
+        | "/methods/email"
+        | "/methods/mobilePhone"
+        | "/methods/officePhone"
+        | "/methods/securityQuestions" => BOOLEAN,
+        "/registration" => "an object with requireRegistrationOnSignIn and reconfirmDays",
+        "/registration/requireRegistrationOnSignIn" => BOOLEAN,
+        "/registration/reconfirmDays" => "a whole number from 0 to 730 (0 = never)",
+        "/notifications" => "an object with notifyUsersOnReset and notifyAdminsOnAdminReset",
+        "/notifications/notifyUsersOnReset" | "/notifications/notifyAdminsOnAdminReset" => BOOLEAN,
+        "/customization" => "an object with helpdeskLink",
+        "/customization/helpdeskLink" => {
+            "an https URL of at most 2048 characters or an e-mail address of at most 254, or null"
+        }
+        "/onPremises" => "an object with passwordWriteback and unlockWithoutReset",
+        "/onPremises/passwordWriteback" | "/onPremises/unlockWithoutReset" => BOOLEAN,
+        "/administrators" => "an object with allowedToUseSspr",
+        "/administrators/allowedToUseSspr" => BOOLEAN,
+        "/methodsPolicy" => {
+            "an object with migrationState, reconfirmationInDays and registrationCampaign"
+        }
+        "/methodsPolicy/migrationState" => {
+            "one of preMigration, migrationInProgress, migrationComplete"
+        }
+        "/methodsPolicy/reconfirmationInDays" => "a whole number of days, or null",
+        "/methodsPolicy/registrationCampaign" => {
+            "an object with state, snoozeDurationInDays, includeTargets and excludeTargets, or null"
+        }
+        "/methodsPolicy/registrationCampaign/state" => "one of default, enabled, disabled",
+        "/methodsPolicy/registrationCampaign/snoozeDurationInDays" => {
+            "a whole number from 0 to 14, or null"
+        }
+        "/methodsPolicy/registrationCampaign/includeTargets" => {
+            "a list of group object ids or all_users"
+        }
+        "/methodsPolicy/registrationCampaign/excludeTargets" => "a list of group object ids",
+        other => {
+            let (array, index) = other.rsplit_once('/')?;
+            index.parse::<usize>().ok()?;
+            match array {
+                "/methodsPolicy/registrationCampaign/includeTargets" => {
+                    "a group object id or all_users"
+                }
+                "/methodsPolicy/registrationCampaign/excludeTargets" => "a group object id",
+                _ => return None,
+            }
+        }
+    };
+    Some(rule)
+}
+
+/// The values a text field may be set to, for fields with a closed set.
+pub fn vocabulary(pointer: &str) -> Option<&'static [&'static str]> {
+    match pointer {
+        "/methodsPolicy/migrationState" => Some(MIGRATION_STATES),
+        "/methodsPolicy/registrationCampaign/state" => Some(CAMPAIGN_STATES),
+        _ => None,
+    }
+}
+
+/// `pointer`'s rule, for the messages below.
+fn rule(pointer: &str) -> &'static str {
+    expected(pointer).unwrap_or("valid")
+}
 
 /// Checks every rule; groups whose source is unavailable (`None`) are not checked.
 pub fn validate(settings: &PolicySettings, facts: &TenantFacts) -> Result<(), Vec<Violation>> {
@@ -49,9 +144,13 @@ pub fn validate(settings: &PolicySettings, facts: &TenantFacts) -> Result<(), Ve
     if let Some(required) = required
         && !(1..=2).contains(&required)
     {
+        let pointer = "/authentication/methodsRequired";
         fail(
-            "/authentication/methodsRequired",
-            format!("Methods required to reset must be 1 or 2, not {required}."),
+            pointer,
+            format!(
+                "Methods required to reset must be {}, not {required}.",
+                rule(pointer)
+            ),
         );
     }
 
@@ -97,10 +196,12 @@ pub fn validate(settings: &PolicySettings, facts: &TenantFacts) -> Result<(), Ve
     if let Some(registration) = &settings.registration
         && registration.reconfirm_days > MAX_RECONFIRM_DAYS
     {
+        let pointer = "/registration/reconfirmDays";
         fail(
-            "/registration/reconfirmDays",
+            pointer,
             format!(
-                "Days before users reconfirm must be between 0 (never) and {MAX_RECONFIRM_DAYS}, not {}.",
+                "Days before users reconfirm must be {}, not {}.",
+                rule(pointer),
                 registration.reconfirm_days
             ),
         );
@@ -113,19 +214,23 @@ pub fn validate(settings: &PolicySettings, facts: &TenantFacts) -> Result<(), Ve
     if let (true, Some(auth)) = (questions_on, &settings.authentication) {
         let questions = &auth.security_questions;
         if !(3..=5).contains(&questions.to_register) {
+            let pointer = "/authentication/securityQuestions/toRegister";
             fail(
-                "/authentication/securityQuestions/toRegister",
+                pointer,
                 format!(
-                    "Security questions to register must be between 3 and 5, not {}.",
+                    "Security questions to register must be {}, not {}.",
+                    rule(pointer),
                     questions.to_register
                 ),
             );
         }
         if !(3..=5).contains(&questions.to_reset) {
+            let pointer = "/authentication/securityQuestions/toReset";
             fail(
-                "/authentication/securityQuestions/toReset",
+                pointer,
                 format!(
-                    "Security questions to reset must be between 3 and 5, not {}.",
+                    "Security questions to reset must be {}, not {}.",
+                    rule(pointer),
                     questions.to_reset
                 ),
             );
@@ -161,15 +266,9 @@ pub fn validate(settings: &PolicySettings, facts: &TenantFacts) -> Result<(), Ve
         .customization
         .as_ref()
         .and_then(|c| c.helpdesk_link.as_deref())
-        && !is_https_url(link)
-        && !is_email(link)
+        && let Some(message) = helpdesk_link_problem(link)
     {
-        fail(
-            "/customization/helpdeskLink",
-            format!(
-                "The helpdesk link must be an https URL or an e-mail address, not '{link}'; use null for no custom link."
-            ),
-        );
+        fail("/customization/helpdeskLink", message);
     }
 
     if let Some(on_premises) = &settings.on_premises
@@ -206,10 +305,12 @@ pub fn validate(settings: &PolicySettings, facts: &TenantFacts) -> Result<(), Ve
         .and_then(|c| c.snooze_duration_in_days)
         && !(0..=MAX_SNOOZE_DAYS).contains(&days)
     {
+        let pointer = "/methodsPolicy/registrationCampaign/snoozeDurationInDays";
         fail(
-            "/methodsPolicy/registrationCampaign/snoozeDurationInDays",
+            pointer,
             format!(
-                "The registration campaign's snooze must be between 0 and {MAX_SNOOZE_DAYS} days, not {days}."
+                "The registration campaign's snooze in days must be {}, not {days}.",
+                rule(pointer)
             ),
         );
     }
@@ -219,6 +320,32 @@ pub fn validate(settings: &PolicySettings, facts: &TenantFacts) -> Result<(), Ve
     } else {
         Err(violations)
     }
+}
+
+/// Why `link` cannot be the helpdesk link, if it cannot: too long for what it is, or neither
+/// an https URL nor an e-mail address. A long link is not echoed back.
+fn helpdesk_link_problem(link: &str) -> Option<String> {
+    let length = link.chars().count();
+    if length > MAX_HELPDESK_URL_CHARS {
+        return Some(format!(
+            "The helpdesk link must be an https URL of at most {MAX_HELPDESK_URL_CHARS} characters or an e-mail address of at most {MAX_HELPDESK_EMAIL_CHARS}; this one has {length} characters."
+        ));
+    }
+    if is_https_url(link) {
+        return None;
+    }
+    if is_email(link) {
+        return (length > MAX_HELPDESK_EMAIL_CHARS).then(|| {
+            format!(
+                "An e-mail address as helpdesk link must be at most {MAX_HELPDESK_EMAIL_CHARS} characters; this one has {length}."
+            )
+        });
+    }
+    let shown: String = link.chars().take(80).collect();
+    let cut = if length > 80 { "…" } else { "" };
+    Some(format!(
+        "The helpdesk link must be an https URL or an e-mail address, not '{shown}{cut}'; use null for no custom link."
+    ))
 }
 
 fn is_https_url(link: &str) -> bool {
@@ -435,6 +562,110 @@ mod tests {
                 "{good}"
             );
         }
+    }
+
+    #[test]
+    fn the_helpdesk_link_has_a_maximum_length() {
+        let url = |length: usize| {
+            let head = "https://help.contoso.com/";
+            format!("{head}{}", "a".repeat(length - head.len()))
+        };
+        let email = |length: usize| {
+            let tail = "@contoso.com";
+            format!("{}{tail}", "a".repeat(length - tail.len()))
+        };
+        let check = |link: String| {
+            validate(
+                &with(json!({ "customization": { "helpdeskLink": link } })),
+                &FACTS,
+            )
+        };
+        assert_eq!(check(url(MAX_HELPDESK_URL_CHARS)), Ok(()));
+        assert_eq!(check(email(MAX_HELPDESK_EMAIL_CHARS)), Ok(()));
+        for (link, says) in [
+            (
+                url(MAX_HELPDESK_URL_CHARS + 1),
+                "this one has 2049 characters",
+            ),
+            (
+                email(MAX_HELPDESK_EMAIL_CHARS + 1),
+                "at most 254 characters; this one has 255",
+            ),
+            ("x".repeat(100_000), "this one has 100000 characters"),
+        ] {
+            let v = check(link).expect_err("too long");
+            assert_eq!(v.len(), 1);
+            assert_eq!(v[0].pointer, "/customization/helpdeskLink");
+            assert!(v[0].message.contains(says), "{}", v[0].message);
+            assert!(v[0].message.len() < 300, "not echoed: {}", v[0].message);
+        }
+        // A long malformed link is shown cut.
+        let v = check(format!("call {}", "5".repeat(500))).expect_err("malformed");
+        assert!(v[0].message.contains("…'"), "{}", v[0].message);
+        assert!(v[0].message.len() < 300, "{}", v[0].message);
+    }
+
+    #[test]
+    fn range_violations_say_the_same_rule_as_type_errors() {
+        let messages = |patch: Value| match validate(&with(patch), &FACTS) {
+            Ok(()) => vec![],
+            Err(violations) => violations
+                .into_iter()
+                .map(|v| (v.pointer, v.message))
+                .collect(),
+        };
+        for (patch, pointer) in [
+            (
+                json!({ "authentication": { "methodsRequired": 3 } }),
+                "/authentication/methodsRequired",
+            ),
+            (
+                json!({ "registration": { "reconfirmDays": 731 } }),
+                "/registration/reconfirmDays",
+            ),
+            (
+                json!({ "methods": { "securityQuestions": true }, "authentication": { "securityQuestions": { "toRegister": 6 } } }),
+                "/authentication/securityQuestions/toRegister",
+            ),
+            (
+                json!({ "methodsPolicy": { "registrationCampaign": { "snoozeDurationInDays": 15 } } }),
+                "/methodsPolicy/registrationCampaign/snoozeDurationInDays",
+            ),
+        ] {
+            let found = messages(patch);
+            let (_, message) = found
+                .iter()
+                .find(|(p, _)| p == pointer)
+                .unwrap_or_else(|| panic!("{pointer}: {found:?}"));
+            let rule = expected(pointer).expect("a rule");
+            assert!(message.contains(rule), "{message} / {rule}");
+        }
+    }
+
+    #[test]
+    fn array_elements_take_their_arrays_rule_and_non_fields_have_none() {
+        assert_eq!(
+            expected("/methodsPolicy/registrationCampaign/includeTargets/3"),
+            Some("a group object id or all_users")
+        );
+        assert_eq!(
+            expected("/methodsPolicy/registrationCampaign/excludeTargets/0"),
+            Some("a group object id")
+        );
+        for pointer in [
+            "",
+            "/colour",
+            "/methods/sms",
+            "/registration/reconfirmDays/0",
+            "/methodsPolicy/registrationCampaign/includeTargets/x",
+        ] {
+            assert_eq!(expected(pointer), None, "{pointer}");
+        }
+        assert_eq!(
+            vocabulary("/methodsPolicy/migrationState"),
+            Some(MIGRATION_STATES)
+        );
+        assert_eq!(vocabulary("/enablement/groupId"), None);
     }
 
     #[test]

@@ -4,11 +4,12 @@
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use super::cursor::{self, Binding, CursorSigner};
 use super::{OpsError, authorize, require};
 use crate::auth::{Caller, Verb};
 use crate::directory::tenants::TenantRegistry;
 use crate::store::StoreError;
-use crate::store::audit::{AuditCursor, AuditFilter, AuditLog, AuditPage, MAX_PAGE, Outcome};
+use crate::store::audit::{AuditCursor, AuditFilter, AuditLog, AuditRecord, MAX_PAGE, Outcome};
 
 /// Records per page when the caller does not say.
 pub const DEFAULT_PAGE: u32 = 50;
@@ -41,21 +42,32 @@ pub enum AuditError {
     Store(#[from] StoreError),
 }
 
-/// One page of the audit records `query` selects among those `caller` may see.
+/// A page of records, newest first, and the signed cursor of the next (older) page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditListPage {
+    pub records: Vec<AuditRecord>,
+    /// Valid only with the same filters and caller; `None` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// One page of the audit records `query` selects among those `caller` may see. The cursor is
+/// checked against the caller and the filters before the store is read.
 pub async fn list(
     registry: &TenantRegistry,
     audit: &AuditLog,
+    cursors: &CursorSigner,
     caller: &Caller,
     query: &AuditQuery,
-) -> Result<AuditPage, AuditError> {
+) -> Result<AuditListPage, AuditError> {
     require(caller, Verb::Admin)?;
     let mut filter = parse(query)?;
-    filter.tenants = match query.tenant.as_deref() {
-        Some(key) => Some(vec![
-            authorize(registry, caller, Verb::Admin, key.trim())?
-                .id
-                .clone(),
-        ]),
+    let tenant = query
+        .tenant
+        .as_deref()
+        .map(|key| authorize(registry, caller, Verb::Admin, key.trim()))
+        .transpose()?;
+    filter.tenants = match tenant {
+        Some(tenant) => Some(vec![tenant.id.clone()]),
         None if caller.may_access_all() => None,
         None => Some(
             registry
@@ -69,19 +81,50 @@ pub async fn list(
                 .collect(),
         ),
     };
-    Ok(audit.query(filter).await?)
+    let canonical = canonical_query(&filter);
+    let binding = Binding {
+        kind: "audit",
+        tenant: tenant.map_or("*", |t| t.id.as_str()),
+        query: &canonical,
+        caller: cursor::principal(caller),
+    };
+    if let Some(text) = given(&query.cursor) {
+        filter.cursor = Some(
+            cursors
+                .open::<AuditCursor>(&binding, &text)
+                .map_err(OpsError::from)?,
+        );
+    }
+    let page = audit.query(filter).await?;
+    Ok(AuditListPage {
+        next_cursor: page.next.map(|next| cursors.seal(&binding, &next)),
+        records: page.records,
+    })
+}
+
+/// The filters a cursor is bound to, in one spelling: the actor as compared (case-folded), the
+/// time as an instant. The page size is not among them: it may change from page to page.
+fn canonical_query(filter: &AuditFilter) -> String {
+    format!(
+        "actor={:?};since={:?};outcome={:?}",
+        filter.actor.as_deref().map(str::to_ascii_lowercase),
+        filter.since.map(|t| t.unix_timestamp_nanos()),
+        filter.outcome.map(Outcome::as_str),
+    )
+}
+
+/// A parameter's value, trimmed; `None` when absent or blank.
+fn given(value: &Option<String>) -> Option<String> {
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
 }
 
 /// Every parameter but the tenant, checked.
 fn parse(query: &AuditQuery) -> Result<AuditFilter, AuditError> {
     let bad = |field: &'static str, detail: String| AuditError::BadParameter { field, detail };
-    let given = |value: &Option<String>| {
-        value
-            .as_deref()
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-            .map(str::to_owned)
-    };
     let since = match given(&query.since) {
         Some(text) => Some(OffsetDateTime::parse(&text, &Rfc3339).map_err(|e| {
             bad(
@@ -101,10 +144,15 @@ fn parse(query: &AuditQuery) -> Result<AuditFilter, AuditError> {
     let outcome = match given(&query.outcome) {
         Some(text) => Some(Outcome::parse(&text).ok_or_else(|| {
             let known: Vec<&str> = Outcome::ALL.iter().map(|o| o.as_str()).collect();
+            let hint = known
+                .iter()
+                .find(|o| o.eq_ignore_ascii_case(&text))
+                .map(|o| format!(" (outcomes are case-sensitive: '{o}')"))
+                .unwrap_or_default();
             bad(
                 "outcome",
                 format!(
-                    "'{text}' is not an outcome; use one of {}.",
+                    "'{text}' is not an outcome; use one of {}{hint}.",
                     known.join(", ")
                 ),
             )
@@ -125,22 +173,12 @@ fn parse(query: &AuditQuery) -> Result<AuditFilter, AuditError> {
         },
         None => DEFAULT_PAGE,
     };
-    let cursor = match given(&query.cursor) {
-        Some(text) => Some(AuditCursor::decode(&text).ok_or_else(|| {
-            bad(
-                "cursor",
-                "the cursor is not one this service issued; pass the nextLink of the previous page unchanged."
-                    .to_owned(),
-            )
-        })?),
-        None => None,
-    };
     Ok(AuditFilter {
         tenants: None,
         actor: given(&query.actor),
         since,
         outcome,
-        cursor,
+        cursor: None,
         limit,
     })
 }
@@ -168,6 +206,15 @@ mod tests {
         };
         assert_eq!(field_of(q(|q| q.since = Some("yesterday".into()))), "since");
         assert_eq!(field_of(q(|q| q.outcome = Some("ok".into()))), "outcome");
+        match parse(&q(|q| q.outcome = Some("RolledBack".into()))) {
+            Err(AuditError::BadParameter { detail, .. }) => {
+                for outcome in Outcome::ALL {
+                    assert!(detail.contains(outcome.as_str()), "{detail}");
+                }
+                assert!(detail.contains("case-sensitive: 'rolledBack'"), "{detail}");
+            }
+            other => panic!("{other:?}"),
+        }
         for limit in ["0", "501", "-1", "ten"] {
             let query = AuditQuery {
                 limit: Some(limit.into()),
@@ -175,7 +222,6 @@ mod tests {
             };
             assert_eq!(field_of(query), "limit", "{limit}");
         }
-        assert_eq!(field_of(q(|q| q.cursor = Some("abc".into()))), "cursor");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod cache;
+pub mod cursor;
 mod licence;
 pub mod policy;
 pub mod protection;

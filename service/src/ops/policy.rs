@@ -162,9 +162,7 @@ pub async fn patch(
     request: PatchRequest<'_>,
 ) -> Result<PatchOutcome, OpsError> {
     let tenant = authorize(registry, caller, Verb::Write, request.tenant_key)?;
-    let Some(if_match) = request.if_match else {
-        return Err(OpsError::PreconditionRequired);
-    };
+    let if_match = if_match_precondition(request.if_match)?;
     // One change at a time per tenant: the ETag check below must still hold when we write.
     let _guard = tenant.write_lock.lock().await;
     let before = load(graph, tenant).await?;
@@ -341,12 +339,23 @@ fn pointer(settings: &PolicySettings, pointer: &str) -> Option<Value> {
         .cloned()
 }
 
-/// `If-Match` may list several ETags or `*` (RFC 9110 §13.1.1); weak ETags never match.
+/// The `If-Match` a change must carry: present and naming ETags. `*` (RFC 9110 §13.1.1: "any
+/// current version") always holds for a policy, so it would not protect a change made
+/// meanwhile; it is refused like a missing header (428, "send the ETag you read"), which also
+/// tells clients the same remedy: read, then send that ETag.
+fn if_match_precondition(if_match: Option<&str>) -> Result<&str, OpsError> {
+    match if_match {
+        Some(value) if !value.split(',').any(|tag| tag.trim() == "*") => Ok(value),
+        _ => Err(OpsError::PreconditionRequired),
+    }
+}
+
+/// `If-Match` may list several ETags (RFC 9110 §13.1.1); weak ETags never match, nor does `*`.
 fn etag_matches(if_match: &str, current: &str) -> bool {
     if_match
         .split(',')
         .map(str::trim)
-        .any(|tag| tag == "*" || tag == current)
+        .any(|tag| tag != "*" && tag == current)
 }
 
 /// Reads Graph and the portal (or the evidence) concurrently and derives everything else.
@@ -545,5 +554,44 @@ impl Audit<'_> {
             .await
             .map_err(OpsError::Store)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ETAG: &str = "\"0123456789abcdef0123456789abcdef\"";
+
+    #[test]
+    fn if_match_must_be_present_and_not_a_wildcard() {
+        assert_eq!(if_match_precondition(Some(ETAG)).ok(), Some(ETAG));
+        let refused_values = [
+            None,
+            Some("*".to_owned()),
+            Some(" * ".to_owned()),
+            Some(format!("{ETAG}, *")),
+        ];
+        for refused in refused_values {
+            assert!(
+                matches!(
+                    if_match_precondition(refused.as_deref()),
+                    Err(OpsError::PreconditionRequired)
+                ),
+                "{refused:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn etags_match_exactly_and_a_wildcard_never_does() {
+        assert!(etag_matches(ETAG, ETAG));
+        assert!(etag_matches(&format!("\"old\", {ETAG}"), ETAG));
+        assert!(!etag_matches("\"old\"", ETAG));
+        assert!(
+            !etag_matches(&format!("W/{ETAG}"), ETAG),
+            "weak ETags never match"
+        );
+        assert!(!etag_matches("*", ETAG));
     }
 }

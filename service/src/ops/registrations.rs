@@ -9,14 +9,13 @@ use std::pin::pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use futures::{Stream, StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use super::cache::TenantCache;
+use super::cursor::{self, Binding, CursorError, CursorSigner};
 use super::{OpsError, authorize, licence, require, tenant_ref};
 use crate::auth::{Caller, Verb};
 use crate::config::RegistrationsConfig;
@@ -105,30 +104,45 @@ async fn read_summary(graph: &Graph, tenant: &ManagedTenant) -> Result<CachedSum
 // Listing
 // ---------------------------------------------------------------------------------------------
 
-/// A listing the caller may read: the tenant and how its filter is evaluated.
+/// A listing the caller may read: the tenant, how its filter is evaluated, and where it starts.
 pub struct Listing<'a> {
     pub tenant: &'a ManagedTenant,
     pub plan: Plan,
+    /// Where the page starts: the position of the request's cursor; `None` at the beginning.
+    pub start: Option<Position>,
     /// The filter and pushdown in canonical form: a cursor is only valid for the same one.
     query_key: String,
+    /// The caller a cursor is bound to.
+    caller: String,
+    cursors: &'a CursorSigner,
 }
 
-/// Checks access and the licence, and plans the filter. Nothing is read from the report yet.
+/// Checks access, the cursor and the licence, and plans the filter. A cursor that is not valid
+/// for this tenant, query and caller is refused before any Graph call. Nothing is read from the
+/// report yet.
+#[allow(clippy::too_many_arguments)]
 pub async fn open<'a>(
     tenants: &'a TenantRegistry,
     graph: &Graph,
+    cursors: &'a CursorSigner,
     caller: &Caller,
     tenant_key: &str,
     filter: &RegistrationFilter,
     pushdown: bool,
+    cursor: Option<&str>,
 ) -> Result<Listing<'a>, OpsError> {
     let tenant = authorize(tenants, caller, Verb::Read, tenant_key)?;
-    licence::ensure_licensed(graph, tenant).await?;
-    Ok(Listing {
+    let mut listing = Listing {
         tenant,
         plan: filter::plan(filter, pushdown),
+        start: None,
         query_key: format!("{};pushdown={pushdown}", filter.canonical()),
-    })
+        caller: cursor::principal(caller),
+        cursors,
+    };
+    listing.start = cursor.map(|c| listing.position(c)).transpose()?;
+    licence::ensure_licensed(graph, tenant).await?;
+    Ok(listing)
 }
 
 /// The listing's users in Graph's order, as Graph's pages arrive. Returns once the first page
@@ -151,11 +165,15 @@ pub async fn records<'a>(
         .try_filter(|r| std::future::ready(listing.plan.residual.matches(r))))
 }
 
-/// Where a JSON page starts: a report page (its link) and a position in it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where a JSON page starts: a report page (its link) and a position in it. A cursor carries
+/// it (`l`, `i`), signed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Position {
+    /// The report page's link (the first page's path or Graph's nextLink).
+    #[serde(rename = "l")]
     link: String,
     /// Rows of that page already served or skipped.
+    #[serde(rename = "i")]
     index: usize,
 }
 
@@ -166,18 +184,17 @@ pub struct RecordPage {
     pub next: Option<Position>,
 }
 
-/// Up to `limit` users from `from` on (the start when `None`). The next position is that of the
-/// next matching user, so the last page is never followed by an empty one.
+/// Up to `limit` users from the listing's start on. The next position is that of the next
+/// matching user, so the last page is never followed by an empty one.
 pub async fn page(
     graph: &Graph,
     listing: &Listing<'_>,
-    from: Option<Position>,
     limit: usize,
 ) -> Result<RecordPage, OpsError> {
     let Position {
         mut link,
         index: mut skip,
-    } = from.unwrap_or_else(|| Position {
+    } = listing.start.clone().unwrap_or_else(|| Position {
         link: report::first_link(listing.plan.graph_filter.as_deref()),
         index: 0,
     });
@@ -213,63 +230,29 @@ pub async fn page(
     }
 }
 
-/// What an opaque cursor carries.
-#[derive(Serialize, Deserialize)]
-struct CursorBody {
-    /// Tenant id.
-    t: String,
-    /// The listing's canonical query.
-    q: String,
-    /// The report page's link (the first page's path or Graph's nextLink).
-    l: String,
-    /// Position in that page.
-    i: usize,
-}
-
 impl Listing<'_> {
-    /// The opaque cursor for `position` (base64url JSON).
-    pub fn cursor(&self, position: &Position) -> String {
-        let body = CursorBody {
-            t: self.tenant.id.clone(),
-            q: self.query_key.clone(),
-            l: position.link.clone(),
-            i: position.index,
-        };
-        URL_SAFE_NO_PAD.encode(serde_json::to_vec(&body).unwrap_or_default())
+    fn binding(&self) -> Binding<'_> {
+        Binding {
+            kind: "registrations",
+            tenant: &self.tenant.id,
+            query: &self.query_key,
+            caller: self.caller.clone(),
+        }
     }
 
-    /// The position in `cursor`, if this service issued it for this tenant and this query.
-    pub fn position(&self, cursor: &str) -> Result<Position, OpsError> {
-        let body: CursorBody = URL_SAFE_NO_PAD
-            .decode(cursor)
-            .ok()
-            .and_then(|bytes| serde_json::from_slice(&bytes).ok())
-            .ok_or_else(|| {
-                OpsError::BadCursor(
-                    "the cursor is not one this service issued; pass nextCursor of the previous page unchanged.".into(),
-                )
-            })?;
-        if body.t != self.tenant.id {
-            return Err(OpsError::BadCursor(format!(
-                "the cursor belongs to another tenant, not {}.",
-                self.tenant.primary_domain()
-            )));
+    /// The opaque cursor for `position`, signed for this tenant, query and caller.
+    pub fn cursor(&self, position: &Position) -> String {
+        self.cursors.seal(&self.binding(), position)
+    }
+
+    /// The position in `cursor`, if this service signed it for this tenant, query and caller.
+    fn position(&self, cursor: &str) -> Result<Position, OpsError> {
+        let position: Position = self.cursors.open(&self.binding(), cursor)?;
+        // Signed links are ours; this only guards against a future bug putting another in.
+        if !report::is_report_link(&position.link) {
+            return Err(CursorError::Malformed.into());
         }
-        if body.q != self.query_key {
-            return Err(OpsError::BadCursor(
-                "the cursor belongs to a listing with other filters; repeat the query of the page it came from."
-                    .into(),
-            ));
-        }
-        if !report::is_report_link(&body.l) {
-            return Err(OpsError::BadCursor(
-                "the cursor is not one this service issued; pass nextCursor of the previous page unchanged.".into(),
-            ));
-        }
-        Ok(Position {
-            link: body.l,
-            index: body.i,
-        })
+        Ok(position)
     }
 }
 

@@ -37,18 +37,12 @@ struct Page {
     next_link: Option<String>,
 }
 
-/// Gets a Graph token for `tenant` with its app registration and follows the report's nextLinks
-/// with `$top=999`, counting records, one page after the other.
-pub async fn read_report(
-    http: &reqwest::Client,
-    manifest: &Manifest,
-    tenant: &ManifestTenant,
-) -> Result<DirectRead> {
+/// An app-only Graph token for `tenant` with its app registration.
+async fn graph_token(http: &reqwest::Client, tenant: &ManifestTenant) -> Result<String> {
     let app = tenant
         .app
         .as_ref()
         .context("the tenant has no app registration")?;
-    let started = Instant::now();
     let token: Value = http
         .post(&tenant.token_url)
         .form(&[
@@ -62,10 +56,21 @@ pub async fn read_report(
         .error_for_status()?
         .json()
         .await?;
-    let token = token["access_token"]
+    Ok(token["access_token"]
         .as_str()
         .context("no access_token")?
-        .to_owned();
+        .to_owned())
+}
+
+/// Gets a Graph token for `tenant` with its app registration and follows the report's nextLinks
+/// with `$top=999`, counting records, one page after the other.
+pub async fn read_report(
+    http: &reqwest::Client,
+    manifest: &Manifest,
+    tenant: &ManifestTenant,
+) -> Result<DirectRead> {
+    let started = Instant::now();
+    let token = graph_token(http, tenant).await?;
     let mut next = Some(format!(
         "{}reports/authenticationMethods/userRegistrationDetails?$top=999",
         manifest.graph_base_url
@@ -154,6 +159,8 @@ pub struct CallCounts {
     pub throttled: u64,
     /// 5xx answers.
     pub server_errors: u64,
+    /// Every Graph call (`/v1.0/…`, `/beta/…`), whatever its answer.
+    pub graph: u64,
 }
 
 impl CallCounts {
@@ -225,6 +232,9 @@ fn count_calls(log: &Value) -> CallCounts {
     for call in log["calls"].as_array().into_iter().flatten() {
         let status = call["status"].as_u64().unwrap_or(0);
         let path = call["path"].as_str().unwrap_or_default();
+        if path.starts_with("/v1.0/") || path.starts_with("/beta/") {
+            counts.graph += 1;
+        }
         if status == 429 {
             counts.throttled += 1;
         } else if status >= 500 {
@@ -262,4 +272,30 @@ mod tests {
         );
         assert_eq!(counts.failed(), 2);
     }
+}
+
+/// One read of everything the policy document needs from Graph, straight from the emulator
+/// with the tenant's app token (throttling as configured): the floor a policy GET that reads
+/// Graph cannot go below.
+pub async fn read_policy_facts(
+    http: &reqwest::Client,
+    manifest: &Manifest,
+    tenant: &ManifestTenant,
+) -> Result<Duration> {
+    let token = graph_token(http, tenant).await?;
+    let started = Instant::now();
+    let reads = [
+        "policies/authenticationMethodsPolicy",
+        "policies/authorizationPolicy",
+        "organization",
+    ]
+    .map(|path| {
+        http.get(format!("{}{path}", manifest.graph_base_url))
+            .bearer_auth(&token)
+            .send()
+    });
+    for answer in futures::future::join_all(reads).await {
+        answer?.error_for_status()?.bytes().await?;
+    }
+    Ok(started.elapsed())
 }

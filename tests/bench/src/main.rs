@@ -3,7 +3,7 @@
 //!
 //! ```sh
 //! cargo build --release --workspace --bins
-//! cargo run --release -p sspr-bench -- --scenario all      # a, b, c or d; --quick: small sizes
+//! cargo run --release -p sspr-bench -- --scenario all      # a … e; --quick: small sizes
 //! ```
 //!
 //! Each scenario prints its figures and replaces its section of BENCHMARKS.md (a `--quick` run
@@ -67,6 +67,12 @@ struct Args {
     /// The two tenant sizes of scenario d [default: 100000,1000000; quick 5000,50000].
     #[arg(long, value_delimiter = ',', value_name = "SMALL,LARGE")]
     csv_users: Vec<usize>,
+    /// Concurrent clients of scenario e [default: 200; quick 20].
+    #[arg(long)]
+    policy_clients: Option<usize>,
+    /// Seconds scenario e runs [default: 60; quick 5].
+    #[arg(long)]
+    policy_secs: Option<u64>,
     /// Seed of the emulator's generator (the first seed whose tenant has Entra ID P1 is used).
     #[arg(long, default_value_t = 7)]
     seed: u64,
@@ -78,6 +84,7 @@ enum Which {
     B,
     C,
     D,
+    E,
     All,
 }
 
@@ -128,6 +135,8 @@ async fn main() -> Result<()> {
         [] => (100_000, 1_000_000),
         _ => bail!("--csv-users takes two sizes, e.g. 100000,1000000"),
     };
+    let policy_clients = args.policy_clients.unwrap_or(if quick { 20 } else { 200 });
+    let policy_secs = args.policy_secs.unwrap_or(if quick { 5 } else { 60 });
     println!("{}\n", bench.machine.line());
 
     let run = |which: Which| args.scenario == which || args.scenario == Which::All;
@@ -137,6 +146,7 @@ async fn main() -> Result<()> {
         ('b', Which::B),
         ('c', Which::C),
         ('d', Which::D),
+        ('e', Which::E),
     ] {
         if !run(which) {
             continue;
@@ -145,7 +155,8 @@ async fn main() -> Result<()> {
             'a' => scenario_a(&bench, users).await,
             'b' => scenario_b(&bench, users).await,
             'c' => scenario_c(&bench, fleet_tenants, fleet_users).await,
-            _ => scenario_d(&bench, csv_users).await,
+            'd' => scenario_d(&bench, csv_users).await,
+            _ => scenario_e(&bench, policy_clients, policy_secs).await,
         };
         let (section, met) = result.unwrap_or_else(|error| {
             let mut section = Section::new(key, "did not complete");
@@ -639,3 +650,149 @@ mod tests {
         assert!((per_second(100_000, Duration::from_secs(4)) - 25_000.0).abs() < 1e-9);
     }
 }
+
+/// Graph's directory limit per tenant the service keeps to by default (graph.limits).
+const DIRECTORY_PER_TENANT_PER_SEC: f64 = 150.0;
+/// The p99 of cached policy reads scenario e aims at.
+const POLICY_P99_MS: f64 = 50.0;
+
+/// (e) Many clients reading one tenant's policy document for a while: latency, and what it
+/// costs Graph.
+async fn scenario_e(bench: &Bench, clients: usize, secs: u64) -> Result<(Section, bool)> {
+    let work = bench.work()?;
+    let (emulator, tenant) = bench.one_premium_tenant(work.path(), 500)?;
+    let manifest = &emulator.manifest;
+    let http = direct::http(manifest)?;
+    let control = Control::new(&http, manifest);
+    control.throttling(true).await?;
+    let service = Service::start(
+        &bench.bin_dir,
+        work.path(),
+        manifest,
+        &ServiceSettings {
+            tenants: vec![&tenant],
+            limits: true,
+        },
+    )
+    .await?;
+    let token = direct::service_token(&http, manifest).await?;
+    let url = format!("{}v1/tenants/{}/sspr/policy", service.url, tenant.domain);
+    // The first read fills the caches (token, licence, inferred enablement, document).
+    let first = std::time::Instant::now();
+    let warm = reqwest::Client::new()
+        .get(&url)
+        .bearer_auth(&token)
+        .send()
+        .await?;
+    if !warm.status().is_success() {
+        bail!("GET {url}: {}", warm.status());
+    }
+    warm.bytes().await?;
+    let first = first.elapsed();
+    let mut raw = Vec::new();
+    for _ in 0..5 {
+        raw.push(direct::read_policy_facts(&http, manifest, &tenant).await?);
+    }
+    raw.sort();
+    let raw_median = raw[raw.len() / 2];
+
+    control.clear_calls().await?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(clients)
+        .build()?;
+    let until = std::time::Instant::now() + Duration::from_secs(secs);
+    let started = std::time::Instant::now();
+    let workers: Vec<_> = (0..clients)
+        .map(|_| {
+            let (client, url, token) = (client.clone(), url.clone(), token.clone());
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                let mut failed = 0u64;
+                while std::time::Instant::now() < until {
+                    let sent = std::time::Instant::now();
+                    let ok = match client.get(&url).bearer_auth(&token).send().await {
+                        Ok(response) => {
+                            response.status().is_success() && response.bytes().await.is_ok()
+                        }
+                        Err(_) => false,
+                    };
+                    if ok {
+                        latencies.push(sent.elapsed());
+                    } else {
+                        failed += 1;
+                    }
+                }
+                (latencies, failed)
+            })
+        })
+        .collect();
+    let mut latencies = Vec::new();
+    let mut failed = 0;
+    for worker in workers {
+        let (mut own, own_failed) = worker.await?;
+        latencies.append(&mut own);
+        failed += own_failed;
+    }
+    let wall = started.elapsed();
+    let calls = control.calls().await?;
+    latencies.sort();
+    let at = |q: f64| {
+        let index = ((latencies.len() as f64 * q).ceil() as usize).clamp(1, latencies.len().max(1));
+        latencies.get(index - 1).copied().unwrap_or_default()
+    };
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let (p50, p99) = (at(0.50), at(0.99));
+    let graph_per_sec = calls.graph as f64 / wall.as_secs_f64();
+    let target = Target::AtMost(1.0);
+    let value = ratio(ms(p99), POLICY_P99_MS);
+
+    let mut section = Section::new(
+        'e',
+        format!("{clients} clients reading one tenant's policy for {secs} s"),
+    );
+    section.row(
+        "requests answered",
+        format!(
+            "{} ({} / s), failed: {failed}",
+            thousands(latencies.len() as u64),
+            thousands(per_second(latencies.len() as u64, wall) as u64)
+        ),
+    );
+    section.row("latency p50", format!("{:.1} ms", ms(p50)));
+    section.row("latency p99", format!("{:.1} ms", ms(p99)));
+    section.row(
+        format!("p99 ÷ {POLICY_P99_MS} ms"),
+        verdict(value, target),
+    );
+    section.row(
+        "first read (nothing cached)",
+        format!("{:.1} ms", ms(first)),
+    );
+    section.row(
+        "raw emulator read of the same Graph facts (median of 5)",
+        format!(
+            "{:.1} ms; cached p50 ÷ raw: {:.2}",
+            ms(raw_median),
+            ms(p50) / ms(raw_median)
+        ),
+    );
+    section.row(
+        "Graph calls during the run",
+        format!(
+            "{} ({graph_per_sec:.2} / s; {:.4} of the directory ceiling of {DIRECTORY_PER_TENANT_PER_SEC} / s)",
+            calls.graph,
+            graph_per_sec / DIRECTORY_PER_TENANT_PER_SEC
+        ),
+    );
+    section.row("failed Graph requests", failed_requests(calls));
+    section.row("peak RSS service", mib(service.proc.peak_rss_kib()?));
+    section.note(
+        "Every client sends its next GET as soon as the last one answered, with the service's \
+         default policy cache (60 s) and Graph's limits on; the load generator shares the machine \
+         with the service and the emulator. The raw read is the three Graph reads a fresh \
+         document needs, made concurrently by the benchmark itself.",
+    );
+    let met = target.met_by(value) && failed == 0 && calls.failed() == 0;
+    Ok((section, met))
+}
+

@@ -86,26 +86,75 @@ pub struct InvalidParameter {
     pub message: String,
 }
 
-/// The value among `choices` spelled `text` (exactly: these are enum literals).
+/// The value among `choices` spelled `text` (exactly: these are enum literals, as the OpenAPI
+/// document declares them). A wrong case is told the right spelling.
 fn choose<T: Copy>(
     parameter: &'static str,
     text: &str,
     choices: &[(&str, T)],
 ) -> Result<T, InvalidParameter> {
-    choices
+    if let Some((_, value)) = choices.iter().find(|(name, _)| *name == text) {
+        return Ok(*value);
+    }
+    let names: Vec<&str> = choices.iter().map(|(name, _)| *name).collect();
+    let hint = names
         .iter()
-        .find(|(name, _)| *name == text)
-        .map(|(_, value)| *value)
-        .ok_or_else(|| InvalidParameter {
-            parameter,
-            message: format!(
-                "'{text}' is not a value of {parameter}; it takes {}.",
-                choices
-                    .iter()
-                    .map(|(name, _)| *name)
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+        .find(|name| name.eq_ignore_ascii_case(text))
+        .map(|name| format!(" (values are case-sensitive: '{name}')"))
+        .unwrap_or_default();
+    Err(InvalidParameter {
+        parameter,
+        message: format!(
+            "'{text}' is not a value of {parameter}; it takes {}{hint}.",
+            names.join(", ")
+        ),
+    })
+}
+
+/// The `methodsRegistered` values Graph's report uses (graph-api.md §4.3), as Graph spells them.
+pub const GRAPH_METHODS: &[&str] = &[
+    "email",
+    "mobilePhone",
+    "alternateMobilePhone",
+    "officePhone",
+    "securityQuestion",
+    "microsoftAuthenticatorPush",
+    "microsoftAuthenticatorPasswordless",
+    "softwareOneTimePasscode",
+    "hardwareOneTimePasscode",
+    "fido2SecurityKey",
+    "passKeyDeviceBound",
+    "passKeyDeviceBoundAuthenticator",
+    "passKeyDeviceBoundWindowsHello",
+    "passKeySynced",
+    "windowsHelloForBusiness",
+    "temporaryAccessPass",
+    "macOsSecureEnclaveKey",
+    "externalAuthMethod",
+    "x509CertificateSingleFactor",
+    "x509CertificateMultiFactor",
+];
+
+/// The policy document's reset-method names (`methods` of the SSPR policy) that Graph's report
+/// spells otherwise, and the value each stands for. `email`, `mobilePhone` and `officePhone` are
+/// spelled the same in both.
+pub const POLICY_METHOD_NAMES: &[(&str, &str)] = &[
+    ("mobileAppNotification", "microsoftAuthenticatorPush"),
+    ("mobileAppCode", "softwareOneTimePasscode"),
+    ("securityQuestions", "securityQuestion"),
+];
+
+/// The Graph value `name` stands for: a Graph value or a policy document name, in any case.
+pub fn graph_method(name: &str) -> Option<&'static str> {
+    GRAPH_METHODS
+        .iter()
+        .copied()
+        .find(|m| m.eq_ignore_ascii_case(name))
+        .or_else(|| {
+            POLICY_METHOD_NAMES
+                .iter()
+                .find(|(policy, _)| policy.eq_ignore_ascii_case(name))
+                .map(|(_, graph)| *graph)
         })
 }
 
@@ -262,21 +311,30 @@ impl RegistrationFilter {
     }
 }
 
-/// `methods=`: a comma list of method strings as Graph spells them (e.g. `email,mobilePhone`).
-/// Graph's set is open (graph-api.md §4.3), so any identifier is accepted; duplicates are
-/// dropped.
+/// `methods=`: a comma list of method names, each a Graph value or a policy document name (see
+/// [`graph_method`]), in any case; kept as the Graph values, duplicates dropped.
 fn parse_methods(text: &str) -> Result<Vec<String>, InvalidParameter> {
     let mut methods: Vec<String> = Vec::new();
-    for method in text.split(',').map(str::trim) {
-        if method.is_empty() || !method.chars().all(|c| c.is_ascii_alphanumeric()) {
+    for name in text.split(',').map(str::trim) {
+        if name.is_empty() {
             return Err(InvalidParameter {
                 parameter: "methods",
-                message: format!(
-                    "'{method}' is not a method name; give Graph's names separated by commas, e.g. email,mobilePhone,microsoftAuthenticatorPush."
-                ),
+                message: "an empty method name; give method names separated by single commas, e.g. email,mobilePhone.".into(),
             });
         }
-        if !methods.iter().any(|m| m.eq_ignore_ascii_case(method)) {
+        let method = graph_method(name).ok_or_else(|| InvalidParameter {
+            parameter: "methods",
+            message: format!(
+                "'{name}' is not a method name. Graph's names are {}; the policy document's names are accepted too: {}.",
+                GRAPH_METHODS.join(", "),
+                POLICY_METHOD_NAMES
+                    .iter()
+                    .map(|(policy, graph)| format!("{policy} (= {graph})"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        })?;
+        if !methods.iter().any(|m| m == method) {
             methods.push(method.to_owned());
         }
     }
@@ -780,7 +838,15 @@ mod tests {
                     ..Default::default()
                 },
                 "methods",
-                "separated by commas",
+                "single commas",
+            ),
+            (
+                FilterParams {
+                    methods: Some("email,sms"),
+                    ..Default::default()
+                },
+                "methods",
+                "'sms' is not a method name",
             ),
             (
                 FilterParams {
@@ -804,6 +870,106 @@ mod tests {
             assert_eq!(error.parameter, parameter);
             assert!(error.message.contains(hint), "{}", error.message);
         }
+    }
+
+    #[test]
+    fn policy_document_names_stand_for_their_graph_values_in_any_case() {
+        let graph_filter = |methods: &str| {
+            plan(
+                &filter(FilterParams {
+                    methods: Some(methods),
+                    ..Default::default()
+                }),
+                true,
+            )
+            .graph_filter
+        };
+        for (policy, graph) in POLICY_METHOD_NAMES {
+            let expected = Some(format!("methodsRegistered/any(x:x eq '{graph}')"));
+            assert_eq!(graph_filter(policy), expected, "{policy}");
+            assert_eq!(graph_filter(graph), expected, "{graph}");
+            assert_eq!(graph_filter(&policy.to_uppercase()), expected, "{policy}");
+            assert_eq!(graph_filter(&graph.to_lowercase()), expected, "{graph}");
+        }
+        // The names both documents share.
+        for same in ["email", "mobilePhone", "officePhone"] {
+            assert_eq!(graph_method(same), Some(same));
+        }
+        let both = filter(FilterParams {
+            methods: Some("mobileAppNotification,MicrosoftAuthenticatorPush,securityQuestions"),
+            ..Default::default()
+        });
+        assert_eq!(
+            both.methods,
+            ["microsoftAuthenticatorPush", "securityQuestion"],
+            "kept as Graph spells them, once each"
+        );
+        let canonical = |methods| {
+            filter(FilterParams {
+                methods: Some(methods),
+                ..Default::default()
+            })
+            .canonical()
+        };
+        assert_eq!(
+            canonical("mobileAppNotification"),
+            canonical("microsoftAuthenticatorPush"),
+            "one listing, so one cursor for both spellings"
+        );
+        // Every Graph value is its own name.
+        for method in GRAPH_METHODS {
+            assert_eq!(graph_method(method), Some(*method));
+        }
+    }
+
+    #[test]
+    fn an_unknown_method_lists_the_valid_names() {
+        let error = RegistrationFilter::parse(FilterParams {
+            methods: Some("email,bogus"),
+            ..Default::default()
+        })
+        .expect_err("bogus");
+        assert_eq!(error.parameter, "methods");
+        assert!(
+            error.message.starts_with("'bogus' is not a method name"),
+            "{}",
+            error.message
+        );
+        for name in GRAPH_METHODS {
+            assert!(error.message.contains(name), "{name}: {}", error.message);
+        }
+        for (policy, graph) in POLICY_METHOD_NAMES {
+            assert!(
+                error.message.contains(&format!("{policy} (= {graph})")),
+                "{}",
+                error.message
+            );
+        }
+    }
+
+    #[test]
+    fn a_value_in_the_wrong_case_is_told_the_spelling() {
+        let error = RegistrationFilter::parse(FilterParams {
+            sspr: Some("NotRegistered"),
+            ..Default::default()
+        })
+        .expect_err("case");
+        assert!(
+            error.message.contains("case-sensitive: 'notRegistered'"),
+            "{}",
+            error.message
+        );
+        let error = RegistrationFilter::parse(FilterParams {
+            user_type: Some("admin"),
+            ..Default::default()
+        })
+        .expect_err("unknown");
+        assert!(
+            !error.message.contains("case-sensitive"),
+            "{}",
+            error.message
+        );
+        assert!(error.message.contains("member, guest"), "{}", error.message);
     }
 
     #[test]
