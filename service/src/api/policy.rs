@@ -6,7 +6,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::IntoParams;
 
-use super::audit::CurrentRequestId;
+use super::audit::{CurrentRequestId, with_audit_record_id};
 use super::problem::{ApiError, Problem};
 use super::{AppState, Authenticated};
 use crate::domain::policy::PolicyDocument;
@@ -59,7 +59,8 @@ pub struct PatchParams {
         description = "Merge patch, e.g. {\"authentication\":{\"methodsRequired\":2}}"),
     responses(
         (status = 200, description = "Applied: the policy as read back (with a new ETag), or with dryRun the plan", body = PolicyDocument,
-            headers(("ETag" = String, description = "Version of the settings after the change"))),
+            headers(("ETag" = String, description = "Version of the settings after the change"),
+                ("audit-record-id" = i64, description = "The id of the change's audit record in GET /v1/audit (outcome succeeded, or noChange when the patch changes nothing); absent for dry runs"))),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "No SSPR.ReadWrite role, or no access to this tenant", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No managed tenant has this id or domain", body = Problem, content_type = "application/problem+json"),
@@ -88,7 +89,13 @@ pub async fn patch(
     };
     match ops::policy::patch(&state.tenants, &state.graph, &state.store, &caller, request).await? {
         PatchOutcome::DryRun(plan) => Ok(Json::<DryRun>(plan).into_response()),
-        PatchOutcome::Applied(read) => Ok(document_response(*read)),
+        PatchOutcome::Applied {
+            read,
+            audit_record_id,
+        } => Ok(with_audit_record_id(
+            document_response(*read),
+            audit_record_id,
+        )),
     }
 }
 

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use utoipa::IntoParams;
 
-use super::audit::CurrentRequestId;
+use super::audit::{CurrentRequestId, with_audit_record_id};
 use super::problem::{ApiError, Problem};
 use super::{AppState, Authenticated};
 use crate::directory::DirectoryError;
@@ -114,8 +114,10 @@ pub async fn status(
     params(("tenant" = String, Path, description = "Tenant id or verified domain")),
     request_body(content = ProtectionOptions, description = "The plan options, with `force` and `state`"),
     responses(
-        (status = 200, description = "Updated, or unchanged (`result`)", body = ProtectionApplied),
-        (status = 201, description = "Created", body = ProtectionApplied),
+        (status = 200, description = "Updated, or unchanged (`result`)", body = ProtectionApplied,
+            headers(("audit-record-id" = i64, description = "The id of the deploy's audit record in GET /v1/audit"))),
+        (status = 201, description = "Created", body = ProtectionApplied,
+            headers(("audit-record-id" = i64, description = "The id of the deploy's audit record in GET /v1/audit"))),
         (status = 400, description = "An option is invalid (`field` names it)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "No SSPR.ReadWrite role, no access to this tenant, or no Entra ID P1/P2 (`code: licenseRequired`)", body = Problem, content_type = "application/problem+json"),
@@ -144,7 +146,11 @@ pub async fn apply(
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(applied)).into_response())
+    let audit_record_id = applied.audit_record_id;
+    Ok(with_audit_record_id(
+        (status, Json(applied)).into_response(),
+        audit_record_id,
+    ))
 }
 
 /// Generates the registration-protection policy's Graph JSON without a tenant.

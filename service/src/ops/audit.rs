@@ -22,7 +22,7 @@ pub struct AuditQuery {
     pub actor: Option<String>,
     /// RFC 3339 time: records at or after it.
     pub since: Option<String>,
-    /// `succeeded`, `failed`, `rolledBack` or `refused`.
+    /// `attempted`, `succeeded`, `failed`, `rolledBack`, `refused`, `noChange` or `unknown`.
     pub outcome: Option<String>,
     /// 1 to 500; 50 when absent.
     pub limit: Option<String>,
@@ -168,6 +168,17 @@ mod tests {
         };
         assert_eq!(field_of(q(|q| q.since = Some("yesterday".into()))), "since");
         assert_eq!(field_of(q(|q| q.outcome = Some("ok".into()))), "outcome");
+        match parse(&q(|q| q.outcome = Some("nochange".into()))) {
+            Err(AuditError::BadParameter { detail, .. }) => {
+                assert!(
+                    detail.contains("attempted")
+                        && detail.contains("noChange")
+                        && detail.contains("unknown"),
+                    "{detail}"
+                );
+            }
+            other => panic!("expected a bad outcome, got {other:?}"),
+        }
         for limit in ["0", "501", "-1", "ten"] {
             let query = AuditQuery {
                 limit: Some(limit.into()),
@@ -196,5 +207,16 @@ mod tests {
         assert_eq!(filter.outcome, Some(Outcome::RolledBack));
         assert_eq!(filter.limit, 500);
         assert_eq!(parse(&AuditQuery::default()).expect("empty").limit, 50);
+        for (text, outcome) in [
+            ("attempted", Outcome::Attempted),
+            ("noChange", Outcome::NoChange),
+            ("unknown", Outcome::Unknown),
+        ] {
+            let query = AuditQuery {
+                outcome: Some(text.into()),
+                ..AuditQuery::default()
+            };
+            assert_eq!(parse(&query).expect(text).outcome, Some(outcome));
+        }
     }
 }

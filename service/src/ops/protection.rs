@@ -36,8 +36,9 @@ use crate::domain::protection::{
     ValidOptions, guid,
 };
 use crate::store::Store;
-use crate::store::audit::{Actor, NewAuditRecord, Outcome};
+use crate::store::audit::{Completion, Outcome};
 
+use super::audited::AuditTrail;
 use super::{OpsError, authorize, licence, require, tenant_ref};
 use crate::domain::tenant::TenantRef;
 
@@ -183,6 +184,9 @@ pub struct ProtectionApplied {
     pub attempts: Vec<WriteAttempt>,
     /// Microsoft Graph request ids of every call made.
     pub graph_request_ids: Vec<String>,
+    /// The id of the deploy's audit record: sent as the `audit-record-id` header, not in the body.
+    #[serde(skip)]
+    pub audit_record_id: i64,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -299,19 +303,18 @@ pub async fn apply(
     request: ApplyRequest<'_>,
 ) -> Result<ProtectionApplied, ProtectionError> {
     let tenant = authorize(registry, caller, Verb::Write, request.tenant_key)?;
-    let audit = Audit {
+    let audit = AuditTrail::new(
         store,
         caller,
         tenant,
-        request_id: request.request_id.clone(),
-    };
+        "registrationProtection.apply",
+        request.request_id.clone(),
+    );
     let options = match request.options.validate() {
         Ok(options) => options,
         Err(error) => {
             let detail = format!("{}: {}", error.field, error.detail);
-            audit
-                .record(None, None, json!({}), Outcome::Refused, Some(detail))
-                .await?;
+            audit.refused(None, None, Some(json!({})), detail).await?;
             return Err(ProtectionError::InvalidOptions(error));
         }
     };
@@ -324,12 +327,11 @@ pub async fn apply(
     let before = prepared.ours.and_then(|p| serde_json::to_value(p).ok());
     if prepared.refused(&options) {
         audit
-            .record(
+            .refused(
                 before,
                 Some(body),
-                json!({ "findings": prepared.findings }),
-                Outcome::Refused,
-                Some("the plan has errors and enforcing it was not forced".into()),
+                Some(json!({ "findings": prepared.findings })),
+                "the plan has errors and enforcing it was not forced".into(),
             )
             .await?;
         return Err(ProtectionError::Refused {
@@ -337,6 +339,9 @@ pub async fn apply(
         });
     }
     let mut request_ids = snapshot.request_ids.clone();
+    let attempt = audit
+        .attempt(before, Some(body.clone()), Some(planned_diff(&prepared)))
+        .await?;
     let written = match prepared.ours {
         Some(existing) => update(graph, tenant, &prepared.desired, existing).await,
         None => create(graph, tenant, &prepared.desired, &body).await,
@@ -349,14 +354,10 @@ pub async fn apply(
                     .iter()
                     .filter_map(|a| a.graph_request_id.clone()),
             );
-            audit
-                .record(
-                    before,
-                    Some(body.clone()),
+            let audit_record_id = attempt
+                .complete(Completion::new(Outcome::Succeeded).diff(
                     json!({ "result": write.result, "changes": write.changes, "attempts": write.attempts }),
-                    Outcome::Succeeded,
-                    None,
-                )
+                ))
                 .await?;
             Ok(ProtectionApplied {
                 tenant: tenant_ref(tenant),
@@ -368,21 +369,25 @@ pub async fn apply(
                 findings: prepared.findings,
                 attempts: write.attempts,
                 graph_request_ids: request_ids,
+                audit_record_id,
             })
         }
         Err(ProtectionError::WriteFailed { error, attempts }) => {
-            audit
-                .record(
-                    before,
-                    Some(body),
-                    json!({ "attempts": attempts }),
-                    Outcome::Failed,
-                    Some(error.to_string()),
+            attempt
+                .complete(
+                    Completion::new(Outcome::Failed)
+                        .diff(json!({ "attempts": attempts }))
+                        .error(error.to_string()),
                 )
                 .await?;
             Err(ProtectionError::WriteFailed { error, attempts })
         }
-        Err(other) => Err(other),
+        Err(other) => {
+            attempt
+                .complete(Completion::new(Outcome::Failed).error(other.to_string()))
+                .await?;
+            Err(other)
+        }
     }
 }
 
@@ -704,39 +709,19 @@ fn attempt(
     }
 }
 
-/// Appends the audit record of one deploy attempt.
-struct Audit<'a> {
-    store: &'a Store,
-    caller: &'a Caller,
-    tenant: &'a ManagedTenant,
-    request_id: Option<String>,
-}
-
-impl Audit<'_> {
-    async fn record(
-        &self,
-        before: Option<Value>,
-        after: Option<Value>,
-        diff: Value,
-        outcome: Outcome,
-        error: Option<String>,
-    ) -> Result<(), OpsError> {
-        self.store
-            .audit()
-            .append(NewAuditRecord {
-                request_id: self.request_id.clone(),
-                actor: Actor::from(self.caller),
-                tenant_id: self.tenant.id.clone(),
-                operation: "registrationProtection.apply".into(),
-                before,
-                after,
-                diff: Some(diff),
-                outcome,
-                error,
-                compensation: None,
-            })
-            .await
-            .map_err(OpsError::Store)?;
-        Ok(())
+/// What a deploy is about to do, for its audit attempt: create, update (with the parts that
+/// change) or nothing.
+fn planned_diff(prepared: &Prepared<'_>) -> Value {
+    match prepared.ours {
+        Some(existing) => {
+            let changes = changes(&prepared.desired, existing);
+            let result = if changes.is_empty() {
+                ApplyResult::Unchanged
+            } else {
+                ApplyResult::Updated
+            };
+            json!({ "result": result, "changes": changes })
+        }
+        None => json!({ "result": ApplyResult::Created, "changes": [] }),
     }
 }
