@@ -178,7 +178,7 @@ enum AuditCommand {
         #[arg(long)]
         since: Option<String>,
         /// Only records with this outcome.
-        #[arg(long, value_parser = ["succeeded", "failed", "rolledBack", "refused"])]
+        #[arg(long, value_parser = ["attempted", "succeeded", "failed", "rolledBack", "refused", "noChange", "unknown"])]
         outcome: Option<String>,
         /// Records per page (1 to 500; the service's default is 50).
         #[arg(long, value_parser = clap::value_parser!(u32).range(1..=500))]

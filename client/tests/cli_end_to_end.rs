@@ -18,6 +18,7 @@ async fn policy_get_prints_contosos_policy_with_sources() {
     let demo = start(DemoOptions {
         port: 0,
         emulator_port: 0,
+        store: None,
     })
     .await
     .expect("demo");
@@ -75,6 +76,7 @@ async fn client_credentials_against_the_authority_work_and_the_token_is_fetched_
     let demo = start(DemoOptions {
         port: 0,
         emulator_port: 0,
+        store: None,
     })
     .await
     .expect("demo");
@@ -120,6 +122,7 @@ async fn errors_map_to_exit_codes_with_the_problem_on_stderr() {
     let demo = start(DemoOptions {
         port: 0,
         emulator_port: 0,
+        store: None,
     })
     .await
     .expect("demo");

@@ -3,7 +3,10 @@
 
 use std::fmt::Write as _;
 use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
+
+use anyhow::Context as _;
 
 use entra_emulator::{Emulator, EmulatorConfig, TokenSpec, seed};
 use secrecy::SecretString;
@@ -19,6 +22,9 @@ pub struct DemoOptions {
     pub port: u16,
     /// Emulator port; 0 picks a free one.
     pub emulator_port: u16,
+    /// Keep the store (the audit trail) in this file, created when absent and reused next time.
+    /// `None`: a private file (0600 in a 0700 temporary directory), removed when the demo stops.
+    pub store: Option<PathBuf>,
 }
 
 pub struct Demo {
@@ -26,6 +32,11 @@ pub struct Demo {
     pub service: RunningService,
     /// A bearer token for the service: role SSPR.ReadWrite, access to every demo tenant, one hour.
     pub token: String,
+    /// The same with role SSPR.Admin, which adds the audit trail.
+    pub admin_token: String,
+    /// The private directory of the default store; removing it removes the store with its
+    /// `-wal` and `-shm` files.
+    private_store: Option<tempfile::TempDir>,
 }
 
 /// The demo tenants: (id, domains, display name).
@@ -76,7 +87,8 @@ pub fn config_for(emulator: &Emulator, listen: SocketAddr) -> Config {
         policy: Default::default(),
         // No key: a random one per start, as the demo's cursors need not outlive it.
         cursors: Default::default(),
-        // A fresh file per start, so demos and tests never share (or inherit) audit records.
+        // A fresh file per start, so tests never share (or inherit) audit records; `start`
+        // gives the demo its own (private or `--store`) file instead.
         store: crate::config::StoreConfig {
             path: std::env::temp_dir().join(format!("sspr-demo-{}.db", uuid::Uuid::new_v4())),
         },
@@ -112,25 +124,65 @@ pub async fn start(options: DemoOptions) -> anyhow::Result<Demo> {
     })
     .await?;
     let listen = SocketAddr::from((Ipv4Addr::LOCALHOST, options.port));
-    let service = Application::build(config_for(&emulator, listen))
-        .await?
-        .spawn();
-    let token = emulator.mint_token(&TokenSpec {
-        roles: vec!["SSPR.ReadWrite".to_owned()],
-        upn: Some(format!("demo.admin@{}", seed::OPERATOR_DOMAIN)),
-        name: Some("Demo Admin".to_owned()),
-        lifetime: Duration::from_secs(3600),
-        ..TokenSpec::default()
-    });
+    let mut config = config_for(&emulator, listen);
+    let private_store = match options.store {
+        Some(path) => {
+            config.store.path = path;
+            None
+        }
+        None => {
+            let dir = private_store_dir()?;
+            config.store.path = dir.path().join("sspr-demo.db");
+            create_private_file(&config.store.path)?;
+            Some(dir)
+        }
+    };
+    let service = Application::build(config).await?.spawn();
+    let token = |role: &str| {
+        emulator.mint_token(&TokenSpec {
+            roles: vec![role.to_owned()],
+            upn: Some(format!("demo.admin@{}", seed::OPERATOR_DOMAIN)),
+            name: Some("Demo Admin".to_owned()),
+            lifetime: Duration::from_secs(3600),
+            ..TokenSpec::default()
+        })
+    };
+    let (token, admin_token) = (token("SSPR.ReadWrite"), token("SSPR.Admin"));
     Ok(Demo {
         emulator,
         service,
         token,
+        admin_token,
+        private_store,
     })
 }
 
+/// A fresh directory only this user can enter (0700).
+fn private_store_dir() -> anyhow::Result<tempfile::TempDir> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix("sspr-demo-");
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o700));
+    builder
+        .tempdir()
+        .context("cannot create the demo's store directory")
+}
+
+/// An empty file (a valid empty SQLite database) readable only by this user. SQLite gives the
+/// `-wal` and `-shm` files it creates the permissions of the database file.
+fn create_private_file(path: &Path) -> anyhow::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(path)
+        .with_context(|| format!("cannot create the demo store {}", path.display()))?;
+    Ok(())
+}
+
 impl Demo {
-    /// What a newcomer reads: where things run, the two `export` lines, examples to paste.
+    /// What a newcomer reads: where things run, the `export` lines, examples to paste.
     pub fn banner(&self) -> String {
         let url = &self.service.url;
         let mut text = String::new();
@@ -150,10 +202,11 @@ impl Demo {
         );
         let _ = writeln!(
             text,
-            "A bearer token for the service (role SSPR.ReadWrite, both demo tenants, valid for one hour).\nPaste these two lines into another shell:\n"
+            "A bearer token for the service (role SSPR.ReadWrite, both demo tenants, valid for one hour),\nand one with role SSPR.Admin, which adds the audit trail of every change (GET /v1/audit, `sspr audit list`).\nPaste these lines into another shell:\n"
         );
         let _ = writeln!(text, "export SSPR_URL={url}");
-        let _ = writeln!(text, "export SSPR_TOKEN={}\n", self.token);
+        let _ = writeln!(text, "export SSPR_TOKEN={}", self.token);
+        let _ = writeln!(text, "export SSPR_ADMIN_TOKEN={}\n", self.admin_token);
         let _ = writeln!(text, "Then try:\n");
         let _ = writeln!(
             text,
@@ -190,16 +243,33 @@ impl Demo {
         );
         let _ = writeln!(
             text,
-            "\n{} has the portal connector (values with source \"portal\"); {} has not (inferred or unavailable, with reasons).\n`sspr audit list` needs the SSPR.Admin role, which this token does not carry.",
+            "  SSPR_TOKEN=$SSPR_ADMIN_TOKEN cargo run --release -q -p sspr-client -- audit list"
+        );
+        let _ = writeln!(
+            text,
+            "\n{} has the portal connector (values with source \"portal\"); {} has not (inferred or unavailable, with reasons).",
             seed::CONTOSO_DOMAIN,
             seed::FABRIKAM_DOMAIN
         );
+        let store = self.service.store().path().display();
+        let _ = match self.private_store {
+            Some(_) => writeln!(
+                text,
+                "The audit trail is in {store}, removed when the demo stops (--store PATH keeps it)."
+            ),
+            None => writeln!(text, "The audit trail is kept in {store}."),
+        };
         text
     }
 
+    /// Stops the service and the emulator, then removes the default store.
     pub async fn stop(self) -> anyhow::Result<()> {
         self.service.stop().await?;
         self.emulator.shutdown().await;
+        if let Some(dir) = self.private_store {
+            dir.close()
+                .context("cannot remove the demo's store directory")?;
+        }
         Ok(())
     }
 }

@@ -37,6 +37,10 @@ enum Command {
         /// Emulator port (0 picks a free one).
         #[arg(long, default_value_t = 0)]
         emulator_port: u16,
+        /// Keep the store (the audit trail) in this SQLite file and reuse it next time; without
+        /// it the store is a private temporary file, removed when the demo stops.
+        #[arg(long, value_name = "PATH")]
+        store: Option<PathBuf>,
     },
 }
 
@@ -58,12 +62,14 @@ async fn main() -> anyhow::Result<()> {
         Command::Demo {
             port,
             emulator_port,
+            store,
         } => {
             // The banner is the point of the demo; keep the log to warnings unless asked.
             init_logging("warn", false);
             let demo = sspr_service::demo::start(sspr_service::demo::DemoOptions {
                 port,
                 emulator_port,
+                store,
             })
             .await?;
             println!("{}", demo.banner());

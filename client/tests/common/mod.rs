@@ -42,6 +42,7 @@ pub async fn demo() -> Demo {
     start(DemoOptions {
         port: 0,
         emulator_port: 0,
+        store: None,
     })
     .await
     .expect("demo")

@@ -14,6 +14,20 @@ use crate::ops;
 use crate::ops::audit::{AuditError, AuditQuery};
 use crate::store::audit::{AuditRecord, Outcome};
 
+/// The response header of an audited write that carries its audit record's id.
+pub const AUDIT_RECORD_ID: &str = "audit-record-id";
+
+/// `response` with the `audit-record-id` header.
+pub fn with_audit_record_id(
+    mut response: axum::response::Response,
+    id: i64,
+) -> axum::response::Response {
+    response
+        .headers_mut()
+        .insert(AUDIT_RECORD_ID, axum::http::HeaderValue::from(id));
+    response
+}
+
 /// The service's `x-request-id` of the current request (set by the router's request-id layer),
 /// for audit records.
 #[derive(Debug, Clone, PartialEq, Eq)]

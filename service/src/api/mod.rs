@@ -16,6 +16,8 @@ use axum::Router;
 use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
+use axum::http::{HeaderValue, Request};
+use tower::util::MapRequestLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
 use tower_http::trace::TraceLayer;
@@ -155,6 +157,86 @@ pub fn router(state: AppState) -> Router {
         .layer(TraceLayer::new_for_http())
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(MapRequestLayer::new(drop_unsafe_request_id))
         .layer(SetSensitiveRequestHeadersLayer::new([AUTHORIZATION]))
         .with_state(state)
+}
+
+/// The longest caller-chosen `x-request-id` the service keeps.
+const MAX_REQUEST_ID: usize = 128;
+
+/// A caller's `x-request-id` is logged, echoed and kept in audit records, so it is kept only
+/// when it is short and harmless there: 1 to 128 of `A-Z a-z 0-9 . _ -`. Otherwise (or when
+/// several are sent) it is dropped here, before `SetRequestIdLayer`, which then makes a UUID.
+fn drop_unsafe_request_id<B>(mut request: Request<B>) -> Request<B> {
+    let mut ids = request.headers().get_all("x-request-id").iter();
+    let keep = matches!((ids.next(), ids.next()), (Some(id), None) if is_safe_request_id(id));
+    if !keep {
+        request.headers_mut().remove("x-request-id");
+    }
+    request
+}
+
+fn is_safe_request_id(id: &HeaderValue) -> bool {
+    let bytes = id.as_bytes();
+    (1..=MAX_REQUEST_ID).contains(&bytes.len())
+        && bytes
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_short_ids_of_safe_characters_are_kept() {
+        let safe =
+            |text: &[u8]| is_safe_request_id(&HeaderValue::from_bytes(text).expect("header"));
+        for kept in [
+            &b"a"[..],
+            b"caller-chosen_1.2",
+            b"0f8fad5b-d9cb-469f-a165-70867728950e",
+            &[b'x'; MAX_REQUEST_ID],
+        ] {
+            assert!(safe(kept), "{}", String::from_utf8_lossy(kept));
+        }
+        for replaced in [
+            &b""[..],
+            &[b'x'; MAX_REQUEST_ID + 1],
+            b"with space",
+            b"tab\there",
+            b"quote\"d",
+            b"it's",
+            b"semi;colon",
+            b"slash/ed",
+            b"%0A",
+            "caf\u{e9}".as_bytes(),
+            "\u{1F600}".as_bytes(),
+        ] {
+            assert!(!safe(replaced), "{}", String::from_utf8_lossy(replaced));
+        }
+        // A newline cannot be in a header value at all (hyper refuses it), and neither here.
+        assert!(HeaderValue::from_bytes(b"a\nb").is_err());
+    }
+
+    #[test]
+    fn an_unsafe_or_repeated_id_is_dropped_and_a_safe_one_kept() {
+        let request = |ids: &[&str]| {
+            let mut builder = Request::builder();
+            for id in ids {
+                builder = builder.header("x-request-id", *id);
+            }
+            drop_unsafe_request_id(builder.body(()).expect("request"))
+        };
+        let kept = request(&["abc-123"]);
+        assert_eq!(kept.headers()["x-request-id"], "abc-123");
+        for dropped in [&["a b"][..], &["abc", "def"], &[""]] {
+            let request = request(dropped);
+            assert!(
+                request.headers().get("x-request-id").is_none(),
+                "{dropped:?}"
+            );
+        }
+    }
 }

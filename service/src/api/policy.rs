@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use utoipa::IntoParams;
 
-use super::audit::CurrentRequestId;
+use super::audit::{CurrentRequestId, with_audit_record_id};
 use super::caching::{CachedBody, requested_max_age};
 use super::problem::{ApiError, Problem};
 use super::{AppState, Authenticated};
@@ -92,7 +92,8 @@ pub struct PatchParams {
         description = "Merge patch, e.g. {\"authentication\":{\"methodsRequired\":2}}"),
     responses(
         (status = 200, description = "Applied: the policy as read back (with a new ETag), or with dryRun the plan", body = PolicyDocument,
-            headers(("ETag" = String, description = "Version of the settings after the change"))),
+            headers(("ETag" = String, description = "Version of the settings after the change"),
+                ("audit-record-id" = i64, description = "The id of the change's audit record in GET /v1/audit (outcome succeeded, or noChange when the patch changes nothing); absent for dry runs"))),
         (status = 400, description = "The body is not JSON, or repeats a key within an object (`field` is the repeated key's JSON pointer)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "No SSPR.ReadWrite role, or no access to this tenant", body = Problem, content_type = "application/problem+json"),
@@ -137,7 +138,13 @@ pub async fn patch(
     .await?;
     match outcome {
         PatchOutcome::DryRun(plan) => Ok(Json::<DryRun>(plan).into_response()),
-        PatchOutcome::Applied(read) => Ok(document_response(*read)),
+        PatchOutcome::Applied {
+            read,
+            audit_record_id,
+        } => Ok(with_audit_record_id(
+            document_response(*read),
+            audit_record_id,
+        )),
     }
 }
 

@@ -10,14 +10,14 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use utoipa::{IntoParams, ToSchema};
 
-use super::audit::CurrentRequestId;
+use super::audit::{CurrentRequestId, with_audit_record_id};
 use super::problem::{ApiError, Problem};
 use super::{AppState, Authenticated};
 use crate::directory::DirectoryError;
 use crate::domain::protection::findings::PlanSeverity;
 use crate::domain::protection::{ProtectionOptions, ProtectionState};
-use crate::ops;
 use crate::domain::unique_keys::reject_duplicate_keys;
+use crate::ops;
 use crate::ops::protection::{
     self, ApplyRequest, ApplyResult, ChangeAnswer, GeneratedPolicy, ProtectionApplied,
     ProtectionError, ProtectionPlan, ProtectionStatus, StateRequest,
@@ -134,9 +134,11 @@ pub struct DryRunParams {
     request_body(content = ProtectionOptions, description = "The plan options, with `force` and `state`"),
     responses(
         (status = 200, description = "Updated or unchanged (`result`); with dryRun, the plan", body = ChangeAnswer,
-            headers(("ETag" = String, description = "Version of the deployed policy"))),
+            headers(("ETag" = String, description = "Version of the deployed policy"),
+                ("audit-record-id" = i64, description = "The id of the deploy's audit record in GET /v1/audit; absent for dry runs"))),
         (status = 201, description = "Created", body = ProtectionApplied,
-            headers(("ETag" = String, description = "Version of the deployed policy"))),
+            headers(("ETag" = String, description = "Version of the deployed policy"),
+                ("audit-record-id" = i64, description = "The id of the deploy's audit record in GET /v1/audit"))),
         (status = 400, description = "An option is invalid (`field` names it)", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "No SSPR.ReadWrite role, no access to this tenant, or no Entra ID P1/P2 (`code: licenseRequired`)", body = Problem, content_type = "application/problem+json"),
@@ -255,7 +257,10 @@ fn change_response(answer: ChangeAnswer) -> Response {
             } else {
                 StatusCode::OK
             };
-            (status, applied.etag.clone(), Json(applied).into_response())
+            let audit_record_id = applied.audit_record_id;
+            let etag = applied.etag.clone();
+            let response = with_audit_record_id(Json(applied).into_response(), audit_record_id);
+            (status, etag, response)
         }
     };
     *response.status_mut() = status;

@@ -23,7 +23,7 @@ pub struct AuditQuery {
     pub actor: Option<String>,
     /// RFC 3339 time: records at or after it.
     pub since: Option<String>,
-    /// `succeeded`, `failed`, `rolledBack` or `refused`.
+    /// `attempted`, `succeeded`, `failed`, `rolledBack`, `refused`, `noChange` or `unknown`.
     pub outcome: Option<String>,
     /// 1 to 500; 50 when absent.
     pub limit: Option<String>,
@@ -215,6 +215,17 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+        match parse(&q(|q| q.outcome = Some("nochange".into()))) {
+            Err(AuditError::BadParameter { detail, .. }) => {
+                assert!(
+                    detail.contains("attempted")
+                        && detail.contains("noChange")
+                        && detail.contains("unknown"),
+                    "{detail}"
+                );
+            }
+            other => panic!("expected a bad outcome, got {other:?}"),
+        }
         for limit in ["0", "501", "-1", "ten"] {
             let query = AuditQuery {
                 limit: Some(limit.into()),
@@ -242,5 +253,16 @@ mod tests {
         assert_eq!(filter.outcome, Some(Outcome::RolledBack));
         assert_eq!(filter.limit, 500);
         assert_eq!(parse(&AuditQuery::default()).expect("empty").limit, 50);
+        for (text, outcome) in [
+            ("attempted", Outcome::Attempted),
+            ("noChange", Outcome::NoChange),
+            ("unknown", Outcome::Unknown),
+        ] {
+            let query = AuditQuery {
+                outcome: Some(text.into()),
+                ..AuditQuery::default()
+            };
+            assert_eq!(parse(&query).expect(text).outcome, Some(outcome));
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! Use cases: what a verified caller asks of a tenant, with access checked here, once.
 
 pub mod audit;
+mod audited;
 pub mod cache;
 pub mod cursor;
 mod licence;

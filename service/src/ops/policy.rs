@@ -25,8 +25,9 @@ use crate::domain::findings::{Finding, findings};
 use crate::domain::policy::{GraphFacts, PolicyDocument, PortalKnowledge, Source};
 use crate::domain::rules::{TenantFacts, validate};
 use crate::store::Store;
-use crate::store::audit::{Actor, NewAuditRecord, Outcome};
+use crate::store::audit::{Completion, Outcome};
 
+use super::audited::{AuditTrail, OpenAttempt, json};
 use super::cache::{Aged, TenantCache};
 use super::{OpsError, authorize};
 
@@ -138,7 +139,12 @@ pub struct StepReport {
 
 pub enum PatchOutcome {
     DryRun(DryRun),
-    Applied(Box<PolicyRead>),
+    /// Applied and read back, or nothing to change (audited `noChange`, nothing written): the
+    /// policy as it is now, and the id of the change's audit record.
+    Applied {
+        read: Box<PolicyRead>,
+        audit_record_id: i64,
+    },
 }
 
 /// One change request.
@@ -167,23 +173,19 @@ pub async fn patch(
     let _guard = tenant.write_lock.lock().await;
     let before = load(graph, tenant).await?;
     let audit = Audit {
-        store,
-        caller,
-        tenant,
-        request_id: request.request_id.clone(),
+        trail: AuditTrail::new(
+            store,
+            caller,
+            tenant,
+            "policy.patch",
+            request.request_id.clone(),
+        ),
         dry_run: request.dry_run,
     };
 
     if !etag_matches(if_match, &before.etag) {
         audit
-            .record(
-                &before.settings,
-                None,
-                None,
-                Outcome::Refused,
-                Some("stale If-Match".into()),
-                None,
-            )
+            .refused(&before.settings, "stale If-Match".into())
             .await?;
         return Err(OpsError::PreconditionFailed {
             current: before.etag,
@@ -209,16 +211,7 @@ pub async fn patch(
     let (after, plan) = match planned {
         Ok(planned) => planned,
         Err(error) => {
-            audit
-                .record(
-                    &before.settings,
-                    None,
-                    None,
-                    Outcome::Refused,
-                    Some(error.to_string()),
-                    None,
-                )
-                .await?;
+            audit.refused(&before.settings, error.to_string()).await?;
             return Err(error);
         }
     };
@@ -232,15 +225,36 @@ pub async fn patch(
         }));
     }
 
+    if plan.changes.is_empty() && plan.steps.is_empty() {
+        let audit_record_id = audit.trail.no_change(json(&before.settings)).await?;
+        return Ok(PatchOutcome::Applied {
+            read: Box::new(PolicyRead {
+                document: before.document,
+                etag: before.etag,
+                request_ids: before.request_ids,
+            }),
+            audit_record_id,
+        });
+    }
+
     let _changing = policies.changing(tenant);
+    let attempt = audit
+        .trail
+        .attempt(json(&before.settings), json(&after), diff)
+        .await?;
     if let Err((error, reports)) = run(graph, tenant, &plan).await {
-        return Err(audit
-            .failed(&before.settings, &after, diff, error, reports)
-            .await);
+        return Err(failed(attempt, error, reports).await);
     }
 
     // Read everything back: what the tenant holds now is the answer, not what we sent.
-    let now = load(graph, tenant).await?;
+    let now = match load(graph, tenant).await {
+        Ok(now) => now,
+        Err(error) => {
+            let unread = format!("The change was made, but reading it back failed: {error}");
+            attempt.complete(Completion::unknown(unread)).await?;
+            return Err(error);
+        }
+    };
     let unkept: Vec<&FieldChange> = plan
         .changes
         .iter()
@@ -255,25 +269,19 @@ pub async fn patch(
         let error =
             DirectoryError::Internal(format!("the tenant did not keep {fields} after the write"));
         let reports = undo(graph, tenant, &plan, plan.steps.len()).await;
-        return Err(audit
-            .failed(&before.settings, &after, diff, error, reports)
-            .await);
+        return Err(failed(attempt, error, reports).await);
     }
-    audit
-        .record(
-            &before.settings,
-            Some(&now.settings),
-            diff,
-            Outcome::Succeeded,
-            None,
-            None,
-        )
+    let audit_record_id = attempt
+        .complete(Completion::new(Outcome::Succeeded).after(json(&now.settings)))
         .await?;
-    Ok(PatchOutcome::Applied(Box::new(PolicyRead {
-        document: now.document,
-        etag: now.etag,
-        request_ids: now.request_ids,
-    })))
+    Ok(PatchOutcome::Applied {
+        read: Box::new(PolicyRead {
+            document: now.document,
+            etag: now.etag,
+            request_ids: now.request_ids,
+        }),
+        audit_record_id,
+    })
 }
 
 /// Makes the plan's calls in order; on the first failure undoes the completed ones, last first.
@@ -480,118 +488,39 @@ async fn portal_knowledge(graph: &Graph, tenant: &ManagedTenant) -> PortalKnowle
     }
 }
 
-/// Appends the audit record of one change attempt. Dry runs are not writes and are not audited.
+/// The audit of one policy change. Dry runs are not writes and are not audited.
 struct Audit<'a> {
-    store: &'a Store,
-    caller: &'a Caller,
-    tenant: &'a ManagedTenant,
-    request_id: Option<String>,
+    trail: AuditTrail<'a>,
     dry_run: bool,
 }
 
 impl Audit<'_> {
-    /// Audits a change that failed upstream and returns the error to answer with.
-    async fn failed(
-        &self,
-        before: &PolicySettings,
-        after: &PolicySettings,
-        diff: Option<Value>,
-        error: DirectoryError,
-        steps: Vec<StepReport>,
-    ) -> OpsError {
-        let rolled_back = steps.iter().all(|r| r.status != "undoFailed");
-        let outcome = if rolled_back {
-            Outcome::RolledBack
-        } else {
-            Outcome::Failed
-        };
-        let recorded = self
-            .record(
-                before,
-                Some(after),
-                diff,
-                outcome,
-                Some(error.to_string()),
-                serde_json::to_value(&steps).ok(),
-            )
-            .await;
-        match recorded {
-            Ok(()) => OpsError::ApplyFailed {
-                error,
-                rolled_back,
-                steps,
-            },
-            Err(store_error) => store_error,
+    /// Records a refusal made before any upstream call (none for a dry run).
+    async fn refused(&self, before: &PolicySettings, error: String) -> Result<(), OpsError> {
+        if !self.dry_run {
+            self.trail.refused(json(before), None, None, error).await?;
         }
-    }
-
-    async fn record(
-        &self,
-        before: &PolicySettings,
-        after: Option<&PolicySettings>,
-        diff: Option<Value>,
-        outcome: Outcome,
-        error: Option<String>,
-        compensation: Option<Value>,
-    ) -> Result<(), OpsError> {
-        if self.dry_run {
-            return Ok(());
-        }
-        self.store
-            .audit()
-            .append(NewAuditRecord {
-                request_id: self.request_id.clone(),
-                actor: Actor::from(self.caller),
-                tenant_id: self.tenant.id.clone(),
-                operation: "policy.patch".into(),
-                before: serde_json::to_value(before).ok(),
-                after: after.and_then(|a| serde_json::to_value(a).ok()),
-                diff,
-                outcome,
-                error,
-                compensation,
-            })
-            .await
-            .map_err(OpsError::Store)?;
         Ok(())
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    const ETAG: &str = "\"0123456789abcdef0123456789abcdef\"";
-
-    #[test]
-    fn if_match_must_be_present_and_not_a_wildcard() {
-        assert_eq!(if_match_precondition(Some(ETAG)).ok(), Some(ETAG));
-        let refused_values = [
-            None,
-            Some("*".to_owned()),
-            Some(" * ".to_owned()),
-            Some(format!("{ETAG}, *")),
-        ];
-        for refused in refused_values {
-            assert!(
-                matches!(
-                    if_match_precondition(refused.as_deref()),
-                    Err(OpsError::PreconditionRequired)
-                ),
-                "{refused:?}"
-            );
-        }
-    }
-
-    #[test]
-    fn etags_match_exactly_and_a_wildcard_never_does() {
-        assert!(etag_matches(ETAG, ETAG));
-        assert!(etag_matches(&format!("\"old\", {ETAG}"), ETAG));
-        assert!(!etag_matches("\"old\"", ETAG));
-        assert!(
-            !etag_matches(&format!("W/{ETAG}"), ETAG),
-            "weak ETags never match"
-        );
-        assert!(!etag_matches("*", ETAG));
+/// Completes the attempt of a change that failed upstream and returns the error to answer with.
+async fn failed(attempt: OpenAttempt, error: DirectoryError, steps: Vec<StepReport>) -> OpsError {
+    let rolled_back = steps.iter().all(|r| r.status != "undoFailed");
+    let outcome = if rolled_back {
+        Outcome::RolledBack
+    } else {
+        Outcome::Failed
+    };
+    let completion = Completion::new(outcome)
+        .error(error.to_string())
+        .compensation(json(&steps));
+    match attempt.complete(completion).await {
+        Ok(_) => OpsError::ApplyFailed {
+            error,
+            rolled_back,
+            steps,
+        },
+        Err(store_error) => store_error,
     }
 }

@@ -36,8 +36,9 @@ use crate::domain::protection::{
     ValidOptions, guid,
 };
 use crate::store::Store;
-use crate::store::audit::{Actor, NewAuditRecord, Outcome};
+use crate::store::audit::{Completion, Outcome};
 
+use super::audited::AuditTrail;
 use super::{OpsError, authorize, licence, require, tenant_ref};
 use crate::domain::tenant::TenantRef;
 
@@ -200,6 +201,9 @@ pub struct ProtectionApplied {
     pub attempts: Vec<WriteAttempt>,
     /// Microsoft Graph request ids of every call made.
     pub graph_request_ids: Vec<String>,
+    /// The id of the deploy's audit record: sent as the `audit-record-id` header, not in the body.
+    #[serde(skip)]
+    pub audit_record_id: i64,
 }
 
 /// One Graph call a deploy makes, exactly as it would go out.
@@ -369,22 +373,20 @@ pub async fn apply(
     request: ApplyRequest<'_>,
 ) -> Result<ChangeAnswer, ProtectionError> {
     let tenant = authorize(registry, caller, Verb::Write, request.tenant_key)?;
-    let audit = &Audit {
+    let audit = &AuditTrail::new(
         store,
         caller,
         tenant,
-        request_id: request.request_id.clone(),
-        operation: "registrationProtection.apply",
-    };
+        "registrationProtection.apply",
+        request.request_id.clone(),
+    );
     let dry_run = request.dry_run;
     let options = match request.options.validate() {
         Ok(options) => options,
         Err(error) => {
             let detail = format!("{}: {}", error.field, error.detail);
             if !request.dry_run {
-                audit
-                    .record(None, None, json!({}), Outcome::Refused, Some(detail))
-                    .await?;
+                audit.refused(None, None, Some(json!({})), detail).await?;
             }
             return Err(ProtectionError::InvalidOptions(error));
         }
@@ -403,7 +405,7 @@ pub async fn apply(
         async move {
             if !dry_run {
                 audit
-                    .record(before, Some(body), diff, Outcome::Refused, Some(reason))
+                    .refused(before, Some(body), Some(diff), reason)
                     .await?;
             }
             Ok::<(), ProtectionError>(())
@@ -471,6 +473,37 @@ pub async fn apply(
         })));
     }
     let mut request_ids = snapshot.request_ids.clone();
+    if let Some(ours) = prepared.ours
+        && changes.is_empty()
+    {
+        // Already as asked: nothing is written, and the record says so.
+        let audit_record_id = audit.no_change(before).await?;
+        return Ok(ChangeAnswer::Applied(Box::new(ProtectionApplied {
+            tenant: tenant_ref(tenant),
+            result: ApplyResult::Unchanged,
+            policy_id: ours.id.clone(),
+            state: prepared.state,
+            changes,
+            diff: Vec::new(),
+            etag: policy_etag(Some(ours)),
+            policy: body,
+            findings: prepared.findings,
+            attempts: Vec::new(),
+            graph_request_ids: request_ids,
+            audit_record_id,
+        })));
+    }
+    let attempt = audit
+        .attempt(
+            before,
+            Some(body.clone()),
+            Some(json!({
+                "result": if prepared.ours.is_some() { ApplyResult::Updated } else { ApplyResult::Created },
+                "changes": changes,
+                "diff": diff,
+            })),
+        )
+        .await?;
     let written = match prepared.ours {
         Some(existing) => update(graph, tenant, &prepared.desired, existing).await,
         None => create(graph, tenant, &prepared.desired, &body).await,
@@ -483,14 +516,10 @@ pub async fn apply(
                     .iter()
                     .filter_map(|a| a.graph_request_id.clone()),
             );
-            audit
-                .record(
-                    before,
-                    Some(body.clone()),
+            let audit_record_id = attempt
+                .complete(Completion::new(Outcome::Succeeded).diff(
                     json!({ "result": write.result, "changes": write.changes, "diff": diff, "attempts": write.attempts }),
-                    Outcome::Succeeded,
-                    None,
-                )
+                ))
                 .await?;
             let mut deployed = prepared.desired.clone();
             deployed.id = write.policy_id.clone();
@@ -500,31 +529,31 @@ pub async fn apply(
                 policy_id: write.policy_id,
                 state: prepared.state,
                 changes: write.changes,
-                diff: if write.result == ApplyResult::Unchanged {
-                    Vec::new()
-                } else {
-                    diff
-                },
+                diff,
                 etag: policy_etag(Some(&deployed)),
                 policy: body,
                 findings: prepared.findings,
                 attempts: write.attempts,
                 graph_request_ids: request_ids,
+                audit_record_id,
             })))
         }
         Err(ProtectionError::WriteFailed { error, attempts }) => {
-            audit
-                .record(
-                    before,
-                    Some(body),
-                    json!({ "attempts": attempts }),
-                    Outcome::Failed,
-                    Some(error.to_string()),
+            attempt
+                .complete(
+                    Completion::new(Outcome::Failed)
+                        .diff(json!({ "attempts": attempts }))
+                        .error(error.to_string()),
                 )
                 .await?;
             Err(ProtectionError::WriteFailed { error, attempts })
         }
-        Err(other) => Err(other),
+        Err(other) => {
+            attempt
+                .complete(Completion::new(Outcome::Failed).error(other.to_string()))
+                .await?;
+            Err(other)
+        }
     }
 }
 
@@ -550,13 +579,13 @@ pub async fn set_state(
     request: StateRequest<'_>,
 ) -> Result<ChangeAnswer, ProtectionError> {
     let tenant = authorize(registry, caller, Verb::Write, request.tenant_key)?;
-    let audit = &Audit {
+    let audit = &AuditTrail::new(
         store,
         caller,
         tenant,
-        request_id: request.request_id.clone(),
-        operation: "registrationProtection.state",
-    };
+        "registrationProtection.state",
+        request.request_id.clone(),
+    );
     let dry_run = request.dry_run;
     licence::ensure_licensed(graph, tenant).await?;
     let _guard = tenant.write_lock.lock().await;
@@ -572,7 +601,7 @@ pub async fn set_state(
         async move {
             if !dry_run {
                 audit
-                    .record(before, None, diff, Outcome::Refused, Some(reason.into()))
+                    .refused(before, None, Some(diff), reason.into())
                     .await?;
             }
             Ok::<(), ProtectionError>(())
@@ -585,7 +614,6 @@ pub async fn set_state(
     let mut desired = ours.clone();
     desired.state = request.state.as_graph().to_owned();
     let break_glass = BreakGlass::find(&snapshot.policies, &[], &[], true);
-    let findings = Vec::new();
     if request.state == ProtectionState::Enabled && !request.force {
         let grade = grade(&desired, &snapshot, &break_glass);
         if grade.verdict == Verdict::Fail {
@@ -628,66 +656,74 @@ pub async fn set_state(
             } else {
                 vec![planned_call(graph, "PATCH", &path, body)]
             },
-            findings,
+            findings: Vec::new(),
             etag: policy_etag(Some(ours)),
         })));
     }
     let mut request_ids = snapshot.request_ids.clone();
-    let mut attempts = Vec::new();
-    if !unchanged {
-        let call = format!("PATCH {path}");
-        match ca::update_policy(graph, tenant, &ours.id, &body).await {
-            Ok(request_id) => {
-                request_ids.extend(request_id.clone());
-                attempts.push(attempt(call, "succeeded", request_id, None));
-            }
-            Err(error) => {
-                attempts.push(attempt(call, "failed", error.request_id(), Some(&error)));
-                audit
-                    .record(
-                        before,
-                        Some(body),
-                        json!({ "attempts": attempts }),
-                        Outcome::Failed,
-                        Some(error.to_string()),
-                    )
-                    .await?;
-                return Err(ProtectionError::WriteFailed { error, attempts });
-            }
-        }
+    let applied = |result, changes: Vec<String>, attempts, request_ids, audit_record_id| {
+        ChangeAnswer::Applied(Box::new(ProtectionApplied {
+            tenant: tenant_ref(tenant),
+            result,
+            policy_id: ours.id.clone(),
+            state: request.state,
+            changes,
+            diff: diff.clone(),
+            etag: policy_etag(Some(&desired)),
+            policy: create_body(&desired),
+            findings: Vec::new(),
+            attempts,
+            graph_request_ids: request_ids,
+            audit_record_id,
+        }))
+    };
+    if unchanged {
+        let audit_record_id = audit.no_change(before).await?;
+        return Ok(applied(
+            ApplyResult::Unchanged,
+            Vec::new(),
+            Vec::new(),
+            request_ids,
+            audit_record_id,
+        ));
     }
-    let result = if unchanged {
-        ApplyResult::Unchanged
-    } else {
-        ApplyResult::Updated
-    };
-    let changes: Vec<String> = if unchanged {
-        Vec::new()
-    } else {
-        vec!["state".into()]
-    };
-    audit
-        .record(
+    let attempt = audit
+        .attempt(
             before,
             serde_json::to_value(&desired).ok(),
-            json!({ "result": result, "changes": changes, "diff": diff, "attempts": attempts }),
-            Outcome::Succeeded,
-            None,
+            Some(json!({ "result": ApplyResult::Updated, "changes": ["state"], "diff": diff })),
         )
         .await?;
-    Ok(ChangeAnswer::Applied(Box::new(ProtectionApplied {
-        tenant: tenant_ref(tenant),
-        result,
-        policy_id: ours.id.clone(),
-        state: request.state,
-        changes,
-        diff,
-        etag: policy_etag(Some(&desired)),
-        policy: create_body(&desired),
-        findings,
+    let call = format!("PATCH {path}");
+    let attempts = match ca::update_policy(graph, tenant, &ours.id, &body).await {
+        Ok(request_id) => {
+            request_ids.extend(request_id.clone());
+            vec![attempt_of(call, "succeeded", request_id, None)]
+        }
+        Err(error) => {
+            let attempts = vec![attempt_of(call, "failed", error.request_id(), Some(&error))];
+            attempt
+                .complete(
+                    Completion::new(Outcome::Failed)
+                        .diff(json!({ "attempts": attempts }))
+                        .error(error.to_string()),
+                )
+                .await?;
+            return Err(ProtectionError::WriteFailed { error, attempts });
+        }
+    };
+    let audit_record_id = attempt
+        .complete(Completion::new(Outcome::Succeeded).diff(
+            json!({ "result": ApplyResult::Updated, "changes": ["state"], "diff": diff, "attempts": attempts }),
+        ))
+        .await?;
+    Ok(applied(
+        ApplyResult::Updated,
+        vec!["state".into()],
         attempts,
-        graph_request_ids: request_ids,
-    })))
+        request_ids,
+        audit_record_id,
+    ))
 }
 
 /// The version of the deployed policy (or of "none deployed") that `If-Match` names.
@@ -922,10 +958,10 @@ async fn update(
             result: ApplyResult::Updated,
             policy_id: existing.id.clone(),
             changes: changed,
-            attempts: vec![attempt(call, "succeeded", request_id, None)],
+            attempts: vec![attempt_of(call, "succeeded", request_id, None)],
         }),
         Err(error) => {
-            let attempts = vec![attempt(call, "failed", error.request_id(), Some(&error))];
+            let attempts = vec![attempt_of(call, "failed", error.request_id(), Some(&error))];
             Err(ProtectionError::WriteFailed { error, attempts })
         }
     }
@@ -946,7 +982,7 @@ async fn create(
     for _ in 0..CREATE_ATTEMPTS {
         let error = match ca::create_policy(graph, tenant, body).await {
             Ok((id, request_id)) => {
-                attempts.push(attempt(call, "succeeded", request_id, None));
+                attempts.push(attempt_of(call, "succeeded", request_id, None));
                 return Ok(Written {
                     result: ApplyResult::Created,
                     policy_id: id,
@@ -956,7 +992,7 @@ async fn create(
             }
             Err(error) => error,
         };
-        attempts.push(attempt(
+        attempts.push(attempt_of(
             call.clone(),
             "failed",
             error.request_id(),
@@ -969,7 +1005,7 @@ async fn create(
         let found = match ca::list_policies(graph, tenant).await {
             Ok((policies, ids)) => {
                 let found = policies.into_iter().find(CaPolicy::is_ours);
-                attempts.push(attempt(
+                attempts.push(attempt_of(
                     format!("GET {POLICIES}"),
                     if found.is_some() { "found" } else { "notFound" },
                     ids.last().cloned(),
@@ -978,7 +1014,7 @@ async fn create(
                 found
             }
             Err(list_error) => {
-                attempts.push(attempt(
+                attempts.push(attempt_of(
                     format!("GET {POLICIES}"),
                     "failed",
                     list_error.request_id(),
@@ -1025,7 +1061,7 @@ fn may_have_run(error: &DirectoryError) -> bool {
     }
 }
 
-fn attempt(
+fn attempt_of(
     call: String,
     status: &str,
     graph_request_id: Option<String>,
@@ -1036,43 +1072,5 @@ fn attempt(
         status: status.to_owned(),
         graph_request_id,
         error: error.map(ToString::to_string),
-    }
-}
-
-/// Appends the audit record of one deploy attempt.
-struct Audit<'a> {
-    store: &'a Store,
-    caller: &'a Caller,
-    tenant: &'a ManagedTenant,
-    request_id: Option<String>,
-    operation: &'static str,
-}
-
-impl Audit<'_> {
-    async fn record(
-        &self,
-        before: Option<Value>,
-        after: Option<Value>,
-        diff: Value,
-        outcome: Outcome,
-        error: Option<String>,
-    ) -> Result<(), OpsError> {
-        self.store
-            .audit()
-            .append(NewAuditRecord {
-                request_id: self.request_id.clone(),
-                actor: Actor::from(self.caller),
-                tenant_id: self.tenant.id.clone(),
-                operation: self.operation.into(),
-                before,
-                after,
-                diff: Some(diff),
-                outcome,
-                error,
-                compensation: None,
-            })
-            .await
-            .map_err(OpsError::Store)?;
-        Ok(())
     }
 }

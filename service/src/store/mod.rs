@@ -2,7 +2,8 @@
 //!
 //! SQLite calls block, so every call runs on tokio's blocking pool, on the one connection
 //! behind a mutex (one writer; the audit trail's load is small). The schema is created and
-//! migrated when the file is opened, its version kept in `PRAGMA user_version`.
+//! migrated when the file is opened, its version kept in `PRAGMA user_version`; then audit
+//! attempts an earlier process left open are completed as `unknown` (see [`audit`]).
 
 pub mod audit;
 
@@ -15,7 +16,7 @@ use rusqlite::Connection;
 pub use audit::AuditLog;
 
 /// Schema migrations in order; after migration `i` has run, `user_version` is `i + 1`.
-const MIGRATIONS: &[&str] = &[audit::SCHEMA_V1];
+const MIGRATIONS: &[&str] = &[audit::SCHEMA_V1, audit::SCHEMA_V2];
 
 /// How long a statement waits for a lock held by another connection to the same file.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -42,6 +43,8 @@ pub enum StoreError {
     Sqlite(#[from] rusqlite::Error),
     #[error("store record is not readable: {0}")]
     Corrupt(String),
+    #[error("store refused the record: {0}")]
+    Invalid(String),
     #[error("store task failed: {0}")]
     Task(String),
 }
@@ -93,6 +96,16 @@ impl Store {
             .pragma_update(None, "recursive_triggers", "ON")
             .map_err(open_error)?;
         migrate(&mut connection, &path)?;
+        // One service process per store file: whatever is still open was left by a process
+        // that is gone (see `audit::close_abandoned` for what changes with shared databases).
+        let abandoned = audit::close_abandoned(&mut connection)?;
+        if abandoned > 0 {
+            tracing::warn!(
+                store = %path.display(),
+                abandoned,
+                "audit attempts left open by an earlier process are recorded as outcome unknown"
+            );
+        }
         Ok(Store {
             connection: Arc::new(Mutex::new(connection)),
             path: Arc::new(path),

@@ -760,10 +760,7 @@ async fn scenario_e(bench: &Bench, clients: usize, secs: u64) -> Result<(Section
     );
     section.row("latency p50", format!("{:.1} ms", ms(p50)));
     section.row("latency p99", format!("{:.1} ms", ms(p99)));
-    section.row(
-        format!("p99 ÷ {POLICY_P99_MS} ms"),
-        verdict(value, target),
-    );
+    section.row(format!("p99 ÷ {POLICY_P99_MS} ms"), verdict(value, target));
     section.row(
         "first read (nothing cached)",
         format!("{:.1} ms", ms(first)),
@@ -795,4 +792,3 @@ async fn scenario_e(bench: &Bench, clients: usize, secs: u64) -> Result<(Section
     let met = target.met_by(value) && failed == 0 && calls.failed() == 0;
     Ok((section, met))
 }
-
