@@ -1,12 +1,17 @@
 //! How the client authenticates: a ready bearer token, or the OAuth 2.0 client credentials
 //! grant against an Entra-style token endpoint, with the token cached until shortly before it
-//! expires.
+//! expires; and the mistakes with a given token said in plain words (a pasted `Bearer ` prefix,
+//! an expired token, something that is not a JWT).
 
 use std::fmt;
 use std::time::{Duration, Instant};
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Deserialize;
 use serde_json::Value;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 use tokio::sync::Mutex;
 use url::Url;
 
@@ -14,6 +19,133 @@ use crate::error::{ClientError, collapse_whitespace, status_reason, truncate};
 
 /// How long before its expiry a cached token is replaced (at most half its lifetime).
 const REFRESH_MARGIN: Duration = Duration::from_secs(60);
+/// The clock skew the service allows past `exp`; a token expired longer ago is not sent.
+pub const EXPIRY_LEEWAY_SECS: i64 = 60;
+
+/// A bearer token that cannot work, found before anything is sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TokenMistake {
+    /// The token starts with `Bearer `: a pasted `Authorization` header.
+    #[error(
+        "the token starts with 'Bearer ': give the token alone, without the 'Bearer ' prefix of an Authorization header"
+    )]
+    BearerPrefix,
+    /// The token's `exp` is further in the past than the service's leeway.
+    #[error("{}; nothing was sent", expired_message(*.expires_at, *.now))]
+    Expired {
+        /// `exp`, in seconds since the Unix epoch.
+        expires_at: i64,
+        /// When it was checked, in seconds since the Unix epoch.
+        now: i64,
+    },
+}
+
+impl TokenMistake {
+    /// The slug of the problem type the CLI reports it with (`/problems/cli/<slug>`).
+    pub fn slug(&self) -> &'static str {
+        match self {
+            TokenMistake::BearerPrefix => "token-bearer-prefix",
+            TokenMistake::Expired { .. } => "token-expired",
+        }
+    }
+}
+
+/// What a bearer token looks like from the outside, read without verifying anything.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenShape {
+    /// Three base64url parts with a JSON object as payload; its `exp` when it has one.
+    Jwt { expires_at: Option<i64> },
+    /// Not a JWT, and why.
+    NotJwt(&'static str),
+}
+
+/// Reads the token's payload without verifying it, only to explain a refusal.
+pub fn inspect_token(token: &str) -> TokenShape {
+    let parts: Vec<&str> = token.trim().split('.').collect();
+    if parts.len() != 3 {
+        return TokenShape::NotJwt("it does not have three parts separated by dots");
+    }
+    let Ok(payload) = URL_SAFE_NO_PAD.decode(parts[1].trim_end_matches('=')) else {
+        return TokenShape::NotJwt("its middle part is not base64url");
+    };
+    match serde_json::from_slice::<Value>(&payload) {
+        Ok(Value::Object(claims)) => TokenShape::Jwt {
+            expires_at: claims.get("exp").and_then(|exp| {
+                exp.as_i64()
+                    .or_else(|| exp.as_f64().map(|secs| secs as i64))
+            }),
+        },
+        _ => TokenShape::NotJwt("its middle part is not a JSON object of claims"),
+    }
+}
+
+/// The mistakes found before sending `token` at `now` (seconds since the Unix epoch): a
+/// `Bearer ` prefix, or an `exp` more than [`EXPIRY_LEEWAY_SECS`] ago.
+pub fn check_token(token: &str, now: i64) -> Result<(), TokenMistake> {
+    let token = token.trim_start();
+    if token
+        .get(..7)
+        .is_some_and(|start| start.eq_ignore_ascii_case("bearer "))
+    {
+        return Err(TokenMistake::BearerPrefix);
+    }
+    match inspect_token(token) {
+        TokenShape::Jwt {
+            expires_at: Some(expires_at),
+        } if expires_at + EXPIRY_LEEWAY_SECS < now => {
+            Err(TokenMistake::Expired { expires_at, now })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Why the service may have refused `token` with a 401, in plain words, when the token itself
+/// shows it: expired, or not a JWT at all. `None` when it looks fine from the outside.
+pub fn explain_refused_token(token: &str, now: i64) -> Option<String> {
+    match inspect_token(token) {
+        TokenShape::Jwt {
+            expires_at: Some(expires_at),
+        } if expires_at <= now => Some(expired_message(expires_at, now)),
+        TokenShape::Jwt { .. } => None,
+        TokenShape::NotJwt(why) => Some(format!(
+            "the token is not a JWT ({why}): give the access token itself, as the identity provider issued it"
+        )),
+    }
+}
+
+/// `the token expired at 2026-03-04T05:06:07Z (12 minutes ago); get a new one`.
+pub fn expired_message(expires_at: i64, now: i64) -> String {
+    let at = OffsetDateTime::from_unix_timestamp(expires_at)
+        .ok()
+        .and_then(|t| t.format(&Rfc3339).ok())
+        .unwrap_or_else(|| expires_at.to_string());
+    format!(
+        "the token expired at {at} ({}); get a new one",
+        ago(now.saturating_sub(expires_at))
+    )
+}
+
+/// `less than a minute ago`, `1 minute ago`, `95 minutes ago`, `3 hours ago`, `2 days ago`.
+fn ago(seconds: i64) -> String {
+    let plural = |n: i64, unit: &str| {
+        if n == 1 {
+            format!("1 {unit} ago")
+        } else {
+            format!("{n} {unit}s ago")
+        }
+    };
+    match seconds {
+        ..60 => "less than a minute ago".to_owned(),
+        60..7200 => plural(seconds / 60, "minute"),
+        7200..172_800 => plural(seconds / 3600, "hour"),
+        _ => plural(seconds / 86_400, "day"),
+    }
+}
+
+/// Seconds since the Unix epoch, now.
+pub fn unix_now() -> i64 {
+    OffsetDateTime::now_utc().unix_timestamp()
+}
 
 /// Credentials for the service.
 #[derive(Clone)]
@@ -114,6 +246,7 @@ impl TokenProvider {
     pub(crate) async fn bearer(&self, http: &reqwest::Client) -> Result<Bearer, ClientError> {
         let (token_url, client_id, client_secret, scope) = match &self.auth {
             Auth::Token(token) => {
+                check_token(token, unix_now()).map_err(ClientError::Token)?;
                 return Ok(Bearer {
                     token: token.clone(),
                     cached: false,
@@ -254,7 +387,10 @@ fn redact(error: ClientError, secret: &str) -> ClientError {
         ClientError::Transport(s) => ClientError::Transport(scrub(s)),
         ClientError::Decode(s) => ClientError::Decode(scrub(s)),
         ClientError::Config(s) => ClientError::Config(scrub(s)),
-        other @ (ClientError::Api { .. } | ClientError::Interrupted { .. }) => other,
+        ClientError::File(s) => ClientError::File(scrub(s)),
+        other @ (ClientError::Api { .. }
+        | ClientError::Interrupted { .. }
+        | ClientError::Token(_)) => other,
     }
 }
 
@@ -356,6 +492,91 @@ mod tests {
             parse_token(&token_url, br#"{"token_type":"Bearer"}"#, now),
             Err(ClientError::Decode(_))
         ));
+    }
+
+    /// A JWT-shaped token (unsigned) with these claims.
+    fn jwt(claims: &Value) -> String {
+        let part = |v: &Value| URL_SAFE_NO_PAD.encode(serde_json::to_vec(v).expect("json"));
+        format!(
+            "{}.{}.c2lnbmF0dXJl",
+            part(&serde_json::json!({"alg": "RS256", "typ": "JWT"})),
+            part(claims)
+        )
+    }
+
+    #[test]
+    fn a_pasted_bearer_prefix_is_refused() {
+        let token = jwt(&serde_json::json!({"exp": 2_000_000_000}));
+        for given in [
+            format!("Bearer {token}"),
+            format!("bearer {token}"),
+            format!("  BEARER {token}"),
+        ] {
+            assert_eq!(
+                check_token(&given, 1_000),
+                Err(TokenMistake::BearerPrefix),
+                "{given}"
+            );
+        }
+        assert_eq!(check_token(&token, 1_000), Ok(()));
+        let message = TokenMistake::BearerPrefix.to_string();
+        assert!(message.contains("give the token alone"), "{message}");
+        assert!(!message.contains(&token));
+    }
+
+    #[test]
+    fn an_expired_token_is_not_sent_past_the_leeway() {
+        let expires_at = 1_796_000_000;
+        let token = jwt(&serde_json::json!({"exp": expires_at, "aud": "api://sspr"}));
+        // Within the service's leeway it is still sent: the service decides.
+        assert_eq!(check_token(&token, expires_at + 60), Ok(()));
+        let mistake = check_token(&token, expires_at + 12 * 60).expect_err("expired");
+        assert_eq!(
+            mistake.to_string(),
+            "the token expired at 2026-11-30T00:53:20Z (12 minutes ago); get a new one; nothing was sent"
+        );
+        assert_eq!(mistake.slug(), "token-expired");
+        // A token without exp, or not a JWT, is the service's to judge.
+        assert_eq!(check_token(&jwt(&serde_json::json!({})), 5), Ok(()));
+        assert_eq!(check_token("opaque-token", 5), Ok(()));
+    }
+
+    #[test]
+    fn a_refused_token_is_explained_when_it_shows_why() {
+        let token = jwt(&serde_json::json!({"exp": 1_000}));
+        assert_eq!(
+            explain_refused_token(&token, 1_030).as_deref(),
+            Some(
+                "the token expired at 1970-01-01T00:16:40Z (less than a minute ago); get a new one"
+            )
+        );
+        assert_eq!(explain_refused_token(&token, 999), None, "not expired");
+        for (token, why) in [
+            ("garbage", "three parts"),
+            ("a.b.c", "not base64url"),
+            ("a.bm90IGpzb24.c", "not a JSON object"),
+        ] {
+            let text = explain_refused_token(token, 0).expect("explained");
+            assert!(
+                text.starts_with("the token is not a JWT") && text.contains(why),
+                "{token}: {text}"
+            );
+        }
+        assert_eq!(
+            inspect_token(&jwt(&serde_json::json!({"exp": 7.9}))),
+            TokenShape::Jwt {
+                expires_at: Some(7)
+            }
+        );
+    }
+
+    #[test]
+    fn ages_read_well() {
+        assert_eq!(ago(59), "less than a minute ago");
+        assert_eq!(ago(60), "1 minute ago");
+        assert_eq!(ago(95 * 60), "95 minutes ago");
+        assert_eq!(ago(3 * 3600), "3 hours ago");
+        assert_eq!(ago(3 * 86_400), "3 days ago");
     }
 
     #[test]

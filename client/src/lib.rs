@@ -22,6 +22,7 @@ pub mod policy;
 pub mod protection;
 pub mod registrations;
 pub mod render;
+pub mod report;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -42,6 +43,8 @@ use auth::TokenProvider;
 
 /// The response header carrying the service's request id.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
+/// The response header carrying the id of the audit record a change wrote.
+pub const AUDIT_RECORD_ID_HEADER: &str = "audit-record-id";
 
 const ACCEPT_JSON: &str = "application/json, application/problem+json;q=0.9";
 const MAX_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -96,6 +99,8 @@ pub struct PolicyResponse {
     /// The `ETag` header as sent (a quoted string), to send back in `If-Match` when changing
     /// the policy.
     pub etag: Option<String>,
+    /// The `audit-record-id` header of a change (applied, or found to change nothing).
+    pub audit_record_id: Option<i64>,
 }
 
 /// A client of the sspr REST service.
@@ -158,13 +163,13 @@ impl SsprClient {
             .connect_timeout(options.timeout.min(MAX_CONNECT_TIMEOUT));
         if let Some(path) = &options.ca_file {
             let pem = std::fs::read(path).map_err(|e| {
-                ClientError::Config(format!("cannot read the CA file {}: {e}", path.display()))
+                ClientError::File(format!("cannot read the CA file {}: {e}", path.display()))
             })?;
             let certificates = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-                ClientError::Config(format!("the CA file {} is not PEM: {e}", path.display()))
+                ClientError::File(format!("the CA file {} is not PEM: {e}", path.display()))
             })?;
             if certificates.is_empty() {
-                return Err(ClientError::Config(format!(
+                return Err(ClientError::File(format!(
                     "the CA file {} holds no certificate",
                     path.display()
                 )));
@@ -265,6 +270,8 @@ impl SsprClient {
         let response = self.open(method.clone(), url, ACCEPT_JSON, prepare).await?;
         let request_id = header_string(response.headers(), REQUEST_ID_HEADER);
         let etag = header_string(response.headers(), ETAG.as_str());
+        let audit_record_id = header_string(response.headers(), AUDIT_RECORD_ID_HEADER)
+            .and_then(|id| id.parse().ok());
         let body = response
             .bytes()
             .await
@@ -273,6 +280,7 @@ impl SsprClient {
             body: body.to_vec(),
             request_id,
             etag,
+            audit_record_id,
         })
     }
 
@@ -333,6 +341,7 @@ struct Reply {
     body: Vec<u8>,
     request_id: Option<String>,
     etag: Option<String>,
+    audit_record_id: Option<i64>,
 }
 
 /// A policy document (a JSON object) and the reply's headers.
@@ -349,6 +358,7 @@ fn policy_response(method: &str, url: &Url, reply: Reply) -> Result<PolicyRespon
         document,
         request_id: reply.request_id,
         etag: reply.etag,
+        audit_record_id: reply.audit_record_id,
     })
 }
 
@@ -383,6 +393,9 @@ fn header_string(headers: &HeaderMap, name: &str) -> Option<String> {
 
 /// `METHOD url: what went wrong`, for a request that got no HTTP answer.
 pub(crate) fn describe_send_error(method: &str, url: &Url, error: &reqwest::Error) -> String {
+    if let Some(advice) = scheme_mismatch(url, &error_chain(error)) {
+        return format!("{method} {url}: {advice}");
+    }
     let what = if error.is_timeout() {
         "timed out"
     } else if error.is_connect() {
@@ -400,6 +413,25 @@ pub(crate) fn describe_send_error(method: &str, url: &Url, error: &reqwest::Erro
     } else {
         format!("{method} {url}: {what} ({cause})")
     }
+}
+
+/// `the service at https://host:port/ speaks plain HTTP: use http://host:port/` when the
+/// transport error shows that TLS met plain HTTP (or plain HTTP met TLS).
+fn scheme_mismatch(url: &Url, chain: &str) -> Option<String> {
+    // rustls reading an HTTP answer as a TLS record; hyper reading a TLS alert as HTTP.
+    let (speaks, other) = match url.scheme() {
+        "https" if chain.contains("InvalidContentType") => ("plain HTTP", "http"),
+        "http" if chain.contains("invalid HTTP version") => ("TLS (HTTPS)", "https"),
+        _ => return None,
+    };
+    let origin = url.origin().ascii_serialization();
+    let mut fixed = url.clone();
+    fixed.set_scheme(other).ok()?;
+    fixed.set_path("/");
+    fixed.set_query(None);
+    Some(format!(
+        "the service at {origin}/ speaks {speaks}: use {fixed}"
+    ))
 }
 
 /// An error and its sources joined with `: `, without repeats and without reqwest's URL
@@ -473,8 +505,36 @@ mod tests {
         };
         assert!(matches!(
             SsprClient::new(url("https://x/"), token(), missing),
-            Err(ClientError::Config(m)) if m.contains("/nonexistent/ca.pem")
+            Err(ClientError::File(m)) if m.contains("/nonexistent/ca.pem")
         ));
+    }
+
+    #[test]
+    fn tls_against_plain_http_and_back_is_said_so() {
+        let https = Url::parse("https://127.0.0.1:8080/v1/tenants").expect("url");
+        assert_eq!(
+            scheme_mismatch(
+                &https,
+                "client error (Connect): received corrupt message of type InvalidContentType"
+            )
+            .as_deref(),
+            Some(
+                "the service at https://127.0.0.1:8080/ speaks plain HTTP: use http://127.0.0.1:8080/"
+            )
+        );
+        let http = Url::parse("http://127.0.0.1:8443/v1/tenants?x=1").expect("url");
+        assert_eq!(
+            scheme_mismatch(
+                &http,
+                "client error (SendRequest): invalid HTTP version parsed"
+            )
+            .as_deref(),
+            Some(
+                "the service at http://127.0.0.1:8443/ speaks TLS (HTTPS): use https://127.0.0.1:8443/"
+            )
+        );
+        assert_eq!(scheme_mismatch(&https, "Connection refused"), None);
+        assert_eq!(scheme_mismatch(&http, "InvalidContentType"), None);
     }
 
     #[test]

@@ -5,43 +5,68 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::Serialize;
 use serde_json::Value;
+use sspr_client::error::{cli_problem, exit};
 use sspr_client::policy::{self, PatchFlags, PolicyPlan};
-use sspr_client::protection::{self, ProtectionFlags};
+use sspr_client::protection::{self, ProtectionAnswer, ProtectionFlags};
 use sspr_client::registrations;
 use sspr_client::{
-    AuditFilter, Auth, ClientError, ClientOptions, SsprClient, render, token_url_for_authority,
+    AuditFilter, Auth, ClientError, ClientOptions, SsprClient, auth, render, report,
+    token_url_for_authority,
 };
 use url::Url;
+
+/// The heading of the options every command takes.
+const GLOBAL: &str = "Global options";
+
+const AFTER_HELP: &str = "\
+Examples:
+  sspr tenants list
+  sspr policy get --tenant contoso.onmicrosoft.com
+  sspr --output json registrations summary --all-tenants
+
+Exit codes:
+  0  ok
+  2  usage or invalid input (400, 422 and other 4xx)
+  3  authentication or authorization (401, 403 other than the licence)
+  4  not found (404)
+  5  server or upstream (5xx, connection failures, a listing that broke off, a fleet
+     tenant that failed)
+  6  conflict or precondition (409, 412, 428): read again and retry
+  7  the tenant lacks the licence or the connector the operation needs (licenseRequired,
+     sourceUnavailable; with --strict, a fleet summary whose only failures are that)
+
+With --output json an error is one line of JSON on stderr: the service's problem document
+(type, title, status, detail, code, …), or for an error without one (usage, connection, file)
+a problem the CLI makes (type /problems/cli/…, no status).";
 
 /// Read and change the self-service password reset (SSPR) policy of the Entra tenants the sspr
 /// service manages.
 #[derive(Parser, Debug)]
-#[command(
-    name = "sspr",
-    version,
-    after_help = "Exit codes: 0 ok, 2 usage or a change the policy rules refuse, 3 authentication/authorization, 4 not found, 5 server/upstream/connection, a listing that broke off, a fleet summary with a failed tenant, or the policy changed since it was read (run again)."
-)]
+#[command(name = "sspr", version, after_help = AFTER_HELP)]
 struct Cli {
     /// Base URL of the sspr service.
     #[arg(
         long,
         env = "SSPR_URL",
         default_value = "http://127.0.0.1:8080/",
-        global = true
+        global = true,
+        help_heading = GLOBAL
     )]
     url: Url,
 
-    /// Bearer token (JWT) for the service; alternative to client credentials.
-    #[arg(long, env = "SSPR_TOKEN", hide_env_values = true, global = true)]
+    /// Bearer token (JWT) for the service, without the `Bearer ` prefix; alternative to client
+    /// credentials.
+    #[arg(long, env = "SSPR_TOKEN", hide_env_values = true, global = true, help_heading = GLOBAL)]
     token: Option<String>,
 
     /// Authority for client credentials, e.g. https://login.microsoftonline.com/<tenant-id>/.
-    #[arg(long, env = "SSPR_AUTHORITY", global = true)]
+    #[arg(long, env = "SSPR_AUTHORITY", global = true, help_heading = GLOBAL)]
     authority: Option<Url>,
 
     /// Application (client) id for client credentials.
-    #[arg(long, env = "SSPR_CLIENT_ID", global = true)]
+    #[arg(long, env = "SSPR_CLIENT_ID", global = true, help_heading = GLOBAL)]
     client_id: Option<String>,
 
     /// Client secret for client credentials.
@@ -49,7 +74,8 @@ struct Cli {
         long,
         env = "SSPR_CLIENT_SECRET",
         hide_env_values = true,
-        global = true
+        global = true,
+        help_heading = GLOBAL
     )]
     client_secret: Option<String>,
 
@@ -58,16 +84,24 @@ struct Cli {
         long,
         env = "SSPR_SCOPE",
         default_value = "api://sspr/.default",
-        global = true
+        global = true,
+        help_heading = GLOBAL
     )]
     scope: String,
 
     /// Extra trusted root CA (PEM) for an https service URL and the authority.
-    #[arg(long, env = "SSPR_CA_FILE", global = true)]
+    #[arg(long, env = "SSPR_CA_FILE", global = true, help_heading = GLOBAL)]
     ca_file: Option<PathBuf>,
 
-    /// Output format.
-    #[arg(long, env = "SSPR_OUTPUT", value_enum, default_value_t = Output::Table, global = true)]
+    /// Output format; with json, an error is one line of JSON on stderr.
+    #[arg(
+        long,
+        env = "SSPR_OUTPUT",
+        value_enum,
+        default_value_t = Output::Table,
+        global = true,
+        help_heading = GLOBAL
+    )]
     output: Output,
 
     #[command(subcommand)]
@@ -83,28 +117,75 @@ enum Output {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Tenants you may act on.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  sspr tenants list
+  sspr --output json tenants list"
+    )]
     Tenants(TenantsCommand),
     /// A tenant's SSPR policy.
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  sspr policy get --tenant contoso.onmicrosoft.com
+  sspr policy diff --tenant contoso.onmicrosoft.com --reconfirm-days 90
+  sspr policy set --tenant contoso.onmicrosoft.com --notify-admins on --yes"
+    )]
     Policy(PolicyCommand),
     /// The audit trail of write attempts (needs the SSPR.Admin role).
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  sspr audit list --tenant contoso.onmicrosoft.com
+  sspr audit list --outcome failed --all"
+    )]
     Audit(AuditCommand),
     /// Who has registered for SSPR and MFA, from Graph's registration report (needs Entra ID
     /// P1 or P2 in the tenant).
-    #[command(subcommand)]
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  sspr registrations list --tenant contoso.onmicrosoft.com --sspr enabledNotRegistered
+  sspr registrations summary --all-tenants"
+    )]
     Registrations(RegistrationsCommand),
     /// The Conditional Access policy that guards security-info registration: plan it, grade what
-    /// the tenant has, deploy it report-only, promote it (needs Entra ID P1 or P2).
-    #[command(subcommand)]
+    /// the tenant has, deploy it report-only, promote or demote it (needs Entra ID P1 or P2).
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  sspr registration-protection plan --tenant contoso.onmicrosoft.com
+  sspr registration-protection apply --tenant contoso.onmicrosoft.com --control mfa
+  sspr registration-protection promote --tenant contoso.onmicrosoft.com"
+    )]
     RegistrationProtection(ProtectionCommand),
+}
+
+/// `--dry-run` and `--yes` of the commands that change a tenant: they print the plan, then ask.
+#[derive(Args, Debug, Clone, Copy, PartialEq, Eq)]
+struct ConfirmArgs {
+    /// Print the plan and stop.
+    #[arg(long)]
+    dry_run: bool,
+    /// Apply without asking (needed when standard input is not a terminal).
+    #[arg(long, short = 'y')]
+    yes: bool,
 }
 
 #[derive(Subcommand, Debug)]
 enum ProtectionCommand {
     /// Plan the policy for a tenant: its Graph JSON, findings, the break-glass accounts it
     /// excludes, and the users who must still register. Changes nothing.
+    #[command(after_help = "\
+Examples:
+  sspr registration-protection plan --tenant contoso.onmicrosoft.com
+  sspr registration-protection plan --tenant contoso.onmicrosoft.com --control mfa --state enabled")]
     Plan {
         /// Tenant id or domain.
         #[arg(long, env = "SSPR_TENANT")]
@@ -116,6 +197,10 @@ enum ProtectionCommand {
         state: Option<protection::State>,
     },
     /// Grade every policy on the registration action, with the reasons.
+    #[command(after_help = "\
+Examples:
+  sspr registration-protection status --tenant contoso.onmicrosoft.com
+  sspr --output json registration-protection status --tenant contoso.onmicrosoft.com")]
     Status {
         /// Tenant id or domain.
         #[arg(long, env = "SSPR_TENANT")]
@@ -128,7 +213,13 @@ enum ProtectionCommand {
         break_glass_groups: Vec<String>,
     },
     /// Deploy the policy: create it (report-only), or update the one with the marker, keeping
-    /// its state. Never makes a duplicate. Needs SSPR.ReadWrite.
+    /// its state. Never makes a duplicate. Prints the plan (the diff and the exact Graph call),
+    /// then asks. Needs SSPR.ReadWrite.
+    #[command(after_help = "\
+Examples:
+  sspr registration-protection apply --tenant contoso.onmicrosoft.com --dry-run
+  sspr registration-protection apply --tenant contoso.onmicrosoft.com --control mfa
+  sspr registration-protection apply --tenant contoso.onmicrosoft.com --control mfa --yes")]
     Apply {
         /// Tenant id or domain.
         #[arg(long, env = "SSPR_TENANT")]
@@ -138,23 +229,48 @@ enum ProtectionCommand {
         /// Deploy in this state instead.
         #[arg(long, value_enum)]
         state: Option<protection::State>,
-        /// Go ahead although the plan has errors.
+        /// Go ahead although enforcing has errors, or although the policy is enforced and this
+        /// changes its control or conditions.
         #[arg(long)]
         force: bool,
+        #[command(flatten)]
+        confirm: ConfirmArgs,
     },
-    /// Enforce the policy (state enabled); refused while the plan has errors unless --force.
+    /// Enforce the deployed policy (state enabled), changing nothing else; refused while its
+    /// grade has failures unless --force. Prints the plan, then asks.
+    #[command(after_help = "\
+Examples:
+  sspr registration-protection promote --tenant contoso.onmicrosoft.com --dry-run
+  sspr registration-protection promote --tenant contoso.onmicrosoft.com --yes")]
     Promote {
         /// Tenant id or domain.
         #[arg(long, env = "SSPR_TENANT")]
         tenant: String,
-        #[command(flatten)]
-        flags: ProtectionFlags,
-        /// Enforce although the plan has errors.
+        /// Enforce although the policy's grade has failures.
         #[arg(long)]
         force: bool,
+        #[command(flatten)]
+        confirm: ConfirmArgs,
+    },
+    /// Make the deployed policy report-only again, changing nothing else. Prints the plan, then
+    /// asks.
+    #[command(after_help = "\
+Examples:
+  sspr registration-protection demote --tenant contoso.onmicrosoft.com
+  sspr registration-protection demote --tenant contoso.onmicrosoft.com --yes")]
+    Demote {
+        /// Tenant id or domain.
+        #[arg(long, env = "SSPR_TENANT")]
+        tenant: String,
+        #[command(flatten)]
+        confirm: ConfirmArgs,
     },
     /// Print the policy's Graph JSON for the options, without reading any tenant (table output:
     /// the JSON on stdout, the findings on stderr).
+    #[command(after_help = "\
+Examples:
+  sspr registration-protection generate --control mfa
+  sspr --output json registration-protection generate --control block --trusted-locations AllTrusted")]
     Generate {
         #[command(flatten)]
         flags: ProtectionFlags,
@@ -167,6 +283,11 @@ enum ProtectionCommand {
 #[derive(Subcommand, Debug)]
 enum AuditCommand {
     /// List audit records, newest first, of the tenants you may access.
+    #[command(after_help = "\
+Examples:
+  sspr audit list --tenant contoso.onmicrosoft.com
+  sspr audit list --outcome failed --since 2026-01-31T08:00:00Z --all
+  sspr --output json audit list --actor demo.admin@northwind.onmicrosoft.com --limit 10")]
     List {
         /// Only this tenant (id or domain).
         #[arg(long)]
@@ -192,6 +313,11 @@ enum AuditCommand {
 #[derive(Subcommand, Debug)]
 enum RegistrationsCommand {
     /// List users' registration details, printed as they arrive (progress on stderr).
+    #[command(after_help = "\
+Examples:
+  sspr registrations list --tenant contoso.onmicrosoft.com --sspr enabledNotRegistered
+  sspr registrations list --tenant contoso.onmicrosoft.com --methods email,mobilePhone --format csv --quiet > users.csv
+  sspr registrations list --tenant contoso.onmicrosoft.com --admin true --mfa notRegistered --format ndjson")]
     List {
         /// Tenant id or domain.
         #[arg(long, env = "SSPR_TENANT")]
@@ -205,10 +331,20 @@ enum RegistrationsCommand {
         #[arg(long, short = 'q')]
         quiet: bool,
     },
-    /// Counts per feature and method, and the gaps: for one tenant, some, or all of them.
-    #[command(group(
-        clap::ArgGroup::new("which").required(true).args(["tenant", "tenants", "all_tenants"])
-    ))]
+    /// Counts per feature and method, and the gaps: for one tenant, some, or all of them. A
+    /// tenant without the licence the report needs is skipped (listed, with the reason), unless
+    /// --strict.
+    #[command(
+        group(
+            clap::ArgGroup::new("which").required(true).args(["tenant", "tenants", "all_tenants"])
+        ),
+        after_help = "\
+Examples:
+  sspr registrations summary --tenant contoso.onmicrosoft.com
+  sspr registrations summary --all-tenants                 # fabrikam (no P1) is skipped
+  sspr registrations summary --all-tenants --strict --format ndjson
+  sspr registrations summary --tenants contoso.onmicrosoft.com,fabrikam.onmicrosoft.com --max-age 0"
+    )]
     Summary {
         /// One tenant (id or domain).
         #[arg(long)]
@@ -219,6 +355,10 @@ enum RegistrationsCommand {
         /// Every tenant you may access, each printed as it completes.
         #[arg(long)]
         all_tenants: bool,
+        /// With several tenants: a tenant without the licence counts as a failure (exit 7 when
+        /// every failure is that, else 5) instead of being skipped.
+        #[arg(long)]
+        strict: bool,
         /// Accept the service's copy of Graph's report if it is at most this old (seconds; 0
         /// reads Graph afresh).
         #[arg(long, value_name = "SECS")]
@@ -232,12 +372,20 @@ enum RegistrationsCommand {
 #[derive(Subcommand, Debug)]
 enum TenantsCommand {
     /// List the tenants you may act on.
+    #[command(after_help = "\
+Examples:
+  sspr tenants list
+  sspr --output json tenants list")]
     List,
 }
 
 #[derive(Subcommand, Debug)]
 enum PolicyCommand {
     /// Show a tenant's SSPR policy, every group with where its values came from, and findings.
+    #[command(after_help = "\
+Examples:
+  sspr policy get --tenant contoso.onmicrosoft.com
+  sspr policy get --tenant fabrikam.onmicrosoft.com --output json")]
     Get {
         /// Tenant id or domain.
         #[arg(long, env = "SSPR_TENANT")]
@@ -245,18 +393,24 @@ enum PolicyCommand {
     },
     /// Show what a change would do (a dry run): the fields it changes, the Graph and portal calls
     /// it makes, and the findings after it. Changes nothing.
+    #[command(after_help = "\
+Examples:
+  sspr policy diff --tenant contoso.onmicrosoft.com --methods-required 1
+  sspr policy diff --tenant contoso.onmicrosoft.com --file patch.yaml")]
     Diff {
         #[command(flatten)]
         change: ChangeArgs,
     },
-    /// Change a tenant's SSPR policy: print the plan, ask, apply, and show the result.
+    /// Change a tenant's SSPR policy: print the plan, ask, apply, and show the result (with
+    /// --output json: changed, fields, auditRecordId and the policy).
+    #[command(after_help = "\
+Examples:
+  sspr policy set --tenant contoso.onmicrosoft.com --reconfirm-days 90 --notify-admins on
+  sspr policy set --tenant contoso.onmicrosoft.com --file patch.json --yes
+  sspr --output json policy set --tenant contoso.onmicrosoft.com --method email=off --yes")]
     Set {
-        /// Print the plan and stop.
-        #[arg(long)]
-        dry_run: bool,
-        /// Apply without asking (needed when standard input is not a terminal).
-        #[arg(long, short = 'y')]
-        yes: bool,
+        #[command(flatten)]
+        confirm: ConfirmArgs,
         #[command(flatten)]
         change: ChangeArgs,
     },
@@ -302,15 +456,22 @@ enum Failure {
     Client(ClientError),
     /// A usage error (exit code 2).
     Usage(String),
-    /// Part of the work failed, or the output could not be written (exit code 5).
-    Incomplete(String),
+    /// The output could not be written (exit code 5).
+    Output(String),
+    /// Tenants of a fleet summary failed: `(tenant, problem code or title)` of each.
+    Tenants {
+        failed: Vec<(String, String)>,
+        of: usize,
+        /// 7 when every failure is a missing licence (with --strict), else 5.
+        exit_code: i32,
+    },
 }
 
 impl From<registrations::OutputError> for Failure {
     fn from(error: registrations::OutputError) -> Self {
         match error {
             registrations::OutputError::Client(error) => Failure::Client(error),
-            registrations::OutputError::Write(error) => Failure::Incomplete(error.to_string()),
+            registrations::OutputError::Write(error) => Failure::Output(error.to_string()),
         }
     }
 }
@@ -325,36 +486,145 @@ impl Failure {
     fn exit_code(&self) -> i32 {
         match self {
             Failure::Client(error) => error.exit_code(),
-            Failure::Usage(_) => 2,
-            Failure::Incomplete(_) => 5,
+            Failure::Usage(_) => exit::USAGE,
+            Failure::Output(_) => exit::SERVER,
+            Failure::Tenants { exit_code, .. } => *exit_code,
+        }
+    }
+
+    fn message(&self) -> String {
+        match self {
+            Failure::Client(error) => error.to_string(),
+            Failure::Usage(message) => message.clone(),
+            Failure::Output(message) => format!("cannot write the output: {message}"),
+            Failure::Tenants { failed, of, .. } => {
+                let which: Vec<String> = failed
+                    .iter()
+                    .map(|(tenant, what)| format!("{tenant} ({what})"))
+                    .collect();
+                format!(
+                    "{} of {of} tenants failed: {}",
+                    failed.len(),
+                    which.join(", ")
+                )
+            }
+        }
+    }
+
+    /// What stderr shows a person; `token` is the bearer token the command was given.
+    fn lines(&self, token: Option<&str>) -> Vec<String> {
+        match self {
+            Failure::Client(error) => report::error_lines(error, token, auth::unix_now()),
+            other => vec![format!("error: {}", other.message())],
+        }
+    }
+
+    /// The one JSON line stderr shows a script.
+    fn json(&self) -> Value {
+        match self {
+            Failure::Client(error) => error.to_problem_json(),
+            Failure::Usage(message) => cli_problem("usage", "Invalid command line", message),
+            Failure::Output(_) => cli_problem("output", "Cannot write the output", &self.message()),
+            Failure::Tenants { failed, .. } => {
+                let mut problem =
+                    cli_problem("tenants-failed", "Some tenants failed", &self.message());
+                problem["tenants"] = failed
+                    .iter()
+                    .map(|(tenant, code)| serde_json::json!({"tenant": tenant, "code": code}))
+                    .collect();
+                problem
+            }
         }
     }
 }
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => return command_line_refused(error),
+    };
+    let output = cli.output;
+    let token = cli.token.clone();
     match run(cli).await {
-        Ok(output) => {
-            if !output.is_empty() {
-                println!("{output}");
+        Ok(text) => {
+            if !text.is_empty() {
+                println!("{text}");
             }
             ExitCode::SUCCESS
         }
         Err(failure) => {
-            match &failure {
-                Failure::Client(error) => report(error),
-                Failure::Usage(message) | Failure::Incomplete(message) => {
-                    eprintln!("error: {message}");
+            match output {
+                Output::Json => eprintln!("{}", failure.json()),
+                Output::Table => {
+                    for line in failure.lines(token.as_deref().map(str::trim)) {
+                        eprintln!("{line}");
+                    }
                 }
             }
-            ExitCode::from(u8::try_from(failure.exit_code()).unwrap_or(5))
+            exit_code(failure.exit_code())
         }
     }
 }
 
-/// Runs the command and returns what to print on stdout last. Only `policy set` prints before
-/// (its plan, before asking); everything else prints nothing on error.
+fn exit_code(code: i32) -> ExitCode {
+    ExitCode::from(u8::try_from(code).unwrap_or(5))
+}
+
+/// A command line clap refuses: clap's own message, or with `--output json` (or
+/// `SSPR_OUTPUT=json`) the one JSON line. Help and version are printed as always.
+fn command_line_refused(error: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    let informational = matches!(
+        error.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    );
+    if informational || !json_requested(std::env::args(), std::env::var("SSPR_OUTPUT").ok()) {
+        error.exit();
+    }
+    eprintln!(
+        "{}",
+        cli_problem(
+            "usage",
+            "Invalid command line",
+            &clap_detail(&error.render().to_string())
+        )
+    );
+    exit_code(exit::USAGE)
+}
+
+/// Whether the arguments (or `SSPR_OUTPUT`) ask for JSON output, read without clap (which just
+/// refused them).
+fn json_requested(args: impl Iterator<Item = String>, env: Option<String>) -> bool {
+    let mut requested = env.is_some_and(|value| value == "json");
+    let mut args = args.peekable();
+    while let Some(arg) = args.next() {
+        if arg == "--output" {
+            requested = args.peek().is_some_and(|value| value == "json");
+        } else if let Some(value) = arg.strip_prefix("--output=") {
+            requested = value == "json";
+        }
+    }
+    requested
+}
+
+/// Clap's message without its `error: ` prefix, usage and hint, on one line.
+fn clap_detail(rendered: &str) -> String {
+    let message = rendered
+        .split("\n\nUsage:")
+        .next()
+        .unwrap_or(rendered)
+        .split("\n\nFor more information")
+        .next()
+        .unwrap_or(rendered);
+    let message = message.trim().strip_prefix("error:").unwrap_or(message);
+    message.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Runs the command and returns what to print on stdout last. Only the commands that ask
+/// first print before (their plan).
 async fn run(cli: Cli) -> Result<String, Failure> {
     let auth = resolve_auth(&cli)?;
     let options = ClientOptions {
@@ -390,6 +660,7 @@ async fn run(cli: Cli) -> Result<String, Failure> {
                 client.list_audit_all(&filter).await?
             } else {
                 let page = client.list_audit(&filter).await?;
+                // The records on stdout do not say so; a success's stderr may.
                 if page.next_link.is_some() {
                     eprintln!("More records exist: add --all to list every page.");
                 }
@@ -424,11 +695,9 @@ async fn run(cli: Cli) -> Result<String, Failure> {
                 Output::Table => Ok(planned.text),
             }
         }
-        Command::Policy(PolicyCommand::Set {
-            change,
-            dry_run,
-            yes,
-        }) => set(&client, cli.output, change, *dry_run, *yes).await,
+        Command::Policy(PolicyCommand::Set { confirm, change }) => {
+            set(&client, cli.output, change, *confirm).await
+        }
     }
 }
 
@@ -459,6 +728,7 @@ async fn registrations_command(
             tenant,
             tenants,
             all_tenants,
+            strict,
             max_age,
             format,
         } => {
@@ -475,21 +745,41 @@ async fn registrations_command(
                 } else {
                     registrations::FleetTenants::Named(tenants.clone())
                 };
-                let outcome =
-                    registrations::write_fleet(client, &which, format, *max_age, &mut stdout)
-                        .await?;
+                let unlicensed = if *strict {
+                    registrations::Unlicensed::Fail
+                } else {
+                    registrations::Unlicensed::Skip
+                };
+                let outcome = registrations::write_fleet(
+                    client,
+                    &which,
+                    format,
+                    *max_age,
+                    unlicensed,
+                    &mut stdout,
+                )
+                .await?;
+                // With --output json, stderr is kept for the error line.
+                if !outcome.skipped.is_empty() && output == Output::Table {
+                    let names: Vec<&str> =
+                        outcome.skipped.iter().map(|(t, _)| t.as_str()).collect();
+                    eprintln!(
+                        "Skipped {} without the licence the report needs: {} (--strict counts {} as failed).",
+                        policy::count(names.len(), "tenant"),
+                        names.join(", "),
+                        if names.len() == 1 { "it" } else { "them" }
+                    );
+                }
                 if !outcome.failed.is_empty() {
-                    let which: Vec<String> = outcome
-                        .failed
-                        .iter()
-                        .map(|(tenant, what)| format!("{tenant} ({what})"))
-                        .collect();
-                    return Err(Failure::Incomplete(format!(
-                        "{} of {} tenants failed: {}",
-                        outcome.failed.len(),
-                        outcome.tenants,
-                        which.join(", ")
-                    )));
+                    return Err(Failure::Tenants {
+                        exit_code: if outcome.only_licence_failures() {
+                            exit::LICENCE
+                        } else {
+                            exit::SERVER
+                        },
+                        of: outcome.tenants,
+                        failed: outcome.failed,
+                    });
                 }
                 Ok(())
             }
@@ -555,31 +845,143 @@ async fn protection_command(
             flags,
             state,
             force,
+            confirm,
         } => {
             let options = protection::with_state(flags.to_options(), *state, *force);
-            let applied = client.protection_apply(tenant, &options).await?;
-            let text = protection::applied_text(&applied);
-            (applied, text)
+            let change = ProtectionChange::Deploy(options);
+            return change_protection(client, output, tenant, &change, *confirm).await;
         }
         ProtectionCommand::Promote {
             tenant,
-            flags,
             force,
+            confirm,
         } => {
-            let options = protection::with_state(
-                flags.to_options(),
-                Some(protection::State::Enabled),
-                *force,
-            );
-            let applied = client.protection_apply(tenant, &options).await?;
-            let text = protection::applied_text(&applied);
-            (applied, text)
+            let change = ProtectionChange::State {
+                state: protection::State::Enabled,
+                force: *force,
+            };
+            return change_protection(client, output, tenant, &change, *confirm).await;
+        }
+        ProtectionCommand::Demote { tenant, confirm } => {
+            let change = ProtectionChange::State {
+                state: protection::State::ReportOnly,
+                force: false,
+            };
+            return change_protection(client, output, tenant, &change, *confirm).await;
         }
     };
+    shown(output, &value, &text)
+}
+
+/// A change of the registration-protection policy: a deploy with options, or only the state
+/// of the deployed policy.
+enum ProtectionChange {
+    Deploy(Value),
+    State {
+        state: protection::State,
+        force: bool,
+    },
+}
+
+impl ProtectionChange {
+    async fn send(
+        &self,
+        client: &SsprClient,
+        tenant: &str,
+        dry_run: bool,
+        if_match: Option<&str>,
+    ) -> Result<ProtectionAnswer, ClientError> {
+        match self {
+            ProtectionChange::Deploy(options) => {
+                client
+                    .protection_apply(tenant, options, dry_run, if_match)
+                    .await
+            }
+            ProtectionChange::State { state, force } => {
+                client
+                    .protection_set_state(tenant, *state, *force, dry_run, if_match)
+                    .await
+            }
+        }
+    }
+}
+
+/// `apply`, `promote`, `demote`: the dry run, its plan, the question, then the real call with the
+/// plan's ETag, so what is applied is what was shown.
+async fn change_protection(
+    client: &SsprClient,
+    output: Output,
+    tenant: &str,
+    change: &ProtectionChange,
+    confirm: ConfirmArgs,
+) -> Result<String, Failure> {
+    let plan = change.send(client, tenant, true, None).await?;
+    let text = protection::change_plan_text(&plan.body, None);
+    if confirm.dry_run || plan.result() == "unchanged" {
+        return shown(output, &plan.body, &text);
+    }
+    let etag = plan.plan_etag().map(str::to_owned).ok_or_else(|| {
+        ClientError::Decode(
+            "the plan came without an ETag, so it cannot be applied safely".to_owned(),
+        )
+    })?;
+    let tenant_name = plan.body["tenant"]["domain"].as_str().unwrap_or(tenant);
+    let question = format!(
+        "Apply this plan to {tenant_name} ({})?",
+        protection::change_summary(&plan.body)
+    );
+    if !go_ahead(output, confirm.yes, &text, &question, "this plan")? {
+        return Ok(String::new());
+    }
+    let applied = change.send(client, tenant, false, Some(&etag)).await?;
+    shown(
+        output,
+        &applied.body,
+        &protection::applied_text(&applied.body),
+    )
+}
+
+/// The JSON, or the text.
+fn shown(output: Output, value: &Value, text: &str) -> Result<String, Failure> {
     match output {
-        Output::Json => to_json(&value),
+        Output::Json => to_json(value),
         Output::Table => Ok(text.trim_end().to_owned()),
     }
+}
+
+/// Whether to apply a plan: yes with `--yes`; without a terminal to ask on, a refusal (exit
+/// 2, nothing applied); else the answer to `question`. Shows the plan first: on stdout for
+/// tables; for JSON (stdout is kept for the result) on stderr, and only when somebody is asked,
+/// so a script's stderr holds at most the error line.
+fn go_ahead(
+    output: Output,
+    yes: bool,
+    plan: &str,
+    question: &str,
+    what: &str,
+) -> Result<bool, Failure> {
+    let stdin = std::io::stdin();
+    let asking = !yes && stdin.is_terminal();
+    match output {
+        Output::Table => println!("{}\n", plan.trim_end()),
+        Output::Json if asking => eprintln!("{}\n", plan.trim_end()),
+        Output::Json => {}
+    }
+    if yes {
+        return Ok(true);
+    }
+    if !asking {
+        return Err(Failure::Usage(format!(
+            "standard input is not a terminal, so nobody can confirm: nothing was applied; \
+             pass --yes to apply {what} without asking"
+        )));
+    }
+    let confirmed = policy::confirm(question, &mut stdin.lock(), &mut std::io::stderr())
+        .map_err(|e| Failure::Usage(format!("cannot read the answer: {e}")))?;
+    if !confirmed {
+        eprintln!("Not applied: nothing was changed.");
+    }
+    Ok(confirmed)
 }
 
 /// A dry run of a change, as JSON and as text.
@@ -615,71 +1017,79 @@ async fn plan(client: &SsprClient, change: &ChangeArgs) -> Result<Planned, Failu
     })
 }
 
+/// What `policy set --output json` prints: whether it changed the policy, the fields it
+/// changed, the audit record of the change, and the policy as read back.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SetOutcome<'a> {
+    changed: bool,
+    /// JSON pointers of the changed fields.
+    fields: Vec<&'a str>,
+    audit_record_id: Option<i64>,
+    policy: &'a Value,
+}
+
 /// `policy set`: plan, print, confirm, apply with the ETag the plan was made from, show.
 async fn set(
     client: &SsprClient,
     output: Output,
     change: &ChangeArgs,
-    dry_run: bool,
-    yes: bool,
+    confirm: ConfirmArgs,
 ) -> Result<String, Failure> {
     let planned = plan(client, change).await?;
-    if dry_run {
-        return match output {
-            Output::Json => to_json(&planned.json),
-            Output::Table => Ok(planned.text),
-        };
+    if confirm.dry_run {
+        return shown(output, &planned.json, &planned.text);
     }
     if planned.plan.changes.is_empty() {
+        let unchanged = SetOutcome {
+            changed: false,
+            fields: Vec::new(),
+            audit_record_id: None,
+            policy: &planned.document,
+        };
         return match output {
-            Output::Json => to_json(&planned.document),
+            Output::Json => to_json(&unchanged),
             Output::Table => Ok(planned.text),
         };
     }
-    // The plan goes where a person reads it; in JSON mode stdout is kept for the result.
-    match output {
-        Output::Table => println!(
-            "{}
-",
-            planned.text
-        ),
-        Output::Json => eprintln!(
-            "{}
-",
-            planned.text
-        ),
-    }
     let n = planned.plan.changes.len();
-    if !yes {
-        let stdin = std::io::stdin();
-        if !stdin.is_terminal() {
-            return Err(Failure::Usage(format!(
-                "standard input is not a terminal, so nobody can confirm: nothing was applied; \
-                 pass --yes to apply {} without asking",
-                policy::these_changes(n)
-            )));
-        }
-        let question = format!(
-            "Apply {} to {}?",
-            policy::these_changes(n),
-            planned.tenant_name
-        );
-        let confirmed = policy::confirm(&question, &mut stdin.lock(), &mut std::io::stderr())
-            .map_err(|e| Failure::Usage(format!("cannot read the answer: {e}")))?;
-        if !confirmed {
-            eprintln!("Not applied: nothing was changed.");
-            return Ok(String::new());
-        }
+    let question = format!(
+        "Apply {} to {}?",
+        policy::these_changes(n),
+        planned.tenant_name
+    );
+    if !go_ahead(
+        output,
+        confirm.yes,
+        &planned.text,
+        &question,
+        &policy::these_changes(n),
+    )? {
+        return Ok(String::new());
     }
     let applied = client
         .patch_policy_response(&change.tenant, &planned.patch, &planned.etag, false)
         .await?;
     match output {
-        Output::Json => to_json(&applied.document),
+        Output::Json => to_json(&SetOutcome {
+            changed: true,
+            fields: planned
+                .plan
+                .changes
+                .iter()
+                .map(|c| c.pointer.as_str())
+                .collect(),
+            audit_record_id: applied.audit_record_id,
+            policy: &applied.document,
+        }),
         Output::Table => {
             let groups = planned.plan.changed_groups();
+            let audited = applied
+                .audit_record_id
+                .map(|id| format!(" (audit record {id})"))
+                .unwrap_or_default();
             Ok(format!(
-                "{}\nApplied {} to {}.",
+                "{}\nApplied {} to {}{audited}.",
                 policy::document_text(&applied.document, Some(&groups), None),
                 policy::count(n, "change"),
                 planned.tenant_name
@@ -737,48 +1147,6 @@ fn resolve_auth(cli: &Cli) -> Result<Auth, ClientError> {
     }
 }
 
-fn report(error: &ClientError) {
-    for line in report_lines(error) {
-        eprintln!("{line}");
-    }
-}
-
-/// What stderr says about an error: the problem, then what helps act on it.
-fn report_lines(error: &ClientError) -> Vec<String> {
-    let mut lines = Vec::new();
-    let violations = error.violations();
-    match error.problem() {
-        // The detail repeats the violations; one per line reads better.
-        Some(problem) if !violations.is_empty() => lines.push(format!("error: {}", problem.title)),
-        _ => lines.push(format!("error: {error}")),
-    }
-    for violation in &violations {
-        lines.push(format!("{}: {}", violation.pointer, violation.message));
-    }
-    if error.status() == Some(412) {
-        lines.push(
-            "The policy changed since it was read, so nothing was applied: run the command again to review the new plan."
-                .to_owned(),
-        );
-    }
-    if let Some(problem) = error.problem() {
-        lines.extend(policy::apply_failure_lines(problem));
-        if let Some(field) = problem.extension_str("field") {
-            lines.push(format!("field: {field}"));
-        }
-        if let Some(pointer) = problem.extension_str("pointer") {
-            lines.push(format!("pointer: {pointer}"));
-        }
-        if let Some(id) = &problem.request_id {
-            lines.push(format!("request id: {id}"));
-        }
-        if let Some(id) = problem.upstream_request_id() {
-            lines.push(format!("upstream request id: {id}"));
-        }
-    }
-    lines
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -792,6 +1160,243 @@ mod tests {
     #[test]
     fn clap_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    /// Every command, group or leaf, with its path from the top (`["policy", "set"]`).
+    fn every_command() -> Vec<(Vec<String>, clap::Command)> {
+        fn walk(
+            path: &[String],
+            command: &clap::Command,
+            out: &mut Vec<(Vec<String>, clap::Command)>,
+        ) {
+            for sub in command.get_subcommands().filter(|s| s.get_name() != "help") {
+                let mut here = path.to_vec();
+                here.push(sub.get_name().to_owned());
+                out.push((here.clone(), sub.clone()));
+                walk(&here, sub, out);
+            }
+        }
+        let mut all = Vec::new();
+        walk(&[], &Cli::command(), &mut all);
+        all
+    }
+
+    /// The example lines of a help text: each `  sspr …` under `Examples:`, without a trailing
+    /// comment or redirection.
+    fn examples(help: &str) -> Vec<Vec<String>> {
+        let Some((_, section)) = help.split_once("Examples:\n") else {
+            return Vec::new();
+        };
+        section
+            .lines()
+            .take_while(|line| line.starts_with("  "))
+            .map(|line| {
+                let line = line.split(" #").next().unwrap_or(line);
+                let line = line.split(" > ").next().unwrap_or(line);
+                line.split_whitespace().map(str::to_owned).collect()
+            })
+            .collect()
+    }
+
+    /// The subcommand path a parsed command line runs.
+    fn path_of(matches: &clap::ArgMatches) -> Vec<String> {
+        let mut path = Vec::new();
+        let mut current = matches;
+        while let Some((name, sub)) = current.subcommand() {
+            path.push(name.to_owned());
+            current = sub;
+        }
+        path
+    }
+
+    #[test]
+    fn every_command_has_examples_that_run_it() {
+        let all = every_command();
+        assert!(all.len() > 15, "{} commands", all.len());
+        let top = Cli::command()
+            .get_after_help()
+            .map(ToString::to_string)
+            .unwrap_or_default();
+        assert!(!examples(&top).is_empty(), "sspr --help has no example");
+        for (path, command) in all {
+            let help = command
+                .get_after_help()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            let lines = examples(&help);
+            assert!(
+                !lines.is_empty(),
+                "`sspr {}` has no example",
+                path.join(" ")
+            );
+            for words in lines {
+                assert_eq!(words[0], "sspr", "{words:?}");
+                let matches = Cli::command()
+                    .try_get_matches_from(&words)
+                    .unwrap_or_else(|e| panic!("{words:?} does not parse: {e}"));
+                let runs = path_of(&matches);
+                assert!(
+                    runs.starts_with(&path),
+                    "an example of `sspr {}` runs `sspr {}`",
+                    path.join(" "),
+                    runs.join(" ")
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn global_options_are_grouped_apart() {
+        let cli = Cli::command();
+        for name in [
+            "url",
+            "token",
+            "authority",
+            "client_id",
+            "client_secret",
+            "scope",
+            "ca_file",
+            "output",
+        ] {
+            let arg = cli
+                .get_arguments()
+                .find(|a| a.get_id() == name)
+                .unwrap_or_else(|| panic!("no --{name}"));
+            assert_eq!(arg.get_help_heading(), Some(GLOBAL), "--{name}");
+        }
+        let mut set = Cli::command();
+        // Global options reach the subcommands when the command is built.
+        set.build();
+        let help = set
+            .find_subcommand_mut("policy")
+            .and_then(|p| p.find_subcommand_mut("set"))
+            .expect("policy set")
+            .render_help()
+            .to_string();
+        let global = help
+            .find("Global options:")
+            .expect("a Global options heading");
+        let own = help.find("--tenant").expect("--tenant");
+        assert!(
+            own < global,
+            "the command's own options come first:\n{help}"
+        );
+        assert!(help[global..].contains("--ca-file"), "{help}");
+        assert!(!help[..global].contains("--ca-file"), "{help}");
+    }
+
+    #[test]
+    fn promote_and_demote_take_no_plan_options() {
+        for command in ["promote", "demote"] {
+            let refused = Cli::try_parse_from([
+                "sspr",
+                "registration-protection",
+                command,
+                "--tenant",
+                "t",
+                "--control",
+                "mfa",
+            ])
+            .expect_err("no --control");
+            assert_eq!(
+                refused.kind(),
+                clap::error::ErrorKind::UnknownArgument,
+                "{command}"
+            );
+        }
+        let cli = parse(&[
+            "registration-protection",
+            "promote",
+            "--tenant",
+            "t",
+            "--force",
+            "-y",
+        ]);
+        let Command::RegistrationProtection(ProtectionCommand::Promote { force, confirm, .. }) =
+            cli.command
+        else {
+            panic!("promote expected");
+        };
+        assert!(force);
+        assert_eq!(
+            confirm,
+            ConfirmArgs {
+                dry_run: false,
+                yes: true
+            }
+        );
+        let cli = parse(&[
+            "registration-protection",
+            "apply",
+            "--tenant",
+            "t",
+            "--control",
+            "mfa",
+            "--dry-run",
+        ]);
+        let Command::RegistrationProtection(ProtectionCommand::Apply { flags, confirm, .. }) =
+            cli.command
+        else {
+            panic!("apply expected");
+        };
+        assert_eq!(flags.control, Some(protection::Control::Mfa));
+        assert!(confirm.dry_run && !confirm.yes);
+    }
+
+    #[test]
+    fn json_output_is_recognised_without_clap() {
+        let args = |list: &[&str]| list.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert!(json_requested(
+            args(&["sspr", "--output", "json", "frobnicate"]).into_iter(),
+            None
+        ));
+        assert!(json_requested(
+            args(&["sspr", "policy", "--output=json"]).into_iter(),
+            None
+        ));
+        assert!(json_requested(
+            args(&["sspr", "frobnicate"]).into_iter(),
+            Some("json".into())
+        ));
+        assert!(!json_requested(
+            args(&["sspr", "--output", "table"]).into_iter(),
+            Some("json".into())
+        ));
+        assert!(!json_requested(args(&["sspr", "x"]).into_iter(), None));
+        let rendered = "error: the following required arguments were not provided:\n  --tenant <TENANT>\n\nUsage: sspr policy get --tenant <TENANT>\n\nFor more information, try '--help'.\n";
+        assert_eq!(
+            clap_detail(rendered),
+            "the following required arguments were not provided: --tenant <TENANT>"
+        );
+    }
+
+    #[test]
+    fn failures_have_an_exit_code_and_one_json_line() {
+        let usage = Failure::Usage("nothing to change".into());
+        assert_eq!(usage.exit_code(), 2);
+        assert_eq!(
+            usage.json(),
+            serde_json::json!({"type": "/problems/cli/usage", "title": "Invalid command line",
+                "detail": "nothing to change", "code": "usage"})
+        );
+        let licence_only = Failure::Tenants {
+            failed: vec![("fabrikam.onmicrosoft.com".into(), "licenseRequired".into())],
+            of: 2,
+            exit_code: exit::LICENCE,
+        };
+        assert_eq!(licence_only.exit_code(), 7);
+        let line = licence_only.json();
+        assert_eq!(line["code"], "tenantsFailed");
+        assert_eq!(
+            line["tenants"],
+            serde_json::json!([{"tenant": "fabrikam.onmicrosoft.com", "code": "licenseRequired"}])
+        );
+        assert_eq!(
+            licence_only.lines(None),
+            ["error: 1 of 2 tenants failed: fabrikam.onmicrosoft.com (licenseRequired)"]
+        );
+        assert!(!line.to_string().contains('\n'));
+        assert_eq!(Failure::Output("broken".into()).exit_code(), 5);
     }
 
     #[test]
@@ -852,7 +1457,6 @@ mod tests {
             Err(Failure::Usage(message)) => assert!(message.contains("nothing to change")),
             other => panic!("{other:?}"),
         }
-        assert_eq!(Failure::Usage(String::new()).exit_code(), 2);
 
         let cli = parse(&[
             "policy",
@@ -864,15 +1468,10 @@ mod tests {
             "--dry-run",
             "-y",
         ]);
-        let Command::Policy(PolicyCommand::Set {
-            change,
-            dry_run,
-            yes,
-        }) = &cli.command
-        else {
+        let Command::Policy(PolicyCommand::Set { change, confirm }) = &cli.command else {
             panic!("set expected");
         };
-        assert!(*dry_run && *yes);
+        assert!(confirm.dry_run && confirm.yes);
         assert_eq!(
             change.patch().expect("patch"),
             serde_json::json!({"notifications": {"notifyAdminsOnAdminReset": false}})
@@ -899,67 +1498,20 @@ mod tests {
         );
     }
 
-    fn api(status: u16, body: &str) -> ClientError {
-        ClientError::Api {
-            status,
-            problem: Box::new(sspr_client::Problem::from_response(
-                status,
-                body.as_bytes(),
-                None,
-            )),
-        }
-    }
-
     #[test]
-    fn reports_say_what_to_do_about_a_refused_change() {
-        let invalid = api(
-            422,
-            r#"{"title":"The change breaks the SSPR policy rules","detail":"/a: x; /b: y",
-                "violations":[{"pointer":"/a","message":"x"},{"pointer":"/b","message":"y"}]}"#,
-        );
+    fn set_outcome_is_the_documented_object() {
+        let policy = serde_json::json!({"registration": {"reconfirmDays": 90}});
+        let outcome = SetOutcome {
+            changed: true,
+            fields: vec!["/registration/reconfirmDays"],
+            audit_record_id: Some(17),
+            policy: &policy,
+        };
         assert_eq!(
-            report_lines(&invalid),
-            [
-                "error: The change breaks the SSPR policy rules",
-                "/a: x",
-                "/b: y"
-            ]
+            serde_json::to_value(&outcome).expect("json"),
+            serde_json::json!({"changed": true, "fields": ["/registration/reconfirmDays"],
+                "auditRecordId": 17, "policy": policy})
         );
-        assert_eq!(invalid.exit_code(), 2);
-
-        let stale = api(
-            412,
-            r#"{"title":"The policy changed","detail":"Read it again."}"#,
-        );
-        let lines = report_lines(&stale);
-        assert_eq!(lines[0], "error: The policy changed: Read it again.");
-        assert!(lines[1].contains("run the command again"), "{lines:?}");
-        assert_eq!(stale.exit_code(), 5);
-
-        let unavailable = api(
-            422,
-            r#"{"title":"This setting cannot be changed for this tenant","detail":"Configure the portal connector.",
-                "pointer":"/notifications/notifyUsersOnReset","source":"unavailable"}"#,
-        );
-        assert_eq!(
-            report_lines(&unavailable),
-            [
-                "error: This setting cannot be changed for this tenant: Configure the portal connector.",
-                "pointer: /notifications/notifyUsersOnReset"
-            ]
-        );
-
-        let failed = api(
-            502,
-            r#"{"title":"The change failed upstream","detail":"The portal refused.","outcome":"rollbackFailed",
-                "steps":[{"call":"PATCH /x — y","status":"undoFailed","error":"503"}]}"#,
-        );
-        let lines = report_lines(&failed);
-        assert!(
-            lines[1].starts_with("outcome: rollbackFailed (undoing failed"),
-            "{lines:?}"
-        );
-        assert_eq!(lines[2], "step 1 [undoFailed]: PATCH /x — y; error: 503");
     }
 
     #[test]

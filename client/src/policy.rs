@@ -299,20 +299,20 @@ pub fn read_patch_file(path: &Path) -> Result<Value, ClientError> {
         .and_then(|e| e.to_str())
         .map(str::to_ascii_lowercase);
     let text = std::fs::read_to_string(path)
-        .map_err(|e| ClientError::Config(format!("cannot read {shown}: {e}")))?;
+        .map_err(|e| ClientError::File(format!("cannot read {shown}: {e}")))?;
     let patch: Value = match extension.as_deref() {
         Some("json") => serde_json::from_str(&text)
-            .map_err(|e| ClientError::Config(format!("{shown} is not valid JSON: {e}")))?,
+            .map_err(|e| ClientError::File(format!("{shown} is not valid JSON: {e}")))?,
         Some("yaml" | "yml") => serde_saphyr::from_str(&text)
-            .map_err(|e| ClientError::Config(format!("{shown} is not valid YAML: {e}")))?,
+            .map_err(|e| ClientError::File(format!("{shown} is not valid YAML: {e}")))?,
         _ => {
-            return Err(ClientError::Config(format!(
+            return Err(ClientError::File(format!(
                 "cannot tell the format of {shown}: name it .json, .yaml or .yml"
             )));
         }
     };
     if !patch.is_object() {
-        return Err(ClientError::Config(format!(
+        return Err(ClientError::File(format!(
             "{shown} must hold a merge patch: an object such as {{\"registration\": {{\"reconfirmDays\": 90}}}}"
         )));
     }
@@ -835,7 +835,7 @@ mod tests {
         let refused = |name: &str, text: &str, says: &str| {
             let (_d, file) = write(name, text);
             match read_patch_file(&file) {
-                Err(ClientError::Config(message)) => {
+                Err(ClientError::File(message)) => {
                     assert!(message.contains(says), "{name}: {message}");
                     assert!(message.contains(name), "{name}: {message}");
                 }
@@ -849,7 +849,7 @@ mod tests {
         refused("p.toml", "a = 1", ".json, .yaml or .yml");
         assert!(matches!(
             read_patch_file(Path::new("/nonexistent/p.json")),
-            Err(ClientError::Config(m)) if m.contains("cannot read /nonexistent/p.json")
+            Err(ClientError::File(m)) if m.contains("cannot read /nonexistent/p.json")
         ));
     }
 

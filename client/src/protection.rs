@@ -1,28 +1,42 @@
 //! Registration protection: the Conditional Access policy that guards security-info
 //! registration. Plan it for a tenant, grade what a tenant has, deploy it (report-only first,
-//! then promote), or only generate its Graph JSON; and how `sspr registration-protection` and
-//! `sspr generate` print the answers.
+//! then promote, or demote), or only generate its Graph JSON; and how `sspr
+//! registration-protection` prints the answers.
+//!
+//! A deploy or a state change is a dry run first (the diff against the deployed policy and the
+//! exact Graph call), then the real call with the dry run's `ETag` as `If-Match`, so what is
+//! applied is what was reviewed (412 when the deployed policy changed meanwhile).
 //!
 //! ```no_run
 //! # async fn demo(client: &sspr_client::SsprClient) -> Result<(), sspr_client::ClientError> {
-//! let options = serde_json::json!({"control": "block"});
+//! use sspr_client::protection::State;
+//! let options = serde_json::json!({"control": "mfa"});
 //! let plan = client.protection_plan("contoso.com", &options).await?;
 //! println!("{} users must register first", plan["impact"]["mustRegister"]);
-//! let applied = client.protection_apply("contoso.com", &options).await?;
-//! println!("{}: {}", applied["result"], applied["policyId"]);
+//! let dry_run = client.protection_apply("contoso.com", &options, true, None).await?;
+//! println!("{}: {}", dry_run.body["result"], dry_run.body["diff"]);
+//! let applied = client
+//!     .protection_apply("contoso.com", &options, false, dry_run.plan_etag())
+//!     .await?;
+//! println!("{}: {}", applied.body["result"], applied.body["policyId"]);
+//! // Later: enforce it, changing nothing but the state.
+//! let promote = client.protection_set_state("contoso.com", State::Enabled, false, true, None).await?;
+//! client
+//!     .protection_set_state("contoso.com", State::Enabled, false, false, promote.plan_etag())
+//!     .await?;
 //! # Ok(()) }
 //! ```
 
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use reqwest::header::CONTENT_TYPE;
+use reqwest::header::{CONTENT_TYPE, HeaderValue, IF_MATCH};
 use reqwest::{Method, RequestBuilder};
 use serde_json::{Map, Value, json};
 use url::Url;
 
 use crate::render::{NONE, leaf_text, new_table};
-use crate::{ClientError, SsprClient, decode_error_of};
+use crate::{ClientError, Reply, SsprClient, decode_error_of};
 
 /// A plan reads the tenant's whole registration report, which Graph throttles to 5 reads per
 /// 10 s: for a large tenant that takes minutes.
@@ -130,13 +144,48 @@ impl ProtectionFlags {
     }
 }
 
+impl State {
+    /// The state as Conditional Access names it.
+    pub fn as_api(self) -> &'static str {
+        match self {
+            State::ReportOnly => "enabledForReportingButNotEnforced",
+            State::Enabled => "enabled",
+        }
+    }
+}
+
+/// The answer of a deploy or a state change (`PUT …/registration-protection[/state]`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ProtectionAnswer {
+    /// A dry run's plan (`dryRun`, `result`, `policyId`, `state`, `changes`, `diff`, `calls`,
+    /// `findings`, `etag`), or what the real call did (`result`, `policyId`, `state`,
+    /// `changes`, `findings`, `attempts`).
+    pub body: Value,
+    /// The `ETag` header: the version of the deployed policy (or of "no policy") the answer is
+    /// about.
+    pub etag: Option<String>,
+}
+
+impl ProtectionAnswer {
+    /// The version a dry run was planned against, to send as `If-Match` with the real call:
+    /// the `ETag` header, else the plan's `etag`.
+    pub fn plan_etag(&self) -> Option<&str> {
+        self.etag
+            .as_deref()
+            .or_else(|| self.body["etag"].as_str())
+            .filter(|etag| !etag.trim().is_empty())
+    }
+
+    /// `created`, `updated` or `unchanged`.
+    pub fn result(&self) -> &str {
+        self.body["result"].as_str().unwrap_or_default()
+    }
+}
+
 /// Adds `state` and `force` to options made by [`ProtectionFlags::to_options`].
 pub fn with_state(mut options: Value, state: Option<State>, force: bool) -> Value {
     if let Some(state) = state {
-        options["state"] = json!(match state {
-            State::ReportOnly => "enabledForReportingButNotEnforced",
-            State::Enabled => "enabled",
-        });
+        options["state"] = json!(state.as_api());
     }
     if force {
         options["force"] = json!(true);
@@ -182,14 +231,74 @@ impl SsprClient {
     }
 
     /// `PUT /v1/tenants/{tenant}/registration-protection`: creates or updates the policy with
-    /// the marker (`result`: `created`, `updated` or `unchanged`).
+    /// the marker (`result`: `created`, `updated` or `unchanged`). With `dry_run`, only the
+    /// plan of what it would do; `if_match` (a dry run's [`ProtectionAnswer::plan_etag`]) makes
+    /// the service refuse with 412 when the deployed policy changed since.
     pub async fn protection_apply(
         &self,
         tenant: &str,
         options: &Value,
-    ) -> Result<Value, ClientError> {
+        dry_run: bool,
+        if_match: Option<&str>,
+    ) -> Result<ProtectionAnswer, ClientError> {
         let url = self.protection_url(tenant, None)?;
-        self.send_json(Method::PUT, &url, Some(options), None).await
+        self.protection_put(url, options, dry_run, if_match).await
+    }
+
+    /// `PUT /v1/tenants/{tenant}/registration-protection/state`: changes only the state of the
+    /// deployed policy (control, locations and exclusions stay as deployed). Enforcing is
+    /// refused while the policy's grade has failures, unless `force`; 404
+    /// (`protectionNotDeployed`) when no policy carries the marker. `dry_run` and `if_match` as
+    /// for [`protection_apply`](Self::protection_apply).
+    pub async fn protection_set_state(
+        &self,
+        tenant: &str,
+        state: State,
+        force: bool,
+        dry_run: bool,
+        if_match: Option<&str>,
+    ) -> Result<ProtectionAnswer, ClientError> {
+        let url = self.protection_url(tenant, Some("state"))?;
+        let body = json!({"state": state.as_api(), "force": force});
+        self.protection_put(url, &body, dry_run, if_match).await
+    }
+
+    async fn protection_put(
+        &self,
+        mut url: Url,
+        body: &Value,
+        dry_run: bool,
+        if_match: Option<&str>,
+    ) -> Result<ProtectionAnswer, ClientError> {
+        if dry_run {
+            url.query_pairs_mut().append_pair("dryRun", "true");
+        }
+        let if_match = if_match
+            .map(|etag| {
+                HeaderValue::from_str(etag.trim())
+                    .ok()
+                    .filter(|v| !v.is_empty())
+                    .ok_or_else(|| {
+                        ClientError::Config(format!("'{etag}' cannot be sent as an If-Match ETag"))
+                    })
+            })
+            .transpose()?;
+        let reply = self
+            .send_json_reply(Method::PUT, &url, Some(body), None, if_match)
+            .await?;
+        let answer = ProtectionAnswer {
+            body: json_object(&Method::PUT, &url, &reply)?,
+            etag: reply.etag,
+        };
+        // An older service ignores `dryRun` and applies: say so rather than show it as a plan.
+        if dry_run && answer.body["dryRun"] != true {
+            return Err(ClientError::Decode(format!(
+                "PUT {url}: the answer is not a dry run (no \"dryRun\": true), so this service \
+                 does not plan before applying and may have applied the change; check it with \
+                 `sspr registration-protection status`"
+            )));
+        }
+        Ok(answer)
     }
 
     /// `POST /v1/registration-protection/generate`: the Graph JSON without a tenant.
@@ -213,6 +322,21 @@ impl SsprClient {
         body: Option<&Value>,
         timeout: Option<Duration>,
     ) -> Result<Value, ClientError> {
+        let reply = self
+            .send_json_reply(method.clone(), url, body, timeout, None)
+            .await?;
+        json_object(&method, url, &reply)
+    }
+
+    /// A JSON request (with `body` and `If-Match` when given): the success reply.
+    async fn send_json_reply(
+        &self,
+        method: Method,
+        url: &Url,
+        body: Option<&Value>,
+        timeout: Option<Duration>,
+        if_match: Option<HeaderValue>,
+    ) -> Result<Reply, ClientError> {
         let bytes = match body {
             Some(body) => {
                 Some(serde_json::to_vec(body).map_err(|e| ClientError::Decode(e.to_string()))?)
@@ -228,18 +352,25 @@ impl SsprClient {
             if let Some(timeout) = timeout {
                 request = request.timeout(timeout);
             }
+            if let Some(if_match) = &if_match {
+                request = request.header(IF_MATCH, if_match.clone());
+            }
             request
         };
-        let reply = self.send(method.clone(), url, Some(&prepare)).await?;
-        let value: Value = serde_json::from_slice(&reply.body)
-            .map_err(|e| decode_error_of(method.as_str(), url, "a JSON object", &e, &reply.body))?;
-        if !value.is_object() {
-            return Err(ClientError::Decode(format!(
-                "{method} {url}: expected a JSON object"
-            )));
-        }
-        Ok(value)
+        self.send(method, url, Some(&prepare)).await
     }
+}
+
+/// The reply's body as a JSON object.
+fn json_object(method: &Method, url: &Url, reply: &Reply) -> Result<Value, ClientError> {
+    let value: Value = serde_json::from_slice(&reply.body)
+        .map_err(|e| decode_error_of(method.as_str(), url, "a JSON object", &e, &reply.body))?;
+    if !value.is_object() {
+        return Err(ClientError::Decode(format!(
+            "{method} {url}: expected a JSON object"
+        )));
+    }
+    Ok(value)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -406,6 +537,84 @@ pub fn status_text(status: &Value, width: Option<u16>) -> String {
     out
 }
 
+/// `report-only` or `enforced`, for the state Conditional Access names.
+fn state_words(state: &str) -> &str {
+    match state {
+        "enabledForReportingButNotEnforced" => "report-only",
+        "enabled" => "enforced",
+        other => other,
+    }
+}
+
+/// What a dry run's plan would do, in a few words: `create the policy, report-only`,
+/// `change grantControls, state`, `nothing (it already matches)`.
+pub fn change_summary(plan: &Value) -> String {
+    let changes = strings(&plan["changes"]);
+    match plan["result"].as_str() {
+        Some("created") => format!("create the policy, {}", state_words(text(plan, "/state"))),
+        Some("unchanged") => "nothing (it already matches)".to_owned(),
+        _ if changes.is_empty() => format!("update policy {}", text(plan, "/policyId")),
+        _ => format!(
+            "change {} of policy {}",
+            changes.join(", "),
+            text(plan, "/policyId")
+        ),
+    }
+}
+
+/// A dry run's plan as text: what it would do, the diff against the deployed policy, the exact
+/// Graph calls and the findings.
+pub fn change_plan_text(plan: &Value, width: Option<u16>) -> String {
+    let mut out = format!(
+        "Plan for {}: {} (state after: {}).\n",
+        text(plan, "/tenant/domain"),
+        change_summary(plan),
+        state_words(text(plan, "/state"))
+    );
+    let diff = plan["diff"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    if !diff.is_empty() {
+        let mut table = new_table(width);
+        table.set_header(["FIELD", "BEFORE", "AFTER"]);
+        for change in diff {
+            table.add_row([
+                text(change, "/path").to_owned(),
+                leaf_text(&change["before"]),
+                leaf_text(&change["after"]),
+            ]);
+        }
+        let _ = writeln!(out, "\n{table}");
+    }
+    let calls = plan["calls"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    if calls.is_empty() {
+        out.push_str("\nNo Graph call: nothing would be written.\n");
+    } else {
+        out.push_str("\nGraph calls, in order:\n");
+        for (n, call) in calls.iter().enumerate() {
+            let _ = writeln!(
+                out,
+                "  {}. {} {}",
+                n + 1,
+                text(call, "/method"),
+                text(call, "/path")
+            );
+            if let Some(body) = call.get("body").filter(|b| !b.is_null()) {
+                let pretty = serde_json::to_string_pretty(body).unwrap_or_default();
+                for line in pretty.lines() {
+                    let _ = writeln!(out, "     {line}");
+                }
+            }
+        }
+    }
+    findings_lines(&mut out, &plan["findings"]);
+    out
+}
+
 /// What a deploy did, in one line, then the findings.
 pub fn applied_text(applied: &Value) -> String {
     let changes = strings(&applied["changes"]);
@@ -484,6 +693,96 @@ mod tests {
         assert_eq!(
             applied_text(&applied),
             "Updated policy p1 in c (enabled): changed state.\n"
+        );
+    }
+
+    fn dry_run() -> Value {
+        json!({
+            "tenant": {"id": "t-1", "domain": "contoso.onmicrosoft.com", "displayName": "Contoso"},
+            "dryRun": true, "result": "updated", "policyId": "p-1", "state": "enabled",
+            "changes": ["grantControls"],
+            "diff": [{"path": "/grantControls/builtInControls", "before": ["block"], "after": ["mfa"]}],
+            "calls": [{"method": "PATCH", "path": "/identity/conditionalAccess/policies/p-1",
+                       "body": {"grantControls": {"operator": "OR", "builtInControls": ["mfa"]}}}],
+            "findings": [{"severity": "warning", "code": "newHires", "message": "New hires need a TAP."}],
+            "etag": "\"v1\""
+        })
+    }
+
+    #[test]
+    fn a_change_plan_shows_the_diff_and_the_exact_graph_call() {
+        let text = change_plan_text(&dry_run(), Some(120));
+        assert!(
+            text.starts_with(
+                "Plan for contoso.onmicrosoft.com: change grantControls of policy p-1 (state after: enforced).\n"
+            ),
+            "{text}"
+        );
+        let row = text
+            .lines()
+            .find(|l| l.contains("/grantControls/builtInControls"))
+            .expect("diff row");
+        assert!(row.contains("block") && row.contains("mfa"), "{row}");
+        assert!(
+            text.contains("  1. PATCH /identity/conditionalAccess/policies/p-1\n     {\n"),
+            "{text}"
+        );
+        assert!(text.contains("         \"builtInControls\": ["), "{text}");
+        assert!(
+            text.contains("WARNING newHires: New hires need a TAP."),
+            "{text}"
+        );
+        for line in text.lines() {
+            assert!(line.chars().count() <= 120, "too wide: {line}");
+        }
+    }
+
+    #[test]
+    fn a_plan_that_creates_or_changes_nothing_says_so() {
+        let mut created = dry_run();
+        created["result"] = json!("created");
+        created["state"] = json!("enabledForReportingButNotEnforced");
+        created["policyId"] = Value::Null;
+        assert_eq!(change_summary(&created), "create the policy, report-only");
+
+        let mut unchanged = dry_run();
+        unchanged["result"] = json!("unchanged");
+        unchanged["diff"] = json!([]);
+        unchanged["calls"] = json!([]);
+        let text = change_plan_text(&unchanged, Some(100));
+        assert!(text.contains("nothing (it already matches)"), "{text}");
+        assert!(
+            text.contains("No Graph call: nothing would be written."),
+            "{text}"
+        );
+        assert!(!text.contains("FIELD"), "{text}");
+
+        let mut state_only = dry_run();
+        state_only["changes"] = json!([]);
+        assert_eq!(change_summary(&state_only), "update policy p-1");
+    }
+
+    #[test]
+    fn the_plan_etag_is_the_header_else_the_body() {
+        let answer = ProtectionAnswer {
+            body: dry_run(),
+            etag: Some("\"header\"".into()),
+        };
+        assert_eq!(answer.plan_etag(), Some("\"header\""));
+        assert_eq!(answer.result(), "updated");
+        let answer = ProtectionAnswer {
+            body: dry_run(),
+            etag: None,
+        };
+        assert_eq!(answer.plan_etag(), Some("\"v1\""));
+        let answer = ProtectionAnswer {
+            body: json!({}),
+            etag: None,
+        };
+        assert_eq!(answer.plan_etag(), None);
+        assert_eq!(
+            State::ReportOnly.as_api(),
+            "enabledForReportingButNotEnforced"
         );
     }
 }

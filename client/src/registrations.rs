@@ -1230,21 +1230,55 @@ pub fn summary_text(response: &SummaryResponse, width: Option<u16>) -> String {
     format!("{header}\n{features}\n{methods}\n{gaps}")
 }
 
-/// How a fleet summary went: how many tenants, and which failed with what.
+/// How a fleet summary went: how many tenants, which were skipped and which failed, with what.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FleetOutcome {
     pub tenants: usize,
     /// `(tenant, problem code or title)` of every failed tenant.
     pub failed: Vec<(String, String)>,
+    /// `(tenant, reason)` of every tenant left out for want of the licence (not with `strict`).
+    pub skipped: Vec<(String, String)>,
+}
+
+impl FleetOutcome {
+    /// Every failure is a missing licence: nothing to retry (only meaningful when some failed).
+    pub fn only_licence_failures(&self) -> bool {
+        self.failed
+            .iter()
+            .all(|(_, code)| code == crate::error::LICENSE_REQUIRED)
+    }
+}
+
+/// How a fleet summary treats a tenant without the licence the report needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unlicensed {
+    /// Listed as `skipped` with the reason; not a failure.
+    Skip,
+    /// A failure like any other (`--strict`).
+    Fail,
+}
+
+/// The line of a tenant skipped for want of the licence: the service's line with `skipped:
+/// true` and the `reason`.
+fn skipped_line(entry: &FleetEntry, reason: &str) -> Vec<u8> {
+    match serde_json::from_slice::<Value>(&entry.line) {
+        Ok(Value::Object(mut members)) => {
+            members.insert("skipped".into(), Value::Bool(true));
+            members.insert("reason".into(), Value::String(reason.to_owned()));
+            serde_json::to_vec(&members).unwrap_or_else(|_| entry.line.clone())
+        }
+        _ => entry.line.clone(),
+    }
 }
 
 /// Writes each tenant of a fleet summary as it completes: a table row, an element of one JSON
-/// array, or the service's line.
+/// array, or the service's line (a skipped tenant's marked `skipped` with the `reason`).
 pub async fn write_fleet(
     client: &SsprClient,
     tenants: &FleetTenants,
     format: SummaryFormat,
     max_age: Option<u64>,
+    unlicensed: Unlicensed,
     out: &mut dyn Write,
 ) -> Result<FleetOutcome, OutputError> {
     let mut stream = client.fleet_summary(tenants, max_age).await?;
@@ -1262,28 +1296,45 @@ pub async fn write_fleet(
             Ok(None) => break Ok(()),
             Err(error) => break Err(error),
         };
+        let skip_reason = match &entry.result {
+            Err(problem)
+                if unlicensed == Unlicensed::Skip
+                    && problem.code().as_deref() == Some(crate::error::LICENSE_REQUIRED) =>
+            {
+                Some(problem.summary())
+            }
+            _ => None,
+        };
+        let line = match &skip_reason {
+            Some(reason) => skipped_line(&entry, reason),
+            None => entry.line.clone(),
+        };
         match format {
-            SummaryFormat::Table => writeln!(out, "{}", table.row(&entry))?,
+            SummaryFormat::Table => {
+                writeln!(out, "{}", table.row(&entry, skip_reason.is_some()))?;
+            }
             SummaryFormat::Json => {
                 out.write_all(if outcome.tenants == 0 {
                     b"\n  "
                 } else {
                     b",\n  "
                 })?;
-                out.write_all(&entry.line)?;
+                out.write_all(&line)?;
             }
             SummaryFormat::Ndjson => {
-                out.write_all(&entry.line)?;
+                out.write_all(&line)?;
                 out.write_all(b"\n")?;
             }
         }
         out.flush()?;
         outcome.tenants += 1;
-        if let Err(problem) = &entry.result {
-            let what = problem
-                .extension_str("code")
-                .map_or_else(|| problem.title.clone(), str::to_owned);
-            outcome.failed.push((entry.name().to_owned(), what));
+        match (skip_reason, &entry.result) {
+            (Some(reason), _) => outcome.skipped.push((entry.name().to_owned(), reason)),
+            (None, Err(problem)) => {
+                let what = problem.code().unwrap_or_else(|| problem.title.clone());
+                outcome.failed.push((entry.name().to_owned(), what));
+            }
+            (None, Ok(_)) => {}
         }
     };
     if result.is_ok() && format == SummaryFormat::Json {
@@ -1312,14 +1363,15 @@ impl FleetTable {
         ("MFA-REG", 9),
         ("ON-NOT-REG", 10),
         ("ADMINS-NO-MFA", 13),
-        ("ERROR", 0),
+        ("NOTE", 0),
     ];
 
     fn header(self) -> String {
         self.line(Self::COLUMNS.iter().map(|(h, _)| (*h).to_owned()).collect())
     }
 
-    fn row(self, entry: &FleetEntry) -> String {
+    /// The tenant's counts, or its problem (`skipped: …` when it was left out).
+    fn row(self, entry: &FleetEntry, skipped: bool) -> String {
         let mut cells = vec![entry.name().to_owned()];
         match &entry.result {
             Ok(s) => {
@@ -1339,11 +1391,14 @@ impl FleetTable {
             }
             Err(problem) => {
                 cells.extend(std::iter::repeat_n(NONE.to_owned(), 7));
-                let error = match problem.extension_str("code") {
+                let mut note = match problem.code() {
                     Some(code) => format!("{code}: {}", problem.summary()),
                     None => problem.summary(),
                 };
-                cells.push(error);
+                if skipped {
+                    note.insert_str(0, "skipped: ");
+                }
+                cells.push(note);
             }
         }
         self.line(cells)
@@ -1636,7 +1691,7 @@ mod tests {
 
         let table = FleetTable;
         let header = table.header();
-        let row = table.row(&ok);
+        let row = table.row(&ok, false);
         assert!(row.starts_with("contoso.onmicrosoft.com "), "{row}");
         assert_eq!(
             row.split_whitespace().skip(1).collect::<Vec<_>>(),
@@ -1645,11 +1700,35 @@ mod tests {
         // Counts end where their headers end.
         let users_end = header.find("USERS").expect("USERS") + "USERS".len();
         assert_eq!(&row[users_end - 2..users_end], "12");
-        let row = table.row(&failed);
+        let row = table.row(&failed, false);
         assert!(
-            row.ends_with("licenseRequired: Licence required: Needs P1."),
+            row.ends_with("  licenseRequired: Licence required: Needs P1."),
+            "{row}"
+        );
+        let row = table.row(&failed, true);
+        assert!(
+            row.ends_with("  skipped: licenseRequired: Licence required: Needs P1."),
             "{row}"
         );
         assert_eq!(failed.name(), "fabrikam.onmicrosoft.com");
+        let marked: Value =
+            serde_json::from_slice(&skipped_line(&failed, "Needs P1.")).expect("JSON");
+        assert_eq!(marked["skipped"], true);
+        assert_eq!(marked["reason"], "Needs P1.");
+        assert_eq!(
+            marked["problem"]["code"], "licenseRequired",
+            "the service's line is kept"
+        );
+
+        let outcome = |failed: &[&str]| FleetOutcome {
+            tenants: 3,
+            failed: failed
+                .iter()
+                .map(|c| ("t".to_owned(), (*c).to_owned()))
+                .collect(),
+            skipped: Vec::new(),
+        };
+        assert!(outcome(&["licenseRequired", "licenseRequired"]).only_licence_failures());
+        assert!(!outcome(&["licenseRequired", "upstream"]).only_licence_failures());
     }
 }

@@ -146,8 +146,51 @@ async fn errors_map_to_exit_codes_with_the_problem_on_stderr() {
     let forbidden = sspr(&["tenants", "list"], &with_token(&demo, no_role)).await;
     assert_eq!(forbidden.code, 3, "{}", forbidden.stderr);
 
+    // The service refuses it; the CLI says why in plain words, then what the service said.
     let garbage = sspr(&["tenants", "list"], &with_token(&demo, "garbage".into())).await;
     assert_eq!(garbage.code, 3, "{}", garbage.stderr);
+    let mut lines = garbage.stderr.lines();
+    assert!(
+        lines
+            .next()
+            .is_some_and(|l| l.starts_with("error: the token is not a JWT")),
+        "{}",
+        garbage.stderr
+    );
+    assert!(
+        lines
+            .next()
+            .is_some_and(|l| l.starts_with("the service said: ") && l.contains("malformed")),
+        "{}",
+        garbage.stderr
+    );
+
+    // With --output json: the service's problem, one line, with its status and a code.
+    let json = sspr(
+        &[
+            "--output",
+            "json",
+            "policy",
+            "get",
+            "--tenant",
+            "nowhere.example",
+        ],
+        &with_token(&demo, demo.token.clone()),
+    )
+    .await;
+    assert_eq!(json.code, 4);
+    assert!(json.stdout.is_empty(), "{}", json.stdout);
+    assert_eq!(json.stderr.lines().count(), 1, "{}", json.stderr);
+    let problem: serde_json::Value = serde_json::from_str(&json.stderr).expect("one JSON line");
+    assert_eq!(problem["status"], 404, "{problem}");
+    assert_eq!(problem["code"], "unknownTenant", "{problem}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("nowhere.example")),
+        "{problem}"
+    );
+    assert!(problem["requestId"].is_string(), "{problem}");
 
     let env = with_token(&demo, demo.token.clone());
     let Demo {
@@ -162,4 +205,83 @@ async fn errors_map_to_exit_codes_with_the_problem_on_stderr() {
     assert_eq!(down.code, 5, "{}", down.stderr);
     assert!(down.stderr.contains("unreachable"), "{}", down.stderr);
     service.stop().await.expect("stops");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn token_and_scheme_mistakes_are_said_in_plain_words() {
+    let demo = start(DemoOptions {
+        port: 0,
+        emulator_port: 0,
+    })
+    .await
+    .expect("demo");
+
+    // Expired an hour ago: refused before sending, saying when.
+    let expired = demo.emulator.mint_token(&entra_emulator::TokenSpec {
+        roles: vec!["SSPR.Read".into()],
+        issued_at_offset_secs: -7200,
+        lifetime: std::time::Duration::from_secs(3600),
+        ..Default::default()
+    });
+    let run = sspr(&["tenants", "list"], &with_token(&demo, expired)).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.stderr.starts_with("error: the token expired at ")
+            && run
+                .stderr
+                .contains("(60 minutes ago); get a new one; nothing was sent"),
+        "{}",
+        run.stderr
+    );
+
+    // The pasted header, against the live service: refused the same way.
+    let pasted = format!("Bearer {}", demo.token);
+    let run = sspr(&["tenants", "list"], &with_token(&demo, pasted)).await;
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("give the token alone"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains(&demo.token), "{}", run.stderr);
+
+    // https:// against the demo's plain-HTTP port.
+    let mut https = demo.service.url.clone();
+    https.set_scheme("https").expect("https");
+    let run = sspr(
+        &["tenants", "list"],
+        &[
+            ("SSPR_URL", https.to_string()),
+            ("SSPR_TOKEN", demo.token.clone()),
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    let http = demo.service.url.to_string();
+    assert!(
+        run.stderr.contains(&format!(
+            "the service at {https} speaks plain HTTP: use {http}"
+        )),
+        "{}",
+        run.stderr
+    );
+
+    // http:// against the emulator's TLS port.
+    let mut plain = demo.emulator.base_url();
+    plain.set_scheme("http").expect("http");
+    let run = sspr(
+        &["tenants", "list"],
+        &[
+            ("SSPR_URL", plain.to_string()),
+            ("SSPR_TOKEN", demo.token.clone()),
+        ],
+    )
+    .await;
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("speaks TLS (HTTPS): use https://"),
+        "{}",
+        run.stderr
+    );
+    demo.stop().await.expect("stops");
 }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use entra_emulator::{TokenSpec, seed};
+use entra_emulator::{Fault, FaultRule, TokenSpec, seed};
 use serde_json::{Value, json};
 use sspr_client::{Auth, ClientOptions, PolicyPlan, SsprClient};
 use sspr_service::demo::Demo;
@@ -182,8 +182,19 @@ async fn set_asks_unless_yes_and_dry_run_stops_after_the_plan() {
     assert_eq!(again.code, 0, "{}", again.stderr);
     assert!(again.stdout.contains("No changes"), "{}", again.stdout);
     assert_eq!(contoso_state(&demo), after);
+    let again = sspr(&args(&["set"], &["--output", "json"]), &env).await;
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    let unchanged: Value = serde_json::from_str(&again.stdout).expect("json output");
+    assert_eq!(unchanged["changed"], false, "{unchanged}");
+    assert_eq!(unchanged["fields"], json!([]), "{unchanged}");
+    assert_eq!(unchanged["auditRecordId"], Value::Null, "{unchanged}");
+    assert_eq!(
+        unchanged["policy"]["registration"]["reconfirmDays"], 90,
+        "{unchanged}"
+    );
 
-    // --output json: the document as read back, and nothing else, on stdout.
+    // --output json: what changed, its audit record and the document as read back, and
+    // nothing else, on stdout; nothing on stderr.
     let json = sspr(
         &[
             "policy",
@@ -200,15 +211,53 @@ async fn set_asks_unless_yes_and_dry_run_stops_after_the_plan() {
     )
     .await;
     assert_eq!(json.code, 0, "{}", json.stderr);
-    let document: Value = serde_json::from_str(&json.stdout).expect("json output");
+    assert!(json.stderr.is_empty(), "{}", json.stderr);
+    let outcome: Value = serde_json::from_str(&json.stdout).expect("json output");
+    assert_eq!(outcome["changed"], true, "{outcome}");
     assert_eq!(
-        document["notifications"]["notifyAdminsOnAdminReset"], false,
-        "{document}"
+        outcome["fields"],
+        json!(["/notifications/notifyAdminsOnAdminReset"]),
+        "{outcome}"
+    );
+    assert_eq!(
+        outcome["policy"]["notifications"]["notifyAdminsOnAdminReset"], false,
+        "{outcome}"
     );
     assert_eq!(
         contoso_state(&demo)["portal"]["notifyOnAdminPasswordReset"],
         false
     );
+    // The service names the audit record in `audit-record-id` (null when it sends none): it is
+    // the record of this change.
+    match &outcome["auditRecordId"] {
+        Value::Null => {}
+        id => {
+            let id = id.as_i64().expect("an integer id");
+            let admin = demo.emulator.mint_token(&TokenSpec {
+                roles: vec!["SSPR.Admin".to_owned()],
+                lifetime: Duration::from_secs(600),
+                ..TokenSpec::default()
+            });
+            let audit = sspr(
+                &[
+                    "--output",
+                    "json",
+                    "audit",
+                    "list",
+                    "--tenant",
+                    "contoso.com",
+                ],
+                &self::env(&demo, admin),
+            )
+            .await;
+            let records: Value = serde_json::from_str(&audit.stdout).expect("audit JSON");
+            let record = records
+                .as_array()
+                .and_then(|r| r.iter().find(|r| r["id"] == id))
+                .unwrap_or_else(|| panic!("no audit record {id}: {records}"));
+            assert_eq!(record["operation"], "policy.patch", "{record}");
+        }
+    }
     demo.stop().await.expect("stops");
 }
 
@@ -282,7 +331,11 @@ async fn refusals_print_the_pointer_and_change_nothing() {
         &env,
     )
     .await;
-    assert_eq!(unavailable.code, 2, "{}", unavailable.stderr);
+    assert_eq!(
+        unavailable.code, 7,
+        "the connector is missing: {}",
+        unavailable.stderr
+    );
     assert!(
         unavailable
             .stderr
@@ -368,7 +421,7 @@ async fn the_library_plans_applies_and_refuses_a_stale_etag() {
         false
     );
 
-    // The ETag read before that change is stale now: 412, which the CLI maps to 5.
+    // The ETag read before that change is stale now: 412, which the CLI maps to 6.
     let stale = client
         .patch_policy(
             tenant,
@@ -379,7 +432,7 @@ async fn the_library_plans_applies_and_refuses_a_stale_etag() {
         .await
         .expect_err("stale");
     assert_eq!(stale.status(), Some(412), "{stale}");
-    assert_eq!(stale.exit_code(), 5);
+    assert_eq!(stale.exit_code(), 6);
 
     // Rule violations come with their pointers.
     let invalid = client
@@ -398,5 +451,63 @@ async fn the_library_plans_applies_and_refuses_a_stale_etag() {
         .map(|v| v.pointer)
         .collect();
     assert_eq!(pointers, ["/registration/reconfirmDays"]);
+    demo.stop().await.expect("stops");
+}
+
+const PORTAL_POLICY: &str = "/api/PasswordReset/PasswordResetPolicies";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_made_meanwhile_stops_set_with_exit_6_and_applies_nothing() {
+    let demo = demo().await;
+    let env = env(&demo, demo.token.clone());
+    // Every read of the portal policy takes a while, so another change can land between the
+    // CLI's read (whose ETag it sends) and its PATCH.
+    demo.emulator
+        .set_faults(vec![FaultRule {
+            latency_ms: 1500,
+            fault: None,
+            ..FaultRule::new("GET", PORTAL_POLICY, Fault::GatewayTimeout)
+        }])
+        .expect("faults");
+    let reads = || {
+        demo.emulator
+            .calls()
+            .iter()
+            .filter(|c| c.method == "GET" && c.path.eq_ignore_ascii_case(PORTAL_POLICY))
+            .count()
+    };
+    let before = reads();
+    let set_args = args(&["set"], &["--yes"]);
+    let set = sspr(&set_args, &env);
+    let meddle = async {
+        // Once the CLI's read has been answered, somebody changes the policy in the portal.
+        while reads() == before {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        demo.emulator
+            .with_tenant(seed::CONTOSO_ID, |t| {
+                t.password_reset_policies["registrationReconfirmIntevalInDays"] = json!(30);
+            })
+            .expect("contoso");
+    };
+    let (stale, ()) = tokio::join!(set, meddle);
+    demo.emulator.clear_faults();
+    assert_eq!(stale.code, 6, "{}", stale.stderr);
+    assert!(
+        stale
+            .stderr
+            .contains("nothing was applied: run the command again"),
+        "{}",
+        stale.stderr
+    );
+    let after = contoso_state(&demo);
+    assert_eq!(
+        after["portal"]["registrationReconfirmIntevalInDays"], 30,
+        "the other change stays"
+    );
+    assert_eq!(
+        after["authorization"]["allowedToUseSSPR"], false,
+        "nothing of this change was applied"
+    );
     demo.stop().await.expect("stops");
 }

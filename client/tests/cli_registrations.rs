@@ -452,7 +452,7 @@ async fn a_listing_that_breaks_off_keeps_what_arrived_and_exits_5() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_tenant_without_p1_is_refused_naming_the_licence() {
+async fn a_tenant_without_p1_is_refused_naming_the_licence_with_exit_7() {
     let world = World::start(|_| {}).await;
     for args in [
         list(seed::FABRIKAM_DOMAIN, &["--format", "csv"]),
@@ -464,7 +464,7 @@ async fn a_tenant_without_p1_is_refused_naming_the_licence() {
         ],
     ] {
         let refused = run(&world, &args).await;
-        assert_eq!(refused.code, 3, "{args:?}: {}", refused.stderr);
+        assert_eq!(refused.code, 7, "{args:?}: {}", refused.stderr);
         assert!(refused.stdout.is_empty(), "{}", refused.stdout);
         assert!(
             refused.stderr.starts_with("error: ") && refused.stderr.contains("P1"),
@@ -472,6 +472,27 @@ async fn a_tenant_without_p1_is_refused_naming_the_licence() {
             refused.stderr
         );
     }
+
+    // For scripts: the service's problem as one JSON line on stderr.
+    let json = run(
+        &world,
+        &[
+            "--output",
+            "json",
+            "registrations",
+            "summary",
+            "--tenant",
+            seed::FABRIKAM_DOMAIN,
+        ],
+    )
+    .await;
+    assert_eq!(json.code, 7, "{}", json.stderr);
+    assert!(json.stdout.is_empty(), "{}", json.stdout);
+    assert_eq!(json.stderr.lines().count(), 1, "{}", json.stderr);
+    let problem: Value = serde_json::from_str(&json.stderr).expect("one JSON line");
+    assert_eq!(problem["status"], 403, "{problem}");
+    assert_eq!(problem["code"], "licenseRequired", "{problem}");
+    assert_eq!(problem["type"], "/problems/license-required", "{problem}");
     assert_eq!(world.report_reads(), 0, "the licence is checked first");
     world.stop().await;
 }
@@ -579,7 +600,7 @@ async fn summary_prints_the_services_counts_and_max_age_reaches_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_fleet_summary_prints_each_tenant_and_exits_5_when_one_failed() {
+async fn the_fleet_summary_skips_tenants_without_the_licence_unless_strict() {
     let world = World::start(|_| {}).await;
     let summary = |extra: &[&'static str]| {
         let mut args = vec!["registrations", "summary"];
@@ -588,7 +609,7 @@ async fn the_fleet_summary_prints_each_tenant_and_exits_5_when_one_failed() {
     };
 
     let ndjson = run(&world, &summary(&["--all-tenants", "--format", "ndjson"])).await;
-    assert_eq!(ndjson.code, 5, "{}", ndjson.stderr);
+    assert_eq!(ndjson.code, 0, "{}", ndjson.stderr);
     let mut lines: Vec<Value> = ndjson
         .stdout
         .lines()
@@ -599,21 +620,30 @@ async fn the_fleet_summary_prints_each_tenant_and_exits_5_when_one_failed() {
     assert_eq!(lines[0]["tenant"], seed::CONTOSO_ID);
     let users = world.contoso_enabled_users();
     assert_eq!(lines[0]["summary"]["totalUsers"], users);
+    assert!(lines[0].get("skipped").is_none(), "{}", lines[0]);
     assert_eq!(lines[1]["tenant"], seed::FABRIKAM_ID);
+    assert_eq!(lines[1]["skipped"], true, "{}", lines[1]);
+    assert!(
+        lines[1]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("P1")),
+        "{}",
+        lines[1]
+    );
     assert_eq!(lines[1]["problem"]["code"], "licenseRequired");
     assert_eq!(
         ndjson.stderr.trim(),
         format!(
-            "error: 1 of 2 tenants failed: {} (licenseRequired)",
+            "Skipped 1 tenant without the licence the report needs: {} (--strict counts it as failed).",
             seed::FABRIKAM_DOMAIN
         )
     );
 
     let table = run(&world, &summary(&["--all-tenants"])).await;
-    assert_eq!(table.code, 5, "{}", table.stderr);
+    assert_eq!(table.code, 0, "{}", table.stderr);
     let rows: Vec<&str> = table.stdout.lines().collect();
     assert_eq!(rows.len(), 3, "{}", table.stdout);
-    assert!(rows[0].starts_with("TENANT") && rows[0].ends_with("ERROR"));
+    assert!(rows[0].starts_with("TENANT") && rows[0].ends_with("NOTE"));
     let contoso = rows
         .iter()
         .find(|r| r.starts_with(seed::CONTOSO_DOMAIN))
@@ -627,12 +657,55 @@ async fn the_fleet_summary_prints_each_tenant_and_exits_5_when_one_failed() {
         .iter()
         .find(|r| r.starts_with(seed::FABRIKAM_DOMAIN))
         .expect("fabrikam row");
-    assert!(fabrikam.contains("licenseRequired: "), "{fabrikam}");
+    assert!(
+        fabrikam.contains("skipped: licenseRequired: "),
+        "{fabrikam}"
+    );
 
     let json = run(&world, &summary(&["--all-tenants", "--format", "json"])).await;
-    assert_eq!(json.code, 5, "{}", json.stderr);
+    assert_eq!(json.code, 0, "{}", json.stderr);
     let array: Vec<Value> = serde_json::from_str(&json.stdout).expect("one JSON array");
     assert_eq!(array.len(), 2);
+    assert_eq!(
+        array.iter().filter(|t| t["skipped"] == true).count(),
+        1,
+        "{array:?}"
+    );
+
+    // --strict: the missing licence is a failure, and the only one: 7.
+    let strict = run(
+        &world,
+        &summary(&["--all-tenants", "--strict", "--format", "ndjson"]),
+    )
+    .await;
+    assert_eq!(strict.code, 7, "{}", strict.stderr);
+    assert_eq!(strict.stdout.lines().count(), 2, "{}", strict.stdout);
+    assert!(!strict.stdout.contains("\"skipped\""), "{}", strict.stdout);
+    assert_eq!(
+        strict.stderr.trim(),
+        format!(
+            "error: 1 of 2 tenants failed: {} (licenseRequired)",
+            seed::FABRIKAM_DOMAIN
+        )
+    );
+    let strict_json = run(
+        &world,
+        &summary(&["--output", "json", "--all-tenants", "--strict"]),
+    )
+    .await;
+    assert_eq!(strict_json.code, 7, "{}", strict_json.stderr);
+    assert_eq!(
+        strict_json.stderr.lines().count(),
+        1,
+        "{}",
+        strict_json.stderr
+    );
+    let problem: Value = serde_json::from_str(&strict_json.stderr).expect("one JSON line");
+    assert_eq!(problem["code"], "tenantsFailed", "{problem}");
+    assert_eq!(
+        problem["tenants"][0]["code"], "licenseRequired",
+        "{problem}"
+    );
 
     // Only tenants that succeed: exit 0, one line.
     let one = run(
@@ -656,5 +729,47 @@ async fn the_fleet_summary_prints_each_tenant_and_exits_5_when_one_failed() {
         unknown.stderr
     );
     assert!(unknown.stdout.is_empty(), "{}", unknown.stdout);
+    world.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_fleet_tenant_that_failed_upstream_is_exit_5_whether_strict_or_not() {
+    // One attempt per Graph request: contoso's report read fails at once.
+    let world = World::start(|config| config.graph.limits.max_attempts = 1).await;
+    world
+        .emulator
+        .set_faults(vec![FaultRule::new(
+            "GET",
+            REPORT_PATH,
+            Fault::GatewayTimeout,
+        )])
+        .expect("faults");
+    for strict in [false, true] {
+        let mut args = vec![
+            "registrations",
+            "summary",
+            "--all-tenants",
+            "--max-age",
+            "0",
+        ];
+        if strict {
+            args.push("--strict");
+        }
+        let failed = run(&world, &args).await;
+        assert_eq!(failed.code, 5, "strict {strict}: {}", failed.stderr);
+        let last = failed.stderr.lines().last().unwrap_or_default();
+        assert!(
+            last.starts_with("error: ") && last.contains(seed::CONTOSO_DOMAIN),
+            "strict {strict}: {}",
+            failed.stderr
+        );
+        assert_eq!(
+            last.contains(seed::FABRIKAM_DOMAIN),
+            strict,
+            "fabrikam is a failure only with --strict: {}",
+            failed.stderr
+        );
+    }
+    world.emulator.clear_faults();
     world.stop().await;
 }

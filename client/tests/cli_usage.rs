@@ -1,7 +1,12 @@
-//! The `sspr` binary's behaviour that needs no server: usage errors, missing credentials and
-//! an unreachable service, checked through exit codes and stdout/stderr.
+//! The `sspr` binary's behaviour that needs no server: usage errors, missing credentials, token
+//! mistakes and an unreachable service, checked through exit codes and stdout/stderr. The URL
+//! `http://127.0.0.1:9/` refuses connections, so an error that does not name it was found
+//! before anything was sent.
 
 use std::process::{Command, Output};
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 /// Runs `sspr` with `args` and none of the `SSPR_*` variables of the surrounding environment.
 fn sspr(args: &[&str]) -> Output {
@@ -97,6 +102,176 @@ fn unreachable_service_exits_5_with_nothing_on_stdout() {
         assert!(stderr.contains("127.0.0.1:9"), "the URL is named: {stderr}");
         assert!(!stderr.contains("eyJ.test.token"), "{stderr}");
     }
+}
+
+/// A JWT-shaped (unsigned) token whose `exp` is `seconds_ago` seconds in the past.
+fn token_expired(seconds_ago: u64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .as_secs();
+    let part = |v: serde_json::Value| URL_SAFE_NO_PAD.encode(v.to_string());
+    format!(
+        "{}.{}.c2ln",
+        part(serde_json::json!({"alg": "RS256", "typ": "JWT", "kid": "k"})),
+        part(serde_json::json!({"aud": "api://sspr", "exp": now - seconds_ago}))
+    )
+}
+
+/// The one JSON line of an error with `--output json`.
+fn json_line(stderr: &str) -> serde_json::Value {
+    assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+    serde_json::from_str(stderr.trim_end()).unwrap_or_else(|e| panic!("{e}: {stderr}"))
+}
+
+#[test]
+fn a_pasted_bearer_prefix_is_refused_before_any_request() {
+    for token in ["Bearer eyJ.test.token", "bearer eyJ.test.token"] {
+        let output = sspr(&[
+            "--url",
+            "http://127.0.0.1:9/",
+            "--token",
+            token,
+            "tenants",
+            "list",
+        ]);
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(3), "{stderr}");
+        assert!(stderr.contains("give the token alone"), "{stderr}");
+        assert!(
+            !stderr.contains("127.0.0.1:9"),
+            "nothing was sent: {stderr}"
+        );
+        assert!(!stderr.contains("eyJ.test.token"), "{stderr}");
+        assert!(output.stdout.is_empty());
+    }
+    let output = sspr(&[
+        "--output",
+        "json",
+        "--url",
+        "http://127.0.0.1:9/",
+        "--token",
+        "Bearer eyJ.test.token",
+        "policy",
+        "get",
+        "--tenant",
+        "contoso.onmicrosoft.com",
+    ]);
+    let line = json_line(&text(&output.stderr));
+    assert_eq!(line["type"], "/problems/cli/token-bearer-prefix");
+    assert_eq!(line["code"], "tokenBearerPrefix");
+    assert!(line.get("status").is_none(), "{line}");
+}
+
+#[test]
+fn a_token_expired_past_the_leeway_is_not_sent() {
+    let output = sspr(&[
+        "--url",
+        "http://127.0.0.1:9/",
+        "--token",
+        &token_expired(3 * 3600),
+        "tenants",
+        "list",
+    ]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.starts_with("error: the token expired at ")
+            && stderr.contains("(3 hours ago); get a new one; nothing was sent"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("127.0.0.1:9"),
+        "nothing was sent: {stderr}"
+    );
+
+    // Within the service's 60 s leeway the token still goes: here, to a closed port.
+    let output = sspr(&[
+        "--url",
+        "http://127.0.0.1:9/",
+        "--token",
+        &token_expired(10),
+        "tenants",
+        "list",
+    ]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(5), "{stderr}");
+    assert!(stderr.contains("127.0.0.1:9"), "{stderr}");
+}
+
+#[test]
+fn with_json_output_every_error_is_one_json_line() {
+    // No HTTP answer: a problem the CLI makes, without a status.
+    let output = sspr(&[
+        "--output",
+        "json",
+        "--url",
+        "http://127.0.0.1:9/",
+        "--token",
+        "eyJ.test.token",
+        "tenants",
+        "list",
+    ]);
+    assert_eq!(output.status.code(), Some(5));
+    assert!(output.stdout.is_empty());
+    let line = json_line(&text(&output.stderr));
+    assert_eq!(line["type"], "/problems/cli/connection");
+    assert_eq!(line["code"], "connection");
+    assert!(line.get("status").is_none(), "{line}");
+    assert!(
+        line["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("127.0.0.1:9")),
+        "{line}"
+    );
+    assert!(!line.to_string().contains("eyJ.test.token"), "{line}");
+
+    // A command line clap refuses, with the output chosen by flag or variable.
+    let output = sspr(&["--output", "json", "policy", "get"]);
+    assert_eq!(output.status.code(), Some(2));
+    let line = json_line(&text(&output.stderr));
+    assert_eq!(line["code"], "usage");
+    assert!(
+        line["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("--tenant")),
+        "{line}"
+    );
+    let output = Command::new(env!("CARGO_BIN_EXE_sspr"))
+        .args(["frobnicate"])
+        .env("SSPR_OUTPUT", "json")
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(json_line(&text(&output.stderr))["code"], "usage");
+
+    // A file that cannot be read.
+    let output = sspr(&[
+        "--output",
+        "json",
+        "--token",
+        "eyJ.test.token",
+        "policy",
+        "diff",
+        "--tenant",
+        "contoso.onmicrosoft.com",
+        "--file",
+        "/nonexistent/patch.json",
+    ]);
+    assert_eq!(output.status.code(), Some(2));
+    let line = json_line(&text(&output.stderr));
+    assert_eq!(line["type"], "/problems/cli/file");
+    assert!(
+        line["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("/nonexistent/patch.json")),
+        "{line}"
+    );
+
+    // Help is still help.
+    let output = sspr(&["--output", "json", "--help"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(text(&output.stdout).contains("Exit codes:"));
 }
 
 #[test]
@@ -199,7 +374,7 @@ fn help_never_prints_secret_values() {
     assert!(!stdout.contains("eyJ.help.token"), "{stdout}");
 }
 
-/// Every operation of the contract (`openapi/openapi.json`) and the `sspr` command that performs
+/// Every operation of the contract (`openapi/openapi.json`) and the `sspr` commands that perform
 /// it. A route added to the service without a command here fails the test below.
 const COMMANDS: &[(&str, &[&str])] = &[
     ("GET /v1/tenants", &["tenants", "list"]),
@@ -231,6 +406,14 @@ const COMMANDS: &[(&str, &[&str])] = &[
         &["registration-protection", "apply"],
     ),
     (
+        "PUT /v1/tenants/{tenant}/registration-protection/state",
+        &["registration-protection", "promote"],
+    ),
+    (
+        "PUT /v1/tenants/{tenant}/registration-protection/state",
+        &["registration-protection", "demote"],
+    ),
+    (
         "POST /v1/registration-protection/generate",
         &["registration-protection", "generate"],
     ),
@@ -253,19 +436,29 @@ fn the_cli_has_a_command_for_every_operation_of_the_contract() {
             if NOT_FOR_THE_CLI.contains(&operation.as_str()) {
                 continue;
             }
-            let (_, command) = COMMANDS
+            let commands: Vec<&[&str]> = COMMANDS
                 .iter()
-                .find(|(covered, _)| *covered == operation)
-                .unwrap_or_else(|| panic!("no sspr command performs {operation}"));
-            let mut args = command.to_vec();
-            args.push("--help");
-            let output = sspr(&args);
-            assert!(
-                output.status.success(),
-                "`sspr {}` ({operation}): {}",
-                command.join(" "),
-                text(&output.stderr)
-            );
+                .filter(|(covered, _)| *covered == operation)
+                .map(|(_, command)| *command)
+                .collect();
+            assert!(!commands.is_empty(), "no sspr command performs {operation}");
+            for command in commands {
+                let mut args = command.to_vec();
+                args.push("--help");
+                let output = sspr(&args);
+                assert!(
+                    output.status.success(),
+                    "`sspr {}` ({operation}): {}",
+                    command.join(" "),
+                    text(&output.stderr)
+                );
+                let help = text(&output.stdout);
+                assert!(
+                    help.contains("Examples:\n  sspr ") && help.contains("Global options:"),
+                    "`sspr {}`: {help}",
+                    command.join(" ")
+                );
+            }
         }
     }
 }

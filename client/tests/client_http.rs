@@ -1,6 +1,6 @@
 //! The library against a tiny scripted HTTP/1.1 server on std threads (no extra
 //! dependencies): token caching and refresh, request encoding, problem documents and the
-//! `x-request-id` header.
+//! `x-request-id`, `ETag` and `audit-record-id` headers.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -16,6 +16,7 @@ struct Request {
     method: String,
     path: String,
     authorization: Option<String>,
+    if_match: Option<String>,
     body: String,
 }
 
@@ -73,7 +74,7 @@ fn handle(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Request>>) {
     let mut parts = line.split_whitespace();
     let method = parts.next().unwrap_or_default().to_owned();
     let path = parts.next().unwrap_or_default().to_owned();
-    let (mut length, mut authorization) = (0, None);
+    let (mut length, mut authorization, mut if_match) = (0, None, None);
     loop {
         let mut header = String::new();
         if reader.read_line(&mut header).is_err() || header.trim().is_empty() {
@@ -83,6 +84,7 @@ fn handle(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Request>>) {
             match name.trim().to_ascii_lowercase().as_str() {
                 "content-length" => length = value.trim().parse().unwrap_or(0),
                 "authorization" => authorization = Some(value.trim().to_owned()),
+                "if-match" => if_match = Some(value.trim().to_owned()),
                 _ => {}
             }
         }
@@ -93,6 +95,7 @@ fn handle(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Request>>) {
         method,
         path,
         authorization,
+        if_match,
         body: String::from_utf8_lossy(&body).into_owned(),
     };
     let count = {
@@ -319,5 +322,149 @@ async fn non_json_success_is_a_decode_error() {
         .await
         .expect_err("not JSON");
     assert!(matches!(error, ClientError::Decode(_)));
+    assert_eq!(error.exit_code(), 5);
+}
+
+#[tokio::test]
+async fn a_policy_change_reports_its_audit_record() {
+    let (url, seen) = serve(|request, _| {
+        let mut answer = reply(200, policy());
+        if request.method == "PATCH" {
+            answer.headers.push(("etag", "\"v2\"".into()));
+            answer.headers.push(("audit-record-id", "42".into()));
+        }
+        answer
+    });
+    let client = connect(&url, Auth::Token("jwt".into()));
+    let applied = client
+        .patch_policy_response("contoso.com", &json!({"a": 1}), "\"v1\"", false)
+        .await
+        .expect("applied");
+    assert_eq!(applied.audit_record_id, Some(42));
+    assert_eq!(applied.etag.as_deref(), Some("\"v2\""));
+    assert_eq!(
+        seen.lock().expect("log")[0].if_match.as_deref(),
+        Some("\"v1\"")
+    );
+    let read = client
+        .get_policy_response("contoso.com")
+        .await
+        .expect("get");
+    assert_eq!(read.audit_record_id, None, "a GET names no audit record");
+}
+
+/// A dry run's plan as the service answers it.
+fn protection_plan(result: &str) -> serde_json::Value {
+    json!({"tenant": {"id": "3f2b", "domain": "contoso.onmicrosoft.com", "displayName": "Contoso"},
+        "dryRun": true, "result": result, "policyId": "p-1", "state": "enabled",
+        "changes": ["state"], "diff": [{"path": "/state", "before": "enabledForReportingButNotEnforced",
+        "after": "enabled"}], "calls": [{"method": "PATCH", "path": "/identity/conditionalAccess/policies/p-1",
+        "body": {"state": "enabled"}}], "findings": [], "etag": "\"body-etag\""})
+}
+
+#[tokio::test]
+async fn protection_changes_plan_first_then_apply_with_the_plans_etag() {
+    let (url, seen) = serve(|request, _| {
+        if request.path.contains("dryRun=true") {
+            let mut answer = reply(200, protection_plan("updated"));
+            answer.headers.push(("etag", "\"deployed-v1\"".into()));
+            return answer;
+        }
+        reply(
+            200,
+            json!({"result": "updated", "policyId": "p-1", "state": "enabled", "changes": ["state"]}),
+        )
+    });
+    let client = connect(&url, Auth::Token("jwt".into()));
+    let plan = client
+        .protection_set_state(
+            "contoso.com",
+            sspr_client::protection::State::Enabled,
+            true,
+            true,
+            None,
+        )
+        .await
+        .expect("plan");
+    assert_eq!(plan.result(), "updated");
+    assert_eq!(plan.plan_etag(), Some("\"deployed-v1\""), "the header wins");
+    let applied = client
+        .protection_set_state(
+            "contoso.com",
+            sspr_client::protection::State::Enabled,
+            true,
+            false,
+            plan.plan_etag(),
+        )
+        .await
+        .expect("applied");
+    assert_eq!(applied.body["state"], "enabled");
+
+    let options = json!({"control": "mfa"});
+    client
+        .protection_apply("contoso.com", &options, true, None)
+        .await
+        .expect("deploy plan");
+    client
+        .protection_apply("contoso.com", &options, false, Some("\"deployed-v1\""))
+        .await
+        .expect("deploy");
+
+    let seen = seen.lock().expect("log").clone();
+    let calls: Vec<(String, String, Option<String>)> = seen
+        .iter()
+        .map(|r| (r.method.clone(), r.path.clone(), r.if_match.clone()))
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            (
+                "PUT".into(),
+                "/v1/tenants/contoso.com/registration-protection/state?dryRun=true".into(),
+                None
+            ),
+            (
+                "PUT".into(),
+                "/v1/tenants/contoso.com/registration-protection/state".into(),
+                Some("\"deployed-v1\"".into())
+            ),
+            (
+                "PUT".into(),
+                "/v1/tenants/contoso.com/registration-protection?dryRun=true".into(),
+                None
+            ),
+            (
+                "PUT".into(),
+                "/v1/tenants/contoso.com/registration-protection".into(),
+                Some("\"deployed-v1\"".into())
+            ),
+        ]
+    );
+    let body =
+        |n: usize| serde_json::from_str::<serde_json::Value>(&seen[n].body).expect("JSON body");
+    assert_eq!(body(0), json!({"state": "enabled", "force": true}));
+    assert_eq!(body(1), body(0), "the real call sends what was planned");
+    assert_eq!(body(2), options);
+    assert_eq!(body(3), options);
+}
+
+#[tokio::test]
+async fn a_dry_run_that_was_not_one_is_refused_loudly() {
+    // A service that ignores `dryRun` answers with what it did.
+    let (url, _) = serve(|_, _| {
+        reply(
+            200,
+            json!({"result": "updated", "policyId": "p-1", "state": "enabled", "changes": ["state"]}),
+        )
+    });
+    let client = connect(&url, Auth::Token("jwt".into()));
+    let error = client
+        .protection_apply("contoso.com", &json!({}), true, None)
+        .await
+        .expect_err("not a dry run");
+    assert!(
+        matches!(&error, ClientError::Decode(m) if m.contains("may have applied")),
+        "{error}"
+    );
     assert_eq!(error.exit_code(), 5);
 }

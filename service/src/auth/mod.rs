@@ -8,6 +8,8 @@ use std::collections::HashSet;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
 use serde::Deserialize;
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 use crate::config::{AccessGrant, IssuerConfig};
 use issuer::Issuer;
@@ -139,10 +141,12 @@ impl Authenticator {
     }
 
     /// Verifies a bearer token: RS256 only, signature by a key of a configured issuer, `exp`,
-    /// `nbf`, `iss` and `aud` required and checked.
+    /// `nbf`, `iss` and `aud` required and checked. A refusal says why in plain words (when it
+    /// expired, which audience or issuer it names), never echoing the token.
     pub async fn verify(&self, token: &str) -> Result<Caller, AuthError> {
-        let header = decode_header(token)
-            .map_err(|e| AuthError::Invalid(format!("malformed token: {e}")))?;
+        let header = decode_header(token).map_err(|e| {
+            AuthError::Invalid(format!("the token is malformed: it is not a JWT ({e})"))
+        })?;
         if header.alg != Algorithm::RS256 {
             return Err(AuthError::Invalid(format!(
                 "token algorithm {:?} is not accepted; only RS256 is",
@@ -151,14 +155,15 @@ impl Authenticator {
         }
         let kid = header
             .kid
-            .ok_or_else(|| AuthError::Invalid("token header has no kid".into()))?;
+            .ok_or_else(|| AuthError::Invalid("the token's header has no kid".into()))?;
 
         let (issuer, keys, jwk) = match self.find_key(&kid, false).await? {
             Some(found) => found,
             // Maybe the issuer rolled its keys: look once more with fresh key sets.
-            None => self.find_key(&kid, true).await?.ok_or_else(|| {
-                AuthError::Invalid(format!("token signed with unknown key '{kid}'"))
-            })?,
+            None => match self.find_key(&kid, true).await? {
+                Some(found) => found,
+                None => return Err(AuthError::Invalid(self.unknown_key(token, &kid).await)),
+            },
         };
         let key = DecodingKey::from_jwk(&jwk)
             .map_err(|e| AuthError::Invalid(format!("unusable signing key '{kid}': {e}")))?;
@@ -168,9 +173,33 @@ impl Authenticator {
         validation.set_audience(&[&issuer.audience]);
         validation.validate_nbf = true;
         let claims = decode::<Claims>(token, &key, &validation)
-            .map_err(|e| AuthError::Invalid(describe(e.kind())))?
+            .map_err(|e| {
+                let expected = Expected {
+                    audience: &issuer.audience,
+                    issuers: std::slice::from_ref(&keys.issuer),
+                };
+                AuthError::Invalid(describe(e.kind(), &Unverified::of(token), &expected))
+            })?
             .claims;
         Ok(self.caller(claims))
+    }
+
+    /// Why no configured issuer has the token's key: it comes from an issuer we do not trust,
+    /// or its issuer does not publish that key.
+    async fn unknown_key(&self, token: &str, kid: &str) -> String {
+        let mut trusted = Vec::new();
+        for issuer in &self.issuers {
+            if let Ok(keys) = issuer.keys(&self.http).await {
+                trusted.push(keys.issuer);
+            }
+        }
+        let claims = Unverified::of(token);
+        match claims.iss.as_deref() {
+            Some(iss) if !trusted.iter().any(|t| t == iss) => untrusted_issuer(iss, &trusted),
+            _ => format!(
+                "the token is signed with an unknown key '{kid}': no trusted issuer publishes it"
+            ),
+        }
     }
 
     async fn find_key(
@@ -237,15 +266,164 @@ impl Authenticator {
     }
 }
 
-fn describe(kind: &ErrorKind) -> String {
+/// What a signature-checked token should have had.
+struct Expected<'a> {
+    audience: &'a str,
+    issuers: &'a [String],
+}
+
+/// The claims a refusal names, read without verification (only after the signature verified,
+/// or to explain an unknown key): never trusted, only quoted.
+#[derive(Debug, Default, Deserialize)]
+struct Unverified {
+    exp: Option<serde_json::Value>,
+    nbf: Option<serde_json::Value>,
+    aud: Option<serde_json::Value>,
+    iss: Option<String>,
+}
+
+impl Unverified {
+    fn of(token: &str) -> Unverified {
+        jsonwebtoken::dangerous::insecure_decode_claims(token).unwrap_or_default()
+    }
+}
+
+/// A NumericDate claim as RFC 3339, e.g. `2026-03-04T05:06:07Z`.
+fn timestamp(value: Option<&serde_json::Value>) -> Option<String> {
+    let seconds = value?.as_f64()?;
+    OffsetDateTime::from_unix_timestamp(seconds.floor() as i64)
+        .ok()?
+        .format(&Rfc3339)
+        .ok()
+}
+
+/// `a` or `a, b`; a string or an array of strings, as `aud` may be.
+fn audiences(value: Option<&serde_json::Value>) -> Option<String> {
+    match value? {
+        serde_json::Value::String(one) => Some(one.clone()),
+        serde_json::Value::Array(many) => Some(
+            many.iter()
+                .filter_map(serde_json::Value::as_str)
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        _ => None,
+    }
+}
+
+fn untrusted_issuer(iss: &str, trusted: &[String]) -> String {
+    let trusted = if trusted.is_empty() {
+        "none could be loaded".to_owned()
+    } else {
+        trusted.join(", ")
+    };
+    format!(
+        "the token was issued by {iss}, which this service does not trust (trusted issuer: {trusted})"
+    )
+}
+
+fn describe(kind: &ErrorKind, claims: &Unverified, expected: &Expected<'_>) -> String {
     match kind {
-        ErrorKind::ExpiredSignature => "token has expired".into(),
-        ErrorKind::ImmatureSignature => "token is not valid yet (nbf is in the future)".into(),
-        ErrorKind::InvalidSignature => "token signature does not verify".into(),
-        ErrorKind::InvalidAudience => "token audience is not this service".into(),
-        ErrorKind::InvalidIssuer => "token issuer is not trusted".into(),
-        ErrorKind::InvalidAlgorithm => "token algorithm does not match its key".into(),
-        ErrorKind::MissingRequiredClaim(claim) => format!("token has no '{claim}' claim"),
-        other => format!("token is invalid: {other:?}"),
+        ErrorKind::ExpiredSignature => match timestamp(claims.exp.as_ref()) {
+            Some(at) => format!("the token expired at {at}"),
+            None => "the token has expired".into(),
+        },
+        ErrorKind::ImmatureSignature => match timestamp(claims.nbf.as_ref()) {
+            Some(at) => format!("the token is not valid yet: it becomes valid at {at}"),
+            None => "the token is not valid yet (nbf is in the future)".into(),
+        },
+        ErrorKind::InvalidSignature => "the token's signature does not verify".into(),
+        ErrorKind::InvalidAudience => format!(
+            "the token's audience is {}, this service expects {}",
+            audiences(claims.aud.as_ref()).unwrap_or_else(|| "missing".into()),
+            expected.audience
+        ),
+        ErrorKind::InvalidIssuer => untrusted_issuer(
+            claims.iss.as_deref().unwrap_or("nobody named"),
+            expected.issuers,
+        ),
+        ErrorKind::InvalidAlgorithm => "the token's algorithm does not match its key".into(),
+        ErrorKind::MissingRequiredClaim(claim) => format!("the token has no '{claim}' claim"),
+        other => format!("the token is invalid: {other:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn claims(value: serde_json::Value) -> Unverified {
+        serde_json::from_value(value).expect("claims")
+    }
+
+    const EXPECTED: Expected<'static> = Expected {
+        audience: "api://sspr",
+        issuers: &[],
+    };
+
+    #[test]
+    fn an_expired_token_says_when() {
+        let text = describe(
+            &ErrorKind::ExpiredSignature,
+            &claims(json!({"exp": 1_796_000_000})),
+            &EXPECTED,
+        );
+        assert_eq!(text, "the token expired at 2026-11-30T00:53:20Z");
+        let early = describe(
+            &ErrorKind::ImmatureSignature,
+            &claims(json!({"nbf": 1_796_000_000.5})),
+            &EXPECTED,
+        );
+        assert_eq!(
+            early,
+            "the token is not valid yet: it becomes valid at 2026-11-30T00:53:20Z"
+        );
+        assert_eq!(
+            describe(
+                &ErrorKind::ExpiredSignature,
+                &Unverified::default(),
+                &EXPECTED
+            ),
+            "the token has expired"
+        );
+    }
+
+    #[test]
+    fn a_wrong_audience_or_issuer_names_both_sides() {
+        assert_eq!(
+            describe(
+                &ErrorKind::InvalidAudience,
+                &claims(json!({"aud": "https://graph.microsoft.com"})),
+                &EXPECTED
+            ),
+            "the token's audience is https://graph.microsoft.com, this service expects api://sspr"
+        );
+        assert_eq!(
+            describe(
+                &ErrorKind::InvalidAudience,
+                &claims(json!({"aud": ["a", "b"]})),
+                &EXPECTED
+            ),
+            "the token's audience is a, b, this service expects api://sspr"
+        );
+        let trusted = ["https://login.example/t/v2.0".to_owned()];
+        assert_eq!(
+            describe(
+                &ErrorKind::InvalidIssuer,
+                &claims(json!({"iss": "https://sts.windows.net/attacker/"})),
+                &Expected {
+                    audience: "api://sspr",
+                    issuers: &trusted
+                }
+            ),
+            "the token was issued by https://sts.windows.net/attacker/, which this service does not trust (trusted issuer: https://login.example/t/v2.0)"
+        );
+    }
+
+    #[test]
+    fn unverified_claims_of_garbage_are_empty() {
+        let nothing = Unverified::of("not-a-jwt");
+        assert!(nothing.exp.is_none() && nothing.iss.is_none() && nothing.aud.is_none());
     }
 }
