@@ -212,6 +212,7 @@ async fn token_and_scheme_mistakes_are_said_in_plain_words() {
     let demo = start(DemoOptions {
         port: 0,
         emulator_port: 0,
+        store: None,
     })
     .await
     .expect("demo");

@@ -158,7 +158,7 @@ async fn set_asks_unless_yes_and_dry_run_stops_after_the_plan() {
     assert!(
         applied
             .stdout
-            .contains("Applied 2 changes to contoso.onmicrosoft.com."),
+            .contains("Applied 2 changes to contoso.onmicrosoft.com (audit record "),
         "{}",
         applied.stdout
     );

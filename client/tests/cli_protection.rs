@@ -2,10 +2,7 @@
 //! binary against a running demo, with the emulator's raw state as the judge of what was written.
 //!
 //! `apply`, `promote` and `demote` plan first (`PUT …?dryRun=true`), print the plan, ask, then
-//! make the real call with the plan's ETag. The tests marked `#[ignore]` need the service's side of
-//! that contract (the dry run, `If-Match` and `PUT …/registration-protection/state`, issue 10
-//! point 1), which lands with the lead's branch: run them with `--include-ignored` after the merge
-//! and remove the markers.
+//! make the real call with the plan's ETag.
 
 use entra_emulator::seed;
 use serde_json::{Value, json};
@@ -102,7 +99,6 @@ async fn plan_and_status_read_and_write_nothing() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the service's registration-protection dry run, If-Match and state endpoint (issue 10 point 1, the lead's branch)"]
 async fn apply_asks_first_and_deploys_the_plan_it_showed() {
     let demo = demo().await;
     let writer = env_with_roles(&demo, &["SSPR.ReadWrite"]);
@@ -121,7 +117,7 @@ async fn apply_asks_first_and_deploys_the_plan_it_showed() {
     assert!(
         refused
             .stdout
-            .contains("1. POST /identity/conditionalAccess/policies"),
+            .contains("1. POST /v1.0/identity/conditionalAccess/policies"),
         "the exact Graph call: {}",
         refused.stdout
     );
@@ -178,7 +174,6 @@ async fn apply_asks_first_and_deploys_the_plan_it_showed() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the service's registration-protection dry run, If-Match and state endpoint (issue 10 point 1, the lead's branch)"]
 async fn promote_and_demote_change_only_the_state_of_the_reviewed_policy() {
     let demo = demo().await;
     let writer = env_with_roles(&demo, &["SSPR.ReadWrite"]);
@@ -201,7 +196,7 @@ async fn promote_and_demote_change_only_the_state_of_the_reviewed_policy() {
     );
     assert!(
         dry.stdout
-            .contains("PATCH /identity/conditionalAccess/policies/"),
+            .contains("PATCH /v1.0/identity/conditionalAccess/policies/"),
         "{}",
         dry.stdout
     );
@@ -247,7 +242,6 @@ async fn promote_and_demote_change_only_the_state_of_the_reviewed_policy() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs the service's registration-protection dry run, If-Match and state endpoint (issue 10 point 1, the lead's branch)"]
 async fn promotion_is_refused_while_the_grade_fails_unless_forced_and_needs_a_deployed_policy() {
     let demo = demo().await;
     let writer = env_with_roles(&demo, &["SSPR.ReadWrite"]);

@@ -184,6 +184,9 @@ pub async fn patch(
     };
 
     if !etag_matches(if_match, &before.etag) {
+        // The caller's copy, perhaps served from the cache, is stale: so is the cache. Forget
+        // it, so that the read the caller makes next shows what the tenant holds.
+        policies.cache.invalidate(&tenant.id);
         audit
             .refused(&before.settings, "stale If-Match".into())
             .await?;
