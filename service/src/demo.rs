@@ -73,6 +73,7 @@ pub fn config_for(emulator: &Emulator, listen: SocketAddr) -> Config {
             limits: Default::default(),
         },
         registrations: Default::default(),
+        server: Default::default(),
         // A fresh file per start, so demos and tests never share (or inherit) audit records.
         store: crate::config::StoreConfig {
             path: std::env::temp_dir().join(format!("sspr-demo-{}.db", uuid::Uuid::new_v4())),

@@ -1,13 +1,14 @@
 use axum::Json;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde_json::Value;
 use utoipa::IntoParams;
 
 use super::audit::CurrentRequestId;
+use super::extract::{MergePatch, PathParams, QueryParams};
 use super::problem::{ApiError, Problem};
+use super::responses::{BodyErrors, CallerErrors, QueryErrors, TenantErrors};
 use super::{AppState, Authenticated};
 use crate::domain::policy::PolicyDocument;
 use crate::ops;
@@ -24,16 +25,12 @@ pub const GRAPH_REQUEST_ID: &str = "graph-request-id";
             headers(
                 ("ETag" = String, description = "Version of the editable settings; send it as If-Match to change them"),
                 ("graph-request-id" = String, description = "Microsoft Graph request-ids of the reads, comma-separated"))),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "No SSPR role, or no access to this tenant", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No managed tenant has this id or domain", body = Problem, content_type = "application/problem+json"),
-        (status = 502, description = "Microsoft Graph or the token endpoint refused", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Microsoft Graph or the token endpoint is unreachable", body = Problem, content_type = "application/problem+json"),
+        CallerErrors, TenantErrors,
     ))]
 pub async fn get(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
-    Path(tenant): Path<String>,
+    PathParams(tenant): PathParams<String>,
 ) -> Result<Response, ApiError> {
     let read = ops::policy::read(&state.tenants, &state.graph, &caller, &tenant).await?;
     Ok(document_response(read))
@@ -60,23 +57,19 @@ pub struct PatchParams {
     responses(
         (status = 200, description = "Applied: the policy as read back (with a new ETag), or with dryRun the plan", body = PolicyDocument,
             headers(("ETag" = String, description = "Version of the settings after the change"))),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "No SSPR.ReadWrite role, or no access to this tenant", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No managed tenant has this id or domain", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The policy changed since the ETag was read", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The policy changed since the ETag was read (`preconditionFailed`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The patch breaks a rule (`violations` with JSON pointers), names an unknown field, or a field whose source is unavailable", body = Problem, content_type = "application/problem+json"),
-        (status = 428, description = "If-Match is missing", body = Problem, content_type = "application/problem+json"),
-        (status = 502, description = "An upstream step failed; `outcome` and `steps` say what was undone", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Microsoft Graph, the portal or the token endpoint is unreachable", body = Problem, content_type = "application/problem+json"),
+        (status = 428, description = "If-Match is missing (`preconditionRequired`)", body = Problem, content_type = "application/problem+json"),
+        CallerErrors, TenantErrors, BodyErrors, QueryErrors,
     ))]
 pub async fn patch(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
     CurrentRequestId(request_id): CurrentRequestId,
-    Path(tenant): Path<String>,
-    Query(params): Query<PatchParams>,
+    PathParams(tenant): PathParams<String>,
+    QueryParams(params): QueryParams<PatchParams>,
     headers: HeaderMap,
-    Json(body): Json<Value>,
+    MergePatch(body): MergePatch,
 ) -> Result<Response, ApiError> {
     let if_match = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok());
     let request = PatchRequest {

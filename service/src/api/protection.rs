@@ -2,16 +2,16 @@
 //! guards security-info registration.
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use utoipa::IntoParams;
 
 use super::audit::CurrentRequestId;
+use super::extract::{JsonBody, PathParams, QueryParams};
 use super::problem::{ApiError, Problem};
+use super::responses::{BodyErrors, CallerErrors, QueryErrors, TenantErrors};
 use super::{AppState, Authenticated};
 use crate::directory::DirectoryError;
 use crate::domain::protection::ProtectionOptions;
@@ -38,20 +38,14 @@ use crate::ops::protection::{
     request_body(content = ProtectionOptions, description = "The options; every member is optional"),
     responses(
         (status = 200, description = "The plan", body = ProtectionPlan),
-        (status = 400, description = "An option is invalid (`field` names it)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "No SSPR role, no access to this tenant, or the tenant has no Entra ID P1/P2 (`code: licenseRequired`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No managed tenant has this id or domain", body = Problem, content_type = "application/problem+json"),
-        (status = 502, description = "Microsoft Graph or the token endpoint refused", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Microsoft Graph or the token endpoint is unreachable", body = Problem, content_type = "application/problem+json"),
+        CallerErrors, TenantErrors, BodyErrors,
     ))]
 pub async fn plan(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
-    Path(tenant): Path<String>,
-    body: Bytes,
+    PathParams(tenant): PathParams<String>,
+    JsonBody(options): JsonBody<ProtectionOptions>,
 ) -> Result<Json<ProtectionPlan>, ApiError> {
-    let options: ProtectionOptions = parse_body(&body)?;
     let plan = protection::plan(&state.tenants, &state.graph, &caller, &tenant, &options).await?;
     Ok(Json(plan))
 }
@@ -76,18 +70,13 @@ pub struct StatusParams {
     params(("tenant" = String, Path, description = "Tenant id or verified domain"), StatusParams),
     responses(
         (status = 200, description = "The graded policies", body = ProtectionStatus),
-        (status = 400, description = "A break-glass id is not a GUID (`field` names it)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "No SSPR role, no access to this tenant, or no Entra ID P1/P2 (`code: licenseRequired`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No managed tenant has this id or domain", body = Problem, content_type = "application/problem+json"),
-        (status = 502, description = "Microsoft Graph or the token endpoint refused", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Microsoft Graph or the token endpoint is unreachable", body = Problem, content_type = "application/problem+json"),
+        CallerErrors, TenantErrors, QueryErrors,
     ))]
 pub async fn status(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
-    Path(tenant): Path<String>,
-    Query(params): Query<StatusParams>,
+    PathParams(tenant): PathParams<String>,
+    QueryParams(params): QueryParams<StatusParams>,
 ) -> Result<Json<ProtectionStatus>, ApiError> {
     let users = comma_list(params.break_glass_users.as_deref());
     let groups = comma_list(params.break_glass_groups.as_deref());
@@ -116,22 +105,16 @@ pub async fn status(
     responses(
         (status = 200, description = "Updated, or unchanged (`result`)", body = ProtectionApplied),
         (status = 201, description = "Created", body = ProtectionApplied),
-        (status = 400, description = "An option is invalid (`field` names it)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "No SSPR.ReadWrite role, no access to this tenant, or no Entra ID P1/P2 (`code: licenseRequired`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No managed tenant has this id or domain", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Enforcing was refused because the plan has errors (`findings`), or Graph refused the policy (`attempts`)", body = Problem, content_type = "application/problem+json"),
-        (status = 502, description = "The write failed upstream; `attempts` says what was tried", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Microsoft Graph or the token endpoint is unreachable", body = Problem, content_type = "application/problem+json"),
+        CallerErrors, TenantErrors, BodyErrors,
     ))]
 pub async fn apply(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
     CurrentRequestId(request_id): CurrentRequestId,
-    Path(tenant): Path<String>,
-    body: Bytes,
+    PathParams(tenant): PathParams<String>,
+    JsonBody(options): JsonBody<ProtectionOptions>,
 ) -> Result<Response, ApiError> {
-    let options: ProtectionOptions = parse_body(&body)?;
     let request = ApplyRequest {
         tenant_key: &tenant,
         options: &options,
@@ -156,15 +139,12 @@ pub async fn apply(
     request_body(content = ProtectionOptions, description = "The options; every member is optional"),
     responses(
         (status = 200, description = "The policy", body = GeneratedPolicy),
-        (status = 400, description = "An option is invalid (`field` names it)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "No SSPR role", body = Problem, content_type = "application/problem+json"),
+        CallerErrors, BodyErrors,
     ))]
 pub async fn generate(
     Authenticated(caller): Authenticated,
-    body: Bytes,
+    JsonBody(options): JsonBody<ProtectionOptions>,
 ) -> Result<Json<GeneratedPolicy>, ApiError> {
-    let options: ProtectionOptions = parse_body(&body)?;
     Ok(Json(protection::generate_only(&caller, &options)?))
 }
 
@@ -175,27 +155,6 @@ fn comma_list(text: Option<&str>) -> Vec<String> {
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
         .collect()
-}
-
-/// The JSON body as `T` (an empty body is `{}`), or a 400 naming the member at fault.
-fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
-        b"{}"
-    } else {
-        body
-    };
-    let mut deserializer = serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        // The path of an unknown member already ends with its name.
-        let field = crate::domain::change::to_pointer(error.path());
-        ApiError::BadRequest {
-            detail: format!(
-                "The request body is not valid options: {}.",
-                error.into_inner()
-            ),
-            field: if field.is_empty() { "/".into() } else { field },
-        }
-    })
 }
 
 impl From<ProtectionError> for ApiError {
@@ -251,29 +210,6 @@ impl From<ProtectionError> for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn body_errors_name_the_member() {
-        let unknown =
-            parse_body::<ProtectionOptions>(br#"{"grant": "block"}"#).expect_err("unknown");
-        assert!(
-            matches!(&unknown, ApiError::BadRequest { field, .. } if field == "/grant"),
-            "{unknown:?}"
-        );
-        let wrong = parse_body::<ProtectionOptions>(br#"{"trustedLocations": ["AllTrusted", 3]}"#)
-            .expect_err("wrong type");
-        assert!(
-            matches!(&wrong, ApiError::BadRequest { field, .. } if field == "/trustedLocations/1"),
-            "{wrong:?}"
-        );
-        let control = parse_body::<ProtectionOptions>(br#"{"control": "deny"}"#).expect_err("enum");
-        assert!(
-            matches!(&control, ApiError::BadRequest { field, detail } if field == "/control" && detail.contains("deny")),
-            "{control:?}"
-        );
-        let empty = parse_body::<ProtectionOptions>(b"  ").expect("empty is {}");
-        assert_eq!(empty, ProtectionOptions::default());
-    }
 
     #[test]
     fn comma_lists_ignore_blanks() {
