@@ -40,7 +40,8 @@ pub struct Problem {
     /// `preconditionRequired` (428); `headersTooLarge` (431); `internal` and `store` (500);
     /// `upstream`, `upstreamToken`, `portal`, `portalToken` and `changeFailed` (502);
     /// `upstreamUnreachable`, `upstreamThrottled`, `identityProviderUnavailable` and `timeout`
-    /// (503, with `Retry-After` where a wait is known).
+    /// (503, with `Retry-After` where a wait is known). An error answered by a layer below the
+    /// API's own (none is expected) has the HTTP reason phrase in camelCase, e.g. `notFound`.
     pub code: String,
     /// The request member at fault: a JSON pointer into the body (e.g. `/control`), or the name
     /// of the query parameter, path parameter or header (e.g. `dryRun`, `content-type`).
