@@ -15,17 +15,23 @@ use crate::auth::Authenticator;
 use crate::config::{Config, GraphConfig};
 use crate::directory::graph::Graph;
 use crate::directory::tenants::TenantRegistry;
+use crate::server::{self, ConnectionLimits};
 use crate::store::Store;
 
 pub struct Application {
     listener: TcpListener,
     router: axum::Router,
+    limits: ConnectionLimits,
     store: Store,
 }
 
 impl Application {
     /// Binds the listener and builds every part; nothing is served until `run_until`/`spawn`.
     pub async fn build(config: Config) -> anyhow::Result<Application> {
+        config
+            .server
+            .validate()
+            .map_err(|why| anyhow::anyhow!("invalid [server] configuration: {why}"))?;
         let http = http_client(&config.graph)?;
         let auth = Authenticator::new(
             &config.auth.issuers,
@@ -56,7 +62,8 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         Ok(Application {
             listener,
-            router: api::router(state),
+            router: api::router(state, &config.server),
+            limits: ConnectionLimits::from(&config.server),
             store,
         })
     }
@@ -76,13 +83,13 @@ impl Application {
         Url::parse(&format!("http://{}/", self.local_addr())).expect("socket address makes a URL")
     }
 
+    /// Serves until `shutdown` completes, then stops accepting and returns once the requests
+    /// already begun are answered.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown)
-            .await
+        server::serve(self.listener, self.router, self.limits, shutdown).await
     }
 
     /// Serves in a background task until the returned handle is stopped or dropped.

@@ -33,6 +33,10 @@ pub struct Config {
     /// How paging cursors are signed.
     #[serde(default)]
     pub cursors: CursorsConfig,
+    /// The HTTP edge: connection limits and timeouts, request size limits, and how long each
+    /// kind of route may take.
+    #[serde(default)]
+    pub server: ServerConfig,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -49,6 +53,49 @@ impl Default for PolicyConfig {
     fn default() -> Self {
         PolicyConfig {
             cache_max_age_secs: 60,
+        }
+    }
+}
+
+/// What one connection and one request may cost. Every limit answers a problem document where
+/// HTTP allows one; beyond hyper's own read buffer (a little more than `max_uri_bytes` +
+/// `max_header_bytes`) hyper itself answers a bare 431 or closes the connection.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// A request head must arrive whole within this many seconds, counted from the connection's
+    /// start or from the first byte of a later request; then the connection is closed (slowloris).
+    /// Legitimate clients send a head in one packet.
+    pub header_read_timeout_secs: u64,
+    /// A kept-alive connection with no request in flight is closed after this many seconds.
+    pub idle_timeout_secs: u64,
+    /// Connections served at once. At the maximum the service stops accepting: further clients
+    /// wait in the listen backlog until a connection closes (the timeouts above see to that).
+    /// Keep it below the process's file-descriptor limit (`ulimit -n`), which also covers the
+    /// connections to Graph and the store.
+    pub max_connections: u32,
+    /// The longest request target (path and query), in bytes; longer is a 414 problem.
+    pub max_uri_bytes: usize,
+    /// The most header bytes a request may carry (names, values and their separators); more is
+    /// a 431 problem.
+    pub max_header_bytes: usize,
+    /// The largest request body, in bytes; larger is a 413 problem. The API's bodies are small
+    /// JSON documents (a merge patch, protection options).
+    pub max_body_bytes: usize,
+    /// How long each kind of route may take before it answers 503 with `Retry-After`.
+    pub timeouts: RouteTimeouts,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            header_read_timeout_secs: 10,
+            idle_timeout_secs: 60,
+            max_connections: 4096,
+            max_uri_bytes: 8 * 1024,
+            max_header_bytes: 16 * 1024,
+            max_body_bytes: 1024 * 1024,
+            timeouts: RouteTimeouts::default(),
         }
     }
 }
@@ -79,6 +126,58 @@ impl Default for CursorsConfig {
             key: None,
             key_file: None,
             ttl_secs: 86_400,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// Why these limits cannot serve, if they cannot: a zero would refuse every request.
+    pub fn validate(&self) -> Result<(), String> {
+        let zero = [
+            ("header_read_timeout_secs", self.header_read_timeout_secs),
+            ("idle_timeout_secs", self.idle_timeout_secs),
+            ("max_connections", u64::from(self.max_connections)),
+            ("max_uri_bytes", self.max_uri_bytes as u64),
+            ("max_header_bytes", self.max_header_bytes as u64),
+            ("max_body_bytes", self.max_body_bytes as u64),
+            ("timeouts.read_secs", self.timeouts.read_secs),
+            ("timeouts.write_secs", self.timeouts.write_secs),
+            ("timeouts.report_secs", self.timeouts.report_secs),
+        ]
+        .into_iter()
+        .filter(|(_, value)| *value == 0)
+        .map(|(name, _)| format!("server.{name}"))
+        .collect::<Vec<_>>();
+        if zero.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("{} must be at least 1", zero.join(", ")))
+        }
+    }
+}
+
+/// Server-side limits on the time to the response head, per kind of route. A streamed listing's
+/// body may take longer: only its start is bounded.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RouteTimeouts {
+    /// Plain reads (policy, tenants, audit, registration-protection status, generate): a few
+    /// Graph calls, each bounded by `graph.timeout_secs`.
+    pub read_secs: u64,
+    /// Writes (PATCH policy, PUT registration-protection and what lies under it): several Graph
+    /// calls, the portal, and the undo of completed steps when one fails.
+    pub write_secs: u64,
+    /// Report work (registration listings, summaries, the fleet, the protection plan): Graph
+    /// allows five report pages per 10 s per tenant, so a 100,000-user summary takes ~200 s.
+    pub report_secs: u64,
+}
+
+impl Default for RouteTimeouts {
+    fn default() -> Self {
+        RouteTimeouts {
+            read_secs: 30,
+            write_secs: 120,
+            report_secs: 600,
         }
     }
 }
@@ -515,6 +614,34 @@ mod tests {
             assert_eq!(limits.margin_ms, 250);
             assert!(!limits.enabled);
             assert_eq!(limits.reports_per_app, Limit::new(122, 10_000));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn server_limits_default_safely_follow_the_file_and_refuse_zero() {
+        Jail::expect_with(|jail| {
+            let defaults = Config::load(None).map_err(|e| *e)?.server;
+            assert_eq!(defaults, ServerConfig::default());
+            assert_eq!(defaults.header_read_timeout_secs, 10);
+            assert_eq!(defaults.max_connections, 4096);
+            assert_eq!(defaults.max_body_bytes, 1024 * 1024);
+            assert_eq!(defaults.timeouts.read_secs, 30);
+            assert!(defaults.validate().is_ok());
+
+            jail.create_file(
+                "sspr.toml",
+                "[server]\nmax_connections = 100\n[server.timeouts]\nwrite_secs = 0\n",
+            )?;
+            jail.set_env("SSPR_SERVER__IDLE_TIMEOUT_SECS", "5");
+            let server = Config::load(Some(Path::new("sspr.toml")))
+                .map_err(|e| *e)?
+                .server;
+            assert_eq!(server.max_connections, 100);
+            assert_eq!(server.idle_timeout_secs, 5);
+            assert_eq!(server.timeouts.report_secs, 600);
+            let refused = server.validate().expect_err("a zero timeout");
+            assert!(refused.contains("server.timeouts.write_secs"), "{refused}");
             Ok(())
         });
     }

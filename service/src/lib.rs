@@ -11,6 +11,7 @@ pub mod demo;
 pub mod directory;
 pub mod domain;
 pub mod ops;
+pub mod server;
 pub mod store;
 
 pub use app::{Application, RunningService};

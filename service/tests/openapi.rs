@@ -48,6 +48,16 @@ fn document_is_openapi_3_1_with_bearer_security() {
     for (path, item) in doc["paths"].as_object().expect("paths") {
         for (method, operation) in item.as_object().expect("path item") {
             for (status, response) in operation["responses"].as_object().expect("responses") {
+                // A shared response is a reference to a component that carries the description.
+                let response = match response["$ref"].as_str() {
+                    Some(reference) => {
+                        let name = reference
+                            .strip_prefix("#/components/responses/")
+                            .expect("a response component");
+                        &doc["components"]["responses"][name]
+                    }
+                    None => response,
+                };
                 assert!(
                     response["description"]
                         .as_str()

@@ -22,4 +22,10 @@ fn the_readme_configuration_example_loads() {
     assert_eq!(config.tenants.len(), 1);
     assert_eq!(config.registrations.fleet_concurrency, 16);
     assert_eq!(config.graph.limits.reports_per_tenant.requests, 5);
+    // The README says its [server] values are the defaults.
+    assert_eq!(
+        config.server,
+        sspr_service::config::ServerConfig::default(),
+        "the README's [server] example differs from the defaults"
+    );
 }

@@ -8,7 +8,8 @@ use tower_http::request_id::RequestId;
 use url::form_urlencoded;
 use utoipa::{IntoParams, ToSchema};
 
-use super::problem::{ApiError, Problem};
+use super::problem::ApiError;
+use super::responses::{CallerErrors, QueryErrors, UnknownTenant};
 use super::{AppState, Authenticated};
 use crate::ops;
 use crate::ops::audit::{AuditError, AuditQuery};
@@ -86,11 +87,7 @@ pub struct AuditList {
     params(AuditParams),
     responses(
         (status = 200, description = "A page of records, newest first", body = AuditList),
-        (status = 400, description = "A query parameter is invalid (`field` names it; the detail lists the valid values), or the cursor is not valid for this request (`code: invalidCursor`)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token lacks SSPR.Admin, or has no access to the tenant asked for", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No managed tenant has this id or domain", body = Problem, content_type = "application/problem+json"),
-        (status = 500, description = "The store failed", body = Problem, content_type = "application/problem+json"),
+        CallerErrors, QueryErrors, UnknownTenant,
     ))]
 pub async fn list(
     State(state): State<AppState>,

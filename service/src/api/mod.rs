@@ -3,11 +3,15 @@
 
 pub mod audit;
 mod caching;
+mod deadline;
+mod edge;
+pub mod extract;
 mod health;
 mod policy;
 pub mod problem;
 mod protection;
 mod registrations;
+pub mod responses;
 mod tenants;
 
 use std::sync::Arc;
@@ -17,6 +21,7 @@ use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::http::{HeaderValue, Request};
+use axum::middleware;
 use tower::util::MapRequestLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::sensitive_headers::SetSensitiveRequestHeadersLayer;
@@ -28,10 +33,12 @@ use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::{Authenticator, Caller};
+use crate::config::ServerConfig;
 use crate::directory::graph::Graph;
 use crate::directory::tenants::TenantRegistry;
 use crate::store::Store;
 use problem::ApiError;
+use responses::SharedResponses;
 
 /// Everything a handler may use.
 #[derive(Clone)]
@@ -95,7 +102,7 @@ impl FromRequestParts<AppState> for Authenticated {
 #[derive(OpenApi)]
 #[openapi(
     info(title = "sspr", description = "Reads and sets the Entra ID self-service password reset policy across tenants. Every value says where it came from: graph, portal, inferred or unavailable."),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &SharedResponses),
     components(schemas(problem::Problem)),
     tags(
         (name = "tenants", description = "The tenants the caller may act on"),
@@ -148,12 +155,18 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     documented().split_for_parts().1
 }
 
-pub fn router(state: AppState) -> Router {
+pub fn router(state: AppState, server: &ServerConfig) -> Router {
     let (routes, api) = documented().split_for_parts();
-    routes
+    let routes = routes.route_layer(middleware::from_fn_with_state(
+        deadline::Deadlines::from(&server.timeouts),
+        deadline::enforce,
+    ));
+    let app = routes
         // The only routes outside the document: the document itself and its viewer.
         .merge(SwaggerUi::new("/docs").url("/openapi.json", api))
-        .fallback(problem::no_route)
+        .method_not_allowed_fallback(problem::method_not_allowed)
+        .fallback(problem::no_route);
+    edge::layers(app, server)
         .layer(TraceLayer::new_for_http())
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))

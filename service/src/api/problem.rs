@@ -1,9 +1,15 @@
-//! Every error the API returns, as an RFC 9457 problem document.
+//! Every error the API returns, as an RFC 9457 problem document, built here and only here:
+//! [`ApiError`] for the errors handlers and extractors name, [`problem_for_bare_error`] for the
+//! rare error response some layer made without a body.
 
-use axum::http::{HeaderValue, StatusCode, header};
+use std::borrow::Cow;
+use std::time::Duration;
+
+use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use problem_details::ProblemDetails;
 use serde::Serialize;
+use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
 use crate::auth::AuthError;
@@ -11,7 +17,8 @@ use crate::directory::DirectoryError;
 use crate::domain::change::ChangeError;
 use crate::ops::OpsError;
 
-/// The problem document as OpenAPI shows it (RFC 9457 plus our extensions).
+/// The problem document as OpenAPI shows it (RFC 9457 plus our extensions). Problems may carry
+/// more members where their `code` says so (e.g. `violations`, `findings`, `steps`).
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[allow(dead_code)] // Only its schema is used; responses are built by `ApiError`.
@@ -20,15 +27,123 @@ pub struct Problem {
     #[serde(rename = "type")]
     pub problem_type: String,
     pub title: String,
+    /// The HTTP status of the response.
     pub status: u16,
     pub detail: String,
+    /// The kind of problem for programs: the camelCase form of the last segment of `type`
+    /// (`/problems/unknown-tenant` is `unknownTenant`). Codes are stable; new ones may be added,
+    /// so treat an unknown code by its `status`. The codes: `badRequest`, `malformedJson` and
+    /// `invalidCursor` (400); `unauthenticated` (401); `forbidden` and `licenseRequired` (403);
+    /// `unknownTenant`, `protectionNotDeployed` and `noRoute` (404); `methodNotAllowed` (405,
+    /// with `Allow`); `preconditionFailed` (412); `bodyTooLarge` (413); `uriTooLong` (414);
+    /// `unsupportedMediaType` (415); `invalidPolicy`, `invalidPatch`, `sourceUnavailable`,
+    /// `planHasErrors`, `enforcedPolicyChange` and `policyRefused` (422);
+    /// `preconditionRequired` (428); `headersTooLarge` (431); `internal` and `store` (500);
+    /// `upstream`, `upstreamToken`, `portal`, `portalToken` and `changeFailed` (502);
+    /// `upstreamUnreachable`, `upstreamThrottled`, `tenantBusy`, `identityProviderUnavailable`
+    /// and `timeout` (503, with `Retry-After` where a wait is known). An error answered by a layer below the
+    /// API's own (none is expected) has the HTTP reason phrase in camelCase, e.g. `notFound`.
+    pub code: String,
+    /// The request member at fault: a JSON pointer into the body (e.g. `/control`), or the name
+    /// of the query parameter, path parameter or header (e.g. `dryRun`, `content-type`).
+    pub field: Option<String>,
     /// Microsoft Graph's `request-id` when Graph caused the problem.
     pub upstream_request_id: Option<String>,
     /// Graph's status and error code when Graph caused the problem.
     pub upstream_status: Option<u16>,
     pub upstream_code: Option<String>,
-    /// The request member (e.g. a query parameter) that is wrong, on 400 problems.
-    pub field: Option<String>,
+}
+
+/// The stable machine code of a problem type's slug: `unknown-tenant` → `unknownTenant`.
+pub fn code_of(slug: &str) -> String {
+    let mut code = String::with_capacity(slug.len());
+    for (index, word) in slug.split('-').filter(|w| !w.is_empty()).enumerate() {
+        let mut chars = word.chars();
+        if let Some(first) = chars.next() {
+            if index == 0 {
+                code.extend(first.to_lowercase());
+            } else {
+                code.extend(first.to_uppercase());
+            }
+            code.push_str(chars.as_str());
+        }
+    }
+    code
+}
+
+/// One problem document on its way out: status, type, title, detail, `code` (from the type),
+/// `field` when a request member is at fault, further members, and headers.
+struct ProblemResponse {
+    status: StatusCode,
+    slug: Cow<'static, str>,
+    title: Cow<'static, str>,
+    detail: String,
+    field: Option<String>,
+    extensions: Map<String, Value>,
+    headers: HeaderMap,
+}
+
+fn problem(
+    status: StatusCode,
+    slug: impl Into<Cow<'static, str>>,
+    title: impl Into<Cow<'static, str>>,
+    detail: impl Into<String>,
+) -> ProblemResponse {
+    ProblemResponse {
+        status,
+        slug: slug.into(),
+        title: title.into(),
+        detail: detail.into(),
+        field: None,
+        extensions: Map::new(),
+        headers: HeaderMap::new(),
+    }
+}
+
+impl ProblemResponse {
+    fn field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+
+    /// Adds the members of `extensions` (an object; anything else is ignored).
+    fn extensions(mut self, extensions: impl Serialize) -> Self {
+        if let Ok(Value::Object(members)) = serde_json::to_value(extensions) {
+            self.extensions.extend(members);
+        }
+        self
+    }
+
+    fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.insert(name, value);
+        self
+    }
+
+    fn retry_after(self, wait: Duration) -> Self {
+        let seconds = (wait.as_secs_f64().ceil() as u64).max(1);
+        self.header(header::RETRY_AFTER, HeaderValue::from(seconds))
+    }
+}
+
+impl IntoResponse for ProblemResponse {
+    fn into_response(self) -> Response {
+        let mut members = self.extensions;
+        members.insert("code".into(), Value::String(code_of(&self.slug)));
+        if let Some(field) = self.field {
+            members.insert("field".into(), Value::String(field));
+        }
+        let problem_type = format!("/problems/{}", self.slug)
+            .parse::<axum::http::Uri>()
+            .unwrap_or_else(|_| axum::http::Uri::from_static("/problems/internal"));
+        let mut response = ProblemDetails::from_status_code(self.status)
+            .with_type(problem_type)
+            .with_title(self.title)
+            .with_detail(self.detail)
+            .with_extensions(members)
+            .into_response();
+        response.headers_mut().extend(self.headers);
+        response
+    }
 }
 
 #[derive(Debug)]
@@ -41,6 +156,43 @@ pub enum ApiError {
     /// 400: a paging cursor that is forged, edited, expired, or for another tenant, query or
     /// caller (`code: invalidCursor`, `field: cursor`).
     InvalidCursor(String),
+    /// The body is not JSON at all (syntax, nesting deeper than the parser allows, not UTF-8).
+    MalformedJson {
+        detail: String,
+    },
+    /// 415: the body's `Content-Type` is not the one the route takes.
+    UnsupportedMediaType {
+        expected: &'static str,
+        given: Option<String>,
+    },
+    /// 413: the body is larger than `server.max_body_bytes`.
+    BodyTooLarge {
+        limit: Option<usize>,
+    },
+    /// 414: the request target is longer than `server.max_uri_bytes`.
+    UriTooLong {
+        length: usize,
+        limit: usize,
+    },
+    /// 431: the headers are larger than `server.max_header_bytes`; `largest` names the largest.
+    HeadersTooLarge {
+        total: usize,
+        limit: usize,
+        largest: String,
+    },
+    /// 405: the route exists but not with this method (the router adds `Allow`).
+    MethodNotAllowed {
+        method: Method,
+        path: String,
+    },
+    /// 503: the request took longer than its kind of route may. `may_have_changed` for writes.
+    Timeout {
+        after: Duration,
+        may_have_changed: bool,
+        request_id: Option<String>,
+    },
+    /// 500: a fault of the service itself; the text goes to the log, not to the caller.
+    Internal(String),
     /// The embedded store failed (the detail stays in the log).
     Store(crate::store::StoreError),
     Unauthenticated(String),
@@ -57,7 +209,8 @@ pub enum ApiError {
     PreconditionFailed {
         current: String,
     },
-    /// 422: the change cannot be made as asked; `extensions` says where and why.
+    /// 422: the change cannot be made as asked; `extensions` says where and why (a `pointer`
+    /// member is also given as `field`).
     Unprocessable {
         slug: &'static str,
         title: &'static str,
@@ -76,6 +229,13 @@ pub enum ApiError {
     },
 }
 
+/// The media type of RFC 7396 merge patches, the body of `PATCH …/sspr/policy`.
+pub const MERGE_PATCH: &str = "application/merge-patch+json";
+const ACCEPT_PATCH: HeaderName = HeaderName::from_static("accept-patch");
+
+/// How long a caller whose request timed out is asked to wait before trying again.
+const RETRY_AFTER_TIMEOUT: Duration = Duration::from_secs(5);
+
 #[derive(Serialize, Default)]
 #[serde(rename_all = "camelCase")]
 struct Extensions {
@@ -85,11 +245,6 @@ struct Extensions {
     upstream_status: Option<u16>,
     #[serde(skip_serializing_if = "Option::is_none")]
     upstream_code: Option<String>,
-}
-
-#[derive(Serialize)]
-struct FieldExtension {
-    field: String,
 }
 
 impl From<AuthError> for ApiError {
@@ -171,49 +326,139 @@ impl From<OpsError> for ApiError {
     }
 }
 
-fn problem(status: StatusCode, slug: &str, title: &str, detail: String) -> ProblemDetails {
-    ProblemDetails::from_status_code(status)
-        .with_type(
-            format!("/problems/{slug}")
-                .parse::<axum::http::Uri>()
-                .expect("static slug"),
-        )
-        .with_title(title)
-        .with_detail(detail)
-}
-
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         match self {
+            ApiError::BadRequest { detail, field } => {
+                let response =
+                    problem(StatusCode::BAD_REQUEST, "bad-request", "Invalid request", detail);
+                // An empty field is the whole body (the root's JSON pointer): no member to name.
+                if field.is_empty() { response } else { response.field(field) }.into_response()
+            }
+            ApiError::MalformedJson { detail } => problem(
+                StatusCode::BAD_REQUEST,
+                "malformed-json",
+                "The body is not valid JSON",
+                detail,
+            )
+            .into_response(),
+            ApiError::UnsupportedMediaType { expected, given } => problem(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Unsupported media type",
+                match given {
+                    Some(given) => format!(
+                        "The body is {given}; this route takes {expected}. Send Content-Type: {expected}."
+                    ),
+                    None => format!(
+                        "The body has no Content-Type; this route takes {expected}. Send Content-Type: {expected}."
+                    ),
+                },
+            )
+            .field("content-type")
+            // RFC 5789 names the media types a PATCH takes in Accept-Patch, others in Accept.
+            .header(
+                if expected == MERGE_PATCH { ACCEPT_PATCH } else { header::ACCEPT },
+                HeaderValue::from_static(expected),
+            )
+            .into_response(),
+            ApiError::BodyTooLarge { limit } => problem(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body-too-large",
+                "The body is too large",
+                match limit {
+                    Some(limit) => format!(
+                        "The body is larger than the {limit} bytes this service accepts (server.max_body_bytes)."
+                    ),
+                    None => "The body is larger than this service accepts (server.max_body_bytes).".into(),
+                },
+            )
+            .into_response(),
+            ApiError::UriTooLong { length, limit } => problem(
+                StatusCode::URI_TOO_LONG,
+                "uri-too-long",
+                "The URI is too long",
+                format!(
+                    "The request's path and query are {length} bytes; this service accepts at most {limit} (server.max_uri_bytes)."
+                ),
+            )
+            .into_response(),
+            ApiError::HeadersTooLarge { total, limit, largest } => problem(
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "headers-too-large",
+                "The request headers are too large",
+                format!(
+                    "The request's headers are {total} bytes; this service accepts at most {limit} (server.max_header_bytes). The largest is {largest}."
+                ),
+            )
+            .field(largest)
+            .into_response(),
+            ApiError::MethodNotAllowed { method, path } => problem(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+                format!("{path} does not take {method}; the Allow header lists the methods it takes."),
+            )
+            .into_response(),
+            ApiError::Timeout { after, may_have_changed, request_id } => {
+                let seconds = after.as_secs();
+                let detail = if may_have_changed {
+                    let record = request_id
+                        .map(|id| format!(" (the record with requestId {id})"))
+                        .unwrap_or_default();
+                    format!(
+                        "The change took longer than the {seconds} s this service allows a write, so this answer stops waiting; the change may still complete. The audit trail (GET /v1/audit){record} and a fresh read tell the outcome; read again before retrying."
+                    )
+                } else {
+                    format!(
+                        "The request took longer than the {seconds} s this service allows its kind of route. Microsoft Graph or this tenant's request budget is slow; try again later."
+                    )
+                };
+                tracing::warn!(seconds, may_have_changed, "request timed out");
+                problem(StatusCode::SERVICE_UNAVAILABLE, "timeout", "The request timed out", detail)
+                    .retry_after(RETRY_AFTER_TIMEOUT)
+                    .into_response()
+            }
+            ApiError::Internal(why) => {
+                tracing::error!(%why, "internal error");
+                internal("The service failed; the log has the details.")
+            }
             ApiError::PreconditionRequired => problem(
                 StatusCode::PRECONDITION_REQUIRED,
                 "precondition-required",
                 "If-Match required",
-                "Send If-Match with the ETag of the policy you read (GET; `*` is not accepted), so a change made meanwhile is not overwritten.".into(),
+                "Send If-Match with the ETag of the policy you read (GET; `*` is not accepted), so a change made meanwhile is not overwritten.",
             )
+            .field("if-match")
             .into_response(),
             ApiError::PreconditionFailed { current } => {
-                let mut response = problem(
+                let response = problem(
                     StatusCode::PRECONDITION_FAILED,
                     "precondition-failed",
                     "The policy changed",
-                    "The policy changed since it was read; read it again, then re-apply the change.".into(),
+                    "The policy changed since it was read; read it again, then re-apply the change.",
                 )
-                .into_response();
-                if let Ok(value) = HeaderValue::from_str(&current) {
-                    response.headers_mut().insert(header::ETAG, value);
+                .field("if-match");
+                match HeaderValue::from_str(&current) {
+                    Ok(value) => response.header(header::ETAG, value),
+                    Err(_) => response,
                 }
-                response
+                .into_response()
             }
             ApiError::Unprocessable { slug, title, detail, extensions } => {
-                problem(StatusCode::UNPROCESSABLE_ENTITY, slug, title, detail)
-                    .with_extensions(extensions)
-                    .into_response()
+                let field = pointer_at_fault(&extensions);
+                let response = problem(StatusCode::UNPROCESSABLE_ENTITY, slug, title, detail)
+                    .extensions(extensions);
+                match field {
+                    Some(field) => response.field(field),
+                    None => response,
+                }
+                .into_response()
             }
             ApiError::ChangeFailed { detail, extensions } => {
                 tracing::warn!(%detail, "policy change failed");
                 problem(StatusCode::BAD_GATEWAY, "change-failed", "The change failed upstream", detail)
-                    .with_extensions(extensions)
+                    .extensions(extensions)
                     .into_response()
             }
             ApiError::LicenseRequired { tenant, detail } => problem(
@@ -222,15 +467,7 @@ impl IntoResponse for ApiError {
                 "Licence required",
                 detail,
             )
-            .with_extensions(serde_json::json!({ "code": "licenseRequired", "tenant": tenant }))
-            .into_response(),
-            ApiError::BadRequest { detail, field } => problem(
-                StatusCode::BAD_REQUEST,
-                "bad-request",
-                "Invalid request",
-                detail,
-            )
-            .with_extensions(FieldExtension { field })
+            .extensions(serde_json::json!({ "tenant": tenant }))
             .into_response(),
             ApiError::InvalidCursor(detail) => problem(
                 StatusCode::BAD_REQUEST,
@@ -238,7 +475,7 @@ impl IntoResponse for ApiError {
                 "Invalid cursor",
                 detail,
             )
-            .with_extensions(serde_json::json!({ "code": "invalidCursor", "field": "cursor" }))
+            .field("cursor")
             .into_response(),
             ApiError::Store(error) => {
                 tracing::error!(%error, "store failed");
@@ -246,7 +483,7 @@ impl IntoResponse for ApiError {
                     StatusCode::INTERNAL_SERVER_ERROR,
                     "store",
                     "Store failed",
-                    "The service's store failed; the log has the details.".into(),
+                    "The service's store failed; the log has the details.",
                 )
                 .into_response()
             }
@@ -255,19 +492,18 @@ impl IntoResponse for ApiError {
                     "Bearer realm=\"sspr\", error=\"invalid_token\", error_description=\"{}\"",
                     detail.replace(['"', '\\'], "'")
                 );
-                let mut response = problem(
+                let response = problem(
                     StatusCode::UNAUTHORIZED,
                     "unauthenticated",
                     "Authentication required",
                     detail,
                 )
-                .into_response();
-                if let Ok(value) = HeaderValue::from_str(&challenge) {
-                    response
-                        .headers_mut()
-                        .insert(header::WWW_AUTHENTICATE, value);
+                .field("authorization");
+                match HeaderValue::from_str(&challenge) {
+                    Ok(value) => response.header(header::WWW_AUTHENTICATE, value),
+                    Err(_) => response,
                 }
-                response
+                .into_response()
             }
             ApiError::Forbidden(detail) => {
                 problem(StatusCode::FORBIDDEN, "forbidden", "Not allowed", detail).into_response()
@@ -288,6 +524,25 @@ impl IntoResponse for ApiError {
             ApiError::Directory(error) => directory_problem(error),
         }
     }
+}
+
+/// The member a 422 is about: its `pointer`, or the first violation's.
+fn pointer_at_fault(extensions: &Value) -> Option<String> {
+    extensions
+        .get("pointer")
+        .or_else(|| extensions.get("violations")?.get(0)?.get("pointer"))
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+fn internal(detail: &str) -> Response {
+    problem(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal",
+        "Internal error",
+        detail.to_owned(),
+    )
+    .into_response()
 }
 
 fn directory_problem(error: DirectoryError) -> Response {
@@ -320,7 +575,7 @@ fn directory_problem(error: DirectoryError) -> Response {
                 _ => "Microsoft Graph failed",
             };
             problem(StatusCode::BAD_GATEWAY, "upstream", title, detail)
-                .with_extensions(Extensions {
+                .extensions(Extensions {
                     upstream_request_id: request_id,
                     upstream_status: Some(status),
                     upstream_code: Some(code),
@@ -331,39 +586,27 @@ fn directory_problem(error: DirectoryError) -> Response {
             retry_after,
             request_id,
             ..
-        } => {
-            let mut response = problem(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "upstream-throttled",
-                "Microsoft Graph is throttling the tenant",
-                detail,
-            )
-            .with_extensions(Extensions {
-                upstream_request_id: request_id,
-                upstream_status: Some(429),
-                upstream_code: None,
-            })
-            .into_response();
-            let seconds = (retry_after.as_secs_f64().ceil() as u64).max(1);
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-            response
-        }
-        DirectoryError::Busy { retry_after, .. } => {
-            let mut response = problem(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "tenant-busy",
-                "Too many requests are waiting for this tenant",
-                detail,
-            )
-            .into_response();
-            let seconds = (retry_after.as_secs_f64().ceil() as u64).max(1);
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
-            response
-        }
+        } => problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "upstream-throttled",
+            "Microsoft Graph is throttling the tenant",
+            detail,
+        )
+        .extensions(Extensions {
+            upstream_request_id: request_id,
+            upstream_status: Some(429),
+            upstream_code: None,
+        })
+        .retry_after(retry_after)
+        .into_response(),
+        DirectoryError::Busy { retry_after, .. } => problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "tenant-busy",
+            "Too many requests are waiting for this tenant",
+            detail,
+        )
+        .retry_after(retry_after)
+        .into_response(),
         DirectoryError::PortalToken { .. } => problem(
             StatusCode::BAD_GATEWAY,
             "portal-token",
@@ -382,7 +625,7 @@ fn directory_problem(error: DirectoryError) -> Response {
             "The Entra portal back end failed",
             detail,
         )
-        .with_extensions(Extensions {
+        .extensions(Extensions {
             upstream_request_id: correlation_id,
             upstream_status: Some(status),
             upstream_code: Some(code),
@@ -390,13 +633,7 @@ fn directory_problem(error: DirectoryError) -> Response {
         .into_response(),
         DirectoryError::Internal(inner) => {
             tracing::error!(%inner, "internal error");
-            problem(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal",
-                "Internal error",
-                "The service failed; the log has the details.".into(),
-            )
-            .into_response()
+            internal("The service failed; the log has the details.")
         }
     }
 }
@@ -410,4 +647,176 @@ pub async fn no_route(uri: axum::http::Uri) -> Response {
         format!("There is no resource at {}; /docs lists them.", uri.path()),
     )
     .into_response()
+}
+
+/// Answers a method a route does not take (the router adds the `Allow` header).
+pub async fn method_not_allowed(method: Method, uri: axum::http::Uri) -> Response {
+    ApiError::MethodNotAllowed {
+        method,
+        path: uri.path().to_owned(),
+    }
+    .into_response()
+}
+
+/// The problem for an error response that some layer made without a problem body (`text` is
+/// its plain-text body, if any): its status, the reason phrase as title and code, the text as
+/// detail. The handlers and extractors never need this; it keeps a gap from reaching a caller.
+pub fn problem_for_bare_error(status: StatusCode, text: &str) -> Response {
+    let reason = status.canonical_reason().unwrap_or("Error");
+    let slug: String = reason
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect();
+    let text = text.trim();
+    let detail = if text.is_empty() {
+        format!("{reason}.")
+    } else {
+        text.to_owned()
+    };
+    problem(status, slug, reason, detail).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body(response: Response) -> Value {
+        let bytes = axum::body::to_bytes(response.into_body(), 64 * 1024)
+            .await
+            .expect("body");
+        serde_json::from_slice(&bytes).expect("a JSON problem")
+    }
+
+    #[test]
+    fn codes_are_the_camel_case_slugs() {
+        assert_eq!(code_of("unknown-tenant"), "unknownTenant");
+        assert_eq!(code_of("license-required"), "licenseRequired");
+        assert_eq!(
+            code_of("identity-provider-unavailable"),
+            "identityProviderUnavailable"
+        );
+        assert_eq!(code_of("timeout"), "timeout");
+        assert_eq!(code_of("payload-too-large"), "payloadTooLarge");
+    }
+
+    #[tokio::test]
+    async fn every_problem_has_type_title_status_detail_and_code() {
+        let response = ApiError::NotFound {
+            what: "unknown-tenant",
+            detail: "No managed tenant has the id or domain 'x'.".into(),
+        }
+        .into_response();
+        assert_eq!(response.status(), 404);
+        assert_eq!(
+            response.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+        let problem = body(response).await;
+        assert_eq!(problem["type"], "/problems/unknown-tenant");
+        assert_eq!(problem["title"], "Not found");
+        assert_eq!(problem["status"], 404);
+        assert_eq!(problem["code"], "unknownTenant");
+        assert!(
+            problem["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("'x'"))
+        );
+        assert!(problem.get("field").is_none(), "{problem}");
+    }
+
+    #[tokio::test]
+    async fn a_422_names_the_member_at_fault_as_field() {
+        let response = ApiError::Unprocessable {
+            slug: "invalid-policy",
+            title: "The change breaks the SSPR policy rules",
+            detail: "d".into(),
+            extensions: serde_json::json!({
+                "violations": [{"pointer": "/authentication/methodsRequired", "message": "m"}]
+            }),
+        }
+        .into_response();
+        let problem = body(response).await;
+        assert_eq!(problem["code"], "invalidPolicy");
+        assert_eq!(problem["field"], "/authentication/methodsRequired");
+        assert_eq!(problem["violations"][0]["message"], "m");
+    }
+
+    #[tokio::test]
+    async fn the_licence_problem_keeps_its_code_and_tenant() {
+        let problem = body(
+            ApiError::LicenseRequired {
+                tenant: "t".into(),
+                detail: "d".into(),
+            }
+            .into_response(),
+        )
+        .await;
+        assert_eq!(problem["code"], "licenseRequired");
+        assert_eq!(problem["tenant"], "t");
+        assert_eq!(problem["status"], 403);
+    }
+
+    #[tokio::test]
+    async fn a_timed_out_write_says_it_may_still_complete_and_where_to_look() {
+        let response = ApiError::Timeout {
+            after: Duration::from_secs(120),
+            may_have_changed: true,
+            request_id: Some("req-1".into()),
+        }
+        .into_response();
+        assert_eq!(response.status(), 503);
+        assert_eq!(response.headers()[header::RETRY_AFTER], "5");
+        let problem = body(response).await;
+        assert_eq!(problem["code"], "timeout");
+        let detail = problem["detail"].as_str().expect("detail");
+        for needle in ["120 s", "may still complete", "GET /v1/audit", "req-1"] {
+            assert!(detail.contains(needle), "{needle}: {detail}");
+        }
+        let read = body(
+            ApiError::Timeout {
+                after: Duration::from_secs(30),
+                may_have_changed: false,
+                request_id: None,
+            }
+            .into_response(),
+        )
+        .await;
+        let detail = read["detail"].as_str().expect("detail");
+        assert!(
+            detail.contains("30 s") && !detail.contains("audit"),
+            "{detail}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_415_names_the_media_type_the_route_takes() {
+        let response = ApiError::UnsupportedMediaType {
+            expected: "application/merge-patch+json",
+            given: Some("application/json".into()),
+        }
+        .into_response();
+        assert_eq!(response.status(), 415);
+        let problem = body(response).await;
+        assert_eq!(problem["field"], "content-type");
+        assert!(
+            problem["detail"]
+                .as_str()
+                .is_some_and(|d| d.contains("application/merge-patch+json")),
+            "{problem}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_bare_error_becomes_a_problem_with_its_text_as_detail() {
+        let response = problem_for_bare_error(StatusCode::BAD_REQUEST, "Invalid URL: bad\n");
+        let problem = body(response).await;
+        assert_eq!(problem["code"], "badRequest");
+        assert_eq!(problem["title"], "Bad Request");
+        assert_eq!(problem["detail"], "Invalid URL: bad");
+        let empty = body(problem_for_bare_error(StatusCode::PAYLOAD_TOO_LARGE, "")).await;
+        assert_eq!(empty["code"], "payloadTooLarge");
+        assert_eq!(empty["status"], 413);
+        assert_eq!(empty["detail"], "Payload Too Large.");
+    }
 }

@@ -2,21 +2,20 @@
 //! guards security-info registration.
 
 use axum::Json;
-use axum::body::Bytes;
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use serde::de::DeserializeOwned;
 use utoipa::{IntoParams, ToSchema};
 
 use super::audit::{CurrentRequestId, with_audit_record_id};
+use super::extract::{JsonBody, PathParams, QueryParams};
 use super::problem::{ApiError, Problem};
+use super::responses::{BodyErrors, CallerErrors, QueryErrors, TenantErrors};
 use super::{AppState, Authenticated};
 use crate::directory::DirectoryError;
 use crate::domain::protection::findings::PlanSeverity;
 use crate::domain::protection::{ProtectionOptions, ProtectionState};
-use crate::domain::unique_keys::reject_duplicate_keys;
 use crate::ops;
 use crate::ops::protection::{
     self, ApplyRequest, ApplyResult, ChangeAnswer, GeneratedPolicy, ProtectionApplied,
@@ -40,20 +39,14 @@ use crate::ops::protection::{
     request_body(content = ProtectionOptions, description = "The options; every member is optional"),
     responses(
         (status = 200, description = "The plan", body = ProtectionPlan),
-        (status = 400, description = "An option is invalid (`field` names it)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "No SSPR role, no access to this tenant, or the tenant has no Entra ID P1/P2 (`code: licenseRequired`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No managed tenant has this id or domain", body = Problem, content_type = "application/problem+json"),
-        (status = 502, description = "Microsoft Graph or the token endpoint refused", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Microsoft Graph or the token endpoint is unreachable", body = Problem, content_type = "application/problem+json"),
+        CallerErrors, TenantErrors, BodyErrors,
     ))]
 pub async fn plan(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
-    Path(tenant): Path<String>,
-    body: Bytes,
+    PathParams(tenant): PathParams<String>,
+    JsonBody(options): JsonBody<ProtectionOptions>,
 ) -> Result<Json<ProtectionPlan>, ApiError> {
-    let options: ProtectionOptions = parse_body(&body)?;
     let plan = protection::plan(&state.tenants, &state.graph, &caller, &tenant, &options).await?;
     Ok(Json(plan))
 }
@@ -78,18 +71,13 @@ pub struct StatusParams {
     params(("tenant" = String, Path, description = "Tenant id or verified domain"), StatusParams),
     responses(
         (status = 200, description = "The graded policies", body = ProtectionStatus),
-        (status = 400, description = "A break-glass id is not a GUID (`field` names it)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "No SSPR role, no access to this tenant, or no Entra ID P1/P2 (`code: licenseRequired`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No managed tenant has this id or domain", body = Problem, content_type = "application/problem+json"),
-        (status = 502, description = "Microsoft Graph or the token endpoint refused", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Microsoft Graph or the token endpoint is unreachable", body = Problem, content_type = "application/problem+json"),
+        CallerErrors, TenantErrors, QueryErrors,
     ))]
 pub async fn status(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
-    Path(tenant): Path<String>,
-    Query(params): Query<StatusParams>,
+    PathParams(tenant): PathParams<String>,
+    QueryParams(params): QueryParams<StatusParams>,
 ) -> Result<Json<ProtectionStatus>, ApiError> {
     let users = comma_list(params.break_glass_users.as_deref());
     let groups = comma_list(params.break_glass_groups.as_deref());
@@ -139,25 +127,19 @@ pub struct DryRunParams {
         (status = 201, description = "Created", body = ProtectionApplied,
             headers(("ETag" = String, description = "Version of the deployed policy"),
                 ("audit-record-id" = i64, description = "The id of the deploy's audit record in GET /v1/audit"))),
-        (status = 400, description = "An option is invalid (`field` names it)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "No SSPR.ReadWrite role, no access to this tenant, or no Entra ID P1/P2 (`code: licenseRequired`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No managed tenant has this id or domain", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not name the deployed policy's version", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Refused: the plan has errors (`findings`), the change would alter an enforced policy (`changes`, `diff`), or Graph refused the policy (`attempts`)", body = Problem, content_type = "application/problem+json"),
-        (status = 502, description = "The write failed upstream; `attempts` says what was tried", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Microsoft Graph or the token endpoint is unreachable", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match does not name the deployed policy's version (`preconditionFailed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Refused: the plan has errors (`planHasErrors`, with `findings`), the change would alter an enforced policy (`enforcedPolicyChange`, with `changes` and `diff`), or Graph refused the policy (`policyRefused`, with `attempts`)", body = Problem, content_type = "application/problem+json"),
+        CallerErrors, TenantErrors, BodyErrors, QueryErrors,
     ))]
 pub async fn apply(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
     CurrentRequestId(request_id): CurrentRequestId,
-    Path(tenant): Path<String>,
-    Query(params): Query<DryRunParams>,
+    PathParams(tenant): PathParams<String>,
+    QueryParams(params): QueryParams<DryRunParams>,
     headers: HeaderMap,
-    body: Bytes,
+    JsonBody(options): JsonBody<ProtectionOptions>,
 ) -> Result<Response, ApiError> {
-    let options: ProtectionOptions = parse_body(&body)?;
     let if_match = if_match(&headers);
     let answer = ops::run_to_completion(async move {
         let request = ApplyRequest {
@@ -200,26 +182,22 @@ pub struct StateChange {
     request_body(content = StateChange, description = "The state to set"),
     responses(
         (status = 200, description = "Updated or unchanged (`result`); with dryRun, the plan", body = ChangeAnswer,
-            headers(("ETag" = String, description = "Version of the deployed policy"))),
-        (status = 400, description = "The body is invalid (`field` names the member)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "No SSPR.ReadWrite role, no access to this tenant, or no Entra ID P1/P2 (`code: licenseRequired`)", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No managed tenant has this id or domain, or no policy carries the marker (`protectionNotDeployed`)", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "If-Match does not name the deployed policy's version", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Enforcing was refused: the deployed policy has failures (`reasons`); or Graph refused the change (`attempts`)", body = Problem, content_type = "application/problem+json"),
-        (status = 502, description = "The write failed upstream; `attempts` says what was tried", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Microsoft Graph or the token endpoint is unreachable", body = Problem, content_type = "application/problem+json"),
+            headers(("ETag" = String, description = "Version of the deployed policy"),
+                ("audit-record-id" = i64, description = "The id of the change's audit record in GET /v1/audit; absent for dry runs"))),
+        (status = 404, description = "No policy carries the marker (`protectionNotDeployed`), or no managed tenant has this id or domain (`unknownTenant`)", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "If-Match does not name the deployed policy's version (`preconditionFailed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Enforcing was refused: the deployed policy has failures (`planHasErrors`, with `reasons`); or Graph refused the change (`policyRefused`)", body = Problem, content_type = "application/problem+json"),
+        CallerErrors, BodyErrors, QueryErrors,
     ))]
 pub async fn set_state(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
     CurrentRequestId(request_id): CurrentRequestId,
-    Path(tenant): Path<String>,
-    Query(params): Query<DryRunParams>,
+    PathParams(tenant): PathParams<String>,
+    QueryParams(params): QueryParams<DryRunParams>,
     headers: HeaderMap,
-    body: Bytes,
+    JsonBody(change): JsonBody<StateChange>,
 ) -> Result<Response, ApiError> {
-    let change: StateChange = parse_json(&body, "state change")?;
     let if_match = if_match(&headers);
     let answer = ops::run_to_completion(async move {
         let request = StateRequest {
@@ -279,15 +257,12 @@ fn change_response(answer: ChangeAnswer) -> Response {
     request_body(content = ProtectionOptions, description = "The options; every member is optional"),
     responses(
         (status = 200, description = "The policy", body = GeneratedPolicy),
-        (status = 400, description = "An option is invalid (`field` names it)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "No SSPR role", body = Problem, content_type = "application/problem+json"),
+        CallerErrors, BodyErrors,
     ))]
 pub async fn generate(
     Authenticated(caller): Authenticated,
-    body: Bytes,
+    JsonBody(options): JsonBody<ProtectionOptions>,
 ) -> Result<Json<GeneratedPolicy>, ApiError> {
-    let options: ProtectionOptions = parse_body(&body)?;
     Ok(Json(protection::generate_only(&caller, &options)?))
 }
 
@@ -298,34 +273,6 @@ fn comma_list(text: Option<&str>) -> Vec<String> {
         .filter(|s| !s.is_empty())
         .map(str::to_owned)
         .collect()
-}
-
-/// The options body as `T` (an empty body is `{}`: every option defaulted), or a 400 naming
-/// the member at fault.
-fn parse_body<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
-    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
-        b"{}"
-    } else {
-        body
-    };
-    parse_json(body, "options")
-}
-
-/// The JSON body as `T`, or a 400 naming the member at fault.
-fn parse_json<T: DeserializeOwned>(body: &[u8], what: &str) -> Result<T, ApiError> {
-    reject_duplicate_keys(body)?;
-    let mut deserializer = serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
-        // The path of an unknown member already ends with its name.
-        let field = crate::domain::change::to_pointer(error.path());
-        ApiError::BadRequest {
-            detail: format!(
-                "The request body is not valid {what}: {}.",
-                error.into_inner()
-            ),
-            field: if field.is_empty() { "/".into() } else { field },
-        }
-    })
 }
 
 impl From<ProtectionError> for ApiError {
@@ -409,36 +356,6 @@ impl From<ProtectionError> for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn body_errors_name_the_member() {
-        let unknown =
-            parse_body::<ProtectionOptions>(br#"{"grant": "block"}"#).expect_err("unknown");
-        assert!(
-            matches!(&unknown, ApiError::BadRequest { field, .. } if field == "/grant"),
-            "{unknown:?}"
-        );
-        let wrong = parse_body::<ProtectionOptions>(br#"{"trustedLocations": ["AllTrusted", 3]}"#)
-            .expect_err("wrong type");
-        assert!(
-            matches!(&wrong, ApiError::BadRequest { field, .. } if field == "/trustedLocations/1"),
-            "{wrong:?}"
-        );
-        let control = parse_body::<ProtectionOptions>(br#"{"control": "deny"}"#).expect_err("enum");
-        assert!(
-            matches!(&control, ApiError::BadRequest { field, detail } if field == "/control" && detail.contains("deny")),
-            "{control:?}"
-        );
-        let repeated =
-            parse_body::<ProtectionOptions>(br#"{"control": "mfa", "control": "block"}"#)
-                .expect_err("a repeated key");
-        assert!(
-            matches!(&repeated, ApiError::BadRequest { field, detail } if field == "/control" && detail.contains("more than once")),
-            "{repeated:?}"
-        );
-        let empty = parse_body::<ProtectionOptions>(b"  ").expect("empty is {}");
-        assert_eq!(empty, ProtectionOptions::default());
-    }
 
     #[test]
     fn comma_lists_ignore_blanks() {

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use axum::Json;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use futures::channel::{mpsc, oneshot};
@@ -22,7 +22,9 @@ use url::form_urlencoded;
 use utoipa::{IntoParams, ToSchema};
 
 use super::caching::{CachedBody, requested_max_age};
+use super::extract::PathParams;
 use super::problem::{ApiError, Problem};
+use super::responses::{CallerErrors, QueryErrors, TenantErrors, UnknownTenant};
 use super::{AppState, Authenticated};
 use crate::auth::Caller;
 use crate::domain::registrations::filter::{FilterParams, RegistrationFilter};
@@ -263,17 +265,12 @@ fn parse_list_query(raw: &str) -> Result<ListQuery, ApiError> {
     responses(
         (status = 200, description = "The users: a JSON page, or a stream of NDJSON lines or CSV rows",
             content((RegistrationList = "application/json"), (Registration = "application/x-ndjson"), (String = "text/csv"))),
-        (status = 400, description = "A query parameter is invalid (`field` names it; the detail lists the valid values), or the cursor is not valid for this request (`code: invalidCursor`)", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "No SSPR role or no access to this tenant; or (`code: licenseRequired`) the tenant lacks Entra ID P1/P2", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No managed tenant has this id or domain", body = Problem, content_type = "application/problem+json"),
-        (status = 502, description = "Microsoft Graph or the token endpoint refused", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Microsoft Graph or the token endpoint is unreachable, or Graph keeps throttling", body = Problem, content_type = "application/problem+json"),
+        CallerErrors, TenantErrors, QueryErrors,
     ))]
 pub async fn list(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
-    Path(tenant): Path<String>,
+    PathParams(tenant): PathParams<String>,
     RawQuery(raw): RawQuery,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
@@ -568,16 +565,12 @@ fn summary_response(state: &AppState, read: SummaryRead, headers: &HeaderMap) ->
                 ("Cache-Control" = String, description = "`private, max-age=<configured seconds>`"),
                 ("Age" = u64, description = "Seconds since the Graph read began"))),
         (status = 304, description = "The summary still has the ETag given in If-None-Match"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "No SSPR role or no access to this tenant; or (`code: licenseRequired`) the tenant lacks Entra ID P1/P2", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No managed tenant has this id or domain", body = Problem, content_type = "application/problem+json"),
-        (status = 502, description = "Microsoft Graph or the token endpoint refused", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Microsoft Graph or the token endpoint is unreachable, or Graph keeps throttling", body = Problem, content_type = "application/problem+json"),
+        CallerErrors, TenantErrors,
     ))]
 pub async fn summary(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
-    Path(tenant): Path<String>,
+    PathParams(tenant): PathParams<String>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     let read = ops::registrations::summary(
@@ -670,10 +663,7 @@ fn parse_fleet_query(raw: &str) -> Result<FleetSelection, ApiError> {
     responses(
         (status = 200, description = "Each tenant's summary or problem, in completion order",
             content((FleetSummary = "application/json"), (FleetEntry = "application/x-ndjson"))),
-        (status = 400, description = "`tenants` is missing or malformed", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "No SSPR role, or no access to a named tenant", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "A named tenant is not managed by this service", body = Problem, content_type = "application/problem+json"),
+        CallerErrors, QueryErrors, UnknownTenant,
     ))]
 pub async fn fleet(
     State(state): State<AppState>,

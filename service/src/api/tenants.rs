@@ -3,7 +3,8 @@ use axum::extract::State;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::problem::{ApiError, Problem};
+use super::problem::ApiError;
+use super::responses::CallerErrors;
 use super::{AppState, Authenticated};
 use crate::ops;
 
@@ -27,8 +28,7 @@ pub struct TenantList {
 #[utoipa::path(get, path = "/v1/tenants", operation_id = "listTenants", tag = "tenants", security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller's tenants", body = TenantList),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "The token has no SSPR role", body = Problem, content_type = "application/problem+json"),
+        CallerErrors,
     ))]
 pub async fn list(
     State(state): State<AppState>,
