@@ -248,32 +248,6 @@ fn count_calls(log: &Value) -> CallCounts {
     counts
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_call_log_counts_pages_throttling_and_server_errors() {
-        let log = json!({"calls": [
-            {"path": "/v1.0/reports/authenticationMethods/userRegistrationDetails", "status": 200},
-            {"path": "/v1.0/reports/authenticationMethods/userRegistrationDetails", "status": 429},
-            {"path": "/v1.0/subscribedSkus", "status": 200},
-            {"path": "/v1.0/reports/authenticationMethods/userRegistrationDetails", "status": 503},
-            {"path": "/t/oauth2/v2.0/token", "status": 200}
-        ]});
-        let counts = count_calls(&log);
-        assert_eq!(
-            counts,
-            CallCounts {
-                report_pages: 1,
-                throttled: 1,
-                server_errors: 1
-            }
-        );
-        assert_eq!(counts.failed(), 2);
-    }
-}
-
 /// One read of everything the policy document needs from Graph, straight from the emulator
 /// with the tenant's app token (throttling as configured): the floor a policy GET that reads
 /// Graph cannot go below.
@@ -298,4 +272,31 @@ pub async fn read_policy_facts(
         answer?.error_for_status()?.bytes().await?;
     }
     Ok(started.elapsed())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_call_log_counts_pages_throttling_and_server_errors() {
+        let log = json!({"calls": [
+            {"path": "/v1.0/reports/authenticationMethods/userRegistrationDetails", "status": 200},
+            {"path": "/v1.0/reports/authenticationMethods/userRegistrationDetails", "status": 429},
+            {"path": "/v1.0/subscribedSkus", "status": 200},
+            {"path": "/v1.0/reports/authenticationMethods/userRegistrationDetails", "status": 503},
+            {"path": "/t/oauth2/v2.0/token", "status": 200}
+        ]});
+        let counts = count_calls(&log);
+        assert_eq!(
+            counts,
+            CallCounts {
+                report_pages: 1,
+                throttled: 1,
+                server_errors: 1,
+                graph: 4,
+            }
+        );
+        assert_eq!(counts.failed(), 2);
+    }
 }

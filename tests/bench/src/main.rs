@@ -624,33 +624,6 @@ async fn scenario_d(bench: &Bench, (small, large): (usize, usize)) -> Result<(Se
     Ok((section, under && flat))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use clap::CommandFactory;
-
-    #[test]
-    fn the_command_line_is_consistent() {
-        Args::command().debug_assert();
-        let args = Args::try_parse_from([
-            "sspr-bench",
-            "--scenario",
-            "b",
-            "--quick",
-            "--csv-users",
-            "10,20",
-        ])
-        .expect("arguments");
-        assert_eq!(args.scenario, Which::B);
-        assert_eq!(args.csv_users, [10, 20]);
-    }
-
-    #[test]
-    fn rates_are_records_per_second() {
-        assert!((per_second(100_000, Duration::from_secs(4)) - 25_000.0).abs() < 1e-9);
-    }
-}
-
 /// Graph's directory limit per tenant the service keeps to by default (graph.limits).
 const DIRECTORY_PER_TENANT_PER_SEC: f64 = 150.0;
 /// The p99 of cached policy reads scenario e aims at.
@@ -791,4 +764,31 @@ async fn scenario_e(bench: &Bench, clients: usize, secs: u64) -> Result<(Section
     );
     let met = target.met_by(value) && failed == 0 && calls.failed() == 0;
     Ok((section, met))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        Args::command().debug_assert();
+        let args = Args::try_parse_from([
+            "sspr-bench",
+            "--scenario",
+            "b",
+            "--quick",
+            "--csv-users",
+            "10,20",
+        ])
+        .expect("arguments");
+        assert_eq!(args.scenario, Which::B);
+        assert_eq!(args.csv_users, [10, 20]);
+    }
+
+    #[test]
+    fn rates_are_records_per_second() {
+        assert!((per_second(100_000, Duration::from_secs(4)) - 25_000.0).abs() < 1e-9);
+    }
 }
