@@ -11,7 +11,7 @@ use super::problem::{ApiError, Problem};
 use super::{AppState, Authenticated};
 use crate::domain::policy::PolicyDocument;
 use crate::ops;
-use crate::ops::policy::{DryRun, PatchOutcome, PatchRequest, PolicyRead};
+use crate::ops::policy::{DryRun, PatchAnswer, PatchOutcome, PatchRequest, PolicyRead};
 
 /// The response header that carries Microsoft Graph's `request-id`s, for support tickets.
 pub const GRAPH_REQUEST_ID: &str = "graph-request-id";
@@ -58,7 +58,7 @@ pub struct PatchParams {
     request_body(content = Object, content_type = "application/merge-patch+json",
         description = "Merge patch, e.g. {\"authentication\":{\"methodsRequired\":2}}"),
     responses(
-        (status = 200, description = "Applied: the policy as read back (with a new ETag), or with dryRun the plan", body = PolicyDocument,
+        (status = 200, description = "Applied: the policy as read back (with a new ETag), or with dryRun the plan", body = PatchAnswer,
             headers(("ETag" = String, description = "Version of the settings after the change"))),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "No SSPR.ReadWrite role, or no access to this tenant", body = Problem, content_type = "application/problem+json"),

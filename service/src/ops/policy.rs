@@ -70,6 +70,16 @@ pub struct DryRun {
     pub findings: Vec<Finding>,
 }
 
+/// The body of a successful PATCH: the policy document read back after the change, or, with
+/// `dryRun=true`, the plan (nothing changed).
+#[derive(ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)] // Only its schema is used; the handler writes either body itself.
+pub enum PatchAnswer {
+    Applied(PolicyDocument),
+    DryRun(DryRun),
+}
+
 /// What happened to one step of a failed change.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
