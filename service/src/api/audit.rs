@@ -39,8 +39,10 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentRequestId {
 #[allow(dead_code)]
 pub struct AuditParams {
     /// Only this tenant (id or verified domain).
+    #[param(min_length = 1, example = "contoso.onmicrosoft.com")]
     tenant: Option<String>,
     /// Only this actor: object id, user principal name or client application id.
+    #[param(example = "ada@contoso.onmicrosoft.com")]
     actor: Option<String>,
     /// Only records at or after this RFC 3339 time.
     #[param(value_type = Option<String>, format = DateTime)]
@@ -51,6 +53,7 @@ pub struct AuditParams {
     #[param(minimum = 1, maximum = 500, default = 50)]
     limit: Option<u32>,
     /// Where to continue: taken from the previous page's `nextLink`.
+    #[param(min_length = 1)]
     cursor: Option<String>,
 }
 
@@ -63,6 +66,7 @@ pub struct AuditList {
     pub value: Vec<AuditRecord>,
     /// The next (older) page, with the same filters; absent on the last page.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
     pub next_link: Option<String>,
 }
 

@@ -35,7 +35,7 @@ use crate::ops::protection::{
 #[utoipa::path(post, path = "/v1/tenants/{tenant}/registration-protection/plan", operation_id = "planRegistrationProtection", tag = "registration-protection",
     security(("bearer" = [])),
     params(("tenant" = String, Path, description = "Tenant id or verified domain")),
-    request_body(content = ProtectionOptions, description = "The options; every member is optional"),
+    request_body(content = Option<ProtectionOptions>, description = "The options; every member is optional, and an empty body plans the defaults"),
     responses(
         (status = 200, description = "The plan", body = ProtectionPlan),
         (status = 400, description = "An option is invalid (`field` names it)", body = Problem, content_type = "application/problem+json"),
@@ -61,8 +61,10 @@ pub async fn plan(
 #[serde(rename_all = "camelCase")]
 pub struct StatusParams {
     /// Declared break-glass user object ids, comma-separated (besides the discovered ones).
+    #[param(value_type = Option<Vec<uuid::Uuid>>, style = Form, explode = false)]
     pub break_glass_users: Option<String>,
     /// Declared break-glass group object ids, comma-separated.
+    #[param(value_type = Option<Vec<uuid::Uuid>>, style = Form, explode = false)]
     pub break_glass_groups: Option<String>,
 }
 
@@ -112,7 +114,7 @@ pub async fn status(
 #[utoipa::path(put, path = "/v1/tenants/{tenant}/registration-protection", operation_id = "applyRegistrationProtection", tag = "registration-protection",
     security(("bearer" = [])),
     params(("tenant" = String, Path, description = "Tenant id or verified domain")),
-    request_body(content = ProtectionOptions, description = "The plan options, with `force` and `state`"),
+    request_body(content = Option<ProtectionOptions>, description = "The plan options, with `force` and `state`; an empty body deploys the defaults"),
     responses(
         (status = 200, description = "Updated, or unchanged (`result`)", body = ProtectionApplied),
         (status = 201, description = "Created", body = ProtectionApplied),
@@ -153,7 +155,7 @@ pub async fn apply(
 /// those of the options alone: whether the locations are trusted is not checked.
 #[utoipa::path(post, path = "/v1/registration-protection/generate", operation_id = "generateRegistrationProtection", tag = "registration-protection",
     security(("bearer" = [])),
-    request_body(content = ProtectionOptions, description = "The options; every member is optional"),
+    request_body(content = Option<ProtectionOptions>, description = "The options; every member is optional, and an empty body generates the defaults"),
     responses(
         (status = 200, description = "The policy", body = GeneratedPolicy),
         (status = 400, description = "An option is invalid (`field` names it)", body = Problem, content_type = "application/problem+json"),

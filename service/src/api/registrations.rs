@@ -49,24 +49,30 @@ const MAX_LIMIT: usize = 1000;
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct ListParams {
-    /// SSPR: `registered`, `notRegistered`, `enabled`, `notEnabled`, `capable`, `notCapable`,
-    /// `enabledNotRegistered` or `registeredNotEnabled`.
+    /// SSPR registration and enablement.
+    #[param(value_type = Option<SsprFilterValue>)]
     sspr: Option<String>,
-    /// MFA: `registered`, `notRegistered`, `capable` or `notCapable`.
+    /// MFA registration and capability.
+    #[param(value_type = Option<MfaFilterValue>)]
     mfa: Option<String>,
-    /// Passwordless: `capable` or `notCapable`.
+    /// Passwordless capability.
+    #[param(value_type = Option<PasswordlessFilterValue>)]
     passwordless: Option<String>,
     /// Holds an admin role: `true` or `false`.
     admin: Option<bool>,
-    /// `member` or `guest`.
-    #[param(rename = "userType")]
+    #[param(rename = "userType", value_type = Option<UserTypeValue>)]
     user_type: Option<String>,
     /// Has any of these methods (Graph's names, comma-separated), e.g. `email,mobilePhone`.
+    #[param(
+        pattern = r"^[A-Za-z0-9]+(,[A-Za-z0-9]+)*$",
+        example = "email,mobilePhone"
+    )]
     methods: Option<String>,
     /// The user principal name starts with this (case-insensitive).
-    #[param(rename = "upnPrefix")]
+    #[param(rename = "upnPrefix", min_length = 1, example = "ada")]
     upn_prefix: Option<String>,
-    /// Record fields to include, comma-separated, in that order (default: all).
+    /// Record fields to include, comma-separated, each once, in that order (default: all).
+    #[param(value_type = Option<std::collections::BTreeSet<FieldName>>, style = Form, explode = false)]
     fields: Option<String>,
     /// `false` evaluates every filter in the service instead of Graph (a diagnostic: the same
     /// users, more Graph reads).
@@ -76,7 +82,73 @@ pub struct ListParams {
     #[param(minimum = 1, maximum = 1000, default = 100)]
     limit: Option<u32>,
     /// Where to continue: the previous JSON page's `nextCursor` (JSON only).
+    #[param(min_length = 1)]
     cursor: Option<String>,
+}
+
+/// Values of the listing's `sspr` filter.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)] // Only its schema is used; the filter parses the text.
+pub enum SsprFilterValue {
+    Registered,
+    NotRegistered,
+    Enabled,
+    NotEnabled,
+    Capable,
+    NotCapable,
+    /// Enabled for SSPR but not registered: a reset would fail.
+    EnabledNotRegistered,
+    RegisteredNotEnabled,
+}
+
+/// Values of the listing's `mfa` filter.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)] // Only its schema is used; the filter parses the text.
+pub enum MfaFilterValue {
+    Registered,
+    NotRegistered,
+    Capable,
+    NotCapable,
+}
+
+/// Values of the listing's `passwordless` filter.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)] // Only its schema is used; the filter parses the text.
+pub enum PasswordlessFilterValue {
+    Capable,
+    NotCapable,
+}
+
+/// Values of the listing's `userType` filter.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)] // Only its schema is used; the filter parses the text.
+pub enum UserTypeValue {
+    Member,
+    Guest,
+}
+
+/// The record fields a listing can be limited to (`fields`).
+#[derive(Serialize, ToSchema, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)] // Only its schema is used; `Field::parse_list` parses the text.
+pub enum FieldName {
+    Id,
+    UserPrincipalName,
+    UserDisplayName,
+    UserType,
+    IsAdmin,
+    IsSsprRegistered,
+    IsSsprEnabled,
+    IsSsprCapable,
+    IsMfaRegistered,
+    IsMfaCapable,
+    IsPasswordlessCapable,
+    MethodsRegistered,
+    LastUpdatedDateTime,
 }
 
 const LIST_PARAMETERS: [&str; 11] = [
@@ -103,6 +175,7 @@ pub struct RegistrationList {
     /// The users, with the chosen fields only.
     pub value: Vec<Registration>,
     /// Pass as `cursor` (with the same filters) for the next page; `null` on the last page.
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
 }
 
@@ -635,6 +708,7 @@ pub async fn summary(
 #[allow(dead_code)]
 pub struct FleetParams {
     /// `all` (every tenant the caller may access) or tenant ids/domains, comma-separated.
+    #[param(pattern = r"^[^,]*[^,\s][^,]*(,[^,]*[^,\s][^,]*)*$", example = "all")]
     tenants: String,
 }
 
@@ -644,11 +718,13 @@ pub struct FleetEntry {
     /// The tenant id.
     pub tenant: String,
     pub domain: String,
+    /// The tenant's summary; absent when `problem` is present.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = RegistrationSummary)]
     pub summary: Option<RegistrationSummary>,
     /// Why this tenant has no summary (RFC 9457), e.g. `code: licenseRequired`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Problem>)]
+    #[schema(value_type = Problem)]
     pub problem: Option<Value>,
 }
 

@@ -108,7 +108,8 @@ pub struct ProtectionPlan {
     /// error and `force` is not set.
     pub blocking: bool,
     pub break_glass: BreakGlass,
-    /// The policy with the marker, if the tenant has one.
+    /// The policy with the marker; null when the tenant has none.
+    #[schema(required = true)]
     pub existing: Option<ExistingPolicy>,
     pub impact: RegistrationImpact,
     /// Microsoft Graph request ids of the reads.
@@ -123,7 +124,8 @@ pub struct ProtectionStatus {
     /// The best verdict among the enabled policies (report-only ones enforce nothing);
     /// `fail` when none is enabled.
     pub verdict: Verdict,
-    /// The id of the policy with the marker, if any.
+    /// The id of the policy with the marker; null when the tenant has none.
+    #[schema(required = true)]
     pub ours: Option<String>,
     pub break_glass: BreakGlass,
     pub policies: Vec<GradedPolicy>,
@@ -159,11 +161,27 @@ pub struct WriteAttempt {
     /// `POST …`, `PATCH …` or `GET …` (the look for the marker after a lost answer).
     pub call: String,
     /// `succeeded`, `failed`, `found` (the lost create had succeeded) or `notFound`.
+    #[schema(value_type = WriteStatus)]
     pub status: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
     pub graph_request_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
     pub error: Option<String>,
+}
+
+/// How one write attempt of a deploy ended (the schema of [`WriteAttempt::status`]).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)] // Only its schema is used: the attempts are written as text.
+pub enum WriteStatus {
+    Succeeded,
+    Failed,
+    /// The look after a lost answer found the policy: the create had succeeded.
+    Found,
+    /// The look after a lost answer found no policy: nothing was created.
+    NotFound,
 }
 
 /// `PUT …/registration-protection`: what the deploy did.

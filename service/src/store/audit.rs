@@ -111,10 +111,13 @@ impl fmt::Display for Outcome {
 #[serde(rename_all = "camelCase")]
 pub struct Actor {
     /// The token's `oid`: the user or service principal object id.
+    #[schema(required = true)]
     pub oid: Option<String>,
     /// The token's `upn` (or `preferred_username`).
+    #[schema(required = true)]
     pub upn: Option<String>,
     /// The client application (`azp` or `appid`).
+    #[schema(required = true)]
     pub app_id: Option<String>,
     /// App roles and delegated scopes the token carried.
     pub roles: Vec<String>,
@@ -156,27 +159,34 @@ pub struct NewAuditRecord {
 #[serde(rename_all = "camelCase")]
 pub struct AuditRecord {
     /// Increases with every record; never reused.
+    #[schema(minimum = 1)]
     pub id: i64,
     /// When the record was appended (UTC).
     #[serde(with = "time::serde::rfc3339")]
     #[schema(value_type = String, format = DateTime)]
     pub time: OffsetDateTime,
     /// The service's `x-request-id` of the request that made the attempt.
+    #[schema(required = true)]
     pub request_id: Option<String>,
     pub actor: Actor,
     pub tenant_id: String,
     /// What was attempted, e.g. `policy.patch` or `policy.patch.dryRun`.
     pub operation: String,
     /// The document before the attempt.
+    #[schema(required = true)]
     pub before: Option<Value>,
     /// The document after the attempt (read back).
+    #[schema(required = true)]
     pub after: Option<Value>,
     /// The per-field difference.
+    #[schema(required = true)]
     pub diff: Option<Value>,
     pub outcome: Outcome,
     /// Why the attempt failed or was refused.
+    #[schema(required = true)]
     pub error: Option<String>,
     /// What was undone after a failed step.
+    #[schema(required = true)]
     pub compensation: Option<Value>,
 }
 

@@ -93,6 +93,7 @@ pub struct RegistrationSummary {
     pub tenant: TenantRef,
     /// When the service began reading Graph's data (RFC 3339). Graph's report itself may lag
     /// behind the directory by a few hours.
+    #[schema(format = DateTime)]
     pub read_at: String,
     pub source: SummarySource,
     pub total_users: u64,
