@@ -62,6 +62,7 @@ const PARAMETERS: [&str; 6] = ["tenant", "actor", "since", "outcome", "limit", "
 /// A page of audit records, newest first.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(examples(crate::domain::examples::audit_list))]
 pub struct AuditList {
     pub value: Vec<AuditRecord>,
     /// The next (older) page, with the same filters; absent on the last page.
@@ -71,6 +72,11 @@ pub struct AuditList {
 }
 
 /// The audit trail: every write attempt on the tenants the caller may access.
+///
+/// Needs the `SSPR.Admin` role. Records are newest first, filtered by tenant, actor, time and
+/// outcome; `nextLink` continues with the same filters. Each record holds the actor from the
+/// verified token, the request id, the document before and after, the per-field diff, the
+/// outcome and what was undone after a failed step.
 #[utoipa::path(get, path = "/v1/audit", tag = "audit", operation_id = "listAudit", security(("bearer" = [])),
     params(AuditParams),
     responses(

@@ -27,6 +27,9 @@ pub enum HealthStatus {
 }
 
 /// Liveness: the process answers.
+///
+/// Needs no token and makes no upstream call; a liveness probe that fails means the process
+/// should be restarted.
 #[utoipa::path(get, path = "/healthz", tag = "health",
     responses((status = 200, description = "The process is alive", body = Health)))]
 pub async fn healthz() -> Json<Health> {
@@ -37,6 +40,9 @@ pub async fn healthz() -> Json<Health> {
 }
 
 /// Readiness: configuration loaded and every trusted issuer's signing keys fetched.
+///
+/// Needs no token. While an issuer's keys are missing the service fetches them again on each
+/// call and answers 503 with the reasons in `problems`, so no token could be verified yet.
 #[utoipa::path(get, path = "/readyz", tag = "health",
     responses(
         (status = 200, description = "Ready to serve", body = Health),

@@ -17,6 +17,12 @@ use crate::ops::policy::{DryRun, PatchAnswer, PatchOutcome, PatchRequest, Policy
 pub const GRAPH_REQUEST_ID: &str = "graph-request-id";
 
 /// The tenant's SSPR policy document; every group says where its values came from.
+///
+/// Groups read from Microsoft Graph say `graph`; those only the Entra portal back end holds say
+/// `portal` when the portal connector is configured, `inferred` (with the evidence) when they
+/// could be derived from the registration report, and otherwise `unavailable` with a `reason`
+/// and a `remedy`. `findings` lists what deserves attention. The `ETag` versions the editable
+/// settings: send it as `If-Match` to change them.
 #[utoipa::path(get, path = "/v1/tenants/{tenant}/sspr/policy", operation_id = "getPolicy", tag = "policy", security(("bearer" = [])),
     params(("tenant" = String, Path, description = "Tenant id or verified domain")),
     responses(
@@ -48,15 +54,19 @@ pub struct PatchParams {
     pub dry_run: bool,
 }
 
-/// Changes the tenant's SSPR policy with a JSON merge patch (RFC 7396) over the document's
-/// editable fields. Needs `If-Match`. Graph calls go first, then the portal; if a step fails the
-/// completed ones are undone. Every attempt is audited.
+/// Changes the tenant's SSPR policy with a JSON merge patch (RFC 7396).
+///
+/// The patch is applied to the document's editable fields. Needs `If-Match`. Graph calls go
+/// first, then the portal; if a step fails the completed ones are undone. Every attempt is
+/// audited. With `dryRun=true` the answer is the plan (per-field changes, the upstream calls and
+/// their undo, the findings afterwards) and nothing changes.
 #[utoipa::path(patch, path = "/v1/tenants/{tenant}/sspr/policy", operation_id = "patchPolicy", tag = "policy", security(("bearer" = [])),
     params(("tenant" = String, Path, description = "Tenant id or verified domain"),
         ("If-Match" = String, Header, description = "The ETag of the policy the change is based on"),
         PatchParams),
     request_body(content = Object, content_type = "application/merge-patch+json",
-        description = "Merge patch, e.g. {\"authentication\":{\"methodsRequired\":2}}"),
+        description = "Merge patch (RFC 7396) over the document's editable fields",
+        example = json!({"authentication": {"methodsRequired": 2}, "registration": {"reconfirmDays": 90}})),
     responses(
         (status = 200, description = "Applied: the policy as read back (with a new ETag), or with dryRun the plan", body = PatchAnswer,
             headers(("ETag" = String, description = "Version of the settings after the change"))),

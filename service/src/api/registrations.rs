@@ -50,17 +50,17 @@ const MAX_LIMIT: usize = 1000;
 #[allow(dead_code)]
 pub struct ListParams {
     /// SSPR registration and enablement.
-    #[param(value_type = Option<SsprFilterValue>)]
+    #[param(value_type = Option<SsprFilterValue>, inline)]
     sspr: Option<String>,
     /// MFA registration and capability.
-    #[param(value_type = Option<MfaFilterValue>)]
+    #[param(value_type = Option<MfaFilterValue>, inline)]
     mfa: Option<String>,
     /// Passwordless capability.
-    #[param(value_type = Option<PasswordlessFilterValue>)]
+    #[param(value_type = Option<PasswordlessFilterValue>, inline)]
     passwordless: Option<String>,
     /// Holds an admin role: `true` or `false`.
     admin: Option<bool>,
-    #[param(rename = "userType", value_type = Option<UserTypeValue>)]
+    #[param(rename = "userType", value_type = Option<UserTypeValue>, inline)]
     user_type: Option<String>,
     /// Has any of these methods (Graph's names, comma-separated), e.g. `email,mobilePhone`.
     #[param(
@@ -72,7 +72,7 @@ pub struct ListParams {
     #[param(rename = "upnPrefix", min_length = 1, example = "ada")]
     upn_prefix: Option<String>,
     /// Record fields to include, comma-separated, each once, in that order (default: all).
-    #[param(value_type = Option<std::collections::BTreeSet<FieldName>>, style = Form, explode = false)]
+    #[param(value_type = Option<std::collections::BTreeSet<FieldName>>, inline, style = Form, explode = false)]
     fields: Option<String>,
     /// `false` evaluates every filter in the service instead of Graph (a diagnostic: the same
     /// users, more Graph reads).
@@ -169,6 +169,7 @@ const LIST_PARAMETERS: [&str; 11] = [
 #[derive(Serialize, ToSchema)]
 #[allow(dead_code)] // Only its schema is used; the page is written with the chosen fields.
 #[serde(rename_all = "camelCase")]
+#[schema(examples(crate::domain::examples::registration_list))]
 pub struct RegistrationList {
     /// The tenant id.
     pub tenant: String,
@@ -178,6 +179,13 @@ pub struct RegistrationList {
     #[schema(required = true)]
     pub next_cursor: Option<String>,
 }
+
+/// A listing as CSV: a header row of the chosen field names, then one row per user
+/// (`methodsRegistered` joined with `;`).
+#[derive(ToSchema)]
+#[schema(examples(crate::domain::examples::registration_csv))]
+#[allow(dead_code)] // Only its schema is used; the rows are streamed.
+pub struct RegistrationCsv(String);
 
 /// How the listing is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -320,7 +328,7 @@ fn parse_list_query(raw: &str) -> Result<ListQuery, ApiError> {
     params(("tenant" = String, Path, description = "Tenant id or verified domain"), ListParams),
     responses(
         (status = 200, description = "The users: a JSON page, or a stream of NDJSON lines or CSV rows",
-            content((RegistrationList = "application/json"), (Registration = "application/x-ndjson"), (String = "text/csv"))),
+            content((RegistrationList = "application/json"), (Registration = "application/x-ndjson"), (RegistrationCsv = "text/csv"))),
         (status = 400, description = "A query parameter is invalid; `field` names it", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "No SSPR role or no access to this tenant; or (`code: licenseRequired`) the tenant lacks Entra ID P1/P2", body = Problem, content_type = "application/problem+json"),
@@ -714,6 +722,7 @@ pub struct FleetParams {
 
 /// One tenant's line of the fleet summary: its summary or its problem.
 #[derive(Serialize, ToSchema)]
+#[schema(examples(crate::domain::examples::fleet_entry))]
 pub struct FleetEntry {
     /// The tenant id.
     pub tenant: String,
@@ -730,6 +739,7 @@ pub struct FleetEntry {
 
 /// The fleet summary as one JSON document.
 #[derive(Serialize, ToSchema)]
+#[schema(examples(crate::domain::examples::fleet_summary))]
 pub struct FleetSummary {
     /// In the order the tenants completed.
     pub tenants: Vec<FleetEntry>,

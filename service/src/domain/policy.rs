@@ -379,6 +379,10 @@ pub struct MethodsPolicyGroup {
 /// The whole document: every group says where its values came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(examples(
+    super::examples::policy_document,
+    super::examples::policy_document_unavailable
+))]
 pub struct PolicyDocument {
     pub tenant: TenantRef,
     /// When the upstream values were read (RFC 3339).

@@ -94,6 +94,7 @@ pub struct ExistingPolicy {
 /// `POST …/registration-protection/plan`: the policy, what to know about it, and whom it affects.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(examples(crate::domain::examples::protection_plan))]
 pub struct ProtectionPlan {
     pub tenant: TenantRef,
     /// The state the policy would be deployed in: as asked, else the state of the policy with
@@ -119,6 +120,7 @@ pub struct ProtectionPlan {
 /// `GET …/registration-protection`: every policy on the registration action, graded.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(examples(crate::domain::examples::protection_status))]
 pub struct ProtectionStatus {
     pub tenant: TenantRef,
     /// The best verdict among the enabled policies (report-only ones enforce nothing);
@@ -135,6 +137,7 @@ pub struct ProtectionStatus {
 /// `POST /v1/registration-protection/generate`: the policy without a tenant.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(examples(crate::domain::examples::generated_policy))]
 pub struct GeneratedPolicy {
     pub state: ProtectionState,
     #[schema(value_type = Object)]
@@ -187,6 +190,7 @@ pub enum WriteStatus {
 /// `PUT …/registration-protection`: what the deploy did.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(examples(crate::domain::examples::protection_applied))]
 pub struct ProtectionApplied {
     pub tenant: TenantRef,
     pub result: ApplyResult,

@@ -112,6 +112,9 @@ impl ProtectionState {
 /// and excluded, report-only.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(examples(json!({"control": "mfa", "trustedLocations": ["AllTrusted"],
+    "excludeUsers": ["1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c08"], "guests": "exclude",
+    "state": "enabledForReportingButNotEnforced"})))]
 pub struct ProtectionOptions {
     /// `block` (default), `mfa`, `compliantDevice` or `domainJoinedDevice`.
     #[serde(default)]
