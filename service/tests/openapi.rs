@@ -82,9 +82,9 @@ fn every_operation_has_a_description_and_examples_of_its_bodies() {
     for (path, item) in doc["paths"].as_object().expect("paths") {
         for (method, operation) in item.as_object().expect("path item") {
             let operation_name = format!("{} {path}", method.to_uppercase());
-            if !operation["description"]
+            if operation["description"]
                 .as_str()
-                .is_some_and(|d| !d.trim().is_empty())
+                .is_none_or(|d| d.trim().is_empty())
             {
                 missing.push(format!("{operation_name} has no description"));
             }

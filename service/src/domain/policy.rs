@@ -278,6 +278,7 @@ pub struct OnPremisesGroup {
 /// migration (the legacy SSPR toggles), or `unavailable` with the reason.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(tag = "source", rename_all = "camelCase")]
+#[allow(clippy::large_enum_variant)] // One per document: boxing would only add an allocation.
 pub enum MethodsGroup {
     /// From the Authentication methods policy.
     #[serde(rename_all = "camelCase")]

@@ -81,7 +81,7 @@ pub struct DryRun {
 ))]
 #[allow(dead_code)] // Only its schema is used; the handler writes either body itself.
 pub enum PatchAnswer {
-    Applied(PolicyDocument),
+    Applied(Box<PolicyDocument>),
     DryRun(DryRun),
 }
 
