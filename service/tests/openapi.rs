@@ -69,6 +69,88 @@ fn document_is_openapi_3_1_with_bearer_security() {
     }
 }
 
+/// Whether `media` (a media type object) or the schema it names carries an example.
+fn has_example(doc: &serde_json::Value, media: &serde_json::Value) -> bool {
+    let carries = |v: &serde_json::Value| {
+        v.get("example").is_some()
+            || v["examples"].as_array().is_some_and(|e| !e.is_empty())
+            || v["examples"].as_object().is_some_and(|e| !e.is_empty())
+    };
+    let schema = &media["schema"];
+    let named = schema["$ref"]
+        .as_str()
+        .and_then(|r| r.strip_prefix("#"))
+        .and_then(|pointer| doc.pointer(pointer));
+    carries(media) || carries(schema) || named.is_some_and(carries)
+}
+
+/// Generated clients and the docs page show these; a bare operation teaches nobody anything.
+#[test]
+fn every_operation_has_a_description_and_examples_of_its_bodies() {
+    let doc: serde_json::Value = serde_json::from_str(&generated()).expect("json");
+    let mut missing = Vec::new();
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("path item") {
+            let operation_name = format!("{} {path}", method.to_uppercase());
+            if operation["description"]
+                .as_str()
+                .is_none_or(|d| d.trim().is_empty())
+            {
+                missing.push(format!("{operation_name} has no description"));
+            }
+            let body = &operation["requestBody"]["content"];
+            for (media_type, media) in body.as_object().into_iter().flatten() {
+                if !has_example(&doc, media) {
+                    missing.push(format!(
+                        "{operation_name} request {media_type} has no example"
+                    ));
+                }
+            }
+            for (status, response) in operation["responses"].as_object().expect("responses") {
+                if !status.starts_with('2') {
+                    continue;
+                }
+                for (media_type, media) in response["content"].as_object().into_iter().flatten() {
+                    if !has_example(&doc, media) {
+                        missing.push(format!(
+                            "{operation_name} {status} {media_type} has no example"
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    assert!(missing.is_empty(), "{}", missing.join("\n"));
+}
+
+/// A `$ref` that points nowhere leaves clients and fuzzers without the schema (utoipa does not
+/// register the types that only parameters name, for instance).
+#[test]
+fn every_reference_resolves() {
+    fn walk(value: &serde_json::Value, doc: &serde_json::Value, broken: &mut Vec<String>) {
+        match value {
+            serde_json::Value::Object(map) => {
+                if let Some(target) = map.get("$ref").and_then(|r| r.as_str()) {
+                    let resolves = target
+                        .strip_prefix('#')
+                        .and_then(|pointer| doc.pointer(pointer))
+                        .is_some();
+                    if !resolves {
+                        broken.push(target.to_owned());
+                    }
+                }
+                map.values().for_each(|v| walk(v, doc, broken));
+            }
+            serde_json::Value::Array(items) => items.iter().for_each(|v| walk(v, doc, broken)),
+            _ => {}
+        }
+    }
+    let doc: serde_json::Value = serde_json::from_str(&generated()).expect("json");
+    let mut broken = Vec::new();
+    walk(&doc, &doc, &mut broken);
+    assert!(broken.is_empty(), "unresolved references: {broken:?}");
+}
+
 /// `routes!` refuses handlers without `#[utoipa::path]`, so the one way to serve an undocumented
 /// route is a plain `.route(`/`.nest(` call. Only the document and its viewer may be served so.
 #[test]

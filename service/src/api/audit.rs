@@ -54,8 +54,10 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentRequestId {
 #[allow(dead_code)]
 pub struct AuditParams {
     /// Only this tenant (id or verified domain).
+    #[param(min_length = 1, example = "contoso.onmicrosoft.com")]
     tenant: Option<String>,
     /// Only this actor: object id, user principal name or client application id.
+    #[param(example = "ada@contoso.onmicrosoft.com")]
     actor: Option<String>,
     /// Only records at or after this RFC 3339 time.
     #[param(value_type = Option<String>, format = DateTime)]
@@ -67,6 +69,7 @@ pub struct AuditParams {
     limit: Option<u32>,
     /// Where to continue: taken from the previous page's `nextLink`. Signed and bound to the
     /// caller and the filters; anything else is a 400 with `code: invalidCursor`.
+    #[param(min_length = 1)]
     cursor: Option<String>,
 }
 
@@ -75,14 +78,21 @@ const PARAMETERS: [&str; 6] = ["tenant", "actor", "since", "outcome", "limit", "
 /// A page of audit records, newest first.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(examples(crate::domain::examples::audit_list))]
 pub struct AuditList {
     pub value: Vec<AuditRecord>,
     /// The next (older) page, with the same filters; absent on the last page.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
     pub next_link: Option<String>,
 }
 
 /// The audit trail: every write attempt on the tenants the caller may access.
+///
+/// Needs the `SSPR.Admin` role. Records are newest first, filtered by tenant, actor, time and
+/// outcome; `nextLink` continues with the same filters. Each record holds the actor from the
+/// verified token, the request id, the document before and after, the per-field diff, the
+/// outcome and what was undone after a failed step.
 #[utoipa::path(get, path = "/v1/audit", tag = "audit", operation_id = "listAudit", security(("bearer" = [])),
     params(AuditParams),
     responses(

@@ -7,25 +7,42 @@ use utoipa::ToSchema;
 use super::AppState;
 
 #[derive(Serialize, ToSchema)]
+#[schema(examples(json!({"status": "ready"}), json!({"status": "notReady",
+    "problems": ["the signing keys of https://login.microsoftonline.com/5c7d9e1f-2a4b-4c6d-8e0f-1a2b3c4d5e6f/v2.0 could not be fetched"]})))]
 pub struct Health {
-    /// `ok`, `ready` or `notReady`.
-    pub status: &'static str,
-    /// Why the service is not ready.
+    pub status: HealthStatus,
+    /// Why the service is not ready; absent when there is nothing to say.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<String>,
 }
 
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum HealthStatus {
+    /// Liveness: the process answers.
+    Ok,
+    /// Readiness: ready to serve.
+    Ready,
+    NotReady,
+}
+
 /// Liveness: the process answers.
+///
+/// Needs no token and makes no upstream call; a liveness probe that fails means the process
+/// should be restarted.
 #[utoipa::path(get, path = "/healthz", tag = "health",
     responses((status = 200, description = "The process is alive", body = Health)))]
 pub async fn healthz() -> Json<Health> {
     Json(Health {
-        status: "ok",
+        status: HealthStatus::Ok,
         problems: vec![],
     })
 }
 
 /// Readiness: configuration loaded and every trusted issuer's signing keys fetched.
+///
+/// Needs no token. While an issuer's keys are missing the service fetches them again on each
+/// call and answers 503 with the reasons in `problems`, so no token could be verified yet.
 #[utoipa::path(get, path = "/readyz", tag = "health",
     responses(
         (status = 200, description = "Ready to serve", body = Health),
@@ -45,7 +62,7 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Health>)
         (
             StatusCode::OK,
             Json(Health {
-                status: "ready",
+                status: HealthStatus::Ready,
                 problems,
             }),
         )
@@ -53,7 +70,7 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Health>)
         (
             StatusCode::SERVICE_UNAVAILABLE,
             Json(Health {
-                status: "notReady",
+                status: HealthStatus::NotReady,
                 problems,
             }),
         )

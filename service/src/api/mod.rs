@@ -132,6 +132,48 @@ impl Modify for BearerAuth {
     }
 }
 
+/// utoipa marks an optional request body (`content = Option<T>`) as not required but also
+/// makes its schema nullable; the body may be left out, `null` is not a valid body.
+struct OptionalBodies;
+
+impl Modify for OptionalBodies {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::schema::{OneOf, Schema, Type};
+        use utoipa::openapi::{RefOr, Required};
+        let operations = openapi.paths.paths.values_mut().flat_map(|item| {
+            [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.patch,
+                &mut item.delete,
+            ]
+        });
+        for operation in operations.flatten() {
+            let Some(RefOr::T(body)) = operation.request_body.as_mut() else {
+                continue;
+            };
+            if body.required == Some(Required::True) {
+                continue;
+            }
+            for content in body.content.values_mut() {
+                let RefOr::T(content) = content else {
+                    continue;
+                };
+                let Some(RefOr::T(Schema::OneOf(OneOf { items, .. }))) = &content.schema else {
+                    continue;
+                };
+                let is_null = |s: &RefOr<Schema>| matches!(s, RefOr::T(Schema::Object(o)) if o.schema_type == Type::Null.into());
+                if let [only, null] = items.as_slice()
+                    && is_null(null)
+                {
+                    content.schema = Some(only.clone());
+                }
+            }
+        }
+    }
+}
+
 /// Every documented route. `routes!` only accepts handlers that carry `#[utoipa::path]`, so a
 /// route added here cannot be missing from the document.
 fn documented() -> OpenApiRouter<AppState> {
@@ -152,11 +194,18 @@ fn documented() -> OpenApiRouter<AppState> {
 
 /// The OpenAPI document the service serves at `/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    documented().split_for_parts().1
+    documented_parts().1
+}
+
+/// The routes and their document, finished once the operations are in it.
+fn documented_parts() -> (axum::Router<AppState>, utoipa::openapi::OpenApi) {
+    let (routes, mut api) = documented().split_for_parts();
+    OptionalBodies.modify(&mut api);
+    (routes, api)
 }
 
 pub fn router(state: AppState, server: &ServerConfig) -> Router {
-    let (routes, api) = documented().split_for_parts();
+    let (routes, api) = documented_parts();
     let routes = routes.route_layer(middleware::from_fn_with_state(
         deadline::Deadlines::from(&server.timeouts),
         deadline::enforce,

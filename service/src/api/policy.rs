@@ -13,12 +13,18 @@ use super::responses::{BodyErrors, CallerErrors, QueryErrors, TenantErrors};
 use super::{AppState, Authenticated};
 use crate::domain::policy::PolicyDocument;
 use crate::ops;
-use crate::ops::policy::{DryRun, PatchOutcome, PatchRequest, PolicyRead};
+use crate::ops::policy::{DryRun, PatchAnswer, PatchOutcome, PatchRequest, PolicyRead};
 
 /// The response header that carries Microsoft Graph's `request-id`s, for support tickets.
 pub const GRAPH_REQUEST_ID: &str = "graph-request-id";
 
 /// The tenant's SSPR policy document; every group says where its values came from.
+///
+/// Groups read from Microsoft Graph say `graph`; those only the Entra portal back end holds say
+/// `portal` when the portal connector is configured, `inferred` (with the evidence) when they
+/// could be derived from the registration report, and otherwise `unavailable` with a `reason`
+/// and a `remedy`. `findings` lists what deserves attention. The `ETag` versions the editable
+/// settings: send it as `If-Match` to change them.
 ///
 /// Cached per tenant: a document younger than the request's `Cache-Control: max-age` (default:
 /// the service's configured age, advertised in the answer's `Cache-Control`) is served from
@@ -75,20 +81,26 @@ pub struct PatchParams {
     pub dry_run: bool,
 }
 
-/// Changes the tenant's SSPR policy with a JSON merge patch (RFC 7396) over the document's
-/// editable fields. Needs `If-Match` with the ETag read (`*` is refused). Graph calls go first,
-/// then the portal; if a step fails the completed ones are undone. Every attempt is audited.
+/// Changes the tenant's SSPR policy with a JSON merge patch (RFC 7396).
+///
+/// The patch is applied to the document's editable fields. Needs `If-Match` with the ETag read (`*` is refused). Graph calls go
+/// first, then the portal; if a step fails the completed ones are undone. Every attempt is
+/// audited. With `dryRun=true` the answer is the plan (per-field changes, the upstream calls and
+/// their undo, the findings afterwards) and nothing changes.
 #[utoipa::path(patch, path = "/v1/tenants/{tenant}/sspr/policy", operation_id = "patchPolicy", tag = "policy", security(("bearer" = [])),
     params(("tenant" = String, Path, description = "Tenant id or verified domain"),
         ("If-Match" = String, Header, description = "The ETag of the policy the change is based on"),
         PatchParams),
     request_body(content = Object, content_type = "application/merge-patch+json",
-        description = "Merge patch, e.g. {\"authentication\":{\"methodsRequired\":2}}"),
+        description = "Merge patch (RFC 7396) over the document's editable fields",
+        example = json!({"authentication": {"methodsRequired": 2}, "registration": {"reconfirmDays": 90}})),
     responses(
-        (status = 200, description = "Applied: the policy as read back (with a new ETag), or with dryRun the plan", body = PolicyDocument,
-            headers(("ETag" = String, description = "Version of the settings after the change"),
-                ("audit-record-id" = i64, description = "The id of the change's audit record in GET /v1/audit (outcome succeeded, or noChange when the patch changes nothing); absent for dry runs"))),
-        (status = 412, description = "The policy changed since the ETag was read (`preconditionFailed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Applied: the policy as read back (with a new ETag), or with dryRun the plan", body = PatchAnswer,
+            headers(("ETag" = String, description = "Version of the settings after the change"))),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "No SSPR.ReadWrite role, or no access to this tenant", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No managed tenant has this id or domain", body = Problem, content_type = "application/problem+json"),
+        (status = 412, description = "The policy changed since the ETag was read", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "The patch breaks a rule (`violations` with JSON pointers), names an unknown field, or a field whose source is unavailable", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "If-Match is missing, or is `*` (send the ETag you read) (`preconditionRequired`)", body = Problem, content_type = "application/problem+json"),
         CallerErrors, TenantErrors, BodyErrors, QueryErrors,

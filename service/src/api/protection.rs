@@ -36,7 +36,7 @@ use crate::ops::protection::{
 #[utoipa::path(post, path = "/v1/tenants/{tenant}/registration-protection/plan", operation_id = "planRegistrationProtection", tag = "registration-protection",
     security(("bearer" = [])),
     params(("tenant" = String, Path, description = "Tenant id or verified domain")),
-    request_body(content = ProtectionOptions, description = "The options; every member is optional"),
+    request_body(content = Option<ProtectionOptions>, description = "The options; every member is optional, and an empty body plans the defaults"),
     responses(
         (status = 200, description = "The plan", body = ProtectionPlan),
         CallerErrors, TenantErrors, BodyErrors,
@@ -56,8 +56,10 @@ pub async fn plan(
 #[serde(rename_all = "camelCase")]
 pub struct StatusParams {
     /// Declared break-glass user object ids, comma-separated (besides the discovered ones).
+    #[param(value_type = Option<Vec<uuid::Uuid>>, style = Form, explode = false)]
     pub break_glass_users: Option<String>,
     /// Declared break-glass group object ids, comma-separated.
+    #[param(value_type = Option<Vec<uuid::Uuid>>, style = Form, explode = false)]
     pub break_glass_groups: Option<String>,
 }
 
@@ -119,7 +121,7 @@ pub struct DryRunParams {
     params(("tenant" = String, Path, description = "Tenant id or verified domain"),
         ("If-Match" = Option<String>, Header, description = "The `etag` of a plan (or of the last deploy): refuse if the deployed policy changed since"),
         DryRunParams),
-    request_body(content = ProtectionOptions, description = "The plan options, with `force` and `state`"),
+    request_body(content = Option<ProtectionOptions>, description = "The plan options, with `force` and `state`; an empty body deploys the defaults"),
     responses(
         (status = 200, description = "Updated or unchanged (`result`); with dryRun, the plan", body = ChangeAnswer,
             headers(("ETag" = String, description = "Version of the deployed policy"),
@@ -157,6 +159,7 @@ pub async fn apply(
 
 /// The state of the deployed policy, and nothing else.
 #[derive(Debug, Deserialize, ToSchema)]
+#[schema(examples(crate::domain::examples::state_change))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StateChange {
     /// `enabled` enforces the policy; `enabledForReportingButNotEnforced` (or `reportOnly`)
@@ -254,7 +257,7 @@ fn change_response(answer: ChangeAnswer) -> Response {
 /// those of the options alone: whether the locations are trusted is not checked.
 #[utoipa::path(post, path = "/v1/registration-protection/generate", operation_id = "generateRegistrationProtection", tag = "registration-protection",
     security(("bearer" = [])),
-    request_body(content = ProtectionOptions, description = "The options; every member is optional"),
+    request_body(content = Option<ProtectionOptions>, description = "The options; every member is optional, and an empty body generates the defaults"),
     responses(
         (status = 200, description = "The policy", body = GeneratedPolicy),
         CallerErrors, BodyErrors,

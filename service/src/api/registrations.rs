@@ -52,17 +52,18 @@ const MAX_LIMIT: usize = 1000;
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct ListParams {
-    /// SSPR: `registered`, `notRegistered`, `enabled`, `notEnabled`, `capable`, `notCapable`,
-    /// `enabledNotRegistered` or `registeredNotEnabled`.
+    /// SSPR registration and enablement.
+    #[param(value_type = Option<SsprFilterValue>, inline)]
     sspr: Option<String>,
-    /// MFA: `registered`, `notRegistered`, `capable` or `notCapable`.
+    /// MFA registration and capability.
+    #[param(value_type = Option<MfaFilterValue>, inline)]
     mfa: Option<String>,
-    /// Passwordless: `capable` or `notCapable`.
+    /// Passwordless capability.
+    #[param(value_type = Option<PasswordlessFilterValue>, inline)]
     passwordless: Option<String>,
     /// Holds an admin role: `true` or `false`.
     admin: Option<bool>,
-    /// `member` or `guest`.
-    #[param(rename = "userType")]
+    #[param(rename = "userType", value_type = Option<UserTypeValue>, inline)]
     user_type: Option<String>,
     /// Has any of these methods, comma-separated, in any case, e.g. `email,mobilePhone`. Graph's
     /// `methodsRegistered` names: `email`, `mobilePhone`, `alternateMobilePhone`, `officePhone`,
@@ -77,11 +78,16 @@ pub struct ListParams {
     /// `securityQuestions` = `securityQuestion`
     /// (`email`, `mobilePhone` and `officePhone` are the same in both). Any other name is a 400
     /// that lists these.
+    #[param(
+        pattern = r"^[A-Za-z0-9]+(,[A-Za-z0-9]+)*$",
+        example = "email,mobilePhone"
+    )]
     methods: Option<String>,
     /// The user principal name starts with this (case-insensitive).
-    #[param(rename = "upnPrefix")]
+    #[param(rename = "upnPrefix", min_length = 1, example = "ada")]
     upn_prefix: Option<String>,
-    /// Record fields to include, comma-separated, in that order (default: all).
+    /// Record fields to include, comma-separated, each once, in that order (default: all).
+    #[param(value_type = Option<std::collections::BTreeSet<FieldName>>, inline, style = Form, explode = false)]
     fields: Option<String>,
     /// `false` evaluates every filter in the service instead of Graph (a diagnostic: the same
     /// users, more Graph reads).
@@ -93,7 +99,73 @@ pub struct ListParams {
     /// Where to continue: the previous JSON page's `nextCursor` (JSON only). Signed and bound to
     /// the tenant, the filters and the caller, and valid for a day (`cursors.ttl_secs`); any
     /// other is a 400 with `code: invalidCursor`.
+    #[param(min_length = 1)]
     cursor: Option<String>,
+}
+
+/// Values of the listing's `sspr` filter.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)] // Only its schema is used; the filter parses the text.
+pub enum SsprFilterValue {
+    Registered,
+    NotRegistered,
+    Enabled,
+    NotEnabled,
+    Capable,
+    NotCapable,
+    /// Enabled for SSPR but not registered: a reset would fail.
+    EnabledNotRegistered,
+    RegisteredNotEnabled,
+}
+
+/// Values of the listing's `mfa` filter.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)] // Only its schema is used; the filter parses the text.
+pub enum MfaFilterValue {
+    Registered,
+    NotRegistered,
+    Capable,
+    NotCapable,
+}
+
+/// Values of the listing's `passwordless` filter.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)] // Only its schema is used; the filter parses the text.
+pub enum PasswordlessFilterValue {
+    Capable,
+    NotCapable,
+}
+
+/// Values of the listing's `userType` filter.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)] // Only its schema is used; the filter parses the text.
+pub enum UserTypeValue {
+    Member,
+    Guest,
+}
+
+/// The record fields a listing can be limited to (`fields`).
+#[derive(Serialize, ToSchema, PartialEq, Eq, PartialOrd, Ord)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)] // Only its schema is used; `Field::parse_list` parses the text.
+pub enum FieldName {
+    Id,
+    UserPrincipalName,
+    UserDisplayName,
+    UserType,
+    IsAdmin,
+    IsSsprRegistered,
+    IsSsprEnabled,
+    IsSsprCapable,
+    IsMfaRegistered,
+    IsMfaCapable,
+    IsPasswordlessCapable,
+    MethodsRegistered,
+    LastUpdatedDateTime,
 }
 
 const LIST_PARAMETERS: [&str; 11] = [
@@ -114,14 +186,23 @@ const LIST_PARAMETERS: [&str; 11] = [
 #[derive(Serialize, ToSchema)]
 #[allow(dead_code)] // Only its schema is used; the page is written with the chosen fields.
 #[serde(rename_all = "camelCase")]
+#[schema(examples(crate::domain::examples::registration_list))]
 pub struct RegistrationList {
     /// The tenant id.
     pub tenant: String,
     /// The users, with the chosen fields only.
     pub value: Vec<Registration>,
     /// Pass as `cursor` (with the same filters) for the next page; `null` on the last page.
+    #[schema(required = true)]
     pub next_cursor: Option<String>,
 }
+
+/// A listing as CSV: a header row of the chosen field names, then one row per user
+/// (`methodsRegistered` joined with `;`).
+#[derive(ToSchema)]
+#[schema(examples(crate::domain::examples::registration_csv))]
+#[allow(dead_code)] // Only its schema is used; the rows are streamed.
+pub struct RegistrationCsv(String);
 
 /// How the listing is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -264,8 +345,14 @@ fn parse_list_query(raw: &str) -> Result<ListQuery, ApiError> {
     params(("tenant" = String, Path, description = "Tenant id or verified domain"), ListParams),
     responses(
         (status = 200, description = "The users: a JSON page, or a stream of NDJSON lines or CSV rows",
-            content((RegistrationList = "application/json"), (Registration = "application/x-ndjson"), (String = "text/csv"))),
+            content((RegistrationList = "application/json"), (Registration = "application/x-ndjson"), (RegistrationCsv = "text/csv"))),
         CallerErrors, TenantErrors, QueryErrors,
+        (status = 400, description = "A query parameter is invalid; `field` names it", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "No SSPR role or no access to this tenant; or (`code: licenseRequired`) the tenant lacks Entra ID P1/P2", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No managed tenant has this id or domain", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "Microsoft Graph or the token endpoint refused", body = Problem, content_type = "application/problem+json"),
+        (status = 503, description = "Microsoft Graph or the token endpoint is unreachable, or Graph keeps throttling", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list(
     State(state): State<AppState>,
@@ -591,25 +678,30 @@ pub async fn summary(
 #[allow(dead_code)]
 pub struct FleetParams {
     /// `all` (every tenant the caller may access) or tenant ids/domains, comma-separated.
+    #[param(pattern = r"^[^,]*[^,\s][^,]*(,[^,]*[^,\s][^,]*)*$", example = "all")]
     tenants: String,
 }
 
 /// One tenant's line of the fleet summary: its summary or its problem.
 #[derive(Serialize, ToSchema)]
+#[schema(examples(crate::domain::examples::fleet_entry))]
 pub struct FleetEntry {
     /// The tenant id.
     pub tenant: String,
     pub domain: String,
+    /// The tenant's summary; absent when `problem` is present.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = RegistrationSummary)]
     pub summary: Option<RegistrationSummary>,
     /// Why this tenant has no summary (RFC 9457), e.g. `code: licenseRequired`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Problem>)]
+    #[schema(value_type = Problem)]
     pub problem: Option<Value>,
 }
 
 /// The fleet summary as one JSON document.
 #[derive(Serialize, ToSchema)]
+#[schema(examples(crate::domain::examples::fleet_summary))]
 pub struct FleetSummary {
     /// In the order the tenants completed.
     pub tenants: Vec<FleetEntry>,

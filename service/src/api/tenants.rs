@@ -20,11 +20,16 @@ pub struct TenantSummary {
 }
 
 #[derive(Serialize, ToSchema)]
+#[schema(examples(crate::domain::examples::tenant_list))]
 pub struct TenantList {
     pub value: Vec<TenantSummary>,
 }
 
 /// The tenants the caller may act on.
+///
+/// The managed tenants the service's access map grants the caller, each with its id, primary
+/// domain, display name and every domain it can be named by in the other paths. Makes no
+/// upstream call.
 #[utoipa::path(get, path = "/v1/tenants", operation_id = "listTenants", tag = "tenants", security(("bearer" = [])),
     responses(
         (status = 200, description = "The caller's tenants", body = TenantList),

@@ -793,6 +793,7 @@ pub enum UpstreamCall {
 pub struct CallView {
     /// `graph` or `portal`.
     pub target: Source,
+    #[schema(value_type = UpstreamMethod)]
     pub method: String,
     /// Path on the upstream (Graph v1.0, or the portal back end's `/api`).
     pub path: String,
@@ -800,6 +801,17 @@ pub struct CallView {
     /// Graph: the request body. Portal: the values set, in the document's names (the adapter
     /// writes them into the whole object it read).
     pub body: Value,
+}
+
+/// The HTTP method of an upstream call (the schema of [`CallView::method`]).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "UPPERCASE")]
+#[allow(dead_code)] // Only its schema is used: the view carries the method as text.
+pub enum UpstreamMethod {
+    /// Graph.
+    Patch,
+    /// The portal back end.
+    Put,
 }
 
 const CONFIGURATIONS: &str =

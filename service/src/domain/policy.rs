@@ -5,7 +5,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::findings::Finding;
-use super::methods::{MethodsPolicy, MigrationState, ResetMethods};
+use super::methods::{MethodsPolicy, MigrationState, ResetMethodStatus, ResetMethods};
 use super::portal::{
     Evidence, InferredEnablement, InferredScope, LegacyMethods, PortalSettings, Scope,
 };
@@ -26,8 +26,7 @@ pub enum Source {
 }
 
 /// Why a group (or part of it) has no values, and what would give it values.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Unavailable {
     pub reason: String,
     pub remedy: String,
@@ -70,25 +69,52 @@ fn no_portal(what: &str) -> Unavailable {
 }
 
 /// Who SSPR is enabled for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum EnablementScope {
+    /// Nobody.
+    None,
+    /// The members of one group (`groupId`).
+    Selected,
+    /// Every user.
+    All,
+    /// Inferred evidence is too thin to tell.
+    Unknown,
+}
+
+/// Who SSPR is enabled for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(examples(json!({"source": "portal", "scope": "selected",
+    "groupId": "d2d5bae7-a7b7-4581-8d52-5a8d26f517b3", "groupName": "SSPR Users"})))]
 pub struct EnablementGroup {
     pub source: Source,
-    /// `none`, `selected`, `all`, or `unknown` when inferred evidence is ambiguous.
+    /// Absent when `source` is `unavailable`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub scope: Option<String>,
+    #[schema(value_type = EnablementScope)]
+    pub scope: Option<EnablementScope>,
     /// The group SSPR is enabled for when the scope is `selected` and the group is known.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
     pub group_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
     pub group_name: Option<String>,
-    /// How an inferred answer was reached.
+    /// How an inferred answer was reached (`source` is `inferred`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = EvidenceView)]
     pub evidence: Option<EvidenceView>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
     pub note: Option<String>,
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    pub unavailable: Option<Unavailable>,
+    /// Why the group has no values (`source` is `unavailable`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
+    pub reason: Option<String>,
+    /// What would give the group values (`source` is `unavailable`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
+    pub remedy: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -98,8 +124,12 @@ pub struct EvidenceView {
     pub members_considered: u64,
     /// Of those, the ones whose `isSsprEnabled` is true.
     pub members_enabled: u64,
-    /// The oldest per-user data read; the report can lag policy changes by hours.
+    /// The oldest per-user data read (RFC 3339); the report can lag policy changes by hours.
+    /// Null when no row carried a time.
+    #[schema(required = true, value_type = Option<String>, format = DateTime)]
     pub oldest_data: Option<String>,
+    /// When the report was read (RFC 3339).
+    #[schema(format = DateTime)]
     pub read_at: String,
 }
 
@@ -117,126 +147,209 @@ impl From<&Evidence> for EvidenceView {
 /// Methods required to reset, and security questions.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(examples(json!({"source": "portal", "methodsRequired": 2,
+    "securityQuestions": {"enabled": false, "toRegister": 5, "toReset": 3}})))]
 pub struct AuthenticationGroup {
     pub source: Source,
+    /// Methods a user must prove to reset: 1 or 2 (absent when `source` is `unavailable`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = u8)]
     pub methods_required: Option<u8>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = SecurityQuestions)]
     pub security_questions: Option<SecurityQuestions>,
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    pub unavailable: Option<Unavailable>,
+    /// Why the group has no values (`source` is `unavailable`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
+    pub reason: Option<String>,
+    /// What would give the group values (`source` is `unavailable`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
+    pub remedy: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SecurityQuestions {
+    /// Security questions are a usable method (the legacy toggle).
     pub enabled: bool,
+    /// Questions a user registers.
     pub to_register: u8,
+    /// Questions asked at reset.
     pub to_reset: u8,
 }
 
 /// Registration at sign-in and reconfirmation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(examples(json!({"source": "portal", "requireRegistrationOnSignIn": true, "reconfirmDays": 180})))]
 pub struct RegistrationGroup {
     pub source: Source,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = bool)]
     pub require_registration_on_sign_in: Option<bool>,
     /// Days before users are asked to reconfirm their methods; 0 = never.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = u16)]
     pub reconfirm_days: Option<u16>,
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    pub unavailable: Option<Unavailable>,
+    /// Why the group has no values (`source` is `unavailable`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
+    pub reason: Option<String>,
+    /// What would give the group values (`source` is `unavailable`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
+    pub remedy: Option<String>,
 }
 
+/// Who is told when a password is reset.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(examples(json!({"source": "portal", "notifyUsersOnReset": true, "notifyAdminsOnAdminReset": false})))]
 pub struct NotificationsGroup {
     pub source: Source,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = bool)]
     pub notify_users_on_reset: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = bool)]
     pub notify_admins_on_admin_reset: Option<bool>,
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    pub unavailable: Option<Unavailable>,
+    /// Why the group has no values (`source` is `unavailable`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
+    pub reason: Option<String>,
+    /// What would give the group values (`source` is `unavailable`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
+    pub remedy: Option<String>,
 }
 
 /// The helpdesk link users see on the reset page.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(examples(json!({"source": "portal", "helpdeskLink": "https://help.contoso.com/password"})))]
 pub struct CustomizationGroup {
     pub source: Source,
-    /// An https URL or an e-mail address; null when the link is not customized.
+    /// An https URL or an e-mail address; null when the link is not customized (absent when
+    /// `source` is `unavailable`).
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
     pub helpdesk_link: Option<Option<String>>,
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    pub unavailable: Option<Unavailable>,
+    /// Why the group has no values (`source` is `unavailable`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
+    pub reason: Option<String>,
+    /// What would give the group values (`source` is `unavailable`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
+    pub remedy: Option<String>,
 }
 
 /// Password writeback and account unlock for tenants that sync from on-premises.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(examples(json!({"source": "portal", "integrated": true, "passwordWriteback": true, "unlockWithoutReset": false})))]
 pub struct OnPremisesGroup {
     pub source: Source,
     /// Whether the tenant has on-premises password reset integration at all.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = bool)]
     pub integrated: Option<bool>,
+    /// Present when `integrated` is true.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = bool)]
     pub password_writeback: Option<bool>,
+    /// Present when `integrated` is true.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = bool)]
     pub unlock_without_reset: Option<bool>,
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    pub unavailable: Option<Unavailable>,
+    /// Why the group has no values (`source` is `unavailable`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
+    pub reason: Option<String>,
+    /// What would give the group values (`source` is `unavailable`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
+    pub remedy: Option<String>,
 }
 
-/// Which legacy SSPR methods the Authentication methods policy makes usable for reset.
+/// Which SSPR methods are usable for reset, by `source`: `graph` once the tenant is migrating or
+/// migrated (each method with the methods-policy configurations that enable it), `portal` before
+/// migration (the legacy SSPR toggles), or `unavailable` with the reason.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct MethodsGroup {
-    /// `graph` once the tenant is migrating or migrated; before that `portal` (legacy toggles)
-    /// or `unavailable`.
-    pub source: Source,
-    /// True when only the methods policy counts (`migrationComplete`); false while the legacy
-    /// policy is also respected, so more methods may be usable than listed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub authoritative: Option<bool>,
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    pub methods: Option<ResetMethods>,
+#[serde(tag = "source", rename_all = "camelCase")]
+#[allow(clippy::large_enum_variant)] // One per document: boxing would only add an allocation.
+pub enum MethodsGroup {
+    /// From the Authentication methods policy.
+    #[serde(rename_all = "camelCase")]
+    #[schema(title = "MethodsFromGraph")]
+    Graph {
+        /// True when only the methods policy counts (`migrationComplete`); false while the
+        /// legacy policy is also respected, so more methods may be usable than listed.
+        authoritative: bool,
+        mobile_app_notification: ResetMethodStatus,
+        mobile_app_code: ResetMethodStatus,
+        email: ResetMethodStatus,
+        mobile_phone: ResetMethodStatus,
+        office_phone: ResetMethodStatus,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        #[schema(value_type = String)]
+        note: Option<String>,
+    },
     /// Before migration: the legacy SSPR method toggles read from the portal.
-    #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    pub legacy: Option<LegacyMethodsView>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub remedy: Option<String>,
+    #[serde(rename_all = "camelCase")]
+    #[schema(title = "MethodsFromPortal")]
+    Portal {
+        /// Always true: before migration the legacy policy alone decides.
+        authoritative: bool,
+        mobile_app_notification: bool,
+        mobile_app_code: bool,
+        email: bool,
+        mobile_phone: bool,
+        office_phone: bool,
+        security_questions: bool,
+    },
+    /// Not known: the legacy policy decides and the portal cannot be read, or Graph sent a
+    /// migration state this version cannot interpret.
+    #[schema(title = "MethodsUnavailable")]
+    Unavailable { reason: String, remedy: String },
 }
 
 /// Whether the tenant synchronizes from on-premises Active Directory.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(examples(json!({"source": "graph", "onPremisesSyncEnabled": true, "syncs": true,
+    "lastSyncDateTime": "2026-08-20T09:47:12Z"})))]
 pub struct DirectorySyncGroup {
     pub source: Source,
     /// `organization.onPremisesSyncEnabled`: true, false (synced once, no longer) or null (never).
+    #[schema(required = true)]
     pub on_premises_sync_enabled: Option<bool>,
     pub syncs: bool,
+    /// Graph's `onPremisesLastSyncDateTime`; null when the tenant never synced.
+    #[schema(required = true, value_type = Option<String>, format = DateTime)]
     pub last_sync_date_time: Option<String>,
 }
 
 /// SSPR for administrators (`authorizationPolicy.allowedToUseSSPR`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(examples(json!({"source": "graph", "allowedToUseSspr": true})))]
 pub struct AdministratorsGroup {
     pub source: Source,
     pub allowed_to_use_sspr: bool,
 }
 
+/// The methods policy's registration campaign (nudging users to set up Microsoft Authenticator).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct RegistrationCampaignView {
+    /// `default` (behaves as disabled), `enabled` or `disabled`, as Graph sent it.
     pub state: String,
+    /// Days a user may postpone; null when Graph sent none.
+    #[schema(required = true)]
     pub snooze_duration_in_days: Option<i32>,
+    /// Group ids, or `all_users`.
     pub include_targets: Vec<String>,
     pub exclude_targets: Vec<String>,
 }
@@ -244,22 +357,37 @@ pub struct RegistrationCampaignView {
 /// The Authentication methods policy's own settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(examples(json!({"source": "graph", "migrationState": "migrationInProgress",
+    "reconfirmationInDays": 180, "registrationCampaign": null, "policyVersion": "1.5",
+    "lastModifiedDateTime": "2026-11-02T10:15:00Z"})))]
 pub struct MethodsPolicyGroup {
     pub source: Source,
     /// `preMigration`, `migrationInProgress`, `migrationComplete`, or what Graph sent.
     pub migration_state: String,
+    /// Null when Graph sent none.
+    #[schema(required = true)]
     pub reconfirmation_in_days: Option<i32>,
+    /// Null when Graph sent none.
+    #[schema(required = true)]
     pub registration_campaign: Option<RegistrationCampaignView>,
+    #[schema(required = true)]
     pub policy_version: Option<String>,
+    /// When the policy last changed (RFC 3339); null when Graph sent none.
+    #[schema(required = true, value_type = Option<String>, format = DateTime)]
     pub last_modified_date_time: Option<String>,
 }
 
 /// The whole document: every group says where its values came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(examples(
+    super::examples::policy_document,
+    super::examples::policy_document_unavailable
+))]
 pub struct PolicyDocument {
     pub tenant: TenantRef,
     /// When the upstream values were read (RFC 3339).
+    #[schema(format = DateTime)]
     pub retrieved_at: String,
     pub enablement: EnablementGroup,
     pub authentication: AuthenticationGroup,
@@ -311,16 +439,21 @@ impl PolicyDocument {
                         to_register: s.security_questions_to_register,
                         to_reset: s.security_questions_to_reset,
                     }),
-                    unavailable: None,
+                    reason: None,
+                    remedy: None,
                 },
-                None => AuthenticationGroup {
-                    source: Source::Unavailable,
-                    methods_required: None,
-                    security_questions: None,
-                    unavailable: Some(no_portal(
+                None => {
+                    let why = no_portal(
                         "the number of methods required to reset or the security questions",
-                    )),
-                },
+                    );
+                    AuthenticationGroup {
+                        source: Source::Unavailable,
+                        methods_required: None,
+                        security_questions: None,
+                        reason: Some(why.reason),
+                        remedy: Some(why.remedy),
+                    }
+                }
             },
             methods: methods_group(policy, settings.map(|s| &s.methods)),
             registration: match settings {
@@ -328,42 +461,56 @@ impl PolicyDocument {
                     source: Source::Portal,
                     require_registration_on_sign_in: Some(s.require_registration_on_sign_in),
                     reconfirm_days: Some(s.reconfirm_days),
-                    unavailable: None,
+                    reason: None,
+                    remedy: None,
                 },
-                None => RegistrationGroup {
-                    source: Source::Unavailable,
-                    require_registration_on_sign_in: None,
-                    reconfirm_days: None,
-                    unavailable: Some(no_portal(
-                        "registration at sign-in or the SSPR reconfirmation interval",
-                    )),
-                },
+                None => {
+                    let why =
+                        no_portal("registration at sign-in or the SSPR reconfirmation interval");
+                    RegistrationGroup {
+                        source: Source::Unavailable,
+                        require_registration_on_sign_in: None,
+                        reconfirm_days: None,
+                        reason: Some(why.reason),
+                        remedy: Some(why.remedy),
+                    }
+                }
             },
             notifications: match settings {
                 Some(s) => NotificationsGroup {
                     source: Source::Portal,
                     notify_users_on_reset: Some(s.notify_users_on_reset),
                     notify_admins_on_admin_reset: Some(s.notify_admins_on_admin_reset),
-                    unavailable: None,
+                    reason: None,
+                    remedy: None,
                 },
-                None => NotificationsGroup {
-                    source: Source::Unavailable,
-                    notify_users_on_reset: None,
-                    notify_admins_on_admin_reset: None,
-                    unavailable: Some(no_portal("password reset notifications")),
-                },
+                None => {
+                    let why = no_portal("password reset notifications");
+                    NotificationsGroup {
+                        source: Source::Unavailable,
+                        notify_users_on_reset: None,
+                        notify_admins_on_admin_reset: None,
+                        reason: Some(why.reason),
+                        remedy: Some(why.remedy),
+                    }
+                }
             },
             customization: match settings {
                 Some(s) => CustomizationGroup {
                     source: Source::Portal,
                     helpdesk_link: Some(s.helpdesk_link.clone()),
-                    unavailable: None,
+                    reason: None,
+                    remedy: None,
                 },
-                None => CustomizationGroup {
-                    source: Source::Unavailable,
-                    helpdesk_link: None,
-                    unavailable: Some(no_portal("the helpdesk link")),
-                },
+                None => {
+                    let why = no_portal("the helpdesk link");
+                    CustomizationGroup {
+                        source: Source::Unavailable,
+                        helpdesk_link: None,
+                        reason: Some(why.reason),
+                        remedy: Some(why.remedy),
+                    }
+                }
             },
             on_premises: match settings {
                 Some(s) => OnPremisesGroup {
@@ -371,15 +518,20 @@ impl PolicyDocument {
                     integrated: Some(s.on_premises.is_some()),
                     password_writeback: s.on_premises.map(|o| o.password_writeback),
                     unlock_without_reset: s.on_premises.map(|o| o.unlock_without_reset),
-                    unavailable: None,
+                    reason: None,
+                    remedy: None,
                 },
-                None => OnPremisesGroup {
-                    source: Source::Unavailable,
-                    integrated: None,
-                    password_writeback: None,
-                    unlock_without_reset: None,
-                    unavailable: Some(no_portal("password writeback or account unlock")),
-                },
+                None => {
+                    let why = no_portal("password writeback or account unlock");
+                    OnPremisesGroup {
+                        source: Source::Unavailable,
+                        integrated: None,
+                        password_writeback: None,
+                        unlock_without_reset: None,
+                        reason: Some(why.reason),
+                        remedy: Some(why.remedy),
+                    }
+                }
             },
             directory_sync: DirectorySyncGroup {
                 source: Source::Graph,
@@ -417,44 +569,45 @@ impl PolicyDocument {
 }
 
 fn enablement_group(portal: &PortalKnowledge) -> EnablementGroup {
-    let group = |source, scope: &str| EnablementGroup {
+    let group = |source, scope: Option<EnablementScope>| EnablementGroup {
         source,
-        scope: Some(scope.to_owned()),
+        scope,
         group_id: None,
         group_name: None,
         evidence: None,
         note: None,
-        unavailable: None,
+        reason: None,
+        remedy: None,
     };
     match portal {
         PortalKnowledge::Portal(settings) => match &settings.scope {
-            Scope::None => group(Source::Portal, "none"),
-            Scope::All => group(Source::Portal, "all"),
+            Scope::None => group(Source::Portal, Some(EnablementScope::None)),
+            Scope::All => group(Source::Portal, Some(EnablementScope::All)),
             Scope::Selected {
                 group_id,
                 group_name,
             } => EnablementGroup {
                 group_id: Some(group_id.clone()),
                 group_name: group_name.clone(),
-                ..group(Source::Portal, "selected")
+                ..group(Source::Portal, Some(EnablementScope::Selected))
             },
         },
         PortalKnowledge::Inferred(inferred) => {
             let evidence = Some(EvidenceView::from(&inferred.evidence));
             let (scope, group_id, group_name, note) = match &inferred.scope {
-                InferredScope::None => ("none", None, None, None),
-                InferredScope::All => ("all", None, None, None),
+                InferredScope::None => (EnablementScope::None, None, None, None),
+                InferredScope::All => (EnablementScope::All, None, None, None),
                 InferredScope::Selected {
                     group_id,
                     group_name,
                 } => (
-                    "selected",
+                    EnablementScope::Selected,
                     Some(group_id.clone()),
                     Some(group_name.clone()),
                     None,
                 ),
                 InferredScope::SelectedUnknownGroup => (
-                    "selected",
+                    EnablementScope::Selected,
                     None,
                     None,
                     Some(
@@ -462,7 +615,7 @@ fn enablement_group(portal: &PortalKnowledge) -> EnablementGroup {
                     ),
                 ),
                 InferredScope::Unknown => (
-                    "unknown",
+                    EnablementScope::Unknown,
                     None,
                     None,
                     Some(
@@ -475,26 +628,35 @@ fn enablement_group(portal: &PortalKnowledge) -> EnablementGroup {
                 group_name,
                 evidence,
                 note: note.map(str::to_owned),
-                ..group(Source::Inferred, scope)
+                ..group(Source::Inferred, Some(scope))
             }
         }
         PortalKnowledge::Nothing(why) => EnablementGroup {
-            scope: None,
-            unavailable: Some(why.clone()),
-            ..group(Source::Unavailable, "")
+            reason: Some(why.reason.clone()),
+            remedy: Some(why.remedy.clone()),
+            ..group(Source::Unavailable, None)
         },
     }
 }
 
 fn methods_group(policy: &MethodsPolicy, legacy: Option<&LegacyMethods>) -> MethodsGroup {
-    let from_graph = |authoritative: bool, note: Option<&str>| MethodsGroup {
-        source: Source::Graph,
-        authoritative: Some(authoritative),
-        methods: Some(policy.reset_methods()),
-        legacy: None,
-        note: note.map(str::to_owned),
-        reason: None,
-        remedy: None,
+    let from_graph = |authoritative: bool, note: Option<&str>| {
+        let ResetMethods {
+            mobile_app_notification,
+            mobile_app_code,
+            email,
+            mobile_phone,
+            office_phone,
+        } = policy.reset_methods();
+        MethodsGroup::Graph {
+            authoritative,
+            mobile_app_notification,
+            mobile_app_code,
+            email,
+            mobile_phone,
+            office_phone,
+            note: note.map(str::to_owned),
+        }
     };
     match (&policy.migration_state, legacy) {
         (MigrationState::MigrationComplete, _) => from_graph(true, None),
@@ -505,64 +667,25 @@ fn methods_group(policy: &MethodsPolicy, legacy: Option<&LegacyMethods>) -> Meth
             ),
         ),
         // Before migration the legacy SSPR policy alone decides, and the portal holds it.
-        (MigrationState::PreMigration, Some(legacy)) => MethodsGroup {
-            source: Source::Portal,
-            authoritative: Some(true),
-            methods: None,
-            legacy: Some(LegacyMethodsView::from(legacy)),
-            note: None,
-            reason: None,
-            remedy: None,
+        (MigrationState::PreMigration, Some(legacy)) => MethodsGroup::Portal {
+            authoritative: true,
+            mobile_app_notification: legacy.mobile_app_notification,
+            mobile_app_code: legacy.mobile_app_code,
+            email: legacy.email,
+            mobile_phone: legacy.mobile_phone,
+            office_phone: legacy.office_phone,
+            security_questions: legacy.security_questions,
         },
-        (MigrationState::PreMigration, None) => MethodsGroup {
-            source: Source::Unavailable,
-            authoritative: None,
-            methods: None,
-            legacy: None,
-            note: None,
-            reason: Some(
-                "The methods policy is in preMigration, so the legacy SSPR policy decides which methods count for reset; only the Entra portal back end holds it.".to_owned(),
-            ),
-            remedy: Some(
-                "Configure the portal connector for this tenant, or move its authentication methods policy to migrationInProgress or migrationComplete.".to_owned(),
-            ),
+        (MigrationState::PreMigration, None) => MethodsGroup::Unavailable {
+            reason: "The methods policy is in preMigration, so the legacy SSPR policy decides which methods count for reset; only the Entra portal back end holds it.".to_owned(),
+            remedy: "Configure the portal connector for this tenant, or move its authentication methods policy to migrationInProgress or migrationComplete.".to_owned(),
         },
-        (MigrationState::Unknown(state), _) => MethodsGroup {
-            source: Source::Unavailable,
-            authoritative: None,
-            methods: None,
-            legacy: None,
-            note: None,
-            reason: Some(format!(
+        (MigrationState::Unknown(state), _) => MethodsGroup::Unavailable {
+            reason: format!(
                 "Graph reported the methods policy migration state as '{state}', which this version cannot interpret."
-            )),
-            remedy: Some("Check the tenant's authentication methods policy in the Entra admin center.".to_owned()),
+            ),
+            remedy: "Check the tenant's authentication methods policy in the Entra admin center.".to_owned(),
         },
-    }
-}
-
-/// The legacy SSPR method toggles as the portal holds them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct LegacyMethodsView {
-    pub mobile_app_notification: bool,
-    pub mobile_app_code: bool,
-    pub email: bool,
-    pub mobile_phone: bool,
-    pub office_phone: bool,
-    pub security_questions: bool,
-}
-
-impl From<&LegacyMethods> for LegacyMethodsView {
-    fn from(m: &LegacyMethods) -> Self {
-        LegacyMethodsView {
-            mobile_app_notification: m.mobile_app_notification,
-            mobile_app_code: m.mobile_app_code,
-            email: m.email,
-            mobile_phone: m.mobile_phone,
-            office_phone: m.office_phone,
-            security_questions: m.security_questions,
-        }
     }
 }
 

@@ -119,10 +119,25 @@ pub async fn read(
 /// policy would have afterwards.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(examples(crate::domain::examples::dry_run))]
 pub struct DryRun {
     pub changes: Vec<FieldChange>,
     pub steps: Vec<Step>,
     pub findings: Vec<Finding>,
+}
+
+/// The body of a successful PATCH: the policy document read back after the change, or, with
+/// `dryRun=true`, the plan (nothing changed).
+#[derive(ToSchema)]
+#[serde(untagged)]
+#[schema(examples(
+    crate::domain::examples::policy_document,
+    crate::domain::examples::dry_run
+))]
+#[allow(dead_code)] // Only its schema is used; the handler writes either body itself.
+pub enum PatchAnswer {
+    Applied(Box<PolicyDocument>),
+    DryRun(DryRun),
 }
 
 /// What happened to one step of a failed change.

@@ -108,6 +108,7 @@ pub struct ExistingPolicy {
 /// `POST …/registration-protection/plan`: the policy, what to know about it, and whom it affects.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(examples(crate::domain::examples::protection_plan))]
 pub struct ProtectionPlan {
     pub tenant: TenantRef,
     /// The state the policy would be deployed in: as asked, else the state of the policy with
@@ -122,7 +123,8 @@ pub struct ProtectionPlan {
     /// error and `force` is not set.
     pub blocking: bool,
     pub break_glass: BreakGlass,
-    /// The policy with the marker, if the tenant has one.
+    /// The policy with the marker; null when the tenant has none.
+    #[schema(required = true)]
     pub existing: Option<ExistingPolicy>,
     pub impact: RegistrationImpact,
     /// Microsoft Graph request ids of the reads.
@@ -132,12 +134,14 @@ pub struct ProtectionPlan {
 /// `GET …/registration-protection`: every policy on the registration action, graded.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(examples(crate::domain::examples::protection_status))]
 pub struct ProtectionStatus {
     pub tenant: TenantRef,
     /// The best verdict among the enabled policies (report-only ones enforce nothing);
     /// `fail` when none is enabled.
     pub verdict: Verdict,
-    /// The id of the policy with the marker, if any.
+    /// The id of the policy with the marker; null when the tenant has none.
+    #[schema(required = true)]
     pub ours: Option<String>,
     pub break_glass: BreakGlass,
     pub policies: Vec<GradedPolicy>,
@@ -147,6 +151,7 @@ pub struct ProtectionStatus {
 /// `POST /v1/registration-protection/generate`: the policy without a tenant.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(examples(crate::domain::examples::generated_policy))]
 pub struct GeneratedPolicy {
     pub state: ProtectionState,
     #[schema(value_type = Object)]
@@ -173,16 +178,33 @@ pub struct WriteAttempt {
     /// `POST …`, `PATCH …` or `GET …` (the look for the marker after a lost answer).
     pub call: String,
     /// `succeeded`, `failed`, `found` (the lost create had succeeded) or `notFound`.
+    #[schema(value_type = WriteStatus)]
     pub status: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
     pub graph_request_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
     pub error: Option<String>,
+}
+
+/// How one write attempt of a deploy ended (the schema of [`WriteAttempt::status`]).
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[allow(dead_code)] // Only its schema is used: the attempts are written as text.
+pub enum WriteStatus {
+    Succeeded,
+    Failed,
+    /// The look after a lost answer found the policy: the create had succeeded.
+    Found,
+    /// The look after a lost answer found no policy: nothing was created.
+    NotFound,
 }
 
 /// `PUT …/registration-protection`: what the deploy did.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(examples(crate::domain::examples::protection_applied))]
 pub struct ProtectionApplied {
     pub tenant: TenantRef,
     pub result: ApplyResult,
@@ -222,6 +244,7 @@ pub struct PlannedCall {
 /// `…?dryRun=true`: what the deploy or state change would do. Nothing is written.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(examples(crate::domain::examples::protection_change_plan))]
 pub struct ProtectionChangePlan {
     pub tenant: TenantRef,
     /// Always true: this is a plan.
@@ -246,6 +269,7 @@ pub struct ProtectionChangePlan {
 /// What a deploy or a state change answers: the plan (dry run) or what was done.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(untagged)]
+#[schema(examples(crate::domain::examples::protection_change_plan))]
 pub enum ChangeAnswer {
     Planned(Box<ProtectionChangePlan>),
     Applied(Box<ProtectionApplied>),

@@ -231,10 +231,13 @@ impl fmt::Display for Outcome {
 #[serde(rename_all = "camelCase")]
 pub struct Actor {
     /// The token's `oid`: the user or service principal object id.
+    #[schema(required = true)]
     pub oid: Option<String>,
     /// The token's `upn` (or `preferred_username`).
+    #[schema(required = true)]
     pub upn: Option<String>,
     /// The client application (`azp` or `appid`).
+    #[schema(required = true)]
     pub app_id: Option<String>,
     /// App roles and delegated scopes the token carried.
     pub roles: Vec<String>,
@@ -351,6 +354,7 @@ pub struct NewAuditRecord {
 #[serde(rename_all = "camelCase")]
 pub struct AuditRecord {
     /// Increases with every record; never reused.
+    #[schema(minimum = 1)]
     pub id: i64,
     /// When the attempt was recorded (UTC), before any upstream call.
     #[serde(with = "time::serde::rfc3339")]
@@ -361,21 +365,27 @@ pub struct AuditRecord {
     #[schema(value_type = Option<String>, format = DateTime)]
     pub completed_at: Option<OffsetDateTime>,
     /// The service's `x-request-id` of the request that made the attempt.
+    #[schema(required = true)]
     pub request_id: Option<String>,
     pub actor: Actor,
     pub tenant_id: String,
     /// What was attempted, e.g. `policy.patch` or `policy.patch.dryRun`.
     pub operation: String,
     /// The document before the attempt.
+    #[schema(required = true)]
     pub before: Option<Value>,
     /// The document after the attempt: as read back when the outcome says so, else as planned.
+    #[schema(required = true)]
     pub after: Option<Value>,
     /// The per-field difference: as planned, or what was done once the outcome says so.
+    #[schema(required = true)]
     pub diff: Option<Value>,
     pub outcome: Outcome,
     /// Why the attempt failed or was refused, or why its outcome is unknown.
+    #[schema(required = true)]
     pub error: Option<String>,
     /// What was undone after a failed step.
+    #[schema(required = true)]
     pub compensation: Option<Value>,
 }
 

@@ -28,6 +28,7 @@ pub struct PlanFinding {
     pub code: String,
     /// JSON pointer of the option concerned, when one is.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
     pub field: Option<String>,
     pub message: String,
 }

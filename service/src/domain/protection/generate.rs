@@ -315,9 +315,9 @@ pub fn differences(desired: &CaPolicy, existing: &CaPolicy) -> Vec<&'static str>
 #[serde(rename_all = "camelCase")]
 pub struct PolicyChange {
     pub path: String,
-    #[schema(value_type = Object)]
+    /// Any JSON value.
     pub before: Value,
-    #[schema(value_type = Object)]
+    /// Any JSON value.
     pub after: Value,
 }
 

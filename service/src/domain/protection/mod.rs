@@ -112,6 +112,9 @@ impl ProtectionState {
 /// and excluded, report-only.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(examples(json!({"control": "mfa", "trustedLocations": ["AllTrusted"],
+    "excludeUsers": ["1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c08"], "guests": "exclude",
+    "state": "enabledForReportingButNotEnforced"})))]
 pub struct ProtectionOptions {
     /// `block` (default), `mfa`, `compliantDevice` or `domainJoinedDevice`.
     #[serde(default)]
@@ -123,9 +126,11 @@ pub struct ProtectionOptions {
     pub trusted_locations: Option<Vec<String>>,
     /// Break-glass user object ids to exclude, besides the discovered ones.
     #[serde(default)]
+    #[schema(value_type = Vec<uuid::Uuid>)]
     pub exclude_users: Vec<String>,
     /// Break-glass group object ids to exclude, besides the discovered ones.
     #[serde(default)]
+    #[schema(value_type = Vec<uuid::Uuid>)]
     pub exclude_groups: Vec<String>,
     /// Also exclude the users and groups that more than half of the tenant's enabled and
     /// report-only CA policies exclude (default true; ignored by `generate`).
@@ -138,8 +143,10 @@ pub struct ProtectionOptions {
     /// `enabled`. A PUT without it keeps the state of the policy it updates.
     #[serde(default)]
     pub state: Option<ProtectionState>,
-    /// The policy's name; the marker is appended to it.
+    /// The policy's name; the marker is appended to it, and the whole may have at most 256
+    /// characters.
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 225, pattern = r"\S")]
     pub display_name: Option<String>,
     /// Go ahead although the plan has errors (e.g. `block` with no trusted location).
     #[serde(default)]
@@ -301,15 +308,18 @@ pub struct CaPolicy {
     /// Empty for a policy not created yet.
     pub id: String,
     pub display_name: String,
+    #[schema(required = true)]
     pub description: Option<String>,
     /// `enabled`, `disabled` or `enabledForReportingButNotEnforced`.
     pub state: String,
     pub client_app_types: Vec<String>,
     pub applications: ApplicationCondition,
     pub users: UserCondition,
-    /// `None`: no location condition.
+    /// Null: no location condition.
+    #[schema(required = true)]
     pub locations: Option<LocationCondition>,
-    /// `None`: no grant controls.
+    /// Null: no grant controls.
+    #[schema(required = true)]
     pub grant: Option<GrantControls>,
     /// Other conditions that are set and narrow when the policy applies (`platforms`,
     /// `devices`, `signInRiskLevels`, …), by Graph's property name.
@@ -336,7 +346,9 @@ pub struct UserCondition {
     pub exclude_groups: Vec<String>,
     pub include_roles: Vec<String>,
     pub exclude_roles: Vec<String>,
+    #[schema(required = true)]
     pub include_guests_or_external_users: Option<GuestSelection>,
+    #[schema(required = true)]
     pub exclude_guests_or_external_users: Option<GuestSelection>,
 }
 
@@ -345,7 +357,8 @@ pub struct UserCondition {
 #[serde(rename_all = "camelCase")]
 pub struct GuestSelection {
     pub guest_or_external_user_types: Vec<String>,
-    /// `None`: every external tenant; otherwise the enumerated tenant ids.
+    /// Null: every external tenant; otherwise the enumerated tenant ids.
+    #[schema(required = true)]
     pub external_tenants: Option<Vec<String>>,
 }
 
@@ -382,7 +395,8 @@ pub struct GrantControls {
     /// `AND` or `OR`.
     pub operator: String,
     pub built_in_controls: Vec<String>,
-    /// The authentication strength's id, when one is required.
+    /// The authentication strength's id; null when none is required.
+    #[schema(required = true)]
     pub authentication_strength: Option<String>,
     pub custom_authentication_factors: Vec<String>,
     pub terms_of_use: Vec<String>,

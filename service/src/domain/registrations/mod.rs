@@ -13,32 +13,52 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// One user's registration state. Graph's nullable booleans read as `false`; method strings are
-/// kept exactly as Graph sends them, known or not (graph-api.md §4.3).
+/// kept exactly as Graph sends them, known or not (graph-api.md §4.3). In a listing every member
+/// is present unless the `fields` parameter leaves it out.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(examples(json!({"id": "6f1c2d3e-4b5a-4978-8a6b-1c2d3e4f5a6b",
+    "userPrincipalName": "ada@contoso.onmicrosoft.com", "userDisplayName": "Ada Lovelace",
+    "userType": "member", "isAdmin": false, "isSsprRegistered": true, "isSsprEnabled": true,
+    "isSsprCapable": true, "isMfaRegistered": true, "isMfaCapable": true,
+    "isPasswordlessCapable": false, "methodsRegistered": ["microsoftAuthenticatorPush", "mobilePhone"],
+    "lastUpdatedDateTime": "2026-11-24T08:00:00Z"})))]
 pub struct Registration {
     /// The user's object id.
+    #[schema(required = false)]
     pub id: String,
+    #[schema(required = false)]
     pub user_principal_name: String,
+    #[schema(required = false)]
     pub user_display_name: String,
     /// `member`, `guest`, or another string Graph may add (empty when Graph sends none).
+    #[schema(required = false)]
     pub user_type: String,
     /// Holds an Entra admin role.
+    #[schema(required = false)]
     pub is_admin: bool,
     /// Registered enough methods for SSPR (whether or not SSPR is enabled for the user).
+    #[schema(required = false)]
     pub is_sspr_registered: bool,
     /// SSPR is enabled for the user by policy (whether or not they registered).
+    #[schema(required = false)]
     pub is_sspr_enabled: bool,
     /// Registered and enabled: the user can reset their password.
+    #[schema(required = false)]
     pub is_sspr_capable: bool,
     /// A strong (MFA) method is registered.
+    #[schema(required = false)]
     pub is_mfa_registered: bool,
     /// A strong method is registered and allowed by the methods policy.
+    #[schema(required = false)]
     pub is_mfa_capable: bool,
     /// A passwordless method is registered and allowed.
+    #[schema(required = false)]
     pub is_passwordless_capable: bool,
+    #[schema(required = false)]
     pub methods_registered: Vec<String>,
     /// When Graph last refreshed the row (not when the user registered).
+    #[schema(required = false, value_type = Option<String>, format = DateTime)]
     pub last_updated_date_time: Option<String>,
 }
 

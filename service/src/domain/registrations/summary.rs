@@ -89,10 +89,12 @@ pub enum SummarySource {
 /// A tenant's registration summary.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(examples(crate::domain::examples::registration_summary))]
 pub struct RegistrationSummary {
     pub tenant: TenantRef,
     /// When the service began reading Graph's data (RFC 3339). Graph's report itself may lag
     /// behind the directory by a few hours.
+    #[schema(format = DateTime)]
     pub read_at: String,
     pub source: SummarySource,
     pub total_users: u64,

@@ -1,0 +1,1064 @@
+//! Sample bodies for the OpenAPI document, answers of the demo tenants. The e2e test
+//! `every_example_in_the_document_validates_against_its_schema` checks each against the schema it
+//! illustrates.
+
+use serde_json::{Value, json};
+
+/// The demo operator's tenants.
+pub fn tenant_list() -> Value {
+    json!({
+        "value": [
+            {
+                "id": "3f2b9c1e-7d4a-4e8b-9c61-5a0d2e8f4b17",
+                "domain": "contoso.onmicrosoft.com",
+                "displayName": "Contoso",
+                "domains": [
+                    "contoso.onmicrosoft.com",
+                    "contoso.com"
+                ]
+            },
+            {
+                "id": "8a6e4d2c-1b3f-4c5d-a7e9-0f1e2d3c4b5a",
+                "domain": "fabrikam.onmicrosoft.com",
+                "displayName": "Fabrikam",
+                "domains": [
+                    "fabrikam.onmicrosoft.com",
+                    "fabrikam.com"
+                ]
+            }
+        ]
+    })
+}
+
+/// Contoso: portal connector, migrating methods policy, synced from on-premises.
+pub fn policy_document() -> Value {
+    json!({
+        "tenant": {
+            "id": "3f2b9c1e-7d4a-4e8b-9c61-5a0d2e8f4b17",
+            "domain": "contoso.onmicrosoft.com",
+            "displayName": "Contoso"
+        },
+        "retrievedAt": "2026-12-02T18:05:04.035145012Z",
+        "enablement": {
+            "source": "portal",
+            "scope": "selected",
+            "groupId": "d2d5bae7-a7b7-4581-8d52-5a8d26f517b3",
+            "groupName": "SSPR Users"
+        },
+        "authentication": {
+            "source": "portal",
+            "methodsRequired": 2,
+            "securityQuestions": {
+                "enabled": false,
+                "toRegister": 5,
+                "toReset": 3
+            }
+        },
+        "methods": {
+            "source": "graph",
+            "authoritative": false,
+            "mobileAppNotification": {
+                "usable": true,
+                "enabledBy": [
+                    "MicrosoftAuthenticator"
+                ],
+                "targets": [
+                    "all_users"
+                ]
+            },
+            "mobileAppCode": {
+                "usable": false,
+                "enabledBy": [],
+                "targets": []
+            },
+            "email": {
+                "usable": true,
+                "enabledBy": [
+                    "Email"
+                ],
+                "targets": [
+                    "d2d5bae7-a7b7-4581-8d52-5a8d26f517b3"
+                ]
+            },
+            "mobilePhone": {
+                "usable": true,
+                "enabledBy": [
+                    "Sms",
+                    "Voice"
+                ],
+                "targets": [
+                    "all_users"
+                ]
+            },
+            "officePhone": {
+                "usable": true,
+                "enabledBy": [
+                    "Voice"
+                ],
+                "targets": [
+                    "all_users"
+                ]
+            },
+            "note": "Migration in progress: methods still enabled in the legacy SSPR policy (portal) also count for reset."
+        },
+        "registration": {
+            "source": "portal",
+            "requireRegistrationOnSignIn": true,
+            "reconfirmDays": 180
+        },
+        "notifications": {
+            "source": "portal",
+            "notifyUsersOnReset": true,
+            "notifyAdminsOnAdminReset": true
+        },
+        "customization": {
+            "source": "portal",
+            "helpdeskLink": "https://help.contoso.com/password"
+        },
+        "onPremises": {
+            "source": "portal",
+            "integrated": true,
+            "passwordWriteback": true,
+            "unlockWithoutReset": true
+        },
+        "directorySync": {
+            "source": "graph",
+            "onPremisesSyncEnabled": true,
+            "syncs": true,
+            "lastSyncDateTime": "2026-08-20T09:47:12Z"
+        },
+        "administrators": {
+            "source": "graph",
+            "allowedToUseSspr": false
+        },
+        "methodsPolicy": {
+            "source": "graph",
+            "migrationState": "migrationInProgress",
+            "reconfirmationInDays": 180,
+            "registrationCampaign": {
+                "state": "enabled",
+                "snoozeDurationInDays": 1,
+                "includeTargets": [
+                    "all_users"
+                ],
+                "excludeTargets": [
+                    "dad4ae4a-730c-4e52-826c-0d9094971f04"
+                ]
+            },
+            "policyVersion": "1.5",
+            "lastModifiedDateTime": "2026-05-14T09:21:07.4412871Z"
+        },
+        "findings": []
+    })
+}
+
+/// Fabrikam: no portal connector and no Entra ID P1, so the portal groups are unavailable.
+pub fn policy_document_unavailable() -> Value {
+    json!({
+        "tenant": {
+            "id": "8a6e4d2c-1b3f-4c5d-a7e9-0f1e2d3c4b5a",
+            "domain": "fabrikam.onmicrosoft.com",
+            "displayName": "Fabrikam"
+        },
+        "retrievedAt": "2026-12-02T18:05:04.035145012Z",
+        "enablement": {
+            "source": "unavailable",
+            "reason": "No portal connector, and the registration report that enablement could be inferred from needs Entra ID P1 or P2, which this tenant does not have.",
+            "remedy": "Configure the portal connector (a delegated admin refresh token) for this tenant."
+        },
+        "authentication": {
+            "source": "unavailable",
+            "reason": "No public Microsoft Graph API exposes the number of methods required to reset or the security questions; only the Entra portal back end holds it.",
+            "remedy": "Configure the portal connector (a delegated admin refresh token) for this tenant."
+        },
+        "methods": {
+            "source": "unavailable",
+            "reason": "The methods policy is in preMigration, so the legacy SSPR policy decides which methods count for reset; only the Entra portal back end holds it.",
+            "remedy": "Configure the portal connector for this tenant, or move its authentication methods policy to migrationInProgress or migrationComplete."
+        },
+        "registration": {
+            "source": "unavailable",
+            "reason": "No public Microsoft Graph API exposes registration at sign-in or the SSPR reconfirmation interval; only the Entra portal back end holds it.",
+            "remedy": "Configure the portal connector (a delegated admin refresh token) for this tenant."
+        },
+        "notifications": {
+            "source": "unavailable",
+            "reason": "No public Microsoft Graph API exposes password reset notifications; only the Entra portal back end holds it.",
+            "remedy": "Configure the portal connector (a delegated admin refresh token) for this tenant."
+        },
+        "customization": {
+            "source": "unavailable",
+            "reason": "No public Microsoft Graph API exposes the helpdesk link; only the Entra portal back end holds it.",
+            "remedy": "Configure the portal connector (a delegated admin refresh token) for this tenant."
+        },
+        "onPremises": {
+            "source": "unavailable",
+            "reason": "No public Microsoft Graph API exposes password writeback or account unlock; only the Entra portal back end holds it.",
+            "remedy": "Configure the portal connector (a delegated admin refresh token) for this tenant."
+        },
+        "directorySync": {
+            "source": "graph",
+            "onPremisesSyncEnabled": null,
+            "syncs": false,
+            "lastSyncDateTime": null
+        },
+        "administrators": {
+            "source": "graph",
+            "allowedToUseSspr": true
+        },
+        "methodsPolicy": {
+            "source": "graph",
+            "migrationState": "preMigration",
+            "reconfirmationInDays": null,
+            "registrationCampaign": {
+                "state": "default",
+                "snoozeDurationInDays": 1,
+                "includeTargets": [
+                    "all_users"
+                ],
+                "excludeTargets": []
+            },
+            "policyVersion": "1.4",
+            "lastModifiedDateTime": "2025-11-02T14:03:55.1203344Z"
+        },
+        "findings": [
+            {
+                "severity": "medium",
+                "field": "/administrators/allowedToUseSspr",
+                "message": "Administrators may reset their own passwords with SSPR; an attacker holding an admin's methods can take over the account. Prefer a managed admin recovery process."
+            },
+            {
+                "severity": "low",
+                "field": "/methodsPolicy/registrationCampaign/state",
+                "message": "The registration campaign is off (`default` behaves as disabled): users are not nudged to register the Microsoft Authenticator."
+            }
+        ]
+    })
+}
+
+/// A dry run of `{"registration":{"reconfirmDays":90}}`.
+pub fn dry_run() -> Value {
+    json!({
+        "changes": [
+            {
+                "pointer": "/registration/reconfirmDays",
+                "before": 180,
+                "after": 90,
+                "source": "portal"
+            }
+        ],
+        "steps": [
+            {
+                "call": {
+                    "target": "portal",
+                    "method": "PUT",
+                    "path": "/api/PasswordReset/PasswordResetPolicies",
+                    "description": "Write the portal's password reset policy (read-modify-write of the whole object): /registration/reconfirmDays",
+                    "body": {
+                        "registration": {
+                            "reconfirmDays": 90
+                        }
+                    }
+                },
+                "compensation": {
+                    "target": "portal",
+                    "method": "PUT",
+                    "path": "/api/PasswordReset/PasswordResetPolicies",
+                    "description": "Write the portal's password reset policy (read-modify-write of the whole object): /registration/reconfirmDays",
+                    "body": {
+                        "registration": {
+                            "reconfirmDays": 180
+                        }
+                    }
+                }
+            }
+        ],
+        "findings": []
+    })
+}
+
+/// A JSON page of two users.
+pub fn registration_list() -> Value {
+    json!({
+        "nextCursor": "eyJ0IjoiM2YyYjljMWUi...",
+        "tenant": "3f2b9c1e-7d4a-4e8b-9c61-5a0d2e8f4b17",
+        "value": [
+            {
+                "id": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c01",
+                "isAdmin": true,
+                "isMfaCapable": true,
+                "isMfaRegistered": true,
+                "isPasswordlessCapable": false,
+                "isSsprCapable": false,
+                "isSsprEnabled": false,
+                "isSsprRegistered": true,
+                "lastUpdatedDateTime": "2026-12-02T18:05:04Z",
+                "methodsRegistered": [
+                    "microsoftAuthenticatorPush",
+                    "softwareOneTimePasscode",
+                    "mobilePhone",
+                    "email"
+                ],
+                "userDisplayName": "Megan Bowen",
+                "userPrincipalName": "meganb@contoso.onmicrosoft.com",
+                "userType": "member"
+            },
+            {
+                "id": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c02",
+                "isAdmin": false,
+                "isMfaCapable": true,
+                "isMfaRegistered": true,
+                "isPasswordlessCapable": false,
+                "isSsprCapable": true,
+                "isSsprEnabled": true,
+                "isSsprRegistered": true,
+                "lastUpdatedDateTime": "2026-12-02T18:05:04Z",
+                "methodsRegistered": [
+                    "mobilePhone",
+                    "email"
+                ],
+                "userDisplayName": "Alex Wilber",
+                "userPrincipalName": "alexw@contoso.onmicrosoft.com",
+                "userType": "member"
+            }
+        ]
+    })
+}
+
+/// Contoso's counts.
+pub fn registration_summary() -> Value {
+    json!({
+        "tenant": {
+            "id": "3f2b9c1e-7d4a-4e8b-9c61-5a0d2e8f4b17",
+            "domain": "contoso.onmicrosoft.com",
+            "displayName": "Contoso"
+        },
+        "readAt": "2026-12-02T18:05:04.31924838Z",
+        "source": "graph",
+        "totalUsers": 8,
+        "features": {
+            "ssprRegistered": 3,
+            "ssprEnabled": 4,
+            "ssprCapable": 2,
+            "mfaRegistered": 6,
+            "mfaCapable": 6,
+            "passwordlessCapable": 2
+        },
+        "methods": {
+            "email": 3,
+            "fido2SecurityKey": 2,
+            "microsoftAuthenticatorPush": 3,
+            "mobilePhone": 3,
+            "officePhone": 1,
+            "softwareOneTimePasscode": 1,
+            "windowsHelloForBusiness": 1
+        },
+        "gaps": {
+            "enabledNotRegistered": 2,
+            "registeredNotEnabled": 1,
+            "adminsWithoutMfa": 0,
+            "guests": 1
+        }
+    })
+}
+
+/// Contoso's summary, and Fabrikam's licence problem.
+pub fn fleet_summary() -> Value {
+    json!({
+        "tenants": [
+            {
+                "tenant": "3f2b9c1e-7d4a-4e8b-9c61-5a0d2e8f4b17",
+                "domain": "contoso.onmicrosoft.com",
+                "summary": {
+                    "tenant": {
+                        "id": "3f2b9c1e-7d4a-4e8b-9c61-5a0d2e8f4b17",
+                        "domain": "contoso.onmicrosoft.com",
+                        "displayName": "Contoso"
+                    },
+                    "readAt": "2026-12-02T18:05:04.31924838Z",
+                    "source": "graph",
+                    "totalUsers": 8,
+                    "features": {
+                        "ssprRegistered": 3,
+                        "ssprEnabled": 4,
+                        "ssprCapable": 2,
+                        "mfaRegistered": 6,
+                        "mfaCapable": 6,
+                        "passwordlessCapable": 2
+                    },
+                    "methods": {
+                        "email": 3,
+                        "fido2SecurityKey": 2,
+                        "microsoftAuthenticatorPush": 3,
+                        "mobilePhone": 3,
+                        "officePhone": 1,
+                        "softwareOneTimePasscode": 1,
+                        "windowsHelloForBusiness": 1
+                    },
+                    "gaps": {
+                        "enabledNotRegistered": 2,
+                        "registeredNotEnabled": 1,
+                        "adminsWithoutMfa": 0,
+                        "guests": 1
+                    }
+                }
+            },
+            {
+                "tenant": "8a6e4d2c-1b3f-4c5d-a7e9-0f1e2d3c4b5a",
+                "domain": "fabrikam.onmicrosoft.com",
+                "problem": {
+                    "code": "licenseRequired",
+                    "detail": "Tenant fabrikam.onmicrosoft.com has no active licence for Microsoft Entra ID P1 or P2 (service plan AAD_PREMIUM or AAD_PREMIUM_P2). Registration reports and Conditional Access need it.",
+                    "status": 403,
+                    "tenant": "fabrikam.onmicrosoft.com",
+                    "title": "Licence required",
+                    "type": "/problems/license-required"
+                }
+            }
+        ],
+        "failed": 1
+    })
+}
+
+/// One NDJSON line: a tenant without the licence.
+pub fn fleet_entry() -> Value {
+    json!({
+        "tenant": "8a6e4d2c-1b3f-4c5d-a7e9-0f1e2d3c4b5a",
+        "domain": "fabrikam.onmicrosoft.com",
+        "problem": {
+            "code": "licenseRequired",
+            "detail": "Tenant fabrikam.onmicrosoft.com has no active licence for Microsoft Entra ID P1 or P2 (service plan AAD_PREMIUM or AAD_PREMIUM_P2). Registration reports and Conditional Access need it.",
+            "status": 403,
+            "tenant": "fabrikam.onmicrosoft.com",
+            "title": "Licence required",
+            "type": "/problems/license-required"
+        }
+    })
+}
+
+/// The default plan for Contoso, its policy already deployed report-only.
+pub fn protection_plan() -> Value {
+    json!({
+        "tenant": {
+            "id": "3f2b9c1e-7d4a-4e8b-9c61-5a0d2e8f4b17",
+            "domain": "contoso.onmicrosoft.com",
+            "displayName": "Contoso"
+        },
+        "state": "enabledForReportingButNotEnforced",
+        "policy": {
+            "conditions": {
+                "applications": {
+                    "includeUserActions": [
+                        "urn:user:registersecurityinfo"
+                    ]
+                },
+                "clientAppTypes": [
+                    "all"
+                ],
+                "locations": {
+                    "excludeLocations": [
+                        "AllTrusted"
+                    ],
+                    "includeLocations": [
+                        "All"
+                    ]
+                },
+                "users": {
+                    "excludeGroups": [
+                        "dad4ae4a-730c-4e52-826c-0d9094971f04"
+                    ],
+                    "excludeGuestsOrExternalUsers": {
+                        "externalTenants": {
+                            "@odata.type": "#microsoft.graph.conditionalAccessAllExternalTenants",
+                            "membershipKind": "all"
+                        },
+                        "guestOrExternalUserTypes": "internalGuest,b2bCollaborationGuest,b2bCollaborationMember,b2bDirectConnectUser,otherExternalUser,serviceProvider"
+                    },
+                    "excludeUsers": [
+                        "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c08"
+                    ],
+                    "includeUsers": [
+                        "All"
+                    ]
+                }
+            },
+            "description": "Managed by sspr: 'block' for security-info registration outside AllTrusted. sspr finds this policy by the marker in its name; keep it there.",
+            "displayName": "Block security info registration outside trusted locations [sspr:registration-protection]",
+            "grantControls": {
+                "builtInControls": [
+                    "block"
+                ],
+                "operator": "OR"
+            },
+            "state": "enabledForReportingButNotEnforced"
+        },
+        "findings": [
+            {
+                "severity": "warning",
+                "code": "newHires",
+                "field": "/control",
+                "message": "New hires must register from a trusted location: a block is not lifted by a Temporary Access Pass, so onboard them on site (with a TAP if they have no method yet)."
+            },
+            {
+                "severity": "info",
+                "code": "guestsExcluded",
+                "field": "/guests",
+                "message": "Guests and external users are excluded, as in Microsoft's template: they register in their home tenant, or need a policy of their own."
+            },
+            {
+                "severity": "info",
+                "code": "reportOnly",
+                "field": "/state",
+                "message": "The policy is deployed report-only: registrations are evaluated and logged, nothing is enforced. Review the sign-in logs, then promote it."
+            }
+        ],
+        "blocking": false,
+        "breakGlass": {
+            "policiesConsidered": 3,
+            "users": [
+                {
+                    "id": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c08",
+                    "source": "discovered",
+                    "excludedFrom": 3
+                }
+            ],
+            "groups": [
+                {
+                    "id": "dad4ae4a-730c-4e52-826c-0d9094971f04",
+                    "source": "discovered",
+                    "excludedFrom": 3
+                }
+            ]
+        },
+        "existing": {
+            "id": "7bbdc5fe-f9f3-4241-9ec4-55c05cb7c304",
+            "state": "enabledForReportingButNotEnforced",
+            "changes": []
+        },
+        "impact": {
+            "usersRead": 8,
+            "usersInScope": 6,
+            "usersExcluded": 1,
+            "guestsExcluded": 1,
+            "mustRegister": 2,
+            "ssprEnabledNotRegistered": 2,
+            "notMfaRegistered": 1,
+            "sample": [
+                "diegos@contoso.onmicrosoft.com",
+                "isaiahl@contoso.onmicrosoft.com"
+            ]
+        },
+        "graphRequestIds": [
+            "6dd22c43-2ec1-4a1d-b06f-f8486170c9ec",
+            "c12bfe5c-c7c6-41de-baea-b66f58095577"
+        ]
+    })
+}
+
+/// Contoso's policy, report-only.
+pub fn protection_status() -> Value {
+    json!({
+        "tenant": {
+            "id": "3f2b9c1e-7d4a-4e8b-9c61-5a0d2e8f4b17",
+            "domain": "contoso.onmicrosoft.com",
+            "displayName": "Contoso"
+        },
+        "verdict": "fail",
+        "ours": "7bbdc5fe-f9f3-4241-9ec4-55c05cb7c304",
+        "breakGlass": {
+            "policiesConsidered": 3,
+            "users": [
+                {
+                    "id": "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c08",
+                    "source": "discovered",
+                    "excludedFrom": 3
+                }
+            ],
+            "groups": [
+                {
+                    "id": "dad4ae4a-730c-4e52-826c-0d9094971f04",
+                    "source": "discovered",
+                    "excludedFrom": 3
+                }
+            ]
+        },
+        "policies": [
+            {
+                "id": "7bbdc5fe-f9f3-4241-9ec4-55c05cb7c304",
+                "displayName": "Block security info registration outside trusted locations [sspr:registration-protection]",
+                "state": "enabledForReportingButNotEnforced",
+                "ours": true,
+                "verdict": "warn",
+                "reasons": [
+                    {
+                        "check": "state",
+                        "status": "warning",
+                        "message": "Report-only: registrations are evaluated and logged, nothing is enforced. Promote it to enabled once the sign-in logs look right."
+                    },
+                    {
+                        "check": "users",
+                        "status": "ok",
+                        "message": "Applies to all users."
+                    },
+                    {
+                        "check": "exclusions",
+                        "status": "ok",
+                        "message": "Excludes break-glass accounts only as intended: user 1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c08 (discovered), group dad4ae4a-730c-4e52-826c-0d9094971f04 (discovered)."
+                    },
+                    {
+                        "check": "breakGlass",
+                        "status": "ok",
+                        "message": "Every known break-glass account is excluded."
+                    },
+                    {
+                        "check": "clientAppTypes",
+                        "status": "ok",
+                        "message": "All client app types: registration from browsers and from native apps (e.g. Microsoft Authenticator adding a method) is covered."
+                    },
+                    {
+                        "check": "grant",
+                        "status": "ok",
+                        "message": "Blocks registration (where the policy applies)."
+                    },
+                    {
+                        "check": "locations",
+                        "status": "ok",
+                        "message": "Exempts AllTrusted: the trusted named locations (Contoso HQ (Redmond)) and MFA trusted IPs."
+                    },
+                    {
+                        "check": "guests",
+                        "status": "info",
+                        "message": "Guests and external users are excluded, as in Microsoft's template: they register in their home tenant or need a policy of their own."
+                    }
+                ],
+                "policy": {
+                    "id": "7bbdc5fe-f9f3-4241-9ec4-55c05cb7c304",
+                    "displayName": "Block security info registration outside trusted locations [sspr:registration-protection]",
+                    "description": "Managed by sspr: 'block' for security-info registration outside AllTrusted. sspr finds this policy by the marker in its name; keep it there.",
+                    "state": "enabledForReportingButNotEnforced",
+                    "clientAppTypes": [
+                        "all"
+                    ],
+                    "applications": {
+                        "includeApplications": [],
+                        "excludeApplications": [],
+                        "includeUserActions": [
+                            "urn:user:registersecurityinfo"
+                        ],
+                        "includeAuthenticationContextClassReferences": []
+                    },
+                    "users": {
+                        "includeUsers": [
+                            "All"
+                        ],
+                        "excludeUsers": [
+                            "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c08"
+                        ],
+                        "includeGroups": [],
+                        "excludeGroups": [
+                            "dad4ae4a-730c-4e52-826c-0d9094971f04"
+                        ],
+                        "includeRoles": [],
+                        "excludeRoles": [],
+                        "includeGuestsOrExternalUsers": null,
+                        "excludeGuestsOrExternalUsers": {
+                            "guestOrExternalUserTypes": [
+                                "internalGuest",
+                                "b2bCollaborationGuest",
+                                "b2bCollaborationMember",
+                                "b2bDirectConnectUser",
+                                "otherExternalUser",
+                                "serviceProvider"
+                            ],
+                            "externalTenants": null
+                        }
+                    },
+                    "locations": {
+                        "includeLocations": [
+                            "All"
+                        ],
+                        "excludeLocations": [
+                            "AllTrusted"
+                        ]
+                    },
+                    "grant": {
+                        "operator": "OR",
+                        "builtInControls": [
+                            "block"
+                        ],
+                        "authenticationStrength": null,
+                        "customAuthenticationFactors": [],
+                        "termsOfUse": []
+                    },
+                    "narrowingConditions": [],
+                    "hasSessionControls": false
+                }
+            }
+        ],
+        "graphRequestIds": [
+            "dadbc19c-61a0-4ada-b346-13ae7e650f5b",
+            "13154d47-0a7b-46fb-a2ab-835885583dc4"
+        ]
+    })
+}
+
+/// A first deploy.
+pub fn protection_applied() -> Value {
+    json!(
+        {
+            "tenant": {
+                "id": "3f2b9c1e-7d4a-4e8b-9c61-5a0d2e8f4b17",
+                "domain": "contoso.onmicrosoft.com",
+                "displayName": "Contoso"
+            },
+            "result": "created",
+            "policyId": "9a59f515-3a30-465e-9421-40412da6f0f1",
+            "state": "enabledForReportingButNotEnforced",
+            "changes": [],
+            "diff": [
+                {
+                    "path": "/conditions/applications/includeUserActions",
+                    "before": null,
+                    "after": [
+                        "urn:user:registersecurityinfo"
+                    ]
+                },
+                {
+                    "path": "/conditions/clientAppTypes",
+                    "before": null,
+                    "after": [
+                        "all"
+                    ]
+                },
+                {
+                    "path": "/conditions/locations/excludeLocations",
+                    "before": null,
+                    "after": [
+                        "AllTrusted"
+                    ]
+                },
+                {
+                    "path": "/conditions/locations/includeLocations",
+                    "before": null,
+                    "after": [
+                        "All"
+                    ]
+                },
+                {
+                    "path": "/conditions/users/excludeGroups",
+                    "before": null,
+                    "after": [
+                        "dad4ae4a-730c-4e52-826c-0d9094971f04"
+                    ]
+                },
+                {
+                    "path": "/conditions/users/excludeGuestsOrExternalUsers/externalTenants/@odata.type",
+                    "before": null,
+                    "after": "#microsoft.graph.conditionalAccessAllExternalTenants"
+                },
+                {
+                    "path": "/conditions/users/excludeGuestsOrExternalUsers/externalTenants/membershipKind",
+                    "before": null,
+                    "after": "all"
+                },
+                {
+                    "path": "/conditions/users/excludeGuestsOrExternalUsers/guestOrExternalUserTypes",
+                    "before": null,
+                    "after": "internalGuest,b2bCollaborationGuest,b2bCollaborationMember,b2bDirectConnectUser,otherExternalUser,serviceProvider"
+                },
+                {
+                    "path": "/conditions/users/excludeUsers",
+                    "before": null,
+                    "after": [
+                        "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c08"
+                    ]
+                },
+                {
+                    "path": "/conditions/users/includeUsers",
+                    "before": null,
+                    "after": [
+                        "All"
+                    ]
+                },
+                {
+                    "path": "/description",
+                    "before": null,
+                    "after": "Managed by sspr: 'mfa' for security-info registration outside AllTrusted. sspr finds this policy by the marker in its name; keep it there."
+                },
+                {
+                    "path": "/displayName",
+                    "before": null,
+                    "after": "Require MFA to register security info [sspr:registration-protection]"
+                },
+                {
+                    "path": "/grantControls/builtInControls",
+                    "before": null,
+                    "after": [
+                        "mfa"
+                    ]
+                },
+                {
+                    "path": "/grantControls/operator",
+                    "before": null,
+                    "after": "OR"
+                },
+                {
+                    "path": "/state",
+                    "before": null,
+                    "after": "enabledForReportingButNotEnforced"
+                }
+            ],
+            "etag": "\"385db006d0c60a22e27b589793056401\"",
+            "policy": {
+                "conditions": {
+                    "applications": {
+                        "includeUserActions": [
+                            "urn:user:registersecurityinfo"
+                        ]
+                    },
+                    "clientAppTypes": [
+                        "all"
+                    ],
+                    "locations": {
+                        "excludeLocations": [
+                            "AllTrusted"
+                        ],
+                        "includeLocations": [
+                            "All"
+                        ]
+                    },
+                    "users": {
+                        "excludeGroups": [
+                            "dad4ae4a-730c-4e52-826c-0d9094971f04"
+                        ],
+                        "excludeGuestsOrExternalUsers": {
+                            "externalTenants": {
+                                "@odata.type": "#microsoft.graph.conditionalAccessAllExternalTenants",
+                                "membershipKind": "all"
+                            },
+                            "guestOrExternalUserTypes": "internalGuest,b2bCollaborationGuest,b2bCollaborationMember,b2bDirectConnectUser,otherExternalUser,serviceProvider"
+                        },
+                        "excludeUsers": [
+                            "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c08"
+                        ],
+                        "includeUsers": [
+                            "All"
+                        ]
+                    }
+                },
+                "description": "Managed by sspr: 'mfa' for security-info registration outside AllTrusted. sspr finds this policy by the marker in its name; keep it there.",
+                "displayName": "Require MFA to register security info [sspr:registration-protection]",
+                "grantControls": {
+                    "builtInControls": [
+                        "mfa"
+                    ],
+                    "operator": "OR"
+                },
+                "state": "enabledForReportingButNotEnforced"
+            },
+            "findings": [
+                {
+                    "severity": "info",
+                    "code": "newHires",
+                    "field": "/control",
+                    "message": "New hires outside a trusted location need a Temporary Access Pass to register: it satisfies the MFA requirement."
+                },
+                {
+                    "severity": "info",
+                    "code": "guestsExcluded",
+                    "field": "/guests",
+                    "message": "Guests and external users are excluded, as in Microsoft's template: they register in their home tenant, or need a policy of their own."
+                },
+                {
+                    "severity": "info",
+                    "code": "reportOnly",
+                    "field": "/state",
+                    "message": "The policy is deployed report-only: registrations are evaluated and logged, nothing is enforced. Review the sign-in logs, then promote it."
+                }
+            ],
+            "attempts": [
+                {
+                    "call": "POST identity/conditionalAccess/policies",
+                    "status": "succeeded",
+                    "graphRequestId": "1a908c5a-126c-4e34-82f6-8a28907ed523"
+                }
+            ],
+            "graphRequestIds": [
+                "30bfe2be-1498-4d71-9711-6117ab5d7178",
+                "76db4111-4e66-4ed7-a58a-47a204f47416",
+                "1a908c5a-126c-4e34-82f6-8a28907ed523"
+            ]
+        }
+    )
+}
+
+/// The defaults, without a tenant.
+pub fn generated_policy() -> Value {
+    json!({
+        "state": "enabledForReportingButNotEnforced",
+        "policy": {
+            "conditions": {
+                "applications": {
+                    "includeUserActions": [
+                        "urn:user:registersecurityinfo"
+                    ]
+                },
+                "clientAppTypes": [
+                    "all"
+                ],
+                "locations": {
+                    "excludeLocations": [
+                        "AllTrusted"
+                    ],
+                    "includeLocations": [
+                        "All"
+                    ]
+                },
+                "users": {
+                    "excludeGroups": [],
+                    "excludeGuestsOrExternalUsers": {
+                        "externalTenants": {
+                            "@odata.type": "#microsoft.graph.conditionalAccessAllExternalTenants",
+                            "membershipKind": "all"
+                        },
+                        "guestOrExternalUserTypes": "internalGuest,b2bCollaborationGuest,b2bCollaborationMember,b2bDirectConnectUser,otherExternalUser,serviceProvider"
+                    },
+                    "excludeUsers": [],
+                    "includeUsers": [
+                        "All"
+                    ]
+                }
+            },
+            "description": "Managed by sspr: 'block' for security-info registration outside AllTrusted. sspr finds this policy by the marker in its name; keep it there.",
+            "displayName": "Block security info registration outside trusted locations [sspr:registration-protection]",
+            "grantControls": {
+                "builtInControls": [
+                    "block"
+                ],
+                "operator": "OR"
+            },
+            "state": "enabledForReportingButNotEnforced"
+        },
+        "findings": [
+            {
+                "severity": "warning",
+                "code": "noBreakGlass",
+                "field": "/excludeUsers",
+                "message": "No break-glass account is excluded: none was declared and none is excluded from most of the tenant's CA policies. Declare the emergency-access accounts (excludeUsers/excludeGroups)."
+            },
+            {
+                "severity": "warning",
+                "code": "newHires",
+                "field": "/control",
+                "message": "New hires must register from a trusted location: a block is not lifted by a Temporary Access Pass, so onboard them on site (with a TAP if they have no method yet)."
+            },
+            {
+                "severity": "info",
+                "code": "guestsExcluded",
+                "field": "/guests",
+                "message": "Guests and external users are excluded, as in Microsoft's template: they register in their home tenant, or need a policy of their own."
+            },
+            {
+                "severity": "info",
+                "code": "reportOnly",
+                "field": "/state",
+                "message": "The policy is deployed report-only: registrations are evaluated and logged, nothing is enforced. Review the sign-in logs, then promote it."
+            }
+        ]
+    })
+}
+
+/// One record, and the link to the next page.
+pub fn audit_list() -> Value {
+    json!({
+        "value": [
+            {
+                "id": 42,
+                "time": "2026-12-02T18:07:31.204518Z",
+                "requestId": "0d6f1c9a-58a4-4b0e-9e41-7f2b1a3c5d6e",
+                "actor": {
+                    "oid": "0e1d2c3b-4a59-4687-9a8b-7c6d5e4f3a21",
+                    "upn": "demo.admin@northwind.onmicrosoft.com",
+                    "appId": "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a",
+                    "roles": [
+                        "SSPR.ReadWrite"
+                    ]
+                },
+                "tenantId": "3f2b9c1e-7d4a-4e8b-9c61-5a0d2e8f4b17",
+                "operation": "policy.patch",
+                "before": {
+                    "registration": {
+                        "reconfirmDays": 180
+                    }
+                },
+                "after": {
+                    "registration": {
+                        "reconfirmDays": 90
+                    }
+                },
+                "diff": [
+                    {
+                        "pointer": "/registration/reconfirmDays",
+                        "before": 180,
+                        "after": 90,
+                        "source": "portal"
+                    }
+                ],
+                "outcome": "succeeded",
+                "error": null,
+                "compensation": null
+            }
+        ],
+        "nextLink": "/v1/audit?limit=1&cursor=YXVkaXQudjEuNDI"
+    })
+}
+
+/// The start of a CSV listing with three fields.
+pub fn registration_csv() -> Value {
+    json!(
+        "id,userPrincipalName,isSsprCapable\n1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c01,meganb@contoso.onmicrosoft.com,false\n1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c02,alexw@contoso.onmicrosoft.com,true\n"
+    )
+}
+
+/// A dry run of `PUT …/registration-protection/state` promoting the deployed policy.
+pub fn protection_change_plan() -> Value {
+    json!(
+        {
+            "tenant": {
+                "id": "3f2b9c1e-7d4a-4e8b-9c61-5a0d2e8f4b17",
+                "domain": "contoso.onmicrosoft.com",
+                "displayName": "Contoso"
+            },
+            "dryRun": true,
+            "result": "updated",
+            "policyId": "9a59f515-3a30-465e-9421-40412da6f0f1",
+            "state": "enabled",
+            "changes": [
+                "state"
+            ],
+            "diff": [
+                {
+                    "path": "/state",
+                    "before": "enabledForReportingButNotEnforced",
+                    "after": "enabled"
+                }
+            ],
+            "calls": [
+                {
+                    "method": "PATCH",
+                    "path": "/v1.0/identity/conditionalAccess/policies/9a59f515-3a30-465e-9421-40412da6f0f1",
+                    "body": {
+                        "state": "enabled"
+                    }
+                }
+            ],
+            "findings": [],
+            "etag": "\"385db006d0c60a22e27b589793056401\""
+        }
+    )
+}
+
+/// The body of `PUT …/registration-protection/state` that promotes the policy.
+pub fn state_change() -> Value {
+    json!({ "state": "enabled", "force": false })
+}
