@@ -922,13 +922,31 @@ async fn impact(
     options: &ValidOptions,
     break_glass: &BreakGlass,
     request_ids: &mut Vec<String>,
-) -> Result<RegistrationImpact, OpsError> {
+) -> Result<RegistrationImpact, ProtectionError> {
     let exclusions: Exclusions = break_glass.exclusions();
     let mut excluded: HashSet<String> = exclusions.users.iter().cloned().collect();
     for group in &exclusions.groups {
-        let (members, ids) = ca::group_member_ids(graph, tenant, group).await?;
-        excluded.extend(members);
-        request_ids.extend(ids);
+        match ca::group_member_ids(graph, tenant, group).await {
+            Ok((members, ids)) => {
+                excluded.extend(members);
+                request_ids.extend(ids);
+            }
+            // A group the caller named that the tenant does not have is the caller's mistake,
+            // not Graph's; one only other policies name (deleted since) excludes nobody.
+            Err(DirectoryError::Upstream { status: 404, .. }) => {
+                if let Some(index) = options
+                    .exclude_groups
+                    .iter()
+                    .position(|g| g.eq_ignore_ascii_case(group))
+                {
+                    return Err(ProtectionError::InvalidOptions(OptionError {
+                        field: format!("/excludeGroups/{index}"),
+                        detail: format!("Tenant {} has no group {group}.", tenant.primary_domain()),
+                    }));
+                }
+            }
+            Err(error) => return Err(error.into()),
+        }
     }
     let mut counter = ImpactCounter::new(excluded, options.guests == GuestHandling::Include);
     let mut rows = pin!(report::registrations(graph, tenant, None));

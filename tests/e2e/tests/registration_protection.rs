@@ -1353,3 +1353,24 @@ async fn the_state_of_no_policy_is_not_found_and_enforcing_a_failing_policy_need
     assert_eq!(code, 400, "{bad:#}");
     assert_eq!(bad["field"], "/state");
 }
+
+#[tokio::test]
+async fn a_declared_group_the_tenant_does_not_have_is_a_400_naming_it_not_a_graph_failure() {
+    let world = World::start().await;
+    let (code, problem) = call(
+        &world,
+        reqwest::Method::POST,
+        PLAN,
+        &world.token(&["SSPR.Read"]),
+        Some(json!({"control": "mfa", "excludeGroups": ["e3e70682-c209-4cac-a29f-6fbed82c07cd"]})),
+    )
+    .await;
+    assert_eq!(code, 400, "{problem:#}");
+    assert_eq!(problem["field"], "/excludeGroups/0", "{problem:#}");
+    assert!(
+        problem["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("e3e70682-c209-4cac-a29f-6fbed82c07cd")),
+        "{problem:#}"
+    );
+}
