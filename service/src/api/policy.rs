@@ -83,9 +83,9 @@ pub struct PatchParams {
 
 /// Changes the tenant's SSPR policy with a JSON merge patch (RFC 7396).
 ///
-/// The patch is applied to the document's editable fields. Needs `If-Match` with the ETag read (`*` is refused). Graph calls go
-/// first, then the portal; if a step fails the completed ones are undone. Every attempt is
-/// audited. With `dryRun=true` the answer is the plan (per-field changes, the upstream calls and
+/// The patch is applied to the document's editable fields. Needs `If-Match` with the ETag read
+/// (`*` is refused). Graph calls go first, then the portal; if a step fails the completed ones
+/// are undone. Every attempt is audited. With `dryRun=true` the answer is the plan (per-field changes, the upstream calls and
 /// their undo, the findings afterwards) and nothing changes.
 #[utoipa::path(patch, path = "/v1/tenants/{tenant}/sspr/policy", operation_id = "patchPolicy", tag = "policy", security(("bearer" = [])),
     params(("tenant" = String, Path, description = "Tenant id or verified domain"),
@@ -95,13 +95,11 @@ pub struct PatchParams {
         description = "Merge patch (RFC 7396) over the document's editable fields",
         example = json!({"authentication": {"methodsRequired": 2}, "registration": {"reconfirmDays": 90}})),
     responses(
-        (status = 200, description = "Applied: the policy as read back (with a new ETag), or with dryRun the plan", body = PatchAnswer,
-            headers(("ETag" = String, description = "Version of the settings after the change"))),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "No SSPR.ReadWrite role, or no access to this tenant", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No managed tenant has this id or domain", body = Problem, content_type = "application/problem+json"),
-        (status = 412, description = "The policy changed since the ETag was read", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "The patch breaks a rule (`violations` with JSON pointers), names an unknown field, or a field whose source is unavailable", body = Problem, content_type = "application/problem+json"),
+        (status = 200, description = "Applied (or nothing to change): the policy as read back, with a new ETag; with dryRun the plan", body = PatchAnswer,
+            headers(("ETag" = String, description = "Version of the policy after the change"),
+                ("audit-record-id" = i64, description = "The id of the change's audit record in GET /v1/audit (outcome succeeded, or noChange when the patch changes nothing); absent for dry runs"))),
+        (status = 412, description = "The policy changed since the ETag was read (`preconditionFailed`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "The patch breaks a rule (`invalidPolicy`, `violations` with JSON pointers), does not fit the document (`invalidPatch`), or names a field whose source is unavailable (`sourceUnavailable`)", body = Problem, content_type = "application/problem+json"),
         (status = 428, description = "If-Match is missing, or is `*` (send the ETag you read) (`preconditionRequired`)", body = Problem, content_type = "application/problem+json"),
         CallerErrors, TenantErrors, BodyErrors, QueryErrors,
     ))]

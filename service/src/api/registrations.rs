@@ -347,12 +347,6 @@ fn parse_list_query(raw: &str) -> Result<ListQuery, ApiError> {
         (status = 200, description = "The users: a JSON page, or a stream of NDJSON lines or CSV rows",
             content((RegistrationList = "application/json"), (Registration = "application/x-ndjson"), (RegistrationCsv = "text/csv"))),
         CallerErrors, TenantErrors, QueryErrors,
-        (status = 400, description = "A query parameter is invalid; `field` names it", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "No valid bearer token", body = Problem, content_type = "application/problem+json"),
-        (status = 403, description = "No SSPR role or no access to this tenant; or (`code: licenseRequired`) the tenant lacks Entra ID P1/P2", body = Problem, content_type = "application/problem+json"),
-        (status = 404, description = "No managed tenant has this id or domain", body = Problem, content_type = "application/problem+json"),
-        (status = 502, description = "Microsoft Graph or the token endpoint refused", body = Problem, content_type = "application/problem+json"),
-        (status = 503, description = "Microsoft Graph or the token endpoint is unreachable, or Graph keeps throttling", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list(
     State(state): State<AppState>,
