@@ -64,7 +64,10 @@ pub async fn list(
     let tenant = query
         .tenant
         .as_deref()
-        .map(|key| authorize(registry, caller, Verb::Admin, key.trim()))
+        .map(|key| {
+            given(&Some(key.to_owned()), "tenant")?;
+            authorize(registry, caller, Verb::Admin, key.trim()).map_err(AuditError::from)
+        })
         .transpose()?;
     filter.tenants = match tenant {
         Some(tenant) => Some(vec![tenant.id.clone()]),
@@ -88,7 +91,7 @@ pub async fn list(
         query: &canonical,
         caller: cursor::principal(caller),
     };
-    if let Some(text) = given(&query.cursor) {
+    if let Some(text) = given(&query.cursor, "cursor")? {
         filter.cursor = Some(
             cursors
                 .open::<AuditCursor>(&binding, &text)
@@ -113,19 +116,23 @@ fn canonical_query(filter: &AuditFilter) -> String {
     )
 }
 
-/// A parameter's value, trimmed; `None` when absent or blank.
-fn given(value: &Option<String>) -> Option<String> {
-    value
-        .as_deref()
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_owned)
+/// A parameter's value, trimmed; `None` when absent. A parameter given without a value is
+/// refused: ignoring it would answer a filter the caller did not ask for.
+fn given(value: &Option<String>, field: &'static str) -> Result<Option<String>, AuditError> {
+    match value.as_deref().map(str::trim) {
+        None => Ok(None),
+        Some("") => Err(AuditError::BadParameter {
+            field,
+            detail: format!("'{field}' is given without a value; give one or leave it out."),
+        }),
+        Some(text) => Ok(Some(text.to_owned())),
+    }
 }
 
 /// Every parameter but the tenant, checked.
 fn parse(query: &AuditQuery) -> Result<AuditFilter, AuditError> {
     let bad = |field: &'static str, detail: String| AuditError::BadParameter { field, detail };
-    let since = match given(&query.since) {
+    let since = match given(&query.since, "since")? {
         Some(text) => Some(OffsetDateTime::parse(&text, &Rfc3339).map_err(|e| {
             bad(
                 "since",
@@ -141,7 +148,7 @@ fn parse(query: &AuditQuery) -> Result<AuditFilter, AuditError> {
         })?),
         None => None,
     };
-    let outcome = match given(&query.outcome) {
+    let outcome = match given(&query.outcome, "outcome")? {
         Some(text) => Some(Outcome::parse(&text).ok_or_else(|| {
             let known: Vec<&str> = Outcome::ALL.iter().map(|o| o.as_str()).collect();
             let hint = known
@@ -159,7 +166,7 @@ fn parse(query: &AuditQuery) -> Result<AuditFilter, AuditError> {
         })?),
         None => None,
     };
-    let limit = match given(&query.limit) {
+    let limit = match given(&query.limit, "limit")? {
         Some(text) => match text.parse::<u32>() {
             Ok(n) if (1..=MAX_PAGE).contains(&n) => n,
             _ => {
@@ -175,7 +182,7 @@ fn parse(query: &AuditQuery) -> Result<AuditFilter, AuditError> {
     };
     Ok(AuditFilter {
         tenants: None,
-        actor: given(&query.actor),
+        actor: given(&query.actor, "actor")?,
         since,
         outcome,
         cursor: None,
@@ -205,6 +212,11 @@ mod tests {
             query
         };
         assert_eq!(field_of(q(|q| q.since = Some("yesterday".into()))), "since");
+        // Given without a value: refused, not ignored.
+        assert_eq!(field_of(q(|q| q.since = Some(String::new()))), "since");
+        assert_eq!(field_of(q(|q| q.outcome = Some("  ".into()))), "outcome");
+        assert_eq!(field_of(q(|q| q.actor = Some(String::new()))), "actor");
+        assert_eq!(field_of(q(|q| q.limit = Some(String::new()))), "limit");
         assert_eq!(field_of(q(|q| q.outcome = Some("ok".into()))), "outcome");
         match parse(&q(|q| q.outcome = Some("RolledBack".into()))) {
             Err(AuditError::BadParameter { detail, .. }) => {
