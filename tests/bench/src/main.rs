@@ -662,9 +662,10 @@ async fn scenario_e(bench: &Bench, clients: usize, secs: u64) -> Result<(Section
     }
     warm.bytes().await?;
     let first = first.elapsed();
+    let raw_http = direct::http1(manifest)?;
     let mut raw = Vec::new();
     for _ in 0..5 {
-        raw.push(direct::read_policy_facts(&http, manifest, &tenant).await?);
+        raw.push(direct::read_policy_facts(&raw_http, manifest, &tenant).await?);
     }
     raw.sort();
     let raw_median = raw[raw.len() / 2];
@@ -760,7 +761,8 @@ async fn scenario_e(bench: &Bench, clients: usize, secs: u64) -> Result<(Section
         "Every client sends its next GET as soon as the last one answered, with the service's \
          default policy cache (60 s) and Graph's limits on; the load generator shares the machine \
          with the service and the emulator. The raw read is the three Graph reads a fresh \
-         document needs, made concurrently by the benchmark itself.",
+         document needs, made concurrently by the benchmark itself over HTTP/1.1 (over HTTP/2 the \
+         emulator's small answers stall about 40 ms each for this client).",
     );
     let met = target.met_by(value) && failed == 0 && calls.failed() == 0;
     Ok((section, met))
