@@ -110,6 +110,25 @@ pub async fn subscribed_skus(
     Ok(skus.into_iter().map(wire::Sku::into_domain).collect())
 }
 
+impl crate::capabilities::registration_report::RegistrationReport for Graph {
+    fn registrations<'a>(
+        &'a self,
+        tenant: &'a ManagedTenant,
+    ) -> futures::stream::BoxStream<'a, Result<Registration, DirectoryError>> {
+        Box::pin(registrations(self, tenant, None))
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::capabilities::licences::Licences for Graph {
+    async fn subscribed_skus(
+        &self,
+        tenant: &ManagedTenant,
+    ) -> Result<Vec<SubscribedSku>, DirectoryError> {
+        subscribed_skus(self, tenant).await
+    }
+}
+
 type PageResult = Result<Page<wire::Row>, DirectoryError>;
 
 fn fetch<'a>(

@@ -159,3 +159,37 @@ impl TenantRegistry {
         self.tenants.iter()
     }
 }
+
+#[cfg(test)]
+impl ManagedTenant {
+    /// A tenant for the use cases' unit tests: no portal connector, and a credential that is
+    /// never asked for a token (the tests use in-memory fakes of the capabilities).
+    pub(crate) fn for_tests(id: &str, domain: &str) -> ManagedTenant {
+        let credential = ClientSecretCredential::new(
+            id,
+            "00000000-0000-0000-0000-000000000001".to_owned(),
+            Secret::new("unused".to_owned()),
+            None,
+        )
+        .expect("a client secret credential builds without I/O");
+        ManagedTenant {
+            id: id.to_ascii_lowercase(),
+            domains: vec![domain.to_ascii_lowercase()],
+            display_name: domain.to_owned(),
+            app_id: "00000000-0000-0000-0000-000000000001".to_owned(),
+            credential,
+            portal: None,
+            write_lock: tokio::sync::Mutex::new(()),
+            licence: std::sync::Mutex::new(None),
+            inferred: tokio::sync::Mutex::new(None),
+        }
+    }
+}
+
+#[cfg(test)]
+impl TenantRegistry {
+    /// A registry of the given tenants, for the use cases' unit tests.
+    pub(crate) fn for_tests(tenants: Vec<ManagedTenant>) -> TenantRegistry {
+        TenantRegistry { tenants }
+    }
+}

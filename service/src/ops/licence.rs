@@ -5,8 +5,8 @@
 use std::time::{Duration, Instant};
 
 use super::OpsError;
+use crate::capabilities::licences::Licences;
 use crate::directory::DirectoryError;
-use crate::directory::graph::Graph;
 use crate::directory::registrations as report;
 use crate::directory::tenants::ManagedTenant;
 use crate::domain::licence::{self, Licence, REQUIRED};
@@ -18,7 +18,10 @@ const REUSE: Duration = Duration::from_secs(3600);
 /// Fails with `licenseRequired` unless the tenant's SKUs include Entra ID P1 or P2. A tenant
 /// whose SKUs cannot be read (no licence-reading permission) is let through: Graph's own 403
 /// then decides (see [`from_report_error`]).
-pub(crate) async fn ensure_licensed(graph: &Graph, tenant: &ManagedTenant) -> Result<(), OpsError> {
+pub(crate) async fn ensure_licensed(
+    licences: &dyn Licences,
+    tenant: &ManagedTenant,
+) -> Result<(), OpsError> {
     let known = tenant
         .licence
         .lock()
@@ -28,7 +31,7 @@ pub(crate) async fn ensure_licensed(graph: &Graph, tenant: &ManagedTenant) -> Re
         .map(|(_, verdict)| verdict.clone());
     let verdict = match known {
         Some(verdict) => verdict,
-        None => match report::subscribed_skus(graph, tenant).await {
+        None => match licences.subscribed_skus(tenant).await {
             Ok(skus) => {
                 let verdict = licence::licence(&skus);
                 remember(tenant, verdict.clone());

@@ -1,0 +1,1 @@
+//! (capability trait: filled in by the architecture step)

@@ -1,0 +1,12 @@
+//! The capabilities the use cases in `ops` need, one trait per capability. The Graph and portal
+//! adapters (`directory`) and the store implement them; `ops` sees only these traits, held as
+//! `Arc<dyn …>` in the application state, so an adapter can be replaced (a second store, an
+//! in-memory fake in the use cases' unit tests) without touching a use case. The traits speak in
+//! domain types and typed intents: no Graph paths, no JSON.
+
+pub mod audit_log;
+pub mod conditional_access;
+pub mod licences;
+pub mod policy_directory;
+pub mod portal_settings;
+pub mod registration_report;
