@@ -51,11 +51,13 @@ impl Application {
         let state = AppState::new(Shared {
             auth,
             tenants,
-            graph,
+            graph: graph.clone(),
             store: store.clone(),
             registrations: crate::ops::registrations::Registrations::new(&config.registrations),
             policies: crate::ops::policy::Policies::new(&config.policy),
             cursors: crate::ops::cursor::CursorSigner::from_config(&config.cursors)?,
+            registration_report: std::sync::Arc::new(graph.clone()),
+            licences: std::sync::Arc::new(graph.clone()),
         });
         let listener = TcpListener::bind(config.listen)
             .await

@@ -56,6 +56,10 @@ pub struct Shared {
     pub policies: crate::ops::policy::Policies,
     /// Signs and checks paging cursors.
     pub cursors: crate::ops::cursor::CursorSigner,
+    /// The tenants' registration report (Graph).
+    pub registration_report: Arc<dyn crate::capabilities::registration_report::RegistrationReport>,
+    /// The tenants' licences (Graph), for the P1/P2 gate.
+    pub licences: Arc<dyn crate::capabilities::licences::Licences>,
 }
 
 impl AppState {

@@ -677,6 +677,16 @@ pub fn problem_for_bare_error(status: StatusCode, text: &str) -> Response {
     problem(status, slug, reason, detail).into_response()
 }
 
+/// The problem document `error` is answered with, as JSON, for an answer that reports a failure
+/// in its body (a stream's last NDJSON line after its 200, a fleet summary's failed tenant).
+pub async fn problem_document(error: ApiError) -> Value {
+    let response = error.into_response();
+    let bytes = axum::body::to_bytes(response.into_body(), 64 * 1024)
+        .await
+        .unwrap_or_default();
+    serde_json::from_slice(&bytes).unwrap_or(Value::Null)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

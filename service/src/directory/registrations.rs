@@ -17,8 +17,11 @@ use url::form_urlencoded;
 use super::DirectoryError;
 use super::graph::{Graph, Page};
 use super::tenants::ManagedTenant;
+use crate::capabilities::licences::Licences;
+use crate::capabilities::registration_report::{RegistrationReport, ReportLink, ReportPage};
 use crate::domain::licence::{ServicePlan, SubscribedSku};
 use crate::domain::registrations::Registration;
+use crate::domain::registrations::filter::{Condition, Flag, Pushdown, Vocabulary};
 
 /// The report's collection, below the Graph base URL.
 pub const REPORT: &str = "reports/authenticationMethods/userRegistrationDetails";
@@ -30,6 +33,52 @@ const PAGE_SIZE: u32 = 999;
 /// True when `error` is Graph refusing the report for want of a P1/P2 licence.
 pub fn is_non_premium(error: &DirectoryError) -> bool {
     matches!(error, DirectoryError::Upstream { status: 403, code, .. } if code == NON_PREMIUM)
+}
+
+/// `pushdown` as OData `$filter` text: the conditions joined by `and`; `None` when there are
+/// none.
+pub fn graph_filter(pushdown: &Pushdown) -> Option<String> {
+    let clauses: Vec<String> = pushdown.conditions().iter().map(clause).collect();
+    (!clauses.is_empty()).then(|| clauses.join(" and "))
+}
+
+/// One condition as a `$filter` clause. The domain only pushes down what Graph evaluates exactly
+/// as the service does (see `Condition::graph_evaluates`).
+fn clause(condition: &Condition) -> String {
+    match condition {
+        Condition::Flag(flag, want) => format!("{} eq {want}", column(*flag)),
+        Condition::UserType(t) => format!("userType eq '{}'", t.name()),
+        Condition::AnyMethod(methods) => {
+            // The method names are the report's own spelling (`METHOD_NAMES`); several would need
+            // `or`, which the domain never pushes down.
+            let any: Vec<String> = methods
+                .iter()
+                .map(|m| format!("x eq '{}'", odata_text(m)))
+                .collect();
+            format!("methodsRegistered/any(x:{})", any.join(" or "))
+        }
+        Condition::UpnPrefix(prefix) => {
+            format!("startswith(userPrincipalName,'{}')", odata_text(prefix))
+        }
+    }
+}
+
+/// The report's column holding `flag`.
+fn column(flag: Flag) -> &'static str {
+    match flag {
+        Flag::Admin => "isAdmin",
+        Flag::SsprRegistered => "isSsprRegistered",
+        Flag::SsprEnabled => "isSsprEnabled",
+        Flag::SsprCapable => "isSsprCapable",
+        Flag::MfaRegistered => "isMfaRegistered",
+        Flag::MfaCapable => "isMfaCapable",
+        Flag::PasswordlessCapable => "isPasswordlessCapable",
+    }
+}
+
+/// An OData string literal's content: a quote is written twice.
+fn odata_text(text: &str) -> String {
+    text.replace('\'', "''")
 }
 
 /// The report's first page, with `graph_filter` as `$filter` (percent-encoded; spaces as `%20`,
@@ -53,14 +102,15 @@ pub fn is_report_link(link: &str) -> bool {
         .is_ok_and(|url| url.path().ends_with(&format!("/{REPORT}")))
 }
 
-/// Every user of the report, in Graph's order, as pages arrive; `graph_filter` is sent as
-/// `$filter`. A failed page ends the stream with its error.
+/// Every user of the report meeting `pushdown` (all users when `None`), in Graph's order, as
+/// pages arrive. A failed page ends the stream with its error.
 pub fn registrations<'a>(
     graph: &'a Graph,
     tenant: &'a ManagedTenant,
-    graph_filter: Option<String>,
+    pushdown: Option<&Pushdown>,
 ) -> impl Stream<Item = Result<Registration, DirectoryError>> + Send + 'a {
-    registrations_from(graph, tenant, first_link(graph_filter.as_deref()))
+    let filter = pushdown.and_then(graph_filter);
+    registrations_from(graph, tenant, first_link(filter.as_deref()))
 }
 
 /// The stream of [`registrations`] starting at `link` (the first page's path or a nextLink).
@@ -77,26 +127,23 @@ pub fn registrations_from<'a>(
     }
 }
 
-/// One page of the report as domain records, and the link to the next one.
-pub struct RegistrationPage {
-    pub records: Vec<Registration>,
-    pub next_link: Option<String>,
-}
-
 /// The page at `link` (the first page's path or a nextLink).
+#[tracing::instrument(skip_all, fields(tenant = %tenant.id))]
 pub async fn page(
     graph: &Graph,
     tenant: &ManagedTenant,
     link: &str,
-) -> Result<RegistrationPage, DirectoryError> {
+) -> Result<ReportPage, DirectoryError> {
     let page: Page<wire::Row> = graph.get_page(tenant, link).await?;
-    Ok(RegistrationPage {
+    Ok(ReportPage {
         records: page.value.into_iter().map(wire::Row::into_domain).collect(),
-        next_link: page.next_link,
+        // Graph's nextLink points at the report it was answered from.
+        next: page.next_link.map(ReportLink::checked),
     })
 }
 
 /// The tenant's subscribed SKUs (one page in practice; later pages are followed all the same).
+#[tracing::instrument(skip_all, fields(tenant = %tenant.id))]
 pub async fn subscribed_skus(
     graph: &Graph,
     tenant: &ManagedTenant,
@@ -110,17 +157,42 @@ pub async fn subscribed_skus(
     Ok(skus.into_iter().map(wire::Sku::into_domain).collect())
 }
 
-impl crate::capabilities::registration_report::RegistrationReport for Graph {
+#[async_trait::async_trait]
+impl RegistrationReport for Graph {
     fn registrations<'a>(
         &'a self,
         tenant: &'a ManagedTenant,
     ) -> futures::stream::BoxStream<'a, Result<Registration, DirectoryError>> {
         Box::pin(registrations(self, tenant, None))
     }
+
+    fn filtered<'a>(
+        &'a self,
+        tenant: &'a ManagedTenant,
+        pushdown: &Pushdown,
+    ) -> futures::stream::BoxStream<'a, Result<Registration, DirectoryError>> {
+        Box::pin(registrations(self, tenant, Some(pushdown)))
+    }
+
+    fn first_page(&self, pushdown: &Pushdown) -> ReportLink {
+        ReportLink::checked(first_link(graph_filter(pushdown).as_deref()))
+    }
+
+    fn report_link(&self, text: &str) -> Option<ReportLink> {
+        is_report_link(text).then(|| ReportLink::checked(text.to_owned()))
+    }
+
+    async fn page(
+        &self,
+        tenant: &ManagedTenant,
+        link: &ReportLink,
+    ) -> Result<ReportPage, DirectoryError> {
+        page(self, tenant, link.as_str()).await
+    }
 }
 
 #[async_trait::async_trait]
-impl crate::capabilities::licences::Licences for Graph {
+impl Licences for Graph {
     async fn subscribed_skus(
         &self,
         tenant: &ManagedTenant,
@@ -322,6 +394,115 @@ mod tests {
                 .expect("parses");
         let r = sparse.into_domain();
         assert!(r.methods_registered.is_empty() && r.user_type.is_empty());
+    }
+
+    use crate::domain::registrations::filter::{
+        FilterParams, METHOD_NAMES, POLICY_METHOD_NAMES, RegistrationFilter, plan,
+    };
+
+    /// The `$filter` text the service sends for a listing with these parameters, pushed down.
+    fn sent(params: FilterParams<'_>) -> Option<String> {
+        let filter = RegistrationFilter::parse(params).expect("valid");
+        graph_filter(&plan(&filter, true).pushdown)
+    }
+
+    #[test]
+    fn each_sspr_value_is_sent_as_its_columns() {
+        let expected = [
+            ("registered", "isSsprRegistered eq true"),
+            ("notRegistered", "isSsprRegistered eq false"),
+            ("enabled", "isSsprEnabled eq true"),
+            ("notEnabled", "isSsprEnabled eq false"),
+            ("capable", "isSsprCapable eq true"),
+            ("notCapable", "isSsprCapable eq false"),
+            (
+                "enabledNotRegistered",
+                "isSsprEnabled eq true and isSsprRegistered eq false",
+            ),
+            (
+                "registeredNotEnabled",
+                "isSsprRegistered eq true and isSsprEnabled eq false",
+            ),
+        ];
+        for (value, graph) in expected {
+            let params = FilterParams {
+                sspr: Some(value),
+                ..Default::default()
+            };
+            assert_eq!(sent(params).as_deref(), Some(graph), "{value}");
+        }
+    }
+
+    #[test]
+    fn mfa_passwordless_admin_user_type_method_and_prefix_are_sent_as_odata() {
+        let cases = [
+            (FilterParams { mfa: Some("registered"), ..Default::default() }, "isMfaRegistered eq true"),
+            (FilterParams { mfa: Some("notRegistered"), ..Default::default() }, "isMfaRegistered eq false"),
+            (FilterParams { mfa: Some("capable"), ..Default::default() }, "isMfaCapable eq true"),
+            (FilterParams { mfa: Some("notCapable"), ..Default::default() }, "isMfaCapable eq false"),
+            (FilterParams { passwordless: Some("capable"), ..Default::default() }, "isPasswordlessCapable eq true"),
+            (FilterParams { passwordless: Some("notCapable"), ..Default::default() }, "isPasswordlessCapable eq false"),
+            (FilterParams { admin: Some("true"), ..Default::default() }, "isAdmin eq true"),
+            (FilterParams { user_type: Some("guest"), ..Default::default() }, "userType eq 'guest'"),
+            (FilterParams { methods: Some("email"), ..Default::default() }, "methodsRegistered/any(x:x eq 'email')"),
+            (FilterParams { upn_prefix: Some("o'brien"), ..Default::default() }, "startswith(userPrincipalName,'o''brien')"),
+        ];
+        for (params, graph) in cases {
+            assert_eq!(sent(params).as_deref(), Some(graph));
+        }
+        let kept_in_the_service = FilterParams {
+            methods: Some("email,mobilePhone"),
+            admin: Some("false"),
+            user_type: Some("member"),
+            ..Default::default()
+        };
+        assert_eq!(sent(kept_in_the_service).as_deref(), Some("userType eq 'member'"));
+        assert_eq!(graph_filter(&Pushdown::default()), None);
+    }
+
+    #[test]
+    fn everything_combined_is_joined_with_and() {
+        let params = FilterParams {
+            sspr: Some("enabledNotRegistered"),
+            mfa: Some("notCapable"),
+            passwordless: Some("notCapable"),
+            admin: Some("true"),
+            user_type: Some("member"),
+            methods: Some("email"),
+            upn_prefix: Some("ada"),
+        };
+        assert_eq!(
+            sent(params).as_deref(),
+            Some(
+                "isSsprEnabled eq true and isSsprRegistered eq false and isMfaCapable eq false and isPasswordlessCapable eq false and isAdmin eq true and userType eq 'member' and methodsRegistered/any(x:x eq 'email') and startswith(userPrincipalName,'ada')"
+            )
+        );
+        let filter = RegistrationFilter::parse(params).expect("valid");
+        assert_eq!(graph_filter(&plan(&filter, false).pushdown), None);
+    }
+
+    #[test]
+    fn method_names_are_sent_as_the_report_spells_them() {
+        for (policy, method) in POLICY_METHOD_NAMES {
+            let expected = Some(format!("methodsRegistered/any(x:x eq '{method}')"));
+            for given in [policy.to_string(), policy.to_uppercase(), method.to_lowercase()] {
+                let params = FilterParams {
+                    methods: Some(&given),
+                    ..Default::default()
+                };
+                assert_eq!(sent(params), expected, "{given}");
+            }
+        }
+        for method in METHOD_NAMES {
+            let params = FilterParams {
+                methods: Some(method),
+                ..Default::default()
+            };
+            assert_eq!(
+                sent(params),
+                Some(format!("methodsRegistered/any(x:x eq '{method}')"))
+            );
+        }
     }
 
     #[test]

@@ -325,6 +325,16 @@ pub fn registration_list() -> Value {
     })
 }
 
+/// One user's registration record.
+pub fn registration() -> Value {
+    json!({"id": "6f1c2d3e-4b5a-4978-8a6b-1c2d3e4f5a6b",
+        "userPrincipalName": "ada@contoso.onmicrosoft.com", "userDisplayName": "Ada Lovelace",
+        "userType": "member", "isAdmin": false, "isSsprRegistered": true, "isSsprEnabled": true,
+        "isSsprCapable": true, "isMfaRegistered": true, "isMfaCapable": true,
+        "isPasswordlessCapable": false, "methodsRegistered": ["microsoftAuthenticatorPush", "mobilePhone"],
+        "lastUpdatedDateTime": "2026-11-24T08:00:00Z"})
+}
+
 /// Contoso's counts.
 pub fn registration_summary() -> Value {
     json!({

@@ -18,13 +18,21 @@ use super::cache::TenantCache;
 use super::cursor::{self, Binding, CursorError, CursorSigner};
 use super::{OpsError, authorize, licence, require, tenant_ref};
 use crate::auth::{Caller, Verb};
+use crate::capabilities::licences::Licences;
+use crate::capabilities::registration_report::{RegistrationReport, ReportLink};
 use crate::config::RegistrationsConfig;
-use crate::directory::graph::Graph;
-use crate::directory::registrations as report;
 use crate::directory::tenants::{ManagedTenant, TenantRegistry};
 use crate::domain::registrations::Registration;
 use crate::domain::registrations::filter::{self, Plan, RegistrationFilter};
 use crate::domain::registrations::summary::{RegistrationCounts, RegistrationSummary};
+
+/// The capabilities registration reporting reads through: the report, and the licences that
+/// gate it.
+#[derive(Clone, Copy)]
+pub struct Reporting<'a> {
+    pub report: &'a dyn RegistrationReport,
+    pub licences: &'a dyn Licences,
+}
 
 /// The state registration reporting keeps between requests.
 pub struct Registrations {
@@ -66,14 +74,14 @@ impl Registrations {
     /// the same tenant takes that read's result (see [`TenantCache`]).
     async fn tenant_summary(
         &self,
-        graph: &Graph,
+        reporting: Reporting<'_>,
         tenant: &ManagedTenant,
         max_age: Option<Duration>,
     ) -> Result<SummaryRead, OpsError> {
         let max_age = max_age.unwrap_or(self.cache_max_age);
         let aged = self
             .summaries
-            .get(&tenant.id, max_age, read_summary(graph, tenant))
+            .get(&tenant.id, max_age, read_summary(reporting, tenant))
             .await?;
         Ok(SummaryRead {
             summary: aged.value.summary.clone(),
@@ -83,13 +91,16 @@ impl Registrations {
     }
 }
 
-async fn read_summary(graph: &Graph, tenant: &ManagedTenant) -> Result<CachedSummary, OpsError> {
-    licence::ensure_licensed(graph, tenant).await?;
+async fn read_summary(
+    reporting: Reporting<'_>,
+    tenant: &ManagedTenant,
+) -> Result<CachedSummary, OpsError> {
+    licence::ensure_licensed(reporting.licences, tenant).await?;
     let read_at = OffsetDateTime::now_utc()
         .format(&Rfc3339)
         .unwrap_or_default();
     let mut counts = RegistrationCounts::default();
-    let mut records = pin!(report::registrations(graph, tenant, None));
+    let mut records = pin!(reporting.report.registrations(tenant));
     while let Some(record) = records.next().await {
         counts.add(&record.map_err(|e| licence::from_report_error(tenant, e))?);
     }
@@ -104,44 +115,60 @@ async fn read_summary(graph: &Graph, tenant: &ManagedTenant) -> Result<CachedSum
 // Listing
 // ---------------------------------------------------------------------------------------------
 
+/// What a listing reads through: the tenants, the report and its licence gate, and the signer
+/// of its cursors.
+#[derive(Clone, Copy)]
+pub struct ListingSources<'a> {
+    pub tenants: &'a TenantRegistry,
+    pub reporting: Reporting<'a>,
+    pub cursors: &'a CursorSigner,
+}
+
+/// A caller's listing request, as the API parsed it.
+#[derive(Clone, Copy)]
+pub struct ListingRequest<'r> {
+    pub caller: &'r Caller,
+    pub tenant: &'r str,
+    pub filter: &'r RegistrationFilter,
+    /// `false`: every condition is evaluated in the service (a diagnostic).
+    pub pushdown: bool,
+    /// The previous JSON page's cursor.
+    pub cursor: Option<&'r str>,
+}
+
 /// A listing the caller may read: the tenant, how its filter is evaluated, and where it starts.
 pub struct Listing<'a> {
     pub tenant: &'a ManagedTenant,
     pub plan: Plan,
-    /// Where the page starts: the position of the request's cursor; `None` at the beginning.
-    pub start: Option<Position>,
+    /// Where the page starts: the request cursor's report page and position in it; `None` at
+    /// the beginning.
+    start: Option<(ReportLink, usize)>,
     /// The filter and pushdown in canonical form: a cursor is only valid for the same one.
     query_key: String,
     /// The caller a cursor is bound to.
     caller: String,
-    cursors: &'a CursorSigner,
+    sources: ListingSources<'a>,
 }
 
 /// Checks access, the cursor and the licence, and plans the filter. A cursor that is not valid
 /// for this tenant, query and caller is refused before any Graph call. Nothing is read from the
 /// report yet.
-#[allow(clippy::too_many_arguments)]
 pub async fn open<'a>(
-    tenants: &'a TenantRegistry,
-    graph: &Graph,
-    cursors: &'a CursorSigner,
-    caller: &Caller,
-    tenant_key: &str,
-    filter: &RegistrationFilter,
-    pushdown: bool,
-    cursor: Option<&str>,
+    sources: ListingSources<'a>,
+    request: ListingRequest<'_>,
 ) -> Result<Listing<'a>, OpsError> {
-    let tenant = authorize(tenants, caller, Verb::Read, tenant_key)?;
+    let tenant = authorize(sources.tenants, request.caller, Verb::Read, request.tenant)?;
+    let pushdown = request.pushdown;
     let mut listing = Listing {
         tenant,
-        plan: filter::plan(filter, pushdown),
+        plan: filter::plan(request.filter, pushdown),
         start: None,
-        query_key: format!("{};pushdown={pushdown}", filter.canonical()),
-        caller: cursor::principal(caller),
-        cursors,
+        query_key: format!("{};pushdown={pushdown}", request.filter.canonical()),
+        caller: cursor::principal(request.caller),
+        sources,
     };
-    listing.start = cursor.map(|c| listing.position(c)).transpose()?;
-    licence::ensure_licensed(graph, tenant).await?;
+    listing.start = request.cursor.map(|c| listing.start_of(c)).transpose()?;
+    licence::ensure_licensed(sources.reporting.licences, tenant).await?;
     Ok(listing)
 }
 
@@ -149,11 +176,13 @@ pub async fn open<'a>(
 /// has arrived, so that a failure there (say, Graph's licence 403) is still an error of the
 /// request; a later failure ends the stream with an error item.
 pub async fn records<'a>(
-    graph: &'a Graph,
     listing: &'a Listing<'a>,
 ) -> Result<impl Stream<Item = Result<Registration, OpsError>> + Send + 'a, OpsError> {
+    let report = listing.sources.reporting.report;
     let mut rows = Box::pin(
-        report::registrations(graph, listing.tenant, listing.plan.graph_filter.clone()).peekable(),
+        report
+            .filtered(listing.tenant, &listing.plan.pushdown)
+            .peekable(),
     );
     if let Some(Err(_)) = rows.as_mut().peek().await
         && let Some(Err(error)) = rows.next().await
@@ -169,7 +198,7 @@ pub async fn records<'a>(
 /// it (`l`, `i`), signed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Position {
-    /// The report page's link (the first page's path or Graph's nextLink).
+    /// The report page's link (the first page's or the one before's next link).
     #[serde(rename = "l")]
     link: String,
     /// Rows of that page already served or skipped.
@@ -186,21 +215,16 @@ pub struct RecordPage {
 
 /// Up to `limit` users from the listing's start on. The next position is that of the next
 /// matching user, so the last page is never followed by an empty one.
-pub async fn page(
-    graph: &Graph,
-    listing: &Listing<'_>,
-    limit: usize,
-) -> Result<RecordPage, OpsError> {
-    let Position {
-        mut link,
-        index: mut skip,
-    } = listing.start.clone().unwrap_or_else(|| Position {
-        link: report::first_link(listing.plan.graph_filter.as_deref()),
-        index: 0,
-    });
+pub async fn page(listing: &Listing<'_>, limit: usize) -> Result<RecordPage, OpsError> {
+    let report = listing.sources.reporting.report;
+    let (mut link, mut skip) = listing
+        .start
+        .clone()
+        .unwrap_or_else(|| (report.first_page(&listing.plan.pushdown), 0));
     let mut records = Vec::with_capacity(limit.min(1000));
     loop {
-        let page = report::page(graph, listing.tenant, &link)
+        let page = report
+            .page(listing.tenant, &link)
             .await
             .map_err(|e| licence::from_report_error(listing.tenant, e))?;
         for (index, record) in page.records.into_iter().enumerate().skip(skip) {
@@ -210,12 +234,15 @@ pub async fn page(
             if records.len() == limit {
                 return Ok(RecordPage {
                     records,
-                    next: Some(Position { link, index }),
+                    next: Some(Position {
+                        link: link.as_str().to_owned(),
+                        index,
+                    }),
                 });
             }
             records.push(record);
         }
-        match page.next_link {
+        match page.next {
             Some(next) => {
                 link = next;
                 skip = 0;
@@ -242,17 +269,20 @@ impl Listing<'_> {
 
     /// The opaque cursor for `position`, signed for this tenant, query and caller.
     pub fn cursor(&self, position: &Position) -> String {
-        self.cursors.seal(&self.binding(), position)
+        self.sources.cursors.seal(&self.binding(), position)
     }
 
-    /// The position in `cursor`, if this service signed it for this tenant, query and caller.
-    fn position(&self, cursor: &str) -> Result<Position, OpsError> {
-        let position: Position = self.cursors.open(&self.binding(), cursor)?;
+    /// Where `cursor` starts, if this service signed it for this tenant, query and caller.
+    fn start_of(&self, cursor: &str) -> Result<(ReportLink, usize), OpsError> {
+        let position: Position = self.sources.cursors.open(&self.binding(), cursor)?;
         // Signed links are ours; this only guards against a future bug putting another in.
-        if !report::is_report_link(&position.link) {
-            return Err(CursorError::Malformed.into());
-        }
-        Ok(position)
+        let link = self
+            .sources
+            .reporting
+            .report
+            .report_link(&position.link)
+            .ok_or(CursorError::Malformed)?;
+        Ok((link, position.index))
     }
 }
 
@@ -264,13 +294,13 @@ impl Listing<'_> {
 pub async fn summary(
     registrations: &Registrations,
     tenants: &TenantRegistry,
-    graph: &Graph,
+    reporting: Reporting<'_>,
     caller: &Caller,
     tenant_key: &str,
     max_age: Option<Duration>,
 ) -> Result<SummaryRead, OpsError> {
     let tenant = authorize(tenants, caller, Verb::Read, tenant_key)?;
-    registrations.tenant_summary(graph, tenant, max_age).await
+    registrations.tenant_summary(reporting, tenant, max_age).await
 }
 
 /// Which tenants a fleet request names.
@@ -306,13 +336,13 @@ pub fn fleet_targets<'a>(
 /// yields its error; the others go on.
 pub fn fleet<'a>(
     registrations: &'a Registrations,
-    graph: &'a Graph,
+    reporting: Reporting<'a>,
     targets: Vec<&'a ManagedTenant>,
     max_age: Option<Duration>,
 ) -> impl Stream<Item = (&'a ManagedTenant, Result<SummaryRead, OpsError>)> + Send + 'a {
     futures::stream::iter(targets)
         .map(move |tenant| async move {
-            let result = registrations.tenant_summary(graph, tenant, max_age).await;
+            let result = registrations.tenant_summary(reporting, tenant, max_age).await;
             (tenant, result)
         })
         .buffer_unordered(registrations.fleet_concurrency)

@@ -1,15 +1,44 @@
 //! Which users a listing keeps, and how that splits between Graph and the service.
 //!
-//! A filter is a conjunction of conditions. Graph's report accepts `eq` on its boolean columns,
-//! `userType eq`, `startswith(userPrincipalName,'…')` and `methodsRegistered/any(x:x eq '…')` for
-//! one method, joined by `and` only (no `or`, `not`, `ne`; graph-api.md §4.2). [`plan`] sends
-//! every condition Graph can evaluate exactly as the service would, and keeps the rest as a
-//! residual predicate applied to the stream, so the users are the same either way.
+//! A filter is a conjunction of conditions. Graph's report evaluates equality on its boolean
+//! columns and the user type, a user principal name prefix and "has this one method", joined by
+//! "and" only (no "or", "not", "not equal"; graph-api.md §4.2). [`plan`] hands Graph every
+//! condition it evaluates exactly as the service would (the [`Pushdown`]; the directory adapter
+//! writes it in Graph's query language) and keeps the rest as a residual predicate applied to the
+//! stream, so the users are the same either way.
+
+use utoipa::ToSchema;
 
 use super::Registration;
 
+/// A closed set of values a query parameter takes, each with its one spelling. The parser and the
+/// OpenAPI schema both come from the enum (the schema derives the same camelCase names; a unit
+/// test in `api` holds them equal), so a value cannot be added in one place only.
+pub trait Vocabulary: Copy + 'static {
+    /// Every value, in the order the error message lists them.
+    const ALL: &'static [Self];
+    /// The value as the caller spells it.
+    fn name(self) -> &'static str;
+}
+
+/// Implements [`Vocabulary`] for a unit-variant enum: its names are the variants in camelCase,
+/// as `#[schema(rename_all = "camelCase")]` writes them in the OpenAPI document.
+macro_rules! vocabulary {
+    ($type:ident { $($variant:ident => $name:literal),+ $(,)? }) => {
+        impl Vocabulary for $type {
+            const ALL: &'static [Self] = &[$($type::$variant),+];
+            fn name(self) -> &'static str {
+                match self {
+                    $($type::$variant => $name),+
+                }
+            }
+        }
+    };
+}
+
 /// `sspr=`: the SSPR columns, alone or as a gap.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ToSchema)]
+#[schema(rename_all = "camelCase", description = "Values of the listing's `sspr` filter.")]
 pub enum SsprFilter {
     Registered,
     NotRegistered,
@@ -17,12 +46,25 @@ pub enum SsprFilter {
     NotEnabled,
     Capable,
     NotCapable,
+    /// Enabled for SSPR but not registered: a reset would fail.
     EnabledNotRegistered,
     RegisteredNotEnabled,
 }
 
+vocabulary!(SsprFilter {
+    Registered => "registered",
+    NotRegistered => "notRegistered",
+    Enabled => "enabled",
+    NotEnabled => "notEnabled",
+    Capable => "capable",
+    NotCapable => "notCapable",
+    EnabledNotRegistered => "enabledNotRegistered",
+    RegisteredNotEnabled => "registeredNotEnabled",
+});
+
 /// `mfa=`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ToSchema)]
+#[schema(rename_all = "camelCase", description = "Values of the listing's `mfa` filter.")]
 pub enum MfaFilter {
     Registered,
     NotRegistered,
@@ -30,26 +72,47 @@ pub enum MfaFilter {
     NotCapable,
 }
 
+vocabulary!(MfaFilter {
+    Registered => "registered",
+    NotRegistered => "notRegistered",
+    Capable => "capable",
+    NotCapable => "notCapable",
+});
+
 /// `passwordless=`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ToSchema)]
+#[schema(
+    rename_all = "camelCase",
+    description = "Values of the listing's `passwordless` filter."
+)]
 pub enum PasswordlessFilter {
     Capable,
     NotCapable,
 }
 
+vocabulary!(PasswordlessFilter {
+    Capable => "capable",
+    NotCapable => "notCapable",
+});
+
 /// `userType=`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ToSchema)]
+#[schema(rename_all = "camelCase", description = "Values of the listing's `userType` filter.")]
 pub enum UserType {
     Member,
     Guest,
 }
 
-impl UserType {
-    fn as_str(self) -> &'static str {
-        match self {
-            UserType::Member => "member",
-            UserType::Guest => "guest",
-        }
+vocabulary!(UserType {
+    Member => "member",
+    Guest => "guest",
+});
+
+/// `admin=`: a boolean literal.
+impl Vocabulary for bool {
+    const ALL: &'static [Self] = &[true, false];
+    fn name(self) -> &'static str {
+        if self { "true" } else { "false" }
     }
 }
 
@@ -86,17 +149,13 @@ pub struct InvalidParameter {
     pub message: String,
 }
 
-/// The value among `choices` spelled `text` (exactly: these are enum literals, as the OpenAPI
-/// document declares them). A wrong case is told the right spelling.
-fn choose<T: Copy>(
-    parameter: &'static str,
-    text: &str,
-    choices: &[(&str, T)],
-) -> Result<T, InvalidParameter> {
-    if let Some((_, value)) = choices.iter().find(|(name, _)| *name == text) {
+/// The value of `T` spelled `text` (exactly: these are enum literals, as the OpenAPI document
+/// declares them). A wrong case is told the right spelling.
+fn choose<T: Vocabulary>(parameter: &'static str, text: &str) -> Result<T, InvalidParameter> {
+    if let Some(value) = T::ALL.iter().find(|value| value.name() == text) {
         return Ok(*value);
     }
-    let names: Vec<&str> = choices.iter().map(|(name, _)| *name).collect();
+    let names: Vec<&str> = T::ALL.iter().map(|value| value.name()).collect();
     let hint = names
         .iter()
         .find(|name| name.eq_ignore_ascii_case(text))
@@ -111,8 +170,10 @@ fn choose<T: Copy>(
     })
 }
 
-/// The `methodsRegistered` values Graph's report uses (graph-api.md §4.3), as Graph spells them.
-pub const GRAPH_METHODS: &[&str] = &[
+/// The method names of our API (the `methods` parameter takes them, records list them in
+/// `methodsRegistered`). They are the names Graph's report uses (graph-api.md §4.3), on purpose:
+/// a record shows exactly what Graph sent, so our vocabulary and Graph's are one here.
+pub const METHOD_NAMES: &[&str] = &[
     "email",
     "mobilePhone",
     "alternateMobilePhone",
@@ -135,18 +196,19 @@ pub const GRAPH_METHODS: &[&str] = &[
     "x509CertificateMultiFactor",
 ];
 
-/// The policy document's reset-method names (`methods` of the SSPR policy) that Graph's report
-/// spells otherwise, and the value each stands for. `email`, `mobilePhone` and `officePhone` are
-/// spelled the same in both.
+/// The policy document's reset-method names (`methods` of the SSPR policy) that the report
+/// spells otherwise, and the [`METHOD_NAMES`] value each stands for. `email`, `mobilePhone` and
+/// `officePhone` are spelled the same in both.
 pub const POLICY_METHOD_NAMES: &[(&str, &str)] = &[
     ("mobileAppNotification", "microsoftAuthenticatorPush"),
     ("mobileAppCode", "softwareOneTimePasscode"),
     ("securityQuestions", "securityQuestion"),
 ];
 
-/// The Graph value `name` stands for: a Graph value or a policy document name, in any case.
-pub fn graph_method(name: &str) -> Option<&'static str> {
-    GRAPH_METHODS
+/// The [`METHOD_NAMES`] value `name` stands for: one of them or a policy document name, in any
+/// case.
+pub fn method_name(name: &str) -> Option<&'static str> {
+    METHOD_NAMES
         .iter()
         .copied()
         .find(|m| m.eq_ignore_ascii_case(name))
@@ -154,73 +216,22 @@ pub fn graph_method(name: &str) -> Option<&'static str> {
             POLICY_METHOD_NAMES
                 .iter()
                 .find(|(policy, _)| policy.eq_ignore_ascii_case(name))
-                .map(|(_, graph)| *graph)
+                .map(|(_, method)| *method)
         })
 }
 
 impl RegistrationFilter {
     pub fn parse(params: FilterParams<'_>) -> Result<RegistrationFilter, InvalidParameter> {
-        use SsprFilter as S;
-        let sspr = params
-            .sspr
-            .map(|t| {
-                choose(
-                    "sspr",
-                    t,
-                    &[
-                        ("registered", S::Registered),
-                        ("notRegistered", S::NotRegistered),
-                        ("enabled", S::Enabled),
-                        ("notEnabled", S::NotEnabled),
-                        ("capable", S::Capable),
-                        ("notCapable", S::NotCapable),
-                        ("enabledNotRegistered", S::EnabledNotRegistered),
-                        ("registeredNotEnabled", S::RegisteredNotEnabled),
-                    ],
-                )
-            })
-            .transpose()?;
-        let mfa = params
-            .mfa
-            .map(|t| {
-                choose(
-                    "mfa",
-                    t,
-                    &[
-                        ("registered", MfaFilter::Registered),
-                        ("notRegistered", MfaFilter::NotRegistered),
-                        ("capable", MfaFilter::Capable),
-                        ("notCapable", MfaFilter::NotCapable),
-                    ],
-                )
-            })
-            .transpose()?;
+        let sspr = params.sspr.map(|t| choose("sspr", t)).transpose()?;
+        let mfa = params.mfa.map(|t| choose("mfa", t)).transpose()?;
         let passwordless = params
             .passwordless
-            .map(|t| {
-                choose(
-                    "passwordless",
-                    t,
-                    &[
-                        ("capable", PasswordlessFilter::Capable),
-                        ("notCapable", PasswordlessFilter::NotCapable),
-                    ],
-                )
-            })
+            .map(|t| choose("passwordless", t))
             .transpose()?;
-        let admin = params
-            .admin
-            .map(|t| choose("admin", t, &[("true", true), ("false", false)]))
-            .transpose()?;
+        let admin = params.admin.map(|t| choose("admin", t)).transpose()?;
         let user_type = params
             .user_type
-            .map(|t| {
-                choose(
-                    "userType",
-                    t,
-                    &[("member", UserType::Member), ("guest", UserType::Guest)],
-                )
-            })
+            .map(|t| choose("userType", t))
             .transpose()?;
         let methods = params.methods.map(parse_methods).transpose()?;
         let upn_prefix = match params.upn_prefix {
@@ -311,8 +322,9 @@ impl RegistrationFilter {
     }
 }
 
-/// `methods=`: a comma list of method names, each a Graph value or a policy document name (see
-/// [`graph_method`]), in any case; kept as the Graph values, duplicates dropped.
+/// `methods=`: a comma list of method names, each one of [`METHOD_NAMES`] or a policy document
+/// name (see [`method_name`]), in any case; kept as [`METHOD_NAMES`] spells them, duplicates
+/// dropped.
 fn parse_methods(text: &str) -> Result<Vec<String>, InvalidParameter> {
     let mut methods: Vec<String> = Vec::new();
     for name in text.split(',').map(str::trim) {
@@ -322,11 +334,11 @@ fn parse_methods(text: &str) -> Result<Vec<String>, InvalidParameter> {
                 message: "an empty method name; give method names separated by single commas, e.g. email,mobilePhone.".into(),
             });
         }
-        let method = graph_method(name).ok_or_else(|| InvalidParameter {
+        let method = method_name(name).ok_or_else(|| InvalidParameter {
             parameter: "methods",
             message: format!(
                 "'{name}' is not a method name. Graph's names are {}; the policy document's names are accepted too: {}.",
-                GRAPH_METHODS.join(", "),
+                METHOD_NAMES.join(", "),
                 POLICY_METHOD_NAMES
                     .iter()
                     .map(|(policy, graph)| format!("{policy} (= {graph})"))
@@ -354,18 +366,6 @@ pub enum Flag {
 }
 
 impl Flag {
-    fn graph_name(self) -> &'static str {
-        match self {
-            Flag::Admin => "isAdmin",
-            Flag::SsprRegistered => "isSsprRegistered",
-            Flag::SsprEnabled => "isSsprEnabled",
-            Flag::SsprCapable => "isSsprCapable",
-            Flag::MfaRegistered => "isMfaRegistered",
-            Flag::MfaCapable => "isMfaCapable",
-            Flag::PasswordlessCapable => "isPasswordlessCapable",
-        }
-    }
-
     fn of(self, r: &Registration) -> bool {
         match self {
             Flag::Admin => r.is_admin,
@@ -393,7 +393,7 @@ impl Condition {
     pub fn matches(&self, r: &Registration) -> bool {
         match self {
             Condition::Flag(flag, want) => flag.of(r) == *want,
-            Condition::UserType(t) => r.user_type.eq_ignore_ascii_case(t.as_str()),
+            Condition::UserType(t) => r.user_type.eq_ignore_ascii_case(t.name()),
             Condition::AnyMethod(wanted) => r
                 .methods_registered
                 .iter()
@@ -406,33 +406,32 @@ impl Condition {
         }
     }
 
-    /// The `$filter` clause Graph evaluates exactly as [`Condition::matches`] does, if any.
-    fn graph_clause(&self) -> Option<String> {
+    /// True when Graph's report evaluates this condition exactly as [`Condition::matches`] does.
+    pub fn graph_evaluates(&self) -> bool {
         match self {
             // `isAdmin` is nullable in Graph and the service reads null as false; Graph's
-            // `isAdmin eq false` would drop the nulls, so only `true` goes down.
-            Condition::Flag(Flag::Admin, false) => None,
-            Condition::Flag(flag, want) => Some(format!("{} eq {want}", flag.graph_name())),
-            Condition::UserType(t) => Some(format!("userType eq '{}'", t.as_str())),
-            Condition::AnyMethod(methods) => match methods.as_slice() {
-                [one] => Some(format!(
-                    "methodsRegistered/any(x:x eq '{}')",
-                    odata_text(one)
-                )),
-                // "Any of several" needs `or`, which the report does not take.
-                _ => None,
-            },
-            Condition::UpnPrefix(prefix) => Some(format!(
-                "startswith(userPrincipalName,'{}')",
-                odata_text(prefix)
-            )),
+            // "admin is false" would drop the nulls, so only `true` goes down.
+            Condition::Flag(Flag::Admin, false) => false,
+            Condition::Flag(..) | Condition::UserType(_) | Condition::UpnPrefix(_) => true,
+            // "Any of several" needs "or", which the report does not take.
+            Condition::AnyMethod(methods) => methods.len() == 1,
         }
     }
 }
 
-/// An OData string literal's content: a quote is written twice.
-fn odata_text(text: &str) -> String {
-    text.replace('\'', "''")
+/// The conditions Graph's report evaluates for a listing (all of them must hold); the directory
+/// adapter writes them in Graph's query language. Empty: Graph returns every user.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pushdown(Vec<Condition>);
+
+impl Pushdown {
+    pub fn conditions(&self) -> &[Condition] {
+        &self.0
+    }
+
+    pub fn matches(&self, r: &Registration) -> bool {
+        self.0.iter().all(|c| c.matches(r))
+    }
 }
 
 /// The conditions the service checks itself, on each record as it streams by.
@@ -449,27 +448,22 @@ impl Residual {
     }
 }
 
-/// How a filter is evaluated: `graph_filter` goes to Graph as `$filter`, `residual` runs in the
-/// service.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// How a filter is evaluated: `pushdown` by Graph, `residual` in the service.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
-    pub graph_filter: Option<String>,
+    pub pushdown: Pushdown,
     pub residual: Residual,
 }
 
 /// Splits `filter`: with `pushdown`, every condition Graph can evaluate goes to Graph; without
 /// it (a diagnostic), everything stays in the service.
 pub fn plan(filter: &RegistrationFilter, pushdown: bool) -> Plan {
-    let mut clauses = Vec::new();
-    let mut residual = Vec::new();
-    for condition in filter.conditions() {
-        match condition.graph_clause().filter(|_| pushdown) {
-            Some(clause) => clauses.push(clause),
-            None => residual.push(condition),
-        }
-    }
+    let (down, residual) = filter
+        .conditions()
+        .into_iter()
+        .partition(|condition| pushdown && condition.graph_evaluates());
     Plan {
-        graph_filter: (!clauses.is_empty()).then(|| clauses.join(" and ")),
+        pushdown: Pushdown(down),
         residual: Residual(residual),
     }
 }
@@ -580,17 +574,18 @@ mod tests {
 
     #[test]
     fn each_sspr_value_pushes_down_its_columns() {
-        let expected = [
-            "isSsprRegistered eq true",
-            "isSsprRegistered eq false",
-            "isSsprEnabled eq true",
-            "isSsprEnabled eq false",
-            "isSsprCapable eq true",
-            "isSsprCapable eq false",
-            "isSsprEnabled eq true and isSsprRegistered eq false",
-            "isSsprRegistered eq true and isSsprEnabled eq false",
+        use Flag::*;
+        let expected: [&[(Flag, bool)]; 8] = [
+            &[(SsprRegistered, true)],
+            &[(SsprRegistered, false)],
+            &[(SsprEnabled, true)],
+            &[(SsprEnabled, false)],
+            &[(SsprCapable, true)],
+            &[(SsprCapable, false)],
+            &[(SsprEnabled, true), (SsprRegistered, false)],
+            &[(SsprRegistered, true), (SsprEnabled, false)],
         ];
-        for (value, graph) in SSPR.iter().zip(expected) {
+        for (value, columns) in SSPR.iter().zip(expected) {
             let p = plan(
                 &filter(FilterParams {
                     sspr: Some(value),
@@ -598,89 +593,43 @@ mod tests {
                 }),
                 true,
             );
-            assert_eq!(p.graph_filter.as_deref(), Some(graph), "{value}");
+            let want: Vec<Condition> = columns
+                .iter()
+                .map(|(flag, v)| Condition::Flag(*flag, *v))
+                .collect();
+            assert_eq!(p.pushdown.conditions(), want.as_slice(), "{value}");
             assert!(p.residual.conditions().is_empty(), "{value}");
         }
     }
 
     #[test]
-    fn mfa_passwordless_user_type_and_prefix_push_down() {
+    fn mfa_passwordless_user_type_one_method_and_prefix_push_down() {
+        use Flag::*;
         let cases = [
-            (
-                FilterParams {
-                    mfa: Some("registered"),
-                    ..Default::default()
-                },
-                "isMfaRegistered eq true",
-            ),
-            (
-                FilterParams {
-                    mfa: Some("notRegistered"),
-                    ..Default::default()
-                },
-                "isMfaRegistered eq false",
-            ),
-            (
-                FilterParams {
-                    mfa: Some("capable"),
-                    ..Default::default()
-                },
-                "isMfaCapable eq true",
-            ),
-            (
-                FilterParams {
-                    mfa: Some("notCapable"),
-                    ..Default::default()
-                },
-                "isMfaCapable eq false",
-            ),
-            (
-                FilterParams {
-                    passwordless: Some("capable"),
-                    ..Default::default()
-                },
-                "isPasswordlessCapable eq true",
-            ),
-            (
-                FilterParams {
-                    passwordless: Some("notCapable"),
-                    ..Default::default()
-                },
-                "isPasswordlessCapable eq false",
-            ),
-            (
-                FilterParams {
-                    admin: Some("true"),
-                    ..Default::default()
-                },
-                "isAdmin eq true",
-            ),
-            (
-                FilterParams {
-                    user_type: Some("guest"),
-                    ..Default::default()
-                },
-                "userType eq 'guest'",
-            ),
-            (
-                FilterParams {
-                    methods: Some("email"),
-                    ..Default::default()
-                },
-                "methodsRegistered/any(x:x eq 'email')",
-            ),
-            (
-                FilterParams {
-                    upn_prefix: Some("o'brien"),
-                    ..Default::default()
-                },
-                "startswith(userPrincipalName,'o''brien')",
-            ),
+            ("mfa", "registered", Condition::Flag(MfaRegistered, true)),
+            ("mfa", "notRegistered", Condition::Flag(MfaRegistered, false)),
+            ("mfa", "capable", Condition::Flag(MfaCapable, true)),
+            ("mfa", "notCapable", Condition::Flag(MfaCapable, false)),
+            ("passwordless", "capable", Condition::Flag(PasswordlessCapable, true)),
+            ("passwordless", "notCapable", Condition::Flag(PasswordlessCapable, false)),
+            ("admin", "true", Condition::Flag(Admin, true)),
+            ("userType", "guest", Condition::UserType(UserType::Guest)),
+            ("methods", "email", Condition::AnyMethod(vec!["email".into()])),
+            ("upnPrefix", "o'brien", Condition::UpnPrefix("o'brien".into())),
         ];
-        for (params, graph) in cases {
+        for (parameter, value, condition) in cases {
+            let mut params = FilterParams::default();
+            match parameter {
+                "mfa" => params.mfa = Some(value),
+                "passwordless" => params.passwordless = Some(value),
+                "admin" => params.admin = Some(value),
+                "userType" => params.user_type = Some(value),
+                "methods" => params.methods = Some(value),
+                _ => params.upn_prefix = Some(value),
+            }
             let p = plan(&filter(params), true);
-            assert_eq!(p.graph_filter.as_deref(), Some(graph));
-            assert!(p.residual.conditions().is_empty(), "{graph}");
+            assert_eq!(p.pushdown.conditions(), [condition], "{parameter}={value}");
+            assert!(p.residual.conditions().is_empty(), "{parameter}={value}");
         }
     }
 
@@ -695,7 +644,10 @@ mod tests {
             }),
             true,
         );
-        assert_eq!(p.graph_filter.as_deref(), Some("userType eq 'member'"));
+        assert_eq!(
+            p.pushdown.conditions(),
+            [Condition::UserType(UserType::Member)]
+        );
         assert_eq!(
             p.residual.conditions(),
             [
@@ -706,7 +658,7 @@ mod tests {
     }
 
     #[test]
-    fn everything_combined_joins_with_and_and_without_pushdown_nothing_goes_down() {
+    fn everything_combined_goes_down_in_order_and_without_pushdown_nothing_does() {
         let f = filter(FilterParams {
             sspr: Some("enabledNotRegistered"),
             mfa: Some("notCapable"),
@@ -717,24 +669,12 @@ mod tests {
             upn_prefix: Some("ada"),
         });
         let down = plan(&f, true);
-        assert_eq!(
-            down.graph_filter.as_deref(),
-            Some(
-                "isSsprEnabled eq true and isSsprRegistered eq false and isMfaCapable eq false and isPasswordlessCapable eq false and isAdmin eq true and userType eq 'member' and methodsRegistered/any(x:x eq 'email') and startswith(userPrincipalName,'ada')"
-            )
-        );
+        assert_eq!(down.pushdown.conditions(), f.conditions().as_slice());
+        assert_eq!(down.pushdown.conditions().len(), 8);
         assert!(down.residual.conditions().is_empty());
         let local = plan(&f, false);
-        assert_eq!(local.graph_filter, None);
+        assert!(local.pushdown.conditions().is_empty());
         assert_eq!(local.residual.conditions(), f.conditions().as_slice());
-    }
-
-    /// Graph's side of a plan, evaluated the way Graph does: exactly the pushed clauses.
-    fn graph_side(f: &RegistrationFilter, r: &Registration) -> bool {
-        f.conditions()
-            .iter()
-            .filter(|c| c.graph_clause().is_some())
-            .all(|c| c.matches(r))
     }
 
     #[test]
@@ -775,7 +715,7 @@ mod tests {
                                 let want = meaning(&f, r);
                                 assert_eq!(local.residual.matches(r), want, "{f:?} {r:?}");
                                 assert_eq!(
-                                    graph_side(&f, r) && down.residual.matches(r),
+                                    down.pushdown.matches(r) && down.residual.matches(r),
                                     want,
                                     "{f:?} {r:?}"
                                 );
@@ -873,27 +813,23 @@ mod tests {
     }
 
     #[test]
-    fn policy_document_names_stand_for_their_graph_values_in_any_case() {
-        let graph_filter = |methods: &str| {
-            plan(
-                &filter(FilterParams {
-                    methods: Some(methods),
-                    ..Default::default()
-                }),
-                true,
-            )
-            .graph_filter
+    fn policy_document_names_stand_for_their_method_names_in_any_case() {
+        let methods = |methods: &str| {
+            filter(FilterParams {
+                methods: Some(methods),
+                ..Default::default()
+            })
+            .methods
         };
-        for (policy, graph) in POLICY_METHOD_NAMES {
-            let expected = Some(format!("methodsRegistered/any(x:x eq '{graph}')"));
-            assert_eq!(graph_filter(policy), expected, "{policy}");
-            assert_eq!(graph_filter(graph), expected, "{graph}");
-            assert_eq!(graph_filter(&policy.to_uppercase()), expected, "{policy}");
-            assert_eq!(graph_filter(&graph.to_lowercase()), expected, "{graph}");
+        for (policy, method) in POLICY_METHOD_NAMES {
+            assert_eq!(methods(policy), [*method], "{policy}");
+            assert_eq!(methods(method), [*method], "{method}");
+            assert_eq!(methods(&policy.to_uppercase()), [*method], "{policy}");
+            assert_eq!(methods(&method.to_lowercase()), [*method], "{method}");
         }
         // The names both documents share.
         for same in ["email", "mobilePhone", "officePhone"] {
-            assert_eq!(graph_method(same), Some(same));
+            assert_eq!(method_name(same), Some(same));
         }
         let both = filter(FilterParams {
             methods: Some("mobileAppNotification,MicrosoftAuthenticatorPush,securityQuestions"),
@@ -917,8 +853,8 @@ mod tests {
             "one listing, so one cursor for both spellings"
         );
         // Every Graph value is its own name.
-        for method in GRAPH_METHODS {
-            assert_eq!(graph_method(method), Some(*method));
+        for method in METHOD_NAMES {
+            assert_eq!(method_name(method), Some(*method));
         }
     }
 
@@ -935,7 +871,7 @@ mod tests {
             "{}",
             error.message
         );
-        for name in GRAPH_METHODS {
+        for name in METHOD_NAMES {
             assert!(error.message.contains(name), "{name}: {}", error.message);
         }
         for (policy, graph) in POLICY_METHOD_NAMES {

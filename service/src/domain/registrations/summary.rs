@@ -200,27 +200,4 @@ mod tests {
             }
         );
     }
-
-    #[test]
-    fn the_summary_serializes_as_the_contract_says() {
-        let mut counts = RegistrationCounts::default();
-        counts.add(&user(false, (true, true), (true, true), false, &["email"]));
-        let summary = RegistrationSummary::new(
-            TenantRef {
-                id: "t".into(),
-                domain: "contoso.onmicrosoft.com".into(),
-                display_name: "Contoso".into(),
-            },
-            "2026-08-20T10:00:00Z".into(),
-            counts,
-        );
-        let json = serde_json::to_value(&summary).expect("serializes");
-        assert_eq!(json["source"], "graph");
-        assert_eq!(json["totalUsers"], 1);
-        assert_eq!(json["readAt"], "2026-08-20T10:00:00Z");
-        assert_eq!(json["tenant"]["domain"], "contoso.onmicrosoft.com");
-        assert_eq!(json["features"]["ssprCapable"], 1);
-        assert_eq!(json["methods"]["email"], 1);
-        assert_eq!(json["gaps"]["enabledNotRegistered"], 0);
-    }
 }
