@@ -436,16 +436,76 @@ mod tests {
     #[test]
     fn mfa_passwordless_admin_user_type_method_and_prefix_are_sent_as_odata() {
         let cases = [
-            (FilterParams { mfa: Some("registered"), ..Default::default() }, "isMfaRegistered eq true"),
-            (FilterParams { mfa: Some("notRegistered"), ..Default::default() }, "isMfaRegistered eq false"),
-            (FilterParams { mfa: Some("capable"), ..Default::default() }, "isMfaCapable eq true"),
-            (FilterParams { mfa: Some("notCapable"), ..Default::default() }, "isMfaCapable eq false"),
-            (FilterParams { passwordless: Some("capable"), ..Default::default() }, "isPasswordlessCapable eq true"),
-            (FilterParams { passwordless: Some("notCapable"), ..Default::default() }, "isPasswordlessCapable eq false"),
-            (FilterParams { admin: Some("true"), ..Default::default() }, "isAdmin eq true"),
-            (FilterParams { user_type: Some("guest"), ..Default::default() }, "userType eq 'guest'"),
-            (FilterParams { methods: Some("email"), ..Default::default() }, "methodsRegistered/any(x:x eq 'email')"),
-            (FilterParams { upn_prefix: Some("o'brien"), ..Default::default() }, "startswith(userPrincipalName,'o''brien')"),
+            (
+                FilterParams {
+                    mfa: Some("registered"),
+                    ..Default::default()
+                },
+                "isMfaRegistered eq true",
+            ),
+            (
+                FilterParams {
+                    mfa: Some("notRegistered"),
+                    ..Default::default()
+                },
+                "isMfaRegistered eq false",
+            ),
+            (
+                FilterParams {
+                    mfa: Some("capable"),
+                    ..Default::default()
+                },
+                "isMfaCapable eq true",
+            ),
+            (
+                FilterParams {
+                    mfa: Some("notCapable"),
+                    ..Default::default()
+                },
+                "isMfaCapable eq false",
+            ),
+            (
+                FilterParams {
+                    passwordless: Some("capable"),
+                    ..Default::default()
+                },
+                "isPasswordlessCapable eq true",
+            ),
+            (
+                FilterParams {
+                    passwordless: Some("notCapable"),
+                    ..Default::default()
+                },
+                "isPasswordlessCapable eq false",
+            ),
+            (
+                FilterParams {
+                    admin: Some("true"),
+                    ..Default::default()
+                },
+                "isAdmin eq true",
+            ),
+            (
+                FilterParams {
+                    user_type: Some("guest"),
+                    ..Default::default()
+                },
+                "userType eq 'guest'",
+            ),
+            (
+                FilterParams {
+                    methods: Some("email"),
+                    ..Default::default()
+                },
+                "methodsRegistered/any(x:x eq 'email')",
+            ),
+            (
+                FilterParams {
+                    upn_prefix: Some("o'brien"),
+                    ..Default::default()
+                },
+                "startswith(userPrincipalName,'o''brien')",
+            ),
         ];
         for (params, graph) in cases {
             assert_eq!(sent(params).as_deref(), Some(graph));
@@ -456,7 +516,10 @@ mod tests {
             user_type: Some("member"),
             ..Default::default()
         };
-        assert_eq!(sent(kept_in_the_service).as_deref(), Some("userType eq 'member'"));
+        assert_eq!(
+            sent(kept_in_the_service).as_deref(),
+            Some("userType eq 'member'")
+        );
         assert_eq!(graph_filter(&Pushdown::default()), None);
     }
 
@@ -485,7 +548,11 @@ mod tests {
     fn method_names_are_sent_as_the_report_spells_them() {
         for (policy, method) in POLICY_METHOD_NAMES {
             let expected = Some(format!("methodsRegistered/any(x:x eq '{method}')"));
-            for given in [policy.to_string(), policy.to_uppercase(), method.to_lowercase()] {
+            for given in [
+                policy.to_string(),
+                policy.to_uppercase(),
+                method.to_lowercase(),
+            ] {
                 let params = FilterParams {
                     methods: Some(&given),
                     ..Default::default()

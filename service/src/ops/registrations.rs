@@ -300,7 +300,9 @@ pub async fn summary(
     max_age: Option<Duration>,
 ) -> Result<SummaryRead, OpsError> {
     let tenant = authorize(tenants, caller, Verb::Read, tenant_key)?;
-    registrations.tenant_summary(reporting, tenant, max_age).await
+    registrations
+        .tenant_summary(reporting, tenant, max_age)
+        .await
 }
 
 /// Which tenants a fleet request names.
@@ -342,8 +344,13 @@ pub fn fleet<'a>(
 ) -> impl Stream<Item = (&'a ManagedTenant, Result<SummaryRead, OpsError>)> + Send + 'a {
     futures::stream::iter(targets)
         .map(move |tenant| async move {
-            let result = registrations.tenant_summary(reporting, tenant, max_age).await;
+            let result = registrations
+                .tenant_summary(reporting, tenant, max_age)
+                .await;
             (tenant, result)
         })
         .buffer_unordered(registrations.fleet_concurrency)
 }
+
+#[cfg(test)]
+mod tests;

@@ -21,9 +21,7 @@ use super::extract::PathParams;
 use super::problem::{ApiError, Problem};
 use super::responses::{CallerErrors, QueryErrors, TenantErrors, UnknownTenant};
 use super::{AppState, Authenticated};
-use crate::domain::registrations::filter::{
-    MfaFilter, PasswordlessFilter, SsprFilter, UserType,
-};
+use crate::domain::registrations::filter::{MfaFilter, PasswordlessFilter, SsprFilter, UserType};
 use crate::domain::registrations::summary::RegistrationSummary;
 use crate::domain::registrations::{Field, Registration};
 use crate::ops;
@@ -302,9 +300,7 @@ pub async fn fleet(
     if negotiate(&headers) == Format::Ndjson {
         return Ok(stream::fleet(state, ids, max_age));
     }
-    let tenants: Vec<FleetEntry> = stream::fleet_entries(&state, &ids, max_age)
-        .collect()
-        .await;
+    let tenants: Vec<FleetEntry> = stream::fleet_entries(&state, &ids, max_age).collect().await;
     let failed = tenants.iter().filter(|t| t.problem.is_some()).count();
     Ok(Json(FleetSummary { tenants, failed }).into_response())
 }
@@ -338,7 +334,10 @@ mod tests {
     fn the_documented_values_are_the_parsed_ones() {
         assert_eq!(schema_values::<SsprFilter>(), names::<SsprFilter>());
         assert_eq!(schema_values::<MfaFilter>(), names::<MfaFilter>());
-        assert_eq!(schema_values::<PasswordlessFilter>(), names::<PasswordlessFilter>());
+        assert_eq!(
+            schema_values::<PasswordlessFilter>(),
+            names::<PasswordlessFilter>()
+        );
         assert_eq!(schema_values::<UserType>(), names::<UserType>());
         let fields: Vec<String> = Field::ALL.map(|f| f.name().to_owned()).to_vec();
         assert_eq!(schema_values::<Field>(), fields);

@@ -38,7 +38,10 @@ macro_rules! vocabulary {
 
 /// `sspr=`: the SSPR columns, alone or as a gap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ToSchema)]
-#[schema(rename_all = "camelCase", description = "Values of the listing's `sspr` filter.")]
+#[schema(
+    rename_all = "camelCase",
+    description = "Values of the listing's `sspr` filter."
+)]
 pub enum SsprFilter {
     Registered,
     NotRegistered,
@@ -64,7 +67,10 @@ vocabulary!(SsprFilter {
 
 /// `mfa=`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ToSchema)]
-#[schema(rename_all = "camelCase", description = "Values of the listing's `mfa` filter.")]
+#[schema(
+    rename_all = "camelCase",
+    description = "Values of the listing's `mfa` filter."
+)]
 pub enum MfaFilter {
     Registered,
     NotRegistered,
@@ -97,7 +103,10 @@ vocabulary!(PasswordlessFilter {
 
 /// `userType=`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ToSchema)]
-#[schema(rename_all = "camelCase", description = "Values of the listing's `userType` filter.")]
+#[schema(
+    rename_all = "camelCase",
+    description = "Values of the listing's `userType` filter."
+)]
 pub enum UserType {
     Member,
     Guest,
@@ -607,15 +616,35 @@ mod tests {
         use Flag::*;
         let cases = [
             ("mfa", "registered", Condition::Flag(MfaRegistered, true)),
-            ("mfa", "notRegistered", Condition::Flag(MfaRegistered, false)),
+            (
+                "mfa",
+                "notRegistered",
+                Condition::Flag(MfaRegistered, false),
+            ),
             ("mfa", "capable", Condition::Flag(MfaCapable, true)),
             ("mfa", "notCapable", Condition::Flag(MfaCapable, false)),
-            ("passwordless", "capable", Condition::Flag(PasswordlessCapable, true)),
-            ("passwordless", "notCapable", Condition::Flag(PasswordlessCapable, false)),
+            (
+                "passwordless",
+                "capable",
+                Condition::Flag(PasswordlessCapable, true),
+            ),
+            (
+                "passwordless",
+                "notCapable",
+                Condition::Flag(PasswordlessCapable, false),
+            ),
             ("admin", "true", Condition::Flag(Admin, true)),
             ("userType", "guest", Condition::UserType(UserType::Guest)),
-            ("methods", "email", Condition::AnyMethod(vec!["email".into()])),
-            ("upnPrefix", "o'brien", Condition::UpnPrefix("o'brien".into())),
+            (
+                "methods",
+                "email",
+                Condition::AnyMethod(vec!["email".into()]),
+            ),
+            (
+                "upnPrefix",
+                "o'brien",
+                Condition::UpnPrefix("o'brien".into()),
+            ),
         ];
         for (parameter, value, condition) in cases {
             let mut params = FilterParams::default();

@@ -252,7 +252,6 @@ pub(crate) fn sample() -> Registration {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
