@@ -436,79 +436,28 @@ mod tests {
     #[test]
     fn mfa_passwordless_admin_user_type_method_and_prefix_are_sent_as_odata() {
         let cases = [
+            ("mfa", "registered", "isMfaRegistered eq true"),
+            ("mfa", "notRegistered", "isMfaRegistered eq false"),
+            ("mfa", "capable", "isMfaCapable eq true"),
+            ("mfa", "notCapable", "isMfaCapable eq false"),
+            ("passwordless", "capable", "isPasswordlessCapable eq true"),
             (
-                FilterParams {
-                    mfa: Some("registered"),
-                    ..Default::default()
-                },
-                "isMfaRegistered eq true",
-            ),
-            (
-                FilterParams {
-                    mfa: Some("notRegistered"),
-                    ..Default::default()
-                },
-                "isMfaRegistered eq false",
-            ),
-            (
-                FilterParams {
-                    mfa: Some("capable"),
-                    ..Default::default()
-                },
-                "isMfaCapable eq true",
-            ),
-            (
-                FilterParams {
-                    mfa: Some("notCapable"),
-                    ..Default::default()
-                },
-                "isMfaCapable eq false",
-            ),
-            (
-                FilterParams {
-                    passwordless: Some("capable"),
-                    ..Default::default()
-                },
-                "isPasswordlessCapable eq true",
-            ),
-            (
-                FilterParams {
-                    passwordless: Some("notCapable"),
-                    ..Default::default()
-                },
+                "passwordless",
+                "notCapable",
                 "isPasswordlessCapable eq false",
             ),
+            ("admin", "true", "isAdmin eq true"),
+            ("userType", "guest", "userType eq 'guest'"),
+            ("methods", "email", "methodsRegistered/any(x:x eq 'email')"),
             (
-                FilterParams {
-                    admin: Some("true"),
-                    ..Default::default()
-                },
-                "isAdmin eq true",
-            ),
-            (
-                FilterParams {
-                    user_type: Some("guest"),
-                    ..Default::default()
-                },
-                "userType eq 'guest'",
-            ),
-            (
-                FilterParams {
-                    methods: Some("email"),
-                    ..Default::default()
-                },
-                "methodsRegistered/any(x:x eq 'email')",
-            ),
-            (
-                FilterParams {
-                    upn_prefix: Some("o'brien"),
-                    ..Default::default()
-                },
+                "upnPrefix",
+                "o'brien",
                 "startswith(userPrincipalName,'o''brien')",
             ),
         ];
-        for (params, graph) in cases {
-            assert_eq!(sent(params).as_deref(), Some(graph));
+        for (parameter, value, graph) in cases {
+            let params = FilterParams::only(parameter, value);
+            assert_eq!(sent(params).as_deref(), Some(graph), "{parameter}={value}");
         }
         let kept_in_the_service = FilterParams {
             methods: Some("email,mobilePhone"),
@@ -525,15 +474,7 @@ mod tests {
 
     #[test]
     fn everything_combined_is_joined_with_and() {
-        let params = FilterParams {
-            sspr: Some("enabledNotRegistered"),
-            mfa: Some("notCapable"),
-            passwordless: Some("notCapable"),
-            admin: Some("true"),
-            user_type: Some("member"),
-            methods: Some("email"),
-            upn_prefix: Some("ada"),
-        };
+        let params = FilterParams::every_pushable();
         assert_eq!(
             sent(params).as_deref(),
             Some(

@@ -12,8 +12,8 @@ use utoipa::ToSchema;
 use super::Registration;
 
 /// A closed set of values a query parameter takes, each with its one spelling. The parser and the
-/// OpenAPI schema both come from the enum (the schema derives the same camelCase names; a unit
-/// test in `api` holds them equal), so a value cannot be added in one place only.
+/// OpenAPI schema both come from one declaration ([`vocabulary!`]), so a value cannot be added in
+/// one place only.
 pub trait Vocabulary: Copy + 'static {
     /// Every value, in the order the error message lists them.
     const ALL: &'static [Self];
@@ -21,10 +21,21 @@ pub trait Vocabulary: Copy + 'static {
     fn name(self) -> &'static str;
 }
 
-/// Implements [`Vocabulary`] for a unit-variant enum: its names are the variants in camelCase,
-/// as `#[schema(rename_all = "camelCase")]` writes them in the OpenAPI document.
+/// Declares a unit-variant enum and its [`Vocabulary`]: each variant with its spelling, which is
+/// also its name in the OpenAPI schema.
 macro_rules! vocabulary {
-    ($type:ident { $($variant:ident => $name:literal),+ $(,)? }) => {
+    (
+        $(#[$meta:meta])*
+        pub enum $type:ident {
+            $($(#[$variant_meta:meta])* $variant:ident => $name:literal),+ $(,)?
+        }
+    ) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, ToSchema)]
+        $(#[$meta])*
+        pub enum $type {
+            $($(#[$variant_meta])* #[schema(rename = $name)] $variant),+
+        }
+
         impl Vocabulary for $type {
             const ALL: &'static [Self] = &[$($type::$variant),+];
             fn name(self) -> &'static str {
@@ -36,86 +47,50 @@ macro_rules! vocabulary {
     };
 }
 
-/// `sspr=`: the SSPR columns, alone or as a gap.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ToSchema)]
-#[schema(
-    rename_all = "camelCase",
-    description = "Values of the listing's `sspr` filter."
-)]
-pub enum SsprFilter {
-    Registered,
-    NotRegistered,
-    Enabled,
-    NotEnabled,
-    Capable,
-    NotCapable,
-    /// Enabled for SSPR but not registered: a reset would fail.
-    EnabledNotRegistered,
-    RegisteredNotEnabled,
+vocabulary! {
+    /// `sspr=`: the SSPR columns, alone or as a gap.
+    #[schema(description = "Values of the listing's `sspr` filter.")]
+    pub enum SsprFilter {
+        Registered => "registered",
+        NotRegistered => "notRegistered",
+        Enabled => "enabled",
+        NotEnabled => "notEnabled",
+        Capable => "capable",
+        NotCapable => "notCapable",
+        /// Enabled for SSPR but not registered: a reset would fail.
+        EnabledNotRegistered => "enabledNotRegistered",
+        RegisteredNotEnabled => "registeredNotEnabled",
+    }
 }
 
-vocabulary!(SsprFilter {
-    Registered => "registered",
-    NotRegistered => "notRegistered",
-    Enabled => "enabled",
-    NotEnabled => "notEnabled",
-    Capable => "capable",
-    NotCapable => "notCapable",
-    EnabledNotRegistered => "enabledNotRegistered",
-    RegisteredNotEnabled => "registeredNotEnabled",
-});
-
-/// `mfa=`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ToSchema)]
-#[schema(
-    rename_all = "camelCase",
-    description = "Values of the listing's `mfa` filter."
-)]
-pub enum MfaFilter {
-    Registered,
-    NotRegistered,
-    Capable,
-    NotCapable,
+vocabulary! {
+    /// `mfa=`.
+    #[schema(description = "Values of the listing's `mfa` filter.")]
+    pub enum MfaFilter {
+        Registered => "registered",
+        NotRegistered => "notRegistered",
+        Capable => "capable",
+        NotCapable => "notCapable",
+    }
 }
 
-vocabulary!(MfaFilter {
-    Registered => "registered",
-    NotRegistered => "notRegistered",
-    Capable => "capable",
-    NotCapable => "notCapable",
-});
-
-/// `passwordless=`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ToSchema)]
-#[schema(
-    rename_all = "camelCase",
-    description = "Values of the listing's `passwordless` filter."
-)]
-pub enum PasswordlessFilter {
-    Capable,
-    NotCapable,
+vocabulary! {
+    /// `passwordless=`.
+    #[schema(description = "Values of the listing's `passwordless` filter.")]
+    pub enum PasswordlessFilter {
+        Capable => "capable",
+        NotCapable => "notCapable",
+    }
 }
 
-vocabulary!(PasswordlessFilter {
-    Capable => "capable",
-    NotCapable => "notCapable",
-});
-
-/// `userType=`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ToSchema)]
-#[schema(
-    rename_all = "camelCase",
-    description = "Values of the listing's `userType` filter."
-)]
-pub enum UserType {
-    Member,
-    Guest,
+vocabulary! {
+    /// `userType=`.
+    #[schema(description = "Values of the listing's `userType` filter.")]
+    pub enum UserType {
+        Member => "member",
+        Guest => "guest",
+    }
 }
-
-vocabulary!(UserType {
-    Member => "member",
-    Guest => "guest",
-});
 
 /// `admin=`: a boolean literal.
 impl Vocabulary for bool {
@@ -149,6 +124,39 @@ pub struct FilterParams<'a> {
     pub user_type: Option<&'a str>,
     pub methods: Option<&'a str>,
     pub upn_prefix: Option<&'a str>,
+}
+
+#[cfg(test)]
+impl<'a> FilterParams<'a> {
+    /// Only `parameter` (as the query spells it) given, as `value`.
+    pub(crate) fn only(parameter: &str, value: &'a str) -> FilterParams<'a> {
+        let mut params = FilterParams::default();
+        let slot = match parameter {
+            "sspr" => &mut params.sspr,
+            "mfa" => &mut params.mfa,
+            "passwordless" => &mut params.passwordless,
+            "admin" => &mut params.admin,
+            "userType" => &mut params.user_type,
+            "methods" => &mut params.methods,
+            "upnPrefix" => &mut params.upn_prefix,
+            other => panic!("{other} is not a filter parameter"),
+        };
+        *slot = Some(value);
+        params
+    }
+
+    /// Every parameter given, each with a value Graph can evaluate.
+    pub(crate) fn every_pushable() -> FilterParams<'static> {
+        FilterParams {
+            sspr: Some("enabledNotRegistered"),
+            mfa: Some("notCapable"),
+            passwordless: Some("notCapable"),
+            admin: Some("true"),
+            user_type: Some("member"),
+            methods: Some("email"),
+            upn_prefix: Some("ada"),
+        }
+    }
 }
 
 /// A query parameter with a value the filter cannot take.
@@ -647,16 +655,7 @@ mod tests {
             ),
         ];
         for (parameter, value, condition) in cases {
-            let mut params = FilterParams::default();
-            match parameter {
-                "mfa" => params.mfa = Some(value),
-                "passwordless" => params.passwordless = Some(value),
-                "admin" => params.admin = Some(value),
-                "userType" => params.user_type = Some(value),
-                "methods" => params.methods = Some(value),
-                _ => params.upn_prefix = Some(value),
-            }
-            let p = plan(&filter(params), true);
+            let p = plan(&filter(FilterParams::only(parameter, value)), true);
             assert_eq!(p.pushdown.conditions(), [condition], "{parameter}={value}");
             assert!(p.residual.conditions().is_empty(), "{parameter}={value}");
         }
@@ -688,15 +687,7 @@ mod tests {
 
     #[test]
     fn everything_combined_goes_down_in_order_and_without_pushdown_nothing_does() {
-        let f = filter(FilterParams {
-            sspr: Some("enabledNotRegistered"),
-            mfa: Some("notCapable"),
-            passwordless: Some("notCapable"),
-            admin: Some("true"),
-            user_type: Some("member"),
-            methods: Some("email"),
-            upn_prefix: Some("ada"),
-        });
+        let f = filter(FilterParams::every_pushable());
         let down = plan(&f, true);
         assert_eq!(down.pushdown.conditions(), f.conditions().as_slice());
         assert_eq!(down.pushdown.conditions().len(), 8);

@@ -212,22 +212,37 @@ fn reporting<'a>(report: &'a FakeReport, licences: &'a FakeLicences) -> Reportin
     Reporting { report, licences }
 }
 
-/// One summary read of `tenant`, forcing a fresh read (no cached summary is young enough).
-async fn fresh_summary(
-    registrations: &Registrations,
-    tenants: &TenantRegistry,
-    reporting: Reporting<'_>,
-    tenant: &str,
-) -> Result<SummaryRead, OpsError> {
-    summary(
-        registrations,
-        tenants,
-        reporting,
-        &reader(),
-        tenant,
-        Some(Duration::ZERO),
-    )
-    .await
+/// The tenants and the summary cache the summary tests read through.
+struct Summaries {
+    tenants: TenantRegistry,
+    registrations: Registrations,
+}
+
+impl Summaries {
+    fn new() -> Summaries {
+        Summaries {
+            tenants: registry(),
+            registrations: registrations(),
+        }
+    }
+
+    /// One summary of `tenant`, read afresh (no cached summary is young enough).
+    async fn fresh(
+        &self,
+        report: &FakeReport,
+        licences: &FakeLicences,
+        tenant: &str,
+    ) -> Result<SummaryRead, OpsError> {
+        summary(
+            &self.registrations,
+            &self.tenants,
+            reporting(report, licences),
+            &reader(),
+            tenant,
+            Some(Duration::ZERO),
+        )
+        .await
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -236,16 +251,10 @@ async fn fresh_summary(
 
 #[tokio::test]
 async fn without_p1_or_p2_the_answer_is_license_required_and_the_report_is_never_read() {
-    let (tenants, registrations) = (registry(), registrations());
+    let summaries = Summaries::new();
     let report = FakeReport::with_users(CONTOSO, vec![vec![user("ada", true)]]);
     let licences = FakeLicences::without_premium();
-    let result = fresh_summary(
-        &registrations,
-        &tenants,
-        reporting(&report, &licences),
-        CONTOSO,
-    )
-    .await;
+    let result = summaries.fresh(&report, &licences, CONTOSO).await;
     let Err(OpsError::LicenseRequired { tenant, detail }) = result else {
         panic!("expected licenseRequired, got {result:?}");
     };
@@ -260,18 +269,14 @@ async fn without_p1_or_p2_the_answer_is_license_required_and_the_report_is_never
 
 #[tokio::test]
 async fn the_licence_verdict_is_reused_within_the_hour() {
-    let (tenants, registrations) = (registry(), registrations());
+    let summaries = Summaries::new();
     let report = FakeReport::with_users(CONTOSO, vec![vec![user("ada", true)]]);
     let licences = FakeLicences::premium();
     for _ in 0..3 {
-        fresh_summary(
-            &registrations,
-            &tenants,
-            reporting(&report, &licences),
-            CONTOSO,
-        )
-        .await
-        .expect("licensed");
+        summaries
+            .fresh(&report, &licences, CONTOSO)
+            .await
+            .expect("licensed");
     }
     assert_eq!(report.reads(), 3, "every summary was read afresh");
     assert_eq!(licences.reads(), 1, "the SKUs were read once");
@@ -279,35 +284,25 @@ async fn the_licence_verdict_is_reused_within_the_hour() {
 
 #[tokio::test]
 async fn unreadable_skus_let_the_request_through_to_the_report() {
-    let (tenants, registrations) = (registry(), registrations());
+    let summaries = Summaries::new();
     let report = FakeReport::with_users(CONTOSO, vec![vec![user("ada", true), user("bo", false)]]);
     let licences = FakeLicences::unreadable();
-    let read = fresh_summary(
-        &registrations,
-        &tenants,
-        reporting(&report, &licences),
-        CONTOSO,
-    )
-    .await
-    .expect("Graph's report decides");
+    let read = summaries
+        .fresh(&report, &licences, CONTOSO)
+        .await
+        .expect("Graph's report decides");
     assert_eq!(read.summary.total_users, 2);
     assert_eq!(report.reads(), 1);
 }
 
 #[tokio::test]
 async fn the_reports_non_premium_refusal_is_license_required_and_remembered() {
-    let (tenants, registrations) = (registry(), registrations());
+    let summaries = Summaries::new();
     let mut report = FakeReport::default();
     report.failures.insert(CONTOSO.into(), (403, NON_PREMIUM));
     let licences = FakeLicences::unreadable();
     for attempt in 0..2 {
-        let result = fresh_summary(
-            &registrations,
-            &tenants,
-            reporting(&report, &licences),
-            CONTOSO,
-        )
-        .await;
+        let result = summaries.fresh(&report, &licences, CONTOSO).await;
         assert!(
             matches!(result, Err(OpsError::LicenseRequired { .. })),
             "attempt {attempt}: {result:?}"
@@ -319,13 +314,7 @@ async fn the_reports_non_premium_refusal_is_license_required_and_remembered() {
     denied
         .failures
         .insert(FABRIKAM.into(), (403, "Authorization_RequestDenied"));
-    let result = fresh_summary(
-        &registrations,
-        &tenants,
-        reporting(&denied, &licences),
-        FABRIKAM,
-    )
-    .await;
+    let result = summaries.fresh(&denied, &licences, FABRIKAM).await;
     assert!(
         matches!(
             result,
@@ -344,7 +333,10 @@ async fn the_reports_non_premium_refusal_is_license_required_and_remembered() {
 
 #[tokio::test]
 async fn concurrent_summaries_of_one_tenant_share_one_read() {
-    let (tenants, registrations) = (registry(), registrations());
+    let Summaries {
+        tenants,
+        registrations,
+    } = Summaries::new();
     let mut report = FakeReport::with_users(CONTOSO, vec![vec![user("ada", true)]]);
     report.gate = Some(tokio::sync::Semaphore::new(0));
     let licences = FakeLicences::premium();
@@ -377,7 +369,10 @@ async fn concurrent_summaries_of_one_tenant_share_one_read() {
 
 #[tokio::test]
 async fn a_failing_tenant_does_not_stop_the_fleet_and_says_why() {
-    let (tenants, registrations) = (registry(), registrations());
+    let Summaries {
+        tenants,
+        registrations,
+    } = Summaries::new();
     let mut report = FakeReport::default();
     report.pages.insert(
         CONTOSO.into(),
