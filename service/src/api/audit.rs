@@ -11,9 +11,9 @@ use utoipa::{IntoParams, ToSchema};
 use super::problem::ApiError;
 use super::responses::{CallerErrors, QueryErrors, UnknownTenant};
 use super::{AppState, Authenticated};
+use crate::capabilities::audit_log::{AuditRecord, Outcome};
 use crate::ops;
 use crate::ops::audit::{AuditError, AuditQuery};
-use crate::store::audit::{AuditRecord, Outcome};
 
 /// The response header of an audited write that carries its audit record's id.
 pub const AUDIT_RECORD_ID: &str = "audit-record-id";
@@ -107,7 +107,7 @@ pub async fn list(
     let query = parse_query(raw.as_deref().unwrap_or(""))?;
     let page = ops::audit::list(
         &state.tenants,
-        &state.store.audit(),
+        state.audit.as_ref(),
         &state.cursors,
         &caller,
         &query,

@@ -48,8 +48,10 @@ pub struct Shared {
     pub auth: Authenticator,
     pub tenants: TenantRegistry,
     pub graph: Graph,
-    /// The embedded store; `store.audit()` is the audit trail.
+    /// The embedded store (the policy change and the protection deploy still take it).
     pub store: Store,
+    /// The audit trail.
+    pub audit: Arc<dyn crate::capabilities::audit_log::AuditLog>,
     /// Registration reporting's licence verdicts and summary cache.
     pub registrations: crate::ops::registrations::Registrations,
     /// The policy documents' cache.

@@ -7,9 +7,11 @@ use time::format_description::well_known::Rfc3339;
 use super::cursor::{self, Binding, CursorSigner};
 use super::{OpsError, authorize, require};
 use crate::auth::{Caller, Verb};
+use crate::capabilities::audit_log::{
+    AuditCursor, AuditFilter, AuditLog, AuditRecord, MAX_PAGE, Outcome,
+};
 use crate::directory::tenants::TenantRegistry;
 use crate::store::StoreError;
-use crate::store::audit::{AuditCursor, AuditFilter, AuditLog, AuditRecord, MAX_PAGE, Outcome};
 
 /// Records per page when the caller does not say.
 pub const DEFAULT_PAGE: u32 = 50;
@@ -54,7 +56,7 @@ pub struct AuditListPage {
 /// checked against the caller and the filters before the store is read.
 pub async fn list(
     registry: &TenantRegistry,
-    audit: &AuditLog,
+    audit: &dyn AuditLog,
     cursors: &CursorSigner,
     caller: &Caller,
     query: &AuditQuery,

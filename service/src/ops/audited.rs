@@ -8,14 +8,18 @@
 //! cancelled mid-change (the caller went away, a timeout) — is completed as `unknown`, so it
 //! never stays `attempted` for longer than the change could take.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 use serde_json::Value;
+#[cfg(test)]
+use serde_json::json;
 
 use super::OpsError;
 use crate::auth::Caller;
+use crate::capabilities::audit_log::{Actor, AuditLog, Completion, NewAuditRecord, Outcome};
 use crate::directory::tenants::ManagedTenant;
 use crate::store::Store;
-use crate::store::audit::{Actor, AuditLog, Completion, NewAttempt, NewAuditRecord, Outcome};
 
 /// The error of an attempt whose request ended before its outcome was recorded.
 pub const CANCELLED: &str = "The request ended before the outcome of this attempt was recorded \
@@ -29,7 +33,7 @@ pub(crate) fn json(value: &impl Serialize) -> Option<Value> {
 
 /// Who writes what to which tenant, for every record of one request.
 pub(crate) struct AuditTrail<'a> {
-    store: &'a Store,
+    log: Arc<dyn AuditLog>,
     caller: &'a Caller,
     tenant: &'a ManagedTenant,
     operation: &'static str,
@@ -37,15 +41,27 @@ pub(crate) struct AuditTrail<'a> {
 }
 
 impl<'a> AuditTrail<'a> {
+    /// The trail in `store`'s audit log; [`AuditTrail::to`] takes any audit log.
     pub(crate) fn new(
-        store: &'a Store,
+        store: &Store,
+        caller: &'a Caller,
+        tenant: &'a ManagedTenant,
+        operation: &'static str,
+        request_id: Option<String>,
+    ) -> Self {
+        AuditTrail::to(store.audit(), caller, tenant, operation, request_id)
+    }
+
+    /// The trail of `operation` by `caller` on `tenant`, recorded in `log`.
+    pub(crate) fn to(
+        log: Arc<dyn AuditLog>,
         caller: &'a Caller,
         tenant: &'a ManagedTenant,
         operation: &'static str,
         request_id: Option<String>,
     ) -> Self {
         AuditTrail {
-            store,
+            log,
             caller,
             tenant,
             operation,
@@ -61,13 +77,13 @@ impl<'a> AuditTrail<'a> {
         diff: Option<Value>,
         error: String,
     ) -> Result<i64, OpsError> {
-        self.decided(Outcome::Refused, before, after, diff, Some(error))
+        self.append(Outcome::Refused, before, after, diff, Some(error))
             .await
     }
 
     /// Records a request that asked for what the tenant already has: nothing was written.
     pub(crate) async fn no_change(&self, current: Option<Value>) -> Result<i64, OpsError> {
-        self.decided(
+        self.append(
             Outcome::NoChange,
             current.clone(),
             current,
@@ -84,27 +100,23 @@ impl<'a> AuditTrail<'a> {
         planned_after: Option<Value>,
         planned_diff: Option<Value>,
     ) -> Result<OpenAttempt, OpsError> {
-        let log = self.store.audit();
-        let id = log
-            .attempt(NewAttempt {
-                request_id: self.request_id.clone(),
-                actor: Actor::from(self.caller),
-                tenant_id: self.tenant.id.clone(),
-                operation: self.operation.to_owned(),
+        let id = self
+            .append(
+                Outcome::Attempted,
                 before,
-                after: planned_after,
-                diff: planned_diff,
-            })
-            .await
-            .map_err(OpsError::Store)?;
+                planned_after,
+                planned_diff,
+                None,
+            )
+            .await?;
         Ok(OpenAttempt {
-            log,
+            log: Arc::clone(&self.log),
             id,
             open: true,
         })
     }
 
-    async fn decided(
+    async fn append(
         &self,
         outcome: Outcome,
         before: Option<Value>,
@@ -112,8 +124,7 @@ impl<'a> AuditTrail<'a> {
         diff: Option<Value>,
         error: Option<String>,
     ) -> Result<i64, OpsError> {
-        self.store
-            .audit()
+        self.log
             .append(NewAuditRecord {
                 request_id: self.request_id.clone(),
                 actor: Actor::from(self.caller),
@@ -134,7 +145,7 @@ impl<'a> AuditTrail<'a> {
 /// An attempt recorded and not yet completed.
 #[must_use = "an attempt is completed with its outcome"]
 pub(crate) struct OpenAttempt {
-    log: AuditLog,
+    log: Arc<dyn AuditLog>,
     id: i64,
     open: bool,
 }
@@ -158,7 +169,7 @@ impl Drop for OpenAttempt {
         if !self.open {
             return;
         }
-        let (log, id) = (self.log.clone(), self.id);
+        let (log, id) = (Arc::clone(&self.log), self.id);
         // Without a runtime (the process is going down) the next start-up closes it instead.
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             runtime.spawn(async move {
@@ -173,27 +184,130 @@ impl Drop for OpenAttempt {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::audit::{AuditFilter, AuditRecord};
+    use crate::capabilities::audit_log::{AuditFilter, AuditRecord};
+    use crate::ops::fake_audit_log::FakeAuditLog;
 
-    async fn open_attempt(store: &Store) -> OpenAttempt {
-        let log = store.audit();
-        let id = log
-            .attempt(NewAttempt {
-                request_id: Some("req-1".into()),
-                actor: Actor::default(),
-                tenant_id: "3f2b9c1e-7d4a-4e8b-9c61-5a0d2e8f4b17".into(),
-                operation: "policy.patch".into(),
-                before: None,
-                after: None,
-                diff: None,
-            })
+    const TENANT: &str = "3f2b9c1e-7d4a-4e8b-9c61-5a0d2e8f4b17";
+
+    fn caller() -> Caller {
+        Caller::for_tests(&["SSPR.ReadWrite"])
+    }
+
+    fn tenant() -> ManagedTenant {
+        ManagedTenant::for_tests(TENANT, "contoso.example")
+    }
+
+    /// Lets the tasks a drop guard spawned run (the test runtime has one thread).
+    async fn settle() {
+        for _ in 0..16 {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    #[tokio::test]
+    async fn an_attempt_dropped_before_it_completes_is_completed_unknown_as_cancelled() {
+        let log = Arc::new(FakeAuditLog::default());
+        let (caller, tenant) = (caller(), tenant());
+        let trail = AuditTrail::to(log.clone(), &caller, &tenant, "policy.patch", None);
+        let attempt = trail
+            .attempt(Some(json!({"a": 1})), Some(json!({"a": 2})), None)
             .await
             .expect("attempt");
-        OpenAttempt {
-            log,
-            id,
-            open: true,
-        }
+        assert_eq!(log.records()[0].outcome, Outcome::Attempted);
+        drop(attempt);
+        settle().await;
+        let records = log.records();
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0].outcome, Outcome::Unknown);
+        assert_eq!(records[0].error.as_deref(), Some(CANCELLED));
+        assert_eq!(records[0].after, Some(json!({"a": 2})), "the plan stays");
+        assert_eq!(log.completions_asked(), 1);
+
+        // So is one whose completion was asked for but never polled (a cancelled request's).
+        let never_polled = trail
+            .attempt(None, None, None)
+            .await
+            .expect("attempt")
+            .complete(Completion::new(Outcome::Succeeded));
+        drop(never_polled);
+        settle().await;
+        assert_eq!(log.records()[1].outcome, Outcome::Unknown);
+        assert_eq!(log.completions_asked(), 2);
+    }
+
+    #[tokio::test]
+    async fn an_attempt_completes_exactly_once_with_its_outcome() {
+        let log = Arc::new(FakeAuditLog::default());
+        let (caller, tenant) = (caller(), tenant());
+        let trail = AuditTrail::to(
+            log.clone(),
+            &caller,
+            &tenant,
+            "registrationProtection.apply",
+            Some("req-7".into()),
+        );
+        let id = trail
+            .attempt(None, Some(json!({"planned": true})), Some(json!([])))
+            .await
+            .expect("attempt")
+            .complete(
+                Completion::new(Outcome::RolledBack)
+                    .error("step 2 failed")
+                    .compensation(Some(json!([{"undo": 1}]))),
+            )
+            .await
+            .expect("complete");
+        // The drop guard of the completed attempt must not write a second completion.
+        settle().await;
+        assert_eq!(log.completions_asked(), 1);
+        let records = log.records();
+        assert_eq!(records.len(), 1);
+        let record = &records[0];
+        assert_eq!(record.id, id);
+        assert_eq!(record.outcome, Outcome::RolledBack);
+        assert_eq!(record.error.as_deref(), Some("step 2 failed"));
+        assert_eq!(record.compensation, Some(json!([{"undo": 1}])));
+        assert_eq!(record.request_id.as_deref(), Some("req-7"));
+        assert_eq!(record.operation, "registrationProtection.apply");
+        assert_eq!(record.tenant_id, TENANT);
+        assert_eq!(record.actor, Actor::from(&caller));
+    }
+
+    #[tokio::test]
+    async fn a_refusal_is_one_complete_record_with_what_was_asked_and_why() {
+        let log = Arc::new(FakeAuditLog::default());
+        let (caller, tenant) = (caller(), tenant());
+        let trail = AuditTrail::to(log.clone(), &caller, &tenant, "policy.patch", None);
+        let id = trail
+            .refused(
+                Some(json!({"before": 1})),
+                Some(json!({"after": 2})),
+                Some(json!([{"path": "/x"}])),
+                "stale If-Match".into(),
+            )
+            .await
+            .expect("refused");
+        settle().await;
+        // Decided before any upstream call: nothing is left open, nothing completed later.
+        assert_eq!(log.completions_asked(), 0);
+        let records = log.records();
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0].id, id);
+        assert_eq!(records[0].outcome, Outcome::Refused);
+        assert!(records[0].completed_at.is_some());
+        assert_eq!(records[0].before, Some(json!({"before": 1})));
+        assert_eq!(records[0].after, Some(json!({"after": 2})));
+        assert_eq!(records[0].error.as_deref(), Some("stale If-Match"));
+
+        let unchanged = trail
+            .no_change(Some(json!({"same": 1})))
+            .await
+            .expect("no change");
+        let record = &log.records()[1];
+        assert_eq!((record.id, record.outcome), (unchanged, Outcome::NoChange));
+        assert_eq!(record.before, record.after);
+        assert_eq!(record.diff, Some(json!([])));
+        assert_eq!(record.error, None);
     }
 
     async fn only_record(store: &Store) -> AuditRecord {
@@ -207,7 +321,8 @@ mod tests {
         records.remove(0)
     }
 
-    /// The record once it has an outcome (the drop guard completes it in a spawned task).
+    /// The record once it has an outcome (the drop guard completes it in a spawned task, and the
+    /// store on its blocking pool).
     async fn completed(store: &Store) -> AuditRecord {
         for _ in 0..200 {
             let record = only_record(store).await;
@@ -220,12 +335,14 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_attempt_dropped_without_its_outcome_is_completed_as_unknown() {
+    async fn in_the_sqlite_store_too_a_dropped_attempt_is_completed_as_unknown() {
+        let (caller, tenant) = (caller(), tenant());
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Store::open(dir.path().join("sspr.db"))
             .await
             .expect("store");
-        drop(open_attempt(&store).await);
+        let trail = AuditTrail::new(&store, &caller, &tenant, "policy.patch", None);
+        drop(trail.attempt(None, None, None).await.expect("attempt"));
         let record = completed(&store).await;
         assert_eq!(record.outcome, Outcome::Unknown);
         assert_eq!(record.error.as_deref(), Some(CANCELLED));
@@ -236,8 +353,11 @@ mod tests {
         let store = Store::open(dir.path().join("sspr.db"))
             .await
             .expect("store");
-        let never_polled = open_attempt(&store)
+        let trail = AuditTrail::new(&store, &caller, &tenant, "policy.patch", None);
+        let never_polled = trail
+            .attempt(None, None, None)
             .await
+            .expect("attempt")
             .complete(Completion::new(Outcome::Succeeded));
         drop(never_polled);
         assert_eq!(completed(&store).await.outcome, Outcome::Unknown);

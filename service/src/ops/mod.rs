@@ -4,6 +4,8 @@ pub mod audit;
 mod audited;
 pub mod cache;
 pub mod cursor;
+#[cfg(test)]
+pub(crate) mod fake_audit_log;
 mod licence;
 pub mod policy;
 pub mod protection;
