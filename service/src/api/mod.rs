@@ -1,4 +1,4 @@
-//! The REST surface: routes, the caller extractor, the OpenAPI document. Handlers stay thin:
+//! The REST surface: routes, the application state, the OpenAPI document. Handlers stay thin:
 //! they call one use case in `ops` and turn its answer into HTTP.
 
 pub mod audit;
@@ -17,9 +17,7 @@ mod tenants;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
-use axum::http::request::Parts;
 use axum::http::{HeaderValue, Request};
 use axum::middleware;
 use tower::util::MapRequestLayer;
@@ -32,12 +30,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth::{Authenticator, Caller};
+use crate::auth::Authenticator;
 use crate::config::ServerConfig;
 use crate::directory::graph::Graph;
 use crate::directory::tenants::TenantRegistry;
 use crate::store::Store;
-use problem::ApiError;
+pub use extract::Authenticated;
 use responses::SharedResponses;
 
 /// Everything a handler may use.
@@ -70,34 +68,6 @@ impl std::ops::Deref for AppState {
     type Target = Shared;
     fn deref(&self) -> &Shared {
         &self.0
-    }
-}
-
-/// A caller whose bearer token verified.
-pub struct Authenticated(pub Caller);
-
-impl FromRequestParts<AppState> for Authenticated {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .ok_or(crate::auth::AuthError::Missing)?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                ApiError::Unauthenticated("the Authorization header is not 'Bearer <token>'".into())
-            })?;
-        let caller = state.auth.verify(token).await?;
-        Ok(Authenticated(caller))
     }
 }
 
