@@ -6,9 +6,9 @@ use serde::Serialize;
 use url::form_urlencoded;
 use utoipa::{IntoParams, ToSchema};
 
+pub use super::extract::CurrentRequestId;
 use super::problem::ApiError;
 use super::responses::{CallerErrors, QueryErrors, UnknownTenant};
-pub use super::extract::CurrentRequestId;
 use super::{AppState, Authenticated};
 use crate::capabilities::audit_log::{AuditRecord, Outcome};
 use crate::ops;
@@ -79,12 +79,16 @@ pub struct AuditList {
         (status = 200, description = "A page of records, newest first", body = AuditList),
         CallerErrors, QueryErrors, UnknownTenant,
     ))]
+#[tracing::instrument(name = "audit.list", skip_all, fields(tenant = tracing::field::Empty))]
 pub async fn list(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<AuditList>, ApiError> {
     let query = parse_query(raw.as_deref().unwrap_or(""))?;
+    if let Some(tenant) = &query.tenant {
+        tracing::Span::current().record("tenant", tenant.as_str());
+    }
     let page = ops::audit::list(
         &state.tenants,
         state.audit.as_ref(),

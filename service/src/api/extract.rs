@@ -6,8 +6,8 @@
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
-use axum::http::request::Parts;
 use axum::http::header::AUTHORIZATION;
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -508,5 +508,4 @@ mod tests {
         let response = app.oneshot(given).await.expect("response");
         assert_eq!(body(response).await, "caller-chosen-1");
     }
-
 }

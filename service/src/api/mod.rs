@@ -188,12 +188,30 @@ pub fn router(state: AppState, server: &ServerConfig) -> Router {
         .method_not_allowed_fallback(problem::method_not_allowed)
         .fallback(problem::no_route);
     edge::layers(app, server)
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(MapRequestLayer::new(drop_unsafe_request_id))
         .layer(SetSensitiveRequestHeadersLayer::new([AUTHORIZATION]))
         .with_state(state)
+}
+
+/// The span of one request, at `info` so that it is kept wherever request logs are: every line
+/// logged while serving the request (the handler's, the use case's, the adapters') carries its
+/// `x-request-id`, set by the request-id layer outside this one.
+fn request_span<B>(request: &Request<B>) -> tracing::Span {
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|id| id.to_str().ok())
+        .unwrap_or_default();
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        uri = %request.uri(),
+        version = ?request.version(),
+        request_id,
+    )
 }
 
 /// The longest caller-chosen `x-request-id` the service keeps.
@@ -252,6 +270,46 @@ mod tests {
         }
         // A newline cannot be in a header value at all (hyper refuses it), and neither here.
         assert!(HeaderValue::from_bytes(b"a\nb").is_err());
+    }
+
+    #[test]
+    fn the_request_span_carries_the_request_id() {
+        use std::sync::{Arc, Mutex};
+        use tracing_subscriber::layer::SubscriberExt as _;
+
+        /// Records the `request_id` of every new span.
+        struct RequestIds(Arc<Mutex<Vec<String>>>);
+        impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for RequestIds {
+            fn on_new_span(
+                &self,
+                attributes: &tracing::span::Attributes<'_>,
+                _: &tracing::span::Id,
+                _: tracing_subscriber::layer::Context<'_, S>,
+            ) {
+                struct Visit<'a>(&'a Mutex<Vec<String>>);
+                impl tracing::field::Visit for Visit<'_> {
+                    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+                        if field.name() == "request_id" {
+                            self.0.lock().expect("ids").push(value.to_owned());
+                        }
+                    }
+                    fn record_debug(&mut self, _: &tracing::field::Field, _: &dyn std::fmt::Debug) {
+                    }
+                }
+                attributes.record(&mut Visit(&self.0));
+            }
+        }
+        let ids = Arc::new(Mutex::new(Vec::new()));
+        let subscriber = tracing_subscriber::registry().with(RequestIds(Arc::clone(&ids)));
+        tracing::subscriber::with_default(subscriber, || {
+            let request = Request::builder()
+                .uri("/v1/tenants")
+                .header("x-request-id", "req-42")
+                .body(())
+                .expect("request");
+            drop(request_span(&request));
+        });
+        assert_eq!(*ids.lock().expect("ids"), ["req-42"]);
     }
 
     #[test]
