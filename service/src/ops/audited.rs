@@ -197,11 +197,16 @@ mod tests {
         ManagedTenant::for_tests(TENANT, "contoso.example")
     }
 
-    /// Lets the tasks a drop guard spawned run (the test runtime has one thread).
-    async fn settle() {
+    /// Record `index` of `log` once the tasks a drop guard spawned have run (the test runtime
+    /// has one thread), after exactly `completions` calls of `complete` in all.
+    async fn record_after(log: &FakeAuditLog, index: usize, completions: usize) -> AuditRecord {
         for _ in 0..16 {
             tokio::task::yield_now().await;
         }
+        assert_eq!(log.completions_asked(), completions);
+        let mut records = log.records();
+        assert_eq!(records.len(), index + 1);
+        records.remove(index)
     }
 
     #[tokio::test]
@@ -215,13 +220,10 @@ mod tests {
             .expect("attempt");
         assert_eq!(log.records()[0].outcome, Outcome::Attempted);
         drop(attempt);
-        settle().await;
-        let records = log.records();
-        assert_eq!(records.len(), 1);
-        assert_eq!(records[0].outcome, Outcome::Unknown);
-        assert_eq!(records[0].error.as_deref(), Some(CANCELLED));
-        assert_eq!(records[0].after, Some(json!({"a": 2})), "the plan stays");
-        assert_eq!(log.completions_asked(), 1);
+        let record = record_after(&log, 0, 1).await;
+        assert_eq!(record.outcome, Outcome::Unknown);
+        assert_eq!(record.error.as_deref(), Some(CANCELLED));
+        assert_eq!(record.after, Some(json!({"a": 2})), "the plan stays");
 
         // So is one whose completion was asked for but never polled (a cancelled request's).
         let never_polled = trail
@@ -230,9 +232,8 @@ mod tests {
             .expect("attempt")
             .complete(Completion::new(Outcome::Succeeded));
         drop(never_polled);
-        settle().await;
-        assert_eq!(log.records()[1].outcome, Outcome::Unknown);
-        assert_eq!(log.completions_asked(), 2);
+        let record = record_after(&log, 1, 2).await;
+        assert_eq!(record.outcome, Outcome::Unknown);
     }
 
     #[tokio::test]
@@ -258,11 +259,7 @@ mod tests {
             .await
             .expect("complete");
         // The drop guard of the completed attempt must not write a second completion.
-        settle().await;
-        assert_eq!(log.completions_asked(), 1);
-        let records = log.records();
-        assert_eq!(records.len(), 1);
-        let record = &records[0];
+        let record = record_after(&log, 0, 1).await;
         assert_eq!(record.id, id);
         assert_eq!(record.outcome, Outcome::RolledBack);
         assert_eq!(record.error.as_deref(), Some("step 2 failed"));
@@ -287,23 +284,19 @@ mod tests {
             )
             .await
             .expect("refused");
-        settle().await;
         // Decided before any upstream call: nothing is left open, nothing completed later.
-        assert_eq!(log.completions_asked(), 0);
-        let records = log.records();
-        assert_eq!(records.len(), 1);
-        assert_eq!(records[0].id, id);
-        assert_eq!(records[0].outcome, Outcome::Refused);
-        assert!(records[0].completed_at.is_some());
-        assert_eq!(records[0].before, Some(json!({"before": 1})));
-        assert_eq!(records[0].after, Some(json!({"after": 2})));
-        assert_eq!(records[0].error.as_deref(), Some("stale If-Match"));
+        let record = record_after(&log, 0, 0).await;
+        assert_eq!((record.id, record.outcome), (id, Outcome::Refused));
+        assert!(record.completed_at.is_some());
+        assert_eq!(record.before, Some(json!({"before": 1})));
+        assert_eq!(record.after, Some(json!({"after": 2})));
+        assert_eq!(record.error.as_deref(), Some("stale If-Match"));
 
         let unchanged = trail
             .no_change(Some(json!({"same": 1})))
             .await
             .expect("no change");
-        let record = &log.records()[1];
+        let record = record_after(&log, 1, 0).await;
         assert_eq!((record.id, record.outcome), (unchanged, Outcome::NoChange));
         assert_eq!(record.before, record.after);
         assert_eq!(record.diff, Some(json!([])));
