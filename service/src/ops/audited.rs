@@ -172,11 +172,12 @@ impl Drop for OpenAttempt {
         let (log, id) = (Arc::clone(&self.log), self.id);
         // Without a runtime (the process is going down) the next start-up closes it instead.
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move {
+            let record = async move {
                 if let Err(error) = log.complete(id, Completion::unknown(CANCELLED)).await {
                     tracing::error!(%error, attempt = id, "cannot record a cancelled audit attempt");
                 }
-            });
+            };
+            runtime.spawn(tracing::Instrument::in_current_span(record));
         }
     }
 }
