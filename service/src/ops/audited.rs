@@ -184,18 +184,23 @@ impl Drop for OpenAttempt {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::LazyLock;
+
     use super::*;
     use crate::capabilities::audit_log::{AuditFilter, AuditRecord};
     use crate::ops::fake_audit_log::FakeAuditLog;
 
     const TENANT: &str = "3f2b9c1e-7d4a-4e8b-9c61-5a0d2e8f4b17";
 
-    fn caller() -> Caller {
-        Caller::for_tests(&["SSPR.ReadWrite"])
-    }
+    static CALLER: LazyLock<Caller> = LazyLock::new(|| Caller::for_tests(&["SSPR.ReadWrite"]));
+    static CONTOSO: LazyLock<ManagedTenant> =
+        LazyLock::new(|| ManagedTenant::for_tests(TENANT, "contoso.example"));
 
-    fn tenant() -> ManagedTenant {
-        ManagedTenant::for_tests(TENANT, "contoso.example")
+    /// A fresh fake log and the trail of a policy change without a request id into it.
+    fn policy_trail() -> (Arc<FakeAuditLog>, AuditTrail<'static>) {
+        let log = Arc::new(FakeAuditLog::default());
+        let trail = AuditTrail::to(log.clone(), &CALLER, &CONTOSO, "policy.patch", None);
+        (log, trail)
     }
 
     /// Record `index` of `log` once the tasks a drop guard spawned have run (the test runtime
@@ -212,9 +217,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_attempt_dropped_before_it_completes_is_completed_unknown_as_cancelled() {
-        let log = Arc::new(FakeAuditLog::default());
-        let (caller, tenant) = (caller(), tenant());
-        let trail = AuditTrail::to(log.clone(), &caller, &tenant, "policy.patch", None);
+        let (log, trail) = policy_trail();
         let attempt = trail
             .attempt(Some(json!({"a": 1})), Some(json!({"a": 2})), None)
             .await
@@ -240,11 +243,10 @@ mod tests {
     #[tokio::test]
     async fn an_attempt_completes_exactly_once_with_its_outcome() {
         let log = Arc::new(FakeAuditLog::default());
-        let (caller, tenant) = (caller(), tenant());
         let trail = AuditTrail::to(
             log.clone(),
-            &caller,
-            &tenant,
+            &CALLER,
+            &CONTOSO,
             "registrationProtection.apply",
             Some("req-7".into()),
         );
@@ -268,14 +270,12 @@ mod tests {
         assert_eq!(record.request_id.as_deref(), Some("req-7"));
         assert_eq!(record.operation, "registrationProtection.apply");
         assert_eq!(record.tenant_id, TENANT);
-        assert_eq!(record.actor, Actor::from(&caller));
+        assert_eq!(record.actor, Actor::from(&*CALLER));
     }
 
     #[tokio::test]
     async fn a_refusal_is_one_complete_record_with_what_was_asked_and_why() {
-        let log = Arc::new(FakeAuditLog::default());
-        let (caller, tenant) = (caller(), tenant());
-        let trail = AuditTrail::to(log.clone(), &caller, &tenant, "policy.patch", None);
+        let (log, trail) = policy_trail();
         let id = trail
             .refused(
                 Some(json!({"before": 1})),
@@ -330,12 +330,11 @@ mod tests {
 
     #[tokio::test]
     async fn in_the_sqlite_store_too_a_dropped_attempt_is_completed_as_unknown() {
-        let (caller, tenant) = (caller(), tenant());
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Store::open(dir.path().join("sspr.db"))
             .await
             .expect("store");
-        let trail = AuditTrail::new(&store, &caller, &tenant, "policy.patch", None);
+        let trail = AuditTrail::new(&store, &CALLER, &CONTOSO, "policy.patch", None);
         drop(trail.attempt(None, None, None).await.expect("attempt"));
         let record = completed(&store).await;
         assert_eq!(record.outcome, Outcome::Unknown);
@@ -347,7 +346,7 @@ mod tests {
         let store = Store::open(dir.path().join("sspr.db"))
             .await
             .expect("store");
-        let trail = AuditTrail::new(&store, &caller, &tenant, "policy.patch", None);
+        let trail = AuditTrail::new(&store, &CALLER, &CONTOSO, "policy.patch", None);
         let never_polled = trail
             .attempt(None, None, None)
             .await
