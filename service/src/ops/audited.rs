@@ -215,6 +215,17 @@ mod tests {
         records.remove(index)
     }
 
+    /// Asks for an attempt's completion and drops that future before its first poll, as a
+    /// cancelled request does.
+    async fn drop_a_completion_before_it_runs(trail: &AuditTrail<'_>) {
+        let never_polled = trail
+            .attempt(None, None, None)
+            .await
+            .expect("attempt")
+            .complete(Completion::new(Outcome::Succeeded));
+        drop(never_polled);
+    }
+
     #[tokio::test]
     async fn an_attempt_dropped_before_it_completes_is_completed_unknown_as_cancelled() {
         let (log, trail) = policy_trail();
@@ -230,12 +241,7 @@ mod tests {
         assert_eq!(record.after, Some(json!({"a": 2})), "the plan stays");
 
         // So is one whose completion was asked for but never polled (a cancelled request's).
-        let never_polled = trail
-            .attempt(None, None, None)
-            .await
-            .expect("attempt")
-            .complete(Completion::new(Outcome::Succeeded));
-        drop(never_polled);
+        drop_a_completion_before_it_runs(&trail).await;
         let record = record_after(&log, 1, 2).await;
         assert_eq!(record.outcome, Outcome::Unknown);
     }
@@ -347,12 +353,7 @@ mod tests {
             .await
             .expect("store");
         let trail = AuditTrail::new(&store, &CALLER, &CONTOSO, "policy.patch", None);
-        let never_polled = trail
-            .attempt(None, None, None)
-            .await
-            .expect("attempt")
-            .complete(Completion::new(Outcome::Succeeded));
-        drop(never_polled);
+        drop_a_completion_before_it_runs(&trail).await;
         assert_eq!(completed(&store).await.outcome, Outcome::Unknown);
     }
 }
