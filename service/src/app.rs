@@ -53,6 +53,7 @@ impl Application {
             tenants,
             graph: graph.clone(),
             store: store.clone(),
+            audit: store.audit(),
             registrations: crate::ops::registrations::Registrations::new(&config.registrations),
             policies: crate::ops::policy::Policies::new(&config.policy),
             cursors: crate::ops::cursor::CursorSigner::from_config(&config.cursors)?,

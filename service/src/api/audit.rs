@@ -1,19 +1,18 @@
-//! `GET /v1/audit`, and the request id that audited writes record.
+//! `GET /v1/audit`, and the header that names an audited write's record.
 
 use axum::Json;
-use axum::extract::{FromRequestParts, RawQuery, State};
-use axum::http::request::Parts;
+use axum::extract::{RawQuery, State};
 use serde::Serialize;
-use tower_http::request_id::RequestId;
 use url::form_urlencoded;
 use utoipa::{IntoParams, ToSchema};
 
+pub use super::extract::CurrentRequestId;
 use super::problem::ApiError;
 use super::responses::{CallerErrors, QueryErrors, UnknownTenant};
 use super::{AppState, Authenticated};
+use crate::capabilities::audit_log::{AuditRecord, Outcome};
 use crate::ops;
 use crate::ops::audit::{AuditError, AuditQuery};
-use crate::store::audit::{AuditRecord, Outcome};
 
 /// The response header of an audited write that carries its audit record's id.
 pub const AUDIT_RECORD_ID: &str = "audit-record-id";
@@ -27,25 +26,6 @@ pub fn with_audit_record_id(
         .headers_mut()
         .insert(AUDIT_RECORD_ID, axum::http::HeaderValue::from(id));
     response
-}
-
-/// The service's `x-request-id` of the current request (set by the router's request-id layer),
-/// for audit records.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CurrentRequestId(pub Option<String>);
-
-impl<S: Send + Sync> FromRequestParts<S> for CurrentRequestId {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(CurrentRequestId(
-            parts
-                .extensions
-                .get::<RequestId>()
-                .and_then(|id| id.header_value().to_str().ok())
-                .map(str::to_owned),
-        ))
-    }
 }
 
 /// The query parameters of `GET /v1/audit` (documentation; parsing is in [`list`]).
@@ -99,15 +79,19 @@ pub struct AuditList {
         (status = 200, description = "A page of records, newest first", body = AuditList),
         CallerErrors, QueryErrors, UnknownTenant,
     ))]
+#[tracing::instrument(name = "audit.list", skip_all, fields(tenant = tracing::field::Empty))]
 pub async fn list(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
     RawQuery(raw): RawQuery,
 ) -> Result<Json<AuditList>, ApiError> {
     let query = parse_query(raw.as_deref().unwrap_or(""))?;
+    if let Some(tenant) = &query.tenant {
+        tracing::Span::current().record("tenant", tenant.as_str());
+    }
     let page = ops::audit::list(
         &state.tenants,
-        &state.store.audit(),
+        state.audit.as_ref(),
         &state.cursors,
         &caller,
         &query,
@@ -183,39 +167,6 @@ impl From<AuditError> for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use axum::body::Body;
-    use axum::http::Request;
-    use axum::routing::get;
-    use tower::ServiceExt as _;
-    use tower_http::request_id::{MakeRequestUuid, SetRequestIdLayer};
-
-    #[tokio::test]
-    async fn the_request_id_is_the_one_the_router_sets_or_passes_on() {
-        let app = tower::ServiceBuilder::new()
-            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
-            .service(get(|CurrentRequestId(id): CurrentRequestId| async move {
-                id.unwrap_or_default()
-            }));
-        let body = |response: axum::response::Response| async move {
-            let bytes = axum::body::to_bytes(response.into_body(), 1024)
-                .await
-                .expect("body");
-            String::from_utf8(bytes.to_vec()).expect("utf-8")
-        };
-        let response = app
-            .clone()
-            .oneshot(Request::new(Body::empty()))
-            .await
-            .expect("response");
-        let generated = body(response).await;
-        assert!(uuid::Uuid::parse_str(&generated).is_ok(), "{generated}");
-        let given = Request::builder()
-            .header("x-request-id", "caller-chosen-1")
-            .body(Body::empty())
-            .expect("request");
-        let response = app.oneshot(given).await.expect("response");
-        assert_eq!(body(response).await, "caller-chosen-1");
-    }
 
     #[test]
     fn unknown_and_repeated_parameters_are_named() {

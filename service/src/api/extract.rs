@@ -1,19 +1,72 @@
-//! Extractors whose rejections are problem documents naming the member at fault (axum's own
-//! answer in plain text): [`JsonBody`], [`MergePatch`], [`QueryParams`], [`PathParams`].
+//! The request extractors of every handler: the verified caller ([`Authenticated`]), the
+//! request id ([`CurrentRequestId`]), and bodies, queries and paths whose rejections are problem
+//! documents naming the member at fault (axum's own answer in plain text): [`JsonBody`],
+//! [`MergePatch`], [`QueryParams`], [`PathParams`].
 
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
+use tower_http::request_id::RequestId;
 use url::form_urlencoded;
 
+use super::AppState;
 use super::problem::{ApiError, MERGE_PATCH};
+use crate::auth::Caller;
 use crate::domain::unique_keys::{DuplicateKey, reject_duplicate_keys};
 
 pub const JSON: &str = "application/json";
+
+/// A caller whose bearer token verified.
+pub struct Authenticated(pub Caller);
+
+impl FromRequestParts<AppState> for Authenticated {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let header = parts
+            .headers
+            .get(AUTHORIZATION)
+            .ok_or(crate::auth::AuthError::Missing)?;
+        let token = header
+            .to_str()
+            .ok()
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| {
+                ApiError::Unauthenticated("the Authorization header is not 'Bearer <token>'".into())
+            })?;
+        let caller = state.auth.verify(token).await?;
+        Ok(Authenticated(caller))
+    }
+}
+
+/// The service's `x-request-id` of the current request (set by the router's request-id layer),
+/// for audit records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CurrentRequestId(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for CurrentRequestId {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(CurrentRequestId(
+            parts
+                .extensions
+                .get::<RequestId>()
+                .and_then(|id| id.header_value().to_str().ok())
+                .map(str::to_owned),
+        ))
+    }
+}
 
 /// The body limit in force (`server.max_body_bytes`), put in the request's extensions by the
 /// router's edge layer so that a 413 can say it.
@@ -224,7 +277,10 @@ fn malformed(error: &serde_json::Error) -> ApiError {
 mod tests {
     use super::*;
     use axum::body::Body;
+    use axum::routing::get;
     use serde::Deserialize;
+    use tower::ServiceExt as _;
+    use tower_http::request_id::{MakeRequestUuid, SetRequestIdLayer};
 
     #[derive(Debug, Default, PartialEq, Deserialize)]
     #[serde(deny_unknown_fields, rename_all = "camelCase")]
@@ -423,5 +479,33 @@ mod tests {
             matches!(&error, Err(ApiError::BadRequest { field, detail }) if field == "dryRun" && detail.contains("'maybe'")),
             "{error:?}"
         );
+    }
+
+    #[tokio::test]
+    async fn the_request_id_is_the_one_the_router_sets_or_passes_on() {
+        let app = tower::ServiceBuilder::new()
+            .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+            .service(get(|CurrentRequestId(id): CurrentRequestId| async move {
+                id.unwrap_or_default()
+            }));
+        let body = |response: axum::response::Response| async move {
+            let bytes = axum::body::to_bytes(response.into_body(), 1024)
+                .await
+                .expect("body");
+            String::from_utf8(bytes.to_vec()).expect("utf-8")
+        };
+        let response = app
+            .clone()
+            .oneshot(Request::new(Body::empty()))
+            .await
+            .expect("response");
+        let generated = body(response).await;
+        assert!(uuid::Uuid::parse_str(&generated).is_ok(), "{generated}");
+        let given = axum::http::Request::builder()
+            .header("x-request-id", "caller-chosen-1")
+            .body(Body::empty())
+            .expect("request");
+        let response = app.oneshot(given).await.expect("response");
+        assert_eq!(body(response).await, "caller-chosen-1");
     }
 }

@@ -32,6 +32,7 @@ pub enum HealthStatus {
 /// should be restarted.
 #[utoipa::path(get, path = "/healthz", tag = "health",
     responses((status = 200, description = "The process is alive", body = Health)))]
+#[tracing::instrument(name = "health.live", skip_all)]
 pub async fn healthz() -> Json<Health> {
     Json(Health {
         status: HealthStatus::Ok,
@@ -48,6 +49,7 @@ pub async fn healthz() -> Json<Health> {
         (status = 200, description = "Ready to serve", body = Health),
         (status = 503, description = "Not ready; `problems` says why", body = Health),
     ))]
+#[tracing::instrument(name = "health.ready", skip_all)]
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
     let problems = if state.auth.all_keys_loaded().await {
         vec![]

@@ -1,4 +1,4 @@
-//! The REST surface: routes, the caller extractor, the OpenAPI document. Handlers stay thin:
+//! The REST surface: routes, the application state, the OpenAPI document. Handlers stay thin:
 //! they call one use case in `ops` and turn its answer into HTTP.
 
 pub mod audit;
@@ -17,9 +17,7 @@ mod tenants;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
-use axum::http::request::Parts;
 use axum::http::{HeaderValue, Request};
 use axum::middleware;
 use tower::util::MapRequestLayer;
@@ -32,12 +30,12 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::auth::{Authenticator, Caller};
+use crate::auth::Authenticator;
 use crate::config::ServerConfig;
 use crate::directory::graph::Graph;
 use crate::directory::tenants::TenantRegistry;
 use crate::store::Store;
-use problem::ApiError;
+pub use extract::Authenticated;
 use responses::SharedResponses;
 
 /// Everything a handler may use.
@@ -48,8 +46,10 @@ pub struct Shared {
     pub auth: Authenticator,
     pub tenants: TenantRegistry,
     pub graph: Graph,
-    /// The embedded store; `store.audit()` is the audit trail.
+    /// The embedded store (the policy change and the protection deploy still take it).
     pub store: Store,
+    /// The audit trail.
+    pub audit: Arc<dyn crate::capabilities::audit_log::AuditLog>,
     /// Registration reporting's licence verdicts and summary cache.
     pub registrations: crate::ops::registrations::Registrations,
     /// The policy documents' cache.
@@ -72,34 +72,6 @@ impl std::ops::Deref for AppState {
     type Target = Shared;
     fn deref(&self) -> &Shared {
         &self.0
-    }
-}
-
-/// A caller whose bearer token verified.
-pub struct Authenticated(pub Caller);
-
-impl FromRequestParts<AppState> for Authenticated {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get(AUTHORIZATION)
-            .ok_or(crate::auth::AuthError::Missing)?;
-        let token = header
-            .to_str()
-            .ok()
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| {
-                ApiError::Unauthenticated("the Authorization header is not 'Bearer <token>'".into())
-            })?;
-        let caller = state.auth.verify(token).await?;
-        Ok(Authenticated(caller))
     }
 }
 
@@ -220,12 +192,30 @@ pub fn router(state: AppState, server: &ServerConfig) -> Router {
         .method_not_allowed_fallback(problem::method_not_allowed)
         .fallback(problem::no_route);
     edge::layers(app, server)
-        .layer(TraceLayer::new_for_http())
+        .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .layer(MapRequestLayer::new(drop_unsafe_request_id))
         .layer(SetSensitiveRequestHeadersLayer::new([AUTHORIZATION]))
         .with_state(state)
+}
+
+/// The span of one request, at `info` so that it is kept wherever request logs are: every line
+/// logged while serving the request (the handler's, the use case's, the adapters') carries its
+/// `x-request-id`, set by the request-id layer outside this one.
+fn request_span<B>(request: &Request<B>) -> tracing::Span {
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|id| id.to_str().ok())
+        .unwrap_or_default();
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        uri = %request.uri(),
+        version = ?request.version(),
+        request_id,
+    )
 }
 
 /// The longest caller-chosen `x-request-id` the service keeps.
@@ -284,6 +274,46 @@ mod tests {
         }
         // A newline cannot be in a header value at all (hyper refuses it), and neither here.
         assert!(HeaderValue::from_bytes(b"a\nb").is_err());
+    }
+
+    #[test]
+    fn the_request_span_carries_the_request_id() {
+        use std::sync::{Arc, Mutex};
+        use tracing_subscriber::layer::SubscriberExt as _;
+
+        /// Records the `request_id` of every new span.
+        struct RequestIds(Arc<Mutex<Vec<String>>>);
+        impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for RequestIds {
+            fn on_new_span(
+                &self,
+                attributes: &tracing::span::Attributes<'_>,
+                _: &tracing::span::Id,
+                _: tracing_subscriber::layer::Context<'_, S>,
+            ) {
+                struct Visit<'a>(&'a Mutex<Vec<String>>);
+                impl tracing::field::Visit for Visit<'_> {
+                    fn record_str(&mut self, field: &tracing::field::Field, value: &str) {
+                        if field.name() == "request_id" {
+                            self.0.lock().expect("ids").push(value.to_owned());
+                        }
+                    }
+                    fn record_debug(&mut self, _: &tracing::field::Field, _: &dyn std::fmt::Debug) {
+                    }
+                }
+                attributes.record(&mut Visit(&self.0));
+            }
+        }
+        let ids = Arc::new(Mutex::new(Vec::new()));
+        let subscriber = tracing_subscriber::registry().with(RequestIds(Arc::clone(&ids)));
+        tracing::subscriber::with_default(subscriber, || {
+            let request = Request::builder()
+                .uri("/v1/tenants")
+                .header("x-request-id", "req-42")
+                .body(())
+                .expect("request");
+            drop(request_span(&request));
+        });
+        assert_eq!(*ids.lock().expect("ids"), ["req-42"]);
     }
 
     #[test]

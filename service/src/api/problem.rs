@@ -547,95 +547,42 @@ fn internal(detail: &str) -> Response {
 
 fn directory_problem(error: DirectoryError) -> Response {
     tracing::warn!(%error, "directory call failed");
-    let detail = error.to_string();
-    match error {
-        DirectoryError::Unreachable { .. } => problem(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "upstream-unreachable",
-            "Upstream unreachable",
-            detail,
-        )
-        .into_response(),
-        DirectoryError::Token { .. } => problem(
-            StatusCode::BAD_GATEWAY,
-            "upstream-token",
-            "Cannot sign in to the tenant",
-            detail,
-        )
-        .into_response(),
-        DirectoryError::Upstream {
-            status,
-            code,
-            request_id,
-            ..
-        } => {
-            let title = match status {
-                401 | 403 => "Microsoft Graph refused the service",
-                404 => "Microsoft Graph has no such resource",
-                _ => "Microsoft Graph failed",
-            };
-            problem(StatusCode::BAD_GATEWAY, "upstream", title, detail)
-                .extensions(Extensions {
-                    upstream_request_id: request_id,
-                    upstream_status: Some(status),
-                    upstream_code: Some(code),
-                })
-                .into_response()
-        }
-        DirectoryError::Throttled {
-            retry_after,
-            request_id,
-            ..
-        } => problem(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "upstream-throttled",
-            "Microsoft Graph is throttling the tenant",
-            detail,
-        )
-        .extensions(Extensions {
-            upstream_request_id: request_id,
-            upstream_status: Some(429),
-            upstream_code: None,
-        })
-        .retry_after(retry_after)
-        .into_response(),
-        DirectoryError::Busy { retry_after, .. } => problem(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "tenant-busy",
-            "Too many requests are waiting for this tenant",
-            detail,
-        )
-        .retry_after(retry_after)
-        .into_response(),
-        DirectoryError::PortalToken { .. } => problem(
-            StatusCode::BAD_GATEWAY,
-            "portal-token",
-            "Cannot sign in to the portal back end",
-            detail,
-        )
-        .into_response(),
-        DirectoryError::Portal {
-            status,
-            code,
-            correlation_id,
-            ..
-        } => problem(
-            StatusCode::BAD_GATEWAY,
-            "portal",
-            "The Entra portal back end failed",
-            detail,
-        )
-        .extensions(Extensions {
-            upstream_request_id: correlation_id,
-            upstream_status: Some(status),
-            upstream_code: Some(code),
-        })
-        .into_response(),
-        DirectoryError::Internal(inner) => {
-            tracing::error!(%inner, "internal error");
-            internal("The service failed; the log has the details.")
-        }
+    if let DirectoryError::Internal(inner) = &error {
+        tracing::error!(%inner, "internal error");
+        return internal("The service failed; the log has the details.");
     }
+    let answer = error.upstream_answer();
+    let title = match &error {
+        DirectoryError::Unreachable { .. } => "Upstream unreachable",
+        DirectoryError::Token { .. } => "Cannot sign in to the tenant",
+        DirectoryError::Upstream { status, .. } => match status {
+            401 | 403 => "Microsoft Graph refused the service",
+            404 => "Microsoft Graph has no such resource",
+            _ => "Microsoft Graph failed",
+        },
+        DirectoryError::Throttled { .. } => "Microsoft Graph is throttling the tenant",
+        DirectoryError::Busy { .. } => "Too many requests are waiting for this tenant",
+        DirectoryError::PortalToken { .. } => "Cannot sign in to the portal back end",
+        DirectoryError::Portal { .. } => "The Entra portal back end failed",
+        DirectoryError::Internal(_) => "Internal error",
+    };
+    let mut problem = problem(
+        error.kind().status(),
+        error.slug(),
+        title,
+        error.to_string(),
+    );
+    if let Some(answer) = answer {
+        problem = problem.extensions(Extensions {
+            upstream_request_id: answer.request_id,
+            upstream_status: Some(answer.status),
+            upstream_code: answer.code,
+        });
+    }
+    if let Some(wait) = error.retry_after() {
+        problem = problem.retry_after(wait);
+    }
+    problem.into_response()
 }
 
 /// Answers every path that no route matches, so even a typo gets a problem document.

@@ -35,6 +35,7 @@ pub struct TenantList {
         (status = 200, description = "The caller's tenants", body = TenantList),
         CallerErrors,
     ))]
+#[tracing::instrument(name = "tenants.list", skip_all)]
 pub async fn list(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,

@@ -1,1 +1,311 @@
-//! (capability trait: filled in by the architecture step)
+//! The audit trail as a capability: what the audited use cases record about each write, and
+//! how the trail is read back. The SQLite store implements it today ([`crate::store::audit`]);
+//! a PostgreSQL store is one more implementation, an in-memory one serves the use cases' unit
+//! tests.
+//!
+//! **Recording must not be lost.** Every write returns only once the record is durable, and a
+//! write operation makes no upstream call before its attempt is recorded: a caller never ignores
+//! an error of this trait.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+use crate::auth::Caller;
+use crate::store::StoreError;
+
+/// The most records one query returns.
+pub const MAX_PAGE: u32 = 500;
+
+/// The append-only audit trail, in two phases: an attempt is appended (outcome `attempted`)
+/// before the first upstream call and completed once with its outcome afterwards; a decision
+/// made before any upstream call is appended whole. Records are never changed or removed.
+#[async_trait::async_trait]
+pub trait AuditLog: Send + Sync {
+    /// Appends `record` durably and returns its id (ids increase, never reused). A record whose
+    /// outcome is `attempted` is an attempt: it reads as `attempted` until [`AuditLog::complete`].
+    /// An error here must stop the operation before it changes anything.
+    async fn append(&self, record: NewAuditRecord) -> Result<i64, StoreError>;
+
+    /// Records how attempt `id` ended. Each attempt is completed once: a second completion, one
+    /// of an attempt that does not exist, or one as `attempted`, is refused.
+    async fn complete(&self, id: i64, completion: Completion) -> Result<(), StoreError>;
+
+    /// The records matching `filter`, newest first, one page at a time. A cursor stays valid
+    /// while records are appended: new records never shift older pages.
+    async fn query(&self, filter: AuditFilter) -> Result<AuditPage, StoreError>;
+}
+
+/// Where a write attempt stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum Outcome {
+    /// Recorded before the first upstream call; the change is in flight.
+    Attempted,
+    /// Every step was applied and read back.
+    Succeeded,
+    /// A step failed and nothing had been changed, or the undo was not needed.
+    Failed,
+    /// A step failed and the completed steps were undone (see `compensation`).
+    RolledBack,
+    /// Refused before any upstream call: rules, access, preconditions.
+    Refused,
+    /// The request asked for what the tenant already has: nothing was written.
+    NoChange,
+    /// The outcome was never recorded (the service stopped, or the request ended, mid-change):
+    /// the change may or may not have been made; `error` says why.
+    Unknown,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 7] = [
+        Outcome::Attempted,
+        Outcome::Succeeded,
+        Outcome::Failed,
+        Outcome::RolledBack,
+        Outcome::Refused,
+        Outcome::NoChange,
+        Outcome::Unknown,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Attempted => "attempted",
+            Outcome::Succeeded => "succeeded",
+            Outcome::Failed => "failed",
+            Outcome::RolledBack => "rolledBack",
+            Outcome::Refused => "refused",
+            Outcome::NoChange => "noChange",
+            Outcome::Unknown => "unknown",
+        }
+    }
+
+    /// The outcome named exactly `text` (as the API spells it).
+    pub fn parse(text: &str) -> Option<Outcome> {
+        Outcome::ALL.into_iter().find(|o| o.as_str() == text)
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Who attempted the write, from the verified token.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Actor {
+    /// The token's `oid`: the user or service principal object id.
+    #[schema(required = true)]
+    pub oid: Option<String>,
+    /// The token's `upn` (or `preferred_username`).
+    #[schema(required = true)]
+    pub upn: Option<String>,
+    /// The client application (`azp` or `appid`).
+    #[schema(required = true)]
+    pub app_id: Option<String>,
+    /// App roles and delegated scopes the token carried.
+    pub roles: Vec<String>,
+}
+
+impl From<&Caller> for Actor {
+    fn from(caller: &Caller) -> Self {
+        Actor {
+            oid: caller.oid.clone(),
+            upn: caller.upn.clone(),
+            app_id: caller.app_id.clone(),
+            roles: caller.roles.clone(),
+        }
+    }
+}
+
+/// How an attempt ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Completion {
+    /// Any outcome but `attempted`.
+    pub outcome: Outcome,
+    /// The document as read back afterwards; `None` keeps the planned one.
+    pub after: Option<Value>,
+    /// What was done, when it says more than the plan (e.g. the calls made); `None` keeps the
+    /// planned difference.
+    pub diff: Option<Value>,
+    /// Why it failed. Only texts of our own errors, which never hold a secret.
+    pub error: Option<String>,
+    /// What was undone after a failed step.
+    pub compensation: Option<Value>,
+}
+
+impl Completion {
+    /// Ended with `outcome`; the planned `after` and `diff` stay, with no error.
+    pub fn new(outcome: Outcome) -> Completion {
+        Completion {
+            outcome,
+            after: None,
+            diff: None,
+            error: None,
+            compensation: None,
+        }
+    }
+
+    /// Refuses to complete attempt `id` as `attempted`: a completion says how it ended.
+    pub(crate) fn ensure_final(&self, id: i64) -> Result<(), StoreError> {
+        if self.outcome == Outcome::Attempted {
+            return Err(StoreError::Invalid(format!(
+                "attempt {id} cannot be completed as 'attempted'"
+            )));
+        }
+        Ok(())
+    }
+
+    /// An outcome nobody could observe, with the reason.
+    pub fn unknown(error: impl Into<String>) -> Completion {
+        Completion::new(Outcome::Unknown).error(error)
+    }
+
+    /// The document as read back.
+    pub fn after(mut self, after: Option<Value>) -> Completion {
+        self.after = after;
+        self
+    }
+
+    /// What was done, replacing the planned difference.
+    pub fn diff(mut self, diff: Value) -> Completion {
+        self.diff = Some(diff);
+        self
+    }
+
+    pub fn error(mut self, error: impl Into<String>) -> Completion {
+        self.error = Some(error.into());
+        self
+    }
+
+    pub fn compensation(mut self, compensation: Option<Value>) -> Completion {
+        self.compensation = compensation;
+        self
+    }
+}
+
+/// A record to append: an attempt (outcome `attempted`), recorded before the first upstream call,
+/// or a record decided at once (a refusal before any upstream call, nothing to change), appended
+/// as an attempt and its completion together. The store gives it its id and time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAuditRecord {
+    /// The service's `x-request-id` of the request that made the attempt.
+    pub request_id: Option<String>,
+    pub actor: Actor,
+    /// The tenant id (GUID); stored lower-cased.
+    pub tenant_id: String,
+    /// What was attempted, e.g. `policy.patch` or `policy.patch.dryRun`.
+    pub operation: String,
+    pub before: Option<Value>,
+    /// The document after: as planned, for an attempt.
+    pub after: Option<Value>,
+    /// The difference: as planned, for an attempt.
+    pub diff: Option<Value>,
+    /// `attempted` appends an attempt, left open until its completion.
+    pub outcome: Outcome,
+    /// Why it failed. Only texts of our own errors, which never hold a secret.
+    pub error: Option<String>,
+    /// What was undone after a failed step.
+    pub compensation: Option<Value>,
+}
+
+/// One audited write attempt.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditRecord {
+    /// Increases with every record; never reused.
+    #[schema(minimum = 1)]
+    pub id: i64,
+    /// When the attempt was recorded (UTC), before any upstream call.
+    #[serde(with = "time::serde::rfc3339")]
+    #[schema(value_type = String, format = DateTime)]
+    pub time: OffsetDateTime,
+    /// When the outcome was recorded (UTC); null while `attempted`.
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub completed_at: Option<OffsetDateTime>,
+    /// The service's `x-request-id` of the request that made the attempt.
+    #[schema(required = true)]
+    pub request_id: Option<String>,
+    pub actor: Actor,
+    pub tenant_id: String,
+    /// What was attempted, e.g. `policy.patch` or `policy.patch.dryRun`.
+    pub operation: String,
+    /// The document before the attempt.
+    #[schema(required = true)]
+    pub before: Option<Value>,
+    /// The document after the attempt: as read back when the outcome says so, else as planned.
+    #[schema(required = true)]
+    pub after: Option<Value>,
+    /// The per-field difference: as planned, or what was done once the outcome says so.
+    #[schema(required = true)]
+    pub diff: Option<Value>,
+    pub outcome: Outcome,
+    /// Why the attempt failed or was refused, or why its outcome is unknown.
+    #[schema(required = true)]
+    pub error: Option<String>,
+    /// What was undone after a failed step.
+    #[schema(required = true)]
+    pub compensation: Option<Value>,
+}
+
+/// Where the next page starts: records older than `id`. Callers only see it signed (see
+/// `ops::cursor`), so they cannot edit it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditCursor {
+    #[serde(rename = "below")]
+    below_id: i64,
+}
+
+impl AuditCursor {
+    /// The page of the records older than record `id`.
+    pub(crate) fn below(id: i64) -> AuditCursor {
+        AuditCursor { below_id: id }
+    }
+
+    pub(crate) fn below_id(self) -> i64 {
+        self.below_id
+    }
+}
+
+/// Which records to list. Every given condition must hold.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditFilter {
+    /// Only these tenant ids; `None` for every tenant. An empty list matches nothing.
+    pub tenants: Option<Vec<String>>,
+    /// The actor's oid, upn or app id (case-insensitive).
+    pub actor: Option<String>,
+    /// Records at or after this time.
+    pub since: Option<OffsetDateTime>,
+    pub outcome: Option<Outcome>,
+    /// Continue after the page that returned this cursor.
+    pub cursor: Option<AuditCursor>,
+    /// Page size, 1 to [`MAX_PAGE`] (clamped).
+    pub limit: u32,
+}
+
+impl Default for AuditFilter {
+    fn default() -> Self {
+        AuditFilter {
+            tenants: None,
+            actor: None,
+            since: None,
+            outcome: None,
+            cursor: None,
+            limit: 50,
+        }
+    }
+}
+
+/// One page of records, newest first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuditPage {
+    pub records: Vec<AuditRecord>,
+    /// Present when older matching records exist.
+    pub next: Option<AuditCursor>,
+}

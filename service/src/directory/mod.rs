@@ -65,7 +65,117 @@ pub enum DirectoryError {
     Internal(String),
 }
 
+/// What a failed directory call means for the request that needed it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpstreamFailure {
+    /// Nothing answered, Graph is throttling the tenant, or too many of its requests wait: the
+    /// same request may succeed later (503, with `Retry-After` where a wait is known).
+    Unavailable,
+    /// The directory refused what was sent (an answer 400 to 499 but 429): when what was sent
+    /// is the caller's content (a policy to write), the caller's fault; otherwise the service's
+    /// or its permissions' (502).
+    Refused,
+    /// The directory failed, or would not sign the service in (502).
+    Failed,
+    /// A fault of this service itself (500).
+    Internal,
+}
+
+impl UpstreamFailure {
+    /// The status the service answers with when the failure is not the caller's content.
+    pub fn status(self) -> reqwest::StatusCode {
+        match self {
+            UpstreamFailure::Unavailable => reqwest::StatusCode::SERVICE_UNAVAILABLE,
+            UpstreamFailure::Refused | UpstreamFailure::Failed => reqwest::StatusCode::BAD_GATEWAY,
+            UpstreamFailure::Internal => reqwest::StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+/// What the directory answered, when it answered with an error.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UpstreamAnswer {
+    pub status: u16,
+    /// Graph's or the portal's error code; none for throttling.
+    pub code: Option<String>,
+    /// Graph's `request-id` or the portal's correlation id.
+    pub request_id: Option<String>,
+}
+
 impl DirectoryError {
+    /// What the failure means for the request (see [`UpstreamFailure`]).
+    pub fn kind(&self) -> UpstreamFailure {
+        match self {
+            DirectoryError::Unreachable { .. }
+            | DirectoryError::Throttled { .. }
+            | DirectoryError::Busy { .. } => UpstreamFailure::Unavailable,
+            DirectoryError::Upstream { status, .. } | DirectoryError::Portal { status, .. } if matches!(status, 400..=428 | 430..=499) => {
+                UpstreamFailure::Refused
+            }
+            DirectoryError::Token { .. }
+            | DirectoryError::Upstream { .. }
+            | DirectoryError::PortalToken { .. }
+            | DirectoryError::Portal { .. } => UpstreamFailure::Failed,
+            DirectoryError::Internal(_) => UpstreamFailure::Internal,
+        }
+    }
+
+    /// The problem type's slug of the failure, e.g. `upstream-throttled`.
+    pub fn slug(&self) -> &'static str {
+        match self {
+            DirectoryError::Unreachable { .. } => "upstream-unreachable",
+            DirectoryError::Token { .. } => "upstream-token",
+            DirectoryError::Upstream { .. } => "upstream",
+            DirectoryError::Throttled { .. } => "upstream-throttled",
+            DirectoryError::Busy { .. } => "tenant-busy",
+            DirectoryError::PortalToken { .. } => "portal-token",
+            DirectoryError::Portal { .. } => "portal",
+            DirectoryError::Internal(_) => "internal",
+        }
+    }
+
+    /// How long to wait before the same request may succeed, when the directory said so or
+    /// the tenant's queue knows.
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            DirectoryError::Throttled { retry_after, .. }
+            | DirectoryError::Busy { retry_after, .. } => Some(*retry_after),
+            _ => None,
+        }
+    }
+
+    /// What the directory answered, when it answered.
+    pub fn upstream_answer(&self) -> Option<UpstreamAnswer> {
+        match self {
+            DirectoryError::Upstream {
+                status,
+                code,
+                request_id,
+                ..
+            } => Some(UpstreamAnswer {
+                status: *status,
+                code: Some(code.clone()),
+                request_id: request_id.clone(),
+            }),
+            DirectoryError::Throttled { request_id, .. } => Some(UpstreamAnswer {
+                status: 429,
+                code: None,
+                request_id: request_id.clone(),
+            }),
+            DirectoryError::Portal {
+                status,
+                code,
+                correlation_id,
+                ..
+            } => Some(UpstreamAnswer {
+                status: *status,
+                code: Some(code.clone()),
+                request_id: correlation_id.clone(),
+            }),
+            _ => None,
+        }
+    }
+
     /// Graph's `request-id` of the failed call, when Graph answered.
     pub fn request_id(&self) -> Option<String> {
         match self {
@@ -73,5 +183,54 @@ impl DirectoryError {
             | DirectoryError::Throttled { request_id, .. } => request_id.clone(),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    fn graph(status: u16) -> DirectoryError {
+        DirectoryError::Upstream {
+            status,
+            code: "code".into(),
+            message: "message".into(),
+            request_id: Some("graph-request".into()),
+        }
+    }
+
+    #[test]
+    fn graph_refusals_are_told_from_failures_and_waits() {
+        for status in [400, 403, 404, 409, 428, 430, 499] {
+            assert_eq!(graph(status).kind(), UpstreamFailure::Refused, "{status}");
+        }
+        for status in [429, 500, 502, 503, 504, 302] {
+            assert_eq!(graph(status).kind(), UpstreamFailure::Failed, "{status}");
+        }
+        let throttled = DirectoryError::Throttled {
+            tenant_id: "t".into(),
+            bucket: "policy",
+            retry_after: Duration::from_secs(7),
+            request_id: Some("graph-request".into()),
+        };
+        assert_eq!(throttled.kind(), UpstreamFailure::Unavailable);
+        assert_eq!(
+            throttled.kind().status(),
+            reqwest::StatusCode::SERVICE_UNAVAILABLE
+        );
+        assert_eq!(throttled.retry_after(), Some(Duration::from_secs(7)));
+        assert_eq!(throttled.slug(), "upstream-throttled");
+        assert_eq!(
+            throttled.upstream_answer().map(|a| (a.status, a.code)),
+            Some((429, None))
+        );
+        assert_eq!(graph(404).kind().status(), reqwest::StatusCode::BAD_GATEWAY);
+        assert_eq!(graph(404).retry_after(), None);
+        assert_eq!(
+            DirectoryError::Internal("bug".into()).kind().status(),
+            reqwest::StatusCode::INTERNAL_SERVER_ERROR
+        );
     }
 }

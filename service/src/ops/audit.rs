@@ -7,9 +7,11 @@ use time::format_description::well_known::Rfc3339;
 use super::cursor::{self, Binding, CursorSigner};
 use super::{OpsError, authorize, require};
 use crate::auth::{Caller, Verb};
+use crate::capabilities::audit_log::{
+    AuditCursor, AuditFilter, AuditLog, AuditRecord, MAX_PAGE, Outcome,
+};
 use crate::directory::tenants::TenantRegistry;
 use crate::store::StoreError;
-use crate::store::audit::{AuditCursor, AuditFilter, AuditLog, AuditRecord, MAX_PAGE, Outcome};
 
 /// Records per page when the caller does not say.
 pub const DEFAULT_PAGE: u32 = 50;
@@ -54,7 +56,7 @@ pub struct AuditListPage {
 /// checked against the caller and the filters before the store is read.
 pub async fn list(
     registry: &TenantRegistry,
-    audit: &AuditLog,
+    audit: &dyn AuditLog,
     cursors: &CursorSigner,
     caller: &Caller,
     query: &AuditQuery,
@@ -193,6 +195,110 @@ fn parse(query: &AuditQuery) -> Result<AuditFilter, AuditError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::capabilities::audit_log::{Actor, NewAuditRecord};
+    use crate::directory::tenants::ManagedTenant;
+    use crate::ops::fake_audit_log::FakeAuditLog;
+
+    const CONTOSO: &str = "3f2b9c1e-7d4a-4e8b-9c61-5a0d2e8f4b17";
+    /// A tenant the service no longer manages: its records stay readable with `*`.
+    const FORMER: &str = "8c2d4e6f-1a3b-4c5d-9e7f-0a1b2c3d4e5f";
+
+    async fn trail() -> FakeAuditLog {
+        let log = FakeAuditLog::default();
+        for (tenant, outcome) in [
+            (CONTOSO, Outcome::Succeeded),
+            (FORMER, Outcome::Refused),
+            (CONTOSO, Outcome::Failed),
+            (CONTOSO, Outcome::Succeeded),
+        ] {
+            log.append(NewAuditRecord {
+                request_id: None,
+                actor: Actor::default(),
+                tenant_id: tenant.to_owned(),
+                operation: "policy.patch".to_owned(),
+                before: None,
+                after: None,
+                diff: None,
+                outcome,
+                error: None,
+                compensation: None,
+            })
+            .await
+            .expect("append");
+        }
+        log
+    }
+
+    fn ids(page: &AuditListPage) -> Vec<i64> {
+        page.records.iter().map(|r| r.id).collect()
+    }
+
+    #[tokio::test]
+    async fn the_listing_filters_pages_and_binds_its_cursor_to_the_filters() {
+        let registry =
+            TenantRegistry::for_tests(vec![ManagedTenant::for_tests(CONTOSO, "contoso.example")]);
+        let cursors = CursorSigner::random(time::Duration::minutes(5));
+        let log = trail().await;
+        let admin = Caller::for_tests(&["SSPR.Admin"]);
+        let list = |query: AuditQuery| {
+            let (registry, cursors, log, admin) = (&registry, &cursors, &log, &admin);
+            async move { list(registry, log, cursors, admin, &query).await }
+        };
+
+        // Every tenant with `*`, the former one included; by domain, only that tenant's.
+        let all = list(AuditQuery::default()).await.expect("all");
+        assert_eq!(ids(&all), [4, 3, 2, 1]);
+        let contoso = AuditQuery {
+            tenant: Some(" contoso.example ".into()),
+            limit: Some("2".into()),
+            ..AuditQuery::default()
+        };
+        let first = list(contoso.clone()).await.expect("first page");
+        assert_eq!(ids(&first), [4, 3]);
+        let next = first.next_cursor.expect("a second page");
+        let second = list(AuditQuery {
+            cursor: Some(next.clone()),
+            ..contoso.clone()
+        })
+        .await
+        .expect("second page");
+        assert_eq!((ids(&second), second.next_cursor), (vec![1], None));
+        let failed = list(AuditQuery {
+            outcome: Some("failed".into()),
+            ..contoso.clone()
+        })
+        .await
+        .expect("failed");
+        assert_eq!(ids(&failed), [3]);
+
+        // The cursor is valid only with the filters it was made for.
+        let other_filter = list(AuditQuery {
+            cursor: Some(next),
+            outcome: Some("succeeded".into()),
+            ..contoso
+        })
+        .await;
+        assert!(
+            matches!(other_filter, Err(AuditError::Ops(OpsError::BadCursor(_)))),
+            "{other_filter:?}"
+        );
+        let unknown = list(AuditQuery {
+            tenant: Some("fabrikam.example".into()),
+            ..AuditQuery::default()
+        })
+        .await;
+        assert!(
+            matches!(unknown, Err(AuditError::Ops(OpsError::UnknownTenant(_)))),
+            "{unknown:?}"
+        );
+        // Reading the trail needs SSPR.Admin.
+        let writer = Caller::for_tests(&["SSPR.ReadWrite"]);
+        let refused = super::list(&registry, &log, &cursors, &writer, &AuditQuery::default()).await;
+        assert!(
+            matches!(refused, Err(AuditError::Ops(OpsError::Forbidden(_)))),
+            "{refused:?}"
+        );
+    }
 
     fn field_of(query: AuditQuery) -> &'static str {
         match parse(&query) {

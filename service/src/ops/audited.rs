@@ -8,14 +8,18 @@
 //! cancelled mid-change (the caller went away, a timeout) — is completed as `unknown`, so it
 //! never stays `attempted` for longer than the change could take.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 use serde_json::Value;
+#[cfg(test)]
+use serde_json::json;
 
 use super::OpsError;
 use crate::auth::Caller;
+use crate::capabilities::audit_log::{Actor, AuditLog, Completion, NewAuditRecord, Outcome};
 use crate::directory::tenants::ManagedTenant;
 use crate::store::Store;
-use crate::store::audit::{Actor, AuditLog, Completion, NewAttempt, NewAuditRecord, Outcome};
 
 /// The error of an attempt whose request ended before its outcome was recorded.
 pub const CANCELLED: &str = "The request ended before the outcome of this attempt was recorded \
@@ -29,7 +33,7 @@ pub(crate) fn json(value: &impl Serialize) -> Option<Value> {
 
 /// Who writes what to which tenant, for every record of one request.
 pub(crate) struct AuditTrail<'a> {
-    store: &'a Store,
+    log: Arc<dyn AuditLog>,
     caller: &'a Caller,
     tenant: &'a ManagedTenant,
     operation: &'static str,
@@ -37,15 +41,27 @@ pub(crate) struct AuditTrail<'a> {
 }
 
 impl<'a> AuditTrail<'a> {
+    /// The trail in `store`'s audit log; [`AuditTrail::to`] takes any audit log.
     pub(crate) fn new(
-        store: &'a Store,
+        store: &Store,
+        caller: &'a Caller,
+        tenant: &'a ManagedTenant,
+        operation: &'static str,
+        request_id: Option<String>,
+    ) -> Self {
+        AuditTrail::to(store.audit(), caller, tenant, operation, request_id)
+    }
+
+    /// The trail of `operation` by `caller` on `tenant`, recorded in `log`.
+    pub(crate) fn to(
+        log: Arc<dyn AuditLog>,
         caller: &'a Caller,
         tenant: &'a ManagedTenant,
         operation: &'static str,
         request_id: Option<String>,
     ) -> Self {
         AuditTrail {
-            store,
+            log,
             caller,
             tenant,
             operation,
@@ -61,13 +77,13 @@ impl<'a> AuditTrail<'a> {
         diff: Option<Value>,
         error: String,
     ) -> Result<i64, OpsError> {
-        self.decided(Outcome::Refused, before, after, diff, Some(error))
+        self.append(Outcome::Refused, before, after, diff, Some(error))
             .await
     }
 
     /// Records a request that asked for what the tenant already has: nothing was written.
     pub(crate) async fn no_change(&self, current: Option<Value>) -> Result<i64, OpsError> {
-        self.decided(
+        self.append(
             Outcome::NoChange,
             current.clone(),
             current,
@@ -84,27 +100,23 @@ impl<'a> AuditTrail<'a> {
         planned_after: Option<Value>,
         planned_diff: Option<Value>,
     ) -> Result<OpenAttempt, OpsError> {
-        let log = self.store.audit();
-        let id = log
-            .attempt(NewAttempt {
-                request_id: self.request_id.clone(),
-                actor: Actor::from(self.caller),
-                tenant_id: self.tenant.id.clone(),
-                operation: self.operation.to_owned(),
+        let id = self
+            .append(
+                Outcome::Attempted,
                 before,
-                after: planned_after,
-                diff: planned_diff,
-            })
-            .await
-            .map_err(OpsError::Store)?;
+                planned_after,
+                planned_diff,
+                None,
+            )
+            .await?;
         Ok(OpenAttempt {
-            log,
+            log: Arc::clone(&self.log),
             id,
             open: true,
         })
     }
 
-    async fn decided(
+    async fn append(
         &self,
         outcome: Outcome,
         before: Option<Value>,
@@ -112,8 +124,7 @@ impl<'a> AuditTrail<'a> {
         diff: Option<Value>,
         error: Option<String>,
     ) -> Result<i64, OpsError> {
-        self.store
-            .audit()
+        self.log
             .append(NewAuditRecord {
                 request_id: self.request_id.clone(),
                 actor: Actor::from(self.caller),
@@ -134,7 +145,7 @@ impl<'a> AuditTrail<'a> {
 /// An attempt recorded and not yet completed.
 #[must_use = "an attempt is completed with its outcome"]
 pub(crate) struct OpenAttempt {
-    log: AuditLog,
+    log: Arc<dyn AuditLog>,
     id: i64,
     open: bool,
 }
@@ -158,42 +169,145 @@ impl Drop for OpenAttempt {
         if !self.open {
             return;
         }
-        let (log, id) = (self.log.clone(), self.id);
+        let (log, id) = (Arc::clone(&self.log), self.id);
         // Without a runtime (the process is going down) the next start-up closes it instead.
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move {
+            let record = async move {
                 if let Err(error) = log.complete(id, Completion::unknown(CANCELLED)).await {
                     tracing::error!(%error, attempt = id, "cannot record a cancelled audit attempt");
                 }
-            });
+            };
+            runtime.spawn(tracing::Instrument::in_current_span(record));
         }
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::store::audit::{AuditFilter, AuditRecord};
+    use std::sync::LazyLock;
 
-    async fn open_attempt(store: &Store) -> OpenAttempt {
-        let log = store.audit();
-        let id = log
-            .attempt(NewAttempt {
-                request_id: Some("req-1".into()),
-                actor: Actor::default(),
-                tenant_id: "3f2b9c1e-7d4a-4e8b-9c61-5a0d2e8f4b17".into(),
-                operation: "policy.patch".into(),
-                before: None,
-                after: None,
-                diff: None,
-            })
+    use super::*;
+    use crate::capabilities::audit_log::{AuditFilter, AuditRecord};
+    use crate::ops::fake_audit_log::FakeAuditLog;
+
+    const TENANT: &str = "3f2b9c1e-7d4a-4e8b-9c61-5a0d2e8f4b17";
+
+    static CALLER: LazyLock<Caller> = LazyLock::new(|| Caller::for_tests(&["SSPR.ReadWrite"]));
+    static CONTOSO: LazyLock<ManagedTenant> =
+        LazyLock::new(|| ManagedTenant::for_tests(TENANT, "contoso.example"));
+
+    /// A fresh fake log and the trail of a policy change without a request id into it.
+    fn policy_trail() -> (Arc<FakeAuditLog>, AuditTrail<'static>) {
+        let log = Arc::new(FakeAuditLog::default());
+        let trail = AuditTrail::to(log.clone(), &CALLER, &CONTOSO, "policy.patch", None);
+        (log, trail)
+    }
+
+    /// Record `index` of `log` once the tasks a drop guard spawned have run (the test runtime
+    /// has one thread), after exactly `completions` calls of `complete` in all.
+    async fn record_after(log: &FakeAuditLog, index: usize, completions: usize) -> AuditRecord {
+        for _ in 0..16 {
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(log.completions_asked(), completions);
+        let mut records = log.records();
+        assert_eq!(records.len(), index + 1);
+        records.remove(index)
+    }
+
+    /// Asks for an attempt's completion and drops that future before its first poll, as a
+    /// cancelled request does.
+    async fn drop_a_completion_before_it_runs(trail: &AuditTrail<'_>) {
+        let never_polled = trail
+            .attempt(None, None, None)
+            .await
+            .expect("attempt")
+            .complete(Completion::new(Outcome::Succeeded));
+        drop(never_polled);
+    }
+
+    #[tokio::test]
+    async fn an_attempt_dropped_before_it_completes_is_completed_unknown_as_cancelled() {
+        let (log, trail) = policy_trail();
+        let attempt = trail
+            .attempt(Some(json!({"a": 1})), Some(json!({"a": 2})), None)
             .await
             .expect("attempt");
-        OpenAttempt {
-            log,
-            id,
-            open: true,
-        }
+        assert_eq!(log.records()[0].outcome, Outcome::Attempted);
+        drop(attempt);
+        let record = record_after(&log, 0, 1).await;
+        assert_eq!(record.outcome, Outcome::Unknown);
+        assert_eq!(record.error.as_deref(), Some(CANCELLED));
+        assert_eq!(record.after, Some(json!({"a": 2})), "the plan stays");
+
+        // So is one whose completion was asked for but never polled (a cancelled request's).
+        drop_a_completion_before_it_runs(&trail).await;
+        let record = record_after(&log, 1, 2).await;
+        assert_eq!(record.outcome, Outcome::Unknown);
+    }
+
+    #[tokio::test]
+    async fn an_attempt_completes_exactly_once_with_its_outcome() {
+        let log = Arc::new(FakeAuditLog::default());
+        let trail = AuditTrail::to(
+            log.clone(),
+            &CALLER,
+            &CONTOSO,
+            "registrationProtection.apply",
+            Some("req-7".into()),
+        );
+        let id = trail
+            .attempt(None, Some(json!({"planned": true})), Some(json!([])))
+            .await
+            .expect("attempt")
+            .complete(
+                Completion::new(Outcome::RolledBack)
+                    .error("step 2 failed")
+                    .compensation(Some(json!([{"undo": 1}]))),
+            )
+            .await
+            .expect("complete");
+        // The drop guard of the completed attempt must not write a second completion.
+        let record = record_after(&log, 0, 1).await;
+        assert_eq!(record.id, id);
+        assert_eq!(record.outcome, Outcome::RolledBack);
+        assert_eq!(record.error.as_deref(), Some("step 2 failed"));
+        assert_eq!(record.compensation, Some(json!([{"undo": 1}])));
+        assert_eq!(record.request_id.as_deref(), Some("req-7"));
+        assert_eq!(record.operation, "registrationProtection.apply");
+        assert_eq!(record.tenant_id, TENANT);
+        assert_eq!(record.actor, Actor::from(&*CALLER));
+    }
+
+    #[tokio::test]
+    async fn a_refusal_is_one_complete_record_with_what_was_asked_and_why() {
+        let (log, trail) = policy_trail();
+        let id = trail
+            .refused(
+                Some(json!({"before": 1})),
+                Some(json!({"after": 2})),
+                Some(json!([{"path": "/x"}])),
+                "stale If-Match".into(),
+            )
+            .await
+            .expect("refused");
+        // Decided before any upstream call: nothing is left open, nothing completed later.
+        let record = record_after(&log, 0, 0).await;
+        assert_eq!((record.id, record.outcome), (id, Outcome::Refused));
+        assert!(record.completed_at.is_some());
+        assert_eq!(record.before, Some(json!({"before": 1})));
+        assert_eq!(record.after, Some(json!({"after": 2})));
+        assert_eq!(record.error.as_deref(), Some("stale If-Match"));
+
+        let unchanged = trail
+            .no_change(Some(json!({"same": 1})))
+            .await
+            .expect("no change");
+        let record = record_after(&log, 1, 0).await;
+        assert_eq!((record.id, record.outcome), (unchanged, Outcome::NoChange));
+        assert_eq!(record.before, record.after);
+        assert_eq!(record.diff, Some(json!([])));
+        assert_eq!(record.error, None);
     }
 
     async fn only_record(store: &Store) -> AuditRecord {
@@ -207,7 +321,8 @@ mod tests {
         records.remove(0)
     }
 
-    /// The record once it has an outcome (the drop guard completes it in a spawned task).
+    /// The record once it has an outcome (the drop guard completes it in a spawned task, and the
+    /// store on its blocking pool).
     async fn completed(store: &Store) -> AuditRecord {
         for _ in 0..200 {
             let record = only_record(store).await;
@@ -220,12 +335,13 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_attempt_dropped_without_its_outcome_is_completed_as_unknown() {
+    async fn in_the_sqlite_store_too_a_dropped_attempt_is_completed_as_unknown() {
         let dir = tempfile::tempdir().expect("temp dir");
         let store = Store::open(dir.path().join("sspr.db"))
             .await
             .expect("store");
-        drop(open_attempt(&store).await);
+        let trail = AuditTrail::new(&store, &CALLER, &CONTOSO, "policy.patch", None);
+        drop(trail.attempt(None, None, None).await.expect("attempt"));
         let record = completed(&store).await;
         assert_eq!(record.outcome, Outcome::Unknown);
         assert_eq!(record.error.as_deref(), Some(CANCELLED));
@@ -236,10 +352,8 @@ mod tests {
         let store = Store::open(dir.path().join("sspr.db"))
             .await
             .expect("store");
-        let never_polled = open_attempt(&store)
-            .await
-            .complete(Completion::new(Outcome::Succeeded));
-        drop(never_polled);
+        let trail = AuditTrail::new(&store, &CALLER, &CONTOSO, "policy.patch", None);
+        drop_a_completion_before_it_runs(&trail).await;
         assert_eq!(completed(&store).await.outcome, Outcome::Unknown);
     }
 }

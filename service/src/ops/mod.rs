@@ -4,6 +4,8 @@ pub mod audit;
 mod audited;
 pub mod cache;
 pub mod cursor;
+#[cfg(test)]
+pub(crate) mod fake_audit_log;
 mod licence;
 pub mod policy;
 pub mod protection;
@@ -117,10 +119,30 @@ where
     F: std::future::Future<Output = T> + Send + 'static,
     T: Send + 'static,
 {
-    match tokio::spawn(change).await {
+    // In the request's span, so that the change's log lines (the adapters' too) keep its
+    // request id and tenant.
+    match tokio::spawn(tracing::Instrument::in_current_span(change)).await {
         Ok(answer) => answer,
         // A panic in the change: let it surface to the request as it would have without the
         // task (the router turns it into a 500 problem).
         Err(error) => std::panic::resume_unwind(error.into_panic()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tracing::Instrument as _;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_change_run_to_completion_stays_in_the_requests_span() {
+        let _subscriber = tracing::subscriber::set_default(tracing_subscriber::registry());
+        let request = tracing::info_span!("request", request_id = "req-1");
+        let inside = run_to_completion(async { tracing::Span::current().id() })
+            .instrument(request.clone())
+            .await;
+        assert!(request.id().is_some());
+        assert_eq!(inside, request.id());
     }
 }

@@ -2,10 +2,10 @@
 //! and **completed** with its outcome afterwards, so a change that never finished (the service
 //! died, the request was cancelled) still leaves a visible record. Newest first when queried.
 //!
-//! **Recording must not be lost.** [`AuditLog::attempt`], [`AuditLog::complete`] and
-//! [`AuditLog::append`] return only after SQLite committed durably (WAL, `synchronous=FULL`).
-//! A write operation makes no upstream call before its attempt is committed, and fails when the
-//! attempt cannot be recorded — a caller never ignores a store error.
+//! **Recording must not be lost.** [`AuditLog::append`] and [`AuditLog::complete`] return only
+//! after SQLite committed durably (WAL, `synchronous=FULL`). A write operation makes no upstream
+//! call before its attempt is committed, and fails when the attempt cannot be recorded — a
+//! caller never ignores a store error.
 //!
 //! **Why two append-only tables rather than one row updated once.** `audit_attempts` holds what
 //! was about to be done (who, tenant, operation, request id, `before`, the planned `after` and
@@ -25,21 +25,18 @@
 //! Version 1 stores (one row per finished attempt) are migrated by copying every row, unchanged
 //! and with its id, into an attempt and its completion; they read as before.
 
-use std::fmt;
-
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{Connection, Row, params, params_from_iter};
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::macros::format_description;
 use time::{OffsetDateTime, PrimitiveDateTime};
-use utoipa::ToSchema;
 
 use super::{Store, StoreError};
-use crate::auth::Caller;
-
-/// The most records one query returns.
-pub const MAX_PAGE: u32 = 500;
+// The trail's vocabulary is the capability's; re-exported so the store reads as one module.
+pub use crate::capabilities::audit_log::{
+    Actor, AuditCursor, AuditFilter, AuditLog, AuditPage, AuditRecord, Completion, MAX_PAGE,
+    NewAuditRecord, Outcome,
+};
 /// The longest `error` text kept; longer ones are cut with `…`.
 const MAX_ERROR_CHARS: usize = 4000;
 
@@ -170,338 +167,33 @@ FROM audit_attempts a LEFT JOIN audit_completions c ON c.attempt_id = a.id;
 const STORED_TIME: &[time::format_description::BorrowedFormatItem<'static>] =
     format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
 
-/// Where a write attempt stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub enum Outcome {
-    /// Recorded before the first upstream call; the change is in flight.
-    Attempted,
-    /// Every step was applied and read back.
-    Succeeded,
-    /// A step failed and nothing had been changed, or the undo was not needed.
-    Failed,
-    /// A step failed and the completed steps were undone (see `compensation`).
-    RolledBack,
-    /// Refused before any upstream call: rules, access, preconditions.
-    Refused,
-    /// The request asked for what the tenant already has: nothing was written.
-    NoChange,
-    /// The outcome was never recorded (the service stopped, or the request ended, mid-change):
-    /// the change may or may not have been made; `error` says why.
-    Unknown,
-}
-
-impl Outcome {
-    pub const ALL: [Outcome; 7] = [
-        Outcome::Attempted,
-        Outcome::Succeeded,
-        Outcome::Failed,
-        Outcome::RolledBack,
-        Outcome::Refused,
-        Outcome::NoChange,
-        Outcome::Unknown,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Attempted => "attempted",
-            Outcome::Succeeded => "succeeded",
-            Outcome::Failed => "failed",
-            Outcome::RolledBack => "rolledBack",
-            Outcome::Refused => "refused",
-            Outcome::NoChange => "noChange",
-            Outcome::Unknown => "unknown",
-        }
-    }
-
-    /// The outcome named exactly `text` (as the API spells it).
-    pub fn parse(text: &str) -> Option<Outcome> {
-        Outcome::ALL.into_iter().find(|o| o.as_str() == text)
-    }
-}
-
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Who attempted the write, from the verified token.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Actor {
-    /// The token's `oid`: the user or service principal object id.
-    #[schema(required = true)]
-    pub oid: Option<String>,
-    /// The token's `upn` (or `preferred_username`).
-    #[schema(required = true)]
-    pub upn: Option<String>,
-    /// The client application (`azp` or `appid`).
-    #[schema(required = true)]
-    pub app_id: Option<String>,
-    /// App roles and delegated scopes the token carried.
-    pub roles: Vec<String>,
-}
-
-impl From<&Caller> for Actor {
-    fn from(caller: &Caller) -> Self {
-        Actor {
-            oid: caller.oid.clone(),
-            upn: caller.upn.clone(),
-            app_id: caller.app_id.clone(),
-            roles: caller.roles.clone(),
-        }
-    }
-}
-
-/// What is about to be done: recorded before the first upstream call.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewAttempt {
-    /// The service's `x-request-id` of the request that made the attempt.
-    pub request_id: Option<String>,
-    pub actor: Actor,
-    /// The tenant id (GUID); stored lower-cased.
-    pub tenant_id: String,
-    /// What is attempted, e.g. `policy.patch`.
-    pub operation: String,
-    pub before: Option<Value>,
-    /// The document as planned.
-    pub after: Option<Value>,
-    /// The planned difference.
-    pub diff: Option<Value>,
-}
-
-/// How an attempt ended.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Completion {
-    /// Any outcome but `attempted`.
-    pub outcome: Outcome,
-    /// The document as read back afterwards; `None` keeps the planned one.
-    pub after: Option<Value>,
-    /// What was done, when it says more than the plan (e.g. the calls made); `None` keeps the
-    /// planned difference.
-    pub diff: Option<Value>,
-    /// Why it failed. Only texts of our own errors, which never hold a secret.
-    pub error: Option<String>,
-    /// What was undone after a failed step.
-    pub compensation: Option<Value>,
-}
-
-impl Completion {
-    /// Ended with `outcome`; the planned `after` and `diff` stay, with no error.
-    pub fn new(outcome: Outcome) -> Completion {
-        Completion {
-            outcome,
-            after: None,
-            diff: None,
-            error: None,
-            compensation: None,
-        }
-    }
-
-    /// An outcome nobody could observe, with the reason.
-    pub fn unknown(error: impl Into<String>) -> Completion {
-        Completion::new(Outcome::Unknown).error(error)
-    }
-
-    /// The document as read back.
-    pub fn after(mut self, after: Option<Value>) -> Completion {
-        self.after = after;
-        self
-    }
-
-    /// What was done, replacing the planned difference.
-    pub fn diff(mut self, diff: Value) -> Completion {
-        self.diff = Some(diff);
-        self
-    }
-
-    pub fn error(mut self, error: impl Into<String>) -> Completion {
-        self.error = Some(error.into());
-        self
-    }
-
-    pub fn compensation(mut self, compensation: Option<Value>) -> Completion {
-        self.compensation = compensation;
-        self
-    }
-}
-
-/// A record decided at once (a refusal before any upstream call, nothing to change): appended
-/// as an attempt and its completion in one transaction. The store gives it its id and time.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NewAuditRecord {
-    /// The service's `x-request-id` of the request that made the attempt.
-    pub request_id: Option<String>,
-    pub actor: Actor,
-    /// The tenant id (GUID); stored lower-cased.
-    pub tenant_id: String,
-    /// What was attempted, e.g. `policy.patch` or `policy.patch.dryRun`.
-    pub operation: String,
-    pub before: Option<Value>,
-    pub after: Option<Value>,
-    pub diff: Option<Value>,
-    /// `attempted` appends the attempt alone (left open).
-    pub outcome: Outcome,
-    /// Why it failed. Only texts of our own errors, which never hold a secret.
-    pub error: Option<String>,
-    /// What was undone after a failed step.
-    pub compensation: Option<Value>,
-}
-
-/// One audited write attempt.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct AuditRecord {
-    /// Increases with every record; never reused.
-    #[schema(minimum = 1)]
-    pub id: i64,
-    /// When the attempt was recorded (UTC), before any upstream call.
-    #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
-    pub time: OffsetDateTime,
-    /// When the outcome was recorded (UTC); null while `attempted`.
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub completed_at: Option<OffsetDateTime>,
-    /// The service's `x-request-id` of the request that made the attempt.
-    #[schema(required = true)]
-    pub request_id: Option<String>,
-    pub actor: Actor,
-    pub tenant_id: String,
-    /// What was attempted, e.g. `policy.patch` or `policy.patch.dryRun`.
-    pub operation: String,
-    /// The document before the attempt.
-    #[schema(required = true)]
-    pub before: Option<Value>,
-    /// The document after the attempt: as read back when the outcome says so, else as planned.
-    #[schema(required = true)]
-    pub after: Option<Value>,
-    /// The per-field difference: as planned, or what was done once the outcome says so.
-    #[schema(required = true)]
-    pub diff: Option<Value>,
-    pub outcome: Outcome,
-    /// Why the attempt failed or was refused, or why its outcome is unknown.
-    #[schema(required = true)]
-    pub error: Option<String>,
-    /// What was undone after a failed step.
-    #[schema(required = true)]
-    pub compensation: Option<Value>,
-}
-
-/// Where the next page starts: records older than `id`. Callers only see it signed (see
-/// `ops::cursor`), so they cannot edit it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct AuditCursor {
-    #[serde(rename = "below")]
-    below_id: i64,
-}
-
-/// Which records to list. Every given condition must hold.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AuditFilter {
-    /// Only these tenant ids; `None` for every tenant. An empty list matches nothing.
-    pub tenants: Option<Vec<String>>,
-    /// The actor's oid, upn or app id (case-insensitive).
-    pub actor: Option<String>,
-    /// Records at or after this time.
-    pub since: Option<OffsetDateTime>,
-    pub outcome: Option<Outcome>,
-    /// Continue after the page that returned this cursor.
-    pub cursor: Option<AuditCursor>,
-    /// Page size, 1 to [`MAX_PAGE`] (clamped).
-    pub limit: u32,
-}
-
-impl Default for AuditFilter {
-    fn default() -> Self {
-        AuditFilter {
-            tenants: None,
-            actor: None,
-            since: None,
-            outcome: None,
-            cursor: None,
-            limit: 50,
-        }
-    }
-}
-
-/// One page of records, newest first.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AuditPage {
-    pub records: Vec<AuditRecord>,
-    /// Present when older matching records exist.
-    pub next: Option<AuditCursor>,
-}
-
-/// The audit trail of a [`Store`].
+/// The audit trail of a [`Store`]: the SQLite implementation of [`AuditLog`].
 #[derive(Debug, Clone)]
-pub struct AuditLog {
+pub struct SqliteAuditLog {
     store: Store,
 }
 
-impl AuditLog {
+impl SqliteAuditLog {
     pub(super) fn new(store: Store) -> Self {
-        AuditLog { store }
+        SqliteAuditLog { store }
     }
+}
 
-    /// Records `attempt` durably, before the first upstream call, and returns its id; the
-    /// record reads as `attempted` until [`AuditLog::complete`]. An error here must stop the
-    /// operation before it changes anything.
-    pub async fn attempt(&self, attempt: NewAttempt) -> Result<i64, StoreError> {
-        self.store
-            .with_connection(move |connection| insert_attempt(connection, &attempt))
-            .await
-    }
-
-    /// Records how attempt `id` ended. Each attempt is completed once: a second completion,
-    /// or one of an attempt that does not exist, is refused by the schema.
-    pub async fn complete(&self, id: i64, completion: Completion) -> Result<(), StoreError> {
-        if completion.outcome == Outcome::Attempted {
-            return Err(StoreError::Invalid(format!(
-                "attempt {id} cannot be completed as 'attempted'"
-            )));
-        }
-        self.store
-            .with_connection(move |connection| insert_completion(connection, id, &completion))
-            .await
-    }
-
-    /// Appends a record decided at once (the attempt and, unless its outcome is `attempted`,
-    /// its completion, in one transaction) and returns its id.
-    pub async fn append(&self, record: NewAuditRecord) -> Result<i64, StoreError> {
+#[async_trait::async_trait]
+impl AuditLog for SqliteAuditLog {
+    /// The attempt and, unless its outcome is `attempted`, its completion, in one transaction.
+    async fn append(&self, record: NewAuditRecord) -> Result<i64, StoreError> {
         self.store
             .with_connection(move |connection| {
-                let NewAuditRecord {
-                    request_id,
-                    actor,
-                    tenant_id,
-                    operation,
-                    before,
-                    after,
-                    diff,
-                    outcome,
-                    error,
-                    compensation,
-                } = record;
-                let attempt = NewAttempt {
-                    request_id,
-                    actor,
-                    tenant_id,
-                    operation,
-                    before,
-                    after,
-                    diff,
-                };
                 let transaction = connection.transaction()?;
-                let id = insert_attempt(&transaction, &attempt)?;
-                if outcome != Outcome::Attempted {
+                let id = insert_attempt(&transaction, &record)?;
+                if record.outcome != Outcome::Attempted {
                     let completion = Completion {
-                        outcome,
+                        outcome: record.outcome,
                         after: None,
                         diff: None,
-                        error,
-                        compensation,
+                        error: record.error,
+                        compensation: record.compensation,
                     };
                     insert_completion(&transaction, id, &completion)?;
                 }
@@ -511,9 +203,15 @@ impl AuditLog {
             .await
     }
 
-    /// The records matching `filter`, newest first, one page at a time. A cursor stays valid
-    /// while records are appended: new records never shift older pages.
-    pub async fn query(&self, filter: AuditFilter) -> Result<AuditPage, StoreError> {
+    /// A second completion, or one of an attempt that does not exist, is refused by the schema.
+    async fn complete(&self, id: i64, completion: Completion) -> Result<(), StoreError> {
+        completion.ensure_final(id)?;
+        self.store
+            .with_connection(move |connection| insert_completion(connection, id, &completion))
+            .await
+    }
+
+    async fn query(&self, filter: AuditFilter) -> Result<AuditPage, StoreError> {
         self.store
             .with_connection(move |connection| select(connection, &filter))
             .await
@@ -548,7 +246,7 @@ fn json_text(value: &Option<Value>) -> Option<String> {
     value.as_ref().map(Value::to_string)
 }
 
-fn insert_attempt(connection: &Connection, attempt: &NewAttempt) -> Result<i64, StoreError> {
+fn insert_attempt(connection: &Connection, attempt: &NewAuditRecord) -> Result<i64, StoreError> {
     let roles = serde_json::to_string(&attempt.actor.roles).expect("strings serialize");
     connection.execute(
         "INSERT INTO audit_attempts (time, request_id, actor_oid, actor_upn, actor_app_id,
@@ -641,7 +339,7 @@ fn select(connection: &mut Connection, filter: &AuditFilter) -> Result<AuditPage
     }
     if let Some(cursor) = filter.cursor {
         sql.push_str(" AND id < ?");
-        args.push(SqlValue::Integer(cursor.below_id));
+        args.push(SqlValue::Integer(cursor.below_id()));
     }
     // One more than the page, to know whether another page follows.
     sql.push_str(" ORDER BY id DESC LIMIT ?");
@@ -655,7 +353,7 @@ fn select(connection: &mut Connection, filter: &AuditFilter) -> Result<AuditPage
         .collect::<Result<Vec<_>, _>>()?;
     let next = if records.len() > limit as usize {
         records.truncate(limit as usize);
-        records.last().map(|r| AuditCursor { below_id: r.id })
+        records.last().map(|r| AuditCursor::below(r.id))
     } else {
         None
     };
@@ -946,16 +644,11 @@ mod tests {
         assert_eq!(page.records[0].outcome, Outcome::Succeeded);
     }
 
-    fn attempt(tenant: &str, upn: &str) -> NewAttempt {
-        let full = record(tenant, upn, Outcome::Attempted);
-        NewAttempt {
-            request_id: full.request_id,
-            actor: full.actor,
-            tenant_id: full.tenant_id,
-            operation: full.operation,
-            before: full.before,
-            after: full.after,
-            diff: full.diff,
+    /// An attempt as recorded before the first upstream call: no error yet.
+    fn attempt(tenant: &str, upn: &str) -> NewAuditRecord {
+        NewAuditRecord {
+            error: None,
+            ..record(tenant, upn, Outcome::Attempted)
         }
     }
 
@@ -964,7 +657,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let audit = open(&dir).await.audit();
         let planned = attempt(CONTOSO, "ada@contoso.com");
-        let id = audit.attempt(planned.clone()).await.expect("attempt");
+        let id = audit.append(planned.clone()).await.expect("attempt");
 
         let open = audit.query(all()).await.expect("query").records.remove(0);
         assert_eq!(open.id, id);
@@ -1008,7 +701,7 @@ mod tests {
 
         // A completion with its own diff and an error shows those.
         let second = audit
-            .attempt(attempt(CONTOSO, "bob@contoso.com"))
+            .append(attempt(CONTOSO, "bob@contoso.com"))
             .await
             .expect("attempt");
         audit
@@ -1040,7 +733,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let audit = open(&dir).await.audit();
         let id = audit
-            .attempt(attempt(CONTOSO, "ada@contoso.com"))
+            .append(attempt(CONTOSO, "ada@contoso.com"))
             .await
             .expect("attempt");
         audit
@@ -1094,7 +787,7 @@ mod tests {
         let planned = attempt(CONTOSO, "ada@contoso.com");
         let (open_id, done_id) = {
             let audit = open(&dir).await.audit();
-            let open_id = audit.attempt(planned.clone()).await.expect("attempt");
+            let open_id = audit.append(planned.clone()).await.expect("attempt");
             let done_id = audit
                 .append(record(FABRIKAM, "bob@fabrikam.com", Outcome::Succeeded))
                 .await
@@ -1244,13 +937,13 @@ mod tests {
         let abandoned = {
             let audit = open(&dir).await.audit();
             audit
-                .attempt(attempt(CONTOSO, "gone@contoso.com"))
+                .append(attempt(CONTOSO, "gone@contoso.com"))
                 .await
                 .expect("attempt")
         };
         let audit = open(&dir).await.audit();
         let in_flight = audit
-            .attempt(attempt(CONTOSO, "ada@contoso.com"))
+            .append(attempt(CONTOSO, "ada@contoso.com"))
             .await
             .expect("attempt");
         let no_change = audit

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
-pub use audit::AuditLog;
+pub use audit::SqliteAuditLog;
 
 /// Schema migrations in order; after migration `i` has run, `user_version` is `i + 1`.
 const MIGRATIONS: &[&str] = &[audit::SCHEMA_V1, audit::SCHEMA_V2];
@@ -117,9 +117,9 @@ impl Store {
         &self.path
     }
 
-    /// The append-only audit trail.
-    pub fn audit(&self) -> AuditLog {
-        AuditLog::new(self.clone())
+    /// The append-only audit trail, as the capability the use cases hold.
+    pub fn audit(&self) -> std::sync::Arc<dyn audit::AuditLog> {
+        Arc::new(SqliteAuditLog::new(self.clone()))
     }
 
     /// Runs `work` on the blocking pool with the connection.
