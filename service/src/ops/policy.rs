@@ -599,3 +599,6 @@ async fn failed(attempt: OpenAttempt, error: DirectoryError, steps: Vec<StepRepo
         Err(store_error) => store_error,
     }
 }
+
+#[cfg(test)]
+mod tests;
