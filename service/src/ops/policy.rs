@@ -18,7 +18,7 @@ use crate::directory::DirectoryError;
 use crate::directory::inference::InferenceOutcome;
 use crate::directory::tenants::{ManagedTenant, TenantRegistry};
 use crate::domain::change::{
-    FieldChange, Plan, PolicySettings, Sources, Step, UpstreamCall, apply_merge_patch,
+    ChangePlan, FieldChange, PolicySettings, Sources, Step, UpstreamCall, apply_merge_patch,
     methods_from_graph,
 };
 use crate::domain::findings::{Finding, findings};
@@ -241,7 +241,7 @@ pub async fn patch(
             Err(violations) => Err(OpsError::Invalid(violations)),
         })
         .and_then(|after| {
-            Plan::new(
+            ChangePlan::new(
                 &before.settings,
                 &after,
                 &before.sources,
@@ -330,7 +330,7 @@ pub async fn patch(
 async fn run(
     upstream: Upstream<'_>,
     tenant: &ManagedTenant,
-    plan: &Plan,
+    plan: &ChangePlan,
 ) -> Result<(), (DirectoryError, Vec<StepReport>)> {
     for (index, step) in plan.steps.iter().enumerate() {
         if let Err(error) = execute(upstream, tenant, &step.call).await {
@@ -356,7 +356,7 @@ async fn run(
 async fn undo(
     upstream: Upstream<'_>,
     tenant: &ManagedTenant,
-    plan: &Plan,
+    plan: &ChangePlan,
     completed: usize,
 ) -> Vec<StepReport> {
     let mut reports = Vec::new();
