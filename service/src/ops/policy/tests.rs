@@ -256,6 +256,12 @@ impl World {
         .await
     }
 
+    /// Reads the policy and patches it with the ETag read: a change based on the current policy.
+    async fn change(&self, tenant: &FakeTenant, patch: &Value) -> Result<PatchOutcome, OpsError> {
+        let etag = self.etag(tenant).await;
+        self.patch(tenant, patch, Some(&etag), false).await
+    }
+
     async fn audit(&self) -> Vec<AuditRecord> {
         self.store
             .audit()
@@ -297,10 +303,7 @@ async fn the_plan_makes_four_calls_in_order_and_the_tenant_keeps_them() {
     let world = World::new().await;
     let tenant = FakeTenant::new();
     let etag = world.etag(&tenant).await;
-    let outcome = world
-        .patch(&tenant, &four_steps(), Some(&etag), false)
-        .await
-        .expect("applied");
+    let outcome = world.change(&tenant, &four_steps()).await.expect("applied");
     let PatchOutcome::Applied { read, .. } = outcome else {
         panic!("not a dry run");
     };
@@ -319,9 +322,8 @@ async fn a_failing_step_undoes_the_completed_ones_last_first_whichever_it_is() {
         let world = World::new().await;
         let tenant = FakeTenant::new().failing(&[failing]);
         let held = tenant.held();
-        let etag = world.etag(&tenant).await;
         let error = world
-            .patch(&tenant, &four_steps(), Some(&etag), false)
+            .change(&tenant, &four_steps())
             .await
             .err()
             .expect("the change fails");
@@ -368,9 +370,8 @@ async fn an_undo_that_fails_is_reported_and_the_change_audited_as_failed() {
     let world = World::new().await;
     // Write 3 (writeback) fails; write 4, the undo of step 2 (the portal object), fails too.
     let tenant = FakeTenant::new().failing(&[3, 4]);
-    let etag = world.etag(&tenant).await;
     let error = world
-        .patch(&tenant, &four_steps(), Some(&etag), false)
+        .change(&tenant, &four_steps())
         .await
         .err()
         .expect("the change fails");
@@ -408,14 +409,8 @@ async fn an_undo_that_fails_is_reported_and_the_change_audited_as_failed() {
 async fn a_write_the_tenant_does_not_keep_is_undone() {
     let world = World::new().await;
     let tenant = FakeTenant::new().dropping();
-    let etag = world.etag(&tenant).await;
     let error = world
-        .patch(
-            &tenant,
-            &json!({ "registration": { "reconfirmDays": 90 } }),
-            Some(&etag),
-            false,
-        )
+        .change(&tenant, &json!({ "registration": { "reconfirmDays": 90 } }))
         .await
         .err()
         .expect("the change is not kept");
@@ -478,11 +473,9 @@ async fn a_patch_that_changes_nothing_writes_nothing_and_is_audited_as_no_change
     let tenant = FakeTenant::new();
     let etag = world.etag(&tenant).await;
     let outcome = world
-        .patch(
+        .change(
             &tenant,
             &json!({ "registration": { "reconfirmDays": 180 } }),
-            Some(&etag),
-            false,
         )
         .await
         .expect("nothing to change");
