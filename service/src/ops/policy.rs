@@ -29,7 +29,7 @@ use crate::store::audit::{Completion, Outcome};
 
 use super::audited::{AuditTrail, OpenAttempt, json};
 use super::cache::{Aged, TenantCache};
-use super::{OpsError, authorize};
+use super::{EtagComparison, OpsError, authorize, etag_matches};
 
 /// Everything known about a tenant's policy at one moment.
 struct PolicySnapshot {
@@ -222,7 +222,8 @@ pub async fn patch(
         dry_run: request.dry_run,
     };
 
-    if !etag_matches(if_match, &before.etag) {
+    // `*` was refused above, so only the ETags the caller read can match.
+    if !etag_matches(if_match, &before.etag, EtagComparison::Strong) {
         // The caller's copy, perhaps served from the cache, is stale: so is the cache. Forget
         // it, so that the read the caller makes next shows what the tenant holds.
         policies.cache.invalidate(&tenant.id);
@@ -430,14 +431,6 @@ fn if_match_precondition(if_match: Option<&str>) -> Result<&str, OpsError> {
         Some(value) if !value.split(',').any(|tag| tag.trim() == "*") => Ok(value),
         _ => Err(OpsError::PreconditionRequired),
     }
-}
-
-/// `If-Match` may list several ETags (RFC 9110 §13.1.1); weak ETags never match, nor does `*`.
-fn etag_matches(if_match: &str, current: &str) -> bool {
-    if_match
-        .split(',')
-        .map(str::trim)
-        .any(|tag| tag != "*" && tag == current)
 }
 
 /// Reads Graph and the portal (or the evidence) concurrently and derives everything else.

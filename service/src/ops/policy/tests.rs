@@ -540,3 +540,29 @@ async fn of_two_concurrent_patches_with_one_etag_only_the_first_is_made() {
     outcomes.sort_by_key(|o| o.as_str());
     assert_eq!(outcomes, [Outcome::Refused, Outcome::Succeeded]);
 }
+
+#[tokio::test]
+async fn a_weak_if_match_does_not_match_and_writes_nothing() {
+    let world = World::new().await;
+    let tenant = FakeTenant::new();
+    let etag = world.etag(&tenant).await;
+    let weak = format!("W/{etag}");
+    let error = world
+        .patch(&tenant, &four_steps(), Some(&weak), false)
+        .await
+        .err()
+        .expect("refused");
+    assert!(
+        matches!(error, OpsError::PreconditionFailed { .. }),
+        "{error:?}"
+    );
+    assert!(tenant.log().is_empty());
+    // The same ETag listed among others matches.
+    let listed = format!("\"other\", {etag}");
+    assert!(
+        world
+            .patch(&tenant, &four_steps(), Some(&listed), false)
+            .await
+            .is_ok()
+    );
+}
