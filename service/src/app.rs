@@ -51,6 +51,8 @@ impl Application {
         let state = AppState::new(Shared {
             auth,
             tenants,
+            policy_directory: std::sync::Arc::new(graph.clone()),
+            portal_settings: std::sync::Arc::new(crate::directory::portal::PortalBackEnd),
             graph: graph.clone(),
             store: store.clone(),
             audit: store.audit(),

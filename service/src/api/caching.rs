@@ -7,6 +7,8 @@ use std::time::Duration;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use crate::ops::{EtagComparison, etag_matches};
+
 /// The freshness the caller asked for with `Cache-Control`: `no-cache` (or `no-store`, or
 /// `max-age=0`) forces an upstream read, `max-age=N` accepts an answer up to N seconds old;
 /// `None` leaves it to the service's configured age.
@@ -38,11 +40,7 @@ fn none_match_fails(headers: &HeaderMap, current: &str) -> bool {
     headers
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| {
-            v.split(',')
-                .map(str::trim)
-                .any(|tag| tag == "*" || tag.trim_start_matches("W/") == current)
-        })
+        .is_some_and(|v| etag_matches(v, current, EtagComparison::Weak))
 }
 
 /// What a cached read answers with.

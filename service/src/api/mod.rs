@@ -54,6 +54,10 @@ pub struct Shared {
     pub registrations: crate::ops::registrations::Registrations,
     /// The policy documents' cache.
     pub policies: crate::ops::policy::Policies,
+    /// Graph's side of the SSPR policy.
+    pub policy_directory: Arc<dyn crate::capabilities::policy_directory::PolicyDirectory>,
+    /// The portal back end's side of the SSPR policy.
+    pub portal_settings: Arc<dyn crate::capabilities::portal_settings::PortalSettings>,
     /// Signs and checks paging cursors.
     pub cursors: crate::ops::cursor::CursorSigner,
     /// The tenants' registration report (Graph).

@@ -13,7 +13,7 @@ use super::responses::{BodyErrors, CallerErrors, QueryErrors, TenantErrors};
 use super::{AppState, Authenticated};
 use crate::domain::policy::PolicyDocument;
 use crate::ops;
-use crate::ops::policy::{DryRun, PatchAnswer, PatchOutcome, PatchRequest, PolicyRead};
+use crate::ops::policy::{DryRun, PatchAnswer, PatchOutcome, PatchRequest, PolicyRead, Upstream};
 
 /// The response header that carries Microsoft Graph's `request-id`s, for support tickets.
 pub const GRAPH_REQUEST_ID: &str = "graph-request-id";
@@ -45,6 +45,7 @@ pub const GRAPH_REQUEST_ID: &str = "graph-request-id";
         (status = 304, description = "The document still has the ETag given in If-None-Match"),
         CallerErrors, TenantErrors,
     ))]
+#[tracing::instrument(skip_all, fields(tenant = %tenant))]
 pub async fn get(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -54,7 +55,7 @@ pub async fn get(
     let read = ops::policy::read(
         &state.policies,
         &state.tenants,
-        &state.graph,
+        upstream(&state),
         &caller,
         &tenant,
         requested_max_age(&headers),
@@ -103,6 +104,7 @@ pub struct PatchParams {
         (status = 428, description = "If-Match is missing, or is `*` (send the ETag you read) (`preconditionRequired`)", body = Problem, content_type = "application/problem+json"),
         CallerErrors, TenantErrors, BodyErrors, QueryErrors,
     ))]
+#[tracing::instrument(skip_all, fields(tenant = %tenant, request_id = request_id.as_deref().unwrap_or("")))]
 pub async fn patch(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -127,7 +129,7 @@ pub async fn patch(
         ops::policy::patch(
             &state.policies,
             &state.tenants,
-            &state.graph,
+            upstream(&state),
             &state.store,
             &caller,
             request,
@@ -144,6 +146,13 @@ pub async fn patch(
             document_response(*read),
             audit_record_id,
         )),
+    }
+}
+
+fn upstream(state: &AppState) -> Upstream<'_> {
+    Upstream {
+        directory: state.policy_directory.as_ref(),
+        portal: state.portal_settings.as_ref(),
     }
 }
 

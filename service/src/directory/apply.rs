@@ -1,15 +1,20 @@
-//! Executes one planned upstream call ([`UpstreamCall`], planned by `domain::change`) against a
-//! tenant: Graph `PATCH`es through the shared client and the tenant's app-only credential, portal
-//! writes through the tenant's portal connector as read-modify-write of the whole object, read
-//! back and compared, since the portal back end is known to drop some changes silently.
+//! The policy capabilities over the real upstreams: [`PolicyDirectory`] over Graph (reads
+//! through the shared client and the tenant's app-only credential, planned `PATCH`es) and
+//! [`PortalSettings`] over the tenant's portal connector, whose writes are read-modify-write of
+//! the whole object, read back and compared, since the portal back end is known to drop some
+//! changes silently.
 
 use serde_json::{Value, json};
 
 use super::DirectoryError;
 use super::graph::Graph;
-use super::portal::PortalConnector;
+use super::inference::InferenceOutcome;
+use super::portal::{PortalBackEnd, PortalConnector};
 use super::tenants::ManagedTenant;
+use crate::capabilities::policy_directory::PolicyDirectory;
+use crate::capabilities::portal_settings::PortalSettings as PortalSettingsCapability;
 use crate::domain::change::{PasswordResetPoliciesUpdate, UpstreamCall};
+use crate::domain::policy::GraphFacts;
 use crate::domain::portal::{OnPremisesSettings, PortalSettings, Scope};
 
 const METHODS_POLICY: &str = "policies/authenticationMethodsPolicy";
@@ -17,59 +22,116 @@ const CONFIGURATIONS: &str =
     "policies/authenticationMethodsPolicy/authenticationMethodConfigurations";
 const AUTHORIZATION_POLICY: &str = "policies/authorizationPolicy";
 
-/// Performs one planned call against the tenant. Each call is self-contained (reads what it needs
-/// first). A portal write that answers success but does not read back as intended is an error.
-pub async fn execute(
-    graph: &Graph,
-    tenant: &ManagedTenant,
-    call: &UpstreamCall,
-) -> Result<(), DirectoryError> {
-    match call {
-        UpstreamCall::GraphPatchMethodsPolicy { body } => {
-            graph.patch(tenant, METHODS_POLICY, body).await?;
-        }
-        UpstreamCall::GraphPatchMethodConfiguration { id, .. } => {
-            let path = format!("{CONFIGURATIONS}/{}", configuration_id(id)?);
-            graph.patch(tenant, &path, &call.request_body()).await?;
-        }
-        UpstreamCall::GraphPatchAuthorizationPolicy { body } => {
-            graph.patch(tenant, AUTHORIZATION_POLICY, body).await?;
-        }
-        UpstreamCall::PortalPutPasswordResetPolicies { update } => {
-            let portal = connector(tenant)?;
-            let current = portal.settings().await?;
-            let intended = update.apply_to(&current);
-            let read_back = portal.put_password_reset_policies(&intended).await?;
-            let lost = not_kept(update, &intended, &read_back);
-            if !lost.is_empty() {
-                return Err(not_kept_error(
-                    "PasswordResetPolicies",
-                    &lost
-                        .iter()
-                        .map(|l| format!("{} (wanted {}, reads {})", l.pointer, l.wanted, l.read))
-                        .collect::<Vec<_>>()
-                        .join(", "),
-                ));
+#[async_trait::async_trait]
+impl PolicyDirectory for Graph {
+    #[tracing::instrument(skip_all, fields(tenant = %tenant.id))]
+    async fn policy_facts(
+        &self,
+        tenant: &ManagedTenant,
+    ) -> Result<(GraphFacts, Vec<String>), DirectoryError> {
+        Graph::policy_facts(self, tenant).await
+    }
+
+    #[tracing::instrument(skip_all, fields(tenant = %tenant.id))]
+    async fn inferred_enablement(
+        &self,
+        tenant: &ManagedTenant,
+    ) -> Result<InferenceOutcome, DirectoryError> {
+        Graph::inferred_enablement(self, tenant).await
+    }
+
+    /// Each call is self-contained: it carries the whole body to send.
+    #[tracing::instrument(skip_all, fields(tenant = %tenant.id))]
+    async fn apply(
+        &self,
+        tenant: &ManagedTenant,
+        call: &UpstreamCall,
+    ) -> Result<(), DirectoryError> {
+        match call {
+            UpstreamCall::GraphPatchMethodsPolicy { body } => {
+                self.patch(tenant, METHODS_POLICY, body).await?;
+            }
+            UpstreamCall::GraphPatchMethodConfiguration { id, .. } => {
+                let path = format!("{CONFIGURATIONS}/{}", configuration_id(id)?);
+                self.patch(tenant, &path, &call.request_body()).await?;
+            }
+            UpstreamCall::GraphPatchAuthorizationPolicy { body } => {
+                self.patch(tenant, AUTHORIZATION_POLICY, body).await?;
+            }
+            UpstreamCall::PortalPutPasswordResetPolicies { .. }
+            | UpstreamCall::PortalPutWriteback { .. }
+            | UpstreamCall::PortalPutUnlock { .. } => {
+                return Err(DirectoryError::Internal(format!(
+                    "a portal call was sent to Graph: {}",
+                    call.description()
+                )));
             }
         }
-        UpstreamCall::PortalPutWriteback { enabled } => {
-            let read_back = connector(tenant)?
-                .put_on_premises(Some(*enabled), None)
-                .await?;
-            check_on_premises("/onPremises/passwordWriteback", *enabled, read_back, |o| {
-                o.password_writeback
-            })?;
-        }
-        UpstreamCall::PortalPutUnlock { enabled } => {
-            let read_back = connector(tenant)?
-                .put_on_premises(None, Some(*enabled))
-                .await?;
-            check_on_premises("/onPremises/unlockWithoutReset", *enabled, read_back, |o| {
-                o.unlock_without_reset
-            })?;
-        }
+        Ok(())
     }
-    Ok(())
+}
+
+#[async_trait::async_trait]
+impl PortalSettingsCapability for PortalBackEnd {
+    #[tracing::instrument(skip_all, fields(tenant = %tenant.id))]
+    async fn settings(
+        &self,
+        tenant: &ManagedTenant,
+    ) -> Result<Option<PortalSettings>, DirectoryError> {
+        super::portal::portal_settings(tenant).await
+    }
+
+    #[tracing::instrument(skip_all, fields(tenant = %tenant.id))]
+    async fn write_password_reset_policies(
+        &self,
+        tenant: &ManagedTenant,
+        update: &PasswordResetPoliciesUpdate,
+    ) -> Result<(), DirectoryError> {
+        let portal = connector(tenant)?;
+        let current = portal.settings().await?;
+        let intended = update.apply_to(&current);
+        let read_back = portal.put_password_reset_policies(&intended).await?;
+        let lost = not_kept(update, &intended, &read_back);
+        if lost.is_empty() {
+            return Ok(());
+        }
+        Err(not_kept_error(
+            "PasswordResetPolicies",
+            &lost
+                .iter()
+                .map(|l| format!("{} (wanted {}, reads {})", l.pointer, l.wanted, l.read))
+                .collect::<Vec<_>>()
+                .join(", "),
+        ))
+    }
+
+    #[tracing::instrument(skip_all, fields(tenant = %tenant.id))]
+    async fn set_password_writeback(
+        &self,
+        tenant: &ManagedTenant,
+        enabled: bool,
+    ) -> Result<(), DirectoryError> {
+        let read_back = connector(tenant)?
+            .put_on_premises(Some(enabled), None)
+            .await?;
+        check_on_premises("/onPremises/passwordWriteback", enabled, read_back, |o| {
+            o.password_writeback
+        })
+    }
+
+    #[tracing::instrument(skip_all, fields(tenant = %tenant.id))]
+    async fn set_unlock_without_reset(
+        &self,
+        tenant: &ManagedTenant,
+        enabled: bool,
+    ) -> Result<(), DirectoryError> {
+        let read_back = connector(tenant)?
+            .put_on_premises(None, Some(enabled))
+            .await?;
+        check_on_premises("/onPremises/unlockWithoutReset", enabled, read_back, |o| {
+            o.unlock_without_reset
+        })
+    }
 }
 
 fn connector(tenant: &ManagedTenant) -> Result<&PortalConnector, DirectoryError> {

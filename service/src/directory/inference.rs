@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::DirectoryError;
 use super::graph::{Graph, Page};
-use super::registrations::NON_PREMIUM;
+use super::NON_PREMIUM;
 use super::tenants::ManagedTenant;
 use crate::domain::portal::{Evidence, InferredEnablement, InferredScope};
 

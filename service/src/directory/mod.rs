@@ -102,7 +102,16 @@ pub struct UpstreamAnswer {
     pub request_id: Option<String>,
 }
 
+/// Graph's answer on the registration report for a tenant without Entra ID P1/P2
+/// (graph-api.md §4.1).
+pub const NON_PREMIUM: &str = "Authentication_RequestFromNonPremiumTenantOrB2CTenant";
+
 impl DirectoryError {
+    /// True when this is Graph refusing a feature for want of an Entra ID P1/P2 licence.
+    pub fn is_licence_refusal(&self) -> bool {
+        matches!(self, DirectoryError::Upstream { status: 403, code, .. } if code == NON_PREMIUM)
+    }
+
     /// What the failure means for the request (see [`UpstreamFailure`]).
     pub fn kind(&self) -> UpstreamFailure {
         match self {

@@ -25,15 +25,8 @@ use crate::domain::registrations::filter::{Condition, Flag, Pushdown, Vocabulary
 
 /// The report's collection, below the Graph base URL.
 pub const REPORT: &str = "reports/authenticationMethods/userRegistrationDetails";
-/// Graph's answer on the report for a tenant without Entra ID P1/P2 (graph-api.md §4.1).
-pub const NON_PREMIUM: &str = "Authentication_RequestFromNonPremiumTenantOrB2CTenant";
 /// The largest page tools ask the report for; its real maximum is undocumented.
 const PAGE_SIZE: u32 = 999;
-
-/// True when `error` is Graph refusing the report for want of a P1/P2 licence.
-pub fn is_non_premium(error: &DirectoryError) -> bool {
-    matches!(error, DirectoryError::Upstream { status: 403, code, .. } if code == NON_PREMIUM)
-}
 
 /// `pushdown` as OData `$filter` text: the conditions joined by `and`; `None` when there are
 /// none.

@@ -1,7 +1,7 @@
 //! The tenant's Authentication methods policy as the domain sees it, and the mapping from its
 //! method configurations to the legacy SSPR methods (graph-api.md §1.8).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 /// Where the tenant is in moving from the legacy MFA/SSPR policies to the methods policy.
@@ -60,10 +60,19 @@ impl MethodConfiguration {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The methods policy's registration campaign (nudging users to set up Microsoft Authenticator).
+// One type for what Graph holds, what the document shows and what a change sets. Unknown fields
+// are refused so that a misspelt patch field is an error, not ignored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(as = RegistrationCampaignView)]
 pub struct RegistrationCampaign {
+    /// `default` (behaves as disabled), `enabled` or `disabled`, as Graph sent it.
     pub state: String,
+    /// Days a user may postpone; null when Graph sent none.
+    #[schema(required = true)]
     pub snooze_duration_in_days: Option<i32>,
+    /// Group ids, or `all_users`.
     pub include_targets: Vec<String>,
     pub exclude_targets: Vec<String>,
 }

@@ -5,7 +5,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::findings::Finding;
-use super::methods::{MethodsPolicy, MigrationState, ResetMethodStatus, ResetMethods};
+use super::methods::{
+    MethodsPolicy, MigrationState, RegistrationCampaign, ResetMethodStatus, ResetMethods,
+};
 use super::portal::{
     Evidence, InferredEnablement, InferredScope, LegacyMethods, PortalSettings, Scope,
 };
@@ -340,20 +342,6 @@ pub struct AdministratorsGroup {
     pub allowed_to_use_sspr: bool,
 }
 
-/// The methods policy's registration campaign (nudging users to set up Microsoft Authenticator).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct RegistrationCampaignView {
-    /// `default` (behaves as disabled), `enabled` or `disabled`, as Graph sent it.
-    pub state: String,
-    /// Days a user may postpone; null when Graph sent none.
-    #[schema(required = true)]
-    pub snooze_duration_in_days: Option<i32>,
-    /// Group ids, or `all_users`.
-    pub include_targets: Vec<String>,
-    pub exclude_targets: Vec<String>,
-}
-
 /// The Authentication methods policy's own settings.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -369,7 +357,7 @@ pub struct MethodsPolicyGroup {
     pub reconfirmation_in_days: Option<i32>,
     /// Null when Graph sent none.
     #[schema(required = true)]
-    pub registration_campaign: Option<RegistrationCampaignView>,
+    pub registration_campaign: Option<RegistrationCampaign>,
     #[schema(required = true)]
     pub policy_version: Option<String>,
     /// When the policy last changed (RFC 3339); null when Graph sent none.
@@ -547,14 +535,7 @@ impl PolicyDocument {
                 source: Source::Graph,
                 migration_state: policy.migration_state.as_graph().to_owned(),
                 reconfirmation_in_days: policy.reconfirmation_in_days,
-                registration_campaign: policy.registration_campaign.as_ref().map(|c| {
-                    RegistrationCampaignView {
-                        state: c.state.clone(),
-                        snooze_duration_in_days: c.snooze_duration_in_days,
-                        include_targets: c.include_targets.clone(),
-                        exclude_targets: c.exclude_targets.clone(),
-                    }
-                }),
+                registration_campaign: policy.registration_campaign.clone(),
                 policy_version: policy.policy_version.clone(),
                 last_modified_date_time: policy.last_modified.clone(),
             },

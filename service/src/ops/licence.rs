@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 use super::OpsError;
 use crate::capabilities::licences::Licences;
 use crate::directory::DirectoryError;
-use crate::directory::registrations as report;
 use crate::directory::tenants::ManagedTenant;
 use crate::domain::licence::{self, Licence, REQUIRED};
 
@@ -54,7 +53,7 @@ pub(crate) async fn ensure_licensed(
 /// (`Authentication_RequestFromNonPremiumTenantOrB2CTenant`) is `licenseRequired`, and becomes
 /// the tenant's remembered verdict.
 pub(crate) fn from_report_error(tenant: &ManagedTenant, error: DirectoryError) -> OpsError {
-    if report::is_non_premium(&error) {
+    if error.is_licence_refusal() {
         remember(
             tenant,
             Licence::Missing {

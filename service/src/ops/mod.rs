@@ -99,6 +99,27 @@ pub(crate) fn tenant_ref(tenant: &ManagedTenant) -> TenantRef {
     }
 }
 
+/// How an ETag list is compared with the current ETag (RFC 9110 §8.8.3.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EtagComparison {
+    /// `If-Match`: a weak ETag never matches.
+    Strong,
+    /// `If-None-Match`: `W/"x"` matches `"x"`.
+    Weak,
+}
+
+/// Whether the `If-Match` or `If-None-Match` list `tags` names `current`; `*` names any current
+/// version (RFC 9110 §13.1.1, §13.1.2). The one comparison of ETags for every layer.
+pub fn etag_matches(tags: &str, current: &str, comparison: EtagComparison) -> bool {
+    tags.split(',').map(str::trim).any(|tag| {
+        tag == "*"
+            || match comparison {
+                EtagComparison::Strong => tag == current,
+                EtagComparison::Weak => tag.trim_start_matches("W/") == current,
+            }
+    })
+}
+
 /// A strong ETag of `value`'s JSON: it changes exactly when the JSON does.
 pub(crate) fn strong_etag(value: &impl serde::Serialize) -> String {
     let json = serde_json::to_vec(value).unwrap_or_default();

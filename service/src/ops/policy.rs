@@ -11,15 +11,15 @@ use utoipa::ToSchema;
 use std::time::Duration;
 
 use crate::auth::{Caller, Verb};
+use crate::capabilities::policy_directory::PolicyDirectory;
+use crate::capabilities::portal_settings::PortalSettings;
 use crate::config::PolicyConfig;
 use crate::directory::DirectoryError;
-use crate::directory::apply::execute;
-use crate::directory::graph::Graph;
 use crate::directory::inference::InferenceOutcome;
-use crate::directory::portal::portal_settings;
 use crate::directory::tenants::{ManagedTenant, TenantRegistry};
 use crate::domain::change::{
-    FieldChange, Plan, PolicySettings, Sources, Step, apply_merge_patch, methods_from_graph,
+    ChangePlan, FieldChange, PolicySettings, Sources, Step, UpstreamCall, apply_merge_patch,
+    methods_from_graph,
 };
 use crate::domain::findings::{Finding, findings};
 use crate::domain::policy::{GraphFacts, PolicyDocument, PortalKnowledge, Source};
@@ -29,10 +29,10 @@ use crate::store::audit::{Completion, Outcome};
 
 use super::audited::{AuditTrail, OpenAttempt, json};
 use super::cache::{Aged, TenantCache};
-use super::{OpsError, authorize};
+use super::{EtagComparison, OpsError, authorize, etag_matches};
 
 /// Everything known about a tenant's policy at one moment.
-struct Snapshot {
+struct PolicySnapshot {
     document: PolicyDocument,
     settings: PolicySettings,
     sources: Sources,
@@ -93,10 +93,11 @@ impl Drop for Changing<'_> {
 
 /// The tenant's SSPR policy document: the cached one when younger than `max_age` (default: the
 /// configured age), else read from Graph and the portal.
+#[tracing::instrument(skip_all, fields(tenant = %tenant_key))]
 pub async fn read(
     policies: &Policies,
     registry: &TenantRegistry,
-    graph: &Graph,
+    upstream: Upstream<'_>,
     caller: &Caller,
     tenant_key: &str,
     max_age: Option<Duration>,
@@ -105,7 +106,7 @@ pub async fn read(
     policies
         .cache
         .get(&tenant.id, max_age.unwrap_or(policies.max_age), async {
-            let snapshot = load(graph, tenant).await?;
+            let snapshot = load(upstream, tenant).await?;
             Ok(PolicyRead {
                 document: snapshot.document,
                 etag: snapshot.etag,
@@ -140,16 +141,38 @@ pub enum PatchAnswer {
     DryRun(DryRun),
 }
 
+/// The upstreams a policy read or change goes to.
+#[derive(Clone, Copy)]
+pub struct Upstream<'a> {
+    pub directory: &'a dyn PolicyDirectory,
+    pub portal: &'a dyn PortalSettings,
+}
+
 /// What happened to one step of a failed change.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct StepReport {
     /// `METHOD path — description` of the call.
     pub call: String,
-    /// `applied`, `failed`, `notRun`, `undone` or `undoFailed`.
-    pub status: String,
+    pub status: StepStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+/// How one step of a failed change ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub enum StepStatus {
+    /// Made, and kept (a later step failed, but this one's undo was not needed).
+    Applied,
+    /// This call failed.
+    Failed,
+    /// Not made, since an earlier step failed.
+    NotRun,
+    /// Made, then undone.
+    Undone,
+    /// Made, and its undo failed: the tenant keeps this change.
+    UndoFailed,
 }
 
 pub enum PatchOutcome {
@@ -174,10 +197,11 @@ pub struct PatchRequest<'a> {
 /// Applies a JSON merge patch to the tenant's policy: checks `If-Match`, the rules and the
 /// sources, plans the upstream calls, makes them in order, undoes the completed ones when a
 /// later one fails, reads everything back, and audits the attempt whatever its outcome.
+#[tracing::instrument(skip_all, fields(tenant = %request.tenant_key, request_id = request.request_id.as_deref().unwrap_or("")))]
 pub async fn patch(
     policies: &Policies,
     registry: &TenantRegistry,
-    graph: &Graph,
+    upstream: Upstream<'_>,
     store: &Store,
     caller: &Caller,
     request: PatchRequest<'_>,
@@ -186,7 +210,7 @@ pub async fn patch(
     let if_match = if_match_precondition(request.if_match)?;
     // One change at a time per tenant: the ETag check below must still hold when we write.
     let _guard = tenant.write_lock.lock().await;
-    let before = load(graph, tenant).await?;
+    let before = load(upstream, tenant).await?;
     let audit = Audit {
         trail: AuditTrail::new(
             store,
@@ -198,7 +222,8 @@ pub async fn patch(
         dry_run: request.dry_run,
     };
 
-    if !etag_matches(if_match, &before.etag) {
+    // `*` was refused above, so only the ETags the caller read can match.
+    if !etag_matches(if_match, &before.etag, EtagComparison::Strong) {
         // The caller's copy, perhaps served from the cache, is stale: so is the cache. Forget
         // it, so that the read the caller makes next shows what the tenant holds.
         policies.cache.invalidate(&tenant.id);
@@ -217,7 +242,7 @@ pub async fn patch(
             Err(violations) => Err(OpsError::Invalid(violations)),
         })
         .and_then(|after| {
-            Plan::new(
+            ChangePlan::new(
                 &before.settings,
                 &after,
                 &before.sources,
@@ -260,12 +285,12 @@ pub async fn patch(
         .trail
         .attempt(json(&before.settings), json(&after), diff)
         .await?;
-    if let Err((error, reports)) = run(graph, tenant, &plan).await {
+    if let Err((error, reports)) = run(upstream, tenant, &plan).await {
         return Err(failed(attempt, error, reports).await);
     }
 
     // Read everything back: what the tenant holds now is the answer, not what we sent.
-    let now = match load(graph, tenant).await {
+    let now = match load(upstream, tenant).await {
         Ok(now) => now,
         Err(error) => {
             let unread = format!("The change was made, but reading it back failed: {error}");
@@ -286,7 +311,7 @@ pub async fn patch(
             .join(", ");
         let error =
             DirectoryError::Internal(format!("the tenant did not keep {fields} after the write"));
-        let reports = undo(graph, tenant, &plan, plan.steps.len()).await;
+        let reports = undo(upstream, tenant, &plan, plan.steps.len()).await;
         return Err(failed(attempt, error, reports).await);
     }
     let audit_record_id = attempt
@@ -304,22 +329,22 @@ pub async fn patch(
 
 /// Makes the plan's calls in order; on the first failure undoes the completed ones, last first.
 async fn run(
-    graph: &Graph,
+    upstream: Upstream<'_>,
     tenant: &ManagedTenant,
-    plan: &Plan,
+    plan: &ChangePlan,
 ) -> Result<(), (DirectoryError, Vec<StepReport>)> {
     for (index, step) in plan.steps.iter().enumerate() {
-        if let Err(error) = execute(graph, tenant, &step.call).await {
+        if let Err(error) = execute(upstream, tenant, &step.call).await {
             tracing::warn!(tenant = %tenant.id, %error, step = index, "policy change step failed; undoing");
-            let mut reports = undo(graph, tenant, plan, index).await;
+            let mut reports = undo(upstream, tenant, plan, index).await;
             reports.push(StepReport {
                 call: describe(step),
-                status: "failed".into(),
+                status: StepStatus::Failed,
                 error: Some(error.to_string()),
             });
             reports.extend(plan.steps[index + 1..].iter().map(|s| StepReport {
                 call: describe(s),
-                status: "notRun".into(),
+                status: StepStatus::NotRun,
                 error: None,
             }));
             return Err((error, reports));
@@ -330,27 +355,59 @@ async fn run(
 
 /// Undoes the first `completed` steps, last first, and reports each.
 async fn undo(
-    graph: &Graph,
+    upstream: Upstream<'_>,
     tenant: &ManagedTenant,
-    plan: &Plan,
+    plan: &ChangePlan,
     completed: usize,
 ) -> Vec<StepReport> {
     let mut reports = Vec::new();
     for step in plan.steps[..completed].iter().rev() {
-        let result = execute(graph, tenant, &step.compensation).await;
+        let result = execute(upstream, tenant, &step.compensation).await;
         reports.push(StepReport {
             call: describe(step),
             status: if result.is_ok() {
-                "undone"
+                StepStatus::Undone
             } else {
-                "undoFailed"
-            }
-            .into(),
+                StepStatus::UndoFailed
+            },
             error: result.err().map(|e| e.to_string()),
         });
     }
     reports.reverse();
     reports
+}
+
+/// Makes one planned call through the capability its target names.
+pub async fn execute(
+    upstream: Upstream<'_>,
+    tenant: &ManagedTenant,
+    call: &UpstreamCall,
+) -> Result<(), DirectoryError> {
+    match call {
+        UpstreamCall::PortalPutPasswordResetPolicies { update } => {
+            upstream
+                .portal
+                .write_password_reset_policies(tenant, update)
+                .await
+        }
+        UpstreamCall::PortalPutWriteback { enabled } => {
+            upstream
+                .portal
+                .set_password_writeback(tenant, *enabled)
+                .await
+        }
+        UpstreamCall::PortalPutUnlock { enabled } => {
+            upstream
+                .portal
+                .set_unlock_without_reset(tenant, *enabled)
+                .await
+        }
+        UpstreamCall::GraphPatchMethodsPolicy { .. }
+        | UpstreamCall::GraphPatchMethodConfiguration { .. }
+        | UpstreamCall::GraphPatchAuthorizationPolicy { .. } => {
+            upstream.directory.apply(tenant, call).await
+        }
+    }
 }
 
 fn describe(step: &Step) -> String {
@@ -376,19 +433,12 @@ fn if_match_precondition(if_match: Option<&str>) -> Result<&str, OpsError> {
     }
 }
 
-/// `If-Match` may list several ETags (RFC 9110 §13.1.1); weak ETags never match, nor does `*`.
-fn etag_matches(if_match: &str, current: &str) -> bool {
-    if_match
-        .split(',')
-        .map(str::trim)
-        .any(|tag| tag != "*" && tag == current)
-}
-
 /// Reads Graph and the portal (or the evidence) concurrently and derives everything else.
-async fn load(graph: &Graph, tenant: &ManagedTenant) -> Result<Snapshot, OpsError> {
-    let ((facts, request_ids), portal) = tokio::try_join!(graph.policy_facts(tenant), async {
-        Ok(portal_knowledge(graph, tenant).await)
-    })?;
+async fn load(upstream: Upstream<'_>, tenant: &ManagedTenant) -> Result<PolicySnapshot, OpsError> {
+    let ((facts, request_ids), portal) =
+        tokio::try_join!(upstream.directory.policy_facts(tenant), async {
+            Ok(portal_knowledge(upstream, tenant).await)
+        })?;
     let (portal_settings, portal_source) = match &portal {
         PortalKnowledge::Portal(settings) => (Some(settings), Source::Portal),
         _ => (None, Source::Unavailable),
@@ -421,7 +471,7 @@ async fn load(graph: &Graph, tenant: &ManagedTenant) -> Result<Snapshot, OpsErro
     )
     .with_findings(findings(&settings, &tenant_facts));
     let etag = document_etag(&document);
-    Ok(Snapshot {
+    Ok(PolicySnapshot {
         document,
         settings,
         sources,
@@ -463,10 +513,10 @@ const INFERENCE_REUSE: std::time::Duration = std::time::Duration::from_secs(300)
 /// The portal settings when the tenant has a portal connector; otherwise enablement inferred from
 /// the registration report. A failure here degrades the portal groups to `unavailable` with the
 /// reason, so the Graph groups are still shown.
-async fn portal_knowledge(graph: &Graph, tenant: &ManagedTenant) -> PortalKnowledge {
+async fn portal_knowledge(upstream: Upstream<'_>, tenant: &ManagedTenant) -> PortalKnowledge {
     const CONNECT: &str =
         "Configure the portal connector (a delegated admin refresh token) for this tenant.";
-    match portal_settings(tenant).await {
+    match upstream.portal.settings(tenant).await {
         Ok(Some(settings)) => return PortalKnowledge::Portal(settings),
         Ok(None) => {}
         Err(error) => {
@@ -485,7 +535,7 @@ async fn portal_knowledge(graph: &Graph, tenant: &ManagedTenant) -> PortalKnowle
         // The evidence keeps its own `readAt`, so the document shows how old it is.
         return PortalKnowledge::Inferred(inferred.clone());
     }
-    match graph.inferred_enablement(tenant).await {
+    match upstream.directory.inferred_enablement(tenant).await {
         Ok(InferenceOutcome::Inferred(inferred)) => {
             *cached = Some((std::time::Instant::now(), inferred.clone()));
             PortalKnowledge::Inferred(inferred)
@@ -524,7 +574,7 @@ impl Audit<'_> {
 
 /// Completes the attempt of a change that failed upstream and returns the error to answer with.
 async fn failed(attempt: OpenAttempt, error: DirectoryError, steps: Vec<StepReport>) -> OpsError {
-    let rolled_back = steps.iter().all(|r| r.status != "undoFailed");
+    let rolled_back = steps.iter().all(|r| r.status != StepStatus::UndoFailed);
     let outcome = if rolled_back {
         Outcome::RolledBack
     } else {
@@ -542,3 +592,6 @@ async fn failed(attempt: OpenAttempt, error: DirectoryError, steps: Vec<StepRepo
         Err(store_error) => store_error,
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,4 +1,4 @@
-//! Executing planned upstream calls (`directory::apply::execute`) against the emulator: each call
+//! Executing planned upstream calls (`ops::policy::execute` over the Graph and portal adapters) against the emulator: each call
 //! changes exactly the raw state it should, its compensation restores the raw state exactly, and
 //! refusals and faults surface as errors without touching the tenant.
 
@@ -9,11 +9,12 @@ use serde_json::{Value, json};
 use sspr_e2e::World;
 use sspr_service::config::{GraphLimits, Limit};
 use sspr_service::directory::DirectoryError;
-use sspr_service::directory::apply::execute;
 use sspr_service::directory::graph::Graph;
+use sspr_service::directory::portal::PortalBackEnd;
 use sspr_service::directory::tenants::{ManagedTenant, TenantRegistry};
 use sspr_service::domain::change::{PasswordResetPoliciesUpdate, UpstreamCall};
 use sspr_service::domain::portal::Scope;
+use sspr_service::ops::policy::{Upstream, execute};
 
 const POLICIES_PATH: &str = "/api/PasswordReset/PasswordResetPolicies";
 const ON_PREMISES_PATH: &str = "/api/PasswordReset/OnPremisesPasswordResetPolicies";
@@ -44,7 +45,11 @@ impl Adapters {
     }
 
     async fn run(&self, key: &str, call: &UpstreamCall) -> Result<(), DirectoryError> {
-        execute(&self.graph, self.tenant(key), call).await
+        let upstream = Upstream {
+            directory: &self.graph,
+            portal: &PortalBackEnd,
+        };
+        execute(upstream, self.tenant(key), call).await
     }
 }
 

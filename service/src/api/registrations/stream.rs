@@ -87,9 +87,11 @@ pub async fn listing(
 ) -> Result<Response, ApiError> {
     let (started, start) = oneshot::channel::<Result<(), OpsError>>();
     let (chunks, body) = Chunks::channel();
-    tokio::spawn(write_listing(
+    // The task outlives nothing of the request's but its span: its log lines keep the
+    // request id.
+    tokio::spawn(tracing::Instrument::in_current_span(write_listing(
         state, caller, tenant, query, format, started, chunks,
-    ));
+    )));
     match start.await {
         Ok(Ok(())) => {}
         Ok(Err(error)) => return Err(error.into()),
@@ -207,7 +209,9 @@ struct ErrorLine {
 /// The fleet summary as NDJSON: one line per tenant as it completes.
 pub fn fleet(state: AppState, ids: Vec<String>, max_age: Option<Duration>) -> Response {
     let (chunks, body) = Chunks::channel();
-    tokio::spawn(write_fleet(state, ids, max_age, chunks));
+    tokio::spawn(tracing::Instrument::in_current_span(write_fleet(
+        state, ids, max_age, chunks,
+    )));
     ([(header::CONTENT_TYPE, NDJSON)], body).into_response()
 }
 

@@ -9,7 +9,7 @@ use futures::stream::{self, BoxStream};
 use super::*;
 use crate::capabilities::registration_report::ReportPage;
 use crate::directory::DirectoryError;
-use crate::directory::registrations::NON_PREMIUM;
+use crate::directory::NON_PREMIUM;
 use crate::domain::licence::{AAD_PREMIUM, ServicePlan, SubscribedSku};
 use crate::domain::registrations::filter::{FilterParams, Pushdown};
 use crate::domain::registrations::sample;
