@@ -4,8 +4,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use url::Url;
 
-use crate::render::{format_timestamp, new_table};
-use crate::{ClientError, SsprClient, TenantSummary, decode_error};
+use crate::{ClientError, SsprClient, decode_error};
 
 /// Which audit records to list; `None` members are not sent.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -36,19 +35,6 @@ pub struct AuditActor {
     /// Members this version does not know, kept so they survive a round trip.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
-}
-
-impl AuditActor {
-    /// The most readable identity: the UPN, else the object id, else the application.
-    pub fn display(&self) -> String {
-        let name = self.upn.as_deref().or(self.oid.as_deref());
-        match (name, self.app_id.as_deref()) {
-            (Some(name), Some(app)) => format!("{name} via {app}"),
-            (Some(name), None) => name.to_owned(),
-            (None, Some(app)) => format!("app {app}"),
-            (None, None) => crate::render::NONE.to_owned(),
-        }
-    }
 }
 
 /// One audited write attempt.
@@ -150,31 +136,6 @@ impl SsprClient {
     }
 }
 
-/// The records as a table: TIME, TENANT, ACTOR, OPERATION, OUTCOME. A tenant listed in
-/// `tenants` is shown by its domain, any other by its id.
-pub fn audit_table(
-    records: &[AuditRecord],
-    tenants: &[TenantSummary],
-    width: Option<u16>,
-) -> String {
-    let mut table = new_table(width);
-    table.set_header(["TIME", "TENANT", "ACTOR", "OPERATION", "OUTCOME"]);
-    for record in records {
-        let tenant = tenants
-            .iter()
-            .find(|t| t.id.eq_ignore_ascii_case(&record.tenant_id))
-            .map_or(record.tenant_id.as_str(), |t| t.domain.as_str());
-        table.add_row([
-            format_timestamp(&record.time),
-            tenant.to_owned(),
-            record.actor.display(),
-            record.operation.clone(),
-            record.outcome.clone(),
-        ]);
-    }
-    table.to_string()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -191,7 +152,6 @@ mod tests {
     #[test]
     fn records_round_trip_unknown_members() {
         let parsed: AuditRecord = serde_json::from_value(record()).expect("record");
-        assert_eq!(parsed.actor.display(), "ada@contoso.com via app-1");
         assert_eq!(serde_json::to_value(&parsed).expect("json"), record());
     }
 
@@ -207,29 +167,5 @@ mod tests {
             next_link: None,
         };
         assert_eq!(last.next_cursor(), None);
-    }
-
-    #[test]
-    fn the_table_shows_domains_for_known_tenants() {
-        let records = vec![serde_json::from_value::<AuditRecord>(record()).expect("record")];
-        let tenants = vec![TenantSummary {
-            id: "3F2B".into(),
-            domain: "contoso.onmicrosoft.com".into(),
-            display_name: "Contoso".into(),
-            domains: vec![],
-            extra: Map::new(),
-        }];
-        let table = audit_table(&records, &tenants, Some(160));
-        for text in [
-            "TIME",
-            "2026-03-04 05:06:07 UTC",
-            "contoso.onmicrosoft.com",
-            "ada@contoso.com via app-1",
-            "policy.patch",
-            "rolledBack",
-        ] {
-            assert!(table.contains(text), "{text} missing:\n{table}");
-        }
-        assert!(audit_table(&records, &[], Some(160)).contains("3f2b"));
     }
 }

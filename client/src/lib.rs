@@ -1,4 +1,5 @@
-//! Typed client for the sspr REST service, and the rendering used by the `sspr` command line.
+//! Typed client for the sspr REST service: the calls, their typed answers, stream decoding and
+//! errors. How the `sspr` command line prints them lives in the binary (`src/cli`).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), sspr_client::ClientError> {
@@ -21,8 +22,6 @@ pub mod error;
 pub mod policy;
 pub mod protection;
 pub mod registrations;
-pub mod render;
-pub mod report;
 
 use std::fmt;
 use std::path::PathBuf;

@@ -1,5 +1,7 @@
 //! `sspr`: read and change the self-service password reset policy of managed tenants.
 
+mod cli;
+
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -11,9 +13,11 @@ use sspr_client::error::{cli_problem, exit};
 use sspr_client::policy::{self, PatchFlags, PolicyPlan};
 use sspr_client::protection::{self, ProtectionAnswer, ProtectionFlags};
 use sspr_client::registrations;
+
+use cli::registrations::{ListFormat, OutputError, Progress, SummaryFormat, Unlicensed};
+use cli::{audit, render, report};
 use sspr_client::{
-    AuditFilter, Auth, ClientError, ClientOptions, SsprClient, auth, render, report,
-    token_url_for_authority,
+    AuditFilter, Auth, ClientError, ClientOptions, SsprClient, auth, token_url_for_authority,
 };
 use url::Url;
 
@@ -326,7 +330,7 @@ Examples:
         filter: registrations::RegistrationFilter,
         /// Output format (default: table, or json with --output json).
         #[arg(long, value_enum)]
-        format: Option<registrations::ListFormat>,
+        format: Option<ListFormat>,
         /// No progress on stderr.
         #[arg(long, short = 'q')]
         quiet: bool,
@@ -365,7 +369,7 @@ Examples:
         max_age: Option<u64>,
         /// Output format (default: table, or json with --output json).
         #[arg(long, value_enum)]
-        format: Option<registrations::SummaryFormat>,
+        format: Option<SummaryFormat>,
     },
 }
 
@@ -467,11 +471,11 @@ enum Failure {
     },
 }
 
-impl From<registrations::OutputError> for Failure {
-    fn from(error: registrations::OutputError) -> Self {
+impl From<OutputError> for Failure {
+    fn from(error: OutputError) -> Self {
         match error {
-            registrations::OutputError::Client(error) => Failure::Client(error),
-            registrations::OutputError::Write(error) => Failure::Output(error.to_string()),
+            OutputError::Client(error) => Failure::Client(error),
+            OutputError::Write(error) => Failure::Output(error.to_string()),
         }
     }
 }
@@ -671,7 +675,7 @@ async fn run(cli: Cli) -> Result<String, Failure> {
                 Output::Table => {
                     // Domains read better than ids; without the tenant list, ids it is.
                     let tenants = client.list_tenants().await.unwrap_or_default();
-                    Ok(sspr_client::audit::audit_table(&records, &tenants, None))
+                    Ok(audit::audit_table(&records, &tenants, None))
                 }
             }
         }
@@ -685,7 +689,7 @@ async fn run(cli: Cli) -> Result<String, Failure> {
             let policy = client.get_policy(tenant).await?;
             match cli.output {
                 Output::Json => to_json(&policy),
-                Output::Table => Ok(policy::document_text(&policy, None, None)),
+                Output::Table => Ok(cli::policy::document_text(&policy, None, None)),
             }
         }
         Command::Policy(PolicyCommand::Diff { change }) => {
@@ -716,11 +720,11 @@ async fn registrations_command(
             quiet,
         } => {
             let format = format.unwrap_or(match output {
-                Output::Json => registrations::ListFormat::Json,
-                Output::Table => registrations::ListFormat::Table,
+                Output::Json => ListFormat::Json,
+                Output::Table => ListFormat::Table,
             });
-            let mut progress = registrations::Progress::stderr(*quiet);
-            registrations::write_listing(client, tenant, filter, format, &mut stdout, &mut progress)
+            let mut progress = Progress::stderr(*quiet);
+            cli::registrations::write_listing(client, tenant, filter, format, &mut stdout, &mut progress)
                 .await
                 .map(|_| ())
         }
@@ -733,12 +737,12 @@ async fn registrations_command(
             format,
         } => {
             let format = format.unwrap_or(match output {
-                Output::Json => registrations::SummaryFormat::Json,
-                Output::Table => registrations::SummaryFormat::Table,
+                Output::Json => SummaryFormat::Json,
+                Output::Table => SummaryFormat::Table,
             });
             if let Some(tenant) = tenant {
                 let summary = client.registrations_summary(tenant, *max_age).await?;
-                registrations::write_summary(&summary, format, &mut stdout)
+                cli::registrations::write_summary(&summary, format, &mut stdout)
             } else {
                 let which = if *all_tenants {
                     registrations::FleetTenants::All
@@ -746,11 +750,11 @@ async fn registrations_command(
                     registrations::FleetTenants::Named(tenants.clone())
                 };
                 let unlicensed = if *strict {
-                    registrations::Unlicensed::Fail
+                    Unlicensed::Fail
                 } else {
-                    registrations::Unlicensed::Skip
+                    Unlicensed::Skip
                 };
-                let outcome = registrations::write_fleet(
+                let outcome = cli::registrations::write_fleet(
                     client,
                     &which,
                     format,
@@ -765,7 +769,7 @@ async fn registrations_command(
                         outcome.skipped.iter().map(|(t, _)| t.as_str()).collect();
                     eprintln!(
                         "Skipped {} without the licence the report needs: {} (--strict counts {} as failed).",
-                        policy::count(names.len(), "tenant"),
+                        cli::policy::count(names.len(), "tenant"),
                         names.join(", "),
                         if names.len() == 1 { "it" } else { "them" }
                     );
@@ -787,7 +791,7 @@ async fn registrations_command(
     };
     match result {
         // The reader went away (e.g. `| head`): what it wanted was printed.
-        Err(registrations::OutputError::Write(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+        Err(OutputError::Write(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
             Ok(String::new())
         }
         Err(error) => Err(error.into()),
@@ -826,7 +830,7 @@ async fn protection_command(
         } => {
             let options = protection::with_state(flags.to_options(), *state, false);
             let plan = client.protection_plan(tenant, &options).await?;
-            let text = protection::plan_text(&plan);
+            let text = cli::protection::plan_text(&plan);
             (plan, text)
         }
         ProtectionCommand::Status {
@@ -837,7 +841,7 @@ async fn protection_command(
             let status = client
                 .protection_status(tenant, break_glass_users, break_glass_groups)
                 .await?;
-            let text = protection::status_text(&status, None);
+            let text = cli::protection::status_text(&status, None);
             (status, text)
         }
         ProtectionCommand::Apply {
@@ -916,7 +920,7 @@ async fn change_protection(
     confirm: ConfirmArgs,
 ) -> Result<String, Failure> {
     let plan = change.send(client, tenant, true, None).await?;
-    let text = protection::change_plan_text(&plan.body, None);
+    let text = cli::protection::change_plan_text(&plan.body, None);
     if confirm.dry_run || plan.result() == "unchanged" {
         return shown(output, &plan.body, &text);
     }
@@ -928,7 +932,7 @@ async fn change_protection(
     let tenant_name = plan.body["tenant"]["domain"].as_str().unwrap_or(tenant);
     let question = format!(
         "Apply this plan to {tenant_name} ({})?",
-        protection::change_summary(&plan.body)
+        cli::protection::change_summary(&plan.body)
     );
     if !go_ahead(output, confirm.yes, &text, &question, "this plan")? {
         return Ok(String::new());
@@ -937,7 +941,7 @@ async fn change_protection(
     shown(
         output,
         &applied.body,
-        &protection::applied_text(&applied.body),
+        &cli::protection::applied_text(&applied.body),
     )
 }
 
@@ -976,7 +980,7 @@ fn go_ahead(
              pass --yes to apply {what} without asking"
         )));
     }
-    let confirmed = policy::confirm(question, &mut stdin.lock(), &mut std::io::stderr())
+    let confirmed = cli::policy::confirm(question, &mut stdin.lock(), &mut std::io::stderr())
         .map_err(|e| Failure::Usage(format!("cannot read the answer: {e}")))?;
     if !confirmed {
         eprintln!("Not applied: nothing was changed.");
@@ -1004,8 +1008,8 @@ async fn plan(client: &SsprClient, change: &ChangeArgs) -> Result<Planned, Failu
         .patch_policy(&change.tenant, &patch, &etag, true)
         .await?;
     let plan = PolicyPlan::from_value(&json)?;
-    let tenant_name = policy::tenant_name(&document, &change.tenant);
-    let text = policy::plan_text(&plan, &tenant_name, None);
+    let tenant_name = cli::policy::tenant_name(&document, &change.tenant);
+    let text = cli::policy::plan_text(&plan, &tenant_name, None);
     Ok(Planned {
         patch,
         etag,
@@ -1055,7 +1059,7 @@ async fn set(
     let n = planned.plan.changes.len();
     let question = format!(
         "Apply {} to {}?",
-        policy::these_changes(n),
+        cli::policy::these_changes(n),
         planned.tenant_name
     );
     if !go_ahead(
@@ -1063,7 +1067,7 @@ async fn set(
         confirm.yes,
         &planned.text,
         &question,
-        &policy::these_changes(n),
+        &cli::policy::these_changes(n),
     )? {
         return Ok(String::new());
     }
@@ -1090,8 +1094,8 @@ async fn set(
                 .unwrap_or_default();
             Ok(format!(
                 "{}\nApplied {} to {}{audited}.",
-                policy::document_text(&applied.document, Some(&groups), None),
-                policy::count(n, "change"),
+                cli::policy::document_text(&applied.document, Some(&groups), None),
+                cli::policy::count(n, "change"),
                 planned.tenant_name
             ))
         }
