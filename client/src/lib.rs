@@ -22,6 +22,7 @@ pub mod error;
 pub mod policy;
 pub mod protection;
 pub mod registrations;
+pub mod types;
 
 use std::fmt;
 use std::path::PathBuf;

@@ -809,17 +809,13 @@ async fn protection_command(
             let options = protection::with_state(flags.to_options(), *state, false);
             let generated = client.protection_generate(&options).await?;
             return match output {
-                Output::Json => to_json(&generated),
+                Output::Json => to_json(&generated.json),
                 // The JSON is the artefact; the findings go where a person reads them.
                 Output::Table => {
-                    for finding in generated["findings"].as_array().into_iter().flatten() {
-                        eprintln!(
-                            "{}: {}",
-                            finding["severity"].as_str().unwrap_or_default(),
-                            finding["message"].as_str().unwrap_or_default()
-                        );
+                    for finding in &generated.value.findings {
+                        eprintln!("{}: {}", finding.severity, finding.message);
                     }
-                    to_json(&generated["policy"])
+                    to_json(&generated.value.policy)
                 }
             };
         }
@@ -830,8 +826,8 @@ async fn protection_command(
         } => {
             let options = protection::with_state(flags.to_options(), *state, false);
             let plan = client.protection_plan(tenant, &options).await?;
-            let text = cli::protection::plan_text(&plan);
-            (plan, text)
+            let text = cli::protection::plan_text(&plan.value);
+            (plan.json, text)
         }
         ProtectionCommand::Status {
             tenant,
@@ -841,8 +837,8 @@ async fn protection_command(
             let status = client
                 .protection_status(tenant, break_glass_users, break_glass_groups)
                 .await?;
-            let text = cli::protection::status_text(&status, None);
-            (status, text)
+            let text = cli::protection::status_text(&status.value, None);
+            (status.json, text)
         }
         ProtectionCommand::Apply {
             tenant,
@@ -920,7 +916,7 @@ async fn change_protection(
     confirm: ConfirmArgs,
 ) -> Result<String, Failure> {
     let plan = change.send(client, tenant, true, None).await?;
-    let text = cli::protection::change_plan_text(&plan.body, None);
+    let text = cli::protection::change_plan_text(&plan.change, None);
     if confirm.dry_run || plan.result() == "unchanged" {
         return shown(output, &plan.body, &text);
     }
@@ -929,10 +925,12 @@ async fn change_protection(
             "the plan came without an ETag, so it cannot be applied safely".to_owned(),
         )
     })?;
-    let tenant_name = plan.body["tenant"]["domain"].as_str().unwrap_or(tenant);
+    let tenant_name = Some(plan.change.tenant.domain.as_str())
+        .filter(|domain| !domain.is_empty())
+        .unwrap_or(tenant);
     let question = format!(
         "Apply this plan to {tenant_name} ({})?",
-        cli::protection::change_summary(&plan.body)
+        cli::protection::change_summary(&plan.change)
     );
     if !go_ahead(output, confirm.yes, &text, &question, "this plan")? {
         return Ok(String::new());
@@ -941,7 +939,7 @@ async fn change_protection(
     shown(
         output,
         &applied.body,
-        &cli::protection::applied_text(&applied.body),
+        &cli::protection::applied_text(&applied.change),
     )
 }
 

@@ -12,13 +12,13 @@
 //! use sspr_client::protection::State;
 //! let options = serde_json::json!({"control": "mfa"});
 //! let plan = client.protection_plan("contoso.com", &options).await?;
-//! println!("{} users must register first", plan["impact"]["mustRegister"]);
+//! println!("{} users must register first", plan.value.impact.must_register);
 //! let dry_run = client.protection_apply("contoso.com", &options, true, None).await?;
-//! println!("{}: {}", dry_run.body["result"], dry_run.body["diff"]);
+//! println!("{}: {} values change", dry_run.result(), dry_run.change.diff.len());
 //! let applied = client
 //!     .protection_apply("contoso.com", &options, false, dry_run.plan_etag())
 //!     .await?;
-//! println!("{}: {}", applied.body["result"], applied.body["policyId"]);
+//! println!("{}: {:?}", applied.result(), applied.change.policy_id);
 //! // Later: enforce it, changing nothing but the state.
 //! let promote = client.protection_set_state("contoso.com", State::Enabled, false, true, None).await?;
 //! client
@@ -31,9 +31,12 @@ use std::time::Duration;
 
 use reqwest::header::{CONTENT_TYPE, HeaderValue, IF_MATCH};
 use reqwest::{Method, RequestBuilder};
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 use url::Url;
 
+use crate::types::Answer;
+use crate::types::protection::{ChangeAnswer, GeneratedPolicy, ProtectionPlan, ProtectionStatus};
 use crate::{ClientError, Reply, SsprClient, decode_error_of};
 
 /// A plan reads the tenant's whole registration report, which Graph throttles to 5 reads per
@@ -155,9 +158,9 @@ impl State {
 /// The answer of a deploy or a state change (`PUT …/registration-protection[/state]`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProtectionAnswer {
-    /// A dry run's plan (`dryRun`, `result`, `policyId`, `state`, `changes`, `diff`, `calls`,
-    /// `findings`, `etag`), or what the real call did (`result`, `policyId`, `state`,
-    /// `changes`, `findings`, `attempts`).
+    /// A dry run's plan, or what the real call did.
+    pub change: ChangeAnswer,
+    /// The answer as the service sent it.
     pub body: Value,
     /// The `ETag` header: the version of the deployed policy (or of "no policy") the answer is
     /// about.
@@ -170,13 +173,13 @@ impl ProtectionAnswer {
     pub fn plan_etag(&self) -> Option<&str> {
         self.etag
             .as_deref()
-            .or_else(|| self.body["etag"].as_str())
+            .or(self.change.etag.as_deref())
             .filter(|etag| !etag.trim().is_empty())
     }
 
     /// `created`, `updated` or `unchanged`.
     pub fn result(&self) -> &str {
-        self.body["result"].as_str().unwrap_or_default()
+        &self.change.result
     }
 }
 
@@ -198,7 +201,7 @@ impl SsprClient {
         &self,
         tenant: &str,
         options: &Value,
-    ) -> Result<Value, ClientError> {
+    ) -> Result<Answer<ProtectionPlan>, ClientError> {
         let url = self.protection_url(tenant, Some("plan"))?;
         self.send_json(Method::POST, &url, Some(options), Some(PLAN_TIMEOUT))
             .await
@@ -211,7 +214,7 @@ impl SsprClient {
         tenant: &str,
         break_glass_users: &[String],
         break_glass_groups: &[String],
-    ) -> Result<Value, ClientError> {
+    ) -> Result<Answer<ProtectionStatus>, ClientError> {
         let mut url = self.protection_url(tenant, None)?;
         {
             let mut query = url.query_pairs_mut();
@@ -284,12 +287,14 @@ impl SsprClient {
         let reply = self
             .send_json_reply(Method::PUT, &url, Some(body), None, if_match)
             .await?;
+        let Answer { value, json } = typed(&Method::PUT, &url, &reply)?;
         let answer = ProtectionAnswer {
-            body: json_object(&Method::PUT, &url, &reply)?,
+            change: value,
+            body: json,
             etag: reply.etag,
         };
         // An older service ignores `dryRun` and applies: say so rather than show it as a plan.
-        if dry_run && answer.body["dryRun"] != true {
+        if dry_run && !answer.change.dry_run {
             return Err(ClientError::Decode(format!(
                 "PUT {url}: the answer is not a dry run (no \"dryRun\": true), so this service \
                  does not plan before applying and may have applied the change; check it with \
@@ -300,7 +305,10 @@ impl SsprClient {
     }
 
     /// `POST /v1/registration-protection/generate`: the Graph JSON without a tenant.
-    pub async fn protection_generate(&self, options: &Value) -> Result<Value, ClientError> {
+    pub async fn protection_generate(
+        &self,
+        options: &Value,
+    ) -> Result<Answer<GeneratedPolicy>, ClientError> {
         let url = self.endpoint(&["v1", "registration-protection", "generate"])?;
         self.send_json(Method::POST, &url, Some(options), None)
             .await
@@ -312,18 +320,18 @@ impl SsprClient {
         self.tenant_endpoint(tenant, &rest)
     }
 
-    /// A JSON request (with `body` when given) whose answer is a JSON object.
-    async fn send_json(
+    /// A JSON request (with `body` when given) whose answer is a JSON object of type `T`.
+    async fn send_json<T: DeserializeOwned>(
         &self,
         method: Method,
         url: &Url,
         body: Option<&Value>,
         timeout: Option<Duration>,
-    ) -> Result<Value, ClientError> {
+    ) -> Result<Answer<T>, ClientError> {
         let reply = self
             .send_json_reply(method.clone(), url, body, timeout, None)
             .await?;
-        json_object(&method, url, &reply)
+        typed(&method, url, &reply)
     }
 
     /// A JSON request (with `body` and `If-Match` when given): the success reply.
@@ -359,21 +367,29 @@ impl SsprClient {
     }
 }
 
-/// The reply's body as a JSON object.
-fn json_object(method: &Method, url: &Url, reply: &Reply) -> Result<Value, ClientError> {
-    let value: Value = serde_json::from_slice(&reply.body)
+/// The reply's body: a JSON object, read as a `T`.
+fn typed<T: DeserializeOwned>(
+    method: &Method,
+    url: &Url,
+    reply: &Reply,
+) -> Result<Answer<T>, ClientError> {
+    let json: Value = serde_json::from_slice(&reply.body)
         .map_err(|e| decode_error_of(method.as_str(), url, "a JSON object", &e, &reply.body))?;
-    if !value.is_object() {
+    if !json.is_object() {
         return Err(ClientError::Decode(format!(
             "{method} {url}: expected a JSON object"
         )));
     }
-    Ok(value)
+    let value = T::deserialize(&json).map_err(|e| {
+        decode_error_of(method.as_str(), url, std::any::type_name::<T>(), &e, &reply.body)
+    })?;
+    Ok(Answer { value, json })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde::Deserialize;
 
     #[test]
     fn flags_leave_out_what_was_not_given() {
@@ -403,22 +419,16 @@ mod tests {
 
     #[test]
     fn the_plan_etag_is_the_header_else_the_body() {
-        let answer = ProtectionAnswer {
-            body: dry_run(),
-            etag: Some("\"header\"".into()),
+        let answer = |body: Value, etag: Option<&str>| ProtectionAnswer {
+            change: ChangeAnswer::deserialize(&body).expect("a change answer"),
+            body,
+            etag: etag.map(str::to_owned),
         };
-        assert_eq!(answer.plan_etag(), Some("\"header\""));
-        assert_eq!(answer.result(), "updated");
-        let answer = ProtectionAnswer {
-            body: dry_run(),
-            etag: None,
-        };
-        assert_eq!(answer.plan_etag(), Some("\"v1\""));
-        let answer = ProtectionAnswer {
-            body: json!({}),
-            etag: None,
-        };
-        assert_eq!(answer.plan_etag(), None);
+        let with_header = answer(dry_run(), Some("\"header\""));
+        assert_eq!(with_header.plan_etag(), Some("\"header\""));
+        assert_eq!(with_header.result(), "updated");
+        assert_eq!(answer(dry_run(), None).plan_etag(), Some("\"v1\""));
+        assert_eq!(answer(json!({}), None).plan_etag(), None);
         assert_eq!(
             State::ReportOnly.as_api(),
             "enabledForReportingButNotEnforced"
