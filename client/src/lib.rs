@@ -37,7 +37,7 @@ use url::Url;
 pub use audit::{AuditFilter, AuditPage, AuditRecord};
 pub use auth::{Auth, token_url_for_authority};
 pub use error::{ClientError, Problem, Violation};
-pub use policy::{PatchFlags, PolicyPlan};
+pub use policy::{PatchFlags, PolicyDocument, PolicyPlan};
 
 use auth::TokenProvider;
 
@@ -92,6 +92,8 @@ struct TenantList {
 /// A policy document together with the response's `request-id` and `ETag` headers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PolicyResponse {
+    /// The document, typed.
+    pub policy: PolicyDocument,
     /// The document as the service sent it: `tenant`, `retrievedAt`, one object per group and
     /// `findings`.
     pub document: Value,
@@ -201,12 +203,14 @@ impl SsprClient {
             .map_err(|e| decode_error(&url, "a tenant list", &e, &body))
     }
 
-    /// `GET /v1/tenants/{tenant}/sspr/policy`, `tenant` being an id or a domain.
+    /// `GET /v1/tenants/{tenant}/sspr/policy`, `tenant` being an id or a domain: the document as
+    /// JSON (typed, with the headers: [`get_policy_response`](Self::get_policy_response)).
     pub async fn get_policy(&self, tenant: &str) -> Result<Value, ClientError> {
         self.get_policy_response(tenant).await.map(|r| r.document)
     }
 
-    /// [`get_policy`](Self::get_policy), also returning the `request-id` response header.
+    /// The policy document, typed and as sent, with the `request-id`, `ETag` and
+    /// `audit-record-id` headers.
     pub async fn get_policy_response(&self, tenant: &str) -> Result<PolicyResponse, ClientError> {
         let url = self.policy_url(tenant)?;
         let reply = self.send(Method::GET, &url, None).await?;
@@ -214,15 +218,18 @@ impl SsprClient {
     }
 
     /// `GET /v1/tenants/{tenant}/sspr/policy` with its `ETag`, which a change must send back.
-    pub async fn get_policy_with_etag(&self, tenant: &str) -> Result<(Value, String), ClientError> {
+    pub async fn get_policy_with_etag(
+        &self,
+        tenant: &str,
+    ) -> Result<(PolicyResponse, String), ClientError> {
         let url = self.policy_url(tenant)?;
         let response = self.get_policy_response(tenant).await?;
-        let etag = response.etag.ok_or_else(|| {
+        let etag = response.etag.clone().ok_or_else(|| {
             ClientError::Decode(format!(
                 "GET {url}: the policy came without an ETag header, so it cannot be changed safely"
             ))
         })?;
-        Ok((response.document, etag))
+        Ok((response, etag))
     }
 
     /// `/v1/tenants/{tenant}/sspr/policy`, after checking the tenant key.
@@ -354,7 +361,10 @@ fn policy_response(method: &str, url: &Url, reply: Reply) -> Result<PolicyRespon
             error::truncate(&document.to_string(), 80)
         )));
     }
+    let policy = PolicyDocument::deserialize(&document)
+        .map_err(|e| decode_error_of(method, url, "a policy document", &e, &reply.body))?;
     Ok(PolicyResponse {
+        policy,
         document,
         request_id: reply.request_id,
         etag: reply.etag,

@@ -11,13 +11,15 @@ use serde::Serialize;
 use serde_json::Value;
 use sspr_client::error::{cli_problem, exit};
 use sspr_client::policy::{self, PatchFlags, PolicyPlan};
+use sspr_client::types::Answer;
 use sspr_client::protection::{self, ProtectionAnswer, ProtectionFlags};
 use sspr_client::registrations;
 
 use cli::registrations::{ListFormat, OutputError, Progress, SummaryFormat, Unlicensed};
 use cli::{audit, render, report};
 use sspr_client::{
-    AuditFilter, Auth, ClientError, ClientOptions, SsprClient, auth, token_url_for_authority,
+    AuditFilter, Auth, ClientError, ClientOptions, PolicyResponse, SsprClient, auth,
+    token_url_for_authority,
 };
 use url::Url;
 
@@ -686,10 +688,10 @@ async fn run(cli: Cli) -> Result<String, Failure> {
             protection_command(&client, cli.output, command).await
         }
         Command::Policy(PolicyCommand::Get { tenant }) => {
-            let policy = client.get_policy(tenant).await?;
+            let read = client.get_policy_response(tenant).await?;
             match cli.output {
-                Output::Json => to_json(&policy),
-                Output::Table => Ok(cli::policy::document_text(&policy, None, None)),
+                Output::Json => to_json(&read.document),
+                Output::Table => Ok(cli::policy::document_text(&read, None, None)),
             }
         }
         Command::Policy(PolicyCommand::Diff { change }) => {
@@ -994,19 +996,18 @@ struct Planned {
     json: Value,
     plan: PolicyPlan,
     text: String,
-    /// The document as read before the change.
-    document: Value,
+    /// The policy as read before the change.
+    read: PolicyResponse,
 }
 
 /// GET (for the ETag), then the dry run with that ETag.
 async fn plan(client: &SsprClient, change: &ChangeArgs) -> Result<Planned, Failure> {
     let patch = change.patch()?;
-    let (document, etag) = client.get_policy_with_etag(&change.tenant).await?;
-    let json = client
-        .patch_policy(&change.tenant, &patch, &etag, true)
+    let (read, etag) = client.get_policy_with_etag(&change.tenant).await?;
+    let Answer { value: plan, json } = client
+        .plan_policy_change(&change.tenant, &patch, &etag)
         .await?;
-    let plan = PolicyPlan::from_value(&json)?;
-    let tenant_name = cli::policy::tenant_name(&document, &change.tenant);
+    let tenant_name = cli::policy::tenant_name(&read.policy, &change.tenant);
     let text = cli::policy::plan_text(&plan, &tenant_name, None);
     Ok(Planned {
         patch,
@@ -1015,7 +1016,7 @@ async fn plan(client: &SsprClient, change: &ChangeArgs) -> Result<Planned, Failu
         json,
         plan,
         text,
-        document,
+        read,
     })
 }
 
@@ -1047,7 +1048,7 @@ async fn set(
             changed: false,
             fields: Vec::new(),
             audit_record_id: None,
-            policy: &planned.document,
+            policy: &planned.read.document,
         };
         return match output {
             Output::Json => to_json(&unchanged),
@@ -1070,7 +1071,7 @@ async fn set(
         return Ok(String::new());
     }
     let applied = client
-        .patch_policy_response(&change.tenant, &planned.patch, &planned.etag, false)
+        .apply_policy_change(&change.tenant, &planned.patch, &planned.etag)
         .await?;
     match output {
         Output::Json => to_json(&SetOutcome {
@@ -1092,7 +1093,7 @@ async fn set(
                 .unwrap_or_default();
             Ok(format!(
                 "{}\nApplied {} to {}{audited}.",
-                cli::policy::document_text(&applied.document, Some(&groups), None),
+                cli::policy::document_text(&applied, Some(&groups), None),
                 cli::policy::count(n, "change"),
                 planned.tenant_name
             ))

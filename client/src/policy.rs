@@ -1,30 +1,31 @@
 //! Changing the SSPR policy: building an RFC 7396 merge patch (from flags or a JSON/YAML file),
-//! `PATCH /v1/tenants/{tenant}/sspr/policy` with `If-Match` (dry run or apply), and the text of a
-//! dry-run plan, findings and the changed groups.
+//! `PATCH /v1/tenants/{tenant}/sspr/policy` with `If-Match` (plan, then apply). The answers are
+//! the types of [`crate::types::policy`].
 //!
 //! ```no_run
 //! # async fn demo(client: &sspr_client::SsprClient) -> Result<(), sspr_client::ClientError> {
 //! use sspr_client::PolicyPlan;
 //! let patch = serde_json::json!({"registration": {"reconfirmDays": 90}});
 //! let (_document, etag) = client.get_policy_with_etag("contoso.com").await?;
-//! let plan = PolicyPlan::from_value(&client.patch_policy("contoso.com", &patch, &etag, true).await?)?;
+//! let plan: PolicyPlan = client.plan_policy_change("contoso.com", &patch, &etag).await?.value;
 //! if !plan.changes.is_empty() {
 //!     // A 412 here means someone changed the policy since the GET: read it again.
-//!     let applied = client.patch_policy("contoso.com", &patch, &etag, false).await?;
-//!     println!("{}", applied["registration"]["reconfirmDays"]);
+//!     let applied = client.apply_policy_change("contoso.com", &patch, &etag).await?;
+//!     println!("{}", applied.document["registration"]["reconfirmDays"]);
 //! }
 //! # Ok(()) }
 //! ```
 
-use std::collections::BTreeSet;
 use std::path::Path;
 
 use reqwest::header::{CONTENT_TYPE, HeaderValue, IF_MATCH};
 use reqwest::{Method, RequestBuilder};
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
+pub use crate::types::policy::{FieldChange, Finding, PlanStep, PolicyDocument, PolicyPlan, UpstreamCall};
+use crate::types::Answer;
 use crate::{ClientError, PolicyResponse, SsprClient, policy_response};
+use url::Url;
 
 /// The media type of an RFC 7396 merge patch.
 pub const MERGE_PATCH: &str = "application/merge-patch+json";
@@ -320,30 +321,45 @@ pub fn read_patch_file(path: &Path) -> Result<Value, ClientError> {
 // ---------------------------------------------------------------------------------------------
 
 impl SsprClient {
-    /// `PATCH /v1/tenants/{tenant}/sspr/policy[?dryRun=true]` with `patch` as a merge patch and
-    /// `If-Match: etag` (as [`get_policy_with_etag`](Self::get_policy_with_etag) returned it).
-    /// A dry run returns the plan (`changes`, `steps`, `findings`; see [`PolicyPlan`]), an apply
-    /// the document as read back.
-    pub async fn patch_policy(
+    /// `PATCH /v1/tenants/{tenant}/sspr/policy?dryRun=true` with `patch` as a merge patch and
+    /// `If-Match: etag` (as [`get_policy_with_etag`](Self::get_policy_with_etag) returned it):
+    /// the plan of the change (its fields, upstream calls and the findings after it), changing
+    /// nothing.
+    pub async fn plan_policy_change(
         &self,
         tenant: &str,
         patch: &Value,
         etag: &str,
-        dry_run: bool,
-    ) -> Result<Value, ClientError> {
-        self.patch_policy_response(tenant, patch, etag, dry_run)
-            .await
-            .map(|r| r.document)
+    ) -> Result<Answer<PolicyPlan>, ClientError> {
+        let (url, reply) = self.send_patch(tenant, patch, etag, true).await?;
+        let json: Value = serde_json::from_slice(&reply.body).map_err(|e| {
+            crate::decode_error_of("PATCH", &url, "a JSON plan", &e, &reply.body)
+        })?;
+        let value = PolicyPlan::from_value(&json)?;
+        Ok(Answer { value, json })
     }
 
-    /// [`patch_policy`](Self::patch_policy), also returning the `request-id` and the new `ETag`.
-    pub async fn patch_policy_response(
+    /// `PATCH /v1/tenants/{tenant}/sspr/policy` as [`plan_policy_change`](Self::plan_policy_change)
+    /// planned it: the document as read back, with the `request-id`, the new `ETag` and the
+    /// audit record. A 412 means someone changed the policy since `etag` was read.
+    pub async fn apply_policy_change(
+        &self,
+        tenant: &str,
+        patch: &Value,
+        etag: &str,
+    ) -> Result<PolicyResponse, ClientError> {
+        let (url, reply) = self.send_patch(tenant, patch, etag, false).await?;
+        policy_response("PATCH", &url, reply)
+    }
+
+    /// The PATCH itself: the URL it went to and the success reply.
+    async fn send_patch(
         &self,
         tenant: &str,
         patch: &Value,
         etag: &str,
         dry_run: bool,
-    ) -> Result<PolicyResponse, ClientError> {
+    ) -> Result<(Url, crate::Reply), ClientError> {
         if !patch.is_object() {
             return Err(ClientError::Config(
                 "a merge patch must be a JSON object".to_owned(),
@@ -362,7 +378,7 @@ impl SsprClient {
         }
         let prepare = move |request: RequestBuilder| prepare_patch(request, &if_match, &body);
         let reply = self.send(Method::PATCH, &url, Some(&prepare)).await?;
-        policy_response("PATCH", &url, reply)
+        Ok((url, reply))
     }
 }
 
@@ -372,93 +388,6 @@ fn prepare_patch(request: RequestBuilder, if_match: &HeaderValue, body: &[u8]) -
         .header(CONTENT_TYPE, MERGE_PATCH)
         .header(IF_MATCH, if_match.clone())
         .body(body.to_vec())
-}
-
-// ---------------------------------------------------------------------------------------------
-// The dry-run plan.
-// ---------------------------------------------------------------------------------------------
-
-/// A dry run's answer: the per-field diff, the upstream calls and the findings of the result.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct PolicyPlan {
-    #[serde(default)]
-    pub changes: Vec<FieldChange>,
-    #[serde(default)]
-    pub steps: Vec<PlanStep>,
-    #[serde(default)]
-    pub findings: Vec<Finding>,
-    /// Members this version does not know.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-/// One field the change sets.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FieldChange {
-    /// JSON pointer, e.g. `/registration/reconfirmDays`.
-    pub pointer: String,
-    #[serde(default)]
-    pub before: Value,
-    #[serde(default)]
-    pub after: Value,
-    /// `graph` or `portal`.
-    #[serde(default)]
-    pub source: Option<String>,
-}
-
-/// One upstream call and the call that undoes it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PlanStep {
-    pub call: UpstreamCall,
-    #[serde(default)]
-    pub compensation: Option<UpstreamCall>,
-}
-
-/// A call to Microsoft Graph or the portal back end.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct UpstreamCall {
-    /// `graph` or `portal`.
-    #[serde(default)]
-    pub target: Option<String>,
-    pub method: String,
-    pub path: String,
-    #[serde(default)]
-    pub description: String,
-    #[serde(default)]
-    pub body: Value,
-}
-
-/// Something about the policy worth knowing, from the service's rules.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Finding {
-    pub severity: String,
-    /// JSON pointer of the setting concerned.
-    #[serde(default)]
-    pub field: String,
-    pub message: String,
-}
-
-impl PolicyPlan {
-    /// Reads a dry-run answer.
-    pub fn from_value(value: &Value) -> Result<PolicyPlan, ClientError> {
-        PolicyPlan::deserialize(value).map_err(|e| {
-            ClientError::Decode(format!(
-                "the dry run did not answer with a plan ({e}): {}",
-                crate::error::truncate(&value.to_string(), 80)
-            ))
-        })
-    }
-
-    /// The groups the change touches (first pointer segments), in the plan's order.
-    pub fn changed_groups(&self) -> Vec<String> {
-        let mut seen = BTreeSet::new();
-        self.changes
-            .iter()
-            .filter_map(|c| c.pointer.trim_start_matches('/').split('/').next())
-            .filter(|g| !g.is_empty() && seen.insert(g.to_owned()))
-            .map(str::to_owned)
-            .collect()
-    }
 }
 
 #[cfg(test)]
@@ -668,7 +597,7 @@ mod tests {
         ] {
             assert!(
                 matches!(
-                    client.patch_policy("contoso.com", &patch, etag, true).await,
+                    client.plan_policy_change("contoso.com", &patch, etag).await,
                     Err(ClientError::Config(_))
                 ),
                 "{patch} {etag:?}"

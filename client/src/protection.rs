@@ -1,7 +1,7 @@
 //! Registration protection: the Conditional Access policy that guards security-info
 //! registration. Plan it for a tenant, grade what a tenant has, deploy it (report-only first,
-//! then promote, or demote), or only generate its Graph JSON; and how `sspr
-//! registration-protection` prints the answers.
+//! then promote, or demote), or only generate its Graph JSON. The answers are the types of
+//! [`crate::types::protection`].
 //!
 //! A deploy or a state change is a dry run first (the diff against the deployed policy and the
 //! exact Graph call), then the real call with the dry run's `ETag` as `If-Match`, so what is

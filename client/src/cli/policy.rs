@@ -7,8 +7,8 @@ use std::io::{self, BufRead, Write};
 use comfy_table::{ColumnConstraint, Width};
 use serde::Deserialize;
 use serde_json::Value;
-use sspr_client::Problem;
-use sspr_client::policy::{Finding, PolicyPlan, UpstreamCall};
+use sspr_client::policy::{Finding, PolicyDocument, PolicyPlan, UpstreamCall};
+use sspr_client::{PolicyResponse, Problem};
 
 use crate::cli::render::{NONE, leaf_text, new_table, policy_table};
 
@@ -110,23 +110,10 @@ pub fn findings_table(findings: &[Finding], width: Option<u16>) -> String {
     table.to_string()
 }
 
-/// The document's `findings`, skipping entries that are not findings.
-pub fn document_findings(document: &Value) -> Vec<Finding> {
-    document
-        .get("findings")
-        .and_then(Value::as_array)
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|f| Finding::deserialize(f).ok())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// The policy document as text: the group table (only `groups`, when given) and its findings.
-pub fn document_text(document: &Value, groups: Option<&[String]>, width: Option<u16>) -> String {
-    let mut shown = document.clone();
+/// The policy document as text: the group table (only `groups`, when given), read from the
+/// document as sent so that every group shows, and its findings.
+pub fn document_text(read: &PolicyResponse, groups: Option<&[String]>, width: Option<u16>) -> String {
+    let mut shown = read.document.clone();
     if let Some(members) = shown.as_object_mut() {
         members.remove("findings");
         if let Some(groups) = groups {
@@ -136,20 +123,17 @@ pub fn document_text(document: &Value, groups: Option<&[String]>, width: Option<
         }
     }
     let mut text = policy_table(&shown, width);
-    let findings = document_findings(document);
+    let findings = &read.policy.findings;
     if !findings.is_empty() {
-        let _ = write!(text, "\nFindings:\n{}", findings_table(&findings, width));
+        let _ = write!(text, "\nFindings:\n{}", findings_table(findings, width));
     }
     text
 }
 
 /// The tenant's primary domain from a policy document, else `fallback`.
-pub fn tenant_name(document: &Value, fallback: &str) -> String {
-    document["tenant"]["domain"]
-        .as_str()
-        .filter(|d| !d.is_empty())
-        .unwrap_or(fallback)
-        .to_owned()
+pub fn tenant_name(policy: &PolicyDocument, fallback: &str) -> String {
+    let domain = policy.tenant.domain.as_str();
+    if domain.is_empty() { fallback } else { domain }.to_owned()
 }
 
 fn capitalize(text: &str) -> String {
@@ -332,21 +316,28 @@ mod tests {
             "administrators": {"source": "graph", "allowedToUseSspr": true},
             "findings": [{"severity": "medium", "field": "/registration/reconfirmDays", "message": "Short."}, 7]
         });
-        let all = document_text(&document, None, Some(120));
+        let read = PolicyResponse {
+            policy: serde_json::from_value(document.clone()).expect("a policy document"),
+            document,
+            request_id: None,
+            etag: None,
+            audit_record_id: None,
+        };
+        let all = document_text(&read, None, Some(120));
         assert!(
             all.contains("allowedToUseSspr") && all.contains("reconfirmDays"),
             "{all}"
         );
         assert!(all.contains("Findings:") && all.contains("Short."), "{all}");
         assert!(!all.contains("\"severity\""), "{all}");
-        let some = document_text(&document, Some(&["registration".to_owned()]), Some(120));
+        let some = document_text(&read, Some(&["registration".to_owned()]), Some(120));
         assert!(
             some.contains("reconfirmDays") && !some.contains("allowedToUseSspr"),
             "{some}"
         );
         assert!(some.starts_with("Tenant: Contoso"), "{some}");
-        assert_eq!(tenant_name(&document, "x"), "contoso.onmicrosoft.com");
-        assert_eq!(tenant_name(&json!({}), "x"), "x");
+        assert_eq!(tenant_name(&read.policy, "x"), "contoso.onmicrosoft.com");
+        assert_eq!(tenant_name(&PolicyDocument::default(), "x"), "x");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! The service's answers as typed values, one module per area. They mirror the schemas of
 //! `openapi/openapi.json`; the contract crate shared with the service replaces them.
 
+pub mod policy;
 pub mod protection;
 
 use serde::Deserialize;
