@@ -11,9 +11,9 @@ use serde::Serialize;
 use serde_json::Value;
 use sspr_client::error::{cli_problem, exit};
 use sspr_client::policy::{self, PatchFlags, PolicyPlan};
-use sspr_client::types::Answer;
 use sspr_client::protection::{self, ProtectionAnswer, ProtectionFlags};
 use sspr_client::registrations;
+use sspr_client::types::Answer;
 
 use cli::registrations::{ListFormat, OutputError, Progress, SummaryFormat, Unlicensed};
 use cli::{audit, render, report};
@@ -173,6 +173,19 @@ Examples:
     RegistrationProtection(ProtectionCommand),
 }
 
+/// `--tenant` of the commands about one tenant.
+#[derive(Args, Debug, Clone, PartialEq, Eq)]
+struct TenantArg {
+    /// Tenant id or domain.
+    #[arg(
+        id = "tenant",
+        long = "tenant",
+        value_name = "TENANT",
+        env = "SSPR_TENANT"
+    )]
+    key: String,
+}
+
 /// `--dry-run` and `--yes` of the commands that change a tenant: they print the plan, then ask.
 #[derive(Args, Debug, Clone, Copy, PartialEq, Eq)]
 struct ConfirmArgs {
@@ -193,9 +206,8 @@ Examples:
   sspr registration-protection plan --tenant contoso.onmicrosoft.com
   sspr registration-protection plan --tenant contoso.onmicrosoft.com --control mfa --state enabled")]
     Plan {
-        /// Tenant id or domain.
-        #[arg(long, env = "SSPR_TENANT")]
-        tenant: String,
+        #[command(flatten)]
+        tenant: TenantArg,
         #[command(flatten)]
         flags: ProtectionFlags,
         /// The state to plan for (default: the current policy's, else report-only).
@@ -208,9 +220,8 @@ Examples:
   sspr registration-protection status --tenant contoso.onmicrosoft.com
   sspr --output json registration-protection status --tenant contoso.onmicrosoft.com")]
     Status {
-        /// Tenant id or domain.
-        #[arg(long, env = "SSPR_TENANT")]
-        tenant: String,
+        #[command(flatten)]
+        tenant: TenantArg,
         /// Declared break-glass user ids (comma-separated), besides the discovered ones.
         #[arg(long, value_name = "ID,…", value_delimiter = ',')]
         break_glass_users: Vec<String>,
@@ -227,9 +238,8 @@ Examples:
   sspr registration-protection apply --tenant contoso.onmicrosoft.com --control mfa
   sspr registration-protection apply --tenant contoso.onmicrosoft.com --control mfa --yes")]
     Apply {
-        /// Tenant id or domain.
-        #[arg(long, env = "SSPR_TENANT")]
-        tenant: String,
+        #[command(flatten)]
+        tenant: TenantArg,
         #[command(flatten)]
         flags: ProtectionFlags,
         /// Deploy in this state instead.
@@ -249,9 +259,8 @@ Examples:
   sspr registration-protection promote --tenant contoso.onmicrosoft.com --dry-run
   sspr registration-protection promote --tenant contoso.onmicrosoft.com --yes")]
     Promote {
-        /// Tenant id or domain.
-        #[arg(long, env = "SSPR_TENANT")]
-        tenant: String,
+        #[command(flatten)]
+        tenant: TenantArg,
         /// Enforce although the policy's grade has failures.
         #[arg(long)]
         force: bool,
@@ -265,9 +274,8 @@ Examples:
   sspr registration-protection demote --tenant contoso.onmicrosoft.com
   sspr registration-protection demote --tenant contoso.onmicrosoft.com --yes")]
     Demote {
-        /// Tenant id or domain.
-        #[arg(long, env = "SSPR_TENANT")]
-        tenant: String,
+        #[command(flatten)]
+        tenant: TenantArg,
         #[command(flatten)]
         confirm: ConfirmArgs,
     },
@@ -325,9 +333,8 @@ Examples:
   sspr registrations list --tenant contoso.onmicrosoft.com --methods email,mobilePhone --format csv --quiet > users.csv
   sspr registrations list --tenant contoso.onmicrosoft.com --admin true --mfa notRegistered --format ndjson")]
     List {
-        /// Tenant id or domain.
-        #[arg(long, env = "SSPR_TENANT")]
-        tenant: String,
+        #[command(flatten)]
+        tenant: TenantArg,
         #[command(flatten, next_help_heading = "Filters")]
         filter: registrations::RegistrationFilter,
         /// Output format (default: table, or json with --output json).
@@ -393,9 +400,8 @@ Examples:
   sspr policy get --tenant contoso.onmicrosoft.com
   sspr policy get --tenant fabrikam.onmicrosoft.com --output json")]
     Get {
-        /// Tenant id or domain.
-        #[arg(long, env = "SSPR_TENANT")]
-        tenant: String,
+        #[command(flatten)]
+        tenant: TenantArg,
     },
     /// Show what a change would do (a dry run): the fields it changes, the Graph and portal calls
     /// it makes, and the findings after it. Changes nothing.
@@ -425,9 +431,8 @@ Examples:
 /// The tenant and the change: a merge patch file, or setting flags.
 #[derive(Args, Debug)]
 struct ChangeArgs {
-    /// Tenant id or domain.
-    #[arg(long, env = "SSPR_TENANT")]
-    tenant: String,
+    #[command(flatten)]
+    tenant: TenantArg,
     /// A JSON merge patch (RFC 7396) over the policy's editable fields, in JSON (.json) or YAML
     /// (.yaml, .yml), e.g. {"registration": {"reconfirmDays": 90}}.
     #[arg(long, value_name = "FILE", conflicts_with = "flags")]
@@ -688,7 +693,7 @@ async fn run(cli: Cli) -> Result<String, Failure> {
             protection_command(&client, cli.output, command).await
         }
         Command::Policy(PolicyCommand::Get { tenant }) => {
-            let read = client.get_policy_response(tenant).await?;
+            let read = client.get_policy_response(&tenant.key).await?;
             match cli.output {
                 Output::Json => to_json(&read.document),
                 Output::Table => Ok(cli::policy::document_text(&read, None, None)),
@@ -726,9 +731,16 @@ async fn registrations_command(
                 Output::Table => ListFormat::Table,
             });
             let mut progress = Progress::stderr(*quiet);
-            cli::registrations::write_listing(client, tenant, filter, format, &mut stdout, &mut progress)
-                .await
-                .map(|_| ())
+            cli::registrations::write_listing(
+                client,
+                &tenant.key,
+                filter,
+                format,
+                &mut stdout,
+                &mut progress,
+            )
+            .await
+            .map(|_| ())
         }
         RegistrationsCommand::Summary {
             tenant,
@@ -827,7 +839,7 @@ async fn protection_command(
             state,
         } => {
             let options = protection::with_state(flags.to_options(), *state, false);
-            let plan = client.protection_plan(tenant, &options).await?;
+            let plan = client.protection_plan(&tenant.key, &options).await?;
             let text = cli::protection::plan_text(&plan.value);
             (plan.json, text)
         }
@@ -837,7 +849,7 @@ async fn protection_command(
             break_glass_groups,
         } => {
             let status = client
-                .protection_status(tenant, break_glass_users, break_glass_groups)
+                .protection_status(&tenant.key, break_glass_users, break_glass_groups)
                 .await?;
             let text = cli::protection::status_text(&status.value, None);
             (status.json, text)
@@ -851,7 +863,7 @@ async fn protection_command(
         } => {
             let options = protection::with_state(flags.to_options(), *state, *force);
             let change = ProtectionChange::Deploy(options);
-            return change_protection(client, output, tenant, &change, *confirm).await;
+            return change_protection(client, output, &tenant.key, &change, *confirm).await;
         }
         ProtectionCommand::Promote {
             tenant,
@@ -862,14 +874,14 @@ async fn protection_command(
                 state: protection::State::Enabled,
                 force: *force,
             };
-            return change_protection(client, output, tenant, &change, *confirm).await;
+            return change_protection(client, output, &tenant.key, &change, *confirm).await;
         }
         ProtectionCommand::Demote { tenant, confirm } => {
             let change = ProtectionChange::State {
                 state: protection::State::ReportOnly,
                 force: false,
             };
-            return change_protection(client, output, tenant, &change, *confirm).await;
+            return change_protection(client, output, &tenant.key, &change, *confirm).await;
         }
     };
     shown(output, &value, &text)
@@ -1003,11 +1015,11 @@ struct Planned {
 /// GET (for the ETag), then the dry run with that ETag.
 async fn plan(client: &SsprClient, change: &ChangeArgs) -> Result<Planned, Failure> {
     let patch = change.patch()?;
-    let (read, etag) = client.get_policy_with_etag(&change.tenant).await?;
+    let (read, etag) = client.get_policy_with_etag(&change.tenant.key).await?;
     let Answer { value: plan, json } = client
-        .plan_policy_change(&change.tenant, &patch, &etag)
+        .plan_policy_change(&change.tenant.key, &patch, &etag)
         .await?;
-    let tenant_name = cli::policy::tenant_name(&read.policy, &change.tenant);
+    let tenant_name = cli::policy::tenant_name(&read.policy, &change.tenant.key);
     let text = cli::policy::plan_text(&plan, &tenant_name, None);
     Ok(Planned {
         patch,
@@ -1071,7 +1083,7 @@ async fn set(
         return Ok(String::new());
     }
     let applied = client
-        .apply_policy_change(&change.tenant, &planned.patch, &planned.etag)
+        .apply_policy_change(&change.tenant.key, &planned.patch, &planned.etag)
         .await?;
     match output {
         Output::Json => to_json(&SetOutcome {

@@ -22,8 +22,10 @@ use reqwest::header::{CONTENT_TYPE, HeaderValue, IF_MATCH};
 use reqwest::{Method, RequestBuilder};
 use serde_json::{Map, Value, json};
 
-pub use crate::types::policy::{FieldChange, Finding, PlanStep, PolicyDocument, PolicyPlan, UpstreamCall};
 use crate::types::Answer;
+pub use crate::types::policy::{
+    FieldChange, Finding, PlanStep, PolicyDocument, PolicyPlan, UpstreamCall,
+};
 use crate::{ClientError, PolicyResponse, SsprClient, policy_response};
 use url::Url;
 
@@ -332,9 +334,8 @@ impl SsprClient {
         etag: &str,
     ) -> Result<Answer<PolicyPlan>, ClientError> {
         let (url, reply) = self.send_patch(tenant, patch, etag, true).await?;
-        let json: Value = serde_json::from_slice(&reply.body).map_err(|e| {
-            crate::decode_error_of("PATCH", &url, "a JSON plan", &e, &reply.body)
-        })?;
+        let json: Value = serde_json::from_slice(&reply.body)
+            .map_err(|e| crate::decode_error_of("PATCH", &url, "a JSON plan", &e, &reply.body))?;
         let value = PolicyPlan::from_value(&json)?;
         Ok(Answer { value, json })
     }

@@ -381,7 +381,13 @@ fn typed<T: DeserializeOwned>(
         )));
     }
     let value = T::deserialize(&json).map_err(|e| {
-        decode_error_of(method.as_str(), url, std::any::type_name::<T>(), &e, &reply.body)
+        decode_error_of(
+            method.as_str(),
+            url,
+            std::any::type_name::<T>(),
+            &e,
+            &reply.body,
+        )
     })?;
     Ok(Answer { value, json })
 }

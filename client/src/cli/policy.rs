@@ -66,10 +66,7 @@ pub fn plan_text(plan: &PolicyPlan, tenant: &str, width: Option<u16>) -> String 
             change.pointer.clone(),
             leaf_text(&change.before),
             leaf_text(&change.after),
-            change
-                .source
-                .clone()
-                .unwrap_or_else(|| NONE.to_owned()),
+            change.source.clone().unwrap_or_else(|| NONE.to_owned()),
         ]);
     }
     let _ = writeln!(text, "{table}");
@@ -112,7 +109,11 @@ pub fn findings_table(findings: &[Finding], width: Option<u16>) -> String {
 
 /// The policy document as text: the group table (only `groups`, when given), read from the
 /// document as sent so that every group shows, and its findings.
-pub fn document_text(read: &PolicyResponse, groups: Option<&[String]>, width: Option<u16>) -> String {
+pub fn document_text(
+    read: &PolicyResponse,
+    groups: Option<&[String]>,
+    width: Option<u16>,
+) -> String {
     let mut shown = read.document.clone();
     if let Some(members) = shown.as_object_mut() {
         members.remove("findings");

@@ -3,9 +3,7 @@
 
 use std::fmt::Write as _;
 
-use sspr_client::types::protection::{
-    ChangeAnswer, PlanFinding, ProtectionPlan, ProtectionStatus,
-};
+use sspr_client::types::protection::{ChangeAnswer, PlanFinding, ProtectionPlan, ProtectionStatus};
 
 use crate::cli::render::{NONE, leaf_text, new_table};
 
@@ -365,7 +363,10 @@ mod tests {
         created["result"] = json!("created");
         created["state"] = json!("enabledForReportingButNotEnforced");
         created["policyId"] = Value::Null;
-        assert_eq!(change_summary(&decode(created)), "create the policy, report-only");
+        assert_eq!(
+            change_summary(&decode(created)),
+            "create the policy, report-only"
+        );
 
         let mut unchanged = dry_run();
         unchanged["result"] = json!("unchanged");

@@ -453,6 +453,21 @@ fn share(count: u64, total: u64) -> String {
     format!("{percent:.1}%")
 }
 
+/// A `WHAT | USERS | SHARE` table of user counts out of `total`.
+fn counts_table<'a>(
+    what: &str,
+    rows: impl IntoIterator<Item = (&'a str, u64)>,
+    total: u64,
+    width: Option<u16>,
+) -> comfy_table::Table {
+    let mut table = new_table(width);
+    table.set_header([what, "USERS", "SHARE"]);
+    for (label, count) in rows {
+        table.add_row([label.to_owned(), thousands(count), share(count, total)]);
+    }
+    table
+}
+
 /// The summary as text: a header line and three tables (features, methods, gaps).
 pub fn summary_text(response: &SummaryResponse, width: Option<u16>) -> String {
     let summary = &response.summary;
@@ -470,38 +485,38 @@ pub fn summary_text(response: &SummaryResponse, width: Option<u16>) -> String {
     }
 
     let f = &summary.features;
-    let mut features = new_table(width);
-    features.set_header(["FEATURE", "USERS", "SHARE"]);
-    for (label, count) in [
-        ("SSPR registered", f.sspr_registered),
-        ("SSPR enabled", f.sspr_enabled),
-        ("SSPR capable", f.sspr_capable),
-        ("MFA registered", f.mfa_registered),
-        ("MFA capable", f.mfa_capable),
-        ("Passwordless capable", f.passwordless_capable),
-    ] {
-        features.add_row([label.to_owned(), thousands(count), share(count, total)]);
-    }
-
-    let mut methods = new_table(width);
-    methods.set_header(["METHOD", "USERS", "SHARE"]);
-    let mut by_count: Vec<(&String, &u64)> = summary.methods.iter().collect();
-    by_count.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
-    for (method, count) in by_count {
-        methods.add_row([method.clone(), thousands(*count), share(*count, total)]);
-    }
-
+    let features = counts_table(
+        "FEATURE",
+        [
+            ("SSPR registered", f.sspr_registered),
+            ("SSPR enabled", f.sspr_enabled),
+            ("SSPR capable", f.sspr_capable),
+            ("MFA registered", f.mfa_registered),
+            ("MFA capable", f.mfa_capable),
+            ("Passwordless capable", f.passwordless_capable),
+        ],
+        total,
+        width,
+    );
+    let mut by_count: Vec<(&str, u64)> = summary
+        .methods
+        .iter()
+        .map(|(method, count)| (method.as_str(), *count))
+        .collect();
+    by_count.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let methods = counts_table("METHOD", by_count, total, width);
     let g = &summary.gaps;
-    let mut gaps = new_table(width);
-    gaps.set_header(["GAP", "USERS", "SHARE"]);
-    for (label, count) in [
-        ("SSPR enabled, not registered", g.enabled_not_registered),
-        ("SSPR registered, not enabled", g.registered_not_enabled),
-        ("Administrators without MFA", g.admins_without_mfa),
-        ("Guests", g.guests),
-    ] {
-        gaps.add_row([label.to_owned(), thousands(count), share(count, total)]);
-    }
+    let gaps = counts_table(
+        "GAP",
+        [
+            ("SSPR enabled, not registered", g.enabled_not_registered),
+            ("SSPR registered, not enabled", g.registered_not_enabled),
+            ("Administrators without MFA", g.admins_without_mfa),
+            ("Guests", g.guests),
+        ],
+        total,
+        width,
+    );
     format!("{header}\n{features}\n{methods}\n{gaps}")
 }
 
@@ -518,9 +533,7 @@ pub struct FleetOutcome {
 impl FleetOutcome {
     /// Every failure is a missing licence: nothing to retry (only meaningful when some failed).
     pub fn only_licence_failures(&self) -> bool {
-        self.failed
-            .iter()
-            .all(|(_, code)| code == LICENSE_REQUIRED)
+        self.failed.iter().all(|(_, code)| code == LICENSE_REQUIRED)
     }
 }
 

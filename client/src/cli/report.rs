@@ -4,10 +4,10 @@
 
 use serde_json::Value;
 
-use sspr_client::auth::explain_refused_token;
-use crate::cli::render::leaf_text;
 use crate::cli::policy;
+use crate::cli::render::leaf_text;
 use sspr_client::ClientError;
+use sspr_client::auth::explain_refused_token;
 
 /// The problem `code` of a state change when no policy carries the marker.
 pub const PROTECTION_NOT_DEPLOYED: &str = "protectionNotDeployed";

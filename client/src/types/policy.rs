@@ -37,7 +37,6 @@ fn findings_only<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Findi
         .collect())
 }
 
-
 /// A dry run's answer: the per-field diff, the upstream calls and the findings of the result.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
 pub struct PolicyPlan {
