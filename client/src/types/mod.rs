@@ -1,8 +1,11 @@
 //! The service's answers as typed values, one module per area. They mirror the schemas of
 //! `openapi/openapi.json`; the contract crate shared with the service replaces them.
 
+pub mod audit;
 pub mod policy;
 pub mod protection;
+pub mod registrations;
+pub mod tenants;
 
 use serde::Deserialize;
 use serde_json::Value;
