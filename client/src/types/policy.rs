@@ -119,3 +119,29 @@ impl PolicyPlan {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_document_keeps_its_groups_and_only_real_findings() {
+        let document: PolicyDocument = serde_json::from_value(json!({
+            "tenant": {"id": "t-1", "domain": "contoso.onmicrosoft.com", "displayName": "Contoso"},
+            "retrievedAt": "2026-01-02T03:04:05Z",
+            "registration": {"source": "portal", "reconfirmDays": 90},
+            "futureGroup": {"source": "graph"},
+            "findings": [{"severity": "medium", "field": "/registration/reconfirmDays", "message": "Short."}, 7]
+        }))
+        .expect("a document");
+        assert_eq!(document.tenant.domain, "contoso.onmicrosoft.com");
+        assert_eq!(document.findings.len(), 1);
+        assert_eq!(document.findings[0].message, "Short.");
+        assert_eq!(
+            document.groups.keys().collect::<Vec<_>>(),
+            ["futureGroup", "registration"]
+        );
+        assert_eq!(document.groups["registration"]["reconfirmDays"], 90);
+    }
+}

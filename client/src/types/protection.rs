@@ -193,3 +193,53 @@ pub struct GeneratedPolicy {
     pub policy: Value,
     pub findings: Vec<PlanFinding>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_plan_and_an_applied_answer_read_as_one_change_answer() {
+        let plan: ChangeAnswer = serde_json::from_value(json!({
+            "tenant": {"id": "t-1", "domain": "contoso.onmicrosoft.com", "displayName": "Contoso"},
+            "dryRun": true, "result": "created", "policyId": null,
+            "state": "enabledForReportingButNotEnforced", "changes": [], "diff": [],
+            "calls": [{"method": "POST", "path": "/v1.0/identity/conditionalAccess/policies",
+                       "body": {"displayName": "Block"}}],
+            "findings": [{"severity": "warning", "code": "newHires", "message": "TAP."}],
+            "etag": "\"none\"", "futureMember": 1
+        }))
+        .expect("a plan");
+        assert!(plan.dry_run);
+        assert_eq!(plan.policy_id, None);
+        assert_eq!(plan.calls[0].body["displayName"], "Block");
+        assert_eq!(plan.findings[0].code, "newHires");
+        assert_eq!(plan.etag.as_deref(), Some("\"none\""));
+
+        let applied: ChangeAnswer = serde_json::from_value(json!({
+            "result": "updated", "policyId": "p-1", "state": "enabled", "changes": ["state"],
+            "attempts": [{"call": "PATCH /v1.0/identity/conditionalAccess/policies/p-1", "status": "succeeded"}]
+        }))
+        .expect("an applied answer with members left out");
+        assert!(!applied.dry_run);
+        assert_eq!(applied.policy_id.as_deref(), Some("p-1"));
+        assert_eq!(applied.attempts[0].status, "succeeded");
+        assert!(applied.tenant.domain.is_empty() && applied.policy.is_none());
+    }
+
+    #[test]
+    fn a_plan_without_a_marked_policy_has_no_existing_one() {
+        let plan: ProtectionPlan = serde_json::from_value(json!({
+            "state": "enabled", "existing": null, "blocking": true,
+            "breakGlass": {"policiesConsidered": 2, "users": [{"id": "u", "source": "declared", "excludedFrom": 2}]},
+            "impact": {"mustRegister": 3, "sample": ["a@x"]}
+        }))
+        .expect("a plan");
+        assert_eq!(plan.existing, None);
+        assert!(plan.blocking);
+        assert_eq!(plan.break_glass.users[0].excluded_from, 2);
+        assert!(plan.break_glass.groups.is_empty());
+        assert_eq!(plan.impact.must_register, 3);
+    }
+}
