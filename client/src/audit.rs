@@ -1,11 +1,8 @@
-//! The audit trail: `GET /v1/audit` (role `SSPR.Admin`), one page or every page, and its table.
+//! The audit trail: `GET /v1/audit` (role `SSPR.Admin`), one page or every page; the answers
+//! are the types of [`crate::types::audit`].
 
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
-use url::Url;
-
-use crate::render::{format_timestamp, new_table};
-use crate::{ClientError, SsprClient, TenantSummary, decode_error};
+pub use crate::types::audit::{AuditActor, AuditPage, AuditRecord};
+use crate::{ClientError, SsprClient, decode_error};
 
 /// Which audit records to list; `None` members are not sent.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -22,80 +19,6 @@ pub struct AuditFilter {
     pub limit: Option<u32>,
     /// Continue where a previous page ended ([`AuditPage::next_cursor`]).
     pub cursor: Option<String>,
-}
-
-/// Who attempted a write.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AuditActor {
-    pub oid: Option<String>,
-    pub upn: Option<String>,
-    pub app_id: Option<String>,
-    #[serde(default)]
-    pub roles: Vec<String>,
-    /// Members this version does not know, kept so they survive a round trip.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-impl AuditActor {
-    /// The most readable identity: the UPN, else the object id, else the application.
-    pub fn display(&self) -> String {
-        let name = self.upn.as_deref().or(self.oid.as_deref());
-        match (name, self.app_id.as_deref()) {
-            (Some(name), Some(app)) => format!("{name} via {app}"),
-            (Some(name), None) => name.to_owned(),
-            (None, Some(app)) => format!("app {app}"),
-            (None, None) => crate::render::NONE.to_owned(),
-        }
-    }
-}
-
-/// One audited write attempt.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AuditRecord {
-    pub id: i64,
-    /// RFC 3339, UTC.
-    pub time: String,
-    pub request_id: Option<String>,
-    pub actor: AuditActor,
-    pub tenant_id: String,
-    pub operation: String,
-    pub before: Option<Value>,
-    pub after: Option<Value>,
-    pub diff: Option<Value>,
-    pub outcome: String,
-    pub error: Option<String>,
-    pub compensation: Option<Value>,
-    /// Members this version does not know, kept so they survive a round trip.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-/// One page of records, newest first.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AuditPage {
-    #[serde(rename = "value")]
-    pub records: Vec<AuditRecord>,
-    /// The service's link to the next (older) page.
-    pub next_link: Option<String>,
-}
-
-impl AuditPage {
-    /// The `cursor` of `next_link`, to pass in [`AuditFilter::cursor`].
-    pub fn next_cursor(&self) -> Option<String> {
-        let link = self.next_link.as_deref()?;
-        // The link may be relative; only its query matters.
-        let url = Url::parse("http://service.invalid/")
-            .ok()?
-            .join(link)
-            .ok()?;
-        url.query_pairs()
-            .find(|(name, _)| name == "cursor")
-            .map(|(_, value)| value.into_owned())
-    }
 }
 
 impl SsprClient {
@@ -147,89 +70,5 @@ impl SsprClient {
                 None => return Ok(records),
             }
         }
-    }
-}
-
-/// The records as a table: TIME, TENANT, ACTOR, OPERATION, OUTCOME. A tenant listed in
-/// `tenants` is shown by its domain, any other by its id.
-pub fn audit_table(
-    records: &[AuditRecord],
-    tenants: &[TenantSummary],
-    width: Option<u16>,
-) -> String {
-    let mut table = new_table(width);
-    table.set_header(["TIME", "TENANT", "ACTOR", "OPERATION", "OUTCOME"]);
-    for record in records {
-        let tenant = tenants
-            .iter()
-            .find(|t| t.id.eq_ignore_ascii_case(&record.tenant_id))
-            .map_or(record.tenant_id.as_str(), |t| t.domain.as_str());
-        table.add_row([
-            format_timestamp(&record.time),
-            tenant.to_owned(),
-            record.actor.display(),
-            record.operation.clone(),
-            record.outcome.clone(),
-        ]);
-    }
-    table.to_string()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use serde_json::json;
-
-    fn record() -> Value {
-        json!({"id": 7, "time": "2026-03-04T05:06:07.123456Z", "requestId": "r-1",
-            "actor": {"oid": "o-1", "upn": "ada@contoso.com", "appId": "app-1", "roles": ["SSPR.Admin"]},
-            "tenantId": "3f2b", "operation": "policy.patch", "before": {"a": 1}, "after": {"a": 2},
-            "diff": null, "outcome": "rolledBack", "error": "portal PUT failed",
-            "compensation": [{"undo": "x"}], "signature": "future member"})
-    }
-
-    #[test]
-    fn records_round_trip_unknown_members() {
-        let parsed: AuditRecord = serde_json::from_value(record()).expect("record");
-        assert_eq!(parsed.actor.display(), "ada@contoso.com via app-1");
-        assert_eq!(serde_json::to_value(&parsed).expect("json"), record());
-    }
-
-    #[test]
-    fn the_next_cursor_comes_from_the_link_query() {
-        let page = AuditPage {
-            records: vec![],
-            next_link: Some("/v1/audit?tenant=contoso.com&cursor=YXVkaXQudjEuNQ".into()),
-        };
-        assert_eq!(page.next_cursor().as_deref(), Some("YXVkaXQudjEuNQ"));
-        let last = AuditPage {
-            records: vec![],
-            next_link: None,
-        };
-        assert_eq!(last.next_cursor(), None);
-    }
-
-    #[test]
-    fn the_table_shows_domains_for_known_tenants() {
-        let records = vec![serde_json::from_value::<AuditRecord>(record()).expect("record")];
-        let tenants = vec![TenantSummary {
-            id: "3F2B".into(),
-            domain: "contoso.onmicrosoft.com".into(),
-            display_name: "Contoso".into(),
-            domains: vec![],
-            extra: Map::new(),
-        }];
-        let table = audit_table(&records, &tenants, Some(160));
-        for text in [
-            "TIME",
-            "2026-03-04 05:06:07 UTC",
-            "contoso.onmicrosoft.com",
-            "ada@contoso.com via app-1",
-            "policy.patch",
-            "rolledBack",
-        ] {
-            assert!(table.contains(text), "{text} missing:\n{table}");
-        }
-        assert!(audit_table(&records, &[], Some(160)).contains("3f2b"));
     }
 }

@@ -360,12 +360,12 @@ pub(crate) fn status_reason(status: u16) -> String {
         .map_or_else(|| format!("HTTP {status}"), str::to_owned)
 }
 
-pub(crate) fn collapse_whitespace(text: &str) -> String {
+pub fn collapse_whitespace(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// At most `max` characters of `text`, with `…` when something was cut.
-pub(crate) fn truncate(text: &str, max: usize) -> String {
+pub fn truncate(text: &str, max: usize) -> String {
     match text.char_indices().nth(max) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
         None => text.to_owned(),

@@ -1,5 +1,7 @@
 //! `sspr`: read and change the self-service password reset policy of managed tenants.
 
+mod cli;
+
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -11,8 +13,12 @@ use sspr_client::error::{cli_problem, exit};
 use sspr_client::policy::{self, PatchFlags, PolicyPlan};
 use sspr_client::protection::{self, ProtectionAnswer, ProtectionFlags};
 use sspr_client::registrations;
+use sspr_client::types::Answer;
+
+use cli::registrations::{ListFormat, OutputError, Progress, SummaryFormat, Unlicensed};
+use cli::{audit, render, report};
 use sspr_client::{
-    AuditFilter, Auth, ClientError, ClientOptions, SsprClient, auth, render, report,
+    AuditFilter, Auth, ClientError, ClientOptions, PolicyResponse, SsprClient, auth,
     token_url_for_authority,
 };
 use url::Url;
@@ -167,6 +173,19 @@ Examples:
     RegistrationProtection(ProtectionCommand),
 }
 
+/// `--tenant` of the commands about one tenant.
+#[derive(Args, Debug, Clone, PartialEq, Eq)]
+struct TenantArg {
+    /// Tenant id or domain.
+    #[arg(
+        id = "tenant",
+        long = "tenant",
+        value_name = "TENANT",
+        env = "SSPR_TENANT"
+    )]
+    key: String,
+}
+
 /// `--dry-run` and `--yes` of the commands that change a tenant: they print the plan, then ask.
 #[derive(Args, Debug, Clone, Copy, PartialEq, Eq)]
 struct ConfirmArgs {
@@ -187,9 +206,8 @@ Examples:
   sspr registration-protection plan --tenant contoso.onmicrosoft.com
   sspr registration-protection plan --tenant contoso.onmicrosoft.com --control mfa --state enabled")]
     Plan {
-        /// Tenant id or domain.
-        #[arg(long, env = "SSPR_TENANT")]
-        tenant: String,
+        #[command(flatten)]
+        tenant: TenantArg,
         #[command(flatten)]
         flags: ProtectionFlags,
         /// The state to plan for (default: the current policy's, else report-only).
@@ -202,9 +220,8 @@ Examples:
   sspr registration-protection status --tenant contoso.onmicrosoft.com
   sspr --output json registration-protection status --tenant contoso.onmicrosoft.com")]
     Status {
-        /// Tenant id or domain.
-        #[arg(long, env = "SSPR_TENANT")]
-        tenant: String,
+        #[command(flatten)]
+        tenant: TenantArg,
         /// Declared break-glass user ids (comma-separated), besides the discovered ones.
         #[arg(long, value_name = "ID,…", value_delimiter = ',')]
         break_glass_users: Vec<String>,
@@ -221,9 +238,8 @@ Examples:
   sspr registration-protection apply --tenant contoso.onmicrosoft.com --control mfa
   sspr registration-protection apply --tenant contoso.onmicrosoft.com --control mfa --yes")]
     Apply {
-        /// Tenant id or domain.
-        #[arg(long, env = "SSPR_TENANT")]
-        tenant: String,
+        #[command(flatten)]
+        tenant: TenantArg,
         #[command(flatten)]
         flags: ProtectionFlags,
         /// Deploy in this state instead.
@@ -243,9 +259,8 @@ Examples:
   sspr registration-protection promote --tenant contoso.onmicrosoft.com --dry-run
   sspr registration-protection promote --tenant contoso.onmicrosoft.com --yes")]
     Promote {
-        /// Tenant id or domain.
-        #[arg(long, env = "SSPR_TENANT")]
-        tenant: String,
+        #[command(flatten)]
+        tenant: TenantArg,
         /// Enforce although the policy's grade has failures.
         #[arg(long)]
         force: bool,
@@ -259,9 +274,8 @@ Examples:
   sspr registration-protection demote --tenant contoso.onmicrosoft.com
   sspr registration-protection demote --tenant contoso.onmicrosoft.com --yes")]
     Demote {
-        /// Tenant id or domain.
-        #[arg(long, env = "SSPR_TENANT")]
-        tenant: String,
+        #[command(flatten)]
+        tenant: TenantArg,
         #[command(flatten)]
         confirm: ConfirmArgs,
     },
@@ -319,14 +333,13 @@ Examples:
   sspr registrations list --tenant contoso.onmicrosoft.com --methods email,mobilePhone --format csv --quiet > users.csv
   sspr registrations list --tenant contoso.onmicrosoft.com --admin true --mfa notRegistered --format ndjson")]
     List {
-        /// Tenant id or domain.
-        #[arg(long, env = "SSPR_TENANT")]
-        tenant: String,
+        #[command(flatten)]
+        tenant: TenantArg,
         #[command(flatten, next_help_heading = "Filters")]
         filter: registrations::RegistrationFilter,
         /// Output format (default: table, or json with --output json).
         #[arg(long, value_enum)]
-        format: Option<registrations::ListFormat>,
+        format: Option<ListFormat>,
         /// No progress on stderr.
         #[arg(long, short = 'q')]
         quiet: bool,
@@ -365,7 +378,7 @@ Examples:
         max_age: Option<u64>,
         /// Output format (default: table, or json with --output json).
         #[arg(long, value_enum)]
-        format: Option<registrations::SummaryFormat>,
+        format: Option<SummaryFormat>,
     },
 }
 
@@ -387,9 +400,8 @@ Examples:
   sspr policy get --tenant contoso.onmicrosoft.com
   sspr policy get --tenant fabrikam.onmicrosoft.com --output json")]
     Get {
-        /// Tenant id or domain.
-        #[arg(long, env = "SSPR_TENANT")]
-        tenant: String,
+        #[command(flatten)]
+        tenant: TenantArg,
     },
     /// Show what a change would do (a dry run): the fields it changes, the Graph and portal calls
     /// it makes, and the findings after it. Changes nothing.
@@ -419,9 +431,8 @@ Examples:
 /// The tenant and the change: a merge patch file, or setting flags.
 #[derive(Args, Debug)]
 struct ChangeArgs {
-    /// Tenant id or domain.
-    #[arg(long, env = "SSPR_TENANT")]
-    tenant: String,
+    #[command(flatten)]
+    tenant: TenantArg,
     /// A JSON merge patch (RFC 7396) over the policy's editable fields, in JSON (.json) or YAML
     /// (.yaml, .yml), e.g. {"registration": {"reconfirmDays": 90}}.
     #[arg(long, value_name = "FILE", conflicts_with = "flags")]
@@ -467,11 +478,11 @@ enum Failure {
     },
 }
 
-impl From<registrations::OutputError> for Failure {
-    fn from(error: registrations::OutputError) -> Self {
+impl From<OutputError> for Failure {
+    fn from(error: OutputError) -> Self {
         match error {
-            registrations::OutputError::Client(error) => Failure::Client(error),
-            registrations::OutputError::Write(error) => Failure::Output(error.to_string()),
+            OutputError::Client(error) => Failure::Client(error),
+            OutputError::Write(error) => Failure::Output(error.to_string()),
         }
     }
 }
@@ -671,7 +682,7 @@ async fn run(cli: Cli) -> Result<String, Failure> {
                 Output::Table => {
                     // Domains read better than ids; without the tenant list, ids it is.
                     let tenants = client.list_tenants().await.unwrap_or_default();
-                    Ok(sspr_client::audit::audit_table(&records, &tenants, None))
+                    Ok(audit::audit_table(&records, &tenants, None))
                 }
             }
         }
@@ -682,10 +693,10 @@ async fn run(cli: Cli) -> Result<String, Failure> {
             protection_command(&client, cli.output, command).await
         }
         Command::Policy(PolicyCommand::Get { tenant }) => {
-            let policy = client.get_policy(tenant).await?;
+            let read = client.get_policy_response(&tenant.key).await?;
             match cli.output {
-                Output::Json => to_json(&policy),
-                Output::Table => Ok(policy::document_text(&policy, None, None)),
+                Output::Json => to_json(&read.document),
+                Output::Table => Ok(cli::policy::document_text(&read, None, None)),
             }
         }
         Command::Policy(PolicyCommand::Diff { change }) => {
@@ -716,13 +727,20 @@ async fn registrations_command(
             quiet,
         } => {
             let format = format.unwrap_or(match output {
-                Output::Json => registrations::ListFormat::Json,
-                Output::Table => registrations::ListFormat::Table,
+                Output::Json => ListFormat::Json,
+                Output::Table => ListFormat::Table,
             });
-            let mut progress = registrations::Progress::stderr(*quiet);
-            registrations::write_listing(client, tenant, filter, format, &mut stdout, &mut progress)
-                .await
-                .map(|_| ())
+            let mut progress = Progress::stderr(*quiet);
+            cli::registrations::write_listing(
+                client,
+                &tenant.key,
+                filter,
+                format,
+                &mut stdout,
+                &mut progress,
+            )
+            .await
+            .map(|_| ())
         }
         RegistrationsCommand::Summary {
             tenant,
@@ -733,12 +751,12 @@ async fn registrations_command(
             format,
         } => {
             let format = format.unwrap_or(match output {
-                Output::Json => registrations::SummaryFormat::Json,
-                Output::Table => registrations::SummaryFormat::Table,
+                Output::Json => SummaryFormat::Json,
+                Output::Table => SummaryFormat::Table,
             });
             if let Some(tenant) = tenant {
                 let summary = client.registrations_summary(tenant, *max_age).await?;
-                registrations::write_summary(&summary, format, &mut stdout)
+                cli::registrations::write_summary(&summary, format, &mut stdout)
             } else {
                 let which = if *all_tenants {
                     registrations::FleetTenants::All
@@ -746,11 +764,11 @@ async fn registrations_command(
                     registrations::FleetTenants::Named(tenants.clone())
                 };
                 let unlicensed = if *strict {
-                    registrations::Unlicensed::Fail
+                    Unlicensed::Fail
                 } else {
-                    registrations::Unlicensed::Skip
+                    Unlicensed::Skip
                 };
-                let outcome = registrations::write_fleet(
+                let outcome = cli::registrations::write_fleet(
                     client,
                     &which,
                     format,
@@ -765,7 +783,7 @@ async fn registrations_command(
                         outcome.skipped.iter().map(|(t, _)| t.as_str()).collect();
                     eprintln!(
                         "Skipped {} without the licence the report needs: {} (--strict counts {} as failed).",
-                        policy::count(names.len(), "tenant"),
+                        cli::policy::count(names.len(), "tenant"),
                         names.join(", "),
                         if names.len() == 1 { "it" } else { "them" }
                     );
@@ -787,7 +805,7 @@ async fn registrations_command(
     };
     match result {
         // The reader went away (e.g. `| head`): what it wanted was printed.
-        Err(registrations::OutputError::Write(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+        Err(OutputError::Write(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
             Ok(String::new())
         }
         Err(error) => Err(error.into()),
@@ -805,17 +823,13 @@ async fn protection_command(
             let options = protection::with_state(flags.to_options(), *state, false);
             let generated = client.protection_generate(&options).await?;
             return match output {
-                Output::Json => to_json(&generated),
+                Output::Json => to_json(&generated.json),
                 // The JSON is the artefact; the findings go where a person reads them.
                 Output::Table => {
-                    for finding in generated["findings"].as_array().into_iter().flatten() {
-                        eprintln!(
-                            "{}: {}",
-                            finding["severity"].as_str().unwrap_or_default(),
-                            finding["message"].as_str().unwrap_or_default()
-                        );
+                    for finding in &generated.value.findings {
+                        eprintln!("{}: {}", finding.severity, finding.message);
                     }
-                    to_json(&generated["policy"])
+                    to_json(&generated.value.policy)
                 }
             };
         }
@@ -825,9 +839,9 @@ async fn protection_command(
             state,
         } => {
             let options = protection::with_state(flags.to_options(), *state, false);
-            let plan = client.protection_plan(tenant, &options).await?;
-            let text = protection::plan_text(&plan);
-            (plan, text)
+            let plan = client.protection_plan(&tenant.key, &options).await?;
+            let text = cli::protection::plan_text(&plan.value);
+            (plan.json, text)
         }
         ProtectionCommand::Status {
             tenant,
@@ -835,10 +849,10 @@ async fn protection_command(
             break_glass_groups,
         } => {
             let status = client
-                .protection_status(tenant, break_glass_users, break_glass_groups)
+                .protection_status(&tenant.key, break_glass_users, break_glass_groups)
                 .await?;
-            let text = protection::status_text(&status, None);
-            (status, text)
+            let text = cli::protection::status_text(&status.value, None);
+            (status.json, text)
         }
         ProtectionCommand::Apply {
             tenant,
@@ -849,7 +863,7 @@ async fn protection_command(
         } => {
             let options = protection::with_state(flags.to_options(), *state, *force);
             let change = ProtectionChange::Deploy(options);
-            return change_protection(client, output, tenant, &change, *confirm).await;
+            return change_protection(client, output, &tenant.key, &change, *confirm).await;
         }
         ProtectionCommand::Promote {
             tenant,
@@ -860,14 +874,14 @@ async fn protection_command(
                 state: protection::State::Enabled,
                 force: *force,
             };
-            return change_protection(client, output, tenant, &change, *confirm).await;
+            return change_protection(client, output, &tenant.key, &change, *confirm).await;
         }
         ProtectionCommand::Demote { tenant, confirm } => {
             let change = ProtectionChange::State {
                 state: protection::State::ReportOnly,
                 force: false,
             };
-            return change_protection(client, output, tenant, &change, *confirm).await;
+            return change_protection(client, output, &tenant.key, &change, *confirm).await;
         }
     };
     shown(output, &value, &text)
@@ -916,7 +930,7 @@ async fn change_protection(
     confirm: ConfirmArgs,
 ) -> Result<String, Failure> {
     let plan = change.send(client, tenant, true, None).await?;
-    let text = protection::change_plan_text(&plan.body, None);
+    let text = cli::protection::change_plan_text(&plan.change, None);
     if confirm.dry_run || plan.result() == "unchanged" {
         return shown(output, &plan.body, &text);
     }
@@ -925,10 +939,12 @@ async fn change_protection(
             "the plan came without an ETag, so it cannot be applied safely".to_owned(),
         )
     })?;
-    let tenant_name = plan.body["tenant"]["domain"].as_str().unwrap_or(tenant);
+    let tenant_name = Some(plan.change.tenant.domain.as_str())
+        .filter(|domain| !domain.is_empty())
+        .unwrap_or(tenant);
     let question = format!(
         "Apply this plan to {tenant_name} ({})?",
-        protection::change_summary(&plan.body)
+        cli::protection::change_summary(&plan.change)
     );
     if !go_ahead(output, confirm.yes, &text, &question, "this plan")? {
         return Ok(String::new());
@@ -937,7 +953,7 @@ async fn change_protection(
     shown(
         output,
         &applied.body,
-        &protection::applied_text(&applied.body),
+        &cli::protection::applied_text(&applied.change),
     )
 }
 
@@ -976,7 +992,7 @@ fn go_ahead(
              pass --yes to apply {what} without asking"
         )));
     }
-    let confirmed = policy::confirm(question, &mut stdin.lock(), &mut std::io::stderr())
+    let confirmed = cli::policy::confirm(question, &mut stdin.lock(), &mut std::io::stderr())
         .map_err(|e| Failure::Usage(format!("cannot read the answer: {e}")))?;
     if !confirmed {
         eprintln!("Not applied: nothing was changed.");
@@ -992,20 +1008,19 @@ struct Planned {
     json: Value,
     plan: PolicyPlan,
     text: String,
-    /// The document as read before the change.
-    document: Value,
+    /// The policy as read before the change.
+    read: PolicyResponse,
 }
 
 /// GET (for the ETag), then the dry run with that ETag.
 async fn plan(client: &SsprClient, change: &ChangeArgs) -> Result<Planned, Failure> {
     let patch = change.patch()?;
-    let (document, etag) = client.get_policy_with_etag(&change.tenant).await?;
-    let json = client
-        .patch_policy(&change.tenant, &patch, &etag, true)
+    let (read, etag) = client.get_policy_with_etag(&change.tenant.key).await?;
+    let Answer { value: plan, json } = client
+        .plan_policy_change(&change.tenant.key, &patch, &etag)
         .await?;
-    let plan = PolicyPlan::from_value(&json)?;
-    let tenant_name = policy::tenant_name(&document, &change.tenant);
-    let text = policy::plan_text(&plan, &tenant_name, None);
+    let tenant_name = cli::policy::tenant_name(&read.policy, &change.tenant.key);
+    let text = cli::policy::plan_text(&plan, &tenant_name, None);
     Ok(Planned {
         patch,
         etag,
@@ -1013,7 +1028,7 @@ async fn plan(client: &SsprClient, change: &ChangeArgs) -> Result<Planned, Failu
         json,
         plan,
         text,
-        document,
+        read,
     })
 }
 
@@ -1045,7 +1060,7 @@ async fn set(
             changed: false,
             fields: Vec::new(),
             audit_record_id: None,
-            policy: &planned.document,
+            policy: &planned.read.document,
         };
         return match output {
             Output::Json => to_json(&unchanged),
@@ -1055,7 +1070,7 @@ async fn set(
     let n = planned.plan.changes.len();
     let question = format!(
         "Apply {} to {}?",
-        policy::these_changes(n),
+        cli::policy::these_changes(n),
         planned.tenant_name
     );
     if !go_ahead(
@@ -1063,12 +1078,12 @@ async fn set(
         confirm.yes,
         &planned.text,
         &question,
-        &policy::these_changes(n),
+        &cli::policy::these_changes(n),
     )? {
         return Ok(String::new());
     }
     let applied = client
-        .patch_policy_response(&change.tenant, &planned.patch, &planned.etag, false)
+        .apply_policy_change(&change.tenant.key, &planned.patch, &planned.etag)
         .await?;
     match output {
         Output::Json => to_json(&SetOutcome {
@@ -1090,8 +1105,8 @@ async fn set(
                 .unwrap_or_default();
             Ok(format!(
                 "{}\nApplied {} to {}{audited}.",
-                policy::document_text(&applied.document, Some(&groups), None),
-                policy::count(n, "change"),
+                cli::policy::document_text(&applied, Some(&groups), None),
+                cli::policy::count(n, "change"),
                 planned.tenant_name
             ))
         }

@@ -1,34 +1,33 @@
 //! Changing the SSPR policy: building an RFC 7396 merge patch (from flags or a JSON/YAML file),
-//! `PATCH /v1/tenants/{tenant}/sspr/policy` with `If-Match` (dry run or apply), and the text of a
-//! dry-run plan, findings and the changed groups.
+//! `PATCH /v1/tenants/{tenant}/sspr/policy` with `If-Match` (plan, then apply). The answers are
+//! the types of [`crate::types::policy`].
 //!
 //! ```no_run
 //! # async fn demo(client: &sspr_client::SsprClient) -> Result<(), sspr_client::ClientError> {
 //! use sspr_client::PolicyPlan;
 //! let patch = serde_json::json!({"registration": {"reconfirmDays": 90}});
 //! let (_document, etag) = client.get_policy_with_etag("contoso.com").await?;
-//! let plan = PolicyPlan::from_value(&client.patch_policy("contoso.com", &patch, &etag, true).await?)?;
+//! let plan: PolicyPlan = client.plan_policy_change("contoso.com", &patch, &etag).await?.value;
 //! if !plan.changes.is_empty() {
 //!     // A 412 here means someone changed the policy since the GET: read it again.
-//!     let applied = client.patch_policy("contoso.com", &patch, &etag, false).await?;
-//!     println!("{}", applied["registration"]["reconfirmDays"]);
+//!     let applied = client.apply_policy_change("contoso.com", &patch, &etag).await?;
+//!     println!("{}", applied.document["registration"]["reconfirmDays"]);
 //! }
 //! # Ok(()) }
 //! ```
 
-use std::collections::BTreeSet;
-use std::fmt::Write as _;
-use std::io::{self, BufRead, Write};
 use std::path::Path;
 
-use comfy_table::{ColumnConstraint, Width};
 use reqwest::header::{CONTENT_TYPE, HeaderValue, IF_MATCH};
 use reqwest::{Method, RequestBuilder};
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
-use crate::render::{leaf_text, new_table, policy_table};
+use crate::types::Answer;
+pub use crate::types::policy::{
+    FieldChange, Finding, PlanStep, PolicyDocument, PolicyPlan, UpstreamCall,
+};
 use crate::{ClientError, PolicyResponse, SsprClient, policy_response};
+use url::Url;
 
 /// The media type of an RFC 7396 merge patch.
 pub const MERGE_PATCH: &str = "application/merge-patch+json";
@@ -324,30 +323,44 @@ pub fn read_patch_file(path: &Path) -> Result<Value, ClientError> {
 // ---------------------------------------------------------------------------------------------
 
 impl SsprClient {
-    /// `PATCH /v1/tenants/{tenant}/sspr/policy[?dryRun=true]` with `patch` as a merge patch and
-    /// `If-Match: etag` (as [`get_policy_with_etag`](Self::get_policy_with_etag) returned it).
-    /// A dry run returns the plan (`changes`, `steps`, `findings`; see [`PolicyPlan`]), an apply
-    /// the document as read back.
-    pub async fn patch_policy(
+    /// `PATCH /v1/tenants/{tenant}/sspr/policy?dryRun=true` with `patch` as a merge patch and
+    /// `If-Match: etag` (as [`get_policy_with_etag`](Self::get_policy_with_etag) returned it):
+    /// the plan of the change (its fields, upstream calls and the findings after it), changing
+    /// nothing.
+    pub async fn plan_policy_change(
         &self,
         tenant: &str,
         patch: &Value,
         etag: &str,
-        dry_run: bool,
-    ) -> Result<Value, ClientError> {
-        self.patch_policy_response(tenant, patch, etag, dry_run)
-            .await
-            .map(|r| r.document)
+    ) -> Result<Answer<PolicyPlan>, ClientError> {
+        let (url, reply) = self.send_patch(tenant, patch, etag, true).await?;
+        let json: Value = serde_json::from_slice(&reply.body)
+            .map_err(|e| crate::decode_error_of("PATCH", &url, "a JSON plan", &e, &reply.body))?;
+        let value = PolicyPlan::from_value(&json)?;
+        Ok(Answer { value, json })
     }
 
-    /// [`patch_policy`](Self::patch_policy), also returning the `request-id` and the new `ETag`.
-    pub async fn patch_policy_response(
+    /// `PATCH /v1/tenants/{tenant}/sspr/policy` as [`plan_policy_change`](Self::plan_policy_change)
+    /// planned it: the document as read back, with the `request-id`, the new `ETag` and the
+    /// audit record. A 412 means someone changed the policy since `etag` was read.
+    pub async fn apply_policy_change(
+        &self,
+        tenant: &str,
+        patch: &Value,
+        etag: &str,
+    ) -> Result<PolicyResponse, ClientError> {
+        let (url, reply) = self.send_patch(tenant, patch, etag, false).await?;
+        policy_response("PATCH", &url, reply)
+    }
+
+    /// The PATCH itself: the URL it went to and the success reply.
+    async fn send_patch(
         &self,
         tenant: &str,
         patch: &Value,
         etag: &str,
         dry_run: bool,
-    ) -> Result<PolicyResponse, ClientError> {
+    ) -> Result<(Url, crate::Reply), ClientError> {
         if !patch.is_object() {
             return Err(ClientError::Config(
                 "a merge patch must be a JSON object".to_owned(),
@@ -366,7 +379,7 @@ impl SsprClient {
         }
         let prepare = move |request: RequestBuilder| prepare_patch(request, &if_match, &body);
         let reply = self.send(Method::PATCH, &url, Some(&prepare)).await?;
-        policy_response("PATCH", &url, reply)
+        Ok((url, reply))
     }
 }
 
@@ -376,309 +389,6 @@ fn prepare_patch(request: RequestBuilder, if_match: &HeaderValue, body: &[u8]) -
         .header(CONTENT_TYPE, MERGE_PATCH)
         .header(IF_MATCH, if_match.clone())
         .body(body.to_vec())
-}
-
-// ---------------------------------------------------------------------------------------------
-// The dry-run plan.
-// ---------------------------------------------------------------------------------------------
-
-/// A dry run's answer: the per-field diff, the upstream calls and the findings of the result.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
-pub struct PolicyPlan {
-    #[serde(default)]
-    pub changes: Vec<FieldChange>,
-    #[serde(default)]
-    pub steps: Vec<PlanStep>,
-    #[serde(default)]
-    pub findings: Vec<Finding>,
-    /// Members this version does not know.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-/// One field the change sets.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct FieldChange {
-    /// JSON pointer, e.g. `/registration/reconfirmDays`.
-    pub pointer: String,
-    #[serde(default)]
-    pub before: Value,
-    #[serde(default)]
-    pub after: Value,
-    /// `graph` or `portal`.
-    #[serde(default)]
-    pub source: Option<String>,
-}
-
-/// One upstream call and the call that undoes it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PlanStep {
-    pub call: UpstreamCall,
-    #[serde(default)]
-    pub compensation: Option<UpstreamCall>,
-}
-
-/// A call to Microsoft Graph or the portal back end.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct UpstreamCall {
-    /// `graph` or `portal`.
-    #[serde(default)]
-    pub target: Option<String>,
-    pub method: String,
-    pub path: String,
-    #[serde(default)]
-    pub description: String,
-    #[serde(default)]
-    pub body: Value,
-}
-
-impl UpstreamCall {
-    /// `PATCH /v1.0/policies/authorizationPolicy — Turn SSPR for administrators on (graph)`.
-    pub fn line(&self) -> String {
-        let mut line = format!("{} {}", self.method, self.path);
-        if !self.description.trim().is_empty() {
-            line.push_str(" — ");
-            line.push_str(self.description.trim());
-        }
-        if let Some(target) = &self.target {
-            let _ = write!(line, " ({target})");
-        }
-        line
-    }
-}
-
-/// Something about the policy worth knowing, from the service's rules.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Finding {
-    pub severity: String,
-    /// JSON pointer of the setting concerned.
-    #[serde(default)]
-    pub field: String,
-    pub message: String,
-}
-
-impl PolicyPlan {
-    /// Reads a dry-run answer.
-    pub fn from_value(value: &Value) -> Result<PolicyPlan, ClientError> {
-        PolicyPlan::deserialize(value).map_err(|e| {
-            ClientError::Decode(format!(
-                "the dry run did not answer with a plan ({e}): {}",
-                crate::error::truncate(&value.to_string(), 80)
-            ))
-        })
-    }
-
-    /// The groups the change touches (first pointer segments), in the plan's order.
-    pub fn changed_groups(&self) -> Vec<String> {
-        let mut seen = BTreeSet::new();
-        self.changes
-            .iter()
-            .filter_map(|c| c.pointer.trim_start_matches('/').split('/').next())
-            .filter(|g| !g.is_empty() && seen.insert(g.to_owned()))
-            .map(str::to_owned)
-            .collect()
-    }
-}
-
-/// `this change`, `these 2 changes`.
-pub fn these_changes(n: usize) -> String {
-    if n == 1 {
-        "this change".to_owned()
-    } else {
-        format!("these {n} changes")
-    }
-}
-
-/// `1 change`, `2 changes`.
-pub fn count(n: usize, what: &str) -> String {
-    if n == 1 {
-        format!("1 {what}")
-    } else {
-        format!("{n} {what}s")
-    }
-}
-
-/// The plan as text: the FIELD | BEFORE | AFTER | SOURCE table, the upstream calls in order, and
-/// the findings the policy would have.
-pub fn plan_text(plan: &PolicyPlan, tenant: &str, width: Option<u16>) -> String {
-    if plan.changes.is_empty() {
-        return format!("No changes: {tenant} already has these values.");
-    }
-    let mut text = format!(
-        "{} to {tenant}:\n",
-        capitalize(&count(plan.changes.len(), "change"))
-    );
-    let mut table = new_table(width);
-    table.set_header(["FIELD", "BEFORE", "AFTER", "SOURCE"]);
-    table.set_constraints([
-        ColumnConstraint::ContentWidth,
-        ColumnConstraint::LowerBoundary(Width::Fixed(12)),
-        ColumnConstraint::LowerBoundary(Width::Fixed(12)),
-        ColumnConstraint::ContentWidth,
-    ]);
-    for change in &plan.changes {
-        table.add_row([
-            change.pointer.clone(),
-            leaf_text(&change.before),
-            leaf_text(&change.after),
-            change
-                .source
-                .clone()
-                .unwrap_or_else(|| crate::render::NONE.to_owned()),
-        ]);
-    }
-    let _ = writeln!(text, "{table}");
-    if plan.steps.is_empty() {
-        text.push_str("\nNo upstream calls.\n");
-    } else {
-        let _ = writeln!(
-            text,
-            "\nUpstream calls, in order (if one fails, the ones before it are undone):"
-        );
-        for (n, step) in plan.steps.iter().enumerate() {
-            let _ = writeln!(text, "  {}. {}", n + 1, step.call.line());
-        }
-    }
-    if !plan.findings.is_empty() {
-        let _ = write!(
-            text,
-            "\nFindings after the change:\n{}\n",
-            findings_table(&plan.findings, width)
-        );
-    }
-    text.truncate(text.trim_end().len());
-    text
-}
-
-/// The findings as a table: SEVERITY | FIELD | MESSAGE.
-pub fn findings_table(findings: &[Finding], width: Option<u16>) -> String {
-    let mut table = new_table(width);
-    table.set_header(["SEVERITY", "FIELD", "MESSAGE"]);
-    table.set_constraints([
-        ColumnConstraint::ContentWidth,
-        ColumnConstraint::ContentWidth,
-        ColumnConstraint::LowerBoundary(Width::Fixed(20)),
-    ]);
-    for finding in findings {
-        table.add_row([&finding.severity, &finding.field, &finding.message]);
-    }
-    table.to_string()
-}
-
-/// The document's `findings`, skipping entries that are not findings.
-pub fn document_findings(document: &Value) -> Vec<Finding> {
-    document
-        .get("findings")
-        .and_then(Value::as_array)
-        .map(|items| {
-            items
-                .iter()
-                .filter_map(|f| Finding::deserialize(f).ok())
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// The policy document as text: the group table (only `groups`, when given) and its findings.
-pub fn document_text(document: &Value, groups: Option<&[String]>, width: Option<u16>) -> String {
-    let mut shown = document.clone();
-    if let Some(members) = shown.as_object_mut() {
-        members.remove("findings");
-        if let Some(groups) = groups {
-            members.retain(|name, _| {
-                name == "tenant" || name == "retrievedAt" || groups.iter().any(|g| g == name)
-            });
-        }
-    }
-    let mut text = policy_table(&shown, width);
-    let findings = document_findings(document);
-    if !findings.is_empty() {
-        let _ = write!(text, "\nFindings:\n{}", findings_table(&findings, width));
-    }
-    text
-}
-
-/// The tenant's primary domain from a policy document, else `fallback`.
-pub fn tenant_name(document: &Value, fallback: &str) -> String {
-    document["tenant"]["domain"]
-        .as_str()
-        .filter(|d| !d.is_empty())
-        .unwrap_or(fallback)
-        .to_owned()
-}
-
-fn capitalize(text: &str) -> String {
-    let mut chars = text.chars();
-    chars.next().map_or_else(String::new, |first| {
-        first.to_uppercase().chain(chars).collect()
-    })
-}
-
-/// Asks `question [y/N] ` on `output` and reads the answer from `input`: `y` or `yes` (any
-/// case) is yes; anything else, or end of input, is no.
-pub fn confirm(
-    question: &str,
-    input: &mut impl BufRead,
-    output: &mut impl Write,
-) -> io::Result<bool> {
-    write!(output, "{question} [y/N] ")?;
-    output.flush()?;
-    let mut answer = String::new();
-    input.read_line(&mut answer)?;
-    Ok(matches!(
-        answer.trim().to_ascii_lowercase().as_str(),
-        "y" | "yes"
-    ))
-}
-
-/// The lines of a failed apply's problem (`outcome`, `steps`): what ran and what was undone.
-pub fn apply_failure_lines(problem: &crate::Problem) -> Vec<String> {
-    let mut lines = Vec::new();
-    if let Some(outcome) = problem.extension_str("outcome") {
-        let meaning = match outcome {
-            "rolledBack" => " (the steps that ran were undone; the tenant is as it was)",
-            "rollbackFailed" => " (undoing failed: the tenant may be partly changed; check it)",
-            _ => "",
-        };
-        lines.push(format!("outcome: {outcome}{meaning}"));
-    }
-    if let Some(steps) = problem.extensions.get("steps").and_then(Value::as_array) {
-        for (n, step) in steps.iter().enumerate() {
-            lines.push(format!("step {}{}", n + 1, step_text(step)));
-        }
-    }
-    lines
-}
-
-/// A step of a failed apply, after its number: ` [status]: call; error: …` and any other
-/// member as it comes. The call is a `METHOD path — description` string or a call object.
-fn step_text(step: &Value) -> String {
-    let Some(members) = step.as_object() else {
-        return format!(": {}", leaf_text(step));
-    };
-    let call_line = |value: &Value| {
-        UpstreamCall::deserialize(value).map_or_else(|_| leaf_text(value), |c| c.line())
-    };
-    let mut text = String::new();
-    if let Some(status) = members.get("status") {
-        let _ = write!(text, " [{}]", leaf_text(status));
-    }
-    text.push_str(": ");
-    let mut parts = Vec::new();
-    if let Some(call) = members.get("call") {
-        parts.push(call_line(call));
-    }
-    for (key, value) in members {
-        match key.as_str() {
-            "call" | "status" => {}
-            "compensation" | "undo" if value.is_object() => {
-                parts.push(format!("{key}: {}", call_line(value)));
-            }
-            _ => parts.push(format!("{key}: {}", leaf_text(value))),
-        }
-    }
-    text.push_str(&parts.join("; "));
-    text
 }
 
 #[cfg(test)]
@@ -853,168 +563,6 @@ mod tests {
         ));
     }
 
-    fn dry_run() -> Value {
-        json!({
-            "changes": [
-                {"pointer": "/registration/reconfirmDays", "before": 180, "after": 90, "source": "portal"},
-                {"pointer": "/customization/helpdeskLink", "before": "https://help.contoso.com", "after": null, "source": "portal"},
-                {"pointer": "/administrators/allowedToUseSspr", "before": false, "after": true, "source": "graph"}
-            ],
-            "steps": [
-                {"call": {"target": "graph", "method": "PATCH", "path": "/v1.0/policies/authorizationPolicy",
-                          "description": "Turn SSPR for administrators on (authorization policy)",
-                          "body": {"allowedToUseSSPR": true}},
-                 "compensation": {"target": "graph", "method": "PATCH", "path": "/v1.0/policies/authorizationPolicy",
-                          "description": "Turn SSPR for administrators off (authorization policy)",
-                          "body": {"allowedToUseSSPR": false}}},
-                {"call": {"target": "portal", "method": "PUT", "path": "/api/PasswordReset/PasswordResetPolicies",
-                          "description": "Write the portal's password reset policy", "body": {}},
-                 "compensation": {"target": "portal", "method": "PUT", "path": "/api/PasswordReset/PasswordResetPolicies",
-                          "description": "Restore", "body": {}}}
-            ],
-            "findings": [
-                {"severity": "high", "field": "/administrators/allowedToUseSspr", "message": "Administrators may use SSPR."}
-            ],
-            "futureMember": 1
-        })
-    }
-
-    #[test]
-    fn renders_a_dry_run() {
-        let plan = PolicyPlan::from_value(&dry_run()).expect("plan");
-        assert_eq!(plan.extra["futureMember"], 1);
-        assert_eq!(
-            plan.changed_groups(),
-            ["registration", "customization", "administrators"]
-        );
-        let text = plan_text(&plan, "contoso.onmicrosoft.com", Some(160));
-        assert!(
-            text.starts_with("3 changes to contoso.onmicrosoft.com:\n"),
-            "{text}"
-        );
-        let header = text.lines().nth(2).expect("header");
-        for column in ["FIELD", "BEFORE", "AFTER", "SOURCE"] {
-            assert!(header.contains(column), "{header}");
-        }
-        let row = text
-            .lines()
-            .find(|l| l.contains("/registration/reconfirmDays"))
-            .expect("row");
-        assert!(
-            row.contains("180") && row.contains("90") && row.contains("portal"),
-            "{row}"
-        );
-        let cleared = text
-            .lines()
-            .find(|l| l.contains("/customization/helpdeskLink"))
-            .expect("row");
-        assert!(cleared.contains(crate::render::NONE), "{cleared}");
-        assert!(
-            text.contains(
-                "  1. PATCH /v1.0/policies/authorizationPolicy — Turn SSPR for administrators on (authorization policy) (graph)"
-            ),
-            "{text}"
-        );
-        assert!(
-            text.contains("  2. PUT /api/PasswordReset/PasswordResetPolicies — Write the portal's password reset policy (portal)"),
-            "{text}"
-        );
-        assert!(!text.contains("Restore"), "{text}");
-        assert!(text.contains("Findings after the change:"), "{text}");
-        assert!(text.contains("Administrators may use SSPR."), "{text}");
-        for line in text.lines() {
-            assert!(line.chars().count() <= 160, "too wide: {line}");
-        }
-    }
-
-    #[test]
-    fn counts_read_well() {
-        assert_eq!(count(1, "change"), "1 change");
-        assert_eq!(count(3, "change"), "3 changes");
-        assert_eq!(these_changes(1), "this change");
-        assert_eq!(these_changes(2), "these 2 changes");
-    }
-
-    #[test]
-    fn an_empty_plan_says_so() {
-        let plan = PolicyPlan::from_value(&json!({"changes": [], "steps": [], "findings": []}))
-            .expect("plan");
-        assert_eq!(
-            plan_text(&plan, "contoso.com", Some(100)),
-            "No changes: contoso.com already has these values."
-        );
-        assert!(PolicyPlan::from_value(&json!({"changes": 3})).is_err());
-    }
-
-    #[test]
-    fn document_text_shows_the_changed_groups_and_the_findings() {
-        let document = json!({
-            "tenant": {"id": "t-1", "domain": "contoso.onmicrosoft.com", "displayName": "Contoso"},
-            "registration": {"source": "portal", "reconfirmDays": 90},
-            "administrators": {"source": "graph", "allowedToUseSspr": true},
-            "findings": [{"severity": "medium", "field": "/registration/reconfirmDays", "message": "Short."}, 7]
-        });
-        let all = document_text(&document, None, Some(120));
-        assert!(
-            all.contains("allowedToUseSspr") && all.contains("reconfirmDays"),
-            "{all}"
-        );
-        assert!(all.contains("Findings:") && all.contains("Short."), "{all}");
-        assert!(!all.contains("\"severity\""), "{all}");
-        let some = document_text(&document, Some(&["registration".to_owned()]), Some(120));
-        assert!(
-            some.contains("reconfirmDays") && !some.contains("allowedToUseSspr"),
-            "{some}"
-        );
-        assert!(some.starts_with("Tenant: Contoso"), "{some}");
-        assert_eq!(tenant_name(&document, "x"), "contoso.onmicrosoft.com");
-        assert_eq!(tenant_name(&json!({}), "x"), "x");
-    }
-
-    #[test]
-    fn confirm_takes_only_yes() {
-        for (answer, expected) in [
-            ("y\n", true),
-            ("YES\n", true),
-            (" yes \n", true),
-            ("n\n", false),
-            ("\n", false),
-            ("", false),
-            ("yep\n", false),
-        ] {
-            let mut output = Vec::new();
-            let got = confirm("Apply?", &mut answer.as_bytes(), &mut output).expect("io");
-            assert_eq!(got, expected, "{answer:?}");
-            assert_eq!(String::from_utf8(output).expect("utf-8"), "Apply? [y/N] ");
-        }
-    }
-
-    #[test]
-    fn a_failed_apply_says_what_ran_and_what_was_undone() {
-        // The service's steps: the call as `METHOD path — description`, a status, an error.
-        let problem = crate::Problem::from_response(
-            502,
-            r#"{"title":"The change failed upstream","detail":"The portal refused.","outcome":"rolledBack",
-                "steps":[{"call":"PATCH /v1.0/policies/authorizationPolicy — Turn SSPR for administrators on","status":"undone"},
-                         {"call":"PUT /api/PasswordReset/PasswordResetPolicies — Write","status":"failed","error":"503"},
-                         {"call":{"target":"portal","method":"PUT","path":"/api/x","description":"Other"},
-                          "status":"notRun","compensation":{"method":"PUT","path":"/api/y"}}]}"#
-                .as_bytes(),
-            None,
-        );
-        let lines = apply_failure_lines(&problem);
-        assert_eq!(
-            lines,
-            [
-                "outcome: rolledBack (the steps that ran were undone; the tenant is as it was)",
-                "step 1 [undone]: PATCH /v1.0/policies/authorizationPolicy — Turn SSPR for administrators on",
-                "step 2 [failed]: PUT /api/PasswordReset/PasswordResetPolicies — Write; error: 503",
-                "step 3 [notRun]: PUT /api/x — Other (portal); compensation: PUT /api/y",
-            ]
-        );
-        assert!(apply_failure_lines(&crate::Problem::from_response(502, b"", None)).is_empty());
-    }
-
     #[test]
     fn the_patch_request_carries_merge_patch_and_if_match() {
         let client = reqwest::Client::new();
@@ -1050,7 +598,7 @@ mod tests {
         ] {
             assert!(
                 matches!(
-                    client.patch_policy("contoso.com", &patch, etag, true).await,
+                    client.plan_policy_change("contoso.com", &patch, etag).await,
                     Err(ClientError::Config(_))
                 ),
                 "{patch} {etag:?}"

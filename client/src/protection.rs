@@ -1,7 +1,7 @@
 //! Registration protection: the Conditional Access policy that guards security-info
 //! registration. Plan it for a tenant, grade what a tenant has, deploy it (report-only first,
-//! then promote, or demote), or only generate its Graph JSON; and how `sspr
-//! registration-protection` prints the answers.
+//! then promote, or demote), or only generate its Graph JSON. The answers are the types of
+//! [`crate::types::protection`].
 //!
 //! A deploy or a state change is a dry run first (the diff against the deployed policy and the
 //! exact Graph call), then the real call with the dry run's `ETag` as `If-Match`, so what is
@@ -12,13 +12,13 @@
 //! use sspr_client::protection::State;
 //! let options = serde_json::json!({"control": "mfa"});
 //! let plan = client.protection_plan("contoso.com", &options).await?;
-//! println!("{} users must register first", plan["impact"]["mustRegister"]);
+//! println!("{} users must register first", plan.value.impact.must_register);
 //! let dry_run = client.protection_apply("contoso.com", &options, true, None).await?;
-//! println!("{}: {}", dry_run.body["result"], dry_run.body["diff"]);
+//! println!("{}: {} values change", dry_run.result(), dry_run.change.diff.len());
 //! let applied = client
 //!     .protection_apply("contoso.com", &options, false, dry_run.plan_etag())
 //!     .await?;
-//! println!("{}: {}", applied.body["result"], applied.body["policyId"]);
+//! println!("{}: {:?}", applied.result(), applied.change.policy_id);
 //! // Later: enforce it, changing nothing but the state.
 //! let promote = client.protection_set_state("contoso.com", State::Enabled, false, true, None).await?;
 //! client
@@ -27,15 +27,16 @@
 //! # Ok(()) }
 //! ```
 
-use std::fmt::Write as _;
 use std::time::Duration;
 
 use reqwest::header::{CONTENT_TYPE, HeaderValue, IF_MATCH};
 use reqwest::{Method, RequestBuilder};
+use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 use url::Url;
 
-use crate::render::{NONE, leaf_text, new_table};
+use crate::types::Answer;
+use crate::types::protection::{ChangeAnswer, GeneratedPolicy, ProtectionPlan, ProtectionStatus};
 use crate::{ClientError, Reply, SsprClient, decode_error_of};
 
 /// A plan reads the tenant's whole registration report, which Graph throttles to 5 reads per
@@ -157,9 +158,9 @@ impl State {
 /// The answer of a deploy or a state change (`PUT …/registration-protection[/state]`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProtectionAnswer {
-    /// A dry run's plan (`dryRun`, `result`, `policyId`, `state`, `changes`, `diff`, `calls`,
-    /// `findings`, `etag`), or what the real call did (`result`, `policyId`, `state`,
-    /// `changes`, `findings`, `attempts`).
+    /// A dry run's plan, or what the real call did.
+    pub change: ChangeAnswer,
+    /// The answer as the service sent it.
     pub body: Value,
     /// The `ETag` header: the version of the deployed policy (or of "no policy") the answer is
     /// about.
@@ -172,13 +173,13 @@ impl ProtectionAnswer {
     pub fn plan_etag(&self) -> Option<&str> {
         self.etag
             .as_deref()
-            .or_else(|| self.body["etag"].as_str())
+            .or(self.change.etag.as_deref())
             .filter(|etag| !etag.trim().is_empty())
     }
 
     /// `created`, `updated` or `unchanged`.
     pub fn result(&self) -> &str {
-        self.body["result"].as_str().unwrap_or_default()
+        &self.change.result
     }
 }
 
@@ -200,7 +201,7 @@ impl SsprClient {
         &self,
         tenant: &str,
         options: &Value,
-    ) -> Result<Value, ClientError> {
+    ) -> Result<Answer<ProtectionPlan>, ClientError> {
         let url = self.protection_url(tenant, Some("plan"))?;
         self.send_json(Method::POST, &url, Some(options), Some(PLAN_TIMEOUT))
             .await
@@ -213,7 +214,7 @@ impl SsprClient {
         tenant: &str,
         break_glass_users: &[String],
         break_glass_groups: &[String],
-    ) -> Result<Value, ClientError> {
+    ) -> Result<Answer<ProtectionStatus>, ClientError> {
         let mut url = self.protection_url(tenant, None)?;
         {
             let mut query = url.query_pairs_mut();
@@ -286,12 +287,14 @@ impl SsprClient {
         let reply = self
             .send_json_reply(Method::PUT, &url, Some(body), None, if_match)
             .await?;
+        let Answer { value, json } = typed(&Method::PUT, &url, &reply)?;
         let answer = ProtectionAnswer {
-            body: json_object(&Method::PUT, &url, &reply)?,
+            change: value,
+            body: json,
             etag: reply.etag,
         };
         // An older service ignores `dryRun` and applies: say so rather than show it as a plan.
-        if dry_run && answer.body["dryRun"] != true {
+        if dry_run && !answer.change.dry_run {
             return Err(ClientError::Decode(format!(
                 "PUT {url}: the answer is not a dry run (no \"dryRun\": true), so this service \
                  does not plan before applying and may have applied the change; check it with \
@@ -302,7 +305,10 @@ impl SsprClient {
     }
 
     /// `POST /v1/registration-protection/generate`: the Graph JSON without a tenant.
-    pub async fn protection_generate(&self, options: &Value) -> Result<Value, ClientError> {
+    pub async fn protection_generate(
+        &self,
+        options: &Value,
+    ) -> Result<Answer<GeneratedPolicy>, ClientError> {
         let url = self.endpoint(&["v1", "registration-protection", "generate"])?;
         self.send_json(Method::POST, &url, Some(options), None)
             .await
@@ -314,18 +320,18 @@ impl SsprClient {
         self.tenant_endpoint(tenant, &rest)
     }
 
-    /// A JSON request (with `body` when given) whose answer is a JSON object.
-    async fn send_json(
+    /// A JSON request (with `body` when given) whose answer is a JSON object of type `T`.
+    async fn send_json<T: DeserializeOwned>(
         &self,
         method: Method,
         url: &Url,
         body: Option<&Value>,
         timeout: Option<Duration>,
-    ) -> Result<Value, ClientError> {
+    ) -> Result<Answer<T>, ClientError> {
         let reply = self
             .send_json_reply(method.clone(), url, body, timeout, None)
             .await?;
-        json_object(&method, url, &reply)
+        typed(&method, url, &reply)
     }
 
     /// A JSON request (with `body` and `If-Match` when given): the success reply.
@@ -361,287 +367,35 @@ impl SsprClient {
     }
 }
 
-/// The reply's body as a JSON object.
-fn json_object(method: &Method, url: &Url, reply: &Reply) -> Result<Value, ClientError> {
-    let value: Value = serde_json::from_slice(&reply.body)
+/// The reply's body: a JSON object, read as a `T`.
+fn typed<T: DeserializeOwned>(
+    method: &Method,
+    url: &Url,
+    reply: &Reply,
+) -> Result<Answer<T>, ClientError> {
+    let json: Value = serde_json::from_slice(&reply.body)
         .map_err(|e| decode_error_of(method.as_str(), url, "a JSON object", &e, &reply.body))?;
-    if !value.is_object() {
+    if !json.is_object() {
         return Err(ClientError::Decode(format!(
             "{method} {url}: expected a JSON object"
         )));
     }
-    Ok(value)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Rendering
-// ---------------------------------------------------------------------------------------------
-
-fn text<'a>(value: &'a Value, pointer: &str) -> &'a str {
-    value
-        .pointer(pointer)
-        .and_then(Value::as_str)
-        .unwrap_or(NONE)
-}
-
-/// The strings of a JSON array (nothing when it is not one).
-fn strings(value: &Value) -> Vec<&str> {
-    value
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(Value::as_str)
-        .collect()
-}
-
-/// The findings as lines: `SEVERITY code: message`.
-fn findings_lines(out: &mut String, findings: &Value) {
-    let findings = findings.as_array().map(Vec::as_slice).unwrap_or_default();
-    if findings.is_empty() {
-        return;
-    }
-    out.push_str("\nFindings:\n");
-    for finding in findings {
-        let _ = writeln!(
-            out,
-            "  {:<7} {}: {}",
-            text(finding, "/severity").to_uppercase(),
-            text(finding, "/code"),
-            text(finding, "/message")
-        );
-    }
-}
-
-/// A plan as text: what would be deployed, findings, break-glass accounts, impact, the JSON.
-pub fn plan_text(plan: &Value) -> String {
-    let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "Registration protection for {}: {} as '{}'",
-        text(plan, "/tenant/domain"),
-        text(plan, "/state"),
-        text(plan, "/policy/displayName")
-    );
-    match plan.get("existing").filter(|e| !e.is_null()) {
-        Some(existing) => {
-            let changes = strings(&existing["changes"]);
-            let _ = writeln!(
-                out,
-                "Existing policy {} ({}): {}",
-                text(existing, "/id"),
-                text(existing, "/state"),
-                if changes.is_empty() {
-                    "already matches; a deploy writes nothing".to_owned()
-                } else {
-                    format!("a deploy updates {}", changes.join(", "))
-                }
-            );
-        }
-        None => out.push_str("No policy carries the marker: a deploy creates one.\n"),
-    }
-    if plan["blocking"] == true {
-        out.push_str("Enforcing is refused until the errors are fixed (or forced).\n");
-    }
-    findings_lines(&mut out, &plan["findings"]);
-    out.push_str("\nBreak-glass accounts excluded:\n");
-    let mut any = false;
-    for (kind, pointer) in [
-        ("user", "/breakGlass/users"),
-        ("group", "/breakGlass/groups"),
-    ] {
-        for object in plan
-            .pointer(pointer)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            any = true;
-            let _ = writeln!(
-                out,
-                "  {kind} {} ({}, excluded from {} of {} policies)",
-                text(object, "/id"),
-                text(object, "/source"),
-                leaf_text(&object["excludedFrom"]),
-                leaf_text(&plan["breakGlass"]["policiesConsidered"])
-            );
-        }
-    }
-    if !any {
-        out.push_str("  none\n");
-    }
-    let impact = &plan["impact"];
-    let _ = writeln!(
-        out,
-        "\nImpact: {} of {} users in scope must still register (SSPR enabled but not registered: {}; not MFA-registered: {}); excluded: {} break-glass, {} guests.",
-        leaf_text(&impact["mustRegister"]),
-        leaf_text(&impact["usersInScope"]),
-        leaf_text(&impact["ssprEnabledNotRegistered"]),
-        leaf_text(&impact["notMfaRegistered"]),
-        leaf_text(&impact["usersExcluded"]),
-        leaf_text(&impact["guestsExcluded"])
-    );
-    let sample = strings(&impact["sample"]);
-    if !sample.is_empty() {
-        let _ = writeln!(out, "  e.g. {}", sample.join(", "));
-    }
-    out.push_str("\nGraph JSON:\n");
-    out.push_str(&serde_json::to_string_pretty(&plan["policy"]).unwrap_or_default());
-    out
-}
-
-/// The graded policies as a table, then each policy's reasons.
-pub fn status_text(status: &Value, width: Option<u16>) -> String {
-    let policies = status["policies"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    let mut out = format!(
-        "Registration protection for {}: {}\n",
-        text(status, "/tenant/domain"),
-        text(status, "/verdict")
-    );
-    if policies.is_empty() {
-        out.push_str("No Conditional Access policy targets security-info registration.\n");
-        return out;
-    }
-    let mut table = new_table(width);
-    table.set_header(["POLICY", "STATE", "OURS", "VERDICT", "ID"]);
-    for policy in policies {
-        table.add_row([
-            text(policy, "/displayName"),
-            text(policy, "/state"),
-            if policy["ours"] == true { "yes" } else { "no" },
-            text(policy, "/verdict"),
-            text(policy, "/id"),
-        ]);
-    }
-    out.push_str(&table.to_string());
-    out.push('\n');
-    for policy in policies {
-        let _ = writeln!(
-            out,
-            "\n{} ({}):",
-            text(policy, "/displayName"),
-            text(policy, "/verdict")
-        );
-        for reason in policy["reasons"].as_array().into_iter().flatten() {
-            let _ = writeln!(
-                out,
-                "  {:<7} {}: {}",
-                text(reason, "/status"),
-                text(reason, "/check"),
-                text(reason, "/message")
-            );
-        }
-    }
-    out
-}
-
-/// `report-only` or `enforced`, for the state Conditional Access names.
-fn state_words(state: &str) -> &str {
-    match state {
-        "enabledForReportingButNotEnforced" => "report-only",
-        "enabled" => "enforced",
-        other => other,
-    }
-}
-
-/// What a dry run's plan would do, in a few words: `create the policy, report-only`,
-/// `change grantControls, state`, `nothing (it already matches)`.
-pub fn change_summary(plan: &Value) -> String {
-    let changes = strings(&plan["changes"]);
-    match plan["result"].as_str() {
-        Some("created") => format!("create the policy, {}", state_words(text(plan, "/state"))),
-        Some("unchanged") => "nothing (it already matches)".to_owned(),
-        _ if changes.is_empty() => format!("update policy {}", text(plan, "/policyId")),
-        _ => format!(
-            "change {} of policy {}",
-            changes.join(", "),
-            text(plan, "/policyId")
-        ),
-    }
-}
-
-/// A dry run's plan as text: what it would do, the diff against the deployed policy, the exact
-/// Graph calls and the findings.
-pub fn change_plan_text(plan: &Value, width: Option<u16>) -> String {
-    let mut out = format!(
-        "Plan for {}: {} (state after: {}).\n",
-        text(plan, "/tenant/domain"),
-        change_summary(plan),
-        state_words(text(plan, "/state"))
-    );
-    let diff = plan["diff"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    if !diff.is_empty() {
-        let mut table = new_table(width);
-        table.set_header(["FIELD", "BEFORE", "AFTER"]);
-        for change in diff {
-            table.add_row([
-                text(change, "/path").to_owned(),
-                leaf_text(&change["before"]),
-                leaf_text(&change["after"]),
-            ]);
-        }
-        let _ = writeln!(out, "\n{table}");
-    }
-    let calls = plan["calls"]
-        .as_array()
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    if calls.is_empty() {
-        out.push_str("\nNo Graph call: nothing would be written.\n");
-    } else {
-        out.push_str("\nGraph calls, in order:\n");
-        for (n, call) in calls.iter().enumerate() {
-            let _ = writeln!(
-                out,
-                "  {}. {} {}",
-                n + 1,
-                text(call, "/method"),
-                text(call, "/path")
-            );
-            if let Some(body) = call.get("body").filter(|b| !b.is_null()) {
-                let pretty = serde_json::to_string_pretty(body).unwrap_or_default();
-                for line in pretty.lines() {
-                    let _ = writeln!(out, "     {line}");
-                }
-            }
-        }
-    }
-    findings_lines(&mut out, &plan["findings"]);
-    out
-}
-
-/// What a deploy did, in one line, then the findings.
-pub fn applied_text(applied: &Value) -> String {
-    let changes = strings(&applied["changes"]);
-    let mut out = format!(
-        "{} policy {} in {} ({}){}.\n",
-        match applied["result"].as_str() {
-            Some("created") => "Created",
-            Some("updated") => "Updated",
-            Some("unchanged") => "Unchanged:",
-            _ => "Deployed",
-        },
-        text(applied, "/policyId"),
-        text(applied, "/tenant/domain"),
-        text(applied, "/state"),
-        if changes.is_empty() {
-            String::new()
-        } else {
-            format!(": changed {}", changes.join(", "))
-        }
-    );
-    findings_lines(&mut out, &applied["findings"]);
-    out
+    let value = T::deserialize(&json).map_err(|e| {
+        decode_error_of(
+            method.as_str(),
+            url,
+            std::any::type_name::<T>(),
+            &e,
+            &reply.body,
+        )
+    })?;
+    Ok(Answer { value, json })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde::Deserialize;
 
     #[test]
     fn flags_leave_out_what_was_not_given() {
@@ -665,121 +419,22 @@ mod tests {
         );
     }
 
-    #[test]
-    fn texts_say_what_matters() {
-        let plan = json!({
-            "tenant": {"domain": "contoso.onmicrosoft.com"}, "state": "enabledForReportingButNotEnforced",
-            "policy": {"displayName": "Block [sspr:registration-protection]"}, "blocking": true,
-            "findings": [{"severity": "error", "code": "noTrustedLocation", "message": "No trusted location."}],
-            "breakGlass": {"policiesConsidered": 3, "users": [{"id": "bg", "source": "discovered", "excludedFrom": 3}], "groups": []},
-            "existing": null,
-            "impact": {"mustRegister": 2, "usersInScope": 6, "ssprEnabledNotRegistered": 1, "notMfaRegistered": 2,
-                       "usersExcluded": 1, "guestsExcluded": 1, "sample": ["a@x", "b@x"]}
-        });
-        let text = plan_text(&plan);
-        for expected in [
-            "contoso.onmicrosoft.com",
-            "a deploy creates one",
-            "refused until the errors are fixed",
-            "ERROR   noTrustedLocation: No trusted location.",
-            "user bg (discovered, excluded from 3 of 3 policies)",
-            "2 of 6 users in scope must still register",
-            "e.g. a@x, b@x",
-        ] {
-            assert!(text.contains(expected), "{expected}\n{text}");
-        }
-        let applied = json!({"result": "updated", "policyId": "p1", "tenant": {"domain": "c"},
-            "state": "enabled", "changes": ["state"], "findings": []});
-        assert_eq!(
-            applied_text(&applied),
-            "Updated policy p1 in c (enabled): changed state.\n"
-        );
-    }
-
     fn dry_run() -> Value {
-        json!({
-            "tenant": {"id": "t-1", "domain": "contoso.onmicrosoft.com", "displayName": "Contoso"},
-            "dryRun": true, "result": "updated", "policyId": "p-1", "state": "enabled",
-            "changes": ["grantControls"],
-            "diff": [{"path": "/grantControls/builtInControls", "before": ["block"], "after": ["mfa"]}],
-            "calls": [{"method": "PATCH", "path": "/identity/conditionalAccess/policies/p-1",
-                       "body": {"grantControls": {"operator": "OR", "builtInControls": ["mfa"]}}}],
-            "findings": [{"severity": "warning", "code": "newHires", "message": "New hires need a TAP."}],
-            "etag": "\"v1\""
-        })
-    }
-
-    #[test]
-    fn a_change_plan_shows_the_diff_and_the_exact_graph_call() {
-        let text = change_plan_text(&dry_run(), Some(120));
-        assert!(
-            text.starts_with(
-                "Plan for contoso.onmicrosoft.com: change grantControls of policy p-1 (state after: enforced).\n"
-            ),
-            "{text}"
-        );
-        let row = text
-            .lines()
-            .find(|l| l.contains("/grantControls/builtInControls"))
-            .expect("diff row");
-        assert!(row.contains("block") && row.contains("mfa"), "{row}");
-        assert!(
-            text.contains("  1. PATCH /identity/conditionalAccess/policies/p-1\n     {\n"),
-            "{text}"
-        );
-        assert!(text.contains("         \"builtInControls\": ["), "{text}");
-        assert!(
-            text.contains("WARNING newHires: New hires need a TAP."),
-            "{text}"
-        );
-        for line in text.lines() {
-            assert!(line.chars().count() <= 120, "too wide: {line}");
-        }
-    }
-
-    #[test]
-    fn a_plan_that_creates_or_changes_nothing_says_so() {
-        let mut created = dry_run();
-        created["result"] = json!("created");
-        created["state"] = json!("enabledForReportingButNotEnforced");
-        created["policyId"] = Value::Null;
-        assert_eq!(change_summary(&created), "create the policy, report-only");
-
-        let mut unchanged = dry_run();
-        unchanged["result"] = json!("unchanged");
-        unchanged["diff"] = json!([]);
-        unchanged["calls"] = json!([]);
-        let text = change_plan_text(&unchanged, Some(100));
-        assert!(text.contains("nothing (it already matches)"), "{text}");
-        assert!(
-            text.contains("No Graph call: nothing would be written."),
-            "{text}"
-        );
-        assert!(!text.contains("FIELD"), "{text}");
-
-        let mut state_only = dry_run();
-        state_only["changes"] = json!([]);
-        assert_eq!(change_summary(&state_only), "update policy p-1");
+        json!({"dryRun": true, "result": "updated", "policyId": "p-1", "etag": "\"v1\""})
     }
 
     #[test]
     fn the_plan_etag_is_the_header_else_the_body() {
-        let answer = ProtectionAnswer {
-            body: dry_run(),
-            etag: Some("\"header\"".into()),
+        let answer = |body: Value, etag: Option<&str>| ProtectionAnswer {
+            change: ChangeAnswer::deserialize(&body).expect("a change answer"),
+            body,
+            etag: etag.map(str::to_owned),
         };
-        assert_eq!(answer.plan_etag(), Some("\"header\""));
-        assert_eq!(answer.result(), "updated");
-        let answer = ProtectionAnswer {
-            body: dry_run(),
-            etag: None,
-        };
-        assert_eq!(answer.plan_etag(), Some("\"v1\""));
-        let answer = ProtectionAnswer {
-            body: json!({}),
-            etag: None,
-        };
-        assert_eq!(answer.plan_etag(), None);
+        let with_header = answer(dry_run(), Some("\"header\""));
+        assert_eq!(with_header.plan_etag(), Some("\"header\""));
+        assert_eq!(with_header.result(), "updated");
+        assert_eq!(answer(dry_run(), None).plan_etag(), Some("\"v1\""));
+        assert_eq!(answer(json!({}), None).plan_etag(), None);
         assert_eq!(
             State::ReportOnly.as_api(),
             "enabledForReportingButNotEnforced"

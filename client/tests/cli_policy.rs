@@ -391,23 +391,24 @@ async fn the_library_plans_applies_and_refuses_a_stale_etag() {
     .expect("client");
     let tenant = "contoso.onmicrosoft.com";
     let before = contoso_state(&demo);
-    let (document, etag) = client.get_policy_with_etag(tenant).await.expect("get");
+    let (read, etag) = client.get_policy_with_etag(tenant).await.expect("get");
+    let document = read.document;
     assert!(etag.starts_with('"') && etag.ends_with('"'), "{etag}");
     assert!(document["findings"].is_array(), "{document}");
 
     let patch = json!({"notifications": {"notifyUsersOnReset": false}});
-    let plan = client
-        .patch_policy(tenant, &patch, &etag, true)
+    let plan: PolicyPlan = client
+        .plan_policy_change(tenant, &patch, &etag)
         .await
-        .expect("dry run");
-    let plan = PolicyPlan::from_value(&plan).expect("plan");
+        .expect("dry run")
+        .value;
     assert_eq!(plan.changes.len(), 1);
     assert_eq!(plan.changes[0].pointer, "/notifications/notifyUsersOnReset");
     assert_eq!(plan.changes[0].source.as_deref(), Some("portal"));
     assert_eq!(contoso_state(&demo), before);
 
     let applied = client
-        .patch_policy_response(tenant, &patch, &etag, false)
+        .apply_policy_change(tenant, &patch, &etag)
         .await
         .expect("apply");
     assert_eq!(
@@ -423,11 +424,10 @@ async fn the_library_plans_applies_and_refuses_a_stale_etag() {
 
     // The ETag read before that change is stale now: 412, which the CLI maps to 6.
     let stale = client
-        .patch_policy(
+        .apply_policy_change(
             tenant,
             &json!({"registration": {"reconfirmDays": 30}}),
             &etag,
-            false,
         )
         .await
         .expect_err("stale");
@@ -436,11 +436,10 @@ async fn the_library_plans_applies_and_refuses_a_stale_etag() {
 
     // Rule violations come with their pointers.
     let invalid = client
-        .patch_policy(
+        .plan_policy_change(
             tenant,
             &json!({"registration": {"reconfirmDays": 1000}}),
             &new_etag,
-            true,
         )
         .await
         .expect_err("invalid");

@@ -337,7 +337,7 @@ async fn a_policy_change_reports_its_audit_record() {
     });
     let client = connect(&url, Auth::Token("jwt".into()));
     let applied = client
-        .patch_policy_response("contoso.com", &json!({"a": 1}), "\"v1\"", false)
+        .apply_policy_change("contoso.com", &json!({"a": 1}), "\"v1\"")
         .await
         .expect("applied");
     assert_eq!(applied.audit_record_id, Some(42));

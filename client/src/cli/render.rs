@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 
-use crate::TenantSummary;
+use sspr_client::TenantSummary;
 
 /// The width used when the terminal's cannot be detected (e.g. output to a pipe).
 pub const DEFAULT_WIDTH: u16 = 120;

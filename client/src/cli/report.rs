@@ -4,9 +4,10 @@
 
 use serde_json::Value;
 
-use crate::auth::explain_refused_token;
-use crate::render::leaf_text;
-use crate::{ClientError, policy};
+use crate::cli::policy;
+use crate::cli::render::leaf_text;
+use sspr_client::ClientError;
+use sspr_client::auth::explain_refused_token;
 
 /// The problem `code` of a state change when no policy carries the marker.
 pub const PROTECTION_NOT_DEPLOYED: &str = "protectionNotDeployed";
@@ -91,7 +92,7 @@ pub fn error_lines(error: &ClientError, token: Option<&str>, now: i64) -> Vec<St
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::Problem;
+    use sspr_client::Problem;
 
     fn api(status: u16, body: &str) -> ClientError {
         ClientError::Api {
