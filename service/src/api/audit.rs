@@ -58,7 +58,7 @@ const PARAMETERS: [&str; 6] = ["tenant", "actor", "since", "outcome", "limit", "
 /// A page of audit records, newest first.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-#[schema(examples(crate::domain::examples::audit_list))]
+#[schema(examples(sspr_api::examples::audit_list))]
 pub struct AuditList {
     pub value: Vec<AuditRecord>,
     /// The next (older) page, with the same filters; absent on the last page.

@@ -159,7 +159,7 @@ pub async fn apply(
 
 /// The state of the deployed policy, and nothing else.
 #[derive(Debug, Deserialize, ToSchema)]
-#[schema(examples(crate::domain::examples::state_change))]
+#[schema(examples(sspr_api::examples::state_change))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StateChange {
     /// `enabled` enforces the policy; `enabledForReportingButNotEnforced` (or `reportOnly`)

@@ -20,7 +20,7 @@ pub struct TenantSummary {
 }
 
 #[derive(Serialize, ToSchema)]
-#[schema(examples(crate::domain::examples::tenant_list))]
+#[schema(examples(sspr_api::examples::tenant_list))]
 pub struct TenantList {
     pub value: Vec<TenantSummary>,
 }

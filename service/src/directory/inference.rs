@@ -12,8 +12,8 @@ use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 use super::DirectoryError;
-use super::graph::{Graph, Page};
 use super::NON_PREMIUM;
+use super::graph::{Graph, Page};
 use super::tenants::ManagedTenant;
 use crate::domain::portal::{Evidence, InferredEnablement, InferredScope};
 

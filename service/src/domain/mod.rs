@@ -1,7 +1,6 @@
 //! The SSPR policy model: pure types and rules, no I/O, no HTTP or Graph types.
 
 pub mod change;
-pub mod examples;
 pub mod findings;
 pub mod licence;
 pub mod methods;

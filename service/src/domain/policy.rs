@@ -369,8 +369,8 @@ pub struct MethodsPolicyGroup {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[schema(examples(
-    super::examples::policy_document,
-    super::examples::policy_document_unavailable
+    sspr_api::examples::policy_document,
+    sspr_api::examples::policy_document_unavailable
 ))]
 pub struct PolicyDocument {
     pub tenant: TenantRef,

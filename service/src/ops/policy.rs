@@ -120,7 +120,7 @@ pub async fn read(
 /// policy would have afterwards.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-#[schema(examples(crate::domain::examples::dry_run))]
+#[schema(examples(sspr_api::examples::dry_run))]
 pub struct DryRun {
     pub changes: Vec<FieldChange>,
     pub steps: Vec<Step>,
@@ -131,10 +131,7 @@ pub struct DryRun {
 /// `dryRun=true`, the plan (nothing changed).
 #[derive(ToSchema)]
 #[serde(untagged)]
-#[schema(examples(
-    crate::domain::examples::policy_document,
-    crate::domain::examples::dry_run
-))]
+#[schema(examples(sspr_api::examples::policy_document, sspr_api::examples::dry_run))]
 #[allow(dead_code)] // Only its schema is used; the handler writes either body itself.
 pub enum PatchAnswer {
     Applied(Box<PolicyDocument>),

@@ -108,7 +108,7 @@ pub struct ExistingPolicy {
 /// `POST …/registration-protection/plan`: the policy, what to know about it, and whom it affects.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-#[schema(examples(crate::domain::examples::protection_plan))]
+#[schema(examples(sspr_api::examples::protection_plan))]
 pub struct ProtectionPlan {
     pub tenant: TenantRef,
     /// The state the policy would be deployed in: as asked, else the state of the policy with
@@ -134,7 +134,7 @@ pub struct ProtectionPlan {
 /// `GET …/registration-protection`: every policy on the registration action, graded.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-#[schema(examples(crate::domain::examples::protection_status))]
+#[schema(examples(sspr_api::examples::protection_status))]
 pub struct ProtectionStatus {
     pub tenant: TenantRef,
     /// The best verdict among the enabled policies (report-only ones enforce nothing);
@@ -151,7 +151,7 @@ pub struct ProtectionStatus {
 /// `POST /v1/registration-protection/generate`: the policy without a tenant.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-#[schema(examples(crate::domain::examples::generated_policy))]
+#[schema(examples(sspr_api::examples::generated_policy))]
 pub struct GeneratedPolicy {
     pub state: ProtectionState,
     #[schema(value_type = Object)]
@@ -204,7 +204,7 @@ pub enum WriteStatus {
 /// `PUT …/registration-protection`: what the deploy did.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-#[schema(examples(crate::domain::examples::protection_applied))]
+#[schema(examples(sspr_api::examples::protection_applied))]
 pub struct ProtectionApplied {
     pub tenant: TenantRef,
     pub result: ApplyResult,
@@ -244,7 +244,7 @@ pub struct PlannedCall {
 /// `…?dryRun=true`: what the deploy or state change would do. Nothing is written.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-#[schema(examples(crate::domain::examples::protection_change_plan))]
+#[schema(examples(sspr_api::examples::protection_change_plan))]
 pub struct ProtectionChangePlan {
     pub tenant: TenantRef,
     /// Always true: this is a plan.
@@ -269,7 +269,7 @@ pub struct ProtectionChangePlan {
 /// What a deploy or a state change answers: the plan (dry run) or what was done.
 #[derive(Debug, Serialize, ToSchema)]
 #[serde(untagged)]
-#[schema(examples(crate::domain::examples::protection_change_plan))]
+#[schema(examples(sspr_api::examples::protection_change_plan))]
 pub enum ChangeAnswer {
     Planned(Box<ProtectionChangePlan>),
     Applied(Box<ProtectionApplied>),

@@ -105,7 +105,7 @@ pub struct ListParams {
 #[derive(Serialize, ToSchema)]
 #[allow(dead_code)] // Only its schema is used; the page is written with the chosen fields.
 #[serde(rename_all = "camelCase")]
-#[schema(examples(crate::domain::examples::registration_list))]
+#[schema(examples(sspr_api::examples::registration_list))]
 pub struct RegistrationList {
     /// The tenant id.
     pub tenant: String,
@@ -119,7 +119,7 @@ pub struct RegistrationList {
 /// A listing as CSV: a header row of the chosen field names, then one row per user
 /// (`methodsRegistered` joined with `;`).
 #[derive(ToSchema)]
-#[schema(examples(crate::domain::examples::registration_csv))]
+#[schema(examples(sspr_api::examples::registration_csv))]
 #[allow(dead_code)] // Only its schema is used; the rows are streamed.
 pub struct RegistrationCsv(String);
 
@@ -243,7 +243,7 @@ pub struct FleetParams {
 
 /// One tenant's line of the fleet summary: its summary or its problem.
 #[derive(Serialize, ToSchema)]
-#[schema(examples(crate::domain::examples::fleet_entry))]
+#[schema(examples(sspr_api::examples::fleet_entry))]
 pub struct FleetEntry {
     /// The tenant id.
     pub tenant: String,
@@ -260,7 +260,7 @@ pub struct FleetEntry {
 
 /// The fleet summary as one JSON document.
 #[derive(Serialize, ToSchema)]
-#[schema(examples(crate::domain::examples::fleet_summary))]
+#[schema(examples(sspr_api::examples::fleet_summary))]
 pub struct FleetSummary {
     /// In the order the tenants completed.
     pub tenants: Vec<FleetEntry>,

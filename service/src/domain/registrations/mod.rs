@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 /// is present unless the `fields` parameter leaves it out.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-#[schema(examples(crate::domain::examples::registration))]
+#[schema(examples(sspr_api::examples::registration))]
 pub struct Registration {
     /// The user's object id.
     #[schema(required = false)]

@@ -89,7 +89,7 @@ pub enum SummarySource {
 /// A tenant's registration summary.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-#[schema(examples(crate::domain::examples::registration_summary))]
+#[schema(examples(sspr_api::examples::registration_summary))]
 pub struct RegistrationSummary {
     pub tenant: TenantRef,
     /// When the service began reading Graph's data (RFC 3339). Graph's report itself may lag

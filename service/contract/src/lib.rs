@@ -1,0 +1,5 @@
+//! sspr-api: the wire types of the sspr REST API. The service serializes them and documents them
+//! in its OpenAPI document (utoipa schemas); the client deserializes the same types, so the two
+//! cannot drift apart. Pure data: no I/O, no logic beyond what the JSON needs.
+
+pub mod examples;
