@@ -3,3 +3,4 @@
 //! cannot drift apart. Pure data: no I/O, no logic beyond what the JSON needs.
 
 pub mod examples;
+pub mod tenants;

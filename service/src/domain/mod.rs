@@ -9,5 +9,4 @@ pub mod portal;
 pub mod protection;
 pub mod registrations;
 pub mod rules;
-pub mod tenant;
 pub mod unique_keys;

@@ -11,7 +11,7 @@ use super::methods::{
 use super::portal::{
     Evidence, InferredEnablement, InferredScope, LegacyMethods, PortalSettings, Scope,
 };
-use super::tenant::TenantRef;
+use sspr_api::tenants::TenantRef;
 
 /// Where a group's values came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]

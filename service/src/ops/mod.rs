@@ -15,7 +15,7 @@ pub mod tenants;
 use crate::auth::{Caller, Verb};
 use crate::directory::DirectoryError;
 use crate::directory::tenants::{ManagedTenant, TenantRegistry};
-use crate::domain::tenant::TenantRef;
+use sspr_api::tenants::TenantRef;
 
 #[derive(Debug, thiserror::Error)]
 pub enum OpsError {

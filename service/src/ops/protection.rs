@@ -40,7 +40,7 @@ use crate::store::audit::{Completion, Outcome};
 
 use super::audited::AuditTrail;
 use super::{OpsError, authorize, licence, require, tenant_ref};
-use crate::domain::tenant::TenantRef;
+use sspr_api::tenants::TenantRef;
 
 /// Why a protection request failed.
 #[derive(Debug, thiserror::Error)]

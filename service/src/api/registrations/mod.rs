@@ -309,7 +309,7 @@ mod tests {
     use super::*;
     use crate::domain::registrations::filter::{METHOD_NAMES, POLICY_METHOD_NAMES, Vocabulary};
     use crate::domain::registrations::summary::RegistrationCounts;
-    use crate::domain::tenant::TenantRef;
+    use sspr_api::tenants::TenantRef;
     use utoipa::PartialSchema;
     use utoipa::openapi::{RefOr, Schema};
 

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::Registration;
-use crate::domain::tenant::TenantRef;
+use sspr_api::tenants::TenantRef;
 
 /// Users per feature.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

@@ -1,4 +1,4 @@
-//! Which tenant an answer is about, as every answer names it.
+//! The tenants: how every answer names the tenant it is about.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
