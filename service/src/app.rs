@@ -51,6 +51,9 @@ impl Application {
         let state = AppState::new(Shared {
             auth,
             tenants,
+            conditional_access: std::sync::Arc::new(graph.clone()),
+            registration_report: std::sync::Arc::new(graph.clone()),
+            licences: std::sync::Arc::new(graph.clone()),
             graph,
             store: store.clone(),
             registrations: crate::ops::registrations::Registrations::new(&config.registrations),

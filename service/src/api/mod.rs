@@ -56,6 +56,13 @@ pub struct Shared {
     pub policies: crate::ops::policy::Policies,
     /// Signs and checks paging cursors.
     pub cursors: crate::ops::cursor::CursorSigner,
+    /// Conditional Access (the Graph adapter).
+    pub conditional_access: Arc<dyn crate::capabilities::conditional_access::ConditionalAccess>,
+    /// The registration report (the Graph adapter).
+    pub registration_report:
+        Arc<dyn crate::capabilities::registration_report::RegistrationReport>,
+    /// The tenants' licences (the Graph adapter).
+    pub licences: Arc<dyn crate::capabilities::licences::Licences>,
 }
 
 impl AppState {

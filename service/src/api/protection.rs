@@ -18,9 +18,20 @@ use crate::domain::protection::findings::PlanSeverity;
 use crate::domain::protection::{ProtectionOptions, ProtectionState};
 use crate::ops;
 use crate::ops::protection::{
-    self, ApplyRequest, ApplyResult, ChangeAnswer, GeneratedPolicy, ProtectionApplied,
+    ApplyRequest, ApplyResult, ChangeAnswer, GeneratedPolicy, Protection, ProtectionApplied,
     ProtectionError, ProtectionPlan, ProtectionStatus, StateRequest,
 };
+
+/// The protection use cases over the application's capabilities.
+fn use_cases(state: &AppState) -> Protection<'_> {
+    Protection {
+        tenants: &state.tenants,
+        conditional_access: state.conditional_access.as_ref(),
+        registration_report: state.registration_report.as_ref(),
+        licences: state.licences.as_ref(),
+        store: &state.store,
+    }
+}
 
 /// Plans the registration-protection policy for the tenant. Changes nothing.
 ///
@@ -47,8 +58,7 @@ pub async fn plan(
     PathParams(tenant): PathParams<String>,
     JsonBody(options): JsonBody<ProtectionOptions>,
 ) -> Result<Json<ProtectionPlan>, ApiError> {
-    let plan = protection::plan(&state.tenants, &state.graph, &caller, &tenant, &options).await?;
-    Ok(Json(plan))
+    Ok(Json(use_cases(&state).plan(&caller, &tenant, &options).await?))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -83,15 +93,9 @@ pub async fn status(
 ) -> Result<Json<ProtectionStatus>, ApiError> {
     let users = comma_list(params.break_glass_users.as_deref());
     let groups = comma_list(params.break_glass_groups.as_deref());
-    let status = protection::status(
-        &state.tenants,
-        &state.graph,
-        &caller,
-        &tenant,
-        &users,
-        &groups,
-    )
-    .await?;
+    let status = use_cases(&state)
+        .status(&caller, &tenant, &users, &groups)
+        .await?;
     Ok(Json(status))
 }
 
@@ -151,7 +155,7 @@ pub async fn apply(
             dry_run: params.dry_run,
             if_match: if_match.as_deref(),
         };
-        protection::apply(&state.tenants, &state.graph, &state.store, &caller, request).await
+        use_cases(&state).apply(&caller, request).await
     })
     .await?;
     Ok(change_response(answer))
@@ -211,7 +215,7 @@ pub async fn set_state(
             dry_run: params.dry_run,
             if_match: if_match.as_deref(),
         };
-        protection::set_state(&state.tenants, &state.graph, &state.store, &caller, request).await
+        use_cases(&state).set_state(&caller, request).await
     })
     .await?;
     Ok(change_response(answer))
@@ -263,10 +267,11 @@ fn change_response(answer: ChangeAnswer) -> Response {
         CallerErrors, BodyErrors,
     ))]
 pub async fn generate(
+    State(state): State<AppState>,
     Authenticated(caller): Authenticated,
     JsonBody(options): JsonBody<ProtectionOptions>,
 ) -> Result<Json<GeneratedPolicy>, ApiError> {
-    Ok(Json(protection::generate_only(&caller, &options)?))
+    Ok(Json(use_cases(&state).generate(&caller, &options)?))
 }
 
 fn comma_list(text: Option<&str>) -> Vec<String> {

@@ -98,11 +98,40 @@ pub enum ProtectionState {
     Enabled,
 }
 
-impl ProtectionState {
-    pub fn as_graph(self) -> &'static str {
+/// The state of any CA policy: a disabled one does nothing, a report-only one only logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, ToSchema)]
+pub enum PolicyState {
+    #[serde(rename = "enabled")]
+    Enabled,
+    #[default]
+    #[serde(rename = "disabled")]
+    Disabled,
+    #[serde(rename = "enabledForReportingButNotEnforced")]
+    ReportOnly,
+}
+
+impl PolicyState {
+    /// The state's name, as the answers spell it.
+    pub fn name(self) -> &'static str {
         match self {
-            ProtectionState::ReportOnly => "enabledForReportingButNotEnforced",
-            ProtectionState::Enabled => "enabled",
+            PolicyState::Enabled => "enabled",
+            PolicyState::Disabled => "disabled",
+            PolicyState::ReportOnly => "enabledForReportingButNotEnforced",
+        }
+    }
+}
+
+impl std::fmt::Display for PolicyState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl From<ProtectionState> for PolicyState {
+    fn from(state: ProtectionState) -> PolicyState {
+        match state {
+            ProtectionState::ReportOnly => PolicyState::ReportOnly,
+            ProtectionState::Enabled => PolicyState::Enabled,
         }
     }
 }
@@ -311,7 +340,7 @@ pub struct CaPolicy {
     #[schema(required = true)]
     pub description: Option<String>,
     /// `enabled`, `disabled` or `enabledForReportingButNotEnforced`.
-    pub state: String,
+    pub state: PolicyState,
     pub client_app_types: Vec<String>,
     pub applications: ApplicationCondition,
     pub users: UserCondition,
@@ -440,7 +469,7 @@ impl CaPolicy {
 
     /// Enabled or report-only (a disabled policy does nothing).
     pub fn is_active(&self) -> bool {
-        self.state == "enabled" || self.state == "enabledForReportingButNotEnforced"
+        self.state != PolicyState::Disabled
     }
 
     pub fn is_ours(&self) -> bool {
