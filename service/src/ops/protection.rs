@@ -1147,3 +1147,6 @@ fn attempt_of(
         error: error.map(ToString::to_string),
     }
 }
+
+#[cfg(test)]
+mod tests;
