@@ -143,11 +143,14 @@ pub fn diff(write: PolicyWrite<'_>) -> Vec<PolicyChange> {
     match write {
         PolicyWrite::Create(policy) => policy_diff(policy, None),
         PolicyWrite::Update { desired, existing } => policy_diff(desired, Some(existing)),
-        PolicyWrite::State { policy, state } => {
-            let mut desired = policy.clone();
-            desired.state = state;
-            policy_diff(&desired, Some(policy))
-        }
+        // A state-only PATCH changes the state and nothing else: the conditions and session
+        // controls this service does not model stay as they are, so they are not in the diff.
+        PolicyWrite::State { policy, state } if policy.state == state => Vec::new(),
+        PolicyWrite::State { policy, state } => vec![PolicyChange {
+            path: "/state".into(),
+            before: json!(policy.state.name()),
+            after: json!(state.name()),
+        }],
     }
 }
 

@@ -293,12 +293,13 @@ impl World {
     async fn set_state(
         &self,
         state: ProtectionState,
+        force: bool,
         dry_run: bool,
     ) -> Result<ChangeAnswer, ProtectionError> {
         let request = StateRequest {
             tenant_key: TENANT,
             state,
-            force: false,
+            force,
             request_id: None,
             dry_run,
             if_match: None,
@@ -562,7 +563,7 @@ async fn a_state_change_with_nothing_deployed_is_not_deployed() {
     let world = World::new(FakeConditionalAccess::default(), FakeLicences::premium()).await;
 
     let error = world
-        .set_state(ProtectionState::Enabled, false)
+        .set_state(ProtectionState::Enabled, false, false)
         .await
         .expect_err("nothing deployed");
 
@@ -572,4 +573,53 @@ async fn a_state_change_with_nothing_deployed_is_not_deployed() {
     );
     assert_eq!(world.ca.count("update"), 0);
     assert!(world.records().await.is_empty(), "nothing was attempted");
+}
+
+#[tokio::test]
+async fn a_state_change_shows_and_audits_only_the_state() {
+    // A deployed policy someone narrowed in the portal: a state-only PATCH leaves that alone,
+    // so the answers must not claim to clear it. (Forced: the tenant has no trusted location.)
+    let mut ours = deployed(
+        &ProtectionOptions::default(),
+        ProtectionState::ReportOnly,
+        "ours",
+    );
+    ours.narrowing_conditions = vec!["platforms".into()];
+    ours.has_session_controls = true;
+    let world = World::new(
+        FakeConditionalAccess::with_policies(vec![ours]),
+        FakeLicences::premium(),
+    )
+    .await;
+    let only_state = vec![PolicyChange {
+        path: "/state".into(),
+        before: json!("enabledForReportingButNotEnforced"),
+        after: json!("enabled"),
+    }];
+
+    let plan = planned(
+        world
+            .set_state(ProtectionState::Enabled, true, true)
+            .await
+            .expect("dry run"),
+    );
+    assert_eq!(plan.diff, only_state);
+    assert_eq!(plan.calls.len(), 1);
+    assert_eq!(plan.calls[0].body, json!({"state": "enabled"}));
+
+    let answer = applied(
+        world
+            .set_state(ProtectionState::Enabled, true, false)
+            .await
+            .expect("promoted"),
+    );
+    assert_eq!(answer.diff, only_state);
+    assert_eq!(answer.changes, ["state"]);
+    let records = world.records().await;
+    assert_eq!(records[0].outcome, Outcome::Succeeded);
+    let audited = &records[0].diff.as_ref().expect("audited diff")["diff"];
+    assert_eq!(audited, &json!(only_state));
+    let ours = &world.ca.ours()[0];
+    assert_eq!(ours.state, PolicyState::Enabled);
+    assert_eq!(ours.narrowing_conditions, ["platforms"], "left as it was");
 }
