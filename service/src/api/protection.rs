@@ -365,6 +365,32 @@ impl From<ProtectionError> for ApiError {
 mod tests {
     use super::*;
 
+    fn options(json: serde_json::Value) -> ProtectionOptions {
+        serde_json::from_value(json).expect("options parse")
+    }
+
+    #[test]
+    fn report_only_is_accepted_under_both_spellings() {
+        for state in ["enabledForReportingButNotEnforced", "reportOnly"] {
+            let valid = options(serde_json::json!({"state": state}))
+                .validate()
+                .expect("valid");
+            assert_eq!(valid.state, Some(ProtectionState::ReportOnly));
+        }
+        assert!(
+            serde_json::from_value::<ProtectionOptions>(serde_json::json!({"state": "disabled"}))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn unknown_members_are_refused() {
+        assert!(
+            serde_json::from_value::<ProtectionOptions>(serde_json::json!({"grant": "block"}))
+                .is_err()
+        );
+    }
+
     #[test]
     fn comma_lists_ignore_blanks() {
         assert_eq!(comma_list(Some(" a, ,b ")), ["a", "b"]);

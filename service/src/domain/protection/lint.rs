@@ -698,10 +698,7 @@ mod tests {
 
     #[test]
     fn the_generated_baseline_passes_once_enabled() {
-        let options = serde_json::from_value::<ProtectionOptions>(serde_json::json!({}))
-            .expect("options")
-            .validate()
-            .expect("valid");
+        let options = ProtectionOptions::default().validate().expect("valid");
         let exclusions = Exclusions::new(strings(&[BG_USER]), strings(&[BG_GROUP]));
         let enabled = generate(&options, &exclusions, ProtectionState::Enabled);
         let grade = grade_with(&enabled, &declared());
