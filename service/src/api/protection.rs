@@ -13,6 +13,7 @@ use super::extract::{JsonBody, PathParams, QueryParams};
 use super::problem::{ApiError, Problem};
 use super::responses::{BodyErrors, CallerErrors, QueryErrors, TenantErrors};
 use super::{AppState, Authenticated};
+use crate::auth::Caller;
 use crate::directory::DirectoryError;
 use crate::domain::protection::findings::PlanSeverity;
 use crate::domain::protection::{ProtectionOptions, ProtectionState};
@@ -52,6 +53,7 @@ fn use_cases(state: &AppState) -> Protection<'_> {
         (status = 200, description = "The plan", body = ProtectionPlan),
         CallerErrors, TenantErrors, BodyErrors,
     ))]
+#[tracing::instrument(skip_all, fields(tenant = %tenant))]
 pub async fn plan(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -85,6 +87,7 @@ pub struct StatusParams {
         (status = 200, description = "The graded policies", body = ProtectionStatus),
         CallerErrors, TenantErrors, QueryErrors,
     ))]
+#[tracing::instrument(skip_all, fields(tenant = %tenant))]
 pub async fn status(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -137,6 +140,7 @@ pub struct DryRunParams {
         (status = 422, description = "Refused: the plan has errors (`planHasErrors`, with `findings`), the change would alter an enforced policy (`enforcedPolicyChange`, with `changes` and `diff`), or Graph refused the policy (`policyRefused`, with `attempts`)", body = Problem, content_type = "application/problem+json"),
         CallerErrors, TenantErrors, BodyErrors, QueryErrors,
     ))]
+#[tracing::instrument(skip_all, fields(tenant = %tenant))]
 pub async fn apply(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -146,19 +150,8 @@ pub async fn apply(
     headers: HeaderMap,
     JsonBody(options): JsonBody<ProtectionOptions>,
 ) -> Result<Response, ApiError> {
-    let if_match = if_match(&headers);
-    let answer = ops::run_to_completion(async move {
-        let request = ApplyRequest {
-            tenant_key: &tenant,
-            options: &options,
-            request_id,
-            dry_run: params.dry_run,
-            if_match: if_match.as_deref(),
-        };
-        use_cases(&state).apply(&caller, request).await
-    })
-    .await?;
-    Ok(change_response(answer))
+    let change = Change::Deploy(options);
+    run_change(state, caller, request_id, tenant, params.dry_run, &headers, change).await
 }
 
 /// The state of the deployed policy, and nothing else.
@@ -196,6 +189,7 @@ pub struct StateChange {
         (status = 422, description = "Enforcing was refused: the deployed policy has failures (`planHasErrors`, with `reasons`); or Graph refused the change (`policyRefused`)", body = Problem, content_type = "application/problem+json"),
         CallerErrors, BodyErrors, QueryErrors,
     ))]
+#[tracing::instrument(skip_all, fields(tenant = %tenant))]
 pub async fn set_state(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -205,17 +199,54 @@ pub async fn set_state(
     headers: HeaderMap,
     JsonBody(change): JsonBody<StateChange>,
 ) -> Result<Response, ApiError> {
-    let if_match = if_match(&headers);
+    let change = Change::State(change);
+    run_change(state, caller, request_id, tenant, params.dry_run, &headers, change).await
+}
+
+/// A write to the deployed policy.
+enum Change {
+    Deploy(ProtectionOptions),
+    State(StateChange),
+}
+
+/// Runs `change` to its end even if the caller goes away (see [`ops::run_to_completion`]), and
+/// answers it.
+async fn run_change(
+    state: AppState,
+    caller: Caller,
+    request_id: Option<String>,
+    tenant: String,
+    dry_run: bool,
+    headers: &HeaderMap,
+    change: Change,
+) -> Result<Response, ApiError> {
+    let if_match = if_match(headers);
     let answer = ops::run_to_completion(async move {
-        let request = StateRequest {
-            tenant_key: &tenant,
-            state: change.state,
-            force: change.force,
-            request_id,
-            dry_run: params.dry_run,
-            if_match: if_match.as_deref(),
-        };
-        use_cases(&state).set_state(&caller, request).await
+        let protection = use_cases(&state);
+        let if_match = if_match.as_deref();
+        match change {
+            Change::Deploy(options) => {
+                let request = ApplyRequest {
+                    tenant_key: &tenant,
+                    options: &options,
+                    request_id,
+                    dry_run,
+                    if_match,
+                };
+                protection.apply(&caller, request).await
+            }
+            Change::State(change) => {
+                let request = StateRequest {
+                    tenant_key: &tenant,
+                    state: change.state,
+                    force: change.force,
+                    request_id,
+                    dry_run,
+                    if_match,
+                };
+                protection.set_state(&caller, request).await
+            }
+        }
     })
     .await?;
     Ok(change_response(answer))
@@ -266,6 +297,7 @@ fn change_response(answer: ChangeAnswer) -> Response {
         (status = 200, description = "The policy", body = GeneratedPolicy),
         CallerErrors, BodyErrors,
     ))]
+#[tracing::instrument(skip_all)]
 pub async fn generate(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
