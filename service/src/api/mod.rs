@@ -59,8 +59,7 @@ pub struct Shared {
     /// Conditional Access (the Graph adapter).
     pub conditional_access: Arc<dyn crate::capabilities::conditional_access::ConditionalAccess>,
     /// The registration report (the Graph adapter).
-    pub registration_report:
-        Arc<dyn crate::capabilities::registration_report::RegistrationReport>,
+    pub registration_report: Arc<dyn crate::capabilities::registration_report::RegistrationReport>,
     /// The tenants' licences (the Graph adapter).
     pub licences: Arc<dyn crate::capabilities::licences::Licences>,
 }

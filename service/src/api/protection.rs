@@ -60,7 +60,9 @@ pub async fn plan(
     PathParams(tenant): PathParams<String>,
     JsonBody(options): JsonBody<ProtectionOptions>,
 ) -> Result<Json<ProtectionPlan>, ApiError> {
-    Ok(Json(use_cases(&state).plan(&caller, &tenant, &options).await?))
+    Ok(Json(
+        use_cases(&state).plan(&caller, &tenant, &options).await?,
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -151,7 +153,16 @@ pub async fn apply(
     JsonBody(options): JsonBody<ProtectionOptions>,
 ) -> Result<Response, ApiError> {
     let change = Change::Deploy(options);
-    run_change(state, caller, request_id, tenant, params.dry_run, &headers, change).await
+    run_change(
+        state,
+        caller,
+        request_id,
+        tenant,
+        params.dry_run,
+        &headers,
+        change,
+    )
+    .await
 }
 
 /// The state of the deployed policy, and nothing else.
@@ -200,7 +211,16 @@ pub async fn set_state(
     JsonBody(change): JsonBody<StateChange>,
 ) -> Result<Response, ApiError> {
     let change = Change::State(change);
-    run_change(state, caller, request_id, tenant, params.dry_run, &headers, change).await
+    run_change(
+        state,
+        caller,
+        request_id,
+        tenant,
+        params.dry_run,
+        &headers,
+        change,
+    )
+    .await
 }
 
 /// A write to the deployed policy.

@@ -660,7 +660,12 @@ impl<'a> Protection<'a> {
         let attempts = match ca.write(tenant, write).await {
             Ok(written) => {
                 request_ids.extend(written.request_id.clone());
-                vec![attempt_of(call, WriteStatus::Succeeded, written.request_id, None)]
+                vec![attempt_of(
+                    call,
+                    WriteStatus::Succeeded,
+                    written.request_id,
+                    None,
+                )]
             }
             Err(error) => {
                 let attempts = vec![attempt_of(
@@ -724,7 +729,9 @@ impl Audit<'_> {
         reason: String,
     ) -> Result<(), ProtectionError> {
         if !self.dry_run {
-            self.trail.refused(before, after, Some(diff), reason).await?;
+            self.trail
+                .refused(before, after, Some(diff), reason)
+                .await?;
         }
         Ok(())
     }

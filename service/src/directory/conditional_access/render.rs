@@ -277,7 +277,11 @@ mod tests {
             &Exclusions::default(),
             ProtectionState::ReportOnly,
         );
-        assert!(create_body(&policy)["conditions"].get("locations").is_none());
+        assert!(
+            create_body(&policy)["conditions"]
+                .get("locations")
+                .is_none()
+        );
     }
 
     #[test]

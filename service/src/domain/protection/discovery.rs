@@ -167,12 +167,12 @@ mod tests {
     #[test]
     fn objects_excluded_from_more_than_half_of_the_active_policies_are_discovered() {
         let policies = vec![
-            policy(PolicyState::Enabled, &[BG, "GuestsOrExternalUsers"], &[BG_GROUP]),
             policy(
-                PolicyState::ReportOnly,
-                &[BG, ALEX],
+                PolicyState::Enabled,
+                &[BG, "GuestsOrExternalUsers"],
                 &[BG_GROUP],
             ),
+            policy(PolicyState::ReportOnly, &[BG, ALEX], &[BG_GROUP]),
             policy(PolicyState::Enabled, &[BG.to_uppercase().as_str()], &[]),
             policy(PolicyState::Enabled, &[], &[]),
             // Disabled policies say nothing about what the tenant relies on.

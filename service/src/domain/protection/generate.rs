@@ -291,7 +291,11 @@ mod tests {
 
     #[test]
     fn differences_name_what_an_update_changes() {
-        let desired = generate(&valid(ProtectionOptions::default()), &exclusions(), ProtectionState::Enabled);
+        let desired = generate(
+            &valid(ProtectionOptions::default()),
+            &exclusions(),
+            ProtectionState::Enabled,
+        );
         let mut existing = desired.clone();
         existing.state = PolicyState::ReportOnly;
         existing.client_app_types = vec!["browser".into()];

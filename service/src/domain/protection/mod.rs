@@ -513,9 +513,7 @@ mod tests {
             .expect("valid");
         assert_eq!(valid.trusted_locations, [hq.to_lowercase()]);
 
-        let mixed = trusted(&[hq, "AllTrusted"])
-            .validate()
-            .expect_err("mixed");
+        let mixed = trusted(&[hq, "AllTrusted"]).validate().expect_err("mixed");
         assert_eq!(mixed.field, "/trustedLocations/1");
 
         let bad = trusted(&["head office"])
@@ -524,24 +522,20 @@ mod tests {
         assert_eq!(bad.field, "/trustedLocations/0");
         assert!(bad.detail.contains("head office"));
 
-        let all = trusted(&["All"])
-            .validate()
-            .expect_err("All");
+        let all = trusted(&["All"]).validate().expect_err("All");
         assert!(all.detail.contains("never apply"));
     }
 
     #[test]
     fn block_everywhere_is_refused_but_mfa_everywhere_is_not() {
-        let block = trusted(&[])
-            .validate()
-            .expect_err("block everywhere");
+        let block = trusted(&[]).validate().expect_err("block everywhere");
         assert_eq!(block.field, "/trustedLocations");
         let mfa = ProtectionOptions {
             control: ProtectionControl::Mfa,
             ..trusted(&[])
         }
-            .validate()
-            .expect("mfa everywhere");
+        .validate()
+        .expect("mfa everywhere");
         assert!(mfa.trusted_locations.is_empty());
     }
 
@@ -552,15 +546,15 @@ mod tests {
             exclude_users: vec![id.to_owned(), id.to_lowercase()],
             ..ProtectionOptions::default()
         }
-            .validate()
-            .expect("valid");
+        .validate()
+        .expect("valid");
         assert_eq!(valid.exclude_users, [id.to_lowercase()]);
         let bad = ProtectionOptions {
             exclude_groups: vec!["breakglass@contoso.com".to_owned()],
             ..ProtectionOptions::default()
         }
-            .validate()
-            .expect_err("upn");
+        .validate()
+        .expect_err("upn");
         assert_eq!(bad.field, "/excludeGroups/0");
     }
 
@@ -570,13 +564,9 @@ mod tests {
             .validate()
             .expect("valid");
         assert_eq!(valid.display_name, format!("MSP baseline {MARKER}"));
-        let empty = named(MARKER)
-            .validate()
-            .expect_err("only the marker");
+        let empty = named(MARKER).validate().expect_err("only the marker");
         assert_eq!(empty.field, "/displayName");
-        let long = named(&"x".repeat(300))
-            .validate()
-            .expect_err("long");
+        let long = named(&"x".repeat(300)).validate().expect_err("long");
         assert!(long.detail.contains("too long"));
     }
 

@@ -67,7 +67,12 @@ impl FakeConditionalAccess {
 
     fn ours(&self) -> Vec<CaPolicy> {
         let state = self.state.lock().expect("state");
-        state.policies.iter().filter(|p| p.is_ours()).cloned().collect()
+        state
+            .policies
+            .iter()
+            .filter(|p| p.is_ours())
+            .cloned()
+            .collect()
     }
 
     fn record(&self, call: &'static str) {
@@ -94,7 +99,9 @@ impl ConditionalAccess for FakeConditionalAccess {
         _: &ManagedTenant,
     ) -> Result<Read<NamedLocation>, DirectoryError> {
         self.record("namedLocations");
-        Ok(read(self.state.lock().expect("state").named_locations.clone()))
+        Ok(read(
+            self.state.lock().expect("state").named_locations.clone(),
+        ))
     }
 
     async fn group_member_ids(
@@ -231,12 +238,14 @@ impl Licences for FakeLicences {
         _: &ManagedTenant,
     ) -> Result<Vec<SubscribedSku>, DirectoryError> {
         *self.reads.lock().expect("reads") += 1;
-        self.skus.clone().map_err(|status| DirectoryError::Upstream {
-            status,
-            code: "Authorization_RequestDenied".into(),
-            message: "Insufficient privileges".into(),
-            request_id: None,
-        })
+        self.skus
+            .clone()
+            .map_err(|status| DirectoryError::Upstream {
+                status,
+                code: "Authorization_RequestDenied".into(),
+                message: "Insufficient privileges".into(),
+                request_id: None,
+            })
     }
 }
 
@@ -462,7 +471,11 @@ async fn a_stale_if_match_is_refused_and_nothing_is_written() {
     );
     assert_eq!(world.ca.count("update"), updates, "nothing is written");
     assert_eq!(
-        world.ca.ours()[0].grant.as_ref().expect("grant").built_in_controls,
+        world.ca.ours()[0]
+            .grant
+            .as_ref()
+            .expect("grant")
+            .built_in_controls,
         ["compliantDevice"]
     );
     let refused = world.records().await;
@@ -500,7 +513,10 @@ async fn without_a_premium_sku_the_answer_is_license_required_and_ca_is_not_call
 
     for error in [plan, deploy] {
         assert!(
-            matches!(error, ProtectionError::Ops(OpsError::LicenseRequired { .. })),
+            matches!(
+                error,
+                ProtectionError::Ops(OpsError::LicenseRequired { .. })
+            ),
             "{error:?}"
         );
     }
@@ -510,7 +526,11 @@ async fn without_a_premium_sku_the_answer_is_license_required_and_ca_is_not_call
 
 #[tokio::test]
 async fn unreadable_skus_let_the_request_through() {
-    let world = World::new(FakeConditionalAccess::default(), FakeLicences::new(Err(403))).await;
+    let world = World::new(
+        FakeConditionalAccess::default(),
+        FakeLicences::new(Err(403)),
+    )
+    .await;
 
     let plan = world
         .protection()
@@ -525,7 +545,11 @@ async fn unreadable_skus_let_the_request_through() {
 
 #[tokio::test]
 async fn changing_what_an_enforced_policy_enforces_needs_force() {
-    let ours = deployed(&ProtectionOptions::default(), ProtectionState::Enabled, "ours");
+    let ours = deployed(
+        &ProtectionOptions::default(),
+        ProtectionState::Enabled,
+        "ours",
+    );
     let world = World::new(
         FakeConditionalAccess::with_policies(vec![ours.clone()]),
         FakeLicences::premium(),
