@@ -2,7 +2,8 @@
 //! guards security-info registration.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -20,7 +21,7 @@ use crate::domain::protection::{ProtectionOptions, ProtectionState};
 use crate::ops;
 use crate::ops::protection::{
     ApplyRequest, ApplyResult, ChangeAnswer, GeneratedPolicy, Protection, ProtectionApplied,
-    ProtectionError, ProtectionPlan, ProtectionStatus, StateRequest,
+    ProtectionError, ProtectionPlan, ProtectionStatus, StateRequest, WriteTarget,
 };
 
 /// The protection use cases over the application's capabilities.
@@ -142,27 +143,13 @@ pub struct DryRunParams {
         (status = 422, description = "Refused: the plan has errors (`planHasErrors`, with `findings`), the change would alter an enforced policy (`enforcedPolicyChange`, with `changes` and `diff`), or Graph refused the policy (`policyRefused`, with `attempts`)", body = Problem, content_type = "application/problem+json"),
         CallerErrors, TenantErrors, BodyErrors, QueryErrors,
     ))]
-#[tracing::instrument(skip_all, fields(tenant = %tenant))]
+#[tracing::instrument(skip_all, fields(tenant = %write.tenant))]
 pub async fn apply(
     State(state): State<AppState>,
-    Authenticated(caller): Authenticated,
-    CurrentRequestId(request_id): CurrentRequestId,
-    PathParams(tenant): PathParams<String>,
-    QueryParams(params): QueryParams<DryRunParams>,
-    headers: HeaderMap,
+    write: PolicyWriteRequest,
     JsonBody(options): JsonBody<ProtectionOptions>,
 ) -> Result<Response, ApiError> {
-    let change = Change::Deploy(options);
-    run_change(
-        state,
-        caller,
-        request_id,
-        tenant,
-        params.dry_run,
-        &headers,
-        change,
-    )
-    .await
+    write.run(state, Change::Deploy(options)).await
 }
 
 /// The state of the deployed policy, and nothing else.
@@ -200,27 +187,13 @@ pub struct StateChange {
         (status = 422, description = "Enforcing was refused: the deployed policy has failures (`planHasErrors`, with `reasons`); or Graph refused the change (`policyRefused`)", body = Problem, content_type = "application/problem+json"),
         CallerErrors, BodyErrors, QueryErrors,
     ))]
-#[tracing::instrument(skip_all, fields(tenant = %tenant))]
+#[tracing::instrument(skip_all, fields(tenant = %write.tenant))]
 pub async fn set_state(
     State(state): State<AppState>,
-    Authenticated(caller): Authenticated,
-    CurrentRequestId(request_id): CurrentRequestId,
-    PathParams(tenant): PathParams<String>,
-    QueryParams(params): QueryParams<DryRunParams>,
-    headers: HeaderMap,
+    write: PolicyWriteRequest,
     JsonBody(change): JsonBody<StateChange>,
 ) -> Result<Response, ApiError> {
-    let change = Change::State(change);
-    run_change(
-        state,
-        caller,
-        request_id,
-        tenant,
-        params.dry_run,
-        &headers,
-        change,
-    )
-    .await
+    write.run(state, Change::State(change)).await
 }
 
 /// A write to the deployed policy.
@@ -229,47 +202,74 @@ enum Change {
     State(StateChange),
 }
 
-/// Runs `change` to its end even if the caller goes away (see [`ops::run_to_completion`]), and
-/// answers it.
-async fn run_change(
-    state: AppState,
+/// What the deploy and the state change take from the request besides the body, in the order
+/// they are checked: the caller, the request id, the tenant, `dryRun`, `If-Match`.
+pub struct PolicyWriteRequest {
     caller: Caller,
     request_id: Option<String>,
     tenant: String,
     dry_run: bool,
-    headers: &HeaderMap,
-    change: Change,
-) -> Result<Response, ApiError> {
-    let if_match = if_match(headers);
-    let answer = ops::run_to_completion(async move {
-        let protection = use_cases(&state);
-        let if_match = if_match.as_deref();
-        match change {
-            Change::Deploy(options) => {
-                let request = ApplyRequest {
-                    tenant_key: &tenant,
-                    options: &options,
-                    request_id,
-                    dry_run,
-                    if_match,
-                };
-                protection.apply(&caller, request).await
+    if_match: Option<String>,
+}
+
+impl FromRequestParts<AppState> for PolicyWriteRequest {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Authenticated(caller) = Authenticated::from_request_parts(parts, state).await?;
+        let Ok(CurrentRequestId(request_id)) =
+            CurrentRequestId::from_request_parts(parts, state).await;
+        let PathParams(tenant) = PathParams::<String>::from_request_parts(parts, state).await?;
+        let QueryParams(params) =
+            QueryParams::<DryRunParams>::from_request_parts(parts, state).await?;
+        Ok(PolicyWriteRequest {
+            caller,
+            request_id,
+            tenant,
+            dry_run: params.dry_run,
+            if_match: if_match(&parts.headers),
+        })
+    }
+}
+
+impl PolicyWriteRequest {
+    /// Runs `change` to its end even if the caller goes away (see [`ops::run_to_completion`]),
+    /// and answers it.
+    async fn run(self, state: AppState, change: Change) -> Result<Response, ApiError> {
+        let PolicyWriteRequest {
+            caller,
+            request_id,
+            tenant,
+            dry_run,
+            if_match,
+        } = self;
+        let answer = ops::run_to_completion(async move {
+            let protection = use_cases(&state);
+            let target = WriteTarget {
+                tenant_key: &tenant,
+                request_id,
+                dry_run,
+                if_match: if_match.as_deref(),
+            };
+            match change {
+                Change::Deploy(options) => {
+                    let options = &options;
+                    let request = ApplyRequest { target, options };
+                    protection.apply(&caller, request).await
+                }
+                Change::State(StateChange { state, force }) => {
+                    let request = StateRequest {
+                        target,
+                        state,
+                        force,
+                    };
+                    protection.set_state(&caller, request).await
+                }
             }
-            Change::State(change) => {
-                let request = StateRequest {
-                    tenant_key: &tenant,
-                    state: change.state,
-                    force: change.force,
-                    request_id,
-                    dry_run,
-                    if_match,
-                };
-                protection.set_state(&caller, request).await
-            }
-        }
-    })
-    .await?;
-    Ok(change_response(answer))
+        })
+        .await?;
+        Ok(change_response(answer))
+    }
 }
 
 fn if_match(headers: &HeaderMap) -> Option<String> {

@@ -276,26 +276,28 @@ pub struct Protection<'a> {
     pub store: &'a Store,
 }
 
-/// One deploy request.
-pub struct ApplyRequest<'a> {
+/// What every write request names: the tenant, the request, plan only or not, the version.
+pub struct WriteTarget<'a> {
     pub tenant_key: &'a str,
-    pub options: &'a ProtectionOptions,
     pub request_id: Option<String>,
-    /// Plan only: answer what the deploy would do, write nothing.
+    /// Plan only: answer what the write would do, write nothing.
     pub dry_run: bool,
     /// The deployed policy's ETag the caller planned against (`If-Match`).
     pub if_match: Option<&'a str>,
 }
 
+/// One deploy request.
+pub struct ApplyRequest<'a> {
+    pub target: WriteTarget<'a>,
+    pub options: &'a ProtectionOptions,
+}
+
 /// One state change request: promote to enforced, or back to report-only.
 pub struct StateRequest<'a> {
-    pub tenant_key: &'a str,
+    pub target: WriteTarget<'a>,
     pub state: ProtectionState,
     /// Enforce although the deployed policy's grade has failures.
     pub force: bool,
-    pub request_id: Option<String>,
-    pub dry_run: bool,
-    pub if_match: Option<&'a str>,
 }
 
 impl<'a> Protection<'a> {
@@ -399,13 +401,8 @@ impl<'a> Protection<'a> {
         request: ApplyRequest<'_>,
     ) -> Result<ChangeAnswer, ProtectionError> {
         let ca = self.conditional_access;
-        let (tenant, audit) = self.writer(
-            caller,
-            request.tenant_key,
-            "registrationProtection.apply",
-            request.request_id.clone(),
-            request.dry_run,
-        )?;
+        let (tenant, audit) =
+            self.writer(caller, &request.target, "registrationProtection.apply")?;
         let options = match request.options.validate() {
             Ok(options) => options,
             Err(error) => {
@@ -428,7 +425,7 @@ impl<'a> Protection<'a> {
         let refuse = |reason: &str, diff: Value| {
             audit.refuse(before.clone(), Some(body.clone()), diff, reason.to_owned())
         };
-        if let Err(error) = check_if_match(request.if_match, prepared.ours) {
+        if let Err(error) = check_if_match(request.target.if_match, prepared.ours) {
             refuse("stale If-Match", json!({})).await?;
             return Err(error);
         }
@@ -466,7 +463,7 @@ impl<'a> Protection<'a> {
             Some(_) => ApplyResult::Updated,
             None => ApplyResult::Created,
         };
-        if request.dry_run {
+        if request.target.dry_run {
             return Ok(ChangeAnswer::Planned(Box::new(ProtectionChangePlan {
                 tenant: tenant_ref(tenant),
                 dry_run: true,
@@ -559,13 +556,8 @@ impl<'a> Protection<'a> {
         request: StateRequest<'_>,
     ) -> Result<ChangeAnswer, ProtectionError> {
         let ca = self.conditional_access;
-        let (tenant, audit) = self.writer(
-            caller,
-            request.tenant_key,
-            "registrationProtection.state",
-            request.request_id.clone(),
-            request.dry_run,
-        )?;
+        let (tenant, audit) =
+            self.writer(caller, &request.target, "registrationProtection.state")?;
         let (_guard, snapshot) = self.read_for_write(tenant).await?;
         let Some(ours) = snapshot.ours() else {
             return Err(ProtectionError::NotDeployed {
@@ -575,7 +567,7 @@ impl<'a> Protection<'a> {
         let before = json_of(ours);
         let refuse =
             |reason: &str, diff: Value| audit.refuse(before.clone(), None, diff, reason.to_owned());
-        if let Err(error) = check_if_match(request.if_match, Some(ours)) {
+        if let Err(error) = check_if_match(request.target.if_match, Some(ours)) {
             refuse("stale If-Match", json!({})).await?;
             return Err(error);
         }
@@ -609,7 +601,7 @@ impl<'a> Protection<'a> {
         } else {
             (ApplyResult::Updated, vec!["state".to_owned()])
         };
-        if request.dry_run {
+        if request.target.dry_run {
             return Ok(ChangeAnswer::Planned(Box::new(ProtectionChangePlan {
                 tenant: tenant_ref(tenant),
                 dry_run: true,
@@ -690,13 +682,13 @@ impl<'a> Protection<'a> {
     fn writer(
         &self,
         caller: &'a Caller,
-        tenant_key: &str,
+        target: &WriteTarget<'_>,
         operation: &'static str,
-        request_id: Option<String>,
-        dry_run: bool,
     ) -> Result<(&'a ManagedTenant, Audit<'a>), ProtectionError> {
-        let tenant = authorize(self.tenants, caller, Verb::Write, tenant_key)?;
+        let tenant = authorize(self.tenants, caller, Verb::Write, target.tenant_key)?;
+        let request_id = target.request_id.clone();
         let trail = AuditTrail::new(self.store, caller, tenant, operation, request_id);
+        let dry_run = target.dry_run;
         Ok((tenant, Audit { trail, dry_run }))
     }
 

@@ -290,11 +290,8 @@ impl World {
         if_match: Option<&str>,
     ) -> Result<ChangeAnswer, ProtectionError> {
         let request = ApplyRequest {
-            tenant_key: TENANT,
+            target: target(dry_run, if_match),
             options,
-            request_id: None,
-            dry_run,
-            if_match,
         };
         self.protection().apply(&writer(), request).await
     }
@@ -306,12 +303,9 @@ impl World {
         dry_run: bool,
     ) -> Result<ChangeAnswer, ProtectionError> {
         let request = StateRequest {
-            tenant_key: TENANT,
+            target: target(dry_run, None),
             state,
             force,
-            request_id: None,
-            dry_run,
-            if_match: None,
         };
         self.protection().set_state(&writer(), request).await
     }
@@ -323,6 +317,15 @@ impl World {
             .await
             .expect("audit query")
             .records
+    }
+}
+
+fn target(dry_run: bool, if_match: Option<&str>) -> WriteTarget<'_> {
+    WriteTarget {
+        tenant_key: TENANT,
+        request_id: None,
+        dry_run,
+        if_match,
     }
 }
 
