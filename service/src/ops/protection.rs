@@ -18,7 +18,7 @@ use tokio::sync::MutexGuard;
 use utoipa::ToSchema;
 
 use crate::auth::{Caller, Verb};
-use crate::capabilities::conditional_access::{ConditionalAccess, PolicyWrite};
+use crate::capabilities::conditional_access::{ConditionalAccess, PolicyWrite, Written};
 use crate::capabilities::licences::Licences;
 use crate::capabilities::registration_report::RegistrationReport;
 use crate::directory::DirectoryError;
@@ -648,27 +648,12 @@ impl<'a> Protection<'a> {
                 Some(json!({ "result": result, "changes": changes, "diff": diff })),
             )
             .await?;
-        let call = ca.write_text(write);
-        let attempts = match ca.write(tenant, write).await {
-            Ok(written) => {
-                request_ids.extend(written.request_id.clone());
-                vec![attempt_of(
-                    call,
-                    WriteStatus::Succeeded,
-                    written.request_id,
-                    None,
-                )]
+        let attempts = match self.write_once(tenant, write).await {
+            Ok((written, attempt)) => {
+                request_ids.extend(written.request_id);
+                vec![attempt]
             }
-            Err(error) => {
-                let attempts = vec![attempt_of(
-                    call,
-                    WriteStatus::Failed,
-                    error.request_id(),
-                    Some(&error),
-                )];
-                let failure = ProtectionError::WriteFailed { error, attempts };
-                return Err(failed(attempt, failure).await?);
-            }
+            Err(failure) => return Err(failed(attempt, failure).await?),
         };
         let audit_record_id = attempt
             .complete(Completion::new(Outcome::Succeeded).diff(
@@ -1001,27 +986,35 @@ impl Protection<'_> {
             });
         }
         let write = PolicyWrite::Update { desired, existing };
+        let (written, attempt) = self.write_once(tenant, write).await?;
+        Ok(Deployed {
+            result: ApplyResult::Updated,
+            policy_id: written.policy_id,
+            changes: changed,
+            attempts: vec![attempt],
+        })
+    }
+
+    /// Makes `write` once; what it did and its attempt, or `WriteFailed` with that attempt.
+    async fn write_once(
+        &self,
+        tenant: &ManagedTenant,
+        write: PolicyWrite<'_>,
+    ) -> Result<(Written, WriteAttempt), ProtectionError> {
         let call = self.conditional_access.write_text(write);
         match self.conditional_access.write(tenant, write).await {
-            Ok(written) => Ok(Deployed {
-                result: ApplyResult::Updated,
-                policy_id: written.policy_id,
-                changes: changed,
-                attempts: vec![attempt_of(
-                    call,
-                    WriteStatus::Succeeded,
-                    written.request_id,
-                    None,
-                )],
-            }),
+            Ok(written) => {
+                let request_id = written.request_id.clone();
+                let attempt = attempt_of(call, WriteStatus::Succeeded, request_id, None);
+                Ok((written, attempt))
+            }
             Err(error) => {
-                let attempts = vec![attempt_of(
-                    call,
-                    WriteStatus::Failed,
-                    error.request_id(),
-                    Some(&error),
-                )];
-                Err(ProtectionError::WriteFailed { error, attempts })
+                let attempt =
+                    attempt_of(call, WriteStatus::Failed, error.request_id(), Some(&error));
+                Err(ProtectionError::WriteFailed {
+                    error,
+                    attempts: vec![attempt],
+                })
             }
         }
     }
