@@ -360,17 +360,20 @@ fn deployed(options: &ProtectionOptions, state: ProtectionState, id: &str) -> Ca
     }
 }
 
+/// Deploys the defaults in an empty tenant whose next creates fail with `faults`.
+async fn deploy_with(faults: &[CreateFault]) -> (World, ProtectionApplied) {
+    let world = World::new(FakeConditionalAccess::default(), FakeLicences::premium()).await;
+    world.ca.fail_creates(faults);
+    let answer = world
+        .apply(&ProtectionOptions::default(), false, None)
+        .await
+        .expect("deployed");
+    (world, applied(answer))
+}
+
 #[tokio::test]
 async fn a_lost_create_that_happened_is_found_and_not_made_again() {
-    let world = World::new(FakeConditionalAccess::default(), FakeLicences::premium()).await;
-    world.ca.fail_creates(&[CreateFault::LostAfterCreate]);
-
-    let answer = applied(
-        world
-            .apply(&ProtectionOptions::default(), false, None)
-            .await
-            .expect("deployed"),
-    );
+    let (world, answer) = deploy_with(&[CreateFault::LostAfterCreate]).await;
 
     assert_eq!(world.ca.count("create"), 1, "{:?}", world.ca.calls());
     assert_eq!(world.ca.ours().len(), 1);
@@ -387,15 +390,7 @@ async fn a_lost_create_that_happened_is_found_and_not_made_again() {
 
 #[tokio::test]
 async fn a_lost_create_that_did_not_happen_is_made_once_more() {
-    let world = World::new(FakeConditionalAccess::default(), FakeLicences::premium()).await;
-    world.ca.fail_creates(&[CreateFault::FailedBeforeCreate]);
-
-    let answer = applied(
-        world
-            .apply(&ProtectionOptions::default(), false, None)
-            .await
-            .expect("deployed"),
-    );
+    let (world, answer) = deploy_with(&[CreateFault::FailedBeforeCreate]).await;
 
     assert_eq!(world.ca.count("create"), 2, "{:?}", world.ca.calls());
     assert_eq!(world.ca.ours().len(), 1);
