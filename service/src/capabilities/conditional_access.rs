@@ -7,6 +7,7 @@ use crate::directory::DirectoryError;
 use crate::directory::conditional_access::render::{self, PolicyChange};
 use crate::directory::conditional_access::{self, PlannedCall};
 use crate::directory::tenants::ManagedTenant;
+use crate::domain::protection::generate::PolicyPart;
 use crate::domain::protection::{CaPolicy, NamedLocation, PolicyState};
 
 /// What was read, with Graph's request ids of the pages (answers list them).
@@ -69,6 +70,14 @@ pub trait ConditionalAccess: Send + Sync {
     /// The policy as the body of its create: what the plan and generate answers show.
     fn policy_json(&self, policy: &CaPolicy) -> Value {
         render::create_body(policy)
+    }
+
+    /// The changed parts as the answers list them (Graph's property names).
+    fn part_names(&self, parts: &[PolicyPart]) -> Vec<String> {
+        parts
+            .iter()
+            .map(|part| render::part_name(*part).to_owned())
+            .collect()
     }
 
     /// Every value of the policy's JSON that `write` changes, before and after.

@@ -29,7 +29,7 @@ use crate::domain::protection::discovery::BreakGlass;
 use crate::domain::protection::findings::{
     PlanFacts, PlanFinding, has_errors, option_findings, plan_findings,
 };
-use crate::domain::protection::generate::{self, Exclusions, differences, generate};
+use crate::domain::protection::generate::{self, Exclusions, PolicyPart, differences, generate};
 use crate::domain::protection::impact::{ImpactCounter, RegistrationImpact, UserFacts};
 use crate::domain::protection::lint::{self, Grade, Reason, Verdict};
 use crate::domain::protection::{
@@ -327,7 +327,7 @@ impl<'a> Protection<'a> {
             findings: prepared.findings,
             break_glass: prepared.break_glass,
             existing: prepared.ours.map(|ours| ExistingPolicy {
-                changes: changes(&prepared.desired, ours),
+                changes: self.changes(&prepared.desired, ours),
                 id: ours.id.clone(),
                 state: ours.state,
             }),
@@ -429,17 +429,16 @@ impl<'a> Protection<'a> {
             refuse("stale If-Match", json!({})).await?;
             return Err(error);
         }
-        let changes = prepared
+        let parts = prepared
             .ours
-            .map(|ours| changes(&prepared.desired, ours))
+            .map(|ours| differences(&prepared.desired, ours))
             .unwrap_or_default();
+        let changes = ca.part_names(&parts);
         let diff = ca.diff(write);
         if let Some(ours) = prepared.ours
             && ours.state == PolicyState::Enabled
             && !options.force
-            && generate::changes_enforcement(
-                &changes.iter().map(String::as_str).collect::<Vec<_>>(),
-            )
+            && generate::changes_enforcement(&parts)
         {
             refuse(
                 "the policy is enforced and the change was not forced",
@@ -599,7 +598,7 @@ impl<'a> Protection<'a> {
         let (result, changes) = if unchanged {
             (ApplyResult::Unchanged, Vec::new())
         } else {
-            (ApplyResult::Updated, vec!["state".to_owned()])
+            (ApplyResult::Updated, ca.part_names(&[PolicyPart::State]))
         };
         if request.target.dry_run {
             return Ok(ChangeAnswer::Planned(Box::new(ProtectionChangePlan {
@@ -661,6 +660,12 @@ impl<'a> Protection<'a> {
             ))
             .await?;
         Ok(applied(attempts, request_ids, audit_record_id))
+    }
+
+    /// The parts (Graph property names) an update of `existing` to `desired` changes.
+    fn changes(&self, desired: &CaPolicy, existing: &CaPolicy) -> Vec<String> {
+        let parts = differences(desired, existing);
+        self.conditional_access.part_names(&parts)
     }
 
     /// The start of every write: the caller may write to the tenant; the request's audit trail.
@@ -872,13 +877,6 @@ fn graded(snapshot: &CaSnapshot, break_glass: &BreakGlass) -> Vec<GradedPolicy> 
         .collect()
 }
 
-fn changes(desired: &CaPolicy, existing: &CaPolicy) -> Vec<String> {
-    differences(desired, existing)
-        .into_iter()
-        .map(str::to_owned)
-        .collect()
-}
-
 fn declared_ids(given: &[String], field: &str) -> Result<Vec<String>, ProtectionError> {
     given
         .iter()
@@ -976,7 +974,7 @@ impl Protection<'_> {
         desired: &CaPolicy,
         existing: &CaPolicy,
     ) -> Result<Deployed, ProtectionError> {
-        let changed = changes(desired, existing);
+        let changed = self.changes(desired, existing);
         if changed.is_empty() {
             return Ok(Deployed {
                 result: ApplyResult::Unchanged,

@@ -6,7 +6,7 @@ use serde_json::{Map, Value, json};
 use utoipa::ToSchema;
 
 use crate::capabilities::conditional_access::PolicyWrite;
-use crate::domain::protection::generate::same_set;
+use crate::domain::protection::generate::{PolicyPart, same_set};
 use crate::domain::protection::{CaPolicy, GuestSelection, LocationCondition, PolicyState};
 
 /// The body of `POST /identity/conditionalAccess/policies` for `policy`: only what it sets.
@@ -118,6 +118,29 @@ fn locations_json(locations: &LocationCondition) -> Value {
         "includeLocations": locations.include_locations,
         "excludeLocations": locations.exclude_locations
     })
+}
+
+/// How the answers name a changed part: by its Graph property (path).
+pub fn part_name(part: PolicyPart) -> &'static str {
+    match part {
+        PolicyPart::DisplayName => "displayName",
+        PolicyPart::Description => "description",
+        PolicyPart::State => "state",
+        PolicyPart::ClientAppTypes => "conditions/clientAppTypes",
+        PolicyPart::Applications => "conditions/applications",
+        PolicyPart::IncludeUsers => "conditions/users/includeUsers",
+        PolicyPart::ExcludeUsers => "conditions/users/excludeUsers",
+        PolicyPart::IncludeGroups => "conditions/users/includeGroups",
+        PolicyPart::ExcludeGroups => "conditions/users/excludeGroups",
+        PolicyPart::IncludeRoles => "conditions/users/includeRoles",
+        PolicyPart::ExcludeRoles => "conditions/users/excludeRoles",
+        PolicyPart::IncludeGuests => "conditions/users/includeGuestsOrExternalUsers",
+        PolicyPart::ExcludeGuests => "conditions/users/excludeGuestsOrExternalUsers",
+        PolicyPart::Locations => "conditions/locations",
+        PolicyPart::OtherConditions => "conditions (other)",
+        PolicyPart::Grant => "grantControls",
+        PolicyPart::SessionControls => "sessionControls",
+    }
 }
 
 /// The body of the PATCH that sets only the state.

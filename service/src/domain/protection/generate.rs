@@ -92,25 +92,55 @@ fn description(options: &ValidOptions) -> String {
     )
 }
 
-/// Where `existing` differs from `desired`, by Graph property name; empty when an update
+/// Where `existing` differs from `desired`; empty when an update
 /// would change nothing. Collections compare as sets, ids and keywords case-insensitively.
-pub fn differences(desired: &CaPolicy, existing: &CaPolicy) -> Vec<&'static str> {
+/// A part of a policy a deploy compares and may change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyPart {
+    DisplayName,
+    Description,
+    State,
+    ClientAppTypes,
+    /// The applications and user actions the policy targets.
+    Applications,
+    IncludeUsers,
+    ExcludeUsers,
+    IncludeGroups,
+    ExcludeGroups,
+    IncludeRoles,
+    ExcludeRoles,
+    IncludeGuests,
+    ExcludeGuests,
+    Locations,
+    /// Narrowing conditions this service does not set.
+    OtherConditions,
+    Grant,
+    SessionControls,
+}
+
+pub fn differences(desired: &CaPolicy, existing: &CaPolicy) -> Vec<PolicyPart> {
     let mut out = Vec::new();
-    let mut check = |name: &'static str, same: bool| {
+    let mut check = |part: PolicyPart, same: bool| {
         if !same {
-            out.push(name);
+            out.push(part);
         }
     };
-    check("displayName", desired.display_name == existing.display_name);
-    check("description", desired.description == existing.description);
-    check("state", desired.state == existing.state);
     check(
-        "conditions/clientAppTypes",
+        PolicyPart::DisplayName,
+        desired.display_name == existing.display_name,
+    );
+    check(
+        PolicyPart::Description,
+        desired.description == existing.description,
+    );
+    check(PolicyPart::State, desired.state == existing.state);
+    check(
+        PolicyPart::ClientAppTypes,
         same_set(&desired.client_app_types, &existing.client_app_types),
     );
     let (da, ea) = (&desired.applications, &existing.applications);
     check(
-        "conditions/applications",
+        PolicyPart::Applications,
         same_set(&da.include_user_actions, &ea.include_user_actions)
             && same_set(&da.include_applications, &ea.include_applications)
             && same_set(&da.exclude_applications, &ea.exclude_applications)
@@ -121,45 +151,45 @@ pub fn differences(desired: &CaPolicy, existing: &CaPolicy) -> Vec<&'static str>
     );
     let (du, eu) = (&desired.users, &existing.users);
     check(
-        "conditions/users/includeUsers",
+        PolicyPart::IncludeUsers,
         same_set(&du.include_users, &eu.include_users),
     );
     check(
-        "conditions/users/excludeUsers",
+        PolicyPart::ExcludeUsers,
         same_set(&du.exclude_users, &eu.exclude_users),
     );
     check(
-        "conditions/users/includeGroups",
+        PolicyPart::IncludeGroups,
         same_set(&du.include_groups, &eu.include_groups),
     );
     check(
-        "conditions/users/excludeGroups",
+        PolicyPart::ExcludeGroups,
         same_set(&du.exclude_groups, &eu.exclude_groups),
     );
     check(
-        "conditions/users/includeRoles",
+        PolicyPart::IncludeRoles,
         same_set(&du.include_roles, &eu.include_roles),
     );
     check(
-        "conditions/users/excludeRoles",
+        PolicyPart::ExcludeRoles,
         same_set(&du.exclude_roles, &eu.exclude_roles),
     );
     check(
-        "conditions/users/includeGuestsOrExternalUsers",
+        PolicyPart::IncludeGuests,
         same_guests(
             &du.include_guests_or_external_users,
             &eu.include_guests_or_external_users,
         ),
     );
     check(
-        "conditions/users/excludeGuestsOrExternalUsers",
+        PolicyPart::ExcludeGuests,
         same_guests(
             &du.exclude_guests_or_external_users,
             &eu.exclude_guests_or_external_users,
         ),
     );
     check(
-        "conditions/locations",
+        PolicyPart::Locations,
         match (&desired.locations, &existing.locations) {
             (None, None) => true,
             (Some(d), Some(e)) => {
@@ -170,11 +200,11 @@ pub fn differences(desired: &CaPolicy, existing: &CaPolicy) -> Vec<&'static str>
         },
     );
     check(
-        "conditions (other)",
+        PolicyPart::OtherConditions,
         existing.narrowing_conditions.is_empty(),
     );
     check(
-        "grantControls",
+        PolicyPart::Grant,
         match (&desired.grant, &existing.grant) {
             (None, None) => true,
             (Some(d), Some(e)) => {
@@ -190,16 +220,19 @@ pub fn differences(desired: &CaPolicy, existing: &CaPolicy) -> Vec<&'static str>
             _ => false,
         },
     );
-    check("sessionControls", !existing.has_session_controls);
+    check(PolicyPart::SessionControls, !existing.has_session_controls);
     out
 }
 
 /// The parts of an update that change what the policy enforces or whom it applies to (every
 /// difference but its name, description and state): refused on an enforced policy unless forced.
-pub fn changes_enforcement(changes: &[&str]) -> bool {
-    changes
-        .iter()
-        .any(|c| !matches!(*c, "displayName" | "description" | "state"))
+pub fn changes_enforcement(changes: &[PolicyPart]) -> bool {
+    changes.iter().any(|c| {
+        !matches!(
+            c,
+            PolicyPart::DisplayName | PolicyPart::Description | PolicyPart::State
+        )
+    })
 }
 
 /// Collections as Graph keeps them: no order, ids and keywords in any case.
@@ -305,11 +338,11 @@ mod tests {
         assert_eq!(
             differences(&desired, &existing),
             [
-                "state",
-                "conditions/clientAppTypes",
-                "conditions/users/excludeRoles",
-                "conditions (other)",
-                "sessionControls"
+                PolicyPart::State,
+                PolicyPart::ClientAppTypes,
+                PolicyPart::ExcludeRoles,
+                PolicyPart::OtherConditions,
+                PolicyPart::SessionControls
             ]
         );
     }
@@ -317,12 +350,12 @@ mod tests {
     #[test]
     fn only_name_description_and_state_leave_enforcement_alone() {
         assert!(!changes_enforcement(&[
-            "displayName",
-            "description",
-            "state"
+            PolicyPart::DisplayName,
+            PolicyPart::Description,
+            PolicyPart::State
         ]));
-        assert!(changes_enforcement(&["state", "grantControls"]));
-        assert!(changes_enforcement(&["conditions/locations"]));
-        assert!(changes_enforcement(&["sessionControls"]));
+        assert!(changes_enforcement(&[PolicyPart::State, PolicyPart::Grant]));
+        assert!(changes_enforcement(&[PolicyPart::Locations]));
+        assert!(changes_enforcement(&[PolicyPart::SessionControls]));
     }
 }
