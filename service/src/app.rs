@@ -53,6 +53,7 @@ impl Application {
             tenants,
             policy_directory: std::sync::Arc::new(graph.clone()),
             portal_settings: std::sync::Arc::new(crate::directory::portal::PortalBackEnd),
+            conditional_access: std::sync::Arc::new(graph.clone()),
             graph: graph.clone(),
             store: store.clone(),
             audit: store.audit(),

@@ -446,6 +446,13 @@ pub fn fleet_entry() -> Value {
     })
 }
 
+/// Registration-protection options: MFA outside the trusted locations, one break-glass user.
+pub fn protection_options() -> Value {
+    json!({"control": "mfa", "trustedLocations": ["AllTrusted"],
+        "excludeUsers": ["1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c08"], "guests": "exclude",
+        "state": "enabledForReportingButNotEnforced"})
+}
+
 /// The default plan for Contoso, its policy already deployed report-only.
 pub fn protection_plan() -> Value {
     json!({

@@ -60,9 +60,11 @@ pub struct Shared {
     pub portal_settings: Arc<dyn crate::capabilities::portal_settings::PortalSettings>,
     /// Signs and checks paging cursors.
     pub cursors: crate::ops::cursor::CursorSigner,
-    /// The tenants' registration report (Graph).
+    /// Conditional Access (the Graph adapter).
+    pub conditional_access: Arc<dyn crate::capabilities::conditional_access::ConditionalAccess>,
+    /// The registration report (the Graph adapter).
     pub registration_report: Arc<dyn crate::capabilities::registration_report::RegistrationReport>,
-    /// The tenants' licences (Graph), for the P1/P2 gate.
+    /// The tenants' licences (the Graph adapter).
     pub licences: Arc<dyn crate::capabilities::licences::Licences>,
 }
 

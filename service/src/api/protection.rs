@@ -2,7 +2,8 @@
 //! guards security-info registration.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -13,14 +14,26 @@ use super::extract::{JsonBody, PathParams, QueryParams};
 use super::problem::{ApiError, Problem};
 use super::responses::{BodyErrors, CallerErrors, QueryErrors, TenantErrors};
 use super::{AppState, Authenticated};
+use crate::auth::Caller;
 use crate::directory::DirectoryError;
 use crate::domain::protection::findings::PlanSeverity;
 use crate::domain::protection::{ProtectionOptions, ProtectionState};
 use crate::ops;
 use crate::ops::protection::{
-    self, ApplyRequest, ApplyResult, ChangeAnswer, GeneratedPolicy, ProtectionApplied,
-    ProtectionError, ProtectionPlan, ProtectionStatus, StateRequest,
+    ApplyRequest, ApplyResult, ChangeAnswer, GeneratedPolicy, Protection, ProtectionApplied,
+    ProtectionError, ProtectionPlan, ProtectionStatus, StateRequest, WriteTarget,
 };
+
+/// The protection use cases over the application's capabilities.
+fn use_cases(state: &AppState) -> Protection<'_> {
+    Protection {
+        tenants: &state.tenants,
+        conditional_access: state.conditional_access.as_ref(),
+        registration_report: state.registration_report.as_ref(),
+        licences: state.licences.as_ref(),
+        store: &state.store,
+    }
+}
 
 /// Plans the registration-protection policy for the tenant. Changes nothing.
 ///
@@ -41,14 +54,16 @@ use crate::ops::protection::{
         (status = 200, description = "The plan", body = ProtectionPlan),
         CallerErrors, TenantErrors, BodyErrors,
     ))]
+#[tracing::instrument(skip_all, fields(tenant = %tenant))]
 pub async fn plan(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
     PathParams(tenant): PathParams<String>,
     JsonBody(options): JsonBody<ProtectionOptions>,
 ) -> Result<Json<ProtectionPlan>, ApiError> {
-    let plan = protection::plan(&state.tenants, &state.graph, &caller, &tenant, &options).await?;
-    Ok(Json(plan))
+    Ok(Json(
+        use_cases(&state).plan(&caller, &tenant, &options).await?,
+    ))
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -75,6 +90,7 @@ pub struct StatusParams {
         (status = 200, description = "The graded policies", body = ProtectionStatus),
         CallerErrors, TenantErrors, QueryErrors,
     ))]
+#[tracing::instrument(skip_all, fields(tenant = %tenant))]
 pub async fn status(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -83,15 +99,9 @@ pub async fn status(
 ) -> Result<Json<ProtectionStatus>, ApiError> {
     let users = comma_list(params.break_glass_users.as_deref());
     let groups = comma_list(params.break_glass_groups.as_deref());
-    let status = protection::status(
-        &state.tenants,
-        &state.graph,
-        &caller,
-        &tenant,
-        &users,
-        &groups,
-    )
-    .await?;
+    let status = use_cases(&state)
+        .status(&caller, &tenant, &users, &groups)
+        .await?;
     Ok(Json(status))
 }
 
@@ -133,28 +143,13 @@ pub struct DryRunParams {
         (status = 422, description = "Refused: the plan has errors (`planHasErrors`, with `findings`), the change would alter an enforced policy (`enforcedPolicyChange`, with `changes` and `diff`), or Graph refused the policy (`policyRefused`, with `attempts`)", body = Problem, content_type = "application/problem+json"),
         CallerErrors, TenantErrors, BodyErrors, QueryErrors,
     ))]
+#[tracing::instrument(skip_all, fields(tenant = %write.tenant))]
 pub async fn apply(
     State(state): State<AppState>,
-    Authenticated(caller): Authenticated,
-    CurrentRequestId(request_id): CurrentRequestId,
-    PathParams(tenant): PathParams<String>,
-    QueryParams(params): QueryParams<DryRunParams>,
-    headers: HeaderMap,
+    write: PolicyWriteRequest,
     JsonBody(options): JsonBody<ProtectionOptions>,
 ) -> Result<Response, ApiError> {
-    let if_match = if_match(&headers);
-    let answer = ops::run_to_completion(async move {
-        let request = ApplyRequest {
-            tenant_key: &tenant,
-            options: &options,
-            request_id,
-            dry_run: params.dry_run,
-            if_match: if_match.as_deref(),
-        };
-        protection::apply(&state.tenants, &state.graph, &state.store, &caller, request).await
-    })
-    .await?;
-    Ok(change_response(answer))
+    write.run(state, Change::Deploy(options)).await
 }
 
 /// The state of the deployed policy, and nothing else.
@@ -192,29 +187,89 @@ pub struct StateChange {
         (status = 422, description = "Enforcing was refused: the deployed policy has failures (`planHasErrors`, with `reasons`); or Graph refused the change (`policyRefused`)", body = Problem, content_type = "application/problem+json"),
         CallerErrors, BodyErrors, QueryErrors,
     ))]
+#[tracing::instrument(skip_all, fields(tenant = %write.tenant))]
 pub async fn set_state(
     State(state): State<AppState>,
-    Authenticated(caller): Authenticated,
-    CurrentRequestId(request_id): CurrentRequestId,
-    PathParams(tenant): PathParams<String>,
-    QueryParams(params): QueryParams<DryRunParams>,
-    headers: HeaderMap,
+    write: PolicyWriteRequest,
     JsonBody(change): JsonBody<StateChange>,
 ) -> Result<Response, ApiError> {
-    let if_match = if_match(&headers);
-    let answer = ops::run_to_completion(async move {
-        let request = StateRequest {
-            tenant_key: &tenant,
-            state: change.state,
-            force: change.force,
+    write.run(state, Change::State(change)).await
+}
+
+/// A write to the deployed policy.
+enum Change {
+    Deploy(ProtectionOptions),
+    State(StateChange),
+}
+
+/// What the deploy and the state change take from the request besides the body, in the order
+/// they are checked: the caller, the request id, the tenant, `dryRun`, `If-Match`.
+pub struct PolicyWriteRequest {
+    caller: Caller,
+    request_id: Option<String>,
+    tenant: String,
+    dry_run: bool,
+    if_match: Option<String>,
+}
+
+impl FromRequestParts<AppState> for PolicyWriteRequest {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Authenticated(caller) = Authenticated::from_request_parts(parts, state).await?;
+        let Ok(CurrentRequestId(request_id)) =
+            CurrentRequestId::from_request_parts(parts, state).await;
+        let PathParams(tenant) = PathParams::<String>::from_request_parts(parts, state).await?;
+        let QueryParams(params) =
+            QueryParams::<DryRunParams>::from_request_parts(parts, state).await?;
+        Ok(PolicyWriteRequest {
+            caller,
             request_id,
+            tenant,
             dry_run: params.dry_run,
-            if_match: if_match.as_deref(),
-        };
-        protection::set_state(&state.tenants, &state.graph, &state.store, &caller, request).await
-    })
-    .await?;
-    Ok(change_response(answer))
+            if_match: if_match(&parts.headers),
+        })
+    }
+}
+
+impl PolicyWriteRequest {
+    /// Runs `change` to its end even if the caller goes away (see [`ops::run_to_completion`]),
+    /// and answers it.
+    async fn run(self, state: AppState, change: Change) -> Result<Response, ApiError> {
+        let PolicyWriteRequest {
+            caller,
+            request_id,
+            tenant,
+            dry_run,
+            if_match,
+        } = self;
+        let answer = ops::run_to_completion(async move {
+            let protection = use_cases(&state);
+            let target = WriteTarget {
+                tenant_key: &tenant,
+                request_id,
+                dry_run,
+                if_match: if_match.as_deref(),
+            };
+            match change {
+                Change::Deploy(options) => {
+                    let options = &options;
+                    let request = ApplyRequest { target, options };
+                    protection.apply(&caller, request).await
+                }
+                Change::State(StateChange { state, force }) => {
+                    let request = StateRequest {
+                        target,
+                        state,
+                        force,
+                    };
+                    protection.set_state(&caller, request).await
+                }
+            }
+        })
+        .await?;
+        Ok(change_response(answer))
+    }
 }
 
 fn if_match(headers: &HeaderMap) -> Option<String> {
@@ -262,11 +317,13 @@ fn change_response(answer: ChangeAnswer) -> Response {
         (status = 200, description = "The policy", body = GeneratedPolicy),
         CallerErrors, BodyErrors,
     ))]
+#[tracing::instrument(skip_all)]
 pub async fn generate(
+    State(state): State<AppState>,
     Authenticated(caller): Authenticated,
     JsonBody(options): JsonBody<ProtectionOptions>,
 ) -> Result<Json<GeneratedPolicy>, ApiError> {
-    Ok(Json(protection::generate_only(&caller, &options)?))
+    Ok(Json(use_cases(&state).generate(&caller, &options)?))
 }
 
 fn comma_list(text: Option<&str>) -> Vec<String> {
@@ -359,6 +416,32 @@ impl From<ProtectionError> for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn options(json: serde_json::Value) -> ProtectionOptions {
+        serde_json::from_value(json).expect("options parse")
+    }
+
+    #[test]
+    fn report_only_is_accepted_under_both_spellings() {
+        for state in ["enabledForReportingButNotEnforced", "reportOnly"] {
+            let valid = options(serde_json::json!({"state": state}))
+                .validate()
+                .expect("valid");
+            assert_eq!(valid.state, Some(ProtectionState::ReportOnly));
+        }
+        assert!(
+            serde_json::from_value::<ProtectionOptions>(serde_json::json!({"state": "disabled"}))
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn unknown_members_are_refused() {
+        assert!(
+            serde_json::from_value::<ProtectionOptions>(serde_json::json!({"grant": "block"}))
+                .is_err()
+        );
+    }
 
     #[test]
     fn comma_lists_ignore_blanks() {

@@ -1,21 +1,129 @@
 //! Conditional Access policies and named locations (graph-api.md §5): Graph's wire JSON read into
-//! the protection model, and the writes of the registration-protection policy. These routes share
-//! Graph's 1 request/s per tenant bucket (no `Retry-After`); the Graph layer paces them, and the
-//! callers here make their calls one after another.
+//! the protection model, and the writes of the registration-protection policy ([`render`] makes
+//! their bodies). These routes share Graph's 1 request/s per tenant bucket (no `Retry-After`);
+//! the Graph layer paces them, and the callers here make their calls one after another.
 
-use serde::Deserialize;
+pub mod render;
+
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use utoipa::ToSchema;
 
 use super::DirectoryError;
 use super::graph::Graph;
 use super::tenants::ManagedTenant;
+use crate::capabilities::conditional_access::{ConditionalAccess, PolicyWrite, Read, Written};
 use crate::domain::protection::{
     ApplicationCondition, CaPolicy, GrantControls, GuestSelection, LocationCondition,
-    NamedLocation, NamedLocationKind, UserCondition,
+    NamedLocation, NamedLocationKind, PolicyState, UserCondition,
 };
 
-pub(crate) const POLICIES: &str = "identity/conditionalAccess/policies";
+const POLICIES: &str = "identity/conditionalAccess/policies";
 const NAMED_LOCATIONS: &str = "identity/conditionalAccess/namedLocations";
+
+/// One Graph call a deploy makes, exactly as it would go out.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PlannedCall {
+    /// `POST` or `PATCH`.
+    pub method: String,
+    /// The Graph path, with its version, e.g. `/v1.0/identity/conditionalAccess/policies`.
+    pub path: String,
+    /// The JSON body.
+    #[schema(value_type = Object)]
+    pub body: Value,
+}
+
+/// The method, the path (without Graph's version) and the body of `write`.
+pub fn request_of(write: PolicyWrite<'_>) -> (&'static str, String, Value) {
+    match write {
+        PolicyWrite::Create(policy) => ("POST", POLICIES.to_owned(), render::create_body(policy)),
+        PolicyWrite::Update { desired, existing } => (
+            "PATCH",
+            format!("{POLICIES}/{}", existing.id),
+            render::update_body(desired, existing),
+        ),
+        PolicyWrite::State { policy, state } => (
+            "PATCH",
+            format!("{POLICIES}/{}", policy.id),
+            render::state_body(state),
+        ),
+    }
+}
+
+/// How a deploy's attempts name `write`: method and path without Graph's version.
+pub fn write_text(write: PolicyWrite<'_>) -> String {
+    let (method, path, _) = request_of(write);
+    format!("{method} {path}")
+}
+
+/// How a deploy's attempts name the listing of the policies.
+pub fn listing_text() -> String {
+    format!("GET {POLICIES}")
+}
+
+#[async_trait::async_trait]
+impl ConditionalAccess for Graph {
+    #[tracing::instrument(skip_all, fields(tenant = %tenant.id))]
+    async fn policies(&self, tenant: &ManagedTenant) -> Result<Read<CaPolicy>, DirectoryError> {
+        let (items, request_ids) = list_policies(self, tenant).await?;
+        Ok(Read { items, request_ids })
+    }
+
+    #[tracing::instrument(skip_all, fields(tenant = %tenant.id))]
+    async fn named_locations(
+        &self,
+        tenant: &ManagedTenant,
+    ) -> Result<Read<NamedLocation>, DirectoryError> {
+        let (items, request_ids) = list_named_locations(self, tenant).await?;
+        Ok(Read { items, request_ids })
+    }
+
+    #[tracing::instrument(skip_all, fields(tenant = %tenant.id, group = group_id))]
+    async fn group_member_ids(
+        &self,
+        tenant: &ManagedTenant,
+        group_id: &str,
+    ) -> Result<Read<String>, DirectoryError> {
+        let (items, request_ids) = group_member_ids(self, tenant, group_id).await?;
+        Ok(Read { items, request_ids })
+    }
+
+    #[tracing::instrument(skip_all, fields(tenant = %tenant.id))]
+    async fn write(
+        &self,
+        tenant: &ManagedTenant,
+        write: PolicyWrite<'_>,
+    ) -> Result<Written, DirectoryError> {
+        let (_, path, body) = request_of(write);
+        match write {
+            PolicyWrite::Create(_) => {
+                let (policy_id, request_id) = create_policy(self, tenant, &body).await?;
+                Ok(Written {
+                    policy_id,
+                    request_id,
+                })
+            }
+            PolicyWrite::Update { existing, .. } => Ok(Written {
+                policy_id: existing.id.clone(),
+                request_id: self.patch(tenant, &path, &body).await?,
+            }),
+            PolicyWrite::State { policy, .. } => Ok(Written {
+                policy_id: policy.id.clone(),
+                request_id: self.patch(tenant, &path, &body).await?,
+            }),
+        }
+    }
+
+    fn planned_call(&self, write: PolicyWrite<'_>) -> PlannedCall {
+        let (method, path, body) = request_of(write);
+        PlannedCall {
+            method: method.to_owned(),
+            path: self.path_of(&path),
+            body,
+        }
+    }
+}
 
 /// Every CA policy of the tenant, and Graph's request ids of the pages read.
 pub async fn list_policies(
@@ -30,7 +138,7 @@ pub async fn list_policies(
 }
 
 /// Every named location of the tenant, and Graph's request ids of the pages read.
-pub async fn list_named_locations(
+async fn list_named_locations(
     graph: &Graph,
     tenant: &ManagedTenant,
 ) -> Result<(Vec<NamedLocation>, Vec<String>), DirectoryError> {
@@ -48,7 +156,7 @@ pub async fn list_named_locations(
 /// Creates a policy from `body` (Graph's JSON); returns the new policy's id and the request id.
 /// Not retried here: a POST whose answer was lost may have created the policy, so the caller
 /// looks before it tries again.
-pub async fn create_policy(
+async fn create_policy(
     graph: &Graph,
     tenant: &ManagedTenant,
     body: &Value,
@@ -66,20 +174,10 @@ pub async fn create_policy(
     Ok((id, request_id))
 }
 
-/// Updates policy `id` with `body` (a PATCH: Graph merges complex values); returns the request id.
-pub async fn update_policy(
-    graph: &Graph,
-    tenant: &ManagedTenant,
-    id: &str,
-    body: &Value,
-) -> Result<Option<String>, DirectoryError> {
-    graph.patch(tenant, &format!("{POLICIES}/{id}"), body).await
-}
-
 /// The object ids of a group's direct members, and the request ids of the pages read.
 /// (Entra also applies a CA group exclusion to nested members; the registration impact counts
 /// direct members only.)
-pub async fn group_member_ids(
+async fn group_member_ids(
     graph: &Graph,
     tenant: &ManagedTenant,
     group_id: &str,
@@ -292,7 +390,12 @@ mod wire {
                 id: self.id,
                 display_name: self.display_name.unwrap_or_default(),
                 description: self.description,
-                state: self.state.unwrap_or_default(),
+                state: match self.state.as_deref() {
+                    Some("enabled") => PolicyState::Enabled,
+                    Some("enabledForReportingButNotEnforced") => PolicyState::ReportOnly,
+                    // `disabled`, or a state Graph may add later: either way not in force.
+                    _ => PolicyState::Disabled,
+                },
                 client_app_types: conditions.client_app_types,
                 applications: ApplicationCondition {
                     include_applications: apps.include_applications,

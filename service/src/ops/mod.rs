@@ -6,6 +6,8 @@ pub mod cache;
 pub mod cursor;
 #[cfg(test)]
 pub(crate) mod fake_audit_log;
+#[cfg(test)]
+pub(crate) mod fakes;
 mod licence;
 pub mod policy;
 pub mod protection;

@@ -14,26 +14,27 @@ use std::pin::pin;
 use futures::StreamExt;
 use serde::Serialize;
 use serde_json::{Value, json};
+use tokio::sync::MutexGuard;
 use utoipa::ToSchema;
 
 use crate::auth::{Caller, Verb};
+use crate::capabilities::conditional_access::{ConditionalAccess, PolicyWrite, Written};
+use crate::capabilities::licences::Licences;
+use crate::capabilities::registration_report::RegistrationReport;
 use crate::directory::DirectoryError;
-use crate::directory::conditional_access::{self as ca, POLICIES};
-use crate::directory::graph::Graph;
-use crate::directory::registrations as report;
+use crate::directory::conditional_access::PlannedCall;
+use crate::directory::conditional_access::render::PolicyChange;
 use crate::directory::tenants::{ManagedTenant, TenantRegistry};
 use crate::domain::protection::discovery::BreakGlass;
 use crate::domain::protection::findings::{
     PlanFacts, PlanFinding, has_errors, option_findings, plan_findings,
 };
-use crate::domain::protection::generate::{
-    self, Exclusions, PolicyChange, create_body, differences, generate, update_body,
-};
+use crate::domain::protection::generate::{self, Exclusions, PolicyPart, differences, generate};
 use crate::domain::protection::impact::{ImpactCounter, RegistrationImpact, UserFacts};
 use crate::domain::protection::lint::{self, Grade, Reason, Verdict};
 use crate::domain::protection::{
-    CaPolicy, GuestHandling, NamedLocation, OptionError, ProtectionOptions, ProtectionState,
-    ValidOptions, guid,
+    CaPolicy, GuestHandling, NamedLocation, OptionError, PolicyState, ProtectionOptions,
+    ProtectionState, ValidOptions, guid,
 };
 use crate::store::Store;
 use crate::store::audit::{Completion, Outcome};
@@ -86,7 +87,7 @@ impl From<DirectoryError> for ProtectionError {
 pub struct GradedPolicy {
     pub id: String,
     pub display_name: String,
-    pub state: String,
+    pub state: PolicyState,
     /// Carries this service's marker: the policy a PUT updates.
     pub ours: bool,
     pub verdict: Verdict,
@@ -100,7 +101,7 @@ pub struct GradedPolicy {
 #[serde(rename_all = "camelCase")]
 pub struct ExistingPolicy {
     pub id: String,
-    pub state: String,
+    pub state: PolicyState,
     /// The parts an update would change (Graph property names); empty: nothing to do.
     pub changes: Vec<String>,
 }
@@ -178,8 +179,7 @@ pub struct WriteAttempt {
     /// `POST …`, `PATCH …` or `GET …` (the look for the marker after a lost answer).
     pub call: String,
     /// `succeeded`, `failed`, `found` (the lost create had succeeded) or `notFound`.
-    #[schema(value_type = WriteStatus)]
-    pub status: String,
+    pub status: WriteStatus,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = String)]
     pub graph_request_id: Option<String>,
@@ -189,9 +189,8 @@ pub struct WriteAttempt {
 }
 
 /// How one write attempt of a deploy ended (the schema of [`WriteAttempt::status`]).
-#[derive(Serialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
-#[allow(dead_code)] // Only its schema is used: the attempts are written as text.
 pub enum WriteStatus {
     Succeeded,
     Failed,
@@ -226,19 +225,6 @@ pub struct ProtectionApplied {
     /// The id of the deploy's audit record: sent as the `audit-record-id` header, not in the body.
     #[serde(skip)]
     pub audit_record_id: i64,
-}
-
-/// One Graph call a deploy makes, exactly as it would go out.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct PlannedCall {
-    /// `POST` or `PATCH`.
-    pub method: String,
-    /// The Graph path, with its version, e.g. `/v1.0/identity/conditionalAccess/policies`.
-    pub path: String,
-    /// The JSON body.
-    #[schema(value_type = Object)]
-    pub body: Value,
 }
 
 /// `…?dryRun=true`: what the deploy or state change would do. Nothing is written.
@@ -279,475 +265,478 @@ pub enum ChangeAnswer {
 // Use cases
 // ---------------------------------------------------------------------------------------------
 
-/// The plan for `options` in the tenant, with the impact on users who still have to register.
-pub async fn plan(
-    registry: &TenantRegistry,
-    graph: &Graph,
-    caller: &Caller,
-    tenant_key: &str,
-    options: &ProtectionOptions,
-) -> Result<ProtectionPlan, ProtectionError> {
-    let tenant = authorize(registry, caller, Verb::Read, tenant_key)?;
-    let options = options
-        .validate()
-        .map_err(ProtectionError::InvalidOptions)?;
-    licence::ensure_licensed(graph, tenant).await?;
-    let snapshot = Snapshot::read(graph, tenant).await?;
-    let prepared = Prepared::new(&options, &snapshot);
-    let mut request_ids = snapshot.request_ids.clone();
-    let impact = impact(
-        graph,
-        tenant,
-        &options,
-        &prepared.break_glass,
-        &mut request_ids,
-    )
-    .await?;
-    Ok(ProtectionPlan {
-        tenant: tenant_ref(tenant),
-        state: prepared.state,
-        policy: create_body(&prepared.desired),
-        blocking: prepared.refused(&options),
-        findings: prepared.findings,
-        break_glass: prepared.break_glass,
-        existing: prepared.ours.map(|ours| ExistingPolicy {
-            changes: changes(&prepared.desired, ours),
-            id: ours.id.clone(),
-            state: ours.state.clone(),
-        }),
-        impact,
-        graph_request_ids: request_ids,
-    })
+/// What the protection use cases work with: the tenants, the capabilities they read and write
+/// through, and the store the audit trail is kept in.
+#[derive(Clone, Copy)]
+pub struct Protection<'a> {
+    pub tenants: &'a TenantRegistry,
+    pub conditional_access: &'a dyn ConditionalAccess,
+    pub registration_report: &'a dyn RegistrationReport,
+    pub licences: &'a dyn Licences,
+    pub store: &'a Store,
 }
 
-/// Every policy on the registration action, graded. `break_glass_users`/`_groups` are declared
-/// emergency-access accounts, besides the discovered ones.
-pub async fn status(
-    registry: &TenantRegistry,
-    graph: &Graph,
-    caller: &Caller,
-    tenant_key: &str,
-    break_glass_users: &[String],
-    break_glass_groups: &[String],
-) -> Result<ProtectionStatus, ProtectionError> {
-    let tenant = authorize(registry, caller, Verb::Read, tenant_key)?;
-    let users = declared_ids(break_glass_users, "breakGlassUsers")?;
-    let groups = declared_ids(break_glass_groups, "breakGlassGroups")?;
-    licence::ensure_licensed(graph, tenant).await?;
-    let snapshot = Snapshot::read(graph, tenant).await?;
-    let break_glass = BreakGlass::find(&snapshot.policies, &users, &groups, true);
-    let graded = graded(&snapshot, &break_glass);
-    let verdict = graded
-        .iter()
-        .filter(|p| p.state == "enabled")
-        .map(|p| p.verdict)
-        .min()
-        .unwrap_or(Verdict::Fail);
-    Ok(ProtectionStatus {
-        tenant: tenant_ref(tenant),
-        verdict,
-        ours: graded.iter().find(|p| p.ours).map(|p| p.id.clone()),
-        break_glass,
-        policies: graded,
-        graph_request_ids: snapshot.request_ids,
-    })
-}
-
-/// The policy for `options` without reading any tenant (declared exclusions only).
-pub fn generate_only(
-    caller: &Caller,
-    options: &ProtectionOptions,
-) -> Result<GeneratedPolicy, ProtectionError> {
-    require(caller, Verb::Read)?;
-    let options = options
-        .validate()
-        .map_err(ProtectionError::InvalidOptions)?;
-    let state = options.state.unwrap_or(ProtectionState::ReportOnly);
-    let break_glass = BreakGlass::find(&[], &options.exclude_users, &options.exclude_groups, false);
-    let policy = generate(&options, &break_glass.exclusions(), state);
-    Ok(GeneratedPolicy {
-        state,
-        policy: create_body(&policy),
-        findings: option_findings(&options, state, &break_glass),
-    })
-}
-
-/// One deploy request.
-pub struct ApplyRequest<'a> {
+/// What every write request names: the tenant, the request, plan only or not, the version.
+pub struct WriteTarget<'a> {
     pub tenant_key: &'a str,
-    pub options: &'a ProtectionOptions,
     pub request_id: Option<String>,
-    /// Plan only: answer what the deploy would do, write nothing.
+    /// Plan only: answer what the write would do, write nothing.
     pub dry_run: bool,
     /// The deployed policy's ETag the caller planned against (`If-Match`).
     pub if_match: Option<&'a str>,
 }
 
-/// Creates or updates the policy with the marker so that it matches `options`; audits the
-/// attempt whatever its outcome. A dry run makes every check the deploy makes and answers the
-/// plan instead of writing.
-///
-/// An update that would change what an *enforced* policy enforces or whom it covers is refused
-/// unless `force`: the caller reviews that change before it reaches users.
-pub async fn apply(
-    registry: &TenantRegistry,
-    graph: &Graph,
-    store: &Store,
-    caller: &Caller,
-    request: ApplyRequest<'_>,
-) -> Result<ChangeAnswer, ProtectionError> {
-    let tenant = authorize(registry, caller, Verb::Write, request.tenant_key)?;
-    let audit = &AuditTrail::new(
-        store,
-        caller,
-        tenant,
-        "registrationProtection.apply",
-        request.request_id.clone(),
-    );
-    let dry_run = request.dry_run;
-    let options = match request.options.validate() {
-        Ok(options) => options,
-        Err(error) => {
-            let detail = format!("{}: {}", error.field, error.detail);
-            if !request.dry_run {
-                audit.refused(None, None, Some(json!({})), detail).await?;
-            }
-            return Err(ProtectionError::InvalidOptions(error));
-        }
-    };
-    licence::ensure_licensed(graph, tenant).await?;
-    // One deploy at a time per tenant: the look for the marker must still hold when we write.
-    let _guard = tenant.write_lock.lock().await;
-    let snapshot = Snapshot::read(graph, tenant).await?;
-    let prepared = Prepared::new(&options, &snapshot);
-    let body = create_body(&prepared.desired);
-    let before = prepared.ours.and_then(|p| serde_json::to_value(p).ok());
-    let refuse = |reason: &str, diff: Value| {
-        let reason = reason.to_owned();
-        let before = before.clone();
-        let body = body.clone();
-        async move {
-            if !dry_run {
-                audit
-                    .refused(before, Some(body), Some(diff), reason)
-                    .await?;
-            }
-            Ok::<(), ProtectionError>(())
-        }
-    };
-    if let Err(error) = check_if_match(request.if_match, prepared.ours) {
-        refuse("stale If-Match", json!({})).await?;
-        return Err(error);
-    }
-    let changes = prepared
-        .ours
-        .map(|ours| changes(&prepared.desired, ours))
-        .unwrap_or_default();
-    let diff = generate::diff(&prepared.desired, prepared.ours);
-    if let Some(ours) = prepared.ours
-        && ours.state == "enabled"
-        && !options.force
-        && generate::changes_enforcement(&changes.iter().map(String::as_str).collect::<Vec<_>>())
-    {
-        refuse(
-            "the policy is enforced and the change was not forced",
-            json!({ "changes": changes, "diff": diff }),
-        )
-        .await?;
-        return Err(ProtectionError::EnforcedChange { changes, diff });
-    }
-    if prepared.refused(&options) {
-        refuse(
-            "the plan has errors and enforcing it was not forced",
-            json!({ "findings": prepared.findings }),
-        )
-        .await?;
-        return Err(ProtectionError::Refused {
-            findings: prepared.findings,
-        });
-    }
-    if request.dry_run {
-        let (result, calls) = match prepared.ours {
-            Some(_) if changes.is_empty() => (ApplyResult::Unchanged, Vec::new()),
-            Some(ours) => (
-                ApplyResult::Updated,
-                vec![planned_call(
-                    graph,
-                    "PATCH",
-                    &format!("{POLICIES}/{}", ours.id),
-                    update_body(&prepared.desired, ours),
-                )],
-            ),
-            None => (
-                ApplyResult::Created,
-                vec![planned_call(graph, "POST", POLICIES, body.clone())],
-            ),
-        };
-        return Ok(ChangeAnswer::Planned(Box::new(ProtectionChangePlan {
-            tenant: tenant_ref(tenant),
-            dry_run: true,
-            result,
-            policy_id: prepared.ours.map(|p| p.id.clone()),
-            state: prepared.state,
-            changes,
-            diff,
-            calls,
-            findings: prepared.findings,
-            etag: policy_etag(prepared.ours),
-        })));
-    }
-    let mut request_ids = snapshot.request_ids.clone();
-    if let Some(ours) = prepared.ours
-        && changes.is_empty()
-    {
-        // Already as asked: nothing is written, and the record says so.
-        let audit_record_id = audit.no_change(before).await?;
-        return Ok(ChangeAnswer::Applied(Box::new(ProtectionApplied {
-            tenant: tenant_ref(tenant),
-            result: ApplyResult::Unchanged,
-            policy_id: ours.id.clone(),
-            state: prepared.state,
-            changes,
-            diff: Vec::new(),
-            etag: policy_etag(Some(ours)),
-            policy: body,
-            findings: prepared.findings,
-            attempts: Vec::new(),
-            graph_request_ids: request_ids,
-            audit_record_id,
-        })));
-    }
-    let attempt = audit
-        .attempt(
-            before,
-            Some(body.clone()),
-            Some(json!({
-                "result": if prepared.ours.is_some() { ApplyResult::Updated } else { ApplyResult::Created },
-                "changes": changes,
-                "diff": diff,
-            })),
-        )
-        .await?;
-    let written = match prepared.ours {
-        Some(existing) => update(graph, tenant, &prepared.desired, existing).await,
-        None => create(graph, tenant, &prepared.desired, &body).await,
-    };
-    match written {
-        Ok(write) => {
-            request_ids.extend(
-                write
-                    .attempts
-                    .iter()
-                    .filter_map(|a| a.graph_request_id.clone()),
-            );
-            let audit_record_id = attempt
-                .complete(Completion::new(Outcome::Succeeded).diff(
-                    json!({ "result": write.result, "changes": write.changes, "diff": diff, "attempts": write.attempts }),
-                ))
-                .await?;
-            let mut deployed = prepared.desired.clone();
-            deployed.id = write.policy_id.clone();
-            Ok(ChangeAnswer::Applied(Box::new(ProtectionApplied {
-                tenant: tenant_ref(tenant),
-                result: write.result,
-                policy_id: write.policy_id,
-                state: prepared.state,
-                changes: write.changes,
-                diff,
-                etag: policy_etag(Some(&deployed)),
-                policy: body,
-                findings: prepared.findings,
-                attempts: write.attempts,
-                graph_request_ids: request_ids,
-                audit_record_id,
-            })))
-        }
-        Err(ProtectionError::WriteFailed { error, attempts }) => {
-            attempt
-                .complete(
-                    Completion::new(Outcome::Failed)
-                        .diff(json!({ "attempts": attempts }))
-                        .error(error.to_string()),
-                )
-                .await?;
-            Err(ProtectionError::WriteFailed { error, attempts })
-        }
-        Err(other) => {
-            attempt
-                .complete(Completion::new(Outcome::Failed).error(other.to_string()))
-                .await?;
-            Err(other)
-        }
-    }
+/// One deploy request.
+pub struct ApplyRequest<'a> {
+    pub target: WriteTarget<'a>,
+    pub options: &'a ProtectionOptions,
 }
 
 /// One state change request: promote to enforced, or back to report-only.
 pub struct StateRequest<'a> {
-    pub tenant_key: &'a str,
+    pub target: WriteTarget<'a>,
     pub state: ProtectionState,
     /// Enforce although the deployed policy's grade has failures.
     pub force: bool,
-    pub request_id: Option<String>,
-    pub dry_run: bool,
-    pub if_match: Option<&'a str>,
 }
 
-/// Changes only the `state` of the deployed policy (the one with the marker): its control,
-/// locations, exclusions and guests stay exactly as deployed. Enforcing is refused while the
-/// policy, graded as enforced, has failures, unless `force`.
-pub async fn set_state(
-    registry: &TenantRegistry,
-    graph: &Graph,
-    store: &Store,
-    caller: &Caller,
-    request: StateRequest<'_>,
-) -> Result<ChangeAnswer, ProtectionError> {
-    let tenant = authorize(registry, caller, Verb::Write, request.tenant_key)?;
-    let audit = &AuditTrail::new(
-        store,
-        caller,
-        tenant,
-        "registrationProtection.state",
-        request.request_id.clone(),
-    );
-    let dry_run = request.dry_run;
-    licence::ensure_licensed(graph, tenant).await?;
-    let _guard = tenant.write_lock.lock().await;
-    let snapshot = Snapshot::read(graph, tenant).await?;
-    let Some(ours) = snapshot.ours() else {
-        return Err(ProtectionError::NotDeployed {
-            tenant: tenant.primary_domain().to_owned(),
-        });
-    };
-    let before = serde_json::to_value(ours).ok();
-    let refuse = |reason: &'static str, diff: Value| {
-        let before = before.clone();
-        async move {
-            if !dry_run {
-                audit
-                    .refused(before, None, Some(diff), reason.into())
-                    .await?;
-            }
-            Ok::<(), ProtectionError>(())
-        }
-    };
-    if let Err(error) = check_if_match(request.if_match, Some(ours)) {
-        refuse("stale If-Match", json!({})).await?;
-        return Err(error);
+impl<'a> Protection<'a> {
+    /// The plan for `options` in the tenant, with the impact on users who still have to register.
+    pub async fn plan(
+        &self,
+        caller: &Caller,
+        tenant_key: &str,
+        options: &ProtectionOptions,
+    ) -> Result<ProtectionPlan, ProtectionError> {
+        let tenant = authorize(self.tenants, caller, Verb::Read, tenant_key)?;
+        let options = options
+            .validate()
+            .map_err(ProtectionError::InvalidOptions)?;
+        licence::ensure_licensed(self.licences, tenant).await?;
+        let snapshot = CaSnapshot::read(self.conditional_access, tenant).await?;
+        let prepared = Prepared::new(&options, &snapshot);
+        let mut request_ids = snapshot.request_ids.clone();
+        let impact = self
+            .impact(tenant, &options, &prepared.break_glass, &mut request_ids)
+            .await?;
+        Ok(ProtectionPlan {
+            tenant: tenant_ref(tenant),
+            state: prepared.state,
+            policy: self.conditional_access.policy_json(&prepared.desired),
+            blocking: prepared.refused(&options),
+            findings: prepared.findings,
+            break_glass: prepared.break_glass,
+            existing: prepared.ours.map(|ours| ExistingPolicy {
+                changes: self.changes(&prepared.desired, ours),
+                id: ours.id.clone(),
+                state: ours.state,
+            }),
+            impact,
+            graph_request_ids: request_ids,
+        })
     }
-    let mut desired = ours.clone();
-    desired.state = request.state.as_graph().to_owned();
-    let break_glass = BreakGlass::find(&snapshot.policies, &[], &[], true);
-    if request.state == ProtectionState::Enabled && !request.force {
-        let grade = grade(&desired, &snapshot, &break_glass);
-        if grade.verdict == Verdict::Fail {
-            let reasons: Vec<Reason> = grade
-                .reasons
-                .into_iter()
-                .filter(|r| r.status == lint::ReasonStatus::Failure)
-                .collect();
+
+    /// Every policy on the registration action, graded. `break_glass_users`/`_groups` are
+    /// declared emergency-access accounts, besides the discovered ones.
+    pub async fn status(
+        &self,
+        caller: &Caller,
+        tenant_key: &str,
+        break_glass_users: &[String],
+        break_glass_groups: &[String],
+    ) -> Result<ProtectionStatus, ProtectionError> {
+        let tenant = authorize(self.tenants, caller, Verb::Read, tenant_key)?;
+        let users = declared_ids(break_glass_users, "breakGlassUsers")?;
+        let groups = declared_ids(break_glass_groups, "breakGlassGroups")?;
+        licence::ensure_licensed(self.licences, tenant).await?;
+        let snapshot = CaSnapshot::read(self.conditional_access, tenant).await?;
+        let break_glass = BreakGlass::find(&snapshot.policies, &users, &groups, true);
+        let graded = graded(&snapshot, &break_glass);
+        let verdict = graded
+            .iter()
+            .filter(|p| p.state == PolicyState::Enabled)
+            .map(|p| p.verdict)
+            .min()
+            .unwrap_or(Verdict::Fail);
+        Ok(ProtectionStatus {
+            tenant: tenant_ref(tenant),
+            verdict,
+            ours: graded.iter().find(|p| p.ours).map(|p| p.id.clone()),
+            break_glass,
+            policies: graded,
+            graph_request_ids: snapshot.request_ids,
+        })
+    }
+
+    /// The policy for `options` without reading any tenant (declared exclusions only).
+    pub fn generate(
+        &self,
+        caller: &Caller,
+        options: &ProtectionOptions,
+    ) -> Result<GeneratedPolicy, ProtectionError> {
+        require(caller, Verb::Read)?;
+        let options = options
+            .validate()
+            .map_err(ProtectionError::InvalidOptions)?;
+        let state = options.state.unwrap_or(ProtectionState::ReportOnly);
+        let break_glass =
+            BreakGlass::find(&[], &options.exclude_users, &options.exclude_groups, false);
+        let policy = generate(&options, &break_glass.exclusions(), state);
+        Ok(GeneratedPolicy {
+            state,
+            policy: self.conditional_access.policy_json(&policy),
+            findings: option_findings(&options, state, &break_glass),
+        })
+    }
+
+    /// Creates or updates the policy with the marker so that it matches `options`; audits the
+    /// attempt whatever its outcome. A dry run makes every check the deploy makes and answers
+    /// the plan instead of writing.
+    ///
+    /// An update that would change what an *enforced* policy enforces or whom it covers is
+    /// refused unless `force`: the caller reviews that change before it reaches users.
+    pub async fn apply(
+        &self,
+        caller: &Caller,
+        request: ApplyRequest<'_>,
+    ) -> Result<ChangeAnswer, ProtectionError> {
+        let ca = self.conditional_access;
+        let (tenant, audit) =
+            self.writer(caller, &request.target, "registrationProtection.apply")?;
+        let options = match request.options.validate() {
+            Ok(options) => options,
+            Err(error) => {
+                let detail = format!("{}: {}", error.field, error.detail);
+                audit.refuse(None, None, json!({}), detail).await?;
+                return Err(ProtectionError::InvalidOptions(error));
+            }
+        };
+        let (_guard, snapshot) = self.read_for_write(tenant).await?;
+        let prepared = Prepared::new(&options, &snapshot);
+        let write = match prepared.ours {
+            Some(existing) => PolicyWrite::Update {
+                desired: &prepared.desired,
+                existing,
+            },
+            None => PolicyWrite::Create(&prepared.desired),
+        };
+        let body = ca.policy_json(&prepared.desired);
+        let before = prepared.ours.and_then(json_of);
+        let refuse = |reason: &str, diff: Value| {
+            audit.refuse(before.clone(), Some(body.clone()), diff, reason.to_owned())
+        };
+        if let Err(error) = check_if_match(request.target.if_match, prepared.ours) {
+            refuse("stale If-Match", json!({})).await?;
+            return Err(error);
+        }
+        let parts = prepared
+            .ours
+            .map(|ours| differences(&prepared.desired, ours))
+            .unwrap_or_default();
+        let changes = ca.part_names(&parts);
+        let diff = ca.diff(write);
+        if let Some(ours) = prepared.ours
+            && ours.state == PolicyState::Enabled
+            && !options.force
+            && generate::changes_enforcement(&parts)
+        {
             refuse(
-                "the deployed policy has failures and enforcing it was not forced",
-                json!({ "reasons": reasons }),
+                "the policy is enforced and the change was not forced",
+                json!({ "changes": changes, "diff": diff }),
             )
             .await?;
-            return Err(ProtectionError::GradeFails { reasons });
+            return Err(ProtectionError::EnforcedChange { changes, diff });
         }
-    }
-    let diff = generate::diff(&desired, Some(ours));
-    let unchanged = ours.state == desired.state;
-    let body = json!({ "state": desired.state });
-    let path = format!("{POLICIES}/{}", ours.id);
-    if request.dry_run {
-        return Ok(ChangeAnswer::Planned(Box::new(ProtectionChangePlan {
+        if prepared.refused(&options) {
+            refuse(
+                "the plan has errors and enforcing it was not forced",
+                json!({ "findings": prepared.findings }),
+            )
+            .await?;
+            return Err(ProtectionError::Refused {
+                findings: prepared.findings,
+            });
+        }
+        let result = match prepared.ours {
+            Some(_) if changes.is_empty() => ApplyResult::Unchanged,
+            Some(_) => ApplyResult::Updated,
+            None => ApplyResult::Created,
+        };
+        if request.target.dry_run {
+            return Ok(ChangeAnswer::Planned(Box::new(ProtectionChangePlan {
+                tenant: tenant_ref(tenant),
+                dry_run: true,
+                result,
+                policy_id: prepared.ours.map(|p| p.id.clone()),
+                state: prepared.state,
+                changes,
+                diff,
+                calls: if result == ApplyResult::Unchanged {
+                    Vec::new()
+                } else {
+                    vec![ca.planned_call(write)]
+                },
+                findings: prepared.findings,
+                etag: policy_etag(prepared.ours),
+            })));
+        }
+        let mut request_ids = snapshot.request_ids.clone();
+        if let Some(ours) = prepared.ours
+            && changes.is_empty()
+        {
+            // Already as asked: nothing is written, and the record says so.
+            let audit_record_id = audit.trail.no_change(before).await?;
+            return Ok(ChangeAnswer::Applied(Box::new(ProtectionApplied {
+                tenant: tenant_ref(tenant),
+                result: ApplyResult::Unchanged,
+                policy_id: ours.id.clone(),
+                state: prepared.state,
+                changes,
+                diff: Vec::new(),
+                etag: policy_etag(Some(ours)),
+                policy: body,
+                findings: prepared.findings,
+                attempts: Vec::new(),
+                graph_request_ids: request_ids,
+                audit_record_id,
+            })));
+        }
+        let attempt = audit
+            .trail
+            .attempt(
+                before,
+                Some(body.clone()),
+                Some(json!({ "result": result, "changes": changes, "diff": diff })),
+            )
+            .await?;
+        let written = match prepared.ours {
+            Some(existing) => self.update(tenant, &prepared.desired, existing).await,
+            None => self.create(tenant, &prepared.desired).await,
+        };
+        let write = match written {
+            Ok(write) => write,
+            Err(error) => return Err(failed(attempt, error).await?),
+        };
+        request_ids.extend(
+            write
+                .attempts
+                .iter()
+                .filter_map(|a| a.graph_request_id.clone()),
+        );
+        let audit_record_id = attempt
+            .complete(Completion::new(Outcome::Succeeded).diff(
+                json!({ "result": write.result, "changes": write.changes, "diff": diff, "attempts": write.attempts }),
+            ))
+            .await?;
+        let mut deployed = prepared.desired.clone();
+        deployed.id = write.policy_id.clone();
+        Ok(ChangeAnswer::Applied(Box::new(ProtectionApplied {
             tenant: tenant_ref(tenant),
-            dry_run: true,
-            result: if unchanged {
-                ApplyResult::Unchanged
-            } else {
-                ApplyResult::Updated
-            },
-            policy_id: Some(ours.id.clone()),
-            state: request.state,
-            changes: if unchanged {
-                Vec::new()
-            } else {
-                vec!["state".into()]
-            },
+            result: write.result,
+            policy_id: write.policy_id,
+            state: prepared.state,
+            changes: write.changes,
             diff,
-            calls: if unchanged {
-                Vec::new()
-            } else {
-                vec![planned_call(graph, "PATCH", &path, body)]
-            },
-            findings: Vec::new(),
-            etag: policy_etag(Some(ours)),
-        })));
-    }
-    let mut request_ids = snapshot.request_ids.clone();
-    let applied = |result, changes: Vec<String>, attempts, request_ids, audit_record_id| {
-        ChangeAnswer::Applied(Box::new(ProtectionApplied {
-            tenant: tenant_ref(tenant),
-            result,
-            policy_id: ours.id.clone(),
-            state: request.state,
-            changes,
-            diff: diff.clone(),
-            etag: policy_etag(Some(&desired)),
-            policy: create_body(&desired),
-            findings: Vec::new(),
-            attempts,
+            etag: policy_etag(Some(&deployed)),
+            policy: body,
+            findings: prepared.findings,
+            attempts: write.attempts,
             graph_request_ids: request_ids,
             audit_record_id,
-        }))
-    };
-    if unchanged {
-        let audit_record_id = audit.no_change(before).await?;
-        return Ok(applied(
-            ApplyResult::Unchanged,
-            Vec::new(),
-            Vec::new(),
-            request_ids,
-            audit_record_id,
-        ));
+        })))
     }
-    let attempt = audit
-        .attempt(
-            before,
-            serde_json::to_value(&desired).ok(),
-            Some(json!({ "result": ApplyResult::Updated, "changes": ["state"], "diff": diff })),
-        )
-        .await?;
-    let call = format!("PATCH {path}");
-    let attempts = match ca::update_policy(graph, tenant, &ours.id, &body).await {
-        Ok(request_id) => {
-            request_ids.extend(request_id.clone());
-            vec![attempt_of(call, "succeeded", request_id, None)]
+
+    /// Changes only the `state` of the deployed policy (the one with the marker): its control,
+    /// locations, exclusions and guests stay exactly as deployed. Enforcing is refused while the
+    /// policy, graded as enforced, has failures, unless `force`.
+    pub async fn set_state(
+        &self,
+        caller: &Caller,
+        request: StateRequest<'_>,
+    ) -> Result<ChangeAnswer, ProtectionError> {
+        let ca = self.conditional_access;
+        let (tenant, audit) =
+            self.writer(caller, &request.target, "registrationProtection.state")?;
+        let (_guard, snapshot) = self.read_for_write(tenant).await?;
+        let Some(ours) = snapshot.ours() else {
+            return Err(ProtectionError::NotDeployed {
+                tenant: tenant.primary_domain().to_owned(),
+            });
+        };
+        let before = json_of(ours);
+        let refuse =
+            |reason: &str, diff: Value| audit.refuse(before.clone(), None, diff, reason.to_owned());
+        if let Err(error) = check_if_match(request.target.if_match, Some(ours)) {
+            refuse("stale If-Match", json!({})).await?;
+            return Err(error);
         }
-        Err(error) => {
-            let attempts = vec![attempt_of(call, "failed", error.request_id(), Some(&error))];
-            attempt
-                .complete(
-                    Completion::new(Outcome::Failed)
-                        .diff(json!({ "attempts": attempts }))
-                        .error(error.to_string()),
+        let mut desired = ours.clone();
+        desired.state = request.state.into();
+        let break_glass = BreakGlass::find(&snapshot.policies, &[], &[], true);
+        if request.state == ProtectionState::Enabled && !request.force {
+            let grade = grade(&desired, &snapshot, &break_glass);
+            if grade.verdict == Verdict::Fail {
+                let reasons: Vec<Reason> = grade
+                    .reasons
+                    .into_iter()
+                    .filter(|r| r.status == lint::ReasonStatus::Failure)
+                    .collect();
+                refuse(
+                    "the deployed policy has failures and enforcing it was not forced",
+                    json!({ "reasons": reasons }),
                 )
                 .await?;
-            return Err(ProtectionError::WriteFailed { error, attempts });
+                return Err(ProtectionError::GradeFails { reasons });
+            }
         }
+        let write = PolicyWrite::State {
+            policy: ours,
+            state: desired.state,
+        };
+        let diff = ca.diff(write);
+        let unchanged = ours.state == desired.state;
+        let (result, changes) = if unchanged {
+            (ApplyResult::Unchanged, Vec::new())
+        } else {
+            (ApplyResult::Updated, ca.part_names(&[PolicyPart::State]))
+        };
+        if request.target.dry_run {
+            return Ok(ChangeAnswer::Planned(Box::new(ProtectionChangePlan {
+                tenant: tenant_ref(tenant),
+                dry_run: true,
+                result,
+                policy_id: Some(ours.id.clone()),
+                state: request.state,
+                calls: if unchanged {
+                    Vec::new()
+                } else {
+                    vec![ca.planned_call(write)]
+                },
+                changes,
+                diff,
+                findings: Vec::new(),
+                etag: policy_etag(Some(ours)),
+            })));
+        }
+        let mut request_ids = snapshot.request_ids.clone();
+        let applied = |attempts, request_ids, audit_record_id| {
+            ChangeAnswer::Applied(Box::new(ProtectionApplied {
+                tenant: tenant_ref(tenant),
+                result,
+                policy_id: ours.id.clone(),
+                state: request.state,
+                changes: changes.clone(),
+                diff: diff.clone(),
+                etag: policy_etag(Some(&desired)),
+                policy: ca.policy_json(&desired),
+                findings: Vec::new(),
+                attempts,
+                graph_request_ids: request_ids,
+                audit_record_id,
+            }))
+        };
+        if unchanged {
+            let audit_record_id = audit.trail.no_change(before).await?;
+            return Ok(applied(Vec::new(), request_ids, audit_record_id));
+        }
+        let attempt = audit
+            .trail
+            .attempt(
+                before,
+                json_of(&desired),
+                Some(json!({ "result": result, "changes": changes, "diff": diff })),
+            )
+            .await?;
+        let attempts = match self.write_once(tenant, write).await {
+            Ok((written, attempt)) => {
+                request_ids.extend(written.request_id);
+                vec![attempt]
+            }
+            Err(failure) => return Err(failed(attempt, failure).await?),
+        };
+        let audit_record_id = attempt
+            .complete(Completion::new(Outcome::Succeeded).diff(
+                json!({ "result": result, "changes": changes, "diff": diff, "attempts": attempts }),
+            ))
+            .await?;
+        Ok(applied(attempts, request_ids, audit_record_id))
+    }
+
+    /// The parts (Graph property names) an update of `existing` to `desired` changes.
+    fn changes(&self, desired: &CaPolicy, existing: &CaPolicy) -> Vec<String> {
+        let parts = differences(desired, existing);
+        self.conditional_access.part_names(&parts)
+    }
+
+    /// The start of every write: the caller may write to the tenant; the request's audit trail.
+    fn writer(
+        &self,
+        caller: &'a Caller,
+        target: &WriteTarget<'_>,
+        operation: &'static str,
+    ) -> Result<(&'a ManagedTenant, Audit<'a>), ProtectionError> {
+        let tenant = authorize(self.tenants, caller, Verb::Write, target.tenant_key)?;
+        let request_id = target.request_id.clone();
+        let trail = AuditTrail::new(self.store, caller, tenant, operation, request_id);
+        let dry_run = target.dry_run;
+        Ok((tenant, Audit { trail, dry_run }))
+    }
+
+    /// The licence gate, then the tenant's write lock and the snapshot read under it: one write
+    /// at a time per tenant, so the look for the marker still holds when we write.
+    async fn read_for_write(
+        &self,
+        tenant: &'a ManagedTenant,
+    ) -> Result<(MutexGuard<'a, ()>, CaSnapshot), ProtectionError> {
+        licence::ensure_licensed(self.licences, tenant).await?;
+        let guard = tenant.write_lock.lock().await;
+        let snapshot = CaSnapshot::read(self.conditional_access, tenant).await?;
+        Ok((guard, snapshot))
+    }
+}
+
+/// The audit trail of one write request; a dry run records nothing.
+struct Audit<'a> {
+    trail: AuditTrail<'a>,
+    dry_run: bool,
+}
+
+impl Audit<'_> {
+    /// Records a refusal made before any write (none for a dry run).
+    async fn refuse(
+        &self,
+        before: Option<Value>,
+        after: Option<Value>,
+        diff: Value,
+        reason: String,
+    ) -> Result<(), ProtectionError> {
+        if !self.dry_run {
+            self.trail
+                .refused(before, after, Some(diff), reason)
+                .await?;
+        }
+        Ok(())
+    }
+}
+
+/// Completes `attempt` as failed with `error`; the error to answer.
+async fn failed(
+    attempt: super::audited::OpenAttempt,
+    error: ProtectionError,
+) -> Result<ProtectionError, ProtectionError> {
+    let completion = match &error {
+        ProtectionError::WriteFailed { error, attempts } => Completion::new(Outcome::Failed)
+            .diff(json!({ "attempts": attempts }))
+            .error(error.to_string()),
+        other => Completion::new(Outcome::Failed).error(other.to_string()),
     };
-    let audit_record_id = attempt
-        .complete(Completion::new(Outcome::Succeeded).diff(
-            json!({ "result": ApplyResult::Updated, "changes": ["state"], "diff": diff, "attempts": attempts }),
-        ))
-        .await?;
-    Ok(applied(
-        ApplyResult::Updated,
-        vec!["state".into()],
-        attempts,
-        request_ids,
-        audit_record_id,
-    ))
+    attempt.complete(completion).await?;
+    Ok(error)
+}
+
+/// `value` as JSON for an audit record.
+fn json_of(policy: &CaPolicy) -> Option<Value> {
+    serde_json::to_value(policy).ok()
 }
 
 /// The version of the deployed policy (or of "none deployed") that `If-Match` names.
@@ -773,33 +762,29 @@ fn check_if_match(if_match: Option<&str>, ours: Option<&CaPolicy>) -> Result<(),
     }
 }
 
-fn planned_call(graph: &Graph, method: &str, path: &str, body: Value) -> PlannedCall {
-    PlannedCall {
-        method: method.to_owned(),
-        path: graph.path_of(path),
-        body,
-    }
-}
-
 // ---------------------------------------------------------------------------------------------
 // Reading and preparing
 // ---------------------------------------------------------------------------------------------
 
 /// The tenant's CA policies and named locations, read one after the other.
-struct Snapshot {
+struct CaSnapshot {
     policies: Vec<CaPolicy>,
     named_locations: Vec<NamedLocation>,
     request_ids: Vec<String>,
 }
 
-impl Snapshot {
-    async fn read(graph: &Graph, tenant: &ManagedTenant) -> Result<Snapshot, DirectoryError> {
-        let (policies, mut request_ids) = ca::list_policies(graph, tenant).await?;
-        let (named_locations, more) = ca::list_named_locations(graph, tenant).await?;
-        request_ids.extend(more);
-        Ok(Snapshot {
-            policies,
-            named_locations,
+impl CaSnapshot {
+    async fn read(
+        ca: &dyn ConditionalAccess,
+        tenant: &ManagedTenant,
+    ) -> Result<CaSnapshot, DirectoryError> {
+        let policies = ca.policies(tenant).await?;
+        let locations = ca.named_locations(tenant).await?;
+        let mut request_ids = policies.request_ids;
+        request_ids.extend(locations.request_ids);
+        Ok(CaSnapshot {
+            policies: policies.items,
+            named_locations: locations.items,
             request_ids,
         })
     }
@@ -821,7 +806,7 @@ struct Prepared<'a> {
 }
 
 impl<'a> Prepared<'a> {
-    fn new(options: &ValidOptions, snapshot: &'a Snapshot) -> Prepared<'a> {
+    fn new(options: &ValidOptions, snapshot: &'a CaSnapshot) -> Prepared<'a> {
         let break_glass = BreakGlass::find(
             &snapshot.policies,
             &options.exclude_users,
@@ -830,7 +815,7 @@ impl<'a> Prepared<'a> {
         );
         let ours = snapshot.ours();
         let state = options.state.unwrap_or_else(|| match ours {
-            Some(p) if p.state == "enabled" => ProtectionState::Enabled,
+            Some(p) if p.state == PolicyState::Enabled => ProtectionState::Enabled,
             _ => ProtectionState::ReportOnly,
         });
         let desired = generate(options, &break_glass.exclusions(), state);
@@ -862,7 +847,7 @@ impl<'a> Prepared<'a> {
     }
 }
 
-fn grade(policy: &CaPolicy, snapshot: &Snapshot, break_glass: &BreakGlass) -> Grade {
+fn grade(policy: &CaPolicy, snapshot: &CaSnapshot, break_glass: &BreakGlass) -> Grade {
     lint::grade(
         policy,
         &lint::Tenant {
@@ -872,7 +857,7 @@ fn grade(policy: &CaPolicy, snapshot: &Snapshot, break_glass: &BreakGlass) -> Gr
     )
 }
 
-fn graded(snapshot: &Snapshot, break_glass: &BreakGlass) -> Vec<GradedPolicy> {
+fn graded(snapshot: &CaSnapshot, break_glass: &BreakGlass) -> Vec<GradedPolicy> {
     snapshot
         .policies
         .iter()
@@ -882,20 +867,13 @@ fn graded(snapshot: &Snapshot, break_glass: &BreakGlass) -> Vec<GradedPolicy> {
             GradedPolicy {
                 id: p.id.clone(),
                 display_name: p.display_name.clone(),
-                state: p.state.clone(),
+                state: p.state,
                 ours: p.is_ours(),
                 verdict: grade.verdict,
                 reasons: grade.reasons,
                 policy: p.clone(),
             }
         })
-        .collect()
-}
-
-fn changes(desired: &CaPolicy, existing: &CaPolicy) -> Vec<String> {
-    differences(desired, existing)
-        .into_iter()
-        .map(str::to_owned)
         .collect()
 }
 
@@ -914,62 +892,72 @@ fn declared_ids(given: &[String], field: &str) -> Result<Vec<String>, Protection
         .collect()
 }
 
-/// The users who must register before the policy applies to them (see
-/// [`crate::domain::protection::impact`] for the definition), in one pass over the report.
-async fn impact(
-    graph: &Graph,
-    tenant: &ManagedTenant,
-    options: &ValidOptions,
-    break_glass: &BreakGlass,
-    request_ids: &mut Vec<String>,
-) -> Result<RegistrationImpact, ProtectionError> {
-    let exclusions: Exclusions = break_glass.exclusions();
-    let mut excluded: HashSet<String> = exclusions.users.iter().cloned().collect();
-    for group in &exclusions.groups {
-        match ca::group_member_ids(graph, tenant, group).await {
-            Ok((members, ids)) => {
-                excluded.extend(members);
-                request_ids.extend(ids);
-            }
-            // A group the caller named that the tenant does not have is the caller's mistake,
-            // not Graph's; one only other policies name (deleted since) excludes nobody.
-            Err(DirectoryError::Upstream { status: 404, .. }) => {
-                if let Some(index) = options
-                    .exclude_groups
-                    .iter()
-                    .position(|g| g.eq_ignore_ascii_case(group))
-                {
-                    return Err(ProtectionError::InvalidOptions(OptionError {
-                        field: format!("/excludeGroups/{index}"),
-                        detail: format!("Tenant {} has no group {group}.", tenant.primary_domain()),
-                    }));
+impl Protection<'_> {
+    /// The users who must register before the policy applies to them (see
+    /// [`crate::domain::protection::impact`] for the definition), in one pass over the report.
+    async fn impact(
+        &self,
+        tenant: &ManagedTenant,
+        options: &ValidOptions,
+        break_glass: &BreakGlass,
+        request_ids: &mut Vec<String>,
+    ) -> Result<RegistrationImpact, ProtectionError> {
+        let exclusions: Exclusions = break_glass.exclusions();
+        let mut excluded: HashSet<String> = exclusions.users.iter().cloned().collect();
+        for group in &exclusions.groups {
+            match self
+                .conditional_access
+                .group_member_ids(tenant, group)
+                .await
+            {
+                Ok(members) => {
+                    excluded.extend(members.items);
+                    request_ids.extend(members.request_ids);
                 }
+                // A group the caller named that the tenant does not have is the caller's
+                // mistake, not Graph's; one only other policies name (deleted since) excludes
+                // nobody.
+                Err(DirectoryError::Upstream { status: 404, .. }) => {
+                    if let Some(index) = options
+                        .exclude_groups
+                        .iter()
+                        .position(|g| g.eq_ignore_ascii_case(group))
+                    {
+                        return Err(ProtectionError::InvalidOptions(OptionError {
+                            field: format!("/excludeGroups/{index}"),
+                            detail: format!(
+                                "Tenant {} has no group {group}.",
+                                tenant.primary_domain()
+                            ),
+                        }));
+                    }
+                }
+                Err(error) => return Err(error.into()),
             }
-            Err(error) => return Err(error.into()),
         }
+        let mut counter = ImpactCounter::new(excluded, options.guests == GuestHandling::Include);
+        let mut rows = pin!(self.registration_report.registrations(tenant));
+        while let Some(row) = rows.next().await {
+            let row = row.map_err(|error| licence::from_report_error(tenant, error))?;
+            counter.add(UserFacts {
+                id: &row.id,
+                user_principal_name: &row.user_principal_name,
+                is_guest: row.user_type.eq_ignore_ascii_case("guest"),
+                is_sspr_enabled: row.is_sspr_enabled,
+                is_sspr_registered: row.is_sspr_registered,
+                is_mfa_registered: row.is_mfa_registered,
+            });
+        }
+        Ok(counter.finish())
     }
-    let mut counter = ImpactCounter::new(excluded, options.guests == GuestHandling::Include);
-    let mut rows = pin!(report::registrations(graph, tenant, None));
-    while let Some(row) = rows.next().await {
-        let row = row.map_err(|error| licence::from_report_error(tenant, error))?;
-        counter.add(UserFacts {
-            id: &row.id,
-            user_principal_name: &row.user_principal_name,
-            is_guest: row.user_type.eq_ignore_ascii_case("guest"),
-            is_sspr_enabled: row.is_sspr_enabled,
-            is_sspr_registered: row.is_sspr_registered,
-            is_mfa_registered: row.is_mfa_registered,
-        });
-    }
-    Ok(counter.finish())
 }
 
 // ---------------------------------------------------------------------------------------------
 // Writing
 // ---------------------------------------------------------------------------------------------
 
-/// What a write did.
-struct Written {
+/// What a deploy's writes did.
+struct Deployed {
     result: ApplyResult,
     policy_id: String,
     changes: Vec<String>,
@@ -979,117 +967,150 @@ struct Written {
 /// Creates tried before giving up; between two, the policies are listed again.
 const CREATE_ATTEMPTS: usize = 3;
 
-async fn update(
-    graph: &Graph,
-    tenant: &ManagedTenant,
-    desired: &CaPolicy,
-    existing: &CaPolicy,
-) -> Result<Written, ProtectionError> {
-    let changed = changes(desired, existing);
-    if changed.is_empty() {
-        return Ok(Written {
-            result: ApplyResult::Unchanged,
-            policy_id: existing.id.clone(),
-            changes: changed,
-            attempts: Vec::new(),
-        });
-    }
-    let call = format!("PATCH {POLICIES}/{}", existing.id);
-    match ca::update_policy(graph, tenant, &existing.id, &update_body(desired, existing)).await {
-        Ok(request_id) => Ok(Written {
+impl Protection<'_> {
+    async fn update(
+        &self,
+        tenant: &ManagedTenant,
+        desired: &CaPolicy,
+        existing: &CaPolicy,
+    ) -> Result<Deployed, ProtectionError> {
+        let changed = self.changes(desired, existing);
+        if changed.is_empty() {
+            return Ok(Deployed {
+                result: ApplyResult::Unchanged,
+                policy_id: existing.id.clone(),
+                changes: changed,
+                attempts: Vec::new(),
+            });
+        }
+        let write = PolicyWrite::Update { desired, existing };
+        let (written, attempt) = self.write_once(tenant, write).await?;
+        Ok(Deployed {
             result: ApplyResult::Updated,
-            policy_id: existing.id.clone(),
+            policy_id: written.policy_id,
             changes: changed,
-            attempts: vec![attempt_of(call, "succeeded", request_id, None)],
-        }),
-        Err(error) => {
-            let attempts = vec![attempt_of(call, "failed", error.request_id(), Some(&error))];
-            Err(ProtectionError::WriteFailed { error, attempts })
+            attempts: vec![attempt],
+        })
+    }
+
+    /// Makes `write` once; what it did and its attempt, or `WriteFailed` with that attempt.
+    async fn write_once(
+        &self,
+        tenant: &ManagedTenant,
+        write: PolicyWrite<'_>,
+    ) -> Result<(Written, WriteAttempt), ProtectionError> {
+        let call = self.conditional_access.write_text(write);
+        match self.conditional_access.write(tenant, write).await {
+            Ok(written) => {
+                let request_id = written.request_id.clone();
+                let attempt = attempt_of(call, WriteStatus::Succeeded, request_id, None);
+                Ok((written, attempt))
+            }
+            Err(error) => {
+                let attempt =
+                    attempt_of(call, WriteStatus::Failed, error.request_id(), Some(&error));
+                Err(ProtectionError::WriteFailed {
+                    error,
+                    attempts: vec![attempt],
+                })
+            }
         }
     }
-}
 
-/// POSTs the policy. When an answer is lost (timeout, broken or cut response, 5xx) the create
-/// may have happened: the policies are listed again, and a policy with the marker is taken as
-/// the one created (and updated if it differs). Only when none is found is the POST repeated.
-async fn create(
-    graph: &Graph,
-    tenant: &ManagedTenant,
-    desired: &CaPolicy,
-    body: &Value,
-) -> Result<Written, ProtectionError> {
-    let call = format!("POST {POLICIES}");
-    let mut attempts = Vec::new();
-    let mut last_error = None;
-    for _ in 0..CREATE_ATTEMPTS {
-        let error = match ca::create_policy(graph, tenant, body).await {
-            Ok((id, request_id)) => {
-                attempts.push(attempt_of(call, "succeeded", request_id, None));
-                return Ok(Written {
+    /// Creates the policy. When an answer is lost (timeout, broken or cut response, 5xx) the
+    /// create may have happened: the policies are listed again, and a policy with the marker is
+    /// taken as the one created (and updated if it differs). Only when none is found is the
+    /// create repeated.
+    async fn create(
+        &self,
+        tenant: &ManagedTenant,
+        desired: &CaPolicy,
+    ) -> Result<Deployed, ProtectionError> {
+        let ca = self.conditional_access;
+        let write = PolicyWrite::Create(desired);
+        let call = ca.write_text(write);
+        let mut attempts = Vec::new();
+        let mut last_error = None;
+        for _ in 0..CREATE_ATTEMPTS {
+            let error = match ca.write(tenant, write).await {
+                Ok(written) => {
+                    attempts.push(attempt_of(
+                        call,
+                        WriteStatus::Succeeded,
+                        written.request_id,
+                        None,
+                    ));
+                    return Ok(Deployed {
+                        result: ApplyResult::Created,
+                        policy_id: written.policy_id,
+                        changes: Vec::new(),
+                        attempts,
+                    });
+                }
+                Err(error) => error,
+            };
+            attempts.push(attempt_of(
+                call.clone(),
+                WriteStatus::Failed,
+                error.request_id(),
+                Some(&error),
+            ));
+            if !may_have_run(&error) {
+                return Err(ProtectionError::WriteFailed { error, attempts });
+            }
+            tracing::warn!(tenant = %tenant.id, %error, "create of the registration-protection policy lost its answer; looking for it");
+            let found = match ca.policies(tenant).await {
+                Ok(listed) => {
+                    let found = listed.items.into_iter().find(CaPolicy::is_ours);
+                    attempts.push(attempt_of(
+                        ca.listing_text(),
+                        if found.is_some() {
+                            WriteStatus::Found
+                        } else {
+                            WriteStatus::NotFound
+                        },
+                        listed.request_ids.last().cloned(),
+                        None,
+                    ));
+                    found
+                }
+                Err(list_error) => {
+                    attempts.push(attempt_of(
+                        ca.listing_text(),
+                        WriteStatus::Failed,
+                        list_error.request_id(),
+                        Some(&list_error),
+                    ));
+                    // Without a look, another create could make a duplicate: stop here.
+                    return Err(ProtectionError::WriteFailed { error, attempts });
+                }
+            };
+            if let Some(existing) = found {
+                // Someone may have changed it since; make it match what was asked.
+                match self.update(tenant, desired, &existing).await {
+                    Ok(mut deployed) => attempts.append(&mut deployed.attempts),
+                    Err(ProtectionError::WriteFailed {
+                        error,
+                        attempts: mut more,
+                    }) => {
+                        attempts.append(&mut more);
+                        return Err(ProtectionError::WriteFailed { error, attempts });
+                    }
+                    Err(other) => return Err(other),
+                }
+                return Ok(Deployed {
                     result: ApplyResult::Created,
-                    policy_id: id,
+                    policy_id: existing.id,
                     changes: Vec::new(),
                     attempts,
                 });
             }
-            Err(error) => error,
-        };
-        attempts.push(attempt_of(
-            call.clone(),
-            "failed",
-            error.request_id(),
-            Some(&error),
-        ));
-        if !may_have_run(&error) {
-            return Err(ProtectionError::WriteFailed { error, attempts });
+            last_error = Some(error);
         }
-        tracing::warn!(tenant = %tenant.id, %error, "create of the registration-protection policy lost its answer; looking for it");
-        let found = match ca::list_policies(graph, tenant).await {
-            Ok((policies, ids)) => {
-                let found = policies.into_iter().find(CaPolicy::is_ours);
-                attempts.push(attempt_of(
-                    format!("GET {POLICIES}"),
-                    if found.is_some() { "found" } else { "notFound" },
-                    ids.last().cloned(),
-                    None,
-                ));
-                found
-            }
-            Err(list_error) => {
-                attempts.push(attempt_of(
-                    format!("GET {POLICIES}"),
-                    "failed",
-                    list_error.request_id(),
-                    Some(&list_error),
-                ));
-                // Without a look, another POST could make a duplicate: stop here.
-                return Err(ProtectionError::WriteFailed { error, attempts });
-            }
-        };
-        if let Some(existing) = found {
-            // Someone may have changed it since; make it match what was asked.
-            match update(graph, tenant, desired, &existing).await {
-                Ok(mut written) => attempts.append(&mut written.attempts),
-                Err(ProtectionError::WriteFailed {
-                    error,
-                    attempts: mut more,
-                }) => {
-                    attempts.append(&mut more);
-                    return Err(ProtectionError::WriteFailed { error, attempts });
-                }
-                Err(other) => return Err(other),
-            }
-            return Ok(Written {
-                result: ApplyResult::Created,
-                policy_id: existing.id,
-                changes: Vec::new(),
-                attempts,
-            });
-        }
-        last_error = Some(error);
+        let error =
+            last_error.unwrap_or_else(|| DirectoryError::Internal("no create attempt".into()));
+        Err(ProtectionError::WriteFailed { error, attempts })
     }
-    let error = last_error.unwrap_or_else(|| DirectoryError::Internal("no create attempt".into()));
-    Err(ProtectionError::WriteFailed { error, attempts })
 }
 
 /// A failure after which the request may have been carried out.
@@ -1105,14 +1126,17 @@ fn may_have_run(error: &DirectoryError) -> bool {
 
 fn attempt_of(
     call: String,
-    status: &str,
+    status: WriteStatus,
     graph_request_id: Option<String>,
     error: Option<&DirectoryError>,
 ) -> WriteAttempt {
     WriteAttempt {
         call,
-        status: status.to_owned(),
+        status,
         graph_request_id,
         error: error.map(ToString::to_string),
     }
 }
+
+#[cfg(test)]
+mod tests;

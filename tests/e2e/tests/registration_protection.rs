@@ -11,9 +11,10 @@ use graph_schema::Schema;
 use serde_json::{Value, json};
 use sspr_e2e::World;
 use sspr_service::directory::conditional_access::list_policies;
+use sspr_service::directory::conditional_access::render::create_body;
 use sspr_service::directory::graph::Graph;
 use sspr_service::directory::tenants::TenantRegistry;
-use sspr_service::domain::protection::generate::{Exclusions, create_body, differences, generate};
+use sspr_service::domain::protection::generate::{Exclusions, differences, generate};
 use sspr_service::domain::protection::{MARKER, ProtectionOptions, ProtectionState};
 use sspr_service::store::audit::{AuditFilter, Outcome};
 

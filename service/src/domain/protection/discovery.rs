@@ -143,17 +143,17 @@ fn objects(
 
 #[cfg(test)]
 mod tests {
-    use super::super::UserCondition;
+    use super::super::{PolicyState, UserCondition};
     use super::*;
 
     const BG: &str = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c08";
     const BG_GROUP: &str = "dad4ae4a-730c-4e52-826c-0d9094971f04";
     const ALEX: &str = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c02";
 
-    fn policy(state: &str, users: &[&str], groups: &[&str]) -> CaPolicy {
+    fn policy(state: PolicyState, users: &[&str], groups: &[&str]) -> CaPolicy {
         CaPolicy {
             display_name: "p".into(),
-            state: state.into(),
+            state,
             users: UserCondition {
                 include_users: vec!["All".into()],
                 exclude_users: users.iter().map(|s| (*s).to_owned()).collect(),
@@ -167,17 +167,17 @@ mod tests {
     #[test]
     fn objects_excluded_from_more_than_half_of_the_active_policies_are_discovered() {
         let policies = vec![
-            policy("enabled", &[BG, "GuestsOrExternalUsers"], &[BG_GROUP]),
             policy(
-                "enabledForReportingButNotEnforced",
-                &[BG, ALEX],
+                PolicyState::Enabled,
+                &[BG, "GuestsOrExternalUsers"],
                 &[BG_GROUP],
             ),
-            policy("enabled", &[BG.to_uppercase().as_str()], &[]),
-            policy("enabled", &[], &[]),
+            policy(PolicyState::ReportOnly, &[BG, ALEX], &[BG_GROUP]),
+            policy(PolicyState::Enabled, &[BG.to_uppercase().as_str()], &[]),
+            policy(PolicyState::Enabled, &[], &[]),
             // Disabled policies say nothing about what the tenant relies on.
-            policy("disabled", &[ALEX], &[]),
-            policy("disabled", &[ALEX], &[]),
+            policy(PolicyState::Disabled, &[ALEX], &[]),
+            policy(PolicyState::Disabled, &[ALEX], &[]),
         ];
         let found = BreakGlass::find(&policies, &[], &[], true);
         assert_eq!(found.policies_considered, 4);
@@ -192,7 +192,7 @@ mod tests {
 
     #[test]
     fn declared_accounts_come_first_and_are_not_repeated() {
-        let policies = vec![policy("enabled", &[BG], &[BG_GROUP])];
+        let policies = vec![policy(PolicyState::Enabled, &[BG], &[BG_GROUP])];
         let found = BreakGlass::find(&policies, &[BG.to_owned(), ALEX.to_owned()], &[], true);
         let ids: Vec<(&str, BreakGlassSource, usize)> = found
             .users
@@ -212,9 +212,9 @@ mod tests {
 
     #[test]
     fn discovery_can_be_turned_off_and_ignores_our_own_policy() {
-        let mut ours = policy("enabled", &[ALEX], &[]);
+        let mut ours = policy(PolicyState::Enabled, &[ALEX], &[]);
         ours.display_name = format!("x {}", super::super::MARKER);
-        let policies = vec![policy("enabled", &[BG], &[]), ours];
+        let policies = vec![policy(PolicyState::Enabled, &[BG], &[]), ours];
         assert!(BreakGlass::find(&policies, &[], &[], false).is_empty());
         let found = BreakGlass::find(&policies, &[], &[], true);
         assert_eq!(found.policies_considered, 1);

@@ -267,11 +267,15 @@ mod tests {
     const GUEST_WIFI: &str = "6a1e2f3b-7c4d-4e5f-9a0b-1c2d3e4f5a6b";
     const BG_USER: &str = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c08";
 
-    fn options(json: serde_json::Value) -> ValidOptions {
-        serde_json::from_value::<ProtectionOptions>(json)
-            .expect("parse")
-            .validate()
-            .expect("valid")
+    fn options(options: ProtectionOptions) -> ValidOptions {
+        options.validate().expect("valid")
+    }
+
+    fn trusted(ids: &[&str]) -> ProtectionOptions {
+        ProtectionOptions {
+            trusted_locations: Some(ids.iter().map(|id| (*id).to_owned()).collect()),
+            ..ProtectionOptions::default()
+        }
     }
 
     fn locations(trusted: bool) -> Vec<NamedLocation> {
@@ -321,7 +325,7 @@ mod tests {
     #[test]
     fn block_without_a_trusted_location_is_an_error_first() {
         let found = findings(
-            &options(serde_json::json!({})),
+            &options(ProtectionOptions::default()),
             &locations(false),
             &declared(),
         );
@@ -330,7 +334,10 @@ mod tests {
         assert!(found[0].message.contains("for everyone"));
         assert!(has_errors(&found));
         let mfa = findings(
-            &options(serde_json::json!({"control": "mfa"})),
+            &options(ProtectionOptions {
+                control: ProtectionControl::Mfa,
+                ..ProtectionOptions::default()
+            }),
             &locations(false),
             &declared(),
         );
@@ -341,7 +348,7 @@ mod tests {
     #[test]
     fn a_trusted_tenant_with_break_glass_has_no_error() {
         let found = findings(
-            &options(serde_json::json!({})),
+            &options(ProtectionOptions::default()),
             &locations(true),
             &declared(),
         );
@@ -359,7 +366,7 @@ mod tests {
     #[test]
     fn an_exempted_location_that_is_not_trusted_is_an_error_naming_it() {
         let found = findings(
-            &options(serde_json::json!({"trustedLocations": [HQ, GUEST_WIFI]})),
+            &options(trusted(&[HQ, GUEST_WIFI])),
             &locations(true),
             &declared(),
         );
@@ -370,9 +377,7 @@ mod tests {
         assert_eq!(error.field.as_deref(), Some("/trustedLocations/1"));
         assert!(error.message.contains("Guest Wi-Fi"));
         let unknown = findings(
-            &options(
-                serde_json::json!({"trustedLocations": ["9f9f9f9f-0000-4000-8000-000000000000"]}),
-            ),
+            &options(trusted(&["9f9f9f9f-0000-4000-8000-000000000000"])),
             &locations(true),
             &declared(),
         );
@@ -382,7 +387,11 @@ mod tests {
     #[test]
     fn no_break_glass_and_device_controls_are_pointed_out() {
         let found = findings(
-            &options(serde_json::json!({"control": "compliantDevice", "guests": "include"})),
+            &options(ProtectionOptions {
+                control: ProtectionControl::CompliantDevice,
+                guests: GuestHandling::Include,
+                ..ProtectionOptions::default()
+            }),
             &locations(true),
             &BreakGlass::default(),
         );
@@ -395,7 +404,7 @@ mod tests {
     #[test]
     fn option_findings_need_no_tenant_and_never_judge_locations() {
         let found = option_findings(
-            &options(serde_json::json!({"trustedLocations": [GUEST_WIFI]})),
+            &options(trusted(&[GUEST_WIFI])),
             ProtectionState::Enabled,
             &BreakGlass::default(),
         );

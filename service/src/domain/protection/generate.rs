@@ -1,13 +1,10 @@
-//! Options → the registration-protection policy, and that policy → Graph's JSON. Pure.
+//! Options → the registration-protection policy, and how two policies differ. Pure; the
+//! directory turns the policy into Graph's JSON.
 //!
-//! The JSON follows graph-api.md §5.3: `clientAppTypes: ["all"]` (a browser-only policy leaves
+//! The policy follows graph-api.md §5.3: `clientAppTypes: ["all"]` (a browser-only policy leaves
 //! native-app registration uncovered, maester#2105) and `includeUserActions` with no
 //! `includeApplications` member at all — Graph answers 1012 when both are present (§5.4), and an
 //! empty `includeApplications` beside a user action has been reported to fail too.
-
-use serde::Serialize;
-use serde_json::{Map, Value, json};
-use utoipa::ToSchema;
 
 use super::{
     ApplicationCondition, CaPolicy, GrantControls, GuestHandling, GuestSelection,
@@ -58,7 +55,7 @@ pub fn generate(
         id: String::new(),
         display_name: options.display_name.clone(),
         description: Some(description(options)),
-        state: state.as_graph().to_owned(),
+        state: state.into(),
         client_app_types: vec!["all".into()],
         applications: ApplicationCondition {
             include_user_actions: vec![REGISTER_SECURITY_INFO.into()],
@@ -95,136 +92,55 @@ fn description(options: &ValidOptions) -> String {
     )
 }
 
-/// The body of `POST /identity/conditionalAccess/policies` for `policy`: only what it sets.
-pub fn create_body(policy: &CaPolicy) -> Value {
-    let mut users = Map::new();
-    users.insert("includeUsers".into(), json!(policy.users.include_users));
-    users.insert("excludeUsers".into(), json!(policy.users.exclude_users));
-    users.insert("excludeGroups".into(), json!(policy.users.exclude_groups));
-    if let Some(guests) = &policy.users.exclude_guests_or_external_users {
-        users.insert("excludeGuestsOrExternalUsers".into(), guests_json(guests));
-    }
-    let mut conditions = Map::new();
-    conditions.insert("clientAppTypes".into(), json!(policy.client_app_types));
-    conditions.insert(
-        "applications".into(),
-        json!({ "includeUserActions": policy.applications.include_user_actions }),
-    );
-    conditions.insert("users".into(), Value::Object(users));
-    if let Some(locations) = &policy.locations {
-        conditions.insert("locations".into(), locations_json(locations));
-    }
-    let mut body = Map::new();
-    body.insert("displayName".into(), json!(policy.display_name));
-    if let Some(description) = &policy.description {
-        body.insert("description".into(), json!(description));
-    }
-    body.insert("state".into(), json!(policy.state));
-    body.insert("conditions".into(), Value::Object(conditions));
-    if let Some(grant) = &policy.grant {
-        body.insert(
-            "grantControls".into(),
-            json!({ "operator": grant.operator, "builtInControls": grant.built_in_controls }),
-        );
-    }
-    Value::Object(body)
-}
-
-/// The body of `PATCH /identity/conditionalAccess/policies/{id}` that turns `existing` into
-/// `desired`. Graph merges complex values member by member on PATCH, so everything `desired`
-/// leaves unset but `existing` has set is cleared explicitly (`[]` or `null`).
-pub fn update_body(desired: &CaPolicy, existing: &CaPolicy) -> Value {
-    let mut body = create_body(desired);
-    let users = &mut body["conditions"]["users"];
-    for key in ["includeGroups", "includeRoles", "excludeRoles"] {
-        users[key] = json!([]);
-    }
-    users["includeGuestsOrExternalUsers"] = Value::Null;
-    if desired.users.exclude_guests_or_external_users.is_none() {
-        users["excludeGuestsOrExternalUsers"] = Value::Null;
-    }
-    let conditions = &mut body["conditions"];
-    if desired.locations.is_none() {
-        conditions["locations"] = Value::Null;
-    }
-    for name in &existing.narrowing_conditions {
-        conditions[name.as_str()] = if NULLABLE_CONDITIONS.contains(&name.as_str()) {
-            Value::Null
-        } else {
-            json!([])
-        };
-    }
-    if existing.has_session_controls {
-        body["sessionControls"] = Value::Null;
-    }
-    if let Some(grant) = &existing.grant {
-        let controls = &mut body["grantControls"];
-        if !grant.custom_authentication_factors.is_empty() {
-            controls["customAuthenticationFactors"] = json!([]);
-        }
-        if !grant.terms_of_use.is_empty() {
-            controls["termsOfUse"] = json!([]);
-        }
-        if grant.authentication_strength.is_some() {
-            controls["authenticationStrength"] = Value::Null;
-        }
-    }
-    body
-}
-
-/// Narrowing conditions that are complex values (cleared with `null`); the others are
-/// collections (cleared with `[]`).
-const NULLABLE_CONDITIONS: &[&str] = &[
-    "platforms",
-    "devices",
-    "clientApplications",
-    "authenticationFlows",
-    "insiderRiskLevels",
-];
-
-fn guests_json(guests: &GuestSelection) -> Value {
-    // Graph's flags enum travels as one comma-separated string (§5.2).
-    let types = guests.guest_or_external_user_types.join(",");
-    let tenants = match &guests.external_tenants {
-        None => json!({
-            "@odata.type": "#microsoft.graph.conditionalAccessAllExternalTenants",
-            "membershipKind": "all"
-        }),
-        Some(members) => json!({
-            "@odata.type": "#microsoft.graph.conditionalAccessEnumeratedExternalTenants",
-            "membershipKind": "enumerated",
-            "members": members
-        }),
-    };
-    json!({ "guestOrExternalUserTypes": types, "externalTenants": tenants })
-}
-
-fn locations_json(locations: &LocationCondition) -> Value {
-    json!({
-        "includeLocations": locations.include_locations,
-        "excludeLocations": locations.exclude_locations
-    })
-}
-
-/// Where `existing` differs from `desired`, by Graph property name; empty when an update
+/// Where `existing` differs from `desired`; empty when an update
 /// would change nothing. Collections compare as sets, ids and keywords case-insensitively.
-pub fn differences(desired: &CaPolicy, existing: &CaPolicy) -> Vec<&'static str> {
+/// A part of a policy a deploy compares and may change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PolicyPart {
+    DisplayName,
+    Description,
+    State,
+    ClientAppTypes,
+    /// The applications and user actions the policy targets.
+    Applications,
+    IncludeUsers,
+    ExcludeUsers,
+    IncludeGroups,
+    ExcludeGroups,
+    IncludeRoles,
+    ExcludeRoles,
+    IncludeGuests,
+    ExcludeGuests,
+    Locations,
+    /// Narrowing conditions this service does not set.
+    OtherConditions,
+    Grant,
+    SessionControls,
+}
+
+pub fn differences(desired: &CaPolicy, existing: &CaPolicy) -> Vec<PolicyPart> {
     let mut out = Vec::new();
-    let mut check = |name: &'static str, same: bool| {
+    let mut check = |part: PolicyPart, same: bool| {
         if !same {
-            out.push(name);
+            out.push(part);
         }
     };
-    check("displayName", desired.display_name == existing.display_name);
-    check("description", desired.description == existing.description);
-    check("state", desired.state == existing.state);
     check(
-        "conditions/clientAppTypes",
+        PolicyPart::DisplayName,
+        desired.display_name == existing.display_name,
+    );
+    check(
+        PolicyPart::Description,
+        desired.description == existing.description,
+    );
+    check(PolicyPart::State, desired.state == existing.state);
+    check(
+        PolicyPart::ClientAppTypes,
         same_set(&desired.client_app_types, &existing.client_app_types),
     );
     let (da, ea) = (&desired.applications, &existing.applications);
     check(
-        "conditions/applications",
+        PolicyPart::Applications,
         same_set(&da.include_user_actions, &ea.include_user_actions)
             && same_set(&da.include_applications, &ea.include_applications)
             && same_set(&da.exclude_applications, &ea.exclude_applications)
@@ -235,45 +151,45 @@ pub fn differences(desired: &CaPolicy, existing: &CaPolicy) -> Vec<&'static str>
     );
     let (du, eu) = (&desired.users, &existing.users);
     check(
-        "conditions/users/includeUsers",
+        PolicyPart::IncludeUsers,
         same_set(&du.include_users, &eu.include_users),
     );
     check(
-        "conditions/users/excludeUsers",
+        PolicyPart::ExcludeUsers,
         same_set(&du.exclude_users, &eu.exclude_users),
     );
     check(
-        "conditions/users/includeGroups",
+        PolicyPart::IncludeGroups,
         same_set(&du.include_groups, &eu.include_groups),
     );
     check(
-        "conditions/users/excludeGroups",
+        PolicyPart::ExcludeGroups,
         same_set(&du.exclude_groups, &eu.exclude_groups),
     );
     check(
-        "conditions/users/includeRoles",
+        PolicyPart::IncludeRoles,
         same_set(&du.include_roles, &eu.include_roles),
     );
     check(
-        "conditions/users/excludeRoles",
+        PolicyPart::ExcludeRoles,
         same_set(&du.exclude_roles, &eu.exclude_roles),
     );
     check(
-        "conditions/users/includeGuestsOrExternalUsers",
+        PolicyPart::IncludeGuests,
         same_guests(
             &du.include_guests_or_external_users,
             &eu.include_guests_or_external_users,
         ),
     );
     check(
-        "conditions/users/excludeGuestsOrExternalUsers",
+        PolicyPart::ExcludeGuests,
         same_guests(
             &du.exclude_guests_or_external_users,
             &eu.exclude_guests_or_external_users,
         ),
     );
     check(
-        "conditions/locations",
+        PolicyPart::Locations,
         match (&desired.locations, &existing.locations) {
             (None, None) => true,
             (Some(d), Some(e)) => {
@@ -284,11 +200,11 @@ pub fn differences(desired: &CaPolicy, existing: &CaPolicy) -> Vec<&'static str>
         },
     );
     check(
-        "conditions (other)",
+        PolicyPart::OtherConditions,
         existing.narrowing_conditions.is_empty(),
     );
     check(
-        "grantControls",
+        PolicyPart::Grant,
         match (&desired.grant, &existing.grant) {
             (None, None) => true,
             (Some(d), Some(e)) => {
@@ -304,110 +220,23 @@ pub fn differences(desired: &CaPolicy, existing: &CaPolicy) -> Vec<&'static str>
             _ => false,
         },
     );
-    check("sessionControls", !existing.has_session_controls);
+    check(PolicyPart::SessionControls, !existing.has_session_controls);
     out
-}
-
-/// One value a deploy would change, in Graph's terms: `path` is a JSON pointer into the
-/// policy's Graph JSON; `before` is null for a policy not created yet, `after` null for a value
-/// the deploy clears.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct PolicyChange {
-    pub path: String,
-    /// Any JSON value.
-    pub before: Value,
-    /// Any JSON value.
-    pub after: Value,
-}
-
-/// What a deploy of `desired` changes in `existing` (everything, for a new policy): the values
-/// of the Graph JSON that differ, collections compared as sets. Conditions and session controls
-/// that `existing` has and this service does not model are named with their Graph property and
-/// cleared (`after` null).
-pub fn diff(desired: &CaPolicy, existing: Option<&CaPolicy>) -> Vec<PolicyChange> {
-    let after = create_body(desired);
-    let before = existing.map(create_body).unwrap_or(Value::Null);
-    let mut changes = Vec::new();
-    json_diff("", &before, &after, &mut changes);
-    if let Some(existing) = existing {
-        for name in &existing.narrowing_conditions {
-            changes.push(PolicyChange {
-                path: format!("/conditions/{name}"),
-                before: json!("set (not shown)"),
-                after: Value::Null,
-            });
-        }
-        if existing.has_session_controls {
-            changes.push(PolicyChange {
-                path: "/sessionControls".into(),
-                before: json!("set (not shown)"),
-                after: Value::Null,
-            });
-        }
-    }
-    changes
-}
-
-fn json_diff(path: &str, before: &Value, after: &Value, out: &mut Vec<PolicyChange>) {
-    match (before, after) {
-        (Value::Object(b), Value::Object(a)) => {
-            let mut keys: Vec<&String> = b.keys().chain(a.keys()).collect();
-            keys.sort();
-            keys.dedup();
-            for key in keys {
-                let child = format!("{path}/{}", key.replace('~', "~0").replace('/', "~1"));
-                json_diff(
-                    &child,
-                    b.get(key).unwrap_or(&Value::Null),
-                    a.get(key).unwrap_or(&Value::Null),
-                    out,
-                );
-            }
-        }
-        (Value::Null, Value::Object(a)) => {
-            for (key, value) in a {
-                json_diff(&format!("{path}/{key}"), &Value::Null, value, out);
-            }
-        }
-        (Value::Array(b), Value::Array(a)) if same_values(b, a) => {}
-        (b, a) if b == a => {}
-        (Value::String(b), Value::String(a))
-            if b.eq_ignore_ascii_case(a)
-                && !path.ends_with("/displayName")
-                && !path.ends_with("/description") => {}
-        (b, a) => out.push(PolicyChange {
-            path: if path.is_empty() {
-                "/".into()
-            } else {
-                path.to_owned()
-            },
-            before: b.clone(),
-            after: a.clone(),
-        }),
-    }
-}
-
-/// Arrays of strings compare as case-insensitive sets (Graph's collections have no order).
-fn same_values(a: &[Value], b: &[Value]) -> bool {
-    let strings = |v: &[Value]| -> Option<Vec<String>> {
-        v.iter().map(|x| x.as_str().map(str::to_owned)).collect()
-    };
-    match (strings(a), strings(b)) {
-        (Some(a), Some(b)) => same_set(&a, &b),
-        _ => a == b,
-    }
 }
 
 /// The parts of an update that change what the policy enforces or whom it applies to (every
 /// difference but its name, description and state): refused on an enforced policy unless forced.
-pub fn changes_enforcement(changes: &[&str]) -> bool {
-    changes
-        .iter()
-        .any(|c| !matches!(*c, "displayName" | "description" | "state"))
+pub fn changes_enforcement(changes: &[PolicyPart]) -> bool {
+    changes.iter().any(|c| {
+        !matches!(
+            c,
+            PolicyPart::DisplayName | PolicyPart::Description | PolicyPart::State
+        )
+    })
 }
 
-fn same_set(a: &[String], b: &[String]) -> bool {
+/// Collections as Graph keeps them: no order, ids and keywords in any case.
+pub fn same_set(a: &[String], b: &[String]) -> bool {
     let norm = |v: &[String]| {
         let mut v: Vec<String> = v.iter().map(|s| s.to_ascii_lowercase()).collect();
         v.sort();
@@ -436,18 +265,14 @@ fn same_guests(a: &Option<GuestSelection>, b: &Option<GuestSelection>) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use super::super::{ALL_GUEST_TYPES, ProtectionControl, ProtectionOptions};
+    use super::super::{ALL_GUEST_TYPES, PolicyState, ProtectionControl, ProtectionOptions};
     use super::*;
 
-    const HQ: &str = "0854951d-5fc0-4eb1-b392-9b2c9d7949c2";
     const BG_USER: &str = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c08";
     const BG_GROUP: &str = "dad4ae4a-730c-4e52-826c-0d9094971f04";
 
-    fn valid(json: Value) -> ValidOptions {
-        serde_json::from_value::<ProtectionOptions>(json)
-            .expect("parse")
-            .validate()
-            .expect("valid")
+    fn valid(options: ProtectionOptions) -> ValidOptions {
+        options.validate().expect("valid")
     }
 
     fn exclusions() -> Exclusions {
@@ -455,113 +280,19 @@ mod tests {
     }
 
     #[test]
-    fn the_default_is_the_msp_baseline_body_of_the_reference() {
-        let policy = generate(
-            &valid(json!({})),
-            &exclusions(),
-            ProtectionState::ReportOnly,
-        );
-        let body = create_body(&policy);
-        assert_eq!(body["state"], "enabledForReportingButNotEnforced");
-        assert_eq!(body["conditions"]["clientAppTypes"], json!(["all"]));
-        assert_eq!(
-            body["conditions"]["applications"],
-            json!({"includeUserActions": ["urn:user:registersecurityinfo"]})
-        );
-        assert_eq!(
-            body["conditions"]["users"],
-            json!({
-                "includeUsers": ["All"],
-                "excludeUsers": [BG_USER],
-                "excludeGroups": [BG_GROUP],
-                "excludeGuestsOrExternalUsers": {
-                    "guestOrExternalUserTypes": "internalGuest,b2bCollaborationGuest,b2bCollaborationMember,b2bDirectConnectUser,otherExternalUser,serviceProvider",
-                    "externalTenants": {
-                        "@odata.type": "#microsoft.graph.conditionalAccessAllExternalTenants",
-                        "membershipKind": "all"
-                    }
-                }
-            })
-        );
-        assert_eq!(
-            body["conditions"]["locations"],
-            json!({"includeLocations": ["All"], "excludeLocations": ["AllTrusted"]})
-        );
-        assert_eq!(
-            body["grantControls"],
-            json!({"operator": "OR", "builtInControls": ["block"]})
-        );
-        assert!(
-            body["displayName"]
-                .as_str()
-                .expect("name")
-                .ends_with(super::super::MARKER)
-        );
-    }
-
-    #[test]
-    fn no_variant_ever_sends_include_applications() {
-        for control in ["block", "mfa", "compliantDevice", "domainJoinedDevice"] {
-            for guests in ["include", "exclude"] {
-                for locations in [json!(["AllTrusted"]), json!([HQ])] {
-                    let options = valid(
-                        json!({"control": control, "guests": guests, "trustedLocations": locations}),
-                    );
-                    let policy = generate(&options, &exclusions(), ProtectionState::Enabled);
-                    for body in [create_body(&policy), update_body(&policy, &policy)] {
-                        let apps = body["conditions"]["applications"]
-                            .as_object()
-                            .expect("apps");
-                        assert_eq!(apps.len(), 1, "{control}/{guests}: {apps:?}");
-                        assert!(apps.contains_key("includeUserActions"));
-                        assert_eq!(body["conditions"]["clientAppTypes"], json!(["all"]));
-                        assert_eq!(body["grantControls"]["builtInControls"], json!([control]));
-                    }
-                }
-            }
-        }
-    }
-
-    #[test]
-    fn included_guests_carry_no_guest_exclusion() {
-        let policy = generate(
-            &valid(json!({"guests": "include"})),
-            &Exclusions::default(),
-            ProtectionState::ReportOnly,
-        );
-        let body = create_body(&policy);
-        assert!(
-            body["conditions"]["users"]
-                .get("excludeGuestsOrExternalUsers")
-                .is_none()
-        );
-        // An update clears a guest exclusion that the existing policy has.
-        let excluded = generate(
-            &valid(json!({})),
-            &Exclusions::default(),
-            ProtectionState::ReportOnly,
-        );
-        let update = update_body(&policy, &excluded);
-        assert_eq!(
-            update["conditions"]["users"]["excludeGuestsOrExternalUsers"],
-            Value::Null
-        );
-    }
-
-    #[test]
     fn mfa_everywhere_has_no_location_condition() {
-        let options = valid(json!({"control": "mfa", "trustedLocations": []}));
+        let options = valid(ProtectionOptions {
+            control: ProtectionControl::Mfa,
+            trusted_locations: Some(Vec::new()),
+            ..ProtectionOptions::default()
+        });
         assert_eq!(options.control, ProtectionControl::Mfa);
         let policy = generate(
             &options,
             &Exclusions::default(),
             ProtectionState::ReportOnly,
         );
-        assert!(
-            create_body(&policy)["conditions"]
-                .get("locations")
-                .is_none()
-        );
+        assert!(policy.locations.is_none());
         assert!(
             policy
                 .description
@@ -573,7 +304,7 @@ mod tests {
     #[test]
     fn an_identical_policy_has_no_differences_whatever_the_order_and_case() {
         let desired = generate(
-            &valid(json!({})),
+            &valid(ProtectionOptions::default()),
             &exclusions(),
             ProtectionState::ReportOnly,
         );
@@ -593,9 +324,13 @@ mod tests {
 
     #[test]
     fn differences_name_what_an_update_changes() {
-        let desired = generate(&valid(json!({})), &exclusions(), ProtectionState::Enabled);
+        let desired = generate(
+            &valid(ProtectionOptions::default()),
+            &exclusions(),
+            ProtectionState::Enabled,
+        );
         let mut existing = desired.clone();
-        existing.state = "enabledForReportingButNotEnforced".into();
+        existing.state = PolicyState::ReportOnly;
         existing.client_app_types = vec!["browser".into()];
         existing.users.exclude_roles = vec!["62e90394-69f5-4237-9190-012177145e10".into()];
         existing.narrowing_conditions = vec!["platforms".into()];
@@ -603,75 +338,24 @@ mod tests {
         assert_eq!(
             differences(&desired, &existing),
             [
-                "state",
-                "conditions/clientAppTypes",
-                "conditions/users/excludeRoles",
-                "conditions (other)",
-                "sessionControls"
+                PolicyPart::State,
+                PolicyPart::ClientAppTypes,
+                PolicyPart::ExcludeRoles,
+                PolicyPart::OtherConditions,
+                PolicyPart::SessionControls
             ]
-        );
-        let update = update_body(&desired, &existing);
-        assert_eq!(update["conditions"]["platforms"], Value::Null);
-        assert_eq!(update["conditions"]["users"]["excludeRoles"], json!([]));
-        assert_eq!(update["sessionControls"], Value::Null);
-        assert_eq!(update["state"], "enabled");
-    }
-
-    #[test]
-    fn the_diff_names_every_changed_graph_value_and_nothing_else() {
-        let desired = generate(
-            &valid(json!({"control": "mfa"})),
-            &exclusions(),
-            ProtectionState::Enabled,
-        );
-        assert!(diff(&desired, Some(&desired)).is_empty());
-        let mut existing = desired.clone();
-        existing.state = "enabledForReportingButNotEnforced".into();
-        existing.grant = Some(GrantControls {
-            operator: "OR".into(),
-            built_in_controls: vec!["block".into()],
-            ..GrantControls::default()
-        });
-        existing.has_session_controls = true;
-        // The same collection in another order and case is no change.
-        existing.client_app_types = desired
-            .client_app_types
-            .iter()
-            .rev()
-            .map(|c| c.to_uppercase())
-            .collect();
-        let changes = diff(&desired, Some(&existing));
-        let paths: Vec<&str> = changes.iter().map(|c| c.path.as_str()).collect();
-        assert_eq!(
-            paths,
-            [
-                "/grantControls/builtInControls",
-                "/state",
-                "/sessionControls"
-            ]
-        );
-        assert_eq!(changes[0].before, json!(["block"]));
-        assert_eq!(changes[0].after, json!(["mfa"]));
-        assert_eq!(changes[2].after, Value::Null);
-        // A new policy: every value, from nothing.
-        let created = diff(&desired, None);
-        assert!(created.iter().all(|c| c.before.is_null()));
-        assert!(
-            created
-                .iter()
-                .any(|c| c.path == "/conditions/applications/includeUserActions")
         );
     }
 
     #[test]
     fn only_name_description_and_state_leave_enforcement_alone() {
         assert!(!changes_enforcement(&[
-            "displayName",
-            "description",
-            "state"
+            PolicyPart::DisplayName,
+            PolicyPart::Description,
+            PolicyPart::State
         ]));
-        assert!(changes_enforcement(&["state", "grantControls"]));
-        assert!(changes_enforcement(&["conditions/locations"]));
-        assert!(changes_enforcement(&["sessionControls"]));
+        assert!(changes_enforcement(&[PolicyPart::State, PolicyPart::Grant]));
+        assert!(changes_enforcement(&[PolicyPart::Locations]));
+        assert!(changes_enforcement(&[PolicyPart::SessionControls]));
     }
 }

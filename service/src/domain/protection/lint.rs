@@ -12,7 +12,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::discovery::{BreakGlass, BreakGlassSource};
-use super::{ALL_TRUSTED, CaPolicy, NamedLocation, NamedLocationKind};
+use super::{ALL_TRUSTED, CaPolicy, NamedLocation, NamedLocationKind, PolicyState};
 
 /// The legacy "MFA trusted IPs" location id a docs example uses (§5.2).
 const LEGACY_TRUSTED_IPS: &str = "00000000-0000-0000-0000-000000000000";
@@ -117,14 +117,14 @@ pub fn grade(policy: &CaPolicy, tenant: &Tenant<'_>) -> Grade {
 type Add<'a> = dyn FnMut(Check, ReasonStatus, String) + 'a;
 
 fn state(policy: &CaPolicy, add: &mut Add<'_>) {
-    match policy.state.as_str() {
-        "enabled" => add(Check::State, ReasonStatus::Ok, "Enabled: enforced.".into()),
-        "enabledForReportingButNotEnforced" => add(
+    match policy.state {
+        PolicyState::Enabled => add(Check::State, ReasonStatus::Ok, "Enabled: enforced.".into()),
+        PolicyState::ReportOnly => add(
             Check::State,
             ReasonStatus::Warning,
             "Report-only: registrations are evaluated and logged, nothing is enforced. Promote it to enabled once the sign-in logs look right.".into(),
         ),
-        other => add(
+        other @ PolicyState::Disabled => add(
             Check::State,
             ReasonStatus::Failure,
             format!("State '{other}': the policy protects nothing."),
@@ -643,7 +643,7 @@ mod tests {
             id: "p1".into(),
             display_name: "Registration".into(),
             description: None,
-            state: "enabled".into(),
+            state: PolicyState::Enabled,
             client_app_types: strings(&["all"]),
             applications: ApplicationCondition {
                 include_user_actions: strings(&[REGISTER_SECURITY_INFO]),
@@ -698,10 +698,7 @@ mod tests {
 
     #[test]
     fn the_generated_baseline_passes_once_enabled() {
-        let options = serde_json::from_value::<ProtectionOptions>(serde_json::json!({}))
-            .expect("options")
-            .validate()
-            .expect("valid");
+        let options = ProtectionOptions::default().validate().expect("valid");
         let exclusions = Exclusions::new(strings(&[BG_USER]), strings(&[BG_GROUP]));
         let enabled = generate(&options, &exclusions, ProtectionState::Enabled);
         let grade = grade_with(&enabled, &declared());
@@ -936,7 +933,7 @@ mod tests {
         let mut p = policy(&["block"], &["AllTrusted"]);
         p.users.exclude_guests_or_external_users = Some(GuestSelection::everyone());
         p.narrowing_conditions = strings(&["platforms"]);
-        p.state = "disabled".into();
+        p.state = PolicyState::Disabled;
         let grade = grade_with(&p, &declared());
         assert_eq!(grade.verdict, Verdict::Fail);
         assert_eq!(statuses(&grade, Check::Guests), [ReasonStatus::Info]);

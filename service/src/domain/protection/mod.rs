@@ -98,11 +98,40 @@ pub enum ProtectionState {
     Enabled,
 }
 
-impl ProtectionState {
-    pub fn as_graph(self) -> &'static str {
+/// The state of any CA policy: a disabled one does nothing, a report-only one only logs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, ToSchema)]
+pub enum PolicyState {
+    #[serde(rename = "enabled")]
+    Enabled,
+    #[default]
+    #[serde(rename = "disabled")]
+    Disabled,
+    #[serde(rename = "enabledForReportingButNotEnforced")]
+    ReportOnly,
+}
+
+impl PolicyState {
+    /// The state's name, as the answers spell it.
+    pub fn name(self) -> &'static str {
         match self {
-            ProtectionState::ReportOnly => "enabledForReportingButNotEnforced",
-            ProtectionState::Enabled => "enabled",
+            PolicyState::Enabled => "enabled",
+            PolicyState::Disabled => "disabled",
+            PolicyState::ReportOnly => "enabledForReportingButNotEnforced",
+        }
+    }
+}
+
+impl std::fmt::Display for PolicyState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+impl From<ProtectionState> for PolicyState {
+    fn from(state: ProtectionState) -> PolicyState {
+        match state {
+            ProtectionState::ReportOnly => PolicyState::ReportOnly,
+            ProtectionState::Enabled => PolicyState::Enabled,
         }
     }
 }
@@ -112,9 +141,7 @@ impl ProtectionState {
 /// and excluded, report-only.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[schema(examples(json!({"control": "mfa", "trustedLocations": ["AllTrusted"],
-    "excludeUsers": ["1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c08"], "guests": "exclude",
-    "state": "enabledForReportingButNotEnforced"})))]
+#[schema(examples(sspr_api::examples::protection_options))]
 pub struct ProtectionOptions {
     /// `block` (default), `mfa`, `compliantDevice` or `domainJoinedDevice`.
     #[serde(default)]
@@ -311,7 +338,7 @@ pub struct CaPolicy {
     #[schema(required = true)]
     pub description: Option<String>,
     /// `enabled`, `disabled` or `enabledForReportingButNotEnforced`.
-    pub state: String,
+    pub state: PolicyState,
     pub client_app_types: Vec<String>,
     pub applications: ApplicationCondition,
     pub users: UserCondition,
@@ -440,7 +467,7 @@ impl CaPolicy {
 
     /// Enabled or report-only (a disabled policy does nothing).
     pub fn is_active(&self) -> bool {
-        self.state == "enabled" || self.state == "enabledForReportingButNotEnforced"
+        self.state != PolicyState::Disabled
     }
 
     pub fn is_ours(&self) -> bool {
@@ -452,13 +479,23 @@ impl CaPolicy {
 mod tests {
     use super::*;
 
-    fn options(json: serde_json::Value) -> ProtectionOptions {
-        serde_json::from_value(json).expect("options parse")
+    fn trusted(ids: &[&str]) -> ProtectionOptions {
+        ProtectionOptions {
+            trusted_locations: Some(ids.iter().map(|id| (*id).to_owned()).collect()),
+            ..ProtectionOptions::default()
+        }
+    }
+
+    fn named(name: &str) -> ProtectionOptions {
+        ProtectionOptions {
+            display_name: Some(name.to_owned()),
+            ..ProtectionOptions::default()
+        }
     }
 
     #[test]
     fn empty_options_make_the_msp_baseline() {
-        let valid = options(serde_json::json!({})).validate().expect("valid");
+        let valid = ProtectionOptions::default().validate().expect("valid");
         assert_eq!(valid.control, ProtectionControl::Block);
         assert_eq!(valid.trusted_locations, [ALL_TRUSTED]);
         assert_eq!(valid.guests, GuestHandling::Exclude);
@@ -469,90 +506,67 @@ mod tests {
     }
 
     #[test]
-    fn report_only_is_accepted_under_both_spellings() {
-        for state in ["enabledForReportingButNotEnforced", "reportOnly"] {
-            let valid = options(serde_json::json!({"state": state}))
-                .validate()
-                .expect("valid");
-            assert_eq!(valid.state, Some(ProtectionState::ReportOnly));
-        }
-        assert!(
-            serde_json::from_value::<ProtectionOptions>(serde_json::json!({"state": "disabled"}))
-                .is_err()
-        );
-    }
-
-    #[test]
-    fn unknown_members_are_refused() {
-        assert!(
-            serde_json::from_value::<ProtectionOptions>(serde_json::json!({"grant": "block"}))
-                .is_err()
-        );
-    }
-
-    #[test]
     fn locations_are_all_trusted_alone_or_guids() {
         let hq = "0854951D-5FC0-4EB1-B392-9B2C9D7949C2";
-        let valid = options(serde_json::json!({"trustedLocations": [hq, hq.to_lowercase()]}))
+        let valid = trusted(&[hq, &hq.to_lowercase()])
             .validate()
             .expect("valid");
         assert_eq!(valid.trusted_locations, [hq.to_lowercase()]);
 
-        let mixed = options(serde_json::json!({"trustedLocations": [hq, "AllTrusted"]}))
-            .validate()
-            .expect_err("mixed");
+        let mixed = trusted(&[hq, "AllTrusted"]).validate().expect_err("mixed");
         assert_eq!(mixed.field, "/trustedLocations/1");
 
-        let bad = options(serde_json::json!({"trustedLocations": ["head office"]}))
+        let bad = trusted(&["head office"])
             .validate()
             .expect_err("not a guid");
         assert_eq!(bad.field, "/trustedLocations/0");
         assert!(bad.detail.contains("head office"));
 
-        let all = options(serde_json::json!({"trustedLocations": ["All"]}))
-            .validate()
-            .expect_err("All");
+        let all = trusted(&["All"]).validate().expect_err("All");
         assert!(all.detail.contains("never apply"));
     }
 
     #[test]
     fn block_everywhere_is_refused_but_mfa_everywhere_is_not() {
-        let block = options(serde_json::json!({"trustedLocations": []}))
-            .validate()
-            .expect_err("block everywhere");
+        let block = trusted(&[]).validate().expect_err("block everywhere");
         assert_eq!(block.field, "/trustedLocations");
-        let mfa = options(serde_json::json!({"control": "mfa", "trustedLocations": []}))
-            .validate()
-            .expect("mfa everywhere");
+        let mfa = ProtectionOptions {
+            control: ProtectionControl::Mfa,
+            ..trusted(&[])
+        }
+        .validate()
+        .expect("mfa everywhere");
         assert!(mfa.trusted_locations.is_empty());
     }
 
     #[test]
     fn exclusions_must_be_object_ids_and_are_normalised() {
         let id = "1A2B3C4D-5E6F-4A7B-8C9D-0E1F2A3B4C08";
-        let valid = options(serde_json::json!({"excludeUsers": [id, id.to_lowercase()]}))
-            .validate()
-            .expect("valid");
+        let valid = ProtectionOptions {
+            exclude_users: vec![id.to_owned(), id.to_lowercase()],
+            ..ProtectionOptions::default()
+        }
+        .validate()
+        .expect("valid");
         assert_eq!(valid.exclude_users, [id.to_lowercase()]);
-        let bad = options(serde_json::json!({"excludeGroups": ["breakglass@contoso.com"]}))
-            .validate()
-            .expect_err("upn");
+        let bad = ProtectionOptions {
+            exclude_groups: vec!["breakglass@contoso.com".to_owned()],
+            ..ProtectionOptions::default()
+        }
+        .validate()
+        .expect_err("upn");
         assert_eq!(bad.field, "/excludeGroups/0");
     }
 
     #[test]
     fn the_marker_is_appended_once() {
-        let valid = options(serde_json::json!({"displayName": format!("MSP baseline {MARKER}")}))
+        let valid = named(&format!("MSP baseline {MARKER}"))
             .validate()
             .expect("valid");
         assert_eq!(valid.display_name, format!("MSP baseline {MARKER}"));
-        let empty = options(serde_json::json!({"displayName": MARKER}))
-            .validate()
-            .expect_err("only the marker");
+        let empty = named(MARKER).validate().expect_err("only the marker");
         assert_eq!(empty.field, "/displayName");
-        let long = options(serde_json::json!({"displayName": "x".repeat(300)}))
-            .validate()
-            .expect_err("long");
+        let long = named(&"x".repeat(300)).validate().expect_err("long");
         assert!(long.detail.contains("too long"));
     }
 
