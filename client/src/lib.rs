@@ -11,7 +11,8 @@
 //! )?;
 //! for tenant in client.list_tenants().await? {
 //!     let policy = client.get_policy(&tenant.id).await?;
-//!     println!("{}: admins may use SSPR: {}", tenant.domain, policy.administrators.allowed_to_use_sspr);
+//!     let admins = policy.administrators.allowed_to_use_sspr;
+//!     println!("{}: administrators may use SSPR: {admins}", tenant.domain);
 //! }
 //! # Ok(()) }
 //! ```
