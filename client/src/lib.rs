@@ -11,7 +11,8 @@
 //! )?;
 //! for tenant in client.list_tenants().await? {
 //!     let policy = client.get_policy(&tenant.id).await?;
-//!     println!("{}: {}", tenant.domain, policy["administrators"]["source"]);
+//!     let admins = policy.administrators.allowed_to_use_sspr;
+//!     println!("{}: administrators may use SSPR: {admins}", tenant.domain);
 //! }
 //! # Ok(()) }
 //! ```
@@ -188,10 +189,10 @@ impl SsprClient {
             .map_err(|e| decode_error(&url, "a tenant list", &e, &body))
     }
 
-    /// `GET /v1/tenants/{tenant}/sspr/policy`, `tenant` being an id or a domain: the document as
-    /// JSON (typed, with the headers: [`get_policy_response`](Self::get_policy_response)).
-    pub async fn get_policy(&self, tenant: &str) -> Result<Value, ClientError> {
-        self.get_policy_response(tenant).await.map(|r| r.document)
+    /// `GET /v1/tenants/{tenant}/sspr/policy`, `tenant` being an id or a domain: the typed
+    /// document (as sent too, with the headers: [`get_policy_response`](Self::get_policy_response)).
+    pub async fn get_policy(&self, tenant: &str) -> Result<PolicyDocument, ClientError> {
+        self.get_policy_response(tenant).await.map(|r| r.policy)
     }
 
     /// The policy document, typed and as sent, with the `request-id`, `ETag` and

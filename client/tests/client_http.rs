@@ -119,13 +119,13 @@ fn handle(stream: TcpStream, handler: &Handler, log: &Mutex<Vec<Request>>) {
     let _ = stream.write_all(reply.body.as_bytes());
 }
 
+/// A whole policy document, as the service sends it, with a member this version does not know.
 fn policy() -> serde_json::Value {
-    json!({
-        "tenant": {"id": "3f2b", "domain": "contoso.onmicrosoft.com", "displayName": "Contoso"},
-        "retrievedAt": "2026-01-01T00:00:00Z",
-        "administrators": {"source": "graph", "allowedToUseSspr": false},
-        "somethingNew": {"source": "inferred", "x": [1, 2]}
-    })
+    let mut document = sspr_api::examples::policy_document();
+    document["tenant"]["id"] = json!("3f2b");
+    document["retrievedAt"] = json!("2026-01-01T00:00:00Z");
+    document["somethingNew"] = json!({"source": "inferred", "x": [1, 2]});
+    document
 }
 
 fn connect(url: &Url, auth: Auth) -> SsprClient {

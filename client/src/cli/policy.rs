@@ -102,19 +102,21 @@ pub fn findings_table(findings: &[Finding], width: Option<u16>) -> String {
         ColumnConstraint::LowerBoundary(Width::Fixed(20)),
     ]);
     for finding in findings {
-        table.add_row([&finding.severity, &finding.field, &finding.message]);
+        table.add_row([finding.severity.as_str(), &finding.field, &finding.message]);
     }
     table.to_string()
 }
 
-/// The policy document as text: the group table (only `groups`, when given), read from the
-/// document as sent so that every group shows, and its findings.
+/// The policy document as text: the table of its typed groups (only `groups`, when given) and
+/// its findings. The table is built from the typed document, so it shows exactly the groups of
+/// the contract (`--output json` prints the document as sent, members this version does not
+/// know included).
 pub fn document_text(
     read: &PolicyResponse,
     groups: Option<&[String]>,
     width: Option<u16>,
 ) -> String {
-    let mut shown = read.document.clone();
+    let mut shown = serde_json::to_value(&read.policy).unwrap_or_default();
     if let Some(members) = shown.as_object_mut() {
         members.remove("findings");
         if let Some(groups) = groups {
@@ -311,12 +313,12 @@ mod tests {
 
     #[test]
     fn document_text_shows_the_changed_groups_and_the_findings() {
-        let document = json!({
-            "tenant": {"id": "t-1", "domain": "contoso.onmicrosoft.com", "displayName": "Contoso"},
-            "registration": {"source": "portal", "reconfirmDays": 90},
-            "administrators": {"source": "graph", "allowedToUseSspr": true},
-            "findings": [{"severity": "medium", "field": "/registration/reconfirmDays", "message": "Short."}, 7]
-        });
+        let mut document = sspr_api::examples::policy_document();
+        document["registration"]["reconfirmDays"] = json!(90);
+        document["administrators"]["allowedToUseSspr"] = json!(true);
+        document["findings"] = json!([
+            {"severity": "medium", "field": "/registration/reconfirmDays", "message": "Short."}
+        ]);
         let read = PolicyResponse {
             policy: serde_json::from_value(document.clone()).expect("a policy document"),
             document,
@@ -338,7 +340,9 @@ mod tests {
         );
         assert!(some.starts_with("Tenant: Contoso"), "{some}");
         assert_eq!(tenant_name(&read.policy, "x"), "contoso.onmicrosoft.com");
-        assert_eq!(tenant_name(&PolicyDocument::default(), "x"), "x");
+        let mut nameless = read.policy.clone();
+        nameless.tenant.domain.clear();
+        assert_eq!(tenant_name(&nameless, "x"), "x");
     }
 
     #[test]

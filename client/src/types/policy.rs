@@ -1,41 +1,15 @@
-//! The answers of the SSPR policy endpoints, mirroring the OpenAPI schemas `PolicyDocument`,
-//! `DryRun` (`PolicyPlan` here), `FieldChange`, `Step`, `CallView` and `Finding`.
+//! The answers of the SSPR policy endpoints. The document and its findings are the contract
+//! crate's types ([`sspr_api::policy`]), as the service sends them; the dry run's answer still
+//! mirrors the OpenAPI schemas `DryRun` (`PolicyPlan` here), `FieldChange`, `Step` and
+//! `CallView`.
 
 use std::collections::BTreeSet;
 
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+pub use sspr_api::policy::{Finding, PolicyDocument, Severity};
 
 use crate::ClientError;
-use crate::types::TenantRef;
-
-/// `GET /v1/tenants/{tenant}/sspr/policy`, and what an applied change reads back
-/// (`PolicyDocument`). The settings groups stay JSON: each is shown as its leaf settings with
-/// its `source`, so a group the service adds later is shown without a change here.
-#[derive(Debug, Clone, PartialEq, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PolicyDocument {
-    #[serde(default)]
-    pub tenant: TenantRef,
-    /// RFC 3339: when the upstream values were read.
-    #[serde(default)]
-    pub retrieved_at: String,
-    /// What deserves an administrator's attention (an entry that is not a finding is skipped).
-    #[serde(default, deserialize_with = "findings_only")]
-    pub findings: Vec<Finding>,
-    /// Every other member: the groups (`enablement`, `authentication`, …), by name.
-    #[serde(flatten)]
-    pub groups: Map<String, Value>,
-}
-
-/// The entries of a findings array that are findings.
-fn findings_only<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Finding>, D::Error> {
-    let entries = Option::<Vec<Value>>::deserialize(deserializer)?.unwrap_or_default();
-    Ok(entries
-        .iter()
-        .filter_map(|entry| Finding::deserialize(entry).ok())
-        .collect())
-}
 
 /// A dry run's answer: the per-field diff, the upstream calls and the findings of the result.
 #[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
@@ -87,16 +61,6 @@ pub struct UpstreamCall {
     pub body: Value,
 }
 
-/// Something about the policy worth knowing, from the service's rules.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Finding {
-    pub severity: String,
-    /// JSON pointer of the setting concerned.
-    #[serde(default)]
-    pub field: String,
-    pub message: String,
-}
-
 impl PolicyPlan {
     /// Reads a dry-run answer.
     pub fn from_value(value: &Value) -> Result<PolicyPlan, ClientError> {
@@ -125,23 +89,38 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// The service's document, with a member this version does not know and a finding.
+    fn document() -> Value {
+        let mut document = sspr_api::examples::policy_document();
+        document["registration"]["reconfirmDays"] = json!(90);
+        document["futureGroup"] = json!({"source": "graph"});
+        document["findings"] = json!([
+            {"severity": "medium", "field": "/registration/reconfirmDays", "message": "Short."}
+        ]);
+        document
+    }
+
     #[test]
-    fn a_document_keeps_its_groups_and_only_real_findings() {
-        let document: PolicyDocument = serde_json::from_value(json!({
-            "tenant": {"id": "t-1", "domain": "contoso.onmicrosoft.com", "displayName": "Contoso"},
-            "retrievedAt": "2026-01-02T03:04:05Z",
-            "registration": {"source": "portal", "reconfirmDays": 90},
-            "futureGroup": {"source": "graph"},
-            "findings": [{"severity": "medium", "field": "/registration/reconfirmDays", "message": "Short."}, 7]
-        }))
-        .expect("a document");
+    fn a_document_decodes_into_typed_groups_and_ignores_unknown_members() {
+        let document: PolicyDocument = serde_json::from_value(document()).expect("a document");
         assert_eq!(document.tenant.domain, "contoso.onmicrosoft.com");
         assert_eq!(document.findings.len(), 1);
         assert_eq!(document.findings[0].message, "Short.");
+        assert_eq!(document.findings[0].severity, Severity::Medium);
+        assert_eq!(document.registration.reconfirm_days, Some(90));
         assert_eq!(
-            document.groups.keys().collect::<Vec<_>>(),
-            ["futureGroup", "registration"]
+            document.customization.helpdesk_link,
+            Some(Some("https://help.contoso.com/password".to_owned()))
         );
-        assert_eq!(document.groups["registration"]["reconfirmDays"], 90);
+    }
+
+    #[test]
+    fn a_document_missing_a_group_the_service_always_sends_is_refused() {
+        let mut partial = document();
+        partial
+            .as_object_mut()
+            .expect("object")
+            .remove("registration");
+        assert!(serde_json::from_value::<PolicyDocument>(partial).is_err());
     }
 }

@@ -1,37 +1,16 @@
 //! Findings: how the policy as it stands weakens security or support, with a severity and the
 //! field to change. Reported with every read; they never block a write (the rules do that).
 
-use serde::Serialize;
-use utoipa::ToSchema;
+pub use sspr_api::policy::{Finding, Severity};
 
 use super::change::{PolicySettings, ScopeKind};
 use super::rules::TenantFacts;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub enum Severity {
-    High,
-    Medium,
-    Low,
-    Info,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Finding {
-    pub severity: Severity,
-    /// JSON pointer of the setting concerned, e.g. `/methods/securityQuestions`.
-    pub field: String,
-    pub message: String,
-}
-
-impl Finding {
-    fn new(severity: Severity, field: &str, message: &str) -> Finding {
-        Finding {
-            severity,
-            field: field.to_owned(),
-            message: message.to_owned(),
-        }
+fn new_finding(severity: Severity, field: &str, message: &str) -> Finding {
+    Finding {
+        severity,
+        field: field.to_owned(),
+        message: message.to_owned(),
     }
 }
 
@@ -39,7 +18,7 @@ impl Finding {
 pub fn findings(settings: &PolicySettings, facts: &TenantFacts) -> Vec<Finding> {
     use Severity::{High, Info, Low, Medium};
     let mut out = Vec::new();
-    let mut add = |severity, field, message| out.push(Finding::new(severity, field, message));
+    let mut add = |severity, field, message| out.push(new_finding(severity, field, message));
 
     if let Some(enablement) = &settings.enablement
         && enablement.scope == ScopeKind::None

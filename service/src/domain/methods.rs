@@ -1,8 +1,7 @@
 //! The tenant's Authentication methods policy as the domain sees it, and the mapping from its
 //! method configurations to the legacy SSPR methods (graph-api.md §1.8).
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+pub use sspr_api::policy::{RegistrationCampaign, ResetMethodStatus, ResetMethods};
 
 /// Where the tenant is in moving from the legacy MFA/SSPR policies to the methods policy.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,23 +59,6 @@ impl MethodConfiguration {
     }
 }
 
-/// The methods policy's registration campaign (nudging users to set up Microsoft Authenticator).
-// One type for what Graph holds, what the document shows and what a change sets. Unknown fields
-// are refused so that a misspelt patch field is an error, not ignored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-#[schema(as = RegistrationCampaignView)]
-pub struct RegistrationCampaign {
-    /// `default` (behaves as disabled), `enabled` or `disabled`, as Graph sent it.
-    pub state: String,
-    /// Days a user may postpone; null when Graph sent none.
-    #[schema(required = true)]
-    pub snooze_duration_in_days: Option<i32>,
-    /// Group ids, or `all_users`.
-    pub include_targets: Vec<String>,
-    pub exclude_targets: Vec<String>,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MethodsPolicy {
     pub migration_state: MigrationState,
@@ -85,28 +67,6 @@ pub struct MethodsPolicy {
     pub last_modified: Option<String>,
     pub registration_campaign: Option<RegistrationCampaign>,
     pub configurations: Vec<MethodConfiguration>,
-}
-
-/// Whether one legacy SSPR method is usable for reset according to the methods policy.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ResetMethodStatus {
-    pub usable: bool,
-    /// The methods-policy configurations that make it usable.
-    pub enabled_by: Vec<String>,
-    /// Who it is enabled for: group ids, or `all_users`.
-    pub targets: Vec<String>,
-}
-
-/// The legacy SSPR methods (the portal's names) and the configurations behind each.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ResetMethods {
-    pub mobile_app_notification: ResetMethodStatus,
-    pub mobile_app_code: ResetMethodStatus,
-    pub email: ResetMethodStatus,
-    pub mobile_phone: ResetMethodStatus,
-    pub office_phone: ResetMethodStatus,
 }
 
 impl MethodsPolicy {

@@ -1,31 +1,18 @@
 //! The SSPR policy document (DESIGN.md §4): one object per tenant, grouped as the portal's
 //! Password reset blade is, every group saying where its values came from.
 
-use serde::Serialize;
-use utoipa::ToSchema;
-
 use super::findings::Finding;
-use super::methods::{
-    MethodsPolicy, MigrationState, RegistrationCampaign, ResetMethodStatus, ResetMethods,
-};
+use super::methods::{MethodsPolicy, MigrationState, ResetMethods};
 use super::portal::{
     Evidence, InferredEnablement, InferredScope, LegacyMethods, PortalSettings, Scope,
 };
+pub use sspr_api::policy::{
+    AdministratorsGroup, AuthenticationGroup, CustomizationGroup, DirectorySyncGroup,
+    EnablementGroup, EnablementScope, EvidenceView, MethodsGroup, MethodsPolicyGroup,
+    NotificationsGroup, OnPremisesGroup, PolicyDocument, RegistrationGroup, SecurityQuestions,
+    Source,
+};
 use sspr_api::tenants::TenantRef;
-
-/// Where a group's values came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub enum Source {
-    /// Documented Microsoft Graph, app-only.
-    Graph,
-    /// The undocumented Entra portal back end, with a delegated token.
-    Portal,
-    /// Derived from evidence, with the evidence.
-    Inferred,
-    /// Not known; `reason` says why and `remedy` what would make it known.
-    Unavailable,
-}
 
 /// Why a group (or part of it) has no values, and what would give it values.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,71 +57,6 @@ fn no_portal(what: &str) -> Unavailable {
     }
 }
 
-/// Who SSPR is enabled for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub enum EnablementScope {
-    /// Nobody.
-    None,
-    /// The members of one group (`groupId`).
-    Selected,
-    /// Every user.
-    All,
-    /// Inferred evidence is too thin to tell.
-    Unknown,
-}
-
-/// Who SSPR is enabled for.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(examples(json!({"source": "portal", "scope": "selected",
-    "groupId": "d2d5bae7-a7b7-4581-8d52-5a8d26f517b3", "groupName": "SSPR Users"})))]
-pub struct EnablementGroup {
-    pub source: Source,
-    /// Absent when `source` is `unavailable`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = EnablementScope)]
-    pub scope: Option<EnablementScope>,
-    /// The group SSPR is enabled for when the scope is `selected` and the group is known.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = String)]
-    pub group_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = String)]
-    pub group_name: Option<String>,
-    /// How an inferred answer was reached (`source` is `inferred`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = EvidenceView)]
-    pub evidence: Option<EvidenceView>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = String)]
-    pub note: Option<String>,
-    /// Why the group has no values (`source` is `unavailable`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = String)]
-    pub reason: Option<String>,
-    /// What would give the group values (`source` is `unavailable`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = String)]
-    pub remedy: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct EvidenceView {
-    /// Enabled member accounts that are not administrators.
-    pub members_considered: u64,
-    /// Of those, the ones whose `isSsprEnabled` is true.
-    pub members_enabled: u64,
-    /// The oldest per-user data read (RFC 3339); the report can lag policy changes by hours.
-    /// Null when no row carried a time.
-    #[schema(required = true, value_type = Option<String>, format = DateTime)]
-    pub oldest_data: Option<String>,
-    /// When the report was read (RFC 3339).
-    #[schema(format = DateTime)]
-    pub read_at: String,
-}
-
 impl From<&Evidence> for EvidenceView {
     fn from(e: &Evidence) -> Self {
         EvidenceView {
@@ -144,251 +66,6 @@ impl From<&Evidence> for EvidenceView {
             read_at: e.read_at.clone(),
         }
     }
-}
-
-/// Methods required to reset, and security questions.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(examples(json!({"source": "portal", "methodsRequired": 2,
-    "securityQuestions": {"enabled": false, "toRegister": 5, "toReset": 3}})))]
-pub struct AuthenticationGroup {
-    pub source: Source,
-    /// Methods a user must prove to reset: 1 or 2 (absent when `source` is `unavailable`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = u8)]
-    pub methods_required: Option<u8>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = SecurityQuestions)]
-    pub security_questions: Option<SecurityQuestions>,
-    /// Why the group has no values (`source` is `unavailable`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = String)]
-    pub reason: Option<String>,
-    /// What would give the group values (`source` is `unavailable`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = String)]
-    pub remedy: Option<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct SecurityQuestions {
-    /// Security questions are a usable method (the legacy toggle).
-    pub enabled: bool,
-    /// Questions a user registers.
-    pub to_register: u8,
-    /// Questions asked at reset.
-    pub to_reset: u8,
-}
-
-/// Registration at sign-in and reconfirmation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(examples(json!({"source": "portal", "requireRegistrationOnSignIn": true, "reconfirmDays": 180})))]
-pub struct RegistrationGroup {
-    pub source: Source,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = bool)]
-    pub require_registration_on_sign_in: Option<bool>,
-    /// Days before users are asked to reconfirm their methods; 0 = never.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = u16)]
-    pub reconfirm_days: Option<u16>,
-    /// Why the group has no values (`source` is `unavailable`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = String)]
-    pub reason: Option<String>,
-    /// What would give the group values (`source` is `unavailable`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = String)]
-    pub remedy: Option<String>,
-}
-
-/// Who is told when a password is reset.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(examples(json!({"source": "portal", "notifyUsersOnReset": true, "notifyAdminsOnAdminReset": false})))]
-pub struct NotificationsGroup {
-    pub source: Source,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = bool)]
-    pub notify_users_on_reset: Option<bool>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = bool)]
-    pub notify_admins_on_admin_reset: Option<bool>,
-    /// Why the group has no values (`source` is `unavailable`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = String)]
-    pub reason: Option<String>,
-    /// What would give the group values (`source` is `unavailable`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = String)]
-    pub remedy: Option<String>,
-}
-
-/// The helpdesk link users see on the reset page.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(examples(json!({"source": "portal", "helpdeskLink": "https://help.contoso.com/password"})))]
-pub struct CustomizationGroup {
-    pub source: Source,
-    /// An https URL or an e-mail address; null when the link is not customized (absent when
-    /// `source` is `unavailable`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<String>)]
-    pub helpdesk_link: Option<Option<String>>,
-    /// Why the group has no values (`source` is `unavailable`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = String)]
-    pub reason: Option<String>,
-    /// What would give the group values (`source` is `unavailable`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = String)]
-    pub remedy: Option<String>,
-}
-
-/// Password writeback and account unlock for tenants that sync from on-premises.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(examples(json!({"source": "portal", "integrated": true, "passwordWriteback": true, "unlockWithoutReset": false})))]
-pub struct OnPremisesGroup {
-    pub source: Source,
-    /// Whether the tenant has on-premises password reset integration at all.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = bool)]
-    pub integrated: Option<bool>,
-    /// Present when `integrated` is true.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = bool)]
-    pub password_writeback: Option<bool>,
-    /// Present when `integrated` is true.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = bool)]
-    pub unlock_without_reset: Option<bool>,
-    /// Why the group has no values (`source` is `unavailable`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = String)]
-    pub reason: Option<String>,
-    /// What would give the group values (`source` is `unavailable`).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = String)]
-    pub remedy: Option<String>,
-}
-
-/// Which SSPR methods are usable for reset, by `source`: `graph` once the tenant is migrating or
-/// migrated (each method with the methods-policy configurations that enable it), `portal` before
-/// migration (the legacy SSPR toggles), or `unavailable` with the reason.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(tag = "source", rename_all = "camelCase")]
-#[allow(clippy::large_enum_variant)] // One per document: boxing would only add an allocation.
-pub enum MethodsGroup {
-    /// From the Authentication methods policy.
-    #[serde(rename_all = "camelCase")]
-    #[schema(title = "MethodsFromGraph")]
-    Graph {
-        /// True when only the methods policy counts (`migrationComplete`); false while the
-        /// legacy policy is also respected, so more methods may be usable than listed.
-        authoritative: bool,
-        mobile_app_notification: ResetMethodStatus,
-        mobile_app_code: ResetMethodStatus,
-        email: ResetMethodStatus,
-        mobile_phone: ResetMethodStatus,
-        office_phone: ResetMethodStatus,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        #[schema(value_type = String)]
-        note: Option<String>,
-    },
-    /// Before migration: the legacy SSPR method toggles read from the portal.
-    #[serde(rename_all = "camelCase")]
-    #[schema(title = "MethodsFromPortal")]
-    Portal {
-        /// Always true: before migration the legacy policy alone decides.
-        authoritative: bool,
-        mobile_app_notification: bool,
-        mobile_app_code: bool,
-        email: bool,
-        mobile_phone: bool,
-        office_phone: bool,
-        security_questions: bool,
-    },
-    /// Not known: the legacy policy decides and the portal cannot be read, or Graph sent a
-    /// migration state this version cannot interpret.
-    #[schema(title = "MethodsUnavailable")]
-    Unavailable { reason: String, remedy: String },
-}
-
-/// Whether the tenant synchronizes from on-premises Active Directory.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(examples(json!({"source": "graph", "onPremisesSyncEnabled": true, "syncs": true,
-    "lastSyncDateTime": "2026-08-20T09:47:12Z"})))]
-pub struct DirectorySyncGroup {
-    pub source: Source,
-    /// `organization.onPremisesSyncEnabled`: true, false (synced once, no longer) or null (never).
-    #[schema(required = true)]
-    pub on_premises_sync_enabled: Option<bool>,
-    pub syncs: bool,
-    /// Graph's `onPremisesLastSyncDateTime`; null when the tenant never synced.
-    #[schema(required = true, value_type = Option<String>, format = DateTime)]
-    pub last_sync_date_time: Option<String>,
-}
-
-/// SSPR for administrators (`authorizationPolicy.allowedToUseSSPR`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(examples(json!({"source": "graph", "allowedToUseSspr": true})))]
-pub struct AdministratorsGroup {
-    pub source: Source,
-    pub allowed_to_use_sspr: bool,
-}
-
-/// The Authentication methods policy's own settings.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(examples(json!({"source": "graph", "migrationState": "migrationInProgress",
-    "reconfirmationInDays": 180, "registrationCampaign": null, "policyVersion": "1.5",
-    "lastModifiedDateTime": "2026-11-02T10:15:00Z"})))]
-pub struct MethodsPolicyGroup {
-    pub source: Source,
-    /// `preMigration`, `migrationInProgress`, `migrationComplete`, or what Graph sent.
-    pub migration_state: String,
-    /// Null when Graph sent none.
-    #[schema(required = true)]
-    pub reconfirmation_in_days: Option<i32>,
-    /// Null when Graph sent none.
-    #[schema(required = true)]
-    pub registration_campaign: Option<RegistrationCampaign>,
-    #[schema(required = true)]
-    pub policy_version: Option<String>,
-    /// When the policy last changed (RFC 3339); null when Graph sent none.
-    #[schema(required = true, value_type = Option<String>, format = DateTime)]
-    pub last_modified_date_time: Option<String>,
-}
-
-/// The whole document: every group says where its values came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(examples(
-    sspr_api::examples::policy_document,
-    sspr_api::examples::policy_document_unavailable
-))]
-pub struct PolicyDocument {
-    pub tenant: TenantRef,
-    /// When the upstream values were read (RFC 3339).
-    #[schema(format = DateTime)]
-    pub retrieved_at: String,
-    pub enablement: EnablementGroup,
-    pub authentication: AuthenticationGroup,
-    pub methods: MethodsGroup,
-    pub registration: RegistrationGroup,
-    pub notifications: NotificationsGroup,
-    pub customization: CustomizationGroup,
-    pub on_premises: OnPremisesGroup,
-    pub directory_sync: DirectorySyncGroup,
-    pub administrators: AdministratorsGroup,
-    pub methods_policy: MethodsPolicyGroup,
-    /// What deserves an administrator's attention, most severe first.
-    pub findings: Vec<Finding>,
 }
 
 /// What Graph told us about a tenant, already translated out of Graph's wire types.
@@ -402,8 +79,21 @@ pub struct GraphFacts {
     pub last_sync_date_time: Option<String>,
 }
 
-impl PolicyDocument {
-    pub fn build(
+/// The document built from what Graph and the portal told us: the domain's reading of those
+/// facts, kept here because the document type itself is the contract crate's pure data.
+pub trait BuildPolicyDocument {
+    fn build(
+        tenant: TenantRef,
+        retrieved_at: String,
+        facts: GraphFacts,
+        portal: PortalKnowledge,
+    ) -> Self;
+
+    fn with_findings(self, findings: Vec<Finding>) -> Self;
+}
+
+impl BuildPolicyDocument for PolicyDocument {
+    fn build(
         tenant: TenantRef,
         retrieved_at: String,
         facts: GraphFacts,
@@ -543,7 +233,7 @@ impl PolicyDocument {
         }
     }
 
-    pub fn with_findings(mut self, findings: Vec<Finding>) -> Self {
+    fn with_findings(mut self, findings: Vec<Finding>) -> Self {
         self.findings = findings;
         self
     }

@@ -1,8 +1,7 @@
 //! The rules a policy must satisfy before it is written (DESIGN.md §4). Each violation names the
 //! JSON pointer of the field at fault in the PATCH document; every violation is reported at once.
 
-use serde::Serialize;
-use utoipa::ToSchema;
+pub use sspr_api::policy::Violation;
 
 use super::change::{PolicySettings, ScopeKind};
 
@@ -18,21 +17,10 @@ pub struct TenantFacts {
     pub methods_from_graph: bool,
 }
 
-/// One broken rule.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Violation {
-    /// JSON pointer into the PATCH document, e.g. `/authentication/methodsRequired`.
-    pub pointer: String,
-    pub message: String,
-}
-
-impl Violation {
-    fn new(pointer: &str, message: impl Into<String>) -> Violation {
-        Violation {
-            pointer: pointer.to_owned(),
-            message: message.into(),
-        }
+fn violation(pointer: &str, message: impl Into<String>) -> Violation {
+    Violation {
+        pointer: pointer.to_owned(),
+        message: message.into(),
     }
 }
 
@@ -137,8 +125,7 @@ fn rule(pointer: &str) -> &'static str {
 /// Checks every rule; groups whose source is unavailable (`None`) are not checked.
 pub fn validate(settings: &PolicySettings, facts: &TenantFacts) -> Result<(), Vec<Violation>> {
     let mut violations = Vec::new();
-    let mut fail =
-        |pointer: &str, message: String| violations.push(Violation::new(pointer, message));
+    let mut fail = |pointer: &str, message: String| violations.push(violation(pointer, message));
 
     let required = settings.authentication.as_ref().map(|a| a.methods_required);
     if let Some(required) = required

@@ -22,6 +22,7 @@ use crate::domain::change::{
     methods_from_graph,
 };
 use crate::domain::findings::{Finding, findings};
+use crate::domain::policy::BuildPolicyDocument;
 use crate::domain::policy::{GraphFacts, PolicyDocument, PortalKnowledge, Source};
 use crate::domain::rules::{TenantFacts, validate};
 use crate::store::Store;

@@ -58,6 +58,7 @@ async fn demo_prints_working_exports_and_stops_cleanly() {
     assert_eq!(tenants.len(), 2, "the demo token reaches every demo tenant");
     for tenant in &tenants {
         let policy = client.get_policy(&tenant.domain).await.expect("policy");
+        let policy = serde_json::to_value(policy).expect("json");
         assert_eq!(policy["administrators"]["source"], "graph");
     }
 

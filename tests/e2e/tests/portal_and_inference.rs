@@ -576,6 +576,7 @@ async fn inferred_enablement_is_reused_for_a_while_and_keeps_its_read_time() {
         .get_policy(seed::FABRIKAM_DOMAIN)
         .await
         .expect("policy");
+    let first = serde_json::to_value(first).expect("json");
     assert_eq!(
         first["enablement"]["source"], "inferred",
         "{}",
@@ -588,6 +589,7 @@ async fn inferred_enablement_is_reused_for_a_while_and_keeps_its_read_time() {
         .get_policy(seed::FABRIKAM_DOMAIN)
         .await
         .expect("policy");
+    let second = serde_json::to_value(second).expect("json");
     assert_eq!(
         report_reads(),
         reads,
