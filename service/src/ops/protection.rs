@@ -10,6 +10,7 @@
 
 use std::collections::HashSet;
 use std::pin::pin;
+use std::sync::Arc;
 
 use futures::StreamExt;
 use serde::Serialize;
@@ -36,8 +37,7 @@ use crate::domain::protection::{
     CaPolicy, GuestHandling, NamedLocation, OptionError, PolicyState, ProtectionOptions,
     ProtectionState, ValidOptions, guid,
 };
-use crate::store::Store;
-use crate::store::audit::{Completion, Outcome};
+use crate::capabilities::audit_log::{AuditLog, Completion, Outcome};
 
 use super::audited::AuditTrail;
 use super::{OpsError, authorize, licence, require, tenant_ref};
@@ -266,14 +266,14 @@ pub enum ChangeAnswer {
 // ---------------------------------------------------------------------------------------------
 
 /// What the protection use cases work with: the tenants, the capabilities they read and write
-/// through, and the store the audit trail is kept in.
+/// through, and the audit log the writes are recorded in.
 #[derive(Clone, Copy)]
 pub struct Protection<'a> {
     pub tenants: &'a TenantRegistry,
     pub conditional_access: &'a dyn ConditionalAccess,
     pub registration_report: &'a dyn RegistrationReport,
     pub licences: &'a dyn Licences,
-    pub store: &'a Store,
+    pub audit: &'a Arc<dyn AuditLog>,
 }
 
 /// What every write request names: the tenant, the request, plan only or not, the version.
@@ -677,7 +677,7 @@ impl<'a> Protection<'a> {
     ) -> Result<(&'a ManagedTenant, Audit<'a>), ProtectionError> {
         let tenant = authorize(self.tenants, caller, Verb::Write, target.tenant_key)?;
         let request_id = target.request_id.clone();
-        let trail = AuditTrail::new(self.store, caller, tenant, operation, request_id);
+        let trail = AuditTrail::to(self.audit.clone(), caller, tenant, operation, request_id);
         let dry_run = target.dry_run;
         Ok((tenant, Audit { trail, dry_run }))
     }
