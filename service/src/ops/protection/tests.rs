@@ -5,12 +5,13 @@ use std::collections::VecDeque;
 use std::sync::Mutex;
 
 use super::*;
+use crate::capabilities::audit_log::{AuditFilter, AuditRecord};
 use crate::capabilities::conditional_access::{Read, Written};
 use crate::directory::conditional_access::request_of;
 use crate::domain::protection::ProtectionControl;
-use crate::ops::fakes::{FakeLicences, FakeReport};
-use crate::capabilities::audit_log::{AuditFilter, AuditRecord};
 use crate::ops::fake_audit_log::FakeAuditLog;
+use crate::ops::fakes::{FakeLicences, FakeReport};
+use sspr_api::protection::PlannedCall;
 
 const TENANT: &str = "contoso.example";
 const TENANT_ID: &str = "9a8b7c6d-0000-4000-8000-000000000001";
