@@ -486,3 +486,161 @@ impl From<ProtectionState> for PolicyState {
         }
     }
 }
+
+/// The members a plan and an applied change share, whichever the answer is.
+impl ChangeAnswer {
+    pub fn tenant(&self) -> &TenantRef {
+        match self {
+            ChangeAnswer::Planned(plan) => &plan.tenant,
+            ChangeAnswer::Applied(applied) => &applied.tenant,
+        }
+    }
+
+    /// What the call did, or would do.
+    pub fn result(&self) -> ApplyResult {
+        match self {
+            ChangeAnswer::Planned(plan) => plan.result,
+            ChangeAnswer::Applied(applied) => applied.result,
+        }
+    }
+
+    /// The policy with the marker; `None` when a plan would create it.
+    pub fn policy_id(&self) -> Option<&str> {
+        match self {
+            ChangeAnswer::Planned(plan) => plan.policy_id.as_deref(),
+            ChangeAnswer::Applied(applied) => Some(&applied.policy_id),
+        }
+    }
+
+    pub fn state(&self) -> ProtectionState {
+        match self {
+            ChangeAnswer::Planned(plan) => plan.state,
+            ChangeAnswer::Applied(applied) => applied.state,
+        }
+    }
+
+    /// The parts changed, or to change (Graph property names).
+    pub fn changes(&self) -> &[String] {
+        match self {
+            ChangeAnswer::Planned(plan) => &plan.changes,
+            ChangeAnswer::Applied(applied) => &applied.changes,
+        }
+    }
+
+    pub fn diff(&self) -> &[PolicyChange] {
+        match self {
+            ChangeAnswer::Planned(plan) => &plan.diff,
+            ChangeAnswer::Applied(applied) => &applied.diff,
+        }
+    }
+
+    pub fn findings(&self) -> &[PlanFinding] {
+        match self {
+            ChangeAnswer::Planned(plan) => &plan.findings,
+            ChangeAnswer::Applied(applied) => &applied.findings,
+        }
+    }
+
+    /// The version the plan was made against, or the version now deployed.
+    pub fn etag(&self) -> &str {
+        match self {
+            ChangeAnswer::Planned(plan) => &plan.etag,
+            ChangeAnswer::Applied(applied) => &applied.etag,
+        }
+    }
+
+    /// A plan's exact Graph calls, in order; none for an applied change.
+    pub fn calls(&self) -> &[PlannedCall] {
+        match self {
+            ChangeAnswer::Planned(plan) => &plan.calls,
+            ChangeAnswer::Applied(_) => &[],
+        }
+    }
+}
+
+/// Each status enum prints as the API spells it.
+macro_rules! display_as_spelled {
+    ($($name:ty),*) => {$(
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                match serde_json::to_value(self) {
+                    Ok(Value::String(name)) => f.write_str(&name),
+                    _ => Err(std::fmt::Error),
+                }
+            }
+        }
+    )*};
+}
+
+display_as_spelled!(
+    PlanSeverity,
+    BreakGlassSource,
+    ProtectionState,
+    Verdict,
+    ReasonStatus,
+    Check,
+    ApplyResult,
+    WriteStatus
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn tenant() -> Value {
+        json!({"id": "t-1", "domain": "contoso.onmicrosoft.com", "displayName": "Contoso"})
+    }
+
+    /// The untagged answer must tell a dry run's plan from what was applied.
+    #[test]
+    fn a_plan_and_an_applied_change_decode_as_their_own_kind() {
+        let plan: ChangeAnswer = serde_json::from_value(json!({
+            "tenant": tenant(), "dryRun": true, "result": "created", "policyId": null,
+            "state": "enabledForReportingButNotEnforced", "changes": [], "diff": [],
+            "calls": [{"method": "POST", "path": "/v1.0/identity/conditionalAccess/policies",
+                       "body": {"displayName": "Block"}}],
+            "findings": [{"severity": "warning", "code": "newHires", "message": "TAP."}],
+            "etag": "\"none\"", "futureMember": 1
+        }))
+        .expect("a plan");
+        let ChangeAnswer::Planned(planned) = &plan else {
+            panic!("read as applied: {plan:?}")
+        };
+        assert!(planned.dry_run);
+        assert_eq!(plan.policy_id(), None);
+        assert_eq!(plan.calls()[0].body["displayName"], "Block");
+        assert_eq!(plan.etag(), "\"none\"");
+        assert_eq!(
+            plan.state().to_string(),
+            "enabledForReportingButNotEnforced"
+        );
+
+        let applied: ChangeAnswer = serde_json::from_value(json!({
+            "tenant": tenant(), "result": "updated", "policyId": "p-1", "state": "enabled",
+            "changes": ["state"], "diff": [], "etag": "\"v2\"", "policy": {}, "findings": [],
+            "attempts": [{"call": "PATCH /v1.0/identity/conditionalAccess/policies/p-1",
+                          "status": "succeeded"}],
+            "graphRequestIds": []
+        }))
+        .expect("an applied change");
+        let ChangeAnswer::Applied(done) = &applied else {
+            panic!("read as a plan: {applied:?}")
+        };
+        assert_eq!(done.attempts[0].status, WriteStatus::Succeeded);
+        assert_eq!(applied.policy_id(), Some("p-1"));
+        assert_eq!(applied.result().to_string(), "updated");
+        assert!(applied.calls().is_empty());
+    }
+
+    #[test]
+    fn report_only_reads_under_both_spellings_and_prints_as_graph_names_it() {
+        for spelling in ["enabledForReportingButNotEnforced", "reportOnly"] {
+            let state: ProtectionState = serde_json::from_value(json!(spelling)).expect("a state");
+            assert_eq!(state, ProtectionState::ReportOnly);
+            assert_eq!(state.to_string(), "enabledForReportingButNotEnforced");
+        }
+        assert_eq!(PlanSeverity::Error.to_string(), "error");
+        assert_eq!(Check::ClientAppTypes.to_string(), "clientAppTypes");
+    }
+}
