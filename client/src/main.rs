@@ -931,7 +931,7 @@ async fn change_protection(
 ) -> Result<String, Failure> {
     let plan = change.send(client, tenant, true, None).await?;
     let text = cli::protection::change_plan_text(&plan.change, None);
-    if confirm.dry_run || plan.result() == "unchanged" {
+    if confirm.dry_run || plan.result() == sspr_client::types::protection::ApplyResult::Unchanged {
         return shown(output, &plan.body, &text);
     }
     let etag = plan.plan_etag().map(str::to_owned).ok_or_else(|| {
@@ -939,7 +939,7 @@ async fn change_protection(
             "the plan came without an ETag, so it cannot be applied safely".to_owned(),
         )
     })?;
-    let tenant_name = Some(plan.change.tenant.domain.as_str())
+    let tenant_name = Some(plan.change.tenant().domain.as_str())
         .filter(|domain| !domain.is_empty())
         .unwrap_or(tenant);
     let question = format!(

@@ -1,7 +1,7 @@
 //! Registration protection: the Conditional Access policy that guards security-info
 //! registration. Plan it for a tenant, grade what a tenant has, deploy it (report-only first,
 //! then promote, or demote), or only generate its Graph JSON. The answers are the types of
-//! [`crate::types::protection`].
+//! [`crate::types::protection`] (the contract crate's).
 //!
 //! A deploy or a state change is a dry run first (the diff against the deployed policy and the
 //! exact Graph call), then the real call with the dry run's `ETag` as `If-Match`, so what is
@@ -14,11 +14,11 @@
 //! let plan = client.protection_plan("contoso.com", &options).await?;
 //! println!("{} users must register first", plan.value.impact.must_register);
 //! let dry_run = client.protection_apply("contoso.com", &options, true, None).await?;
-//! println!("{}: {} values change", dry_run.result(), dry_run.change.diff.len());
+//! println!("{}: {} values change", dry_run.result(), dry_run.change.diff().len());
 //! let applied = client
 //!     .protection_apply("contoso.com", &options, false, dry_run.plan_etag())
 //!     .await?;
-//! println!("{}: {:?}", applied.result(), applied.change.policy_id);
+//! println!("{}: {:?}", applied.result(), applied.change.policy_id());
 //! // Later: enforce it, changing nothing but the state.
 //! let promote = client.protection_set_state("contoso.com", State::Enabled, false, true, None).await?;
 //! client
@@ -36,7 +36,9 @@ use serde_json::{Map, Value, json};
 use url::Url;
 
 use crate::types::Answer;
-use crate::types::protection::{ChangeAnswer, GeneratedPolicy, ProtectionPlan, ProtectionStatus};
+use crate::types::protection::{
+    ApplyResult, ChangeAnswer, GeneratedPolicy, ProtectionPlan, ProtectionStatus,
+};
 use crate::{ClientError, Reply, SsprClient, decode_error_of};
 
 /// A plan reads the tenant's whole registration report, which Graph throttles to 5 reads per
@@ -173,13 +175,13 @@ impl ProtectionAnswer {
     pub fn plan_etag(&self) -> Option<&str> {
         self.etag
             .as_deref()
-            .or(self.change.etag.as_deref())
+            .or(Some(self.change.etag()))
             .filter(|etag| !etag.trim().is_empty())
     }
 
-    /// `created`, `updated` or `unchanged`.
-    pub fn result(&self) -> &str {
-        &self.change.result
+    /// What the call did, or would do.
+    pub fn result(&self) -> ApplyResult {
+        self.change.result()
     }
 }
 
@@ -287,21 +289,22 @@ impl SsprClient {
         let reply = self
             .send_json_reply(Method::PUT, &url, Some(body), None, if_match)
             .await?;
-        let Answer { value, json } = typed(&Method::PUT, &url, &reply)?;
-        let answer = ProtectionAnswer {
-            change: value,
-            body: json,
-            etag: reply.etag,
-        };
-        // An older service ignores `dryRun` and applies: say so rather than show it as a plan.
-        if dry_run && !answer.change.dry_run {
+        // An older service ignores `dryRun` and applies: say so rather than show it as a plan
+        // (checked before the answer is decoded, since what it did may not read as a plan).
+        let body: Option<Value> = serde_json::from_slice(&reply.body).ok();
+        if dry_run && body.is_some_and(|body| body["dryRun"] != true) {
             return Err(ClientError::Decode(format!(
                 "PUT {url}: the answer is not a dry run (no \"dryRun\": true), so this service \
                  does not plan before applying and may have applied the change; check it with \
                  `sspr registration-protection status`"
             )));
         }
-        Ok(answer)
+        let Answer { value, json } = typed(&Method::PUT, &url, &reply)?;
+        Ok(ProtectionAnswer {
+            change: value,
+            body: json,
+            etag: reply.etag,
+        })
     }
 
     /// `POST /v1/registration-protection/generate`: the Graph JSON without a tenant.
@@ -420,7 +423,9 @@ mod tests {
     }
 
     fn dry_run() -> Value {
-        json!({"dryRun": true, "result": "updated", "policyId": "p-1", "etag": "\"v1\""})
+        json!({"tenant": {"id": "t-1", "domain": "contoso.example", "displayName": "Contoso"},
+               "dryRun": true, "result": "updated", "policyId": "p-1", "etag": "\"v1\"",
+               "state": "enabled", "changes": [], "diff": [], "calls": [], "findings": []})
     }
 
     #[test]
@@ -432,9 +437,11 @@ mod tests {
         };
         let with_header = answer(dry_run(), Some("\"header\""));
         assert_eq!(with_header.plan_etag(), Some("\"header\""));
-        assert_eq!(with_header.result(), "updated");
+        assert_eq!(with_header.result(), ApplyResult::Updated);
         assert_eq!(answer(dry_run(), None).plan_etag(), Some("\"v1\""));
-        assert_eq!(answer(json!({}), None).plan_etag(), None);
+        let mut without_etag = dry_run();
+        without_etag["etag"] = json!("");
+        assert_eq!(answer(without_etag, None).plan_etag(), None);
         assert_eq!(
             State::ReportOnly.as_api(),
             "enabledForReportingButNotEnforced"

@@ -362,6 +362,14 @@ fn protection_plan(result: &str) -> serde_json::Value {
         "body": {"state": "enabled"}}], "findings": [], "etag": "\"body-etag\""})
 }
 
+/// What a real (not dry-run) state change answers.
+fn protection_applied() -> serde_json::Value {
+    json!({"tenant": {"id": "3f2b", "domain": "contoso.onmicrosoft.com", "displayName": "Contoso"},
+        "result": "updated", "policyId": "p-1", "state": "enabled", "changes": ["state"],
+        "diff": [], "etag": "\"deployed-v2\"", "policy": {"state": "enabled"}, "findings": [],
+        "attempts": [], "graphRequestIds": []})
+}
+
 #[tokio::test]
 async fn protection_changes_plan_first_then_apply_with_the_plans_etag() {
     let (url, seen) = serve(|request, _| {
@@ -370,10 +378,7 @@ async fn protection_changes_plan_first_then_apply_with_the_plans_etag() {
             answer.headers.push(("etag", "\"deployed-v1\"".into()));
             return answer;
         }
-        reply(
-            200,
-            json!({"result": "updated", "policyId": "p-1", "state": "enabled", "changes": ["state"]}),
-        )
+        reply(200, protection_applied())
     });
     let client = connect(&url, Auth::Token("jwt".into()));
     let plan = client
@@ -386,7 +391,10 @@ async fn protection_changes_plan_first_then_apply_with_the_plans_etag() {
         )
         .await
         .expect("plan");
-    assert_eq!(plan.result(), "updated");
+    assert_eq!(
+        plan.result(),
+        sspr_client::types::protection::ApplyResult::Updated
+    );
     assert_eq!(plan.plan_etag(), Some("\"deployed-v1\""), "the header wins");
     let applied = client
         .protection_set_state(

@@ -3,7 +3,9 @@
 
 use std::fmt::Write as _;
 
-use sspr_client::types::protection::{ChangeAnswer, PlanFinding, ProtectionPlan, ProtectionStatus};
+use sspr_client::types::protection::{
+    ApplyResult, ChangeAnswer, PlanFinding, ProtectionPlan, ProtectionState, ProtectionStatus,
+};
 
 use crate::cli::render::{NONE, leaf_text, new_table};
 
@@ -22,7 +24,7 @@ fn findings_lines(out: &mut String, findings: &[PlanFinding]) {
         let _ = writeln!(
             out,
             "  {:<7} {}: {}",
-            or_none(&finding.severity).to_uppercase(),
+            finding.severity.to_string().to_uppercase(),
             or_none(&finding.code),
             or_none(&finding.message)
         );
@@ -36,7 +38,7 @@ pub fn plan_text(plan: &ProtectionPlan) -> String {
         out,
         "Registration protection for {}: {} as '{}'",
         or_none(&plan.tenant.domain),
-        or_none(&plan.state),
+        plan.state,
         // The Graph JSON is Graph's document: its name is read from it.
         plan.policy["displayName"].as_str().unwrap_or(NONE)
     );
@@ -46,7 +48,7 @@ pub fn plan_text(plan: &ProtectionPlan) -> String {
                 out,
                 "Existing policy {} ({}): {}",
                 or_none(&existing.id),
-                or_none(&existing.state),
+                existing.state,
                 if existing.changes.is_empty() {
                     "already matches; a deploy writes nothing".to_owned()
                 } else {
@@ -74,7 +76,7 @@ pub fn plan_text(plan: &ProtectionPlan) -> String {
             out,
             "  {kind} {} ({}, excluded from {} of {} policies)",
             or_none(&object.id),
-            or_none(&object.source),
+            object.source,
             object.excluded_from,
             break_glass.policies_considered
         );
@@ -106,7 +108,7 @@ pub fn status_text(status: &ProtectionStatus, width: Option<u16>) -> String {
     let mut out = format!(
         "Registration protection for {}: {}\n",
         or_none(&status.tenant.domain),
-        or_none(&status.verdict)
+        status.verdict
     );
     if status.policies.is_empty() {
         out.push_str("No Conditional Access policy targets security-info registration.\n");
@@ -116,11 +118,11 @@ pub fn status_text(status: &ProtectionStatus, width: Option<u16>) -> String {
     table.set_header(["POLICY", "STATE", "OURS", "VERDICT", "ID"]);
     for policy in &status.policies {
         table.add_row([
-            or_none(&policy.display_name),
-            or_none(&policy.state),
-            if policy.ours { "yes" } else { "no" },
-            or_none(&policy.verdict),
-            or_none(&policy.id),
+            or_none(&policy.display_name).to_owned(),
+            policy.state.to_string(),
+            if policy.ours { "yes" } else { "no" }.to_owned(),
+            policy.verdict.to_string(),
+            or_none(&policy.id).to_owned(),
         ]);
     }
     out.push_str(&table.to_string());
@@ -130,14 +132,14 @@ pub fn status_text(status: &ProtectionStatus, width: Option<u16>) -> String {
             out,
             "\n{} ({}):",
             or_none(&policy.display_name),
-            or_none(&policy.verdict)
+            policy.verdict
         );
         for reason in &policy.reasons {
             let _ = writeln!(
                 out,
                 "  {:<7} {}: {}",
-                or_none(&reason.status),
-                or_none(&reason.check),
+                reason.status.to_string(),
+                reason.check,
                 or_none(&reason.message)
             );
         }
@@ -145,30 +147,31 @@ pub fn status_text(status: &ProtectionStatus, width: Option<u16>) -> String {
     out
 }
 
-/// `report-only` or `enforced`, for the state Conditional Access names.
-fn state_words(state: &str) -> &str {
+/// `report-only` or `enforced`.
+fn state_words(state: ProtectionState) -> &'static str {
     match state {
-        "enabledForReportingButNotEnforced" => "report-only",
-        "enabled" => "enforced",
-        other => or_none(other),
+        ProtectionState::ReportOnly => "report-only",
+        ProtectionState::Enabled => "enforced",
     }
 }
 
 /// The policy a change is about, `—` when a plan would create it.
 fn policy_id(change: &ChangeAnswer) -> &str {
-    change.policy_id.as_deref().map_or(NONE, or_none)
+    change.policy_id().map_or(NONE, or_none)
 }
 
 /// What a dry run's plan would do, in a few words: `create the policy, report-only`,
 /// `change grantControls, state`, `nothing (it already matches)`.
 pub fn change_summary(plan: &ChangeAnswer) -> String {
-    match plan.result.as_str() {
-        "created" => format!("create the policy, {}", state_words(&plan.state)),
-        "unchanged" => "nothing (it already matches)".to_owned(),
-        _ if plan.changes.is_empty() => format!("update policy {}", policy_id(plan)),
-        _ => format!(
+    match plan.result() {
+        ApplyResult::Created => format!("create the policy, {}", state_words(plan.state())),
+        ApplyResult::Unchanged => "nothing (it already matches)".to_owned(),
+        ApplyResult::Updated if plan.changes().is_empty() => {
+            format!("update policy {}", policy_id(plan))
+        }
+        ApplyResult::Updated => format!(
             "change {} of policy {}",
-            plan.changes.join(", "),
+            plan.changes().join(", "),
             policy_id(plan)
         ),
     }
@@ -179,14 +182,14 @@ pub fn change_summary(plan: &ChangeAnswer) -> String {
 pub fn change_plan_text(plan: &ChangeAnswer, width: Option<u16>) -> String {
     let mut out = format!(
         "Plan for {}: {} (state after: {}).\n",
-        or_none(&plan.tenant.domain),
+        or_none(&plan.tenant().domain),
         change_summary(plan),
-        state_words(&plan.state)
+        state_words(plan.state())
     );
-    if !plan.diff.is_empty() {
+    if !plan.diff().is_empty() {
         let mut table = new_table(width);
         table.set_header(["FIELD", "BEFORE", "AFTER"]);
-        for change in &plan.diff {
+        for change in plan.diff() {
             table.add_row([
                 or_none(&change.path).to_owned(),
                 leaf_text(&change.before),
@@ -195,11 +198,11 @@ pub fn change_plan_text(plan: &ChangeAnswer, width: Option<u16>) -> String {
         }
         let _ = writeln!(out, "\n{table}");
     }
-    if plan.calls.is_empty() {
+    if plan.calls().is_empty() {
         out.push_str("\nNo Graph call: nothing would be written.\n");
     } else {
         out.push_str("\nGraph calls, in order:\n");
-        for (n, call) in plan.calls.iter().enumerate() {
+        for (n, call) in plan.calls().iter().enumerate() {
             let _ = writeln!(
                 out,
                 "  {}. {} {}",
@@ -215,7 +218,7 @@ pub fn change_plan_text(plan: &ChangeAnswer, width: Option<u16>) -> String {
             }
         }
     }
-    findings_lines(&mut out, &plan.findings);
+    findings_lines(&mut out, plan.findings());
     out
 }
 
@@ -223,22 +226,21 @@ pub fn change_plan_text(plan: &ChangeAnswer, width: Option<u16>) -> String {
 pub fn applied_text(applied: &ChangeAnswer) -> String {
     let mut out = format!(
         "{} policy {} in {} ({}){}.\n",
-        match applied.result.as_str() {
-            "created" => "Created",
-            "updated" => "Updated",
-            "unchanged" => "Unchanged:",
-            _ => "Deployed",
+        match applied.result() {
+            ApplyResult::Created => "Created",
+            ApplyResult::Updated => "Updated",
+            ApplyResult::Unchanged => "Unchanged:",
         },
         policy_id(applied),
-        or_none(&applied.tenant.domain),
-        or_none(&applied.state),
-        if applied.changes.is_empty() {
+        or_none(&applied.tenant().domain),
+        applied.state(),
+        if applied.changes().is_empty() {
             String::new()
         } else {
-            format!(": changed {}", applied.changes.join(", "))
+            format!(": changed {}", applied.changes().join(", "))
         }
     );
-    findings_lines(&mut out, &applied.findings);
+    findings_lines(&mut out, applied.findings());
     out
 }
 
@@ -253,6 +255,23 @@ mod tests {
         serde_json::from_value(json).expect("a typed answer")
     }
 
+    fn tenant(domain: &str) -> Value {
+        json!({"id": "t-1", "domain": domain, "displayName": "Contoso"})
+    }
+
+    /// A policy on the registration action, as the service reads it from Graph.
+    fn ca_policy() -> Value {
+        json!({"id": "p-1", "displayName": "Block registration", "description": null,
+            "state": "enabled", "clientAppTypes": ["all"],
+            "applications": {"includeApplications": [], "excludeApplications": [],
+                "includeUserActions": ["urn:user:registersecurityinfo"],
+                "includeAuthenticationContextClassReferences": []},
+            "users": {"includeUsers": ["All"], "excludeUsers": [], "includeGroups": [],
+                "excludeGroups": [], "includeRoles": [], "excludeRoles": [],
+                "includeGuestsOrExternalUsers": null, "excludeGuestsOrExternalUsers": null},
+            "locations": null, "grant": null, "narrowingConditions": [], "hasSessionControls": false})
+    }
+
     #[test]
     fn status_lists_each_policy_and_its_reasons() {
         let status = json!({
@@ -260,7 +279,7 @@ mod tests {
             "verdict": "warn", "ours": "p-1", "graphRequestIds": [],
             "breakGlass": {"policiesConsidered": 1, "users": [], "groups": []},
             "policies": [{"id": "p-1", "displayName": "Block registration", "state": "enabled",
-                "ours": true, "verdict": "warn", "policy": {},
+                "ours": true, "verdict": "warn", "policy": ca_policy(),
                 "reasons": [{"check": "locations", "status": "warning", "message": "No trusted location."}]}]
         });
         let text = status_text(&decode(status), Some(120));
@@ -278,7 +297,8 @@ mod tests {
             text.contains("  warning locations: No trusted location."),
             "{text}"
         );
-        let none = json!({"tenant": {"domain": "c"}, "verdict": "fail", "policies": []});
+        let none = json!({"tenant": tenant("c"), "verdict": "fail", "ours": null, "policies": [],
+            "breakGlass": {"policiesConsidered": 0, "users": [], "groups": []}, "graphRequestIds": []});
         assert!(
             status_text(&decode(none), None)
                 .ends_with("No Conditional Access policy targets security-info registration.\n")
@@ -288,12 +308,12 @@ mod tests {
     #[test]
     fn texts_say_what_matters() {
         let plan = json!({
-            "tenant": {"domain": "contoso.onmicrosoft.com"}, "state": "enabledForReportingButNotEnforced",
+            "tenant": tenant("contoso.onmicrosoft.com"), "state": "enabledForReportingButNotEnforced",
             "policy": {"displayName": "Block [sspr:registration-protection]"}, "blocking": true,
             "findings": [{"severity": "error", "code": "noTrustedLocation", "message": "No trusted location."}],
             "breakGlass": {"policiesConsidered": 3, "users": [{"id": "bg", "source": "discovered", "excludedFrom": 3}], "groups": []},
-            "existing": null,
-            "impact": {"mustRegister": 2, "usersInScope": 6, "ssprEnabledNotRegistered": 1, "notMfaRegistered": 2,
+            "existing": null, "graphRequestIds": [],
+            "impact": {"usersRead": 7, "mustRegister": 2, "usersInScope": 6, "ssprEnabledNotRegistered": 1, "notMfaRegistered": 2,
                        "usersExcluded": 1, "guestsExcluded": 1, "sample": ["a@x", "b@x"]}
         });
         let text = plan_text(&decode(plan));
@@ -308,8 +328,9 @@ mod tests {
         ] {
             assert!(text.contains(expected), "{expected}\n{text}");
         }
-        let applied = json!({"result": "updated", "policyId": "p1", "tenant": {"domain": "c"},
-            "state": "enabled", "changes": ["state"], "findings": []});
+        let applied = json!({"result": "updated", "policyId": "p1", "tenant": tenant("c"),
+            "state": "enabled", "changes": ["state"], "findings": [], "diff": [], "etag": "\"v2\"",
+            "policy": {}, "attempts": [], "graphRequestIds": []});
         assert_eq!(
             applied_text(&decode(applied)),
             "Updated policy p1 in c (enabled): changed state.\n"

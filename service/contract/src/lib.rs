@@ -4,4 +4,5 @@
 
 pub mod examples;
 pub mod policy;
+pub mod protection;
 pub mod tenants;

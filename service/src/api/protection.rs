@@ -7,21 +7,25 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 use super::audit::{CurrentRequestId, with_audit_record_id};
 use super::extract::{JsonBody, PathParams, QueryParams};
 use super::problem::{ApiError, Problem};
 use super::responses::{BodyErrors, CallerErrors, QueryErrors, TenantErrors};
 use super::{AppState, Authenticated};
+use sspr_api::protection::{
+    ApplyResult, ChangeAnswer, GeneratedPolicy, ProtectionApplied, ProtectionPlan,
+    ProtectionStatus, StateChange,
+};
+
 use crate::auth::Caller;
 use crate::directory::DirectoryError;
+use crate::domain::protection::ProtectionOptions;
 use crate::domain::protection::findings::PlanSeverity;
-use crate::domain::protection::{ProtectionOptions, ProtectionState};
 use crate::ops;
 use crate::ops::protection::{
-    ApplyRequest, ApplyResult, ChangeAnswer, GeneratedPolicy, Protection, ProtectionApplied,
-    ProtectionError, ProtectionPlan, ProtectionStatus, StateRequest, WriteTarget,
+    ApplyRequest, Protection, ProtectionError, StateRequest, WriteTarget,
 };
 
 /// The protection use cases over the application's capabilities.
@@ -31,7 +35,7 @@ fn use_cases(state: &AppState) -> Protection<'_> {
         conditional_access: state.conditional_access.as_ref(),
         registration_report: state.registration_report.as_ref(),
         licences: state.licences.as_ref(),
-        store: &state.store,
+        audit: &state.audit,
     }
 }
 
@@ -150,19 +154,6 @@ pub async fn apply(
     JsonBody(options): JsonBody<ProtectionOptions>,
 ) -> Result<Response, ApiError> {
     write.run(state, Change::Deploy(options)).await
-}
-
-/// The state of the deployed policy, and nothing else.
-#[derive(Debug, Deserialize, ToSchema)]
-#[schema(examples(sspr_api::examples::state_change))]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct StateChange {
-    /// `enabled` enforces the policy; `enabledForReportingButNotEnforced` (or `reportOnly`)
-    /// takes it back to report-only.
-    pub state: ProtectionState,
-    /// Enforce although the deployed policy, graded as enforced, has failures.
-    #[serde(default)]
-    pub force: bool,
 }
 
 /// Promotes the deployed policy to enforced, or takes it back to report-only: only its `state`
@@ -427,7 +418,10 @@ mod tests {
             let valid = options(serde_json::json!({"state": state}))
                 .validate()
                 .expect("valid");
-            assert_eq!(valid.state, Some(ProtectionState::ReportOnly));
+            assert_eq!(
+                valid.state,
+                Some(sspr_api::protection::ProtectionState::ReportOnly)
+            );
         }
         assert!(
             serde_json::from_value::<ProtectionOptions>(serde_json::json!({"state": "disabled"}))

@@ -2,10 +2,10 @@
 //! registration-protection policy.
 
 use serde_json::Value;
+use sspr_api::protection::{PlannedCall, PolicyChange};
 
 use crate::directory::DirectoryError;
-use crate::directory::conditional_access::render::{self, PolicyChange};
-use crate::directory::conditional_access::{self, PlannedCall};
+use crate::directory::conditional_access::{self, render};
 use crate::directory::tenants::ManagedTenant;
 use crate::domain::protection::generate::PolicyPart;
 use crate::domain::protection::{CaPolicy, NamedLocation, PolicyState};

@@ -5,9 +5,10 @@
 
 pub mod render;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
-use utoipa::ToSchema;
+
+use sspr_api::protection::PlannedCall;
 
 use super::DirectoryError;
 use super::graph::Graph;
@@ -20,19 +21,6 @@ use crate::domain::protection::{
 
 const POLICIES: &str = "identity/conditionalAccess/policies";
 const NAMED_LOCATIONS: &str = "identity/conditionalAccess/namedLocations";
-
-/// One Graph call a deploy makes, exactly as it would go out.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct PlannedCall {
-    /// `POST` or `PATCH`.
-    pub method: String,
-    /// The Graph path, with its version, e.g. `/v1.0/identity/conditionalAccess/policies`.
-    pub path: String,
-    /// The JSON body.
-    #[schema(value_type = Object)]
-    pub body: Value,
-}
 
 /// The method, the path (without Graph's version) and the body of `write`.
 pub fn request_of(write: PolicyWrite<'_>) -> (&'static str, String, Value) {
@@ -477,6 +465,7 @@ mod wire {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::protection::{GuestCoverage, PolicyFacts};
     use serde_json::json;
 
     #[test]

@@ -10,22 +10,25 @@
 
 use std::collections::HashSet;
 use std::pin::pin;
+use std::sync::Arc;
 
 use futures::StreamExt;
-use serde::Serialize;
 use serde_json::{Value, json};
+use sspr_api::protection::{
+    ApplyResult, ChangeAnswer, ExistingPolicy, GeneratedPolicy, GradedPolicy, PolicyChange,
+    ProtectionApplied, ProtectionChangePlan, ProtectionPlan, ProtectionStatus, WriteAttempt,
+    WriteStatus,
+};
 use tokio::sync::MutexGuard;
-use utoipa::ToSchema;
 
 use crate::auth::{Caller, Verb};
+use crate::capabilities::audit_log::{AuditLog, Completion, Outcome};
 use crate::capabilities::conditional_access::{ConditionalAccess, PolicyWrite, Written};
 use crate::capabilities::licences::Licences;
 use crate::capabilities::registration_report::RegistrationReport;
 use crate::directory::DirectoryError;
-use crate::directory::conditional_access::PlannedCall;
-use crate::directory::conditional_access::render::PolicyChange;
 use crate::directory::tenants::{ManagedTenant, TenantRegistry};
-use crate::domain::protection::discovery::BreakGlass;
+use crate::domain::protection::discovery::{BreakGlass, BreakGlassDiscovery};
 use crate::domain::protection::findings::{
     PlanFacts, PlanFinding, has_errors, option_findings, plan_findings,
 };
@@ -33,15 +36,12 @@ use crate::domain::protection::generate::{self, Exclusions, PolicyPart, differen
 use crate::domain::protection::impact::{ImpactCounter, RegistrationImpact, UserFacts};
 use crate::domain::protection::lint::{self, Grade, Reason, Verdict};
 use crate::domain::protection::{
-    CaPolicy, GuestHandling, NamedLocation, OptionError, PolicyState, ProtectionOptions,
-    ProtectionState, ValidOptions, guid,
+    CaPolicy, GuestHandling, NamedLocation, OptionError, PolicyFacts, PolicyState,
+    ProtectionOptions, ProtectionState, ValidOptions, guid,
 };
-use crate::store::Store;
-use crate::store::audit::{Completion, Outcome};
 
 use super::audited::AuditTrail;
 use super::{OpsError, authorize, licence, require, tenant_ref};
-use sspr_api::tenants::TenantRef;
 
 /// Why a protection request failed.
 #[derive(Debug, thiserror::Error)]
@@ -81,199 +81,19 @@ impl From<DirectoryError> for ProtectionError {
     }
 }
 
-/// A policy on the registration action, graded.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct GradedPolicy {
-    pub id: String,
-    pub display_name: String,
-    pub state: PolicyState,
-    /// Carries this service's marker: the policy a PUT updates.
-    pub ours: bool,
-    pub verdict: Verdict,
-    pub reasons: Vec<Reason>,
-    /// The policy as read from Graph.
-    pub policy: CaPolicy,
-}
-
-/// The policy a plan or a deploy would update.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ExistingPolicy {
-    pub id: String,
-    pub state: PolicyState,
-    /// The parts an update would change (Graph property names); empty: nothing to do.
-    pub changes: Vec<String>,
-}
-
-/// `POST …/registration-protection/plan`: the policy, what to know about it, and whom it affects.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(examples(sspr_api::examples::protection_plan))]
-pub struct ProtectionPlan {
-    pub tenant: TenantRef,
-    /// The state the policy would be deployed in: as asked, else the state of the policy with
-    /// the marker, else report-only.
-    pub state: ProtectionState,
-    /// The exact Graph JSON of `POST /identity/conditionalAccess/policies`.
-    #[schema(value_type = Object)]
-    pub policy: Value,
-    /// Errors first. With an error, enforcing (state `enabled`) is refused unless forced.
-    pub findings: Vec<PlanFinding>,
-    /// A PUT with these options would be refused: the state is `enabled`, the findings hold an
-    /// error and `force` is not set.
-    pub blocking: bool,
-    pub break_glass: BreakGlass,
-    /// The policy with the marker; null when the tenant has none.
-    #[schema(required = true)]
-    pub existing: Option<ExistingPolicy>,
-    pub impact: RegistrationImpact,
-    /// Microsoft Graph request ids of the reads.
-    pub graph_request_ids: Vec<String>,
-}
-
-/// `GET …/registration-protection`: every policy on the registration action, graded.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(examples(sspr_api::examples::protection_status))]
-pub struct ProtectionStatus {
-    pub tenant: TenantRef,
-    /// The best verdict among the enabled policies (report-only ones enforce nothing);
-    /// `fail` when none is enabled.
-    pub verdict: Verdict,
-    /// The id of the policy with the marker; null when the tenant has none.
-    #[schema(required = true)]
-    pub ours: Option<String>,
-    pub break_glass: BreakGlass,
-    pub policies: Vec<GradedPolicy>,
-    pub graph_request_ids: Vec<String>,
-}
-
-/// `POST /v1/registration-protection/generate`: the policy without a tenant.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(examples(sspr_api::examples::generated_policy))]
-pub struct GeneratedPolicy {
-    pub state: ProtectionState,
-    #[schema(value_type = Object)]
-    pub policy: Value,
-    /// What the options alone say; locations and break-glass accounts are not checked against
-    /// any tenant (a plan does that).
-    pub findings: Vec<PlanFinding>,
-}
-
-/// What a deploy did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub enum ApplyResult {
-    Created,
-    Updated,
-    /// The policy already matched: nothing was written.
-    Unchanged,
-}
-
-/// One Graph write (or the look after a lost answer) of a deploy.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct WriteAttempt {
-    /// `POST …`, `PATCH …` or `GET …` (the look for the marker after a lost answer).
-    pub call: String,
-    /// `succeeded`, `failed`, `found` (the lost create had succeeded) or `notFound`.
-    pub status: WriteStatus,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = String)]
-    pub graph_request_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = String)]
-    pub error: Option<String>,
-}
-
-/// How one write attempt of a deploy ended (the schema of [`WriteAttempt::status`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub enum WriteStatus {
-    Succeeded,
-    Failed,
-    /// The look after a lost answer found the policy: the create had succeeded.
-    Found,
-    /// The look after a lost answer found no policy: nothing was created.
-    NotFound,
-}
-
-/// `PUT …/registration-protection`: what the deploy did.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(examples(sspr_api::examples::protection_applied))]
-pub struct ProtectionApplied {
-    pub tenant: TenantRef,
-    pub result: ApplyResult,
-    pub policy_id: String,
-    pub state: ProtectionState,
-    /// The parts that were changed (Graph property names); empty when created or unchanged.
-    pub changes: Vec<String>,
-    /// Every value that was changed, before and after.
-    pub diff: Vec<PolicyChange>,
-    /// The version of the policy now deployed.
-    pub etag: String,
-    /// The Graph JSON the policy now matches.
-    #[schema(value_type = Object)]
-    pub policy: Value,
-    pub findings: Vec<PlanFinding>,
-    pub attempts: Vec<WriteAttempt>,
-    /// Microsoft Graph request ids of every call made.
-    pub graph_request_ids: Vec<String>,
-    /// The id of the deploy's audit record: sent as the `audit-record-id` header, not in the body.
-    #[serde(skip)]
-    pub audit_record_id: i64,
-}
-
-/// `…?dryRun=true`: what the deploy or state change would do. Nothing is written.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(examples(sspr_api::examples::protection_change_plan))]
-pub struct ProtectionChangePlan {
-    pub tenant: TenantRef,
-    /// Always true: this is a plan.
-    pub dry_run: bool,
-    /// What the real call would do.
-    pub result: ApplyResult,
-    /// The policy with the marker; absent when it would be created.
-    pub policy_id: Option<String>,
-    pub state: ProtectionState,
-    /// The parts the call changes (Graph property names); empty when nothing changes.
-    pub changes: Vec<String>,
-    /// Every value that changes, before and after, against the deployed policy.
-    pub diff: Vec<PolicyChange>,
-    /// The exact Graph calls, in order; empty when nothing changes.
-    pub calls: Vec<PlannedCall>,
-    pub findings: Vec<PlanFinding>,
-    /// The version of the deployed policy (or of "none deployed") the plan was made against:
-    /// send it as `If-Match` so the real call is refused if the policy changed meanwhile.
-    pub etag: String,
-}
-
-/// What a deploy or a state change answers: the plan (dry run) or what was done.
-#[derive(Debug, Serialize, ToSchema)]
-#[serde(untagged)]
-#[schema(examples(sspr_api::examples::protection_change_plan))]
-pub enum ChangeAnswer {
-    Planned(Box<ProtectionChangePlan>),
-    Applied(Box<ProtectionApplied>),
-}
-
 // ---------------------------------------------------------------------------------------------
 // Use cases
 // ---------------------------------------------------------------------------------------------
 
 /// What the protection use cases work with: the tenants, the capabilities they read and write
-/// through, and the store the audit trail is kept in.
+/// through, and the audit log the writes are recorded in.
 #[derive(Clone, Copy)]
 pub struct Protection<'a> {
     pub tenants: &'a TenantRegistry,
     pub conditional_access: &'a dyn ConditionalAccess,
     pub registration_report: &'a dyn RegistrationReport,
     pub licences: &'a dyn Licences,
-    pub store: &'a Store,
+    pub audit: &'a Arc<dyn AuditLog>,
 }
 
 /// What every write request names: the tenant, the request, plan only or not, the version.
@@ -677,7 +497,7 @@ impl<'a> Protection<'a> {
     ) -> Result<(&'a ManagedTenant, Audit<'a>), ProtectionError> {
         let tenant = authorize(self.tenants, caller, Verb::Write, target.tenant_key)?;
         let request_id = target.request_id.clone();
-        let trail = AuditTrail::new(self.store, caller, tenant, operation, request_id);
+        let trail = AuditTrail::to(self.audit.clone(), caller, tenant, operation, request_id);
         let dry_run = target.dry_run;
         Ok((tenant, Audit { trail, dry_run }))
     }

@@ -1,9 +1,9 @@
 //! The registration-protection policy as Graph's JSON (graph-api.md §5.3): the bodies of its
 //! writes, and the diff the answers show, whose paths point into that JSON.
 
-use serde::Serialize;
 use serde_json::{Map, Value, json};
-use utoipa::ToSchema;
+
+use sspr_api::protection::PolicyChange;
 
 use crate::capabilities::conditional_access::PolicyWrite;
 use crate::domain::protection::generate::{PolicyPart, same_set};
@@ -146,19 +146,6 @@ pub fn part_name(part: PolicyPart) -> &'static str {
 /// The body of the PATCH that sets only the state.
 pub fn state_body(state: PolicyState) -> Value {
     json!({ "state": state.name() })
-}
-
-/// One value a deploy would change, in Graph's terms: `path` is a JSON pointer into the
-/// policy's Graph JSON; `before` is null for a policy not created yet, `after` null for a value
-/// the deploy clears.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct PolicyChange {
-    pub path: String,
-    /// Any JSON value.
-    pub before: Value,
-    /// Any JSON value.
-    pub after: Value,
 }
 
 /// Every value of the policy's JSON that `write` changes.

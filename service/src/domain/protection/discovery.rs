@@ -5,48 +5,33 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
-use utoipa::ToSchema;
+pub use sspr_api::protection::{BreakGlass, BreakGlassObject, BreakGlassSource};
 
-use super::CaPolicy;
 use super::generate::Exclusions;
+use super::{CaPolicy, PolicyFacts};
 
 /// User keywords that are not objects (§5.2).
 const USER_KEYWORDS: &[&str] = &["All", "None", "GuestsOrExternalUsers"];
 
-/// How an account became a break-glass account.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub enum BreakGlassSource {
-    /// Named by the caller.
-    Declared,
-    /// Excluded from more than half of the tenant's active CA policies.
-    Discovered,
-}
-
-/// One break-glass user or group.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct BreakGlassObject {
-    pub id: String,
-    pub source: BreakGlassSource,
-    /// How many of the considered policies exclude it.
-    pub excluded_from: usize,
-}
-
-/// The break-glass accounts a plan or a grade works with.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct BreakGlass {
-    /// Enabled and report-only policies looked at (ours left out: it follows from the others).
-    pub policies_considered: usize,
-    pub users: Vec<BreakGlassObject>,
-    pub groups: Vec<BreakGlassObject>,
-}
-
-impl BreakGlass {
+/// Finding the break-glass accounts (the accounts are a wire type of the contract crate).
+pub trait BreakGlassDiscovery {
     /// Declared accounts plus, when `discover` is set, those most policies exclude.
-    pub fn find(
+    fn find(
+        policies: &[CaPolicy],
+        declared_users: &[String],
+        declared_groups: &[String],
+        discover: bool,
+    ) -> Self;
+    /// No account is declared or discovered.
+    fn is_empty(&self) -> bool;
+    fn has_user(&self, id: &str) -> bool;
+    fn has_group(&self, id: &str) -> bool;
+    /// What the generated policy excludes.
+    fn exclusions(&self) -> Exclusions;
+}
+
+impl BreakGlassDiscovery for BreakGlass {
+    fn find(
         policies: &[CaPolicy],
         declared_users: &[String],
         declared_groups: &[String],
@@ -81,20 +66,19 @@ impl BreakGlass {
         }
     }
 
-    pub fn is_empty(&self) -> bool {
+    fn is_empty(&self) -> bool {
         self.users.is_empty() && self.groups.is_empty()
     }
 
-    pub fn has_user(&self, id: &str) -> bool {
+    fn has_user(&self, id: &str) -> bool {
         self.users.iter().any(|o| o.id.eq_ignore_ascii_case(id))
     }
 
-    pub fn has_group(&self, id: &str) -> bool {
+    fn has_group(&self, id: &str) -> bool {
         self.groups.iter().any(|o| o.id.eq_ignore_ascii_case(id))
     }
 
-    /// What the generated policy excludes.
-    pub fn exclusions(&self) -> Exclusions {
+    fn exclusions(&self) -> Exclusions {
         Exclusions::new(
             self.users.iter().map(|o| o.id.clone()),
             self.groups.iter().map(|o| o.id.clone()),

@@ -1,37 +1,15 @@
 //! What a plan should know before the policy is deployed: errors (the policy would lock people
 //! out or leave a hole; promotion to enabled is refused unless forced), warnings and notes. Pure.
 
-use serde::Serialize;
-use utoipa::ToSchema;
+pub use sspr_api::protection::{PlanFinding, PlanSeverity};
 
-use super::discovery::BreakGlass;
+use super::PolicyFacts;
+use super::discovery::{BreakGlass, BreakGlassDiscovery};
 use super::lint::{Grade, Verdict};
 use super::{
     ALL_TRUSTED, CaPolicy, GuestHandling, NamedLocation, NamedLocationKind, ProtectionControl,
     ProtectionState, ValidOptions,
 };
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub enum PlanSeverity {
-    /// The policy would lock people out or leave a hole: enforcing it is refused unless forced.
-    Error,
-    Warning,
-    Info,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct PlanFinding {
-    pub severity: PlanSeverity,
-    /// A stable identifier, e.g. `noTrustedLocation`.
-    pub code: String,
-    /// JSON pointer of the option concerned, when one is.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = String)]
-    pub field: Option<String>,
-    pub message: String,
-}
 
 /// What the findings are computed from.
 pub struct PlanFacts<'a> {

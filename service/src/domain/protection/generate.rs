@@ -7,7 +7,7 @@
 //! empty `includeApplications` beside a user action has been reported to fail too.
 
 use super::{
-    ApplicationCondition, CaPolicy, GrantControls, GuestHandling, GuestSelection,
+    ApplicationCondition, CaPolicy, GrantControls, GuestCoverage, GuestHandling, GuestSelection,
     LocationCondition, ProtectionState, REGISTER_SECURITY_INFO, UserCondition, ValidOptions,
 };
 

@@ -10,8 +10,7 @@
 
 use std::collections::HashSet;
 
-use serde::Serialize;
-use utoipa::ToSchema;
+pub use sspr_api::protection::RegistrationImpact;
 
 /// How many user principal names the sample holds.
 pub const SAMPLE_SIZE: usize = 20;
@@ -25,33 +24,6 @@ pub struct UserFacts<'a> {
     pub is_sspr_enabled: bool,
     pub is_sspr_registered: bool,
     pub is_mfa_registered: bool,
-}
-
-/// The impact of a plan: the users the policy applies to (members, and guests when guests are
-/// included; not the break-glass users nor the members of excluded groups) who must still
-/// register — enabled for SSPR and not SSPR-registered, or not MFA-registered — and so will have
-/// to register from a trusted location (or with a Temporary Access Pass, or a managed device).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct RegistrationImpact {
-    /// Users in the registration report.
-    pub users_read: u64,
-    /// Users the policy would apply to.
-    pub users_in_scope: u64,
-    /// Users left out because the policy excludes them (break-glass users, members of
-    /// excluded groups).
-    pub users_excluded: u64,
-    /// Guests left out because the policy excludes guests.
-    pub guests_excluded: u64,
-    /// Users in scope who must still register: enabled for SSPR and not SSPR-registered, or not
-    /// MFA-registered.
-    pub must_register: u64,
-    /// Of those, enabled for SSPR and not SSPR-registered.
-    pub sspr_enabled_not_registered: u64,
-    /// Of those, not MFA-registered.
-    pub not_mfa_registered: u64,
-    /// The first user principal names of `mustRegister`, in report order (at most 20).
-    pub sample: Vec<String>,
 }
 
 /// Counts the impact over a stream of report rows.

@@ -11,60 +11,13 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::discovery::{BreakGlass, BreakGlassSource};
-use super::{ALL_TRUSTED, CaPolicy, NamedLocation, NamedLocationKind, PolicyState};
+pub use sspr_api::protection::{Check, Reason, ReasonStatus, Verdict};
+
+use super::discovery::{BreakGlass, BreakGlassDiscovery, BreakGlassSource};
+use super::{ALL_TRUSTED, CaPolicy, GuestCoverage, NamedLocation, NamedLocationKind, PolicyState};
 
 /// The legacy "MFA trusted IPs" location id a docs example uses (§5.2).
 const LEGACY_TRUSTED_IPS: &str = "00000000-0000-0000-0000-000000000000";
-
-/// The overall verdict: the worst of the reasons.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(as = GradeVerdict)]
-pub enum Verdict {
-    /// Protects registration as it should.
-    Pass,
-    /// Protects registration, with gaps to look at.
-    Warn,
-    /// Does not protect registration (or not for everyone).
-    Fail,
-}
-
-/// What one check found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(as = GradeReasonStatus)]
-pub enum ReasonStatus {
-    Ok,
-    Info,
-    Warning,
-    Failure,
-}
-
-/// The aspect of the policy a reason is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(as = GradeCheck)]
-pub enum Check {
-    State,
-    Users,
-    Exclusions,
-    BreakGlass,
-    ClientAppTypes,
-    Grant,
-    Locations,
-    Guests,
-    Conditions,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(as = GradeReason)]
-pub struct Reason {
-    pub check: Check,
-    pub status: ReasonStatus,
-    pub message: String,
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]

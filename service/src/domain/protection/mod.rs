@@ -13,6 +13,11 @@ pub mod lint;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+pub use sspr_api::protection::{
+    ApplicationCondition, CaPolicy, GrantControls, GuestSelection, LocationCondition, PolicyState,
+    ProtectionState, UserCondition,
+};
+
 /// Carried in the display name of the policy this service manages. Graph has no free-form tag on
 /// a CA policy (§5.5), so the name is how a retry or a later apply finds the policy it made.
 pub const MARKER: &str = "[sspr:registration-protection]";
@@ -85,55 +90,6 @@ pub enum GuestHandling {
     Exclude,
     /// Covered like members.
     Include,
-}
-
-/// The state the policy is deployed in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub enum ProtectionState {
-    /// Report-only: evaluated and logged, never enforced.
-    #[serde(rename = "enabledForReportingButNotEnforced", alias = "reportOnly")]
-    ReportOnly,
-    /// Enforced.
-    #[serde(rename = "enabled")]
-    Enabled,
-}
-
-/// The state of any CA policy: a disabled one does nothing, a report-only one only logs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, ToSchema)]
-pub enum PolicyState {
-    #[serde(rename = "enabled")]
-    Enabled,
-    #[default]
-    #[serde(rename = "disabled")]
-    Disabled,
-    #[serde(rename = "enabledForReportingButNotEnforced")]
-    ReportOnly,
-}
-
-impl PolicyState {
-    /// The state's name, as the answers spell it.
-    pub fn name(self) -> &'static str {
-        match self {
-            PolicyState::Enabled => "enabled",
-            PolicyState::Disabled => "disabled",
-            PolicyState::ReportOnly => "enabledForReportingButNotEnforced",
-        }
-    }
-}
-
-impl std::fmt::Display for PolicyState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl From<ProtectionState> for PolicyState {
-    fn from(state: ProtectionState) -> PolicyState {
-        match state {
-            ProtectionState::ReportOnly => PolicyState::ReportOnly,
-            ProtectionState::Enabled => PolicyState::Enabled,
-        }
-    }
 }
 
 /// What the caller asks for. Every member is optional; the defaults make the MSP baseline:
@@ -327,79 +283,23 @@ pub fn is_ours(display_name: &str) -> bool {
 // The policy model: what the service knows of a CA policy, generated or read from Graph.
 // ---------------------------------------------------------------------------------------------
 
-/// A Conditional Access policy, reduced to what protection cares about. Collections keep
-/// Graph's strings as they are; comparisons treat them as sets.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct CaPolicy {
-    /// Empty for a policy not created yet.
-    pub id: String,
-    pub display_name: String,
-    #[schema(required = true)]
-    pub description: Option<String>,
-    /// `enabled`, `disabled` or `enabledForReportingButNotEnforced`.
-    pub state: PolicyState,
-    pub client_app_types: Vec<String>,
-    pub applications: ApplicationCondition,
-    pub users: UserCondition,
-    /// Null: no location condition.
-    #[schema(required = true)]
-    pub locations: Option<LocationCondition>,
-    /// Null: no grant controls.
-    #[schema(required = true)]
-    pub grant: Option<GrantControls>,
-    /// Other conditions that are set and narrow when the policy applies (`platforms`,
-    /// `devices`, `signInRiskLevels`, …), by Graph's property name.
-    pub narrowing_conditions: Vec<String>,
-    /// Session controls are set.
-    pub has_session_controls: bool,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ApplicationCondition {
-    pub include_applications: Vec<String>,
-    pub exclude_applications: Vec<String>,
-    pub include_user_actions: Vec<String>,
-    pub include_authentication_context_class_references: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct UserCondition {
-    pub include_users: Vec<String>,
-    pub exclude_users: Vec<String>,
-    pub include_groups: Vec<String>,
-    pub exclude_groups: Vec<String>,
-    pub include_roles: Vec<String>,
-    pub exclude_roles: Vec<String>,
-    #[schema(required = true)]
-    pub include_guests_or_external_users: Option<GuestSelection>,
-    #[schema(required = true)]
-    pub exclude_guests_or_external_users: Option<GuestSelection>,
-}
-
-/// `conditionalAccessGuestsOrExternalUsers`: guest types (the flags string split) and tenants.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct GuestSelection {
-    pub guest_or_external_user_types: Vec<String>,
-    /// Null: every external tenant; otherwise the enumerated tenant ids.
-    #[schema(required = true)]
-    pub external_tenants: Option<Vec<String>>,
-}
-
-impl GuestSelection {
+/// What a guest selection covers (the selection is a wire type of the contract crate).
+pub trait GuestCoverage {
     /// Every guest type, from every external tenant.
-    pub fn everyone() -> GuestSelection {
+    fn everyone() -> Self;
+    /// Covers every guest type from every external tenant.
+    fn is_everyone(&self) -> bool;
+}
+
+impl GuestCoverage for GuestSelection {
+    fn everyone() -> GuestSelection {
         GuestSelection {
             guest_or_external_user_types: ALL_GUEST_TYPES.iter().map(|s| (*s).to_owned()).collect(),
             external_tenants: None,
         }
     }
 
-    /// Covers every guest type from every external tenant.
-    pub fn is_everyone(&self) -> bool {
+    fn is_everyone(&self) -> bool {
         self.external_tenants.is_none()
             && ALL_GUEST_TYPES.iter().all(|t| {
                 self.guest_or_external_user_types
@@ -407,26 +307,6 @@ impl GuestSelection {
                     .any(|g| g.eq_ignore_ascii_case(t))
             })
     }
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct LocationCondition {
-    pub include_locations: Vec<String>,
-    pub exclude_locations: Vec<String>,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct GrantControls {
-    /// `AND` or `OR`.
-    pub operator: String,
-    pub built_in_controls: Vec<String>,
-    /// The authentication strength's id; null when none is required.
-    #[schema(required = true)]
-    pub authentication_strength: Option<String>,
-    pub custom_authentication_factors: Vec<String>,
-    pub terms_of_use: Vec<String>,
 }
 
 /// A named location, as far as trust goes.
@@ -456,21 +336,30 @@ impl NamedLocation {
     }
 }
 
-impl CaPolicy {
+/// What protection asks of any CA policy (the policy model is a wire type of the contract
+/// crate, since the status answer shows it).
+pub trait PolicyFacts {
     /// The policy guards security-info registration.
-    pub fn targets_registration(&self) -> bool {
+    fn targets_registration(&self) -> bool;
+    /// Enabled or report-only (a disabled policy does nothing).
+    fn is_active(&self) -> bool;
+    /// The policy carries our marker.
+    fn is_ours(&self) -> bool;
+}
+
+impl PolicyFacts for CaPolicy {
+    fn targets_registration(&self) -> bool {
         self.applications
             .include_user_actions
             .iter()
             .any(|a| a.eq_ignore_ascii_case(REGISTER_SECURITY_INFO))
     }
 
-    /// Enabled or report-only (a disabled policy does nothing).
-    pub fn is_active(&self) -> bool {
+    fn is_active(&self) -> bool {
         self.state != PolicyState::Disabled
     }
 
-    pub fn is_ours(&self) -> bool {
+    fn is_ours(&self) -> bool {
         is_ours(&self.display_name)
     }
 }

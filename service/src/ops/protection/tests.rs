@@ -1,15 +1,17 @@
 //! The protection use cases against in-memory fakes of Conditional Access, the registration
-//! report and the licences, with the audit trail in a real store on a temporary file.
+//! report, the licences and the audit log.
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
 
 use super::*;
+use crate::capabilities::audit_log::{AuditFilter, AuditRecord};
 use crate::capabilities::conditional_access::{Read, Written};
 use crate::directory::conditional_access::request_of;
 use crate::domain::protection::ProtectionControl;
+use crate::ops::fake_audit_log::FakeAuditLog;
 use crate::ops::fakes::{FakeLicences, FakeReport};
-use crate::store::audit::{AuditFilter, AuditRecord};
+use sspr_api::protection::PlannedCall;
 
 const TENANT: &str = "contoso.example";
 const TENANT_ID: &str = "9a8b7c6d-0000-4000-8000-000000000001";
@@ -185,30 +187,24 @@ impl ConditionalAccess for FakeConditionalAccess {
     }
 }
 
-/// One tenant, its fakes and a store.
+/// One tenant and its fakes.
 struct World {
     tenants: TenantRegistry,
     ca: FakeConditionalAccess,
     licences: FakeLicences,
     /// No users: the impact counts are not what these tests are about.
     report: FakeReport,
-    store: Store,
-    _dir: tempfile::TempDir,
+    audit: Arc<dyn AuditLog>,
 }
 
 impl World {
     async fn new(ca: FakeConditionalAccess, licences: FakeLicences) -> World {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let store = Store::open(dir.path().join("sspr.db"))
-            .await
-            .expect("store");
         World {
             tenants: TenantRegistry::for_tests(vec![ManagedTenant::for_tests(TENANT_ID, TENANT)]),
             ca,
             licences,
             report: FakeReport::default(),
-            store,
-            _dir: dir,
+            audit: Arc::new(FakeAuditLog::default()),
         }
     }
 
@@ -218,7 +214,7 @@ impl World {
             conditional_access: &self.ca,
             registration_report: &self.report,
             licences: &self.licences,
-            store: &self.store,
+            audit: &self.audit,
         }
     }
 
@@ -250,8 +246,7 @@ impl World {
     }
 
     async fn records(&self) -> Vec<AuditRecord> {
-        self.store
-            .audit()
+        self.audit
             .query(AuditFilter::default())
             .await
             .expect("audit query")
