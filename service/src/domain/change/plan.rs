@@ -1,6 +1,6 @@
 //! The plan of upstream changes that makes a change, Graph first, then the portal, each with the
 //! change that undoes it. Each change is a typed intent in domain terms; the directory adapters
-//! turn intents into requests (paths, bodies, `@odata.type`) and render them for a dry run.
+//! turn intents into requests (paths and bodies in the upstream's wire format) and render them for a dry run.
 
 use super::error::ChangeError;
 use super::portal_update::PasswordResetPoliciesUpdate;
