@@ -16,8 +16,8 @@ use url::form_urlencoded;
 
 use super::AppState;
 use super::problem::{ApiError, MERGE_PATCH};
+use super::unique_keys::{DuplicateKey, reject_duplicate_keys};
 use crate::auth::Caller;
-use crate::domain::unique_keys::{DuplicateKey, reject_duplicate_keys};
 
 pub const JSON: &str = "application/json";
 

@@ -13,6 +13,7 @@ mod protection;
 mod registrations;
 pub mod responses;
 mod tenants;
+mod unique_keys;
 
 use std::sync::Arc;
 

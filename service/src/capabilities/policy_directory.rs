@@ -6,9 +6,9 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::directory::DirectoryError;
-use crate::directory::inference::InferenceOutcome;
 use crate::directory::tenants::ManagedTenant;
 use crate::domain::change::Intent;
+use crate::domain::inference::InferenceOutcome;
 use crate::domain::policy::{GraphFacts, Source};
 
 /// Reads and changes what Microsoft Graph holds of the tenant's SSPR policy.

@@ -8,13 +8,13 @@ use serde_json::{Value, json};
 
 use super::DirectoryError;
 use super::graph::Graph;
-use super::inference::InferenceOutcome;
 use super::policy_calls::{self, GraphPatch};
 use super::portal::{PortalBackEnd, PortalConnector};
 use super::tenants::ManagedTenant;
 use crate::capabilities::password_reset_portal::PasswordResetPortal;
 use crate::capabilities::policy_directory::{CallView, PolicyDirectory};
 use crate::domain::change::{Intent, PasswordResetPoliciesUpdate};
+use crate::domain::inference::InferenceOutcome;
 use crate::domain::policy::GraphFacts;
 use crate::domain::portal::{OnPremisesSettings, PortalSettings, Scope};
 

@@ -335,3 +335,330 @@ pub fn collect_pointers(pointer: &str, value: &Value, out: &mut Vec<String>) {
         _ => out.push(pointer.to_owned()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::policy::Source;
+
+    fn configuration(id: &str) -> MethodConfigurationUpdate {
+        MethodConfigurationUpdate {
+            id: id.into(),
+            ..Default::default()
+        }
+    }
+
+    fn campaign() -> RegistrationCampaign {
+        RegistrationCampaign {
+            state: "enabled".into(),
+            snooze_duration_in_days: Some(1),
+            include_targets: vec!["all_users".into()],
+            exclude_targets: vec!["0b1d3c5e-0000-4000-8000-000000000001".into()],
+        }
+    }
+
+    /// Method, path and body of the view, and that the request sent is the same.
+    fn rendered(intent: &Intent) -> (String, String, Value) {
+        let view = describe(intent);
+        if let Ok(patch) = graph_patch(intent) {
+            assert_eq!(view.path, format!("/v1.0/{}", patch.path));
+            assert_eq!(view.body, patch.body, "the dry run shows the body sent");
+        }
+        (view.method, view.path, view.body)
+    }
+
+    #[test]
+    fn the_methods_policy_is_patched_with_the_fields_set_and_the_whole_campaign() {
+        let intent = Intent::SetMethodsPolicy(MethodsPolicyUpdate {
+            migration_state: Some("migrationComplete".into()),
+            reconfirmation_in_days: Some(None),
+            registration_campaign: Some(campaign()),
+        });
+        assert_eq!(
+            rendered(&intent),
+            (
+                "PATCH".into(),
+                "/v1.0/policies/authenticationMethodsPolicy".into(),
+                json!({
+                    "policyMigrationState": "migrationComplete",
+                    "reconfirmationInDays": null,
+                    "registrationEnforcement": { "authenticationMethodsRegistrationCampaign": {
+                        "state": "enabled",
+                        "snoozeDurationInDays": 1,
+                        "includeTargets": [{ "id": "all_users", "targetType": "group", "targetedAuthenticationMethod": "microsoftAuthenticator" }],
+                        "excludeTargets": [{ "id": "0b1d3c5e-0000-4000-8000-000000000001", "targetType": "group" }]
+                    } }
+                })
+            )
+        );
+        assert_eq!(
+            describe(&intent).description,
+            "Update the Authentication methods policy (policyMigrationState, reconfirmationInDays, registrationEnforcement)"
+        );
+        let no_snooze = Intent::SetMethodsPolicy(MethodsPolicyUpdate {
+            registration_campaign: Some(RegistrationCampaign {
+                snooze_duration_in_days: None,
+                ..campaign()
+            }),
+            ..Default::default()
+        });
+        let body = describe(&no_snooze).body;
+        assert!(
+            body["registrationEnforcement"]["authenticationMethodsRegistrationCampaign"]
+                .get("snoozeDurationInDays")
+                .is_none(),
+            "{body}"
+        );
+        assert_eq!(
+            describe(&Intent::SetMethodsPolicy(MethodsPolicyUpdate {
+                reconfirmation_in_days: Some(Some(90)),
+                ..Default::default()
+            }))
+            .body,
+            json!({ "reconfirmationInDays": 90 })
+        );
+    }
+
+    #[test]
+    fn a_configuration_patch_carries_the_odata_type_of_its_id() {
+        for (id, odata_type) in [
+            (
+                "MicrosoftAuthenticator",
+                "#microsoft.graph.microsoftAuthenticatorAuthenticationMethodConfiguration",
+            ),
+            (
+                "SoftwareOath",
+                "#microsoft.graph.softwareOathAuthenticationMethodConfiguration",
+            ),
+            (
+                "Email",
+                "#microsoft.graph.emailAuthenticationMethodConfiguration",
+            ),
+            (
+                "Sms",
+                "#microsoft.graph.smsAuthenticationMethodConfiguration",
+            ),
+            (
+                "Voice",
+                "#microsoft.graph.voiceAuthenticationMethodConfiguration",
+            ),
+        ] {
+            let intent = Intent::SetMethodConfiguration(MethodConfigurationUpdate {
+                enabled: Some(false),
+                ..configuration(id)
+            });
+            assert_eq!(
+                rendered(&intent),
+                (
+                    "PATCH".into(),
+                    format!(
+                        "/v1.0/policies/authenticationMethodsPolicy/authenticationMethodConfigurations/{id}"
+                    ),
+                    json!({ "@odata.type": odata_type, "state": "disabled" })
+                )
+            );
+        }
+        // Ids compare case-insensitively; the path keeps the id as read.
+        let (_, path, body) =
+            rendered(&Intent::SetMethodConfiguration(MethodConfigurationUpdate {
+                enabled: Some(true),
+                ..configuration("email")
+            }));
+        assert!(
+            path.ends_with("/authenticationMethodConfigurations/email"),
+            "{path}"
+        );
+        assert_eq!(
+            body,
+            json!({ "@odata.type": "#microsoft.graph.emailAuthenticationMethodConfiguration", "state": "enabled" })
+        );
+    }
+
+    #[test]
+    fn a_configuration_patch_sets_each_property_it_names() {
+        let intent = Intent::SetMethodConfiguration(MethodConfigurationUpdate {
+            enabled: Some(true),
+            software_oath_enabled: Some(true),
+            office_phone_allowed: Some(false),
+            ..configuration("Voice")
+        });
+        assert_eq!(
+            describe(&intent).body,
+            json!({
+                "@odata.type": "#microsoft.graph.voiceAuthenticationMethodConfiguration",
+                "state": "enabled",
+                "isSoftwareOathEnabled": true,
+                "isOfficePhoneAllowed": false
+            })
+        );
+        assert_eq!(
+            describe(&intent).description,
+            "Update the Voice method configuration (isOfficePhoneAllowed, isSoftwareOathEnabled, state)",
+            "properties named without @odata.type"
+        );
+    }
+
+    #[test]
+    fn targeting_all_users_takes_the_targets_shape_of_each_configuration() {
+        let targets = |id: &str, all_users: bool| {
+            describe(&Intent::SetMethodConfiguration(MethodConfigurationUpdate {
+                targets_all_users: Some(all_users),
+                ..configuration(id)
+            }))
+            .body["includeTargets"]
+                .clone()
+        };
+        assert_eq!(
+            targets("Sms", true),
+            json!([{ "targetType": "group", "id": "all_users", "isRegistrationRequired": false, "isUsableForSignIn": false }])
+        );
+        assert_eq!(
+            targets("MicrosoftAuthenticator", true),
+            json!([{ "targetType": "group", "id": "all_users", "isRegistrationRequired": false, "authenticationMode": "any" }])
+        );
+        for id in ["SoftwareOath", "Email", "Voice"] {
+            assert_eq!(
+                targets(id, true),
+                json!([{ "targetType": "group", "id": "all_users", "isRegistrationRequired": false }]),
+                "{id}"
+            );
+        }
+        assert_eq!(targets("Sms", false), json!([]), "the undo targets nobody");
+    }
+
+    #[test]
+    fn admin_sspr_is_an_authorization_policy_patch() {
+        for (allowed, says) in [(true, "on"), (false, "off")] {
+            let intent = Intent::SetAdminSspr(allowed);
+            assert_eq!(
+                rendered(&intent),
+                (
+                    "PATCH".into(),
+                    "/v1.0/policies/authorizationPolicy".into(),
+                    json!({ "allowedToUseSSPR": allowed })
+                )
+            );
+            let view = describe(&intent);
+            assert_eq!(view.target, Source::Graph);
+            assert_eq!(
+                view.description,
+                format!("Turn SSPR for administrators {says} (authorization policy)")
+            );
+        }
+    }
+
+    #[test]
+    fn a_portal_update_shows_the_values_it_sets_in_the_documents_names() {
+        let intent = Intent::PutPortalPasswordReset(PasswordResetPoliciesUpdate {
+            scope: Some(Scope::Selected {
+                group_id: "3ee3a9de-0a86-4e12-a287-9769accf1ba2".into(),
+                group_name: Some("not shown".into()),
+            }),
+            methods_required: Some(1),
+            security_questions_to_register: Some(5),
+            security_questions_to_reset: Some(3),
+            email: Some(false),
+            security_questions: Some(true),
+            require_registration_on_sign_in: Some(true),
+            reconfirm_days: Some(90),
+            notify_users_on_reset: Some(false),
+            notify_admins_on_admin_reset: Some(true),
+            helpdesk_link: Some(None),
+            ..Default::default()
+        });
+        let view = describe(&intent);
+        assert_eq!(view.target, Source::Portal);
+        assert_eq!(
+            (view.method.as_str(), view.path.as_str()),
+            ("PUT", "/api/PasswordReset/PasswordResetPolicies")
+        );
+        assert_eq!(
+            view.body,
+            json!({
+                "enablement": { "scope": "selected", "groupId": "3ee3a9de-0a86-4e12-a287-9769accf1ba2" },
+                "authentication": { "methodsRequired": 1, "securityQuestions": { "toRegister": 5, "toReset": 3 } },
+                "methods": { "email": false, "securityQuestions": true },
+                "registration": { "requireRegistrationOnSignIn": true, "reconfirmDays": 90 },
+                "notifications": { "notifyUsersOnReset": false, "notifyAdminsOnAdminReset": true },
+                "customization": { "helpdeskLink": null }
+            })
+        );
+        assert!(
+            view.description.starts_with(
+                "Write the portal's password reset policy (read-modify-write of the whole object): "
+            ) && view.description.contains("/enablement/groupId")
+                && view
+                    .description
+                    .contains("/authentication/securityQuestions/toReset")
+                && view.description.contains("/customization/helpdeskLink"),
+            "{}",
+            view.description
+        );
+        for (scope, kind) in [(Scope::All, "all"), (Scope::None, "none")] {
+            let body = describe(&Intent::PutPortalPasswordReset(
+                PasswordResetPoliciesUpdate {
+                    scope: Some(scope),
+                    ..Default::default()
+                },
+            ))
+            .body;
+            assert_eq!(
+                body,
+                json!({ "enablement": { "scope": kind, "groupId": null } })
+            );
+        }
+    }
+
+    #[test]
+    fn writeback_and_unlock_are_puts_of_the_on_premises_object() {
+        for (intent, body, description) in [
+            (
+                Intent::SetWriteback(true),
+                json!({ "onPremises": { "passwordWriteback": true } }),
+                "Turn password writeback on",
+            ),
+            (
+                Intent::SetUnlock(false),
+                json!({ "onPremises": { "unlockWithoutReset": false } }),
+                "Turn unlocking accounts without resetting the password off",
+            ),
+        ] {
+            let view = describe(&intent);
+            assert_eq!(view.target, Source::Portal);
+            assert_eq!(
+                (view.method.as_str(), view.path.as_str()),
+                ("PUT", "/api/PasswordReset/OnPremisesPasswordResetPolicies")
+            );
+            assert_eq!(view.body, body);
+            assert_eq!(view.description, description);
+        }
+    }
+
+    #[test]
+    fn a_portal_intent_is_not_sent_to_graph() {
+        let error = graph_patch(&Intent::SetWriteback(true)).expect_err("portal");
+        assert!(
+            matches!(&error, DirectoryError::Internal(message) if message.contains("Turn password writeback on")),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn configuration_ids_are_plain_path_segments() {
+        for id in [
+            "Email",
+            "MicrosoftAuthenticator",
+            "0b1d3c5e-0000-4000-8000-000000000001",
+        ] {
+            assert_eq!(configuration_id(id).expect(id), id);
+        }
+        for id in ["", "Email/../../authorizationPolicy", "Email?x=1", "a b"] {
+            assert!(configuration_id(id).is_err(), "{id}");
+            let intent = Intent::SetMethodConfiguration(MethodConfigurationUpdate {
+                enabled: Some(true),
+                ..configuration(id)
+            });
+            assert!(graph_patch(&intent).is_err(), "not sent: {id}");
+        }
+    }
+}

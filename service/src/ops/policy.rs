@@ -15,12 +15,12 @@ use crate::capabilities::password_reset_portal::PasswordResetPortal;
 use crate::capabilities::policy_directory::{CallView, PolicyDirectory};
 use crate::config::PolicyConfig;
 use crate::directory::DirectoryError;
-use crate::directory::inference::InferenceOutcome;
 use crate::directory::tenants::{ManagedTenant, TenantRegistry};
 use crate::domain::change::{
     ChangePlan, ChangedField, Intent, PolicySettings, Sources, methods_from_graph,
 };
 use crate::domain::findings::{Finding, findings};
+use crate::domain::inference::InferenceOutcome;
 use crate::domain::policy::{GraphFacts, PolicyDocument, PortalKnowledge, Source};
 use crate::domain::rules::{TenantFacts, validate};
 use crate::store::Store;
