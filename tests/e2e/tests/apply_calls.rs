@@ -436,17 +436,23 @@ async fn graph_refusing_a_write_is_an_upstream_403_and_changes_nothing() {
         .expect("contoso");
     let before = raw(&world.emulator, seed::CONTOSO_ID);
 
-    for call in [
-        Intent::SetMethodsPolicy(MethodsPolicyUpdate {
-            reconfirmation_in_days: Some(Some(90)),
-            ..Default::default()
-        }),
-        Intent::SetMethodConfiguration(MethodConfigurationUpdate {
-            id: "Email".into(),
-            enabled: Some(false),
-            ..Default::default()
-        }),
-        Intent::SetAdminSspr(true),
+    for (call, path) in [
+        (
+            Intent::SetMethodsPolicy(MethodsPolicyUpdate {
+                reconfirmation_in_days: Some(Some(90)),
+                ..Default::default()
+            }),
+            "/v1.0/policies/authenticationMethodsPolicy",
+        ),
+        (
+            Intent::SetMethodConfiguration(MethodConfigurationUpdate {
+                id: "Email".into(),
+                enabled: Some(false),
+                ..Default::default()
+            }),
+            EMAIL_PATH,
+        ),
+        (Intent::SetAdminSspr(true), AUTHORIZATION_PATH),
     ] {
         let error = adapters
             .run(seed::CONTOSO_DOMAIN, &call)
@@ -465,7 +471,7 @@ async fn graph_refusing_a_write_is_an_upstream_403_and_changes_nothing() {
                     request_id.as_ref().is_some_and(|id| id.len() == 36),
                     "{error}"
                 );
-                assert!(message.contains(&call.path()), "{error}");
+                assert!(message.contains(path), "{error}");
             }
             other => panic!("expected an upstream 403, got {other:?}"),
         }
