@@ -518,6 +518,15 @@ async fn a_dry_run_plans_without_writing_or_auditing() {
     assert_eq!(plan.changes.len(), 4);
     assert!(tenant.log().is_empty());
     assert!(world.audit().await.is_empty());
+    // The findings the policy would have, as the answer shows them: admins' SSPR on is one.
+    let answer = serde_json::to_value(&plan).expect("a dry run serializes");
+    let admins = answer["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["field"] == "/administrators/allowedToUseSspr")
+        .unwrap_or_else(|| panic!("{answer}"));
+    assert_eq!(admins["severity"], "medium");
 }
 
 #[tokio::test]
