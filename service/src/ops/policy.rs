@@ -17,10 +17,11 @@ use crate::config::PolicyConfig;
 use crate::directory::DirectoryError;
 use crate::directory::tenants::{ManagedTenant, TenantRegistry};
 use crate::domain::change::{
-    ChangePlan, ChangedField, Intent, PolicySettings, Sources, methods_from_graph,
+    ChangeError, ChangePlan, ChangedField, Intent, PolicySettings, Sources, methods_from_graph,
 };
 use crate::domain::findings::{Finding, findings};
 use crate::domain::inference::InferenceOutcome;
+use crate::domain::methods::MethodsPolicy;
 use crate::domain::policy::{GraphFacts, PolicyDocument, PortalKnowledge, Source};
 use crate::domain::rules::{TenantFacts, validate};
 use crate::store::Store;
@@ -249,21 +250,13 @@ pub async fn patch(
             Err(violations) => Err(OpsError::Invalid(violations)),
         })
         .and_then(|after| {
-            let changes = diff(&before.settings, &after, &before.sources);
-            let changed: Vec<ChangedField> = changes
-                .iter()
-                .map(|c| ChangedField {
-                    pointer: &c.pointer,
-                    source: c.source,
-                })
-                .collect();
-            ChangePlan::new(
+            plan_change(
                 &before.settings,
                 &after,
-                &changed,
+                &before.sources,
                 &before.facts.methods_policy,
             )
-            .map(|plan| (after, changes, plan))
+            .map(|(changes, plan)| (after, changes, plan))
             .map_err(OpsError::Change)
         });
     let (after, changes, plan) = match planned {
@@ -346,6 +339,25 @@ pub async fn patch(
         }),
         audit_record_id,
     })
+}
+
+/// The per-field diff from `before` to `after` and the plan of upstream changes that makes it.
+fn plan_change(
+    before: &PolicySettings,
+    after: &PolicySettings,
+    sources: &Sources,
+    methods_policy: &MethodsPolicy,
+) -> Result<(Vec<FieldChange>, ChangePlan), ChangeError> {
+    let changes = diff(before, after, sources);
+    let changed: Vec<ChangedField> = changes
+        .iter()
+        .map(|c| ChangedField {
+            pointer: &c.pointer,
+            source: c.source,
+        })
+        .collect();
+    let plan = ChangePlan::new(before, after, &changed, methods_policy)?;
+    Ok((changes, plan))
 }
 
 /// Makes the plan's calls in order; on the first failure undoes the completed ones, last first.

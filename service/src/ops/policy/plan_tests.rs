@@ -19,15 +19,7 @@ fn plan_between(
     sources: &Sources,
     policy: &MethodsPolicy,
 ) -> Result<ChangePlan, ChangeError> {
-    let changes = diff(before, after, sources);
-    let changed: Vec<ChangedField> = changes
-        .iter()
-        .map(|c| ChangedField {
-            pointer: &c.pointer,
-            source: c.source,
-        })
-        .collect();
-    ChangePlan::new(before, after, &changed, policy)
+    super::plan_change(before, after, sources, policy).map(|(_, plan)| plan)
 }
 
 fn plan_for(
