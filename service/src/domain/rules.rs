@@ -638,14 +638,16 @@ mod tests {
 
     #[test]
     fn range_violations_say_the_same_rule_as_type_errors() {
-        let messages = |change: fn(&mut PolicySettings)| match validate(&with(change), &FACTS) {
+        /// A change to the baseline settings.
+        type Change = fn(&mut PolicySettings);
+        let messages = |change: Change| match validate(&with(change), &FACTS) {
             Ok(()) => vec![],
             Err(violations) => violations
                 .into_iter()
                 .map(|v| (v.pointer, v.message))
                 .collect(),
         };
-        let changes: [(fn(&mut PolicySettings), &str); 4] = [
+        let changes: [(Change, &str); 4] = [
             (
                 |s| s.authentication_mut().methods_required = 3,
                 "/authentication/methodsRequired",
