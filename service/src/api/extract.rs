@@ -16,8 +16,8 @@ use url::form_urlencoded;
 
 use super::AppState;
 use super::problem::{ApiError, MERGE_PATCH};
+use super::unique_keys::{DuplicateKey, reject_duplicate_keys};
 use crate::auth::Caller;
-use crate::domain::unique_keys::{DuplicateKey, reject_duplicate_keys};
 
 pub const JSON: &str = "application/json";
 
@@ -233,7 +233,7 @@ fn parse<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         // The path of an unknown member already ends with its name.
-        let field = crate::domain::change::to_pointer(error.path());
+        let field = crate::ops::policy::merge_patch::to_pointer(error.path());
         let inner = error.into_inner();
         match inner.classify() {
             serde_json::error::Category::Data => ApiError::BadRequest {

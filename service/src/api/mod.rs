@@ -13,6 +13,7 @@ mod protection;
 mod registrations;
 pub mod responses;
 mod tenants;
+mod unique_keys;
 
 use std::sync::Arc;
 
@@ -57,7 +58,7 @@ pub struct Shared {
     /// Graph's side of the SSPR policy.
     pub policy_directory: Arc<dyn crate::capabilities::policy_directory::PolicyDirectory>,
     /// The portal back end's side of the SSPR policy.
-    pub portal_settings: Arc<dyn crate::capabilities::portal_settings::PortalSettings>,
+    pub portal_settings: Arc<dyn crate::capabilities::password_reset_portal::PasswordResetPortal>,
     /// Signs and checks paging cursors.
     pub cursors: crate::ops::cursor::CursorSigner,
     /// Conditional Access (the Graph adapter).

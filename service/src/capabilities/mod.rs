@@ -7,6 +7,6 @@
 pub mod audit_log;
 pub mod conditional_access;
 pub mod licences;
+pub mod password_reset_portal;
 pub mod policy_directory;
-pub mod portal_settings;
 pub mod registration_report;

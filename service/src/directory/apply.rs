@@ -8,19 +8,15 @@ use serde_json::{Value, json};
 
 use super::DirectoryError;
 use super::graph::Graph;
-use super::inference::InferenceOutcome;
+use super::policy_calls::{self, GraphPatch};
 use super::portal::{PortalBackEnd, PortalConnector};
 use super::tenants::ManagedTenant;
-use crate::capabilities::policy_directory::PolicyDirectory;
-use crate::capabilities::portal_settings::PortalSettings as PortalSettingsCapability;
-use crate::domain::change::{PasswordResetPoliciesUpdate, UpstreamCall};
+use crate::capabilities::password_reset_portal::PasswordResetPortal;
+use crate::capabilities::policy_directory::{CallView, PolicyDirectory};
+use crate::domain::change::{Intent, PasswordResetPoliciesUpdate};
+use crate::domain::inference::InferenceOutcome;
 use crate::domain::policy::GraphFacts;
 use crate::domain::portal::{OnPremisesSettings, PortalSettings, Scope};
-
-const METHODS_POLICY: &str = "policies/authenticationMethodsPolicy";
-const CONFIGURATIONS: &str =
-    "policies/authenticationMethodsPolicy/authenticationMethodConfigurations";
-const AUTHORIZATION_POLICY: &str = "policies/authorizationPolicy";
 
 #[async_trait::async_trait]
 impl PolicyDirectory for Graph {
@@ -40,39 +36,21 @@ impl PolicyDirectory for Graph {
         Graph::inferred_enablement(self, tenant).await
     }
 
-    /// Each call is self-contained: it carries the whole body to send.
+    /// Each intent is self-contained: it renders to the whole body to send.
     #[tracing::instrument(skip_all, fields(tenant = %tenant.id))]
-    async fn apply(
-        &self,
-        tenant: &ManagedTenant,
-        call: &UpstreamCall,
-    ) -> Result<(), DirectoryError> {
-        match call {
-            UpstreamCall::GraphPatchMethodsPolicy { body } => {
-                self.patch(tenant, METHODS_POLICY, body).await?;
-            }
-            UpstreamCall::GraphPatchMethodConfiguration { id, .. } => {
-                let path = format!("{CONFIGURATIONS}/{}", configuration_id(id)?);
-                self.patch(tenant, &path, &call.request_body()).await?;
-            }
-            UpstreamCall::GraphPatchAuthorizationPolicy { body } => {
-                self.patch(tenant, AUTHORIZATION_POLICY, body).await?;
-            }
-            UpstreamCall::PortalPutPasswordResetPolicies { .. }
-            | UpstreamCall::PortalPutWriteback { .. }
-            | UpstreamCall::PortalPutUnlock { .. } => {
-                return Err(DirectoryError::Internal(format!(
-                    "a portal call was sent to Graph: {}",
-                    call.description()
-                )));
-            }
-        }
+    async fn apply(&self, tenant: &ManagedTenant, change: &Intent) -> Result<(), DirectoryError> {
+        let GraphPatch { path, body } = policy_calls::graph_patch(change)?;
+        self.patch(tenant, &path, &body).await?;
         Ok(())
+    }
+
+    fn describe(&self, change: &Intent) -> CallView {
+        policy_calls::describe(change)
     }
 }
 
 #[async_trait::async_trait]
-impl PortalSettingsCapability for PortalBackEnd {
+impl PasswordResetPortal for PortalBackEnd {
     #[tracing::instrument(skip_all, fields(tenant = %tenant.id))]
     async fn settings(
         &self,
@@ -143,17 +121,6 @@ fn connector(tenant: &ManagedTenant) -> Result<&PortalConnector, DirectoryError>
             tenant.id
         ))
     })
-}
-
-/// A method configuration id as a path segment: Graph's ids are names (`Email`) or GUIDs.
-fn configuration_id(id: &str) -> Result<&str, DirectoryError> {
-    if !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        Ok(id)
-    } else {
-        Err(DirectoryError::Internal(format!(
-            "{id:?} is not an authentication method configuration id"
-        )))
-    }
 }
 
 fn check_on_premises(
@@ -489,19 +456,5 @@ mod tests {
                 .password_writeback)
             .is_err()
         );
-    }
-
-    #[test]
-    fn configuration_ids_are_plain_path_segments() {
-        for id in [
-            "Email",
-            "MicrosoftAuthenticator",
-            "0b1d3c5e-0000-4000-8000-000000000001",
-        ] {
-            assert_eq!(configuration_id(id).expect(id), id);
-        }
-        for id in ["", "Email/../../authorizationPolicy", "Email?x=1", "a b"] {
-            assert!(configuration_id(id).is_err(), "{id}");
-        }
     }
 }

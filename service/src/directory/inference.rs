@@ -15,22 +15,12 @@ use super::DirectoryError;
 use super::NON_PREMIUM;
 use super::graph::{Graph, Page};
 use super::tenants::ManagedTenant;
+use crate::domain::inference::InferenceOutcome;
 use crate::domain::portal::{Evidence, InferredEnablement, InferredScope};
 
 /// The registration report, reduced to the columns the decision needs, in Graph's largest pages.
 const REPORT: &str = "reports/authenticationMethods/userRegistrationDetails?$select=id,isSsprEnabled,isAdmin,userType,lastUpdatedDateTime&$top=999";
 const GROUPS: &str = "groups?$select=id,displayName&$top=999";
-
-/// What inference could say.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum InferenceOutcome {
-    Inferred(InferredEnablement),
-    /// The registration report needs Entra ID P1 or P2, which the tenant does not have.
-    /// `detail` is Graph's message.
-    NeedsPremium {
-        detail: String,
-    },
-}
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]

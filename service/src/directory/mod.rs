@@ -5,6 +5,7 @@ pub mod budget;
 pub mod conditional_access;
 pub mod graph;
 pub mod inference;
+pub mod policy_calls;
 pub mod portal;
 pub mod registrations;
 mod retry;

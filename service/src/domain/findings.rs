@@ -139,21 +139,15 @@ pub fn findings(settings: &PolicySettings, facts: &TenantFacts) -> Vec<Finding> 
 
 #[cfg(test)]
 mod tests {
-    use serde_json::{Value, json};
-
     use super::*;
-    use crate::domain::change::apply_merge_patch;
-    use crate::domain::change::fixtures::{portal_sources, settings};
+    use crate::domain::change::Enablement;
+    use crate::domain::change::fixtures::{settings, with};
 
     const FACTS: TenantFacts = TenantFacts {
         tenant_syncs: true,
         has_writeback_licence: true,
         methods_from_graph: false,
     };
-
-    fn with(patch: Value) -> PolicySettings {
-        apply_merge_patch(&settings(), &patch, &portal_sources()).expect("patch applies")
-    }
 
     fn found(settings: &PolicySettings, facts: &TenantFacts) -> Vec<(Severity, String)> {
         findings(settings, facts)
@@ -162,15 +156,15 @@ mod tests {
             .collect()
     }
 
-    /// The finding for `field` after `patch`, asserting the baseline did not have it.
-    fn finding(patch: Value, field: &str) -> Finding {
+    /// The finding for `field` after `change`, asserting the baseline did not have it.
+    fn finding(change: impl FnOnce(&mut PolicySettings), field: &str) -> Finding {
         assert!(
             !findings(&settings(), &FACTS)
                 .iter()
                 .any(|f| f.field == field),
             "baseline already reports {field}"
         );
-        findings(&with(patch), &FACTS)
+        findings(&with(change), &FACTS)
             .into_iter()
             .find(|f| f.field == field)
             .unwrap_or_else(|| panic!("no finding for {field}"))
@@ -184,7 +178,7 @@ mod tests {
     #[test]
     fn security_questions_enabled() {
         let f = finding(
-            json!({ "methods": { "securityQuestions": true } }),
+            |s| s.methods_mut().security_questions = Some(true),
             "/methods/securityQuestions",
         );
         assert_eq!(f.severity, Severity::Medium);
@@ -194,7 +188,7 @@ mod tests {
     #[test]
     fn admins_allowed_sspr() {
         let f = finding(
-            json!({ "administrators": { "allowedToUseSspr": true } }),
+            |s| s.administrators.allowed_to_use_sspr = true,
             "/administrators/allowedToUseSspr",
         );
         assert_eq!(f.severity, Severity::Medium);
@@ -203,7 +197,7 @@ mod tests {
     #[test]
     fn one_method_required() {
         let f = finding(
-            json!({ "authentication": { "methodsRequired": 1 } }),
+            |s| s.authentication_mut().methods_required = 1,
             "/authentication/methodsRequired",
         );
         assert_eq!(f.severity, Severity::Medium);
@@ -212,7 +206,7 @@ mod tests {
     #[test]
     fn user_notifications_off() {
         let f = finding(
-            json!({ "notifications": { "notifyUsersOnReset": false } }),
+            |s| s.notifications_mut().notify_users_on_reset = false,
             "/notifications/notifyUsersOnReset",
         );
         assert_eq!(f.severity, Severity::Low);
@@ -221,7 +215,7 @@ mod tests {
     #[test]
     fn admin_notifications_off() {
         let f = finding(
-            json!({ "notifications": { "notifyAdminsOnAdminReset": false } }),
+            |s| s.notifications_mut().notify_admins_on_admin_reset = false,
             "/notifications/notifyAdminsOnAdminReset",
         );
         assert_eq!(f.severity, Severity::Low);
@@ -230,7 +224,7 @@ mod tests {
     #[test]
     fn reconfirm_never() {
         let f = finding(
-            json!({ "registration": { "reconfirmDays": 0 } }),
+            |s| s.registration_mut().reconfirm_days = 0,
             "/registration/reconfirmDays",
         );
         assert_eq!(f.severity, Severity::Low);
@@ -240,7 +234,7 @@ mod tests {
     fn registration_campaign_off() {
         for state in ["disabled", "default"] {
             let f = finding(
-                json!({ "methodsPolicy": { "registrationCampaign": { "state": state } } }),
+                |s| s.campaign_mut().state = state.to_owned(),
                 "/methodsPolicy/registrationCampaign/state",
             );
             assert_eq!(f.severity, Severity::Low);
@@ -261,7 +255,12 @@ mod tests {
     #[test]
     fn authenticator_as_the_only_method() {
         let f = finding(
-            json!({ "methods": { "email": false, "mobilePhone": false, "officePhone": false } }),
+            |s| {
+                let methods = s.methods_mut();
+                methods.email = Some(false);
+                methods.mobile_phone = Some(false);
+                methods.office_phone = Some(false);
+            },
             "/methods",
         );
         assert_eq!(f.severity, Severity::High);
@@ -270,7 +269,7 @@ mod tests {
 
     #[test]
     fn writeback_on_a_tenant_that_does_not_sync() {
-        let s = with(json!({ "onPremises": { "passwordWriteback": true } }));
+        let s = with(|s| s.on_premises_mut().password_writeback = true);
         assert!(found(&s, &FACTS).is_empty(), "a syncing tenant is fine");
         let cloud_only = TenantFacts {
             tenant_syncs: false,
@@ -285,7 +284,12 @@ mod tests {
     #[test]
     fn sspr_enabled_for_nobody() {
         let f = finding(
-            json!({ "enablement": { "scope": "none" } }),
+            |s| {
+                *s.enablement_mut() = Enablement {
+                    scope: ScopeKind::None,
+                    group_id: None,
+                }
+            },
             "/enablement/scope",
         );
         assert_eq!(f.severity, Severity::Medium);
@@ -294,7 +298,7 @@ mod tests {
     #[test]
     fn registration_not_required_at_sign_in() {
         let f = finding(
-            json!({ "registration": { "requireRegistrationOnSignIn": false } }),
+            |s| s.registration_mut().require_registration_on_sign_in = false,
             "/registration/requireRegistrationOnSignIn",
         );
         assert_eq!(f.severity, Severity::Medium);
@@ -303,24 +307,25 @@ mod tests {
     #[test]
     fn helpdesk_link_not_customized() {
         let f = finding(
-            json!({ "customization": { "helpdeskLink": null } }),
+            |s| s.customization_mut().helpdesk_link = None,
             "/customization/helpdeskLink",
         );
         assert_eq!(f.severity, Severity::Info);
     }
 
     #[test]
-    fn findings_come_most_severe_first_and_serialize_in_camel_case() {
-        let s = with(json!({
-            "customization": { "helpdeskLink": null },
-            "methods": { "email": false, "mobilePhone": false, "officePhone": false },
-            "registration": { "reconfirmDays": 0 }
-        }));
+    fn findings_come_most_severe_first() {
+        let s = with(|s| {
+            s.customization_mut().helpdesk_link = None;
+            let methods = s.methods_mut();
+            methods.email = Some(false);
+            methods.mobile_phone = Some(false);
+            methods.office_phone = Some(false);
+            s.registration_mut().reconfirm_days = 0;
+        });
         let severities: Vec<Severity> = findings(&s, &FACTS).iter().map(|f| f.severity).collect();
         assert_eq!(severities, [Severity::High, Severity::Low, Severity::Info]);
-        let json = serde_json::to_value(&findings(&s, &FACTS)[0]).unwrap();
-        assert_eq!(json["severity"], "high");
-        assert_eq!(json["field"], "/methods");
+        assert_eq!(findings(&s, &FACTS)[0].field, "/methods");
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 pub mod change;
 pub mod findings;
+pub mod inference;
 pub mod licence;
 pub mod methods;
 pub mod policy;
@@ -9,4 +10,3 @@ pub mod portal;
 pub mod protection;
 pub mod registrations;
 pub mod rules;
-pub mod unique_keys;

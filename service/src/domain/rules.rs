@@ -357,21 +357,15 @@ pub(crate) fn is_email(link: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::{Value, json};
-
     use super::*;
-    use crate::domain::change::apply_merge_patch;
-    use crate::domain::change::fixtures::{portal_sources, settings};
+    use crate::domain::change::fixtures::{settings, with};
+    use crate::domain::change::{Enablement, OnPremises, ScopeKind, SecurityQuestionCounts};
 
     const FACTS: TenantFacts = TenantFacts {
         tenant_syncs: true,
         has_writeback_licence: true,
         methods_from_graph: false,
     };
-
-    fn with(patch: Value) -> PolicySettings {
-        apply_merge_patch(&settings(), &patch, &portal_sources()).expect("patch applies")
-    }
 
     fn pointers(settings: &PolicySettings, facts: &TenantFacts) -> Vec<String> {
         match validate(settings, facts) {
@@ -380,33 +374,47 @@ mod tests {
         }
     }
 
-    fn violations(patch: Value) -> Vec<String> {
-        pointers(&with(patch), &FACTS)
+    fn violations(change: impl FnOnce(&mut PolicySettings)) -> Vec<String> {
+        pointers(&with(change), &FACTS)
     }
 
     #[test]
     fn a_valid_policy_passes() {
         assert_eq!(validate(&settings(), &FACTS), Ok(()));
         assert_eq!(
-            violations(json!({
-                "methods": { "securityQuestions": true },
-                "authentication": { "methodsRequired": 1, "securityQuestions": { "toRegister": 3, "toReset": 3 } },
-                "registration": { "reconfirmDays": 730 },
-                "customization": { "helpdeskLink": "helpdesk@contoso.com" },
-                "onPremises": { "passwordWriteback": true, "unlockWithoutReset": true },
-                "methodsPolicy": { "registrationCampaign": { "snoozeDurationInDays": 14 } }
-            })),
+            violations(|s| {
+                s.methods_mut().security_questions = Some(true);
+                let authentication = s.authentication_mut();
+                authentication.methods_required = 1;
+                authentication.security_questions.to_register = 3;
+                authentication.security_questions.to_reset = 3;
+                s.registration_mut().reconfirm_days = 730;
+                s.customization_mut().helpdesk_link = Some("helpdesk@contoso.com".into());
+                *s.on_premises_mut() = OnPremises {
+                    password_writeback: true,
+                    unlock_without_reset: true,
+                };
+                s.campaign_mut().snooze_duration_in_days = Some(14);
+            }),
             Vec::<String>::new()
         );
-        assert!(violations(json!({ "registration": { "reconfirmDays": 0 } })).is_empty());
-        assert!(violations(json!({ "enablement": { "scope": "none" } })).is_empty());
+        assert!(violations(|s| s.registration_mut().reconfirm_days = 0).is_empty());
+        assert!(
+            violations(|s| {
+                *s.enablement_mut() = Enablement {
+                    scope: ScopeKind::None,
+                    group_id: None,
+                }
+            })
+            .is_empty()
+        );
     }
 
     #[test]
     fn methods_required_is_one_or_two() {
         for n in [0, 3] {
             assert_eq!(
-                violations(json!({ "authentication": { "methodsRequired": n } })),
+                violations(|s| s.authentication_mut().methods_required = n),
                 ["/authentication/methodsRequired"]
             );
         }
@@ -415,10 +423,13 @@ mod tests {
     #[test]
     fn enough_usable_methods_for_the_count() {
         let v = validate(
-            &with(json!({ "methods": {
-                "mobileAppNotification": false, "mobileAppCode": false,
-                "mobilePhone": false, "officePhone": false
-            } })),
+            &with(|s| {
+                let methods = s.methods_mut();
+                methods.mobile_app_notification = Some(false);
+                methods.mobile_app_code = Some(false);
+                methods.mobile_phone = Some(false);
+                methods.office_phone = Some(false);
+            }),
             &FACTS,
         )
         .unwrap_err();
@@ -430,17 +441,25 @@ mod tests {
     #[test]
     fn the_mobile_app_cannot_be_the_only_method() {
         assert_eq!(
-            violations(json!({
-                "authentication": { "methodsRequired": 1 },
-                "methods": { "mobileAppCode": false, "email": false, "mobilePhone": false, "officePhone": false }
-            })),
+            violations(|s| {
+                s.authentication_mut().methods_required = 1;
+                let methods = s.methods_mut();
+                methods.mobile_app_code = Some(false);
+                methods.email = Some(false);
+                methods.mobile_phone = Some(false);
+                methods.office_phone = Some(false);
+            }),
             ["/methods/mobileAppNotification"]
         );
         assert_eq!(
-            violations(json!({
-                "authentication": { "methodsRequired": 1 },
-                "methods": { "mobileAppNotification": false, "email": false, "mobilePhone": false, "officePhone": false }
-            })),
+            violations(|s| {
+                s.authentication_mut().methods_required = 1;
+                let methods = s.methods_mut();
+                methods.mobile_app_notification = Some(false);
+                methods.email = Some(false);
+                methods.mobile_phone = Some(false);
+                methods.office_phone = Some(false);
+            }),
             ["/methods/mobileAppCode"]
         );
     }
@@ -449,15 +468,19 @@ mod tests {
     fn with_two_required_the_mobile_app_needs_two_other_methods() {
         // Notification, code and email: enough methods, but only one besides the app.
         assert_eq!(
-            violations(json!({ "methods": { "mobilePhone": false, "officePhone": false } })),
+            violations(|s| {
+                let methods = s.methods_mut();
+                methods.mobile_phone = Some(false);
+                methods.office_phone = Some(false);
+            }),
             ["/methods/mobileAppNotification"]
         );
-        assert!(violations(json!({ "methods": { "officePhone": false } })).is_empty());
+        assert!(violations(|s| s.methods_mut().office_phone = Some(false)).is_empty());
     }
 
     #[test]
     fn office_phone_needs_mobile_phone_under_the_methods_policy() {
-        let settings = with(json!({ "methods": { "mobilePhone": false } }));
+        let settings = with(|s| s.methods_mut().mobile_phone = Some(false));
         let graph = TenantFacts {
             methods_from_graph: true,
             ..FACTS
@@ -472,7 +495,7 @@ mod tests {
     #[test]
     fn reconfirm_days_are_at_most_730() {
         assert_eq!(
-            violations(json!({ "registration": { "reconfirmDays": 731 } })),
+            violations(|s| s.registration_mut().reconfirm_days = 731),
             ["/registration/reconfirmDays"]
         );
     }
@@ -480,10 +503,13 @@ mod tests {
     #[test]
     fn security_question_counts_apply_only_when_they_are_enabled() {
         let on = |register: u8, reset: u8| {
-            violations(json!({
-                "methods": { "securityQuestions": true },
-                "authentication": { "securityQuestions": { "toRegister": register, "toReset": reset } }
-            }))
+            violations(|s| {
+                s.methods_mut().security_questions = Some(true);
+                s.authentication_mut().security_questions = SecurityQuestionCounts {
+                    to_register: register,
+                    to_reset: reset,
+                };
+            })
         };
         assert_eq!(
             on(2, 3),
@@ -500,23 +526,28 @@ mod tests {
         assert!(on(5, 5).is_empty());
         // Disabled: the counts are not used, so not checked.
         assert!(
-            violations(json!({ "authentication": { "securityQuestions": { "toRegister": 9, "toReset": 9 } } }))
-                .is_empty()
+            violations(|s| {
+                s.authentication_mut().security_questions = SecurityQuestionCounts {
+                    to_register: 9,
+                    to_reset: 9,
+                }
+            })
+            .is_empty()
         );
     }
 
     #[test]
     fn selected_scope_needs_one_group_guid() {
         assert_eq!(
-            violations(json!({ "enablement": { "groupId": null } })),
+            violations(|s| s.enablement_mut().group_id = None),
             ["/enablement/groupId"]
         );
         assert_eq!(
-            violations(json!({ "enablement": { "groupId": "" } })),
+            violations(|s| s.enablement_mut().group_id = Some(String::new())),
             ["/enablement/groupId"]
         );
         assert_eq!(
-            violations(json!({ "enablement": { "groupId": "sspr-users" } })),
+            violations(|s| s.enablement_mut().group_id = Some("sspr-users".into())),
             ["/enablement/groupId"]
         );
     }
@@ -534,7 +565,7 @@ mod tests {
             "mailto:helpdesk@contoso.com",
         ] {
             assert_eq!(
-                violations(json!({ "customization": { "helpdeskLink": bad } })),
+                violations(|s| s.customization_mut().helpdesk_link = Some(bad.into())),
                 ["/customization/helpdeskLink"],
                 "{bad}"
             );
@@ -545,7 +576,7 @@ mod tests {
             "it-help@mail.contoso.co.uk",
         ] {
             assert!(
-                violations(json!({ "customization": { "helpdeskLink": good } })).is_empty(),
+                violations(|s| s.customization_mut().helpdesk_link = Some(good.into())).is_empty(),
                 "{good}"
             );
         }
@@ -563,7 +594,7 @@ mod tests {
         };
         let check = |link: String| {
             validate(
-                &with(json!({ "customization": { "helpdeskLink": link } })),
+                &with(|s| s.customization_mut().helpdesk_link = Some(link)),
                 &FACTS,
             )
         };
@@ -594,32 +625,38 @@ mod tests {
 
     #[test]
     fn range_violations_say_the_same_rule_as_type_errors() {
-        let messages = |patch: Value| match validate(&with(patch), &FACTS) {
+        /// A change to the baseline settings.
+        type Change = fn(&mut PolicySettings);
+        let messages = |change: Change| match validate(&with(change), &FACTS) {
             Ok(()) => vec![],
             Err(violations) => violations
                 .into_iter()
                 .map(|v| (v.pointer, v.message))
                 .collect(),
         };
-        for (patch, pointer) in [
+        let changes: [(Change, &str); 4] = [
             (
-                json!({ "authentication": { "methodsRequired": 3 } }),
+                |s| s.authentication_mut().methods_required = 3,
                 "/authentication/methodsRequired",
             ),
             (
-                json!({ "registration": { "reconfirmDays": 731 } }),
+                |s| s.registration_mut().reconfirm_days = 731,
                 "/registration/reconfirmDays",
             ),
             (
-                json!({ "methods": { "securityQuestions": true }, "authentication": { "securityQuestions": { "toRegister": 6 } } }),
+                |s| {
+                    s.methods_mut().security_questions = Some(true);
+                    s.authentication_mut().security_questions.to_register = 6;
+                },
                 "/authentication/securityQuestions/toRegister",
             ),
             (
-                json!({ "methodsPolicy": { "registrationCampaign": { "snoozeDurationInDays": 15 } } }),
+                |s| s.campaign_mut().snooze_duration_in_days = Some(15),
                 "/methodsPolicy/registrationCampaign/snoozeDurationInDays",
             ),
-        ] {
-            let found = messages(patch);
+        ];
+        for (change, pointer) in changes {
+            let found = messages(change);
             let (_, message) = found
                 .iter()
                 .find(|(p, _)| p == pointer)
@@ -657,22 +694,28 @@ mod tests {
 
     #[test]
     fn unlock_without_reset_needs_writeback() {
-        let settings = with(
-            json!({ "onPremises": { "passwordWriteback": false, "unlockWithoutReset": true } }),
-        );
+        let settings = with(|s| {
+            *s.on_premises_mut() = OnPremises {
+                password_writeback: false,
+                unlock_without_reset: true,
+            }
+        });
         assert_eq!(
             pointers(&settings, &FACTS),
             ["/onPremises/unlockWithoutReset"]
         );
-        let both = with(
-            json!({ "onPremises": { "passwordWriteback": true, "unlockWithoutReset": true } }),
-        );
+        let both = with(|s| {
+            *s.on_premises_mut() = OnPremises {
+                password_writeback: true,
+                unlock_without_reset: true,
+            }
+        });
         assert!(pointers(&both, &FACTS).is_empty());
     }
 
     #[test]
     fn writeback_needs_a_syncing_tenant_and_a_licence() {
-        let settings = with(json!({ "onPremises": { "passwordWriteback": true } }));
+        let settings = with(|s| s.on_premises_mut().password_writeback = true);
         let cloud_only = TenantFacts {
             tenant_syncs: false,
             ..FACTS
@@ -702,9 +745,7 @@ mod tests {
     fn campaign_snooze_is_0_to_14_days() {
         for days in [-1, 15] {
             assert_eq!(
-                violations(
-                    json!({ "methodsPolicy": { "registrationCampaign": { "snoozeDurationInDays": days } } })
-                ),
+                violations(|s| s.campaign_mut().snooze_duration_in_days = Some(days)),
                 ["/methodsPolicy/registrationCampaign/snoozeDurationInDays"]
             );
         }
@@ -713,12 +754,12 @@ mod tests {
     #[test]
     fn every_violation_is_reported_at_once() {
         assert_eq!(
-            violations(json!({
-                "authentication": { "methodsRequired": 3 },
-                "registration": { "reconfirmDays": 1000 },
-                "customization": { "helpdeskLink": "nope" },
-                "methodsPolicy": { "registrationCampaign": { "snoozeDurationInDays": 30 } }
-            })),
+            violations(|s| {
+                s.authentication_mut().methods_required = 3;
+                s.registration_mut().reconfirm_days = 1000;
+                s.customization_mut().helpdesk_link = Some("nope".into());
+                s.campaign_mut().snooze_duration_in_days = Some(30);
+            }),
             [
                 "/authentication/methodsRequired",
                 "/registration/reconfirmDays",

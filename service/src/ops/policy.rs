@@ -11,17 +11,17 @@ use utoipa::ToSchema;
 use std::time::Duration;
 
 use crate::auth::{Caller, Verb};
-use crate::capabilities::policy_directory::PolicyDirectory;
-use crate::capabilities::portal_settings::PortalSettings;
+use crate::capabilities::password_reset_portal::PasswordResetPortal;
+use crate::capabilities::policy_directory::{CallView, PolicyDirectory};
 use crate::config::PolicyConfig;
 use crate::directory::DirectoryError;
-use crate::directory::inference::InferenceOutcome;
 use crate::directory::tenants::{ManagedTenant, TenantRegistry};
 use crate::domain::change::{
-    ChangePlan, FieldChange, PolicySettings, Sources, Step, UpstreamCall, apply_merge_patch,
-    methods_from_graph,
+    ChangeError, ChangePlan, ChangedField, Intent, PolicySettings, Sources, methods_from_graph,
 };
 use crate::domain::findings::{Finding, findings};
+use crate::domain::inference::InferenceOutcome;
+use crate::domain::methods::MethodsPolicy;
 use crate::domain::policy::BuildPolicyDocument;
 use crate::domain::policy::{GraphFacts, PolicyDocument, PortalKnowledge, Source};
 use crate::domain::rules::{TenantFacts, validate};
@@ -31,6 +31,9 @@ use crate::store::audit::{Completion, Outcome};
 use super::audited::{AuditTrail, OpenAttempt, json};
 use super::cache::{Aged, TenantCache};
 use super::{EtagComparison, OpsError, authorize, etag_matches};
+use merge_patch::{FieldChange, apply_merge_patch, diff, settings_json};
+
+pub(crate) mod merge_patch;
 
 /// Everything known about a tenant's policy at one moment.
 struct PolicySnapshot {
@@ -128,6 +131,14 @@ pub struct DryRun {
     pub findings: Vec<Finding>,
 }
 
+/// One call and the call that undoes it (the same fields set back to their values before).
+#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Step {
+    pub call: CallView,
+    pub compensation: CallView,
+}
+
 /// The body of a successful PATCH: the policy document read back after the change, or, with
 /// `dryRun=true`, the plan (nothing changed).
 #[derive(ToSchema)]
@@ -143,7 +154,7 @@ pub enum PatchAnswer {
 #[derive(Clone, Copy)]
 pub struct Upstream<'a> {
     pub directory: &'a dyn PolicyDirectory,
-    pub portal: &'a dyn PortalSettings,
+    pub portal: &'a dyn PasswordResetPortal,
 }
 
 /// What happened to one step of a failed change.
@@ -240,33 +251,40 @@ pub async fn patch(
             Err(violations) => Err(OpsError::Invalid(violations)),
         })
         .and_then(|after| {
-            ChangePlan::new(
+            plan_change(
                 &before.settings,
                 &after,
                 &before.sources,
                 &before.facts.methods_policy,
             )
-            .map(|plan| (after, plan))
+            .map(|(changes, plan)| (after, changes, plan))
             .map_err(OpsError::Change)
         });
-    let (after, plan) = match planned {
+    let (after, changes, plan) = match planned {
         Ok(planned) => planned,
         Err(error) => {
             audit.refused(&before.settings, error.to_string()).await?;
             return Err(error);
         }
     };
-    let diff = serde_json::to_value(&plan.changes).ok();
+    let diff = serde_json::to_value(&changes).ok();
 
     if request.dry_run {
         return Ok(PatchOutcome::DryRun(DryRun {
             findings: findings(&after, &before.tenant_facts),
-            changes: plan.changes,
-            steps: plan.steps,
+            changes,
+            steps: plan
+                .steps
+                .iter()
+                .map(|step| Step {
+                    call: upstream.directory.describe(&step.call),
+                    compensation: upstream.directory.describe(&step.compensation),
+                })
+                .collect(),
         }));
     }
 
-    if plan.changes.is_empty() && plan.steps.is_empty() {
+    if changes.is_empty() && plan.is_empty() {
         let audit_record_id = audit.trail.no_change(json(&before.settings)).await?;
         return Ok(PatchOutcome::Applied {
             read: Box::new(PolicyRead {
@@ -296,8 +314,7 @@ pub async fn patch(
             return Err(error);
         }
     };
-    let unkept: Vec<&FieldChange> = plan
-        .changes
+    let unkept: Vec<&FieldChange> = changes
         .iter()
         .filter(|c| pointer(&now.settings, &c.pointer) != Some(c.after.clone()))
         .collect();
@@ -325,6 +342,25 @@ pub async fn patch(
     })
 }
 
+/// The per-field diff from `before` to `after` and the plan of upstream changes that makes it.
+fn plan_change(
+    before: &PolicySettings,
+    after: &PolicySettings,
+    sources: &Sources,
+    methods_policy: &MethodsPolicy,
+) -> Result<(Vec<FieldChange>, ChangePlan), ChangeError> {
+    let changes = diff(before, after, sources);
+    let changed: Vec<ChangedField> = changes
+        .iter()
+        .map(|c| ChangedField {
+            pointer: &c.pointer,
+            source: c.source,
+        })
+        .collect();
+    let plan = ChangePlan::new(before, after, &changed, methods_policy)?;
+    Ok((changes, plan))
+}
+
 /// Makes the plan's calls in order; on the first failure undoes the completed ones, last first.
 async fn run(
     upstream: Upstream<'_>,
@@ -336,12 +372,12 @@ async fn run(
             tracing::warn!(tenant = %tenant.id, %error, step = index, "policy change step failed; undoing");
             let mut reports = undo(upstream, tenant, plan, index).await;
             reports.push(StepReport {
-                call: describe(step),
+                call: describe(upstream, &step.call),
                 status: StepStatus::Failed,
                 error: Some(error.to_string()),
             });
             reports.extend(plan.steps[index + 1..].iter().map(|s| StepReport {
-                call: describe(s),
+                call: describe(upstream, &s.call),
                 status: StepStatus::NotRun,
                 error: None,
             }));
@@ -362,7 +398,7 @@ async fn undo(
     for step in plan.steps[..completed].iter().rev() {
         let result = execute(upstream, tenant, &step.compensation).await;
         reports.push(StepReport {
-            call: describe(step),
+            call: describe(upstream, &step.call),
             status: if result.is_ok() {
                 StepStatus::Undone
             } else {
@@ -379,45 +415,41 @@ async fn undo(
 pub async fn execute(
     upstream: Upstream<'_>,
     tenant: &ManagedTenant,
-    call: &UpstreamCall,
+    change: &Intent,
 ) -> Result<(), DirectoryError> {
-    match call {
-        UpstreamCall::PortalPutPasswordResetPolicies { update } => {
+    match change {
+        Intent::PutPortalPasswordReset(update) => {
             upstream
                 .portal
                 .write_password_reset_policies(tenant, update)
                 .await
         }
-        UpstreamCall::PortalPutWriteback { enabled } => {
+        Intent::SetWriteback(enabled) => {
             upstream
                 .portal
                 .set_password_writeback(tenant, *enabled)
                 .await
         }
-        UpstreamCall::PortalPutUnlock { enabled } => {
+        Intent::SetUnlock(enabled) => {
             upstream
                 .portal
                 .set_unlock_without_reset(tenant, *enabled)
                 .await
         }
-        UpstreamCall::GraphPatchMethodsPolicy { .. }
-        | UpstreamCall::GraphPatchMethodConfiguration { .. }
-        | UpstreamCall::GraphPatchAuthorizationPolicy { .. } => {
-            upstream.directory.apply(tenant, call).await
-        }
+        Intent::SetMethodsPolicy(_)
+        | Intent::SetMethodConfiguration(_)
+        | Intent::SetAdminSspr(_) => upstream.directory.apply(tenant, change).await,
     }
 }
 
-fn describe(step: &Step) -> String {
-    let call = step.call.view();
+/// `METHOD path — description` of a call, for the step reports.
+fn describe(upstream: Upstream<'_>, change: &Intent) -> String {
+    let call = upstream.directory.describe(change);
     format!("{} {} — {}", call.method, call.path, call.description)
 }
 
 fn pointer(settings: &PolicySettings, pointer: &str) -> Option<Value> {
-    serde_json::to_value(settings)
-        .ok()?
-        .pointer(pointer)
-        .cloned()
+    settings_json(settings).pointer(pointer).cloned()
 }
 
 /// The `If-Match` a change must carry: present and naming ETags. `*` (RFC 9110 §13.1.1: "any
@@ -591,5 +623,7 @@ async fn failed(attempt: OpenAttempt, error: DirectoryError, steps: Vec<StepRepo
     }
 }
 
+#[cfg(test)]
+mod plan_tests;
 #[cfg(test)]
 mod tests;

@@ -1,4 +1,4 @@
-//! Executing planned upstream calls (`ops::policy::execute` over the Graph and portal adapters) against the emulator: each call
+//! Executing planned changes (`ops::policy::execute` of typed intents over the Graph and portal adapters) against the emulator: each call
 //! changes exactly the raw state it should, its compensation restores the raw state exactly, and
 //! refusals and faults surface as errors without touching the tenant.
 
@@ -12,7 +12,9 @@ use sspr_service::directory::DirectoryError;
 use sspr_service::directory::graph::Graph;
 use sspr_service::directory::portal::PortalBackEnd;
 use sspr_service::directory::tenants::{ManagedTenant, TenantRegistry};
-use sspr_service::domain::change::{PasswordResetPoliciesUpdate, UpstreamCall};
+use sspr_service::domain::change::{
+    Intent, MethodConfigurationUpdate, MethodsPolicyUpdate, PasswordResetPoliciesUpdate,
+};
 use sspr_service::domain::portal::Scope;
 use sspr_service::ops::policy::{Upstream, execute};
 
@@ -44,7 +46,7 @@ impl Adapters {
         self.registry.find(key).expect("configured tenant")
     }
 
-    async fn run(&self, key: &str, call: &UpstreamCall) -> Result<(), DirectoryError> {
+    async fn run(&self, key: &str, call: &Intent) -> Result<(), DirectoryError> {
         let upstream = Upstream {
             directory: &self.graph,
             portal: &PortalBackEnd,
@@ -100,9 +102,10 @@ async fn a_methods_policy_patch_sets_reconfirmation_and_its_undo_restores_the_po
     adapters
         .run(
             seed::CONTOSO_DOMAIN,
-            &UpstreamCall::GraphPatchMethodsPolicy {
-                body: json!({ "reconfirmationInDays": 90 }),
-            },
+            &Intent::SetMethodsPolicy(MethodsPolicyUpdate {
+                reconfirmation_in_days: Some(Some(90)),
+                ..Default::default()
+            }),
         )
         .await
         .expect("patch");
@@ -113,9 +116,10 @@ async fn a_methods_policy_patch_sets_reconfirmation_and_its_undo_restores_the_po
     adapters
         .run(
             seed::CONTOSO_DOMAIN,
-            &UpstreamCall::GraphPatchMethodsPolicy {
-                body: json!({ "reconfirmationInDays": 180 }),
-            },
+            &Intent::SetMethodsPolicy(MethodsPolicyUpdate {
+                reconfirmation_in_days: Some(Some(180)),
+                ..Default::default()
+            }),
         )
         .await
         .expect("undo");
@@ -130,38 +134,91 @@ async fn a_method_configuration_patch_sets_state_and_targets_and_its_undo_restor
     let original_targets = email_configuration(&mut before)["includeTargets"].clone();
     assert_eq!(email_configuration(&mut before)["state"], "enabled");
     assert_eq!(original_targets[0]["id"], seed::CONTOSO_GROUP_SSPR_USERS);
-
-    let everyone =
-        json!([{ "targetType": "group", "id": "all_users", "isRegistrationRequired": false }]);
-    let configuration = |body: Value| UpstreamCall::GraphPatchMethodConfiguration {
-        id: "Email".into(),
-        odata_type: "#microsoft.graph.emailAuthenticationMethodConfiguration".into(),
-        body,
+    let configuration = |change: MethodConfigurationUpdate| {
+        Intent::SetMethodConfiguration(MethodConfigurationUpdate {
+            id: "Email".into(),
+            ..change
+        })
     };
+
+    // Off, and back on: the targets are left as they are.
     adapters
         .run(
             seed::CONTOSO_DOMAIN,
-            &configuration(json!({ "state": "disabled", "includeTargets": everyone })),
+            &configuration(MethodConfigurationUpdate {
+                enabled: Some(false),
+                ..Default::default()
+            }),
         )
         .await
         .expect("patch");
     let mut expected = before.clone();
     email_configuration(&mut expected)["state"] = json!("disabled");
-    email_configuration(&mut expected)["includeTargets"] = everyone;
     assert_eq!(raw(&world.emulator, seed::CONTOSO_ID), expected);
     assert_eq!(
         calls(&world.emulator, CallKind::Graph, "PATCH", EMAIL_PATH),
         1
     );
-
     adapters
         .run(
             seed::CONTOSO_DOMAIN,
-            &configuration(json!({ "state": "enabled", "includeTargets": original_targets })),
+            &configuration(MethodConfigurationUpdate {
+                enabled: Some(true),
+                ..Default::default()
+            }),
         )
         .await
         .expect("undo");
     assert_eq!(raw(&world.emulator, seed::CONTOSO_ID), before);
+
+    // Disabled with no targets, as the plan finds a configuration nobody uses: on for all
+    // users, and the undo back to disabled and untargeted.
+    world
+        .emulator
+        .with_tenant(seed::CONTOSO_ID, |t| {
+            let email = t.authentication_methods_policy["authenticationMethodConfigurations"]
+                .as_array_mut()
+                .expect("configurations")
+                .iter_mut()
+                .find(|c| c["id"] == "Email")
+                .expect("Email configuration");
+            email["state"] = json!("disabled");
+            email["includeTargets"] = json!([]);
+        })
+        .expect("tenant exists");
+    let mut untargeted = raw(&world.emulator, seed::CONTOSO_ID);
+    assert_eq!(
+        email_configuration(&mut untargeted)["includeTargets"],
+        json!([])
+    );
+    adapters
+        .run(
+            seed::CONTOSO_DOMAIN,
+            &configuration(MethodConfigurationUpdate {
+                enabled: Some(true),
+                targets_all_users: Some(true),
+                ..Default::default()
+            }),
+        )
+        .await
+        .expect("patch");
+    let mut expected = untargeted.clone();
+    email_configuration(&mut expected)["state"] = json!("enabled");
+    email_configuration(&mut expected)["includeTargets"] =
+        json!([{ "targetType": "group", "id": "all_users", "isRegistrationRequired": false }]);
+    assert_eq!(raw(&world.emulator, seed::CONTOSO_ID), expected);
+    adapters
+        .run(
+            seed::CONTOSO_DOMAIN,
+            &configuration(MethodConfigurationUpdate {
+                enabled: Some(false),
+                targets_all_users: Some(false),
+                ..Default::default()
+            }),
+        )
+        .await
+        .expect("undo");
+    assert_eq!(raw(&world.emulator, seed::CONTOSO_ID), untargeted);
 }
 
 #[tokio::test]
@@ -170,9 +227,7 @@ async fn an_authorization_policy_patch_turns_admin_sspr_on_and_its_undo_off() {
     let adapters = Adapters::demo(&world.emulator);
     let before = raw(&world.emulator, seed::CONTOSO_ID);
     assert_eq!(before["authorizationPolicy"]["allowedToUseSSPR"], false);
-    let admins = |allowed: bool| UpstreamCall::GraphPatchAuthorizationPolicy {
-        body: json!({ "allowedToUseSSPR": allowed }),
-    };
+    let admins = Intent::SetAdminSspr;
 
     adapters
         .run(seed::CONTOSO_DOMAIN, &admins(true))
@@ -219,18 +274,17 @@ async fn a_portal_policies_put_changes_the_named_fields_keeps_unknown_ones_and_u
         .flatten()
         .expect("All Staff group");
 
-    let update =
-        |group: &str, required: u8, link: &str| UpstreamCall::PortalPutPasswordResetPolicies {
-            update: PasswordResetPoliciesUpdate {
-                scope: Some(Scope::Selected {
-                    group_id: group.into(),
-                    group_name: None,
-                }),
-                methods_required: Some(required),
-                helpdesk_link: Some(Some(link.into())),
-                ..Default::default()
-            },
-        };
+    let update = |group: &str, required: u8, link: &str| {
+        Intent::PutPortalPasswordReset(PasswordResetPoliciesUpdate {
+            scope: Some(Scope::Selected {
+                group_id: group.into(),
+                group_name: None,
+            }),
+            methods_required: Some(required),
+            helpdesk_link: Some(Some(link.into())),
+            ..Default::default()
+        })
+    };
     adapters
         .run(
             seed::CONTOSO_DOMAIN,
@@ -273,11 +327,11 @@ async fn a_portal_scope_change_to_all_keeps_the_group_and_its_undo_restores_the_
     let world = World::start().await;
     let adapters = Adapters::demo(&world.emulator);
     let before = raw(&world.emulator, seed::CONTOSO_ID);
-    let scope = |scope: Scope| UpstreamCall::PortalPutPasswordResetPolicies {
-        update: PasswordResetPoliciesUpdate {
+    let scope = |scope: Scope| {
+        Intent::PutPortalPasswordReset(PasswordResetPoliciesUpdate {
             scope: Some(scope),
             ..Default::default()
-        },
+        })
     };
 
     adapters
@@ -303,12 +357,7 @@ async fn a_portal_scope_change_to_all_keeps_the_group_and_its_undo_restores_the_
 
 /// Turns one on-premises setting off with its own PUT (and no policies PUT), checks exactly that
 /// field changed, then turns it back on and checks the object is as before.
-async fn on_premises_put_and_undo(
-    world: &World,
-    field: &str,
-    call: UpstreamCall,
-    undo: UpstreamCall,
-) {
+async fn on_premises_put_and_undo(world: &World, field: &str, call: Intent, undo: Intent) {
     let adapters = Adapters::demo(&world.emulator);
     let before = raw(&world.emulator, seed::CONTOSO_ID);
     assert_eq!(before["onPremises"][field], true);
@@ -350,8 +399,8 @@ async fn writeback_is_one_put_and_its_undo_restores_the_on_premises_object() {
     on_premises_put_and_undo(
         &world,
         "passwordWritebackSupported",
-        UpstreamCall::PortalPutWriteback { enabled: false },
-        UpstreamCall::PortalPutWriteback { enabled: true },
+        Intent::SetWriteback(false),
+        Intent::SetWriteback(true),
     )
     .await;
 }
@@ -362,8 +411,8 @@ async fn unlock_is_one_put_and_its_undo_restores_the_on_premises_object() {
     on_premises_put_and_undo(
         &world,
         "accountUnlockEnabled",
-        UpstreamCall::PortalPutUnlock { enabled: false },
-        UpstreamCall::PortalPutUnlock { enabled: true },
+        Intent::SetUnlock(false),
+        Intent::SetUnlock(true),
     )
     .await;
 }
@@ -387,18 +436,23 @@ async fn graph_refusing_a_write_is_an_upstream_403_and_changes_nothing() {
         .expect("contoso");
     let before = raw(&world.emulator, seed::CONTOSO_ID);
 
-    for call in [
-        UpstreamCall::GraphPatchMethodsPolicy {
-            body: json!({ "reconfirmationInDays": 90 }),
-        },
-        UpstreamCall::GraphPatchMethodConfiguration {
-            id: "Email".into(),
-            odata_type: "#microsoft.graph.emailAuthenticationMethodConfiguration".into(),
-            body: json!({ "state": "disabled" }),
-        },
-        UpstreamCall::GraphPatchAuthorizationPolicy {
-            body: json!({ "allowedToUseSSPR": true }),
-        },
+    for (call, path) in [
+        (
+            Intent::SetMethodsPolicy(MethodsPolicyUpdate {
+                reconfirmation_in_days: Some(Some(90)),
+                ..Default::default()
+            }),
+            "/v1.0/policies/authenticationMethodsPolicy",
+        ),
+        (
+            Intent::SetMethodConfiguration(MethodConfigurationUpdate {
+                id: "Email".into(),
+                enabled: Some(false),
+                ..Default::default()
+            }),
+            EMAIL_PATH,
+        ),
+        (Intent::SetAdminSspr(true), AUTHORIZATION_PATH),
     ] {
         let error = adapters
             .run(seed::CONTOSO_DOMAIN, &call)
@@ -417,7 +471,7 @@ async fn graph_refusing_a_write_is_an_upstream_403_and_changes_nothing() {
                     request_id.as_ref().is_some_and(|id| id.len() == 36),
                     "{error}"
                 );
-                assert!(message.contains(&call.path()), "{error}");
+                assert!(message.contains(path), "{error}");
             }
             other => panic!("expected an upstream 403, got {other:?}"),
         }
@@ -433,9 +487,7 @@ async fn a_throttled_write_waits_out_retry_after_until_its_attempts_run_out() {
         max_attempts: 3,
         ..GraphLimits::default()
     });
-    let admins = UpstreamCall::GraphPatchAuthorizationPolicy {
-        body: json!({ "allowedToUseSSPR": true }),
-    };
+    let admins = Intent::SetAdminSspr(true);
     let throttled = |times: u32| {
         FaultRule::new(
             "PATCH",
@@ -508,9 +560,7 @@ async fn a_patch_is_repeated_after_a_transient_failure_because_it_sets_absolute_
         backoff_base_ms: 50,
         ..GraphLimits::default()
     });
-    let admins = UpstreamCall::GraphPatchAuthorizationPolicy {
-        body: json!({ "allowedToUseSSPR": true }),
-    };
+    let admins = Intent::SetAdminSspr(true);
 
     for fault in [
         Fault::TooManyRequests { retry_after: None },
@@ -575,13 +625,11 @@ async fn a_portal_fault_is_an_error_and_leaves_the_portal_objects_unchanged() {
     let error = adapters
         .run(
             seed::CONTOSO_DOMAIN,
-            &UpstreamCall::PortalPutPasswordResetPolicies {
-                update: PasswordResetPoliciesUpdate {
-                    reconfirm_days: Some(30),
-                    notify_users_on_reset: Some(false),
-                    ..Default::default()
-                },
-            },
+            &Intent::PutPortalPasswordReset(PasswordResetPoliciesUpdate {
+                reconfirm_days: Some(30),
+                notify_users_on_reset: Some(false),
+                ..Default::default()
+            }),
         )
         .await
         .expect_err("portal fails");
@@ -589,10 +637,7 @@ async fn a_portal_fault_is_an_error_and_leaves_the_portal_objects_unchanged() {
         matches!(error, DirectoryError::Portal { status: 503, .. }),
         "{error:?}"
     );
-    for call in [
-        UpstreamCall::PortalPutWriteback { enabled: false },
-        UpstreamCall::PortalPutUnlock { enabled: false },
-    ] {
+    for call in [Intent::SetWriteback(false), Intent::SetUnlock(false)] {
         let error = adapters
             .run(seed::CONTOSO_DOMAIN, &call)
             .await
@@ -613,12 +658,10 @@ async fn a_portal_call_for_a_tenant_without_the_connector_says_so() {
     let error = adapters
         .run(
             seed::FABRIKAM_DOMAIN,
-            &UpstreamCall::PortalPutPasswordResetPolicies {
-                update: PasswordResetPoliciesUpdate {
-                    reconfirm_days: Some(30),
-                    ..Default::default()
-                },
-            },
+            &Intent::PutPortalPasswordReset(PasswordResetPoliciesUpdate {
+                reconfirm_days: Some(30),
+                ..Default::default()
+            }),
         )
         .await
         .expect_err("no connector");

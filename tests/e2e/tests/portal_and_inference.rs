@@ -10,9 +10,9 @@ use sspr_e2e::World;
 use sspr_service::config::{CredentialConfig, TenantConfig};
 use sspr_service::directory::DirectoryError;
 use sspr_service::directory::graph::Graph;
-use sspr_service::directory::inference::InferenceOutcome;
 use sspr_service::directory::portal::portal_settings;
 use sspr_service::directory::tenants::{ManagedTenant, TenantRegistry};
+use sspr_service::domain::inference::InferenceOutcome;
 use sspr_service::domain::portal::{
     InferredScope, LegacyMethods, OnPremisesSettings, PortalSettings, Scope,
 };

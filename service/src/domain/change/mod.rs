@@ -1,15 +1,16 @@
 //! Changing the SSPR policy (DESIGN.md §4, issue 4), one concept per module: the editable
-//! settings and their sources, the merge patch and diff over them, the portal update, and the
-//! plan of upstream calls with its undo.
+//! settings and their sources, why a change is refused, the portal update, and the plan of
+//! typed upstream changes with their undo. The merge patch and the diff, which work on the
+//! document's JSON by nature, are in `ops::policy::merge_patch`.
 //!
 //! Pure: no I/O.
 
-mod merge_patch;
+mod error;
 mod plan;
 mod portal_update;
 mod settings;
 
-pub use merge_patch::*;
+pub use error::*;
 pub use plan::*;
 pub use portal_update::*;
 pub use settings::*;
@@ -100,5 +101,56 @@ pub(crate) mod fixtures {
 
     pub fn portal_sources() -> Sources {
         Sources::new(Source::Portal, false)
+    }
+
+    /// [`settings`] as `change` leaves them: the typed stand-in for a caller's merge patch.
+    pub fn with(change: impl FnOnce(&mut PolicySettings)) -> PolicySettings {
+        let mut settings = settings();
+        change(&mut settings);
+        settings
+    }
+
+    /// The groups of settings read from the portal, which [`settings`] all has, to change in
+    /// [`with`].
+    impl PolicySettings {
+        pub fn enablement_mut(&mut self) -> &mut Enablement {
+            self.enablement
+                .as_mut()
+                .expect("the fixture has enablement")
+        }
+        pub fn authentication_mut(&mut self) -> &mut Authentication {
+            self.authentication
+                .as_mut()
+                .expect("the fixture has authentication")
+        }
+        pub fn methods_mut(&mut self) -> &mut Methods {
+            self.methods.as_mut().expect("the fixture has methods")
+        }
+        pub fn registration_mut(&mut self) -> &mut RegistrationSettings {
+            self.registration
+                .as_mut()
+                .expect("the fixture has registration")
+        }
+        pub fn notifications_mut(&mut self) -> &mut Notifications {
+            self.notifications
+                .as_mut()
+                .expect("the fixture has notifications")
+        }
+        pub fn customization_mut(&mut self) -> &mut Customization {
+            self.customization
+                .as_mut()
+                .expect("the fixture has customization")
+        }
+        pub fn on_premises_mut(&mut self) -> &mut OnPremises {
+            self.on_premises
+                .as_mut()
+                .expect("the fixture has on-premises settings")
+        }
+        pub fn campaign_mut(&mut self) -> &mut GraphCampaign {
+            self.methods_policy
+                .registration_campaign
+                .as_mut()
+                .expect("the fixture has a campaign")
+        }
     }
 }

@@ -1,7 +1,5 @@
 //! The values a change sets in the portal's password-reset object.
 
-use serde_json::{Map, Value, json};
-
 use crate::domain::portal::{LegacyMethods, PortalSettings, Scope};
 
 /// Values to set in the portal's `PasswordResetPolicies`; `None` leaves a field as it is. The
@@ -92,67 +90,5 @@ impl PasswordResetPoliciesUpdate {
                 .unwrap_or_else(|| current.helpdesk_link.clone()),
             on_premises: current.on_premises,
         }
-    }
-
-    /// The values set, in the document's names (for the dry-run plan).
-    pub(super) fn to_json(&self) -> Value {
-        let mut out = Map::new();
-        let mut set = |pointer: &str, value: Value| {
-            let (group, field) = pointer.split_once('/').expect("group/field");
-            let entry = out
-                .entry(group.to_owned())
-                .or_insert_with(|| Value::Object(Map::new()));
-            entry[field] = value;
-        };
-        if let Some(scope) = &self.scope {
-            let (kind, group) = match scope {
-                Scope::None => ("none", None),
-                Scope::Selected { group_id, .. } => ("selected", Some(group_id.clone())),
-                Scope::All => ("all", None),
-            };
-            set("enablement/scope", json!(kind));
-            set("enablement/groupId", json!(group));
-        }
-        if let Some(v) = self.methods_required {
-            set("authentication/methodsRequired", json!(v));
-        }
-        let mut questions = Map::new();
-        if let Some(v) = self.security_questions_to_register {
-            questions.insert("toRegister".into(), json!(v));
-        }
-        if let Some(v) = self.security_questions_to_reset {
-            questions.insert("toReset".into(), json!(v));
-        }
-        if !questions.is_empty() {
-            set("authentication/securityQuestions", Value::Object(questions));
-        }
-        for (name, value) in [
-            ("mobileAppNotification", self.mobile_app_notification),
-            ("mobileAppCode", self.mobile_app_code),
-            ("email", self.email),
-            ("mobilePhone", self.mobile_phone),
-            ("officePhone", self.office_phone),
-            ("securityQuestions", self.security_questions),
-        ] {
-            if let Some(v) = value {
-                set(&format!("methods/{name}"), json!(v));
-            }
-        }
-        if let Some(v) = self.require_registration_on_sign_in {
-            set("registration/requireRegistrationOnSignIn", json!(v));
-        }
-        if let Some(v) = self.reconfirm_days {
-            set("registration/reconfirmDays", json!(v));
-        }
-        if let Some(v) = self.notify_users_on_reset {
-            set("notifications/notifyUsersOnReset", json!(v));
-        }
-        if let Some(v) = self.notify_admins_on_admin_reset {
-            set("notifications/notifyAdminsOnAdminReset", json!(v));
-        }
-        if let Some(v) = &self.helpdesk_link {
-            set("customization/helpdeskLink", json!(v));
-        }
-        Value::Object(out)
     }
 }

@@ -2,7 +2,6 @@
 //! each group comes from (which decides where a change to it goes).
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::domain::methods::{MethodsPolicy, MigrationState, RegistrationCampaign};
@@ -244,10 +243,6 @@ impl PolicySettings {
             },
         }
     }
-
-    pub(super) fn to_json(&self) -> Value {
-        serde_json::to_value(self).expect("policy settings serialize to JSON")
-    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -318,7 +313,7 @@ impl Sources {
     }
 }
 
-pub(super) fn writable(source: Source) -> bool {
+pub fn writable(source: Source) -> bool {
     matches!(source, Source::Graph | Source::Portal)
 }
 
@@ -326,7 +321,6 @@ pub(super) fn writable(source: Source) -> bool {
 mod tests {
     use super::super::fixtures::*;
     use super::*;
-    use serde_json::json;
     // -- from_parts -------------------------------------------------------------------------
 
     #[test]
@@ -398,35 +392,9 @@ mod tests {
         assert!(s.customization.is_none() && s.on_premises.is_none());
         assert_eq!(s.methods.unwrap().security_questions, None);
         assert_eq!(s.methods.unwrap().email, Some(true));
-        let json = serde_json::to_value(&s).unwrap();
-        assert_eq!(json["enablement"], Value::Null);
-        assert_eq!(json["methods"]["securityQuestions"], Value::Null);
 
         let pre =
             PolicySettings::from_parts(None, &methods_policy(MigrationState::PreMigration), false);
         assert!(pre.methods.is_none(), "legacy methods need the portal");
-    }
-
-    #[test]
-    fn settings_serialize_with_the_document_names() {
-        let json = serde_json::to_value(settings()).unwrap();
-        assert_eq!(
-            json["enablement"],
-            json!({ "scope": "selected", "groupId": GROUP })
-        );
-        assert_eq!(
-            json["authentication"],
-            json!({ "methodsRequired": 2, "securityQuestions": { "toRegister": 5, "toReset": 3 } })
-        );
-        assert_eq!(json["registration"]["requireRegistrationOnSignIn"], true);
-        assert_eq!(json["notifications"]["notifyAdminsOnAdminReset"], true);
-        assert_eq!(json["onPremises"]["unlockWithoutReset"], false);
-        assert_eq!(json["administrators"]["allowedToUseSspr"], false);
-        assert_eq!(
-            json["methodsPolicy"]["registrationCampaign"]["snoozeDurationInDays"],
-            1
-        );
-        let back: PolicySettings = serde_json::from_value(json).unwrap();
-        assert_eq!(back, settings());
     }
 }

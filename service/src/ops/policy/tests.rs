@@ -7,8 +7,8 @@ use std::sync::Mutex;
 use serde_json::{Value, json};
 
 use super::*;
+use crate::capabilities::password_reset_portal::PasswordResetPortal;
 use crate::capabilities::policy_directory::PolicyDirectory;
-use crate::capabilities::portal_settings::PortalSettings;
 use crate::config::PolicyConfig;
 use crate::domain::change::{PasswordResetPoliciesUpdate, fixtures};
 use crate::domain::methods::MigrationState;
@@ -125,23 +125,29 @@ impl PolicyDirectory for FakeTenant {
         ))
     }
 
-    async fn apply(
-        &self,
-        _tenant: &ManagedTenant,
-        call: &UpstreamCall,
-    ) -> Result<(), DirectoryError> {
-        let UpstreamCall::GraphPatchAuthorizationPolicy { body } = call else {
-            return Err(DirectoryError::Internal(format!("not faked: {call:?}")));
+    async fn apply(&self, _tenant: &ManagedTenant, change: &Intent) -> Result<(), DirectoryError> {
+        let Intent::SetAdminSspr(allowed) = *change else {
+            return Err(DirectoryError::Internal(format!("not faked: {change:?}")));
         };
-        let allowed = body["allowedToUseSSPR"].as_bool().expect("a boolean");
         self.write(format!("admin={allowed}"), |s| {
             s.facts.admin_sspr_allowed = allowed;
         })
     }
+
+    /// The intent itself stands for the call: the wire format is the adapter's, tested there.
+    fn describe(&self, change: &Intent) -> CallView {
+        CallView {
+            target: change.target(),
+            method: "FAKE".into(),
+            path: "/fake".into(),
+            description: format!("{change:?}"),
+            body: Value::Null,
+        }
+    }
 }
 
 #[async_trait::async_trait]
-impl PortalSettings for FakeTenant {
+impl PasswordResetPortal for FakeTenant {
     async fn settings(
         &self,
         _tenant: &ManagedTenant,
@@ -512,6 +518,15 @@ async fn a_dry_run_plans_without_writing_or_auditing() {
     assert_eq!(plan.changes.len(), 4);
     assert!(tenant.log().is_empty());
     assert!(world.audit().await.is_empty());
+    // The findings the policy would have, as the answer shows them: admins' SSPR on is one.
+    let answer = serde_json::to_value(&plan).expect("a dry run serializes");
+    let admins = answer["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .find(|f| f["field"] == "/administrators/allowedToUseSspr")
+        .unwrap_or_else(|| panic!("{answer}"));
+    assert_eq!(admins["severity"], "medium");
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ use crate::domain::portal;
 /// Reads and writes the portal back end's SSPR settings. Every write reads back and fails with
 /// `changeNotKept` when the portal answered success but dropped the change.
 #[async_trait::async_trait]
-pub trait PortalSettings: Send + Sync {
+pub trait PasswordResetPortal: Send + Sync {
     /// The settings, or `None` when the tenant has no portal connector.
     async fn settings(
         &self,

@@ -5,42 +5,18 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 
-use super::settings::*;
+use crate::domain::change::{ChangeError, PolicySettings, ScopeKind, Sources, writable};
 use crate::domain::policy::Source;
 use crate::domain::rules;
+
+/// The settings as the PATCH document shows them: the merge patch and the diff work on this.
+pub(super) fn settings_json(settings: &PolicySettings) -> Value {
+    serde_json::to_value(settings).expect("policy settings serialize to JSON")
+}
 
 // ---------------------------------------------------------------------------------------------
 // Merge patch.
 // ---------------------------------------------------------------------------------------------
-
-/// Why a change cannot be made. Each names the JSON pointer of the field at fault.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ChangeError {
-    #[error("the merge patch must be a JSON object")]
-    NotAnObject,
-    #[error("{pointer}: unknown field")]
-    UnknownField { pointer: String },
-    /// `message` says what the field takes, e.g. "must be 1 or 2, not 3".
-    #[error("{pointer} {message}")]
-    InvalidValue { pointer: String, message: String },
-    #[error("{pointer} cannot be removed (null); set a value instead")]
-    NotRemovable { pointer: String },
-    /// The field's source cannot be written for this tenant (`unavailable` or `inferred`).
-    #[error("{pointer} cannot be changed: its source is {origin:?}")]
-    SourceUnavailable { pointer: String, origin: Source },
-}
-
-impl ChangeError {
-    pub fn pointer(&self) -> &str {
-        match self {
-            ChangeError::NotAnObject => "",
-            ChangeError::UnknownField { pointer }
-            | ChangeError::InvalidValue { pointer, .. }
-            | ChangeError::NotRemovable { pointer }
-            | ChangeError::SourceUnavailable { pointer, .. } => pointer,
-        }
-    }
-}
 
 /// Fields `null` may clear: "not customized" and "no group".
 const CLEARABLE: &[&str] = &["/customization/helpdeskLink", "/enablement/groupId"];
@@ -56,7 +32,7 @@ pub fn apply_merge_patch(
     if !patch.is_object() {
         return Err(ChangeError::NotAnObject);
     }
-    let original = before.to_json();
+    let original = settings_json(before);
     let mut merged = original.clone();
     json_patch::merge(&mut merged, patch);
 
@@ -181,7 +157,7 @@ pub(crate) fn to_pointer(path: &serde_path_to_error::Path) -> String {
 }
 
 /// RFC 6901 escaping of one reference token.
-pub(super) fn escape(key: &str) -> String {
+fn escape(key: &str) -> String {
     key.replace('~', "~0").replace('/', "~1")
 }
 
@@ -222,7 +198,12 @@ pub fn diff(
     sources: &Sources,
 ) -> Vec<FieldChange> {
     let mut changes = Vec::new();
-    walk("", &before.to_json(), &after.to_json(), &mut changes);
+    walk(
+        "",
+        &settings_json(before),
+        &settings_json(after),
+        &mut changes,
+    );
     // Groups in document order (whatever order the JSON map keeps), fields by pointer within.
     let group_rank = |pointer: &str| {
         let group = pointer
@@ -271,22 +252,12 @@ fn walk(pointer: &str, before: &Value, after: &Value, out: &mut Vec<(String, Val
     }
 }
 
-/// The JSON pointers of every leaf of `value`, below `pointer`.
-pub(super) fn collect_pointers(pointer: &str, value: &Value, out: &mut Vec<String>) {
-    match value {
-        Value::Object(map) => {
-            for (key, inner) in map {
-                collect_pointers(&format!("{pointer}/{}", escape(key)), inner, out);
-            }
-        }
-        _ => out.push(pointer.to_owned()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::super::fixtures::*;
     use super::*;
+    use crate::directory::policy_calls::collect_pointers;
+    use crate::domain::change::Enablement;
+    use crate::domain::change::fixtures::*;
     use crate::domain::methods::MigrationState;
     use serde_json::json;
 
@@ -470,7 +441,7 @@ mod tests {
     #[test]
     fn every_field_of_the_document_has_a_rule() {
         let mut pointers = Vec::new();
-        collect_pointers("", &settings().to_json(), &mut pointers);
+        collect_pointers("", &settings_json(&settings()), &mut pointers);
         // Groups too, and a campaign's lists.
         let mut groups: Vec<String> = pointers
             .iter()
@@ -622,5 +593,40 @@ mod tests {
         let changes = diff(&settings(), &after, &portal_sources());
         assert_eq!(changes.len(), 1);
         assert_eq!(changes[0].source, Source::Portal);
+    }
+
+    #[test]
+    fn settings_without_portal_show_its_groups_as_null() {
+        let s = PolicySettings::from_parts(
+            None,
+            &methods_policy(MigrationState::MigrationInProgress),
+            false,
+        );
+        let json = settings_json(&s);
+        assert_eq!(json["enablement"], Value::Null);
+        assert_eq!(json["methods"]["securityQuestions"], Value::Null);
+    }
+
+    #[test]
+    fn settings_serialize_with_the_document_names() {
+        let json = serde_json::to_value(settings()).unwrap();
+        assert_eq!(
+            json["enablement"],
+            json!({ "scope": "selected", "groupId": GROUP })
+        );
+        assert_eq!(
+            json["authentication"],
+            json!({ "methodsRequired": 2, "securityQuestions": { "toRegister": 5, "toReset": 3 } })
+        );
+        assert_eq!(json["registration"]["requireRegistrationOnSignIn"], true);
+        assert_eq!(json["notifications"]["notifyAdminsOnAdminReset"], true);
+        assert_eq!(json["onPremises"]["unlockWithoutReset"], false);
+        assert_eq!(json["administrators"]["allowedToUseSspr"], false);
+        assert_eq!(
+            json["methodsPolicy"]["registrationCampaign"]["snoozeDurationInDays"],
+            1
+        );
+        let back: PolicySettings = serde_json::from_value(json).unwrap();
+        assert_eq!(back, settings());
     }
 }
