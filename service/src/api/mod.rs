@@ -33,9 +33,7 @@ use utoipa_swagger_ui::SwaggerUi;
 
 use crate::auth::Authenticator;
 use crate::config::ServerConfig;
-use crate::directory::graph::Graph;
 use crate::directory::tenants::TenantRegistry;
-use crate::store::Store;
 pub use extract::Authenticated;
 use responses::SharedResponses;
 
@@ -46,9 +44,6 @@ pub struct AppState(Arc<Shared>);
 pub struct Shared {
     pub auth: Authenticator,
     pub tenants: TenantRegistry,
-    pub graph: Graph,
-    /// The embedded store (the policy change and the protection deploy still take it).
-    pub store: Store,
     /// The audit trail.
     pub audit: Arc<dyn crate::capabilities::audit_log::AuditLog>,
     /// Registration reporting's licence verdicts and summary cache.
@@ -58,7 +53,8 @@ pub struct Shared {
     /// Graph's side of the SSPR policy.
     pub policy_directory: Arc<dyn crate::capabilities::policy_directory::PolicyDirectory>,
     /// The portal back end's side of the SSPR policy.
-    pub portal_settings: Arc<dyn crate::capabilities::password_reset_portal::PasswordResetPortal>,
+    pub password_reset_portal:
+        Arc<dyn crate::capabilities::password_reset_portal::PasswordResetPortal>,
     /// Signs and checks paging cursors.
     pub cursors: crate::ops::cursor::CursorSigner,
     /// Conditional Access (the Graph adapter).

@@ -130,7 +130,7 @@ pub async fn patch(
             &state.policies,
             &state.tenants,
             upstream(&state),
-            &state.store,
+            &state.audit,
             &caller,
             request,
         )
@@ -152,7 +152,7 @@ pub async fn patch(
 fn upstream(state: &AppState) -> Upstream<'_> {
     Upstream {
         directory: state.policy_directory.as_ref(),
-        portal: state.portal_settings.as_ref(),
+        portal: state.password_reset_portal.as_ref(),
     }
 }
 

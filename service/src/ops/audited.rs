@@ -19,7 +19,6 @@ use super::OpsError;
 use crate::auth::Caller;
 use crate::capabilities::audit_log::{Actor, AuditLog, Completion, NewAuditRecord, Outcome};
 use crate::directory::tenants::ManagedTenant;
-use crate::store::Store;
 
 /// The error of an attempt whose request ended before its outcome was recorded.
 pub const CANCELLED: &str = "The request ended before the outcome of this attempt was recorded \
@@ -41,17 +40,6 @@ pub(crate) struct AuditTrail<'a> {
 }
 
 impl<'a> AuditTrail<'a> {
-    /// The trail in `store`'s audit log; [`AuditTrail::to`] takes any audit log.
-    pub(crate) fn new(
-        store: &Store,
-        caller: &'a Caller,
-        tenant: &'a ManagedTenant,
-        operation: &'static str,
-        request_id: Option<String>,
-    ) -> Self {
-        AuditTrail::to(store.audit(), caller, tenant, operation, request_id)
-    }
-
     /// The trail of `operation` by `caller` on `tenant`, recorded in `log`.
     pub(crate) fn to(
         log: Arc<dyn AuditLog>,
@@ -189,6 +177,7 @@ mod tests {
     use super::*;
     use crate::capabilities::audit_log::{AuditFilter, AuditRecord};
     use crate::ops::fake_audit_log::FakeAuditLog;
+    use crate::store::Store;
 
     const TENANT: &str = "3f2b9c1e-7d4a-4e8b-9c61-5a0d2e8f4b17";
 
@@ -340,7 +329,7 @@ mod tests {
         let store = Store::open(dir.path().join("sspr.db"))
             .await
             .expect("store");
-        let trail = AuditTrail::new(&store, &CALLER, &CONTOSO, "policy.patch", None);
+        let trail = AuditTrail::to(store.audit(), &CALLER, &CONTOSO, "policy.patch", None);
         drop(trail.attempt(None, None, None).await.expect("attempt"));
         let record = completed(&store).await;
         assert_eq!(record.outcome, Outcome::Unknown);
@@ -352,7 +341,7 @@ mod tests {
         let store = Store::open(dir.path().join("sspr.db"))
             .await
             .expect("store");
-        let trail = AuditTrail::new(&store, &CALLER, &CONTOSO, "policy.patch", None);
+        let trail = AuditTrail::to(store.audit(), &CALLER, &CONTOSO, "policy.patch", None);
         drop_a_completion_before_it_runs(&trail).await;
         assert_eq!(completed(&store).await.outcome, Outcome::Unknown);
     }

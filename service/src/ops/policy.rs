@@ -8,9 +8,11 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use utoipa::ToSchema;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::auth::{Caller, Verb};
+use crate::capabilities::audit_log::{AuditLog, Completion, Outcome};
 use crate::capabilities::password_reset_portal::PasswordResetPortal;
 use crate::capabilities::policy_directory::{CallView, PolicyDirectory};
 use crate::config::PolicyConfig;
@@ -25,8 +27,6 @@ use crate::domain::methods::MethodsPolicy;
 use crate::domain::policy::BuildPolicyDocument;
 use crate::domain::policy::{GraphFacts, PolicyDocument, PortalKnowledge, Source};
 use crate::domain::rules::{TenantFacts, validate};
-use crate::store::Store;
-use crate::store::audit::{Completion, Outcome};
 
 use super::audited::{AuditTrail, OpenAttempt, json};
 use super::cache::{Aged, TenantCache};
@@ -211,7 +211,7 @@ pub async fn patch(
     policies: &Policies,
     registry: &TenantRegistry,
     upstream: Upstream<'_>,
-    store: &Store,
+    audit_log: &Arc<dyn AuditLog>,
     caller: &Caller,
     request: PatchRequest<'_>,
 ) -> Result<PatchOutcome, OpsError> {
@@ -221,8 +221,8 @@ pub async fn patch(
     let _guard = tenant.write_lock.lock().await;
     let before = load(upstream, tenant).await?;
     let audit = Audit {
-        trail: AuditTrail::new(
-            store,
+        trail: AuditTrail::to(
+            audit_log.clone(),
             caller,
             tenant,
             "policy.patch",

@@ -13,6 +13,7 @@ use crate::config::PolicyConfig;
 use crate::domain::change::{PasswordResetPoliciesUpdate, fixtures};
 use crate::domain::methods::MigrationState;
 use crate::domain::portal;
+use crate::store::Store;
 use crate::store::audit::{AuditFilter, AuditRecord};
 
 const TENANT: &str = "2b0fd2c1-4b39-4b2b-a8a3-8f1b3d3a7c11";
@@ -255,7 +256,7 @@ impl World {
             &self.policies,
             &self.registry,
             tenant.upstream(),
-            &self.store,
+            &self.store.audit(),
             &self.caller,
             request,
         )
