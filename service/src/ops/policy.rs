@@ -624,6 +624,8 @@ async fn failed(attempt: OpenAttempt, error: DirectoryError, steps: Vec<StepRepo
 }
 
 #[cfg(test)]
+mod document_tests;
+#[cfg(test)]
 mod plan_tests;
 #[cfg(test)]
 mod tests;
