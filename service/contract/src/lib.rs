@@ -3,4 +3,5 @@
 //! cannot drift apart. Pure data: no I/O, no logic beyond what the JSON needs.
 
 pub mod examples;
+pub mod health;
 pub mod tenants;
