@@ -34,7 +34,7 @@ pub fn audit_table(
             tenant.to_owned(),
             actor_text(&record.actor),
             record.operation.clone(),
-            record.outcome.clone(),
+            record.outcome.to_string(),
         ]);
     }
     table.to_string()

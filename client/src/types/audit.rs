@@ -1,23 +1,12 @@
-//! The answers of `GET /v1/audit`, mirroring the OpenAPI schemas `AuditList`, `AuditRecord`
-//! and `Actor`. Members this version does not know are kept, so a record survives a round trip.
+//! The answers of `GET /v1/audit`, mirroring the OpenAPI schemas `AuditList` and `AuditRecord`
+//! (its `Actor` and `Outcome` are the contract crate's). Members this version does not know are
+//! kept, so a record survives a round trip.
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use url::Url;
 
-/// Who attempted a write.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AuditActor {
-    pub oid: Option<String>,
-    pub upn: Option<String>,
-    pub app_id: Option<String>,
-    #[serde(default)]
-    pub roles: Vec<String>,
-    /// Members this version does not know, kept so they survive a round trip.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
+pub use sspr_api::audit::{Actor as AuditActor, Outcome};
 
 /// One audited write attempt.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -33,7 +22,7 @@ pub struct AuditRecord {
     pub before: Option<Value>,
     pub after: Option<Value>,
     pub diff: Option<Value>,
-    pub outcome: String,
+    pub outcome: Outcome,
     pub error: Option<String>,
     pub compensation: Option<Value>,
     /// Members this version does not know, kept so they survive a round trip.
