@@ -5,4 +5,5 @@
 pub mod audit;
 pub mod examples;
 pub mod health;
+pub mod problem;
 pub mod tenants;
