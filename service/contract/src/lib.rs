@@ -6,4 +6,5 @@ pub mod audit;
 pub mod examples;
 pub mod health;
 pub mod problem;
+pub mod registrations;
 pub mod tenants;
