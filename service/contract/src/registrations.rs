@@ -268,6 +268,21 @@ pub enum SummarySource {
     Graph,
 }
 
+impl SummarySource {
+    /// The name as the API spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SummarySource::Graph => "graph",
+        }
+    }
+}
+
+impl std::fmt::Display for SummarySource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A tenant's registration summary.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
