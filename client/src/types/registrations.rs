@@ -4,9 +4,7 @@
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-pub use sspr_api::registrations::{
-    FeatureCounts, GapCounts, RegistrationSummary, SummarySource,
-};
+pub use sspr_api::registrations::{FeatureCounts, GapCounts, RegistrationSummary, SummarySource};
 
 /// One user's registration, as the service sends it: the members the listing's `fields` asked
 /// for (by default `id`, `userPrincipalName`, `userDisplayName`, `userType`, `isAdmin`,

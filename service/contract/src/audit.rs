@@ -75,4 +75,3 @@ pub struct Actor {
     /// App roles and delegated scopes the token carried.
     pub roles: Vec<String>,
 }
-

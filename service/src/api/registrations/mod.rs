@@ -22,11 +22,11 @@ use super::responses::{CallerErrors, QueryErrors, TenantErrors, UnknownTenant};
 use super::{AppState, Authenticated};
 use crate::domain::registrations::filter::{MfaFilter, PasswordlessFilter, SsprFilter, UserType};
 use crate::domain::registrations::summary::RegistrationSummary;
-pub use sspr_api::registrations::{FleetEntry, FleetSummary};
 use crate::domain::registrations::{Field, Registration};
 use crate::ops;
 use crate::ops::registrations::{ListingRequest, ListingSources, Reporting, SummaryRead};
 use query::{DEFAULT_LIMIT, Format, negotiate, parse_fleet_query, parse_list_query};
+pub use sspr_api::registrations::{FleetEntry, FleetSummary};
 
 /// The capabilities registration reporting reads through.
 fn reporting(state: &AppState) -> Reporting<'_> {
