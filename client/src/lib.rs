@@ -39,7 +39,7 @@ pub use audit::{AuditFilter, AuditPage, AuditRecord};
 pub use auth::{Auth, token_url_for_authority};
 pub use error::{ClientError, Problem, Violation};
 pub use policy::{PatchFlags, PolicyDocument, PolicyPlan};
-pub use types::tenants::TenantSummary;
+pub use types::tenants::{TenantList, TenantSummary};
 
 use auth::TokenProvider;
 
@@ -68,11 +68,6 @@ impl Default for ClientOptions {
             timeout: Duration::from_secs(30),
         }
     }
-}
-
-#[derive(Deserialize)]
-struct TenantList {
-    value: Vec<TenantSummary>,
 }
 
 /// A policy document together with the response's `request-id` and `ETag` headers.

@@ -33,7 +33,7 @@ use serde_json::Value;
 use url::Url;
 
 pub use crate::types::registrations::{
-    FeatureCounts, GapCounts, Record, RegistrationPage, RegistrationSummary, SummaryTenant,
+    FeatureCounts, GapCounts, Record, RegistrationPage, RegistrationSummary, SummarySource,
 };
 use crate::{
     ClientError, Problem, REQUEST_ID_HEADER, SsprClient, decode_error, describe_send_error,

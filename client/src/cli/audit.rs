@@ -34,7 +34,7 @@ pub fn audit_table(
             tenant.to_owned(),
             actor_text(&record.actor),
             record.operation.clone(),
-            record.outcome.clone(),
+            record.outcome.to_string(),
         ]);
     }
     table.to_string()
@@ -43,7 +43,7 @@ pub fn audit_table(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::{Map, json};
+    use serde_json::json;
 
     fn record() -> AuditRecord {
         serde_json::from_value(json!({"id": 7, "time": "2026-03-04T05:06:07.123456Z", "requestId": "r-1",
@@ -67,7 +67,6 @@ mod tests {
             domain: "contoso.onmicrosoft.com".into(),
             display_name: "Contoso".into(),
             domains: vec![],
-            extra: Map::new(),
         }];
         let table = audit_table(&records, &tenants, Some(160));
         for text in [

@@ -424,7 +424,6 @@ mod tests {
             domain: "contoso.onmicrosoft.com".into(),
             display_name: "Contoso".into(),
             domains: vec![],
-            extra: Default::default(),
         }];
         let text = tenants_table(&tenants, Some(120));
         let header = text.lines().nth(1).expect("header line");

@@ -1,45 +1,10 @@
-//! The answers of `GET /v1/audit`, mirroring the OpenAPI schemas `AuditList`, `AuditRecord`
-//! and `Actor`. Members this version does not know are kept, so a record survives a round trip.
+//! The answers of `GET /v1/audit`: the contract crate's records, in a page that knows its next
+//! cursor.
 
-use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde::Deserialize;
 use url::Url;
 
-/// Who attempted a write.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AuditActor {
-    pub oid: Option<String>,
-    pub upn: Option<String>,
-    pub app_id: Option<String>,
-    #[serde(default)]
-    pub roles: Vec<String>,
-    /// Members this version does not know, kept so they survive a round trip.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
-
-/// One audited write attempt.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AuditRecord {
-    pub id: i64,
-    /// RFC 3339, UTC.
-    pub time: String,
-    pub request_id: Option<String>,
-    pub actor: AuditActor,
-    pub tenant_id: String,
-    pub operation: String,
-    pub before: Option<Value>,
-    pub after: Option<Value>,
-    pub diff: Option<Value>,
-    pub outcome: String,
-    pub error: Option<String>,
-    pub compensation: Option<Value>,
-    /// Members this version does not know, kept so they survive a round trip.
-    #[serde(flatten)]
-    pub extra: Map<String, Value>,
-}
+pub use sspr_api::audit::{Actor as AuditActor, AuditRecord, Outcome};
 
 /// One page of records, newest first.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -69,7 +34,7 @@ impl AuditPage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     fn record() -> Value {
         json!({"id": 7, "time": "2026-03-04T05:06:07.123456Z", "requestId": "r-1",
@@ -80,9 +45,15 @@ mod tests {
     }
 
     #[test]
-    fn records_round_trip_unknown_members() {
+    fn records_round_trip_and_ignore_unknown_members() {
         let parsed: AuditRecord = serde_json::from_value(record()).expect("record");
-        assert_eq!(serde_json::to_value(&parsed).expect("json"), record());
+        // Every member of the contract survives (`completedAt`, absent, reads as null); one this
+        // version does not know is ignored.
+        let mut sent = record();
+        let members = sent.as_object_mut().expect("object");
+        members.remove("signature");
+        members.insert("completedAt".into(), Value::Null);
+        assert_eq!(serde_json::to_value(&parsed).expect("json"), sent);
     }
 
     #[test]

@@ -2,15 +2,15 @@
 
 use axum::Json;
 use axum::extract::{RawQuery, State};
-use serde::Serialize;
+use sspr_api::audit::AuditList;
 use url::form_urlencoded;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::IntoParams;
 
 pub use super::extract::CurrentRequestId;
 use super::problem::ApiError;
 use super::responses::{CallerErrors, QueryErrors, UnknownTenant};
 use super::{AppState, Authenticated};
-use crate::capabilities::audit_log::{AuditRecord, Outcome};
+use crate::capabilities::audit_log::Outcome;
 use crate::ops;
 use crate::ops::audit::{AuditError, AuditQuery};
 
@@ -54,18 +54,6 @@ pub struct AuditParams {
 }
 
 const PARAMETERS: [&str; 6] = ["tenant", "actor", "since", "outcome", "limit", "cursor"];
-
-/// A page of audit records, newest first.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(examples(sspr_api::examples::audit_list))]
-pub struct AuditList {
-    pub value: Vec<AuditRecord>,
-    /// The next (older) page, with the same filters; absent on the last page.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = String)]
-    pub next_link: Option<String>,
-}
 
 /// The audit trail: every write attempt on the tenants the caller may access.
 ///

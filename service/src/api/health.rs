@@ -1,30 +1,9 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::Serialize;
-use utoipa::ToSchema;
+use sspr_api::health::{Health, HealthStatus};
 
 use super::AppState;
-
-#[derive(Serialize, ToSchema)]
-#[schema(examples(json!({"status": "ready"}), json!({"status": "notReady",
-    "problems": ["the signing keys of https://login.microsoftonline.com/5c7d9e1f-2a4b-4c6d-8e0f-1a2b3c4d5e6f/v2.0 could not be fetched"]})))]
-pub struct Health {
-    pub status: HealthStatus,
-    /// Why the service is not ready; absent when there is nothing to say.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub problems: Vec<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub enum HealthStatus {
-    /// Liveness: the process answers.
-    Ok,
-    /// Readiness: ready to serve.
-    Ready,
-    NotReady,
-}
 
 /// Liveness: the process answers.
 ///

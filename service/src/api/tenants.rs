@@ -1,29 +1,11 @@
 use axum::Json;
 use axum::extract::State;
-use serde::Serialize;
-use utoipa::ToSchema;
+use sspr_api::tenants::{TenantList, TenantSummary};
 
 use super::problem::ApiError;
 use super::responses::CallerErrors;
 use super::{AppState, Authenticated};
 use crate::ops;
-
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct TenantSummary {
-    pub id: String,
-    /// The primary domain.
-    pub domain: String,
-    pub display_name: String,
-    /// Every domain the tenant can be named by.
-    pub domains: Vec<String>,
-}
-
-#[derive(Serialize, ToSchema)]
-#[schema(examples(sspr_api::examples::tenant_list))]
-pub struct TenantList {
-    pub value: Vec<TenantSummary>,
-}
 
 /// The tenants the caller may act on.
 ///

@@ -7,18 +7,29 @@
 //! write operation makes no upstream call before its attempt is recorded: a caller never ignores
 //! an error of this trait.
 
-use std::fmt;
-
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::OffsetDateTime;
-use utoipa::ToSchema;
+use time::format_description::well_known::Rfc3339;
+
+pub use sspr_api::audit::{Actor, AuditRecord, Outcome};
 
 use crate::auth::Caller;
 use crate::store::StoreError;
 
 /// The most records one query returns.
 pub const MAX_PAGE: u32 = 500;
+
+/// A record's time as the API spells it: RFC 3339, UTC. Fails only for a time outside the years
+/// RFC 3339 can write.
+pub fn format_record_time(time: OffsetDateTime) -> Result<String, time::error::Format> {
+    time.format(&Rfc3339)
+}
+
+/// The instant a record's time names; `None` when it is not RFC 3339.
+pub fn parse_record_time(text: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(text, &Rfc3339).ok()
+}
 
 /// The append-only audit trail, in two phases: an attempt is appended (outcome `attempted`)
 /// before the first upstream call and completed once with its outcome afterwards; a decision
@@ -37,79 +48,6 @@ pub trait AuditLog: Send + Sync {
     /// The records matching `filter`, newest first, one page at a time. A cursor stays valid
     /// while records are appended: new records never shift older pages.
     async fn query(&self, filter: AuditFilter) -> Result<AuditPage, StoreError>;
-}
-
-/// Where a write attempt stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub enum Outcome {
-    /// Recorded before the first upstream call; the change is in flight.
-    Attempted,
-    /// Every step was applied and read back.
-    Succeeded,
-    /// A step failed and nothing had been changed, or the undo was not needed.
-    Failed,
-    /// A step failed and the completed steps were undone (see `compensation`).
-    RolledBack,
-    /// Refused before any upstream call: rules, access, preconditions.
-    Refused,
-    /// The request asked for what the tenant already has: nothing was written.
-    NoChange,
-    /// The outcome was never recorded (the service stopped, or the request ended, mid-change):
-    /// the change may or may not have been made; `error` says why.
-    Unknown,
-}
-
-impl Outcome {
-    pub const ALL: [Outcome; 7] = [
-        Outcome::Attempted,
-        Outcome::Succeeded,
-        Outcome::Failed,
-        Outcome::RolledBack,
-        Outcome::Refused,
-        Outcome::NoChange,
-        Outcome::Unknown,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Attempted => "attempted",
-            Outcome::Succeeded => "succeeded",
-            Outcome::Failed => "failed",
-            Outcome::RolledBack => "rolledBack",
-            Outcome::Refused => "refused",
-            Outcome::NoChange => "noChange",
-            Outcome::Unknown => "unknown",
-        }
-    }
-
-    /// The outcome named exactly `text` (as the API spells it).
-    pub fn parse(text: &str) -> Option<Outcome> {
-        Outcome::ALL.into_iter().find(|o| o.as_str() == text)
-    }
-}
-
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-/// Who attempted the write, from the verified token.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct Actor {
-    /// The token's `oid`: the user or service principal object id.
-    #[schema(required = true)]
-    pub oid: Option<String>,
-    /// The token's `upn` (or `preferred_username`).
-    #[schema(required = true)]
-    pub upn: Option<String>,
-    /// The client application (`azp` or `appid`).
-    #[schema(required = true)]
-    pub app_id: Option<String>,
-    /// App roles and delegated scopes the token carried.
-    pub roles: Vec<String>,
 }
 
 impl From<&Caller> for Actor {
@@ -211,46 +149,6 @@ pub struct NewAuditRecord {
     /// Why it failed. Only texts of our own errors, which never hold a secret.
     pub error: Option<String>,
     /// What was undone after a failed step.
-    pub compensation: Option<Value>,
-}
-
-/// One audited write attempt.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct AuditRecord {
-    /// Increases with every record; never reused.
-    #[schema(minimum = 1)]
-    pub id: i64,
-    /// When the attempt was recorded (UTC), before any upstream call.
-    #[serde(with = "time::serde::rfc3339")]
-    #[schema(value_type = String, format = DateTime)]
-    pub time: OffsetDateTime,
-    /// When the outcome was recorded (UTC); null while `attempted`.
-    #[serde(default, with = "time::serde::rfc3339::option")]
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub completed_at: Option<OffsetDateTime>,
-    /// The service's `x-request-id` of the request that made the attempt.
-    #[schema(required = true)]
-    pub request_id: Option<String>,
-    pub actor: Actor,
-    pub tenant_id: String,
-    /// What was attempted, e.g. `policy.patch` or `policy.patch.dryRun`.
-    pub operation: String,
-    /// The document before the attempt.
-    #[schema(required = true)]
-    pub before: Option<Value>,
-    /// The document after the attempt: as read back when the outcome says so, else as planned.
-    #[schema(required = true)]
-    pub after: Option<Value>,
-    /// The per-field difference: as planned, or what was done once the outcome says so.
-    #[schema(required = true)]
-    pub diff: Option<Value>,
-    pub outcome: Outcome,
-    /// Why the attempt failed or was refused, or why its outcome is unknown.
-    #[schema(required = true)]
-    pub error: Option<String>,
-    /// What was undone after a failed step.
-    #[schema(required = true)]
     pub compensation: Option<Value>,
 }
 

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use crate::capabilities::audit_log::{
     AuditCursor, AuditFilter, AuditLog, AuditPage, AuditRecord, Completion, MAX_PAGE,
-    NewAuditRecord, Outcome,
+    NewAuditRecord, Outcome, format_record_time, parse_record_time,
 };
 use crate::store::StoreError;
 
@@ -51,16 +51,21 @@ fn now() -> OffsetDateTime {
         .expect("a microsecond of a valid time is valid")
 }
 
+/// [`now`] as a record spells it.
+fn record_now() -> String {
+    format_record_time(now()).expect("now is within RFC 3339's years")
+}
+
 #[async_trait::async_trait]
 impl AuditLog for FakeAuditLog {
     async fn append(&self, record: NewAuditRecord) -> Result<i64, StoreError> {
         let mut trail = self.trail();
         let id = trail.records.len() as i64 + 1;
-        let time = now();
+        let time = record_now();
         let attempted = record.outcome == Outcome::Attempted;
         trail.records.push(AuditRecord {
             id,
-            time,
+            time: time.clone(),
             completed_at: (!attempted).then_some(time),
             request_id: record.request_id,
             actor: record.actor,
@@ -91,7 +96,7 @@ impl AuditLog for FakeAuditLog {
                 "audit records are append-only: this attempt already has its outcome".into(),
             ));
         }
-        record.completed_at = Some(now());
+        record.completed_at = Some(record_now());
         record.outcome = completion.outcome;
         record.after = completion.after.or(record.after.take());
         record.diff = completion.diff.or(record.diff.take());
@@ -114,7 +119,9 @@ impl AuditLog for FakeAuditLog {
                     .iter()
                     .any(|t| t.eq_ignore_ascii_case(&record.tenant_id))
             }) && filter.actor.as_deref().is_none_or(actor)
-                && filter.since.is_none_or(|since| record.time >= since)
+                && filter.since.is_none_or(|since| {
+                    parse_record_time(&record.time).is_some_and(|time| time >= since)
+                })
                 && filter.outcome.is_none_or(|o| record.outcome == o)
                 && filter.cursor.is_none_or(|c| record.id < c.below_id())
         };
@@ -191,6 +198,9 @@ mod tests {
         }
     }
 
+    /// The time every record of [`pages`] is given: only completed or not is compared.
+    const EPOCH: &str = "1970-01-01T00:00:00Z";
+
     /// Every page `filter` selects, following the cursors; the times (each log's own clock)
     /// reduced to whether the record is completed.
     async fn pages(log: &dyn AuditLog, mut filter: AuditFilter) -> Vec<AuditPage> {
@@ -198,8 +208,8 @@ mod tests {
         loop {
             let mut page = log.query(filter.clone()).await.expect("query");
             for record in &mut page.records {
-                record.time = OffsetDateTime::UNIX_EPOCH;
-                record.completed_at = record.completed_at.map(|_| OffsetDateTime::UNIX_EPOCH);
+                record.time = EPOCH.to_owned();
+                record.completed_at = record.completed_at.as_ref().map(|_| EPOCH.to_owned());
             }
             let next = page.next;
             pages.push(page);

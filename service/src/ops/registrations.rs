@@ -24,7 +24,9 @@ use crate::config::RegistrationsConfig;
 use crate::directory::tenants::{ManagedTenant, TenantRegistry};
 use crate::domain::registrations::Registration;
 use crate::domain::registrations::filter::{self, Plan, RegistrationFilter};
-use crate::domain::registrations::summary::{RegistrationCounts, RegistrationSummary};
+use crate::domain::registrations::summary::{
+    RegistrationCounts, RegistrationSummary, registration_summary,
+};
 
 /// The capabilities registration reporting reads through: the report, and the licences that
 /// gate it.
@@ -104,7 +106,7 @@ async fn read_summary(
     while let Some(record) = records.next().await {
         counts.add(&record.map_err(|e| licence::from_report_error(tenant, e))?);
     }
-    let summary = RegistrationSummary::new(tenant_ref(tenant), read_at, counts);
+    let summary = registration_summary(tenant_ref(tenant), read_at, counts);
     Ok(CachedSummary {
         etag: super::strong_etag(&summary),
         summary: Arc::new(summary),

@@ -35,7 +35,7 @@ use super::{Store, StoreError};
 // The trail's vocabulary is the capability's; re-exported so the store reads as one module.
 pub use crate::capabilities::audit_log::{
     Actor, AuditCursor, AuditFilter, AuditLog, AuditPage, AuditRecord, Completion, MAX_PAGE,
-    NewAuditRecord, Outcome,
+    NewAuditRecord, Outcome, format_record_time,
 };
 /// The longest `error` text kept; longer ones are cut with `…`.
 const MAX_ERROR_CHARS: usize = 4000;
@@ -391,8 +391,11 @@ fn read_row(row: &Row<'_>) -> rusqlite::Result<Result<AuditRecord, StoreError>> 
         let corrupt = |what: &str| StoreError::Corrupt(format!("record {id}: {what}"));
         let parse_time = |text: &str| {
             PrimitiveDateTime::parse(text, STORED_TIME)
-                .map(PrimitiveDateTime::assume_utc)
                 .map_err(|e| corrupt(&format!("time '{text}': {e}")))
+                .and_then(|time| {
+                    format_record_time(time.assume_utc())
+                        .map_err(|e| corrupt(&format!("time '{text}': {e}")))
+                })
         };
         Ok(AuditRecord {
             id,
@@ -424,6 +427,13 @@ mod tests {
     use super::*;
     use serde_json::json;
     use time::Duration;
+
+    use crate::capabilities::audit_log::parse_record_time;
+
+    /// The instant a record's time names.
+    fn instant(text: &str) -> OffsetDateTime {
+        parse_record_time(text).unwrap_or_else(|| panic!("'{text}' is not RFC 3339"))
+    }
 
     const CONTOSO: &str = "3f2b9c1e-7d4a-4e8b-9c61-5a0d2e8f4b17";
     const FABRIKAM: &str = "8c2d4e6f-1a3b-4c5d-9e7f-0a1b2c3d4e5f";
@@ -495,8 +505,9 @@ mod tests {
         assert_eq!(got.outcome, Outcome::RolledBack);
         assert_eq!(got.error.as_deref(), Some("portal PUT failed"));
         assert_eq!(got.compensation, first.compensation);
-        assert!(got.time > before && got.time <= OffsetDateTime::now_utc());
-        assert_eq!(got.time.offset(), time::UtcOffset::UTC);
+        let time = instant(&got.time);
+        assert!(time > before && time <= OffsetDateTime::now_utc());
+        assert_eq!(time.offset(), time::UtcOffset::UTC);
     }
 
     #[tokio::test]
@@ -697,7 +708,11 @@ mod tests {
         assert_eq!(done.before, planned.before);
         assert_eq!(done.time, open.time, "the attempt's time stays");
         let completed_at = done.completed_at.expect("completed_at");
-        assert!(completed_at >= done.time, "{completed_at} {}", done.time);
+        assert!(
+            instant(&completed_at) >= instant(&done.time),
+            "{completed_at} {}",
+            done.time
+        );
 
         // A completion with its own diff and an error shows those.
         let second = audit
@@ -808,7 +823,12 @@ mod tests {
                 .as_deref()
                 .is_some_and(|e| e.contains("stopped before recording"))
         );
-        assert!(abandoned.completed_at.is_some_and(|t| t > before_reopen));
+        assert!(
+            abandoned
+                .completed_at
+                .as_deref()
+                .is_some_and(|t| instant(t) > before_reopen)
+        );
         assert_eq!(abandoned.request_id, planned.request_id);
         assert_eq!(
             abandoned.after, planned.after,
@@ -909,8 +929,8 @@ mod tests {
             Some(json!([{"call": "PATCH x", "status": "undone"}]))
         );
         assert_eq!(
-            rolled_back.time.unix_timestamp(),
-            records[1].completed_at.expect("completed").unix_timestamp(),
+            instant(&rolled_back.time).unix_timestamp(),
+            instant(records[1].completed_at.as_deref().expect("completed")).unix_timestamp(),
             "a single-phase row completed when it was written"
         );
         assert_eq!(records[2].error, None);

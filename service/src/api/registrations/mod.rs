@@ -13,12 +13,11 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use serde::Serialize;
-use serde_json::Value;
 use utoipa::{IntoParams, ToSchema};
 
 use super::caching::{CachedBody, requested_max_age};
 use super::extract::PathParams;
-use super::problem::{ApiError, Problem};
+use super::problem::ApiError;
 use super::responses::{CallerErrors, QueryErrors, TenantErrors, UnknownTenant};
 use super::{AppState, Authenticated};
 use crate::domain::registrations::filter::{MfaFilter, PasswordlessFilter, SsprFilter, UserType};
@@ -27,6 +26,7 @@ use crate::domain::registrations::{Field, Registration};
 use crate::ops;
 use crate::ops::registrations::{ListingRequest, ListingSources, Reporting, SummaryRead};
 use query::{DEFAULT_LIMIT, Format, negotiate, parse_fleet_query, parse_list_query};
+pub use sspr_api::registrations::{FleetEntry, FleetSummary};
 
 /// The capabilities registration reporting reads through.
 fn reporting(state: &AppState) -> Reporting<'_> {
@@ -241,33 +241,6 @@ pub struct FleetParams {
     tenants: String,
 }
 
-/// One tenant's line of the fleet summary: its summary or its problem.
-#[derive(Serialize, ToSchema)]
-#[schema(examples(sspr_api::examples::fleet_entry))]
-pub struct FleetEntry {
-    /// The tenant id.
-    pub tenant: String,
-    pub domain: String,
-    /// The tenant's summary; absent when `problem` is present.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = RegistrationSummary)]
-    pub summary: Option<RegistrationSummary>,
-    /// Why this tenant has no summary (RFC 9457), e.g. `code: licenseRequired`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Problem)]
-    pub problem: Option<Value>,
-}
-
-/// The fleet summary as one JSON document.
-#[derive(Serialize, ToSchema)]
-#[schema(examples(sspr_api::examples::fleet_summary))]
-pub struct FleetSummary {
-    /// In the order the tenants completed.
-    pub tenants: Vec<FleetEntry>,
-    /// How many tenants have a problem instead of a summary.
-    pub failed: usize,
-}
-
 /// Registration summaries for many tenants, each as it completes.
 ///
 /// Every named tenant is checked first (unknown: 404, not accessible: 403) before any Graph
@@ -387,7 +360,7 @@ mod tests {
             methods_registered: vec!["email".into()],
             ..crate::domain::registrations::sample()
         });
-        let summary = RegistrationSummary::new(
+        let summary = crate::domain::registrations::summary::registration_summary(
             TenantRef {
                 id: "t".into(),
                 domain: "contoso.onmicrosoft.com".into(),

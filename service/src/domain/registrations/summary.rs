@@ -8,34 +8,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::Registration;
+pub use sspr_api::registrations::{FeatureCounts, GapCounts, RegistrationSummary, SummarySource};
 use sspr_api::tenants::TenantRef;
-
-/// Users per feature.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct FeatureCounts {
-    pub sspr_registered: u64,
-    pub sspr_enabled: u64,
-    pub sspr_capable: u64,
-    pub mfa_registered: u64,
-    pub mfa_capable: u64,
-    pub passwordless_capable: u64,
-}
-
-/// Users in each gap category.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct GapCounts {
-    /// SSPR is enabled for them but they have not registered enough methods: a reset would fail.
-    pub enabled_not_registered: u64,
-    /// Registered for SSPR, but SSPR is not enabled for them.
-    pub registered_not_enabled: u64,
-    /// Administrators who cannot do MFA: no strong method registered that the methods policy
-    /// allows (`isMfaCapable` false).
-    pub admins_without_mfa: u64,
-    /// Guest users (they reset their password in their home tenant).
-    pub guests: u64,
-}
 
 /// The counts of one pass over a tenant's report.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -78,43 +52,20 @@ impl RegistrationCounts {
     }
 }
 
-/// Where the counts came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub enum SummarySource {
-    /// One pass over Graph's `userRegistrationDetails`.
-    Graph,
-}
-
-/// A tenant's registration summary.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-#[schema(examples(sspr_api::examples::registration_summary))]
-pub struct RegistrationSummary {
-    pub tenant: TenantRef,
-    /// When the service began reading Graph's data (RFC 3339). Graph's report itself may lag
-    /// behind the directory by a few hours.
-    #[schema(format = DateTime)]
-    pub read_at: String,
-    pub source: SummarySource,
-    pub total_users: u64,
-    pub features: FeatureCounts,
-    /// Users per registered method string, as Graph spells it (sorted by name).
-    pub methods: BTreeMap<String, u64>,
-    pub gaps: GapCounts,
-}
-
-impl RegistrationSummary {
-    pub fn new(tenant: TenantRef, read_at: String, counts: RegistrationCounts) -> Self {
-        RegistrationSummary {
-            tenant,
-            read_at,
-            source: SummarySource::Graph,
-            total_users: counts.total_users,
-            features: counts.features,
-            methods: counts.methods,
-            gaps: counts.gaps,
-        }
+/// The summary of `tenant` from the counts of one pass over its report, read at `read_at`.
+pub fn registration_summary(
+    tenant: TenantRef,
+    read_at: String,
+    counts: RegistrationCounts,
+) -> RegistrationSummary {
+    RegistrationSummary {
+        tenant,
+        read_at,
+        source: SummarySource::Graph,
+        total_users: counts.total_users,
+        features: counts.features,
+        methods: counts.methods,
+        gaps: counts.gaps,
     }
 }
 
