@@ -5,6 +5,7 @@ use axum::extract::{RawQuery, State};
 use sspr_api::audit::AuditList;
 use url::form_urlencoded;
 use utoipa::IntoParams;
+use utoipa_axum::routes;
 
 pub use super::extract::CurrentRequestId;
 use super::problem::ApiError;
@@ -150,6 +151,11 @@ impl From<AuditError> for ApiError {
             AuditError::Store(e) => ApiError::Store(e),
         }
     }
+}
+
+/// This area's routes, with their OpenAPI operations.
+pub(super) fn routes() -> utoipa_axum::router::OpenApiRouter<super::AppState> {
+    utoipa_axum::router::OpenApiRouter::new().routes(routes!(list))
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use sspr_api::health::{Health, HealthStatus};
+use utoipa_axum::routes;
 
 use super::AppState;
 
@@ -56,4 +57,11 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Health>)
             }),
         )
     }
+}
+
+/// This area's routes, with their OpenAPI operations.
+pub(super) fn routes() -> utoipa_axum::router::OpenApiRouter<super::AppState> {
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(routes!(healthz))
+        .routes(routes!(readyz))
 }

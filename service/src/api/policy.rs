@@ -4,6 +4,7 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::IntoParams;
+use utoipa_axum::routes;
 
 use super::audit::{CurrentRequestId, with_audit_record_id};
 use super::caching::{CachedBody, requested_max_age};
@@ -165,4 +166,9 @@ fn document_response(read: PolicyRead) -> Response {
         headers.insert(header::ETAG, value);
     }
     (headers, Json(read.document)).into_response()
+}
+
+/// This area's routes, with their OpenAPI operations.
+pub(super) fn routes() -> utoipa_axum::router::OpenApiRouter<super::AppState> {
+    utoipa_axum::router::OpenApiRouter::new().routes(routes!(get, patch))
 }

@@ -8,6 +8,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::IntoParams;
+use utoipa_axum::routes;
 
 use super::audit::{CurrentRequestId, with_audit_record_id};
 use super::extract::{JsonBody, PathParams, QueryParams};
@@ -402,6 +403,15 @@ impl From<ProtectionError> for ApiError {
             },
         }
     }
+}
+
+/// This area's routes, with their OpenAPI operations.
+pub(super) fn routes() -> utoipa_axum::router::OpenApiRouter<super::AppState> {
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(routes!(plan))
+        .routes(routes!(status, apply))
+        .routes(routes!(set_state))
+        .routes(routes!(generate))
 }
 
 #[cfg(test)]

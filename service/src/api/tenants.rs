@@ -1,6 +1,7 @@
 use axum::Json;
 use axum::extract::State;
 use sspr_api::tenants::{TenantList, TenantSummary};
+use utoipa_axum::routes;
 
 use super::problem::ApiError;
 use super::responses::CallerErrors;
@@ -32,4 +33,9 @@ pub async fn list(
         })
         .collect();
     Ok(Json(TenantList { value }))
+}
+
+/// This area's routes, with their OpenAPI operations.
+pub(super) fn routes() -> utoipa_axum::router::OpenApiRouter<super::AppState> {
+    utoipa_axum::router::OpenApiRouter::new().routes(routes!(list))
 }

@@ -14,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::routes;
 
 use super::caching::{CachedBody, requested_max_age};
 use super::extract::PathParams;
@@ -277,6 +278,15 @@ pub async fn fleet(
     let failed = tenants.iter().filter(|t| t.problem.is_some()).count();
     Ok(Json(FleetSummary { tenants, failed }).into_response())
 }
+
+/// This area's routes, with their OpenAPI operations.
+pub(super) fn routes() -> utoipa_axum::router::OpenApiRouter<super::AppState> {
+    utoipa_axum::router::OpenApiRouter::new()
+        .routes(routes!(list))
+        .routes(routes!(summary))
+        .routes(routes!(fleet))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
