@@ -184,6 +184,14 @@ impl SsprClient {
             .map_err(|e| decode_error(&url, "a tenant list", &e, &body))
     }
 
+    /// `GET /v1/tenants/{tenant}`: one tenant the caller may act on, named by its id or a domain.
+    pub async fn get_tenant(&self, tenant: &str) -> Result<TenantSummary, ClientError> {
+        let url = self.endpoint(&["v1", "tenants", tenant])?;
+        let (body, _) = self.get(&url).await?;
+        serde_json::from_slice::<TenantSummary>(&body)
+            .map_err(|e| decode_error(&url, "a tenant", &e, &body))
+    }
+
     /// `GET /v1/tenants/{tenant}/sspr/policy`, `tenant` being an id or a domain: the typed
     /// document (as sent too, with the headers: [`get_policy_response`](Self::get_policy_response)).
     pub async fn get_policy(&self, tenant: &str) -> Result<PolicyDocument, ClientError> {

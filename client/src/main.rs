@@ -390,6 +390,16 @@ Examples:
   sspr tenants list
   sspr --output json tenants list")]
     List,
+    /// Show one tenant you may act on: its id, domains and display name (checks a tenant name
+    /// before a runbook acts on it).
+    #[command(after_help = "\
+Examples:
+  sspr tenants show --tenant contoso.com
+  sspr --output json tenants show --tenant 3f2b9c1e-7d4a-4e8b-9c61-5a0d2e8f4b17")]
+    Show {
+        #[command(flatten)]
+        tenant: TenantArg,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -649,6 +659,13 @@ async fn run(cli: Cli) -> Result<String, Failure> {
             match cli.output {
                 Output::Json => to_json(&tenants),
                 Output::Table => Ok(render::tenants_table(&tenants, None)),
+            }
+        }
+        Command::Tenants(TenantsCommand::Show { tenant }) => {
+            let tenant = client.get_tenant(&tenant.key).await?;
+            match cli.output {
+                Output::Json => to_json(&tenant),
+                Output::Table => Ok(render::tenants_table(std::slice::from_ref(&tenant), None)),
             }
         }
         Command::Audit(AuditCommand::List {

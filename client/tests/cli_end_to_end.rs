@@ -286,3 +286,51 @@ async fn token_and_scheme_mistakes_are_said_in_plain_words() {
     );
     demo.stop().await.expect("stops");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tenants_show_names_one_tenant_by_any_of_its_names_and_refuses_an_unknown_one() {
+    let demo = start(DemoOptions {
+        port: 0,
+        emulator_port: 0,
+        store: None,
+    })
+    .await
+    .expect("demo");
+    let env = with_token(&demo, demo.token.clone());
+
+    for name in [seed::CONTOSO_ID, "CONTOSO.onmicrosoft.com"] {
+        let json = sspr(
+            &["tenants", "show", "--tenant", name, "--output", "json"],
+            &env,
+        )
+        .await;
+        assert_eq!(json.code, 0, "{}", json.stderr);
+        let tenant: serde_json::Value = serde_json::from_str(&json.stdout).expect("json output");
+        assert_eq!(tenant["id"], seed::CONTOSO_ID, "{name}");
+        assert_eq!(tenant["domain"], seed::CONTOSO_DOMAIN, "{name}");
+        assert_eq!(tenant["displayName"], "Contoso", "{name}");
+    }
+
+    let table = sspr(
+        &["tenants", "show", "--tenant", seed::FABRIKAM_DOMAIN],
+        &env,
+    )
+    .await;
+    assert_eq!(table.code, 0, "{}", table.stderr);
+    assert!(table.stdout.contains(seed::FABRIKAM_ID), "{}", table.stdout);
+    assert!(!table.stdout.contains(seed::CONTOSO_ID), "{}", table.stdout);
+
+    let unknown = sspr(&["tenants", "show", "--tenant", "tailspin.example"], &env).await;
+    assert_eq!(
+        unknown.code,
+        sspr_client::error::exit::NOT_FOUND,
+        "{}",
+        unknown.stderr
+    );
+    assert!(
+        unknown.stderr.contains("tailspin.example"),
+        "{}",
+        unknown.stderr
+    );
+    demo.stop().await.expect("stops");
+}
