@@ -378,6 +378,7 @@ fn help_never_prints_secret_values() {
 /// it. A route added to the service without a command here fails the test below.
 const COMMANDS: &[(&str, &[&str])] = &[
     ("GET /v1/tenants", &["tenants", "list"]),
+    ("GET /v1/tenants/{tenant}", &["tenants", "show"]),
     ("GET /v1/tenants/{tenant}/sspr/policy", &["policy", "get"]),
     ("PATCH /v1/tenants/{tenant}/sspr/policy", &["policy", "set"]),
     ("GET /v1/audit", &["audit", "list"]),

@@ -1,6 +1,7 @@
 //! sspr-service: a REST service that reads and sets the Entra ID self-service password reset
-//! (SSPR) policy across tenants. Dependencies point one way: `api` → `ops` → `domain`, with
-//! `directory` (Graph) and `auth` as adapters at the edge.
+//! (SSPR) policy across tenants. Dependencies point one way: `api` → `ops` → `domain`; the use
+//! cases reach Graph, the portal back end and the store only through the traits of
+//! `capabilities`, which `directory` and `store` implement (see ARCHITECTURE.md).
 
 pub mod api;
 pub mod app;
