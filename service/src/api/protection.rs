@@ -21,7 +21,7 @@ use sspr_api::protection::{
 };
 
 use crate::auth::Caller;
-use crate::directory::DirectoryError;
+use crate::directory::{DirectoryError, UpstreamFailure};
 use crate::domain::protection::ProtectionOptions;
 use crate::domain::protection::findings::PlanSeverity;
 use crate::ops;
@@ -377,13 +377,17 @@ impl From<ProtectionError> for ApiError {
                     "No Conditional Access policy of tenant {tenant} carries the marker [sspr:registration-protection]: deploy it first (PUT …/registration-protection)."
                 ),
             },
-            ProtectionError::WriteFailed { error, attempts } => match &error {
-                DirectoryError::Upstream {
-                    status: status @ (400..=428 | 430..=499),
-                    code,
-                    request_id,
-                    ..
-                } => ApiError::Unprocessable {
+            ProtectionError::WriteFailed { error, attempts } => match (&error, error.kind()) {
+                // Graph refused the policy we sent: the caller's options made it.
+                (
+                    DirectoryError::Upstream {
+                        status,
+                        code,
+                        request_id,
+                        ..
+                    },
+                    UpstreamFailure::Refused,
+                ) => ApiError::Unprocessable {
                     slug: "policy-refused",
                     title: "Microsoft Graph refused the policy",
                     detail: error.to_string(),
