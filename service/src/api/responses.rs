@@ -168,6 +168,15 @@ impl IntoResponses for TenantErrors {
     }
 }
 
+/// 400 (the tenant path parameter) and 404: routes on one tenant without a Graph call.
+pub struct TenantPathErrors;
+
+impl IntoResponses for TenantPathErrors {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        references(&[&BAD_REQUEST, &NOT_FOUND])
+    }
+}
+
 /// 400, 413 and 415: every route that takes a body.
 pub struct BodyErrors;
 

@@ -5,7 +5,7 @@ use utoipa_axum::routes;
 
 use super::extract::PathParams;
 use super::problem::ApiError;
-use super::responses::{CallerErrors, TenantErrors};
+use super::responses::{CallerErrors, TenantPathErrors};
 use super::{AppState, Authenticated};
 use crate::ops;
 
@@ -39,7 +39,7 @@ pub async fn list(
         (status = 200, description = "The tenant", body = TenantSummary,
             example = json!({"id": "3f2b9c1e-7d4a-4e8b-9c61-5a0d2e8f4b17", "domain": "contoso.onmicrosoft.com",
                 "displayName": "Contoso", "domains": ["contoso.onmicrosoft.com", "contoso.com"]})),
-        CallerErrors, TenantErrors,
+        CallerErrors, TenantPathErrors,
     ))]
 #[tracing::instrument(name = "tenants.get", skip_all, fields(tenant = %tenant))]
 pub async fn get(
