@@ -6,6 +6,17 @@ use sspr_service::demo::{Demo, DemoOptions, start};
 mod common;
 use common::sspr;
 
+/// The demo on free ports with a store of its own.
+async fn demo() -> Demo {
+    start(DemoOptions {
+        port: 0,
+        emulator_port: 0,
+        store: None,
+    })
+    .await
+    .expect("demo")
+}
+
 fn with_token(demo: &Demo, token: String) -> Vec<(&'static str, String)> {
     vec![
         ("SSPR_URL", demo.service.url.to_string()),
@@ -15,13 +26,7 @@ fn with_token(demo: &Demo, token: String) -> Vec<(&'static str, String)> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn policy_get_prints_contosos_policy_with_sources() {
-    let demo = start(DemoOptions {
-        port: 0,
-        emulator_port: 0,
-        store: None,
-    })
-    .await
-    .expect("demo");
+    let demo = demo().await;
     let env = with_token(&demo, demo.token.clone());
 
     let table = sspr(
@@ -73,13 +78,7 @@ async fn policy_get_prints_contosos_policy_with_sources() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_credentials_against_the_authority_work_and_the_token_is_fetched_once() {
-    let demo = start(DemoOptions {
-        port: 0,
-        emulator_port: 0,
-        store: None,
-    })
-    .await
-    .expect("demo");
+    let demo = demo().await;
     let authority = demo
         .emulator
         .base_url()
@@ -119,13 +118,7 @@ async fn client_credentials_against_the_authority_work_and_the_token_is_fetched_
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn errors_map_to_exit_codes_with_the_problem_on_stderr() {
-    let demo = start(DemoOptions {
-        port: 0,
-        emulator_port: 0,
-        store: None,
-    })
-    .await
-    .expect("demo");
+    let demo = demo().await;
 
     let unknown = sspr(
         &["policy", "get", "--tenant", "nowhere.example"],
@@ -209,13 +202,7 @@ async fn errors_map_to_exit_codes_with_the_problem_on_stderr() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn token_and_scheme_mistakes_are_said_in_plain_words() {
-    let demo = start(DemoOptions {
-        port: 0,
-        emulator_port: 0,
-        store: None,
-    })
-    .await
-    .expect("demo");
+    let demo = demo().await;
 
     // Expired an hour ago: refused before sending, saying when.
     let expired = demo.emulator.mint_token(&entra_emulator::TokenSpec {
@@ -289,13 +276,7 @@ async fn token_and_scheme_mistakes_are_said_in_plain_words() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tenants_show_names_one_tenant_by_any_of_its_names_and_refuses_an_unknown_one() {
-    let demo = start(DemoOptions {
-        port: 0,
-        emulator_port: 0,
-        store: None,
-    })
-    .await
-    .expect("demo");
+    let demo = demo().await;
     let env = with_token(&demo, demo.token.clone());
 
     for name in [seed::CONTOSO_ID, "CONTOSO.onmicrosoft.com"] {

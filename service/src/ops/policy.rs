@@ -172,8 +172,6 @@ pub struct StepReport {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum StepStatus {
-    /// Made, and kept (a later step failed, but this one's undo was not needed).
-    Applied,
     /// This call failed.
     Failed,
     /// Not made, since an earlier step failed.
