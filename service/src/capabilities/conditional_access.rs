@@ -5,7 +5,6 @@ use serde_json::Value;
 use sspr_api::protection::{PlannedCall, PolicyChange};
 
 use crate::directory::DirectoryError;
-use crate::directory::conditional_access::{self, render};
 use crate::directory::tenants::ManagedTenant;
 use crate::domain::protection::generate::PolicyPart;
 use crate::domain::protection::{CaPolicy, NamedLocation, PolicyState};
@@ -65,35 +64,22 @@ pub trait ConditionalAccess: Send + Sync {
     fn planned_call(&self, write: PolicyWrite<'_>) -> PlannedCall;
 
     // The answers show Graph's JSON of the policy and name Graph's calls (the API promises the
-    // exact JSON); how is the directory's business, so the use cases ask the capability.
+    // exact JSON); how is the adapter's business, so the use cases ask the capability.
 
     /// The policy as the body of its create: what the plan and generate answers show.
-    fn policy_json(&self, policy: &CaPolicy) -> Value {
-        render::create_body(policy)
-    }
+    fn policy_json(&self, policy: &CaPolicy) -> Value;
 
     /// The changed parts as the answers list them (Graph's property names).
-    fn part_names(&self, parts: &[PolicyPart]) -> Vec<String> {
-        parts
-            .iter()
-            .map(|part| render::part_name(*part).to_owned())
-            .collect()
-    }
+    fn part_names(&self, parts: &[PolicyPart]) -> Vec<String>;
 
     /// Every value of the policy's JSON that `write` changes, before and after.
-    fn diff(&self, write: PolicyWrite<'_>) -> Vec<PolicyChange> {
-        render::diff(write)
-    }
+    fn diff(&self, write: PolicyWrite<'_>) -> Vec<PolicyChange>;
 
     /// How a deploy's attempts name the call `write` makes (`PATCH …/policies/{id}`).
-    fn write_text(&self, write: PolicyWrite<'_>) -> String {
-        conditional_access::write_text(write)
-    }
+    fn write_text(&self, write: PolicyWrite<'_>) -> String;
 
     /// How a deploy's attempts name the listing of the policies (the look after a lost answer).
-    fn listing_text(&self) -> String {
-        conditional_access::listing_text()
-    }
+    fn listing_text(&self) -> String;
 }
 
 /// What a write did.

@@ -8,12 +8,13 @@ pub mod render;
 use serde::Deserialize;
 use serde_json::Value;
 
-use sspr_api::protection::PlannedCall;
+use sspr_api::protection::{PlannedCall, PolicyChange};
 
 use super::DirectoryError;
 use super::graph::Graph;
 use super::tenants::ManagedTenant;
 use crate::capabilities::conditional_access::{ConditionalAccess, PolicyWrite, Read, Written};
+use crate::domain::protection::generate::PolicyPart;
 use crate::domain::protection::{
     ApplicationCondition, CaPolicy, GrantControls, GuestSelection, LocationCondition,
     NamedLocation, NamedLocationKind, PolicyState, UserCondition,
@@ -110,6 +111,29 @@ impl ConditionalAccess for Graph {
             path: self.path_of(&path),
             body,
         }
+    }
+
+    fn policy_json(&self, policy: &CaPolicy) -> Value {
+        render::create_body(policy)
+    }
+
+    fn part_names(&self, parts: &[PolicyPart]) -> Vec<String> {
+        parts
+            .iter()
+            .map(|part| render::part_name(*part).to_owned())
+            .collect()
+    }
+
+    fn diff(&self, write: PolicyWrite<'_>) -> Vec<PolicyChange> {
+        render::diff(write)
+    }
+
+    fn write_text(&self, write: PolicyWrite<'_>) -> String {
+        write_text(write)
+    }
+
+    fn listing_text(&self) -> String {
+        listing_text()
     }
 }
 

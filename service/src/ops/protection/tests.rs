@@ -7,11 +7,12 @@ use std::sync::Mutex;
 use super::*;
 use crate::capabilities::audit_log::{AuditFilter, AuditRecord};
 use crate::capabilities::conditional_access::{Read, Written};
-use crate::directory::conditional_access::request_of;
+use crate::directory::conditional_access::{self, render, request_of};
 use crate::domain::protection::ProtectionControl;
+use crate::domain::protection::generate::PolicyPart;
 use crate::ops::fake_audit_log::FakeAuditLog;
 use crate::ops::fakes::{FakeLicences, FakeReport};
-use sspr_api::protection::PlannedCall;
+use sspr_api::protection::{PlannedCall, PolicyChange};
 
 const TENANT: &str = "contoso.example";
 const TENANT_ID: &str = "9a8b7c6d-0000-4000-8000-000000000001";
@@ -184,6 +185,30 @@ impl ConditionalAccess for FakeConditionalAccess {
             path: format!("/v1.0/{path}"),
             body,
         }
+    }
+
+    // The answers' JSON is the adapter's: the fake renders as the Graph adapter does.
+    fn policy_json(&self, policy: &CaPolicy) -> serde_json::Value {
+        render::create_body(policy)
+    }
+
+    fn part_names(&self, parts: &[PolicyPart]) -> Vec<String> {
+        parts
+            .iter()
+            .map(|part| render::part_name(*part).to_owned())
+            .collect()
+    }
+
+    fn diff(&self, write: PolicyWrite<'_>) -> Vec<PolicyChange> {
+        render::diff(write)
+    }
+
+    fn write_text(&self, write: PolicyWrite<'_>) -> String {
+        conditional_access::write_text(write)
+    }
+
+    fn listing_text(&self) -> String {
+        conditional_access::listing_text()
     }
 }
 
