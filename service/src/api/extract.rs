@@ -68,6 +68,25 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentRequestId {
     }
 }
 
+/// The request's `If-Match` as sent (`None` when absent or not text); which ETags it names, and
+/// whether that is enough, is the use case's to say.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IfMatch(pub Option<String>);
+
+impl<S: Send + Sync> FromRequestParts<S> for IfMatch {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(IfMatch(
+            parts
+                .headers
+                .get(axum::http::header::IF_MATCH)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+        ))
+    }
+}
+
 /// The body limit in force (`server.max_body_bytes`), put in the request's extensions by the
 /// router's edge layer so that a 413 can say it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

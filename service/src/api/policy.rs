@@ -8,7 +8,7 @@ use utoipa_axum::routes;
 
 use super::audit::{CurrentRequestId, with_audit_record_id};
 use super::caching::{CachedBody, requested_max_age};
-use super::extract::{MergePatch, PathParams, QueryParams};
+use super::extract::{IfMatch, MergePatch, PathParams, QueryParams};
 use super::problem::{ApiError, Problem};
 use super::responses::{BodyErrors, CallerErrors, QueryErrors, TenantErrors};
 use super::{AppState, Authenticated};
@@ -112,13 +112,9 @@ pub async fn patch(
     CurrentRequestId(request_id): CurrentRequestId,
     PathParams(tenant): PathParams<String>,
     QueryParams(params): QueryParams<PatchParams>,
-    headers: HeaderMap,
+    IfMatch(if_match): IfMatch,
     MergePatch(body): MergePatch,
 ) -> Result<Response, ApiError> {
-    let if_match = headers
-        .get(header::IF_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
     let outcome = ops::run_to_completion(async move {
         let request = PatchRequest {
             tenant_key: &tenant,

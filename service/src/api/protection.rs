@@ -4,14 +4,14 @@
 use axum::Json;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use utoipa::IntoParams;
 use utoipa_axum::routes;
 
 use super::audit::{CurrentRequestId, with_audit_record_id};
-use super::extract::{JsonBody, PathParams, QueryParams};
+use super::extract::{IfMatch, JsonBody, PathParams, QueryParams};
 use super::problem::{ApiError, Problem};
 use super::responses::{BodyErrors, CallerErrors, QueryErrors, TenantErrors};
 use super::{AppState, Authenticated};
@@ -214,12 +214,13 @@ impl FromRequestParts<AppState> for PolicyWriteRequest {
         let PathParams(tenant) = PathParams::<String>::from_request_parts(parts, state).await?;
         let QueryParams(params) =
             QueryParams::<DryRunParams>::from_request_parts(parts, state).await?;
+        let Ok(IfMatch(if_match)) = IfMatch::from_request_parts(parts, state).await;
         Ok(PolicyWriteRequest {
             caller,
             request_id,
             tenant,
             dry_run: params.dry_run,
-            if_match: if_match(&parts.headers),
+            if_match,
         })
     }
 }
@@ -262,13 +263,6 @@ impl PolicyWriteRequest {
         .await?;
         Ok(change_response(answer))
     }
-}
-
-fn if_match(headers: &HeaderMap) -> Option<String> {
-    headers
-        .get(header::IF_MATCH)
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
 }
 
 /// 200 with the plan or the update, 201 for a create; the deployed policy's version as `ETag`.
