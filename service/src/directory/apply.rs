@@ -1,6 +1,6 @@
 //! The policy capabilities over the real upstreams: [`PolicyDirectory`] over Graph (reads
 //! through the shared client and the tenant's app-only credential, planned `PATCH`es) and
-//! [`PortalSettings`] over the tenant's portal connector, whose writes are read-modify-write of
+//! [`PasswordResetPortal`] over the tenant's portal connector, whose writes are read-modify-write of
 //! the whole object, read back and compared, since the portal back end is known to drop some
 //! changes silently.
 

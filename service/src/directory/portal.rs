@@ -28,7 +28,7 @@ const POLICIES: &str = "api/PasswordReset/PasswordResetPolicies";
 const ON_PREMISES: &str = "api/PasswordReset/OnPremisesPasswordResetPolicies";
 
 /// The portal back end of every tenant, reached through each tenant's own connector
-/// (`tenants[].portal`); it implements the `PortalSettings` capability (see `super::apply`).
+/// (`tenants[].portal`); it implements the `PasswordResetPortal` capability (see `super::apply`).
 pub struct PortalBackEnd;
 
 /// The SSPR settings of the tenant from the portal back end; `None` when the tenant has no portal
