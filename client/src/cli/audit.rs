@@ -62,12 +62,10 @@ mod tests {
     #[test]
     fn the_table_shows_domains_for_known_tenants() {
         let records = vec![record()];
-        let tenants = vec![TenantSummary {
-            id: "3F2B".into(),
-            domain: "contoso.onmicrosoft.com".into(),
-            display_name: "Contoso".into(),
-            domains: vec![],
-        }];
+        let mut contoso: TenantSummary =
+            serde_json::from_value(sspr_api::examples::tenant_summary()).expect("the example");
+        contoso.id = "3F2B".into();
+        let tenants = vec![contoso];
         let table = audit_table(&records, &tenants, Some(160));
         for text in [
             "TIME",

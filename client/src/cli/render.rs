@@ -419,12 +419,10 @@ mod tests {
 
     #[test]
     fn tenants_table_has_the_columns() {
-        let tenants = vec![TenantSummary {
-            id: "3f2b".into(),
-            domain: "contoso.onmicrosoft.com".into(),
-            display_name: "Contoso".into(),
-            domains: vec![],
-        }];
+        let mut contoso: TenantSummary =
+            serde_json::from_value(sspr_api::examples::tenant_summary()).expect("the example");
+        contoso.id = "3f2b".into();
+        let tenants = vec![contoso];
         let text = tenants_table(&tenants, Some(120));
         let header = text.lines().nth(1).expect("header line");
         assert!(

@@ -360,7 +360,7 @@ fn decode<T: DeserializeOwned>(
 
 /// A Graph access token for the tenant; azure_identity caches it until shortly before expiry.
 async fn bearer(
-    credential: &Arc<dyn TokenCredential>,
+    credential: &dyn TokenCredential,
     tenant_id: &str,
 ) -> Result<String, DirectoryError> {
     match credential.get_token(&[GRAPH_SCOPE], None).await {

@@ -3,6 +3,7 @@
 pub mod apply;
 pub mod budget;
 pub mod conditional_access;
+pub mod credentials;
 pub mod graph;
 pub mod inference;
 pub mod policy_calls;

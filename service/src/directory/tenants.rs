@@ -2,13 +2,9 @@
 
 use std::sync::Arc;
 
-use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
-use azure_core::credentials::{Secret, TokenCredential};
-use azure_core::http::{ClientOptions, RetryOptions, Transport};
-use azure_identity::{ClientSecretCredential, ClientSecretCredentialOptions};
-use secrecy::ExposeSecret;
 use url::Url;
 
+use super::credentials::{CredentialFactory, CredentialSpec, SecretSource, TrackedCredential};
 use super::portal::PortalConnector;
 use crate::config::{CredentialConfig, GraphConfig, TenantConfig};
 
@@ -20,7 +16,7 @@ pub struct ManagedTenant {
     /// The client id of the app the service signs in to this tenant with (lower-cased): Graph
     /// keeps most throttling budgets per app.
     pub app_id: String,
-    credential: Arc<dyn TokenCredential>,
+    credential: Arc<TrackedCredential>,
     /// The opt-in portal back-end connector (delegated admin sign-in), if configured.
     portal: Option<PortalConnector>,
     /// Serializes policy changes to this tenant within this process, so that the `If-Match`
@@ -39,7 +35,7 @@ pub struct ManagedTenant {
 }
 
 impl ManagedTenant {
-    pub fn credential(&self) -> &Arc<dyn TokenCredential> {
+    pub fn credential(&self) -> &TrackedCredential {
         &self.credential
     }
 
@@ -73,38 +69,22 @@ impl TenantRegistry {
         http: &reqwest::Client,
     ) -> anyhow::Result<Self> {
         let authority_host: &Url = &graph.authority_host;
+        let factory = CredentialFactory::new(http.clone(), authority_host.clone());
         let mut tenants = Vec::with_capacity(configs.len());
         for config in configs {
-            let app_id = match &config.credential {
-                CredentialConfig::ClientSecret { client_id, .. } => client_id.to_ascii_lowercase(),
-            };
-            let credential: Arc<dyn TokenCredential> = match &config.credential {
+            let spec = match &config.credential {
                 CredentialConfig::ClientSecret {
                     client_id,
                     client_secret,
-                } => {
-                    let mut cloud = CustomConfiguration::default();
-                    cloud.authority_host = authority_host.to_string();
-                    let options = ClientSecretCredentialOptions {
-                        client_options: ClientOptions {
-                            cloud: Some(Arc::new(CloudConfiguration::from(cloud))),
-                            transport: Some(Transport::new(Arc::new(http.clone()))),
-                            // Our own layer decides about retries; a dead authority should fail fast.
-                            retry: RetryOptions::none(),
-                            ..Default::default()
-                        },
-                    };
-                    ClientSecretCredential::new(
-                        &config.id,
-                        client_id.clone(),
-                        Secret::new(client_secret.expose_secret().to_owned()),
-                        Some(options),
-                    )
-                    .map_err(|e| {
-                        anyhow::anyhow!("tenant {}: cannot build its credential: {e}", config.id)
-                    })?
-                }
+                } => CredentialSpec::ClientSecret {
+                    client_id: client_id.clone(),
+                    secret: SecretSource::Inline(client_secret.clone()),
+                },
             };
+            let app_id = spec.client_id().to_ascii_lowercase();
+            let credential = factory.build(&config.id, &spec).map_err(|e| {
+                anyhow::anyhow!("tenant {}: cannot build its credential: {e}", config.id)
+            })?;
             let mut domains: Vec<String> = config
                 .domains
                 .iter()
@@ -165,13 +145,17 @@ impl ManagedTenant {
     /// A tenant for the use cases' unit tests: no portal connector, and a credential that is
     /// never asked for a token (the tests use in-memory fakes of the capabilities).
     pub(crate) fn for_tests(id: &str, domain: &str) -> ManagedTenant {
-        let credential = ClientSecretCredential::new(
-            id,
-            "00000000-0000-0000-0000-000000000001".to_owned(),
-            Secret::new("unused".to_owned()),
-            None,
-        )
-        .expect("a client secret credential builds without I/O");
+        let factory = CredentialFactory::new(
+            reqwest::Client::new(),
+            Url::parse("https://login.invalid/").expect("static url"),
+        );
+        let spec = CredentialSpec::ClientSecret {
+            client_id: "00000000-0000-0000-0000-000000000001".to_owned(),
+            secret: SecretSource::Inline("unused".into()),
+        };
+        let credential = factory
+            .build(id, &spec)
+            .expect("a client secret credential builds without I/O");
         ManagedTenant {
             id: id.to_ascii_lowercase(),
             domains: vec![domain.to_ascii_lowercase()],

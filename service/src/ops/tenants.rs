@@ -1,4 +1,7 @@
-use sspr_api::tenants::TenantSummary;
+use sspr_api::tenants::{
+    CredentialFailure, CredentialInfo, CredentialKind, HealthStatus, SecretStorage, TenantHealth,
+    TenantOrigin, TenantSummary,
+};
 
 use crate::auth::{Caller, Verb};
 use crate::directory::tenants::{ManagedTenant, TenantRegistry};
@@ -39,12 +42,39 @@ pub fn one(
 }
 
 fn summary(tenant: &ManagedTenant) -> TenantSummary {
+    let usage = tenant.credential().usage();
+    let last_success = usage.last_success.map(rfc3339);
     TenantSummary {
         id: tenant.id.clone(),
         domain: tenant.primary_domain().to_owned(),
         display_name: tenant.display_name.clone(),
         domains: tenant.domains.clone(),
+        origin: TenantOrigin::Config,
+        tags: Vec::new(),
+        credential: CredentialInfo {
+            kind: CredentialKind::ClientSecret,
+            client_id: tenant.app_id.clone(),
+            secret_storage: SecretStorage::Config,
+            last_success,
+            last_failure: usage.last_failure.map(|(at, message)| CredentialFailure {
+                at: rfc3339(at),
+                message,
+            }),
+        },
+        health: TenantHealth {
+            status: HealthStatus::Unverified,
+            detail: format!(
+                "Never verified: run `sspr tenants verify --tenant {}`.",
+                tenant.primary_domain()
+            ),
+        },
+        verification: None,
     }
+}
+
+fn rfc3339(at: time::OffsetDateTime) -> String {
+    at.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
