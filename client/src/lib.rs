@@ -39,7 +39,9 @@ pub use audit::{AuditFilter, AuditPage, AuditRecord};
 pub use auth::{Auth, token_url_for_authority};
 pub use error::{ClientError, Problem, Violation};
 pub use policy::{PatchFlags, PolicyDocument, PolicyPlan};
-pub use types::tenants::{TenantList, TenantSummary};
+pub use types::tenants::{
+    FeatureCheck, TenantHealthStatus, TenantList, TenantSummary, Verification,
+};
 
 use auth::TokenProvider;
 
@@ -190,6 +192,15 @@ impl SsprClient {
         let (body, _) = self.get(&url).await?;
         serde_json::from_slice::<TenantSummary>(&body)
             .map_err(|e| decode_error(&url, "a tenant", &e, &body))
+    }
+
+    /// `POST /v1/tenants/{tenant}/verify`: what the service may do in the tenant, per feature,
+    /// from a fresh token (the verdict is kept and shown with the tenant).
+    pub async fn verify_tenant(&self, tenant: &str) -> Result<Verification, ClientError> {
+        let url = self.endpoint(&["v1", "tenants", tenant, "verify"])?;
+        let reply = self.send(Method::POST, &url, None).await?;
+        serde_json::from_slice::<Verification>(&reply.body)
+            .map_err(|e| decode_error(&url, "a verification", &e, &reply.body))
     }
 
     /// `GET /v1/tenants/{tenant}/sspr/policy`, `tenant` being an id or a domain: the typed

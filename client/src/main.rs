@@ -400,6 +400,17 @@ Examples:
         #[command(flatten)]
         tenant: TenantArg,
     },
+    /// Verify what the service may do in a tenant: a fresh token's application permissions,
+    /// per feature available or not, with the permissions to consent to and the licence each
+    /// needs (needs SSPR.ReadWrite). The verdict is kept and shown by `tenants list`.
+    #[command(after_help = "\
+Examples:
+  sspr tenants verify --tenant contoso.com
+  sspr --output json tenants verify --tenant fabrikam.onmicrosoft.com")]
+    Verify {
+        #[command(flatten)]
+        tenant: TenantArg,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -659,6 +670,13 @@ async fn run(cli: Cli) -> Result<String, Failure> {
             match cli.output {
                 Output::Json => to_json(&tenants),
                 Output::Table => Ok(render::tenants_table(&tenants, None)),
+            }
+        }
+        Command::Tenants(TenantsCommand::Verify { tenant }) => {
+            let verdict = client.verify_tenant(&tenant.key).await?;
+            match cli.output {
+                Output::Json => to_json(&verdict),
+                Output::Table => Ok(render::verification_table(&verdict, None)),
             }
         }
         Command::Tenants(TenantsCommand::Show { tenant }) => {

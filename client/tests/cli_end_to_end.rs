@@ -301,6 +301,35 @@ async fn tenants_show_names_one_tenant_by_any_of_its_names_and_refuses_an_unknow
     assert!(table.stdout.contains(seed::FABRIKAM_ID), "{}", table.stdout);
     assert!(!table.stdout.contains(seed::CONTOSO_ID), "{}", table.stdout);
 
+    // Verify: a table per feature, then the verdict is the tenant's health in the list.
+    let verify = sspr(
+        &["tenants", "verify", "--tenant", seed::CONTOSO_DOMAIN],
+        &env,
+    )
+    .await;
+    assert_eq!(verify.code, 0, "{}", verify.stderr);
+    assert!(
+        verify.stdout.contains("Token issued to app")
+            && verify.stdout.contains("conditionalAccess")
+            && verify.stdout.contains("Policy.ReadWrite.ConditionalAccess"),
+        "{}",
+        verify.stdout
+    );
+    let listed = sspr(&["tenants", "list", "--output", "json"], &env).await;
+    let listed: serde_json::Value = serde_json::from_str(&listed.stdout).expect("json output");
+    // The CLI prints the tenants as a JSON array.
+    let contoso = listed
+        .as_array()
+        .and_then(|t| t.iter().find(|t| t["id"] == seed::CONTOSO_ID))
+        .unwrap_or_else(|| panic!("contoso in {listed:#}"));
+    assert_eq!(contoso["health"]["status"], "healthy", "{contoso:#}");
+    let table = sspr(&["tenants", "list"], &env).await;
+    assert!(
+        table.stdout.contains("region:eu tier:gold") && table.stdout.contains("healthy"),
+        "{}",
+        table.stdout
+    );
+
     let unknown = sspr(&["tenants", "show", "--tenant", "tailspin.example"], &env).await;
     assert_eq!(
         unknown.code,

@@ -379,6 +379,7 @@ fn help_never_prints_secret_values() {
 const COMMANDS: &[(&str, &[&str])] = &[
     ("GET /v1/tenants", &["tenants", "list"]),
     ("GET /v1/tenants/{tenant}", &["tenants", "show"]),
+    ("POST /v1/tenants/{tenant}/verify", &["tenants", "verify"]),
     ("GET /v1/tenants/{tenant}/sspr/policy", &["policy", "get"]),
     ("PATCH /v1/tenants/{tenant}/sspr/policy", &["policy", "set"]),
     ("GET /v1/audit", &["audit", "list"]),

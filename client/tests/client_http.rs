@@ -137,8 +137,7 @@ async fn token_requests_and_policy_paths() {
     let (url, seen) = serve(|request, _| match request.path.as_str() {
         "/v1/tenants" => reply(
             200,
-            json!({"value": [{"id": "3f2b", "domain": "contoso.onmicrosoft.com", "displayName": "Contoso",
-                "domains": ["contoso.onmicrosoft.com", "contoso.com"]}]}),
+            json!({"value": [sspr_api::examples::tenant_summary()]}),
         ),
         "/v1/tenants/contoso.com/sspr/policy" => reply(200, policy()),
         _ => reply(

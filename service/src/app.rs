@@ -32,6 +32,8 @@ impl Application {
             .server
             .validate()
             .map_err(|why| anyhow::anyhow!("invalid [server] configuration: {why}"))?;
+        crate::auth::check_grants(&config.auth.access)
+            .map_err(|why| anyhow::anyhow!("invalid [auth] configuration: {why}"))?;
         let http = http_client(&config.graph)?;
         let auth = Authenticator::new(
             &config.auth.issuers,
@@ -43,6 +45,7 @@ impl Application {
             tracing::warn!(%failure, "token issuer keys not loaded yet");
         }
         let tenants = TenantRegistry::build(&config.tenants, &config.graph, &http)?;
+        let http_for_tokens = http.clone();
         let graph =
             Graph::new(http, config.graph.base_url.clone()).with_limits(&config.graph.limits);
         let store = Store::open(&config.store.path)
@@ -60,6 +63,12 @@ impl Application {
             cursors: crate::ops::cursor::CursorSigner::from_config(&config.cursors)?,
             registration_report: std::sync::Arc::new(graph.clone()),
             licences: std::sync::Arc::new(graph.clone()),
+            permissions: std::sync::Arc::new(crate::directory::permissions::TokenPermissions::new(
+                crate::directory::credentials::CredentialFactory::new(
+                    http_for_tokens,
+                    config.graph.authority_host.clone(),
+                ),
+            )),
         });
         let listener = TcpListener::bind(config.listen)
             .await

@@ -250,7 +250,8 @@ pub struct IssuerConfig {
 pub struct AccessGrant {
     /// The caller's object id (`oid`) or client id (`appid`/`azp`).
     pub principal: String,
-    /// Tenant ids or domains, or `"*"` for every configured tenant.
+    /// Tenant ids or domains, `"tag:<tag>"` for every tenant with that tag, or `"*"` for every
+    /// configured tenant.
     pub tenants: Vec<String>,
 }
 
@@ -371,6 +372,10 @@ pub struct TenantConfig {
     pub domains: Vec<String>,
     #[serde(default)]
     pub display_name: Option<String>,
+    /// Labels such as `region:eu` or `tier:gold` (lower-case letters, digits, `:-_.`):
+    /// `tag:region:eu` selects by them in fleet queries and access grants.
+    #[serde(default)]
+    pub tags: Vec<String>,
     pub credential: CredentialConfig,
     /// Opt-in: read and write the settings only the portal back end holds, with a delegated
     /// administrator's refresh token (unsupported by Microsoft; graph-api.md §2.3).

@@ -99,6 +99,12 @@ pub fn config_for(emulator: &Emulator, listen: SocketAddr) -> Config {
                 id: (*id).to_owned(),
                 domains: vec![(*domain).to_owned(), (*custom).to_owned()],
                 display_name: Some((*name).to_owned()),
+                // Contoso is an EU customer on the gold tier; Fabrikam a US one.
+                tags: if *id == seed::CONTOSO_ID {
+                    vec!["region:eu".to_owned(), "tier:gold".to_owned()]
+                } else {
+                    vec!["region:us".to_owned()]
+                },
                 credential: CredentialConfig::ClientSecret {
                     client_id: seed::GRAPH_APP_CLIENT_ID.to_owned(),
                     client_secret: SecretString::from(emulator.graph_app_secret()),
@@ -221,6 +227,11 @@ impl Demo {
         let _ = writeln!(
             text,
             "  cargo run --release -q -p sspr-client -- tenants list"
+        );
+        let _ = writeln!(
+            text,
+            "  cargo run --release -q -p sspr-client -- tenants verify --tenant {}",
+            seed::CONTOSO_DOMAIN
         );
         let _ = writeln!(
             text,

@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 
-use sspr_client::TenantSummary;
+use sspr_client::{TenantSummary, Verification};
 
 /// The width used when the terminal's cannot be detected (e.g. output to a pipe).
 pub const DEFAULT_WIDTH: u16 = 120;
@@ -51,11 +51,62 @@ pub struct PolicyRow {
 /// The tenants as a table: ID, DOMAIN, DISPLAY NAME.
 pub fn tenants_table(tenants: &[TenantSummary], width: Option<u16>) -> String {
     let mut table = new_table(width);
-    table.set_header(["ID", "DOMAIN", "DISPLAY NAME"]);
+    table.set_header(["ID", "DOMAIN", "DISPLAY NAME", "TAGS", "HEALTH"]);
     for tenant in tenants {
-        table.add_row([&tenant.id, &tenant.domain, &tenant.display_name]);
+        table.add_row([
+            tenant.id.clone(),
+            tenant.domain.clone(),
+            tenant.display_name.clone(),
+            tenant.tags.join(" "),
+            wire_name(&tenant.health.status),
+        ]);
     }
     table.to_string()
+}
+
+/// A verification: whether a token was issued, then one row per feature.
+pub fn verification_table(verdict: &Verification, width: Option<u16>) -> String {
+    let mut text = match &verdict.token_error {
+        None => format!(
+            "Token issued to app {} at {}; it grants: {}\n",
+            verdict.client_id,
+            verdict.verified_at,
+            if verdict.granted_permissions.is_empty() {
+                "nothing".to_owned()
+            } else {
+                verdict.granted_permissions.join(", ")
+            }
+        ),
+        Some(error) => format!(
+            "No token was issued to app {} at {}: {error}\n",
+            verdict.client_id, verdict.verified_at
+        ),
+    };
+    let mut table = new_table(width);
+    table.set_header([
+        "FEATURE",
+        "AVAILABLE",
+        "MISSING PERMISSIONS",
+        "LICENCE NEEDED",
+    ]);
+    for check in &verdict.features {
+        table.add_row([
+            wire_name(&check.feature),
+            if check.available { "yes" } else { "no" }.to_owned(),
+            check.missing_permissions.join(", "),
+            check.licence.clone().unwrap_or_default(),
+        ]);
+    }
+    text.push_str(&table.to_string());
+    text
+}
+
+/// An enum as the API spells it (`conditionalAccess`, `degraded`).
+fn wire_name(value: &impl serde::Serialize) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 /// The policy document: the header line, then the table of every group's settings.
@@ -415,6 +466,27 @@ mod tests {
             text.contains("registrationCampaign.includeTargets"),
             "{text}"
         );
+    }
+
+    #[test]
+    fn a_verification_shows_each_feature_and_what_it_misses() {
+        let verdict: Verification =
+            serde_json::from_value(sspr_api::examples::verification()).expect("the example");
+        let text = verification_table(&verdict, Some(160));
+        assert!(text.starts_with("Token issued to app 6f1c2a3b"), "{text}");
+        let intune = text
+            .lines()
+            .find(|l| l.contains("intune"))
+            .expect("the intune row");
+        assert!(
+            intune.contains("no")
+                && intune.contains("DeviceManagementConfiguration.Read.All")
+                && intune.contains("Microsoft Intune"),
+            "{intune}"
+        );
+        let mut refused = verdict.clone();
+        refused.token_error = Some("AADSTS700016: not found".into());
+        assert!(verification_table(&refused, Some(160)).contains("No token was issued"));
     }
 
     #[test]

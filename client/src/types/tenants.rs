@@ -1,6 +1,8 @@
-//! The answer of `GET /v1/tenants`: the contract crate's types.
+//! The answers of `GET /v1/tenants` and `POST /v1/tenants/{tenant}/verify`: the contract crate's types.
 
-pub use sspr_api::tenants::{TenantList, TenantSummary};
+pub use sspr_api::tenants::{
+    FeatureCheck, TenantHealthStatus, TenantList, TenantSummary, Verification,
+};
 
 #[cfg(test)]
 mod tests {
@@ -8,8 +10,8 @@ mod tests {
 
     #[test]
     fn tenant_summary_decodes_and_ignores_unknown_members() {
-        let json = serde_json::json!({"id":"3f2b","domain":"contoso.onmicrosoft.com","displayName":"Contoso",
-            "domains":["contoso.onmicrosoft.com","contoso.com"],"country":"NL"});
+        let mut json = sspr_api::examples::tenant_summary();
+        json["country"] = serde_json::json!("NL");
         let tenant: TenantSummary = serde_json::from_value(json).expect("tenant");
         assert_eq!(tenant.display_name, "Contoso");
         assert_eq!(tenant.domains.len(), 2);

@@ -62,6 +62,8 @@ pub struct Shared {
     pub registration_report: Arc<dyn crate::capabilities::registration_report::RegistrationReport>,
     /// The tenants' licences (the Graph adapter).
     pub licences: Arc<dyn crate::capabilities::licences::Licences>,
+    /// The application permissions the tenants granted (read from their tokens).
+    pub permissions: Arc<dyn crate::capabilities::app_permissions::AppPermissions>,
 }
 
 impl AppState {

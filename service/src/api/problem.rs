@@ -186,6 +186,12 @@ pub enum ApiError {
         tenant: String,
         detail: String,
     },
+    /// 403: the tenant has not granted an application permission the operation needs.
+    PermissionMissing {
+        tenant: String,
+        detail: String,
+        missing: Vec<String>,
+    },
     /// 502: an upstream step failed; the completed steps were undone (or not: `rolledBack`).
     ChangeFailed {
         detail: String,
@@ -228,6 +234,19 @@ impl From<OpsError> for ApiError {
                 detail: format!("No managed tenant has the id or domain '{key}'."),
             },
             OpsError::Forbidden(detail) => ApiError::Forbidden(detail),
+            OpsError::PermissionMissing {
+                tenant,
+                feature,
+                missing,
+            } => ApiError::PermissionMissing {
+                detail: format!(
+                    "Tenant {tenant} has not granted the app the application permission {} that {} needs. Have an administrator of the tenant consent to it (`sspr tenants verify --tenant {tenant}` shows what is granted); nothing was changed.",
+                    missing.join(" and "),
+                    crate::ops::tenants::feature_name(feature)
+                ),
+                tenant,
+                missing,
+            },
             OpsError::Directory(e) => ApiError::Directory(e),
             OpsError::PreconditionRequired => ApiError::PreconditionRequired,
             OpsError::PreconditionFailed { current } => ApiError::PreconditionFailed { current },
@@ -432,6 +451,18 @@ impl IntoResponse for ApiError {
                 detail,
             )
             .extensions(serde_json::json!({ "tenant": tenant }))
+            .into_response(),
+            ApiError::PermissionMissing {
+                tenant,
+                detail,
+                missing,
+            } => problem(
+                StatusCode::FORBIDDEN,
+                "permission-missing",
+                "Application permission missing",
+                detail,
+            )
+            .extensions(serde_json::json!({ "tenant": tenant, "missingPermissions": missing }))
             .into_response(),
             ApiError::InvalidCursor(detail) => problem(
                 StatusCode::BAD_REQUEST,

@@ -36,6 +36,7 @@ fn use_cases(state: &AppState) -> Protection<'_> {
         conditional_access: state.conditional_access.as_ref(),
         registration_report: state.registration_report.as_ref(),
         licences: state.licences.as_ref(),
+        permissions: state.permissions.as_ref(),
         audit: &state.audit,
     }
 }

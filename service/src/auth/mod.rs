@@ -3,8 +3,6 @@
 
 mod issuer;
 
-use std::collections::HashSet;
-
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
 use serde::Deserialize;
@@ -12,6 +10,7 @@ use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
 use crate::config::{AccessGrant, IssuerConfig};
+use crate::domain::tenancy::{TenantNames, TenantSelector};
 use issuer::Issuer;
 
 /// What a role lets a caller do.
@@ -44,8 +43,8 @@ pub struct Caller {
     pub app_id: Option<String>,
     pub upn: Option<String>,
     pub roles: Vec<String>,
-    /// Tenant keys (ids or domains, lower-cased) from the access map; `*` means all.
-    tenants: HashSet<String>,
+    /// The tenants the access map gives this caller: ids, domains, `tag:` selectors, `*`.
+    tenants: Vec<TenantSelector>,
 }
 
 #[cfg(test)]
@@ -57,8 +56,14 @@ impl Caller {
             app_id: None,
             upn: Some("admin@contoso.example".to_owned()),
             roles: roles.iter().map(|r| (*r).to_owned()).collect(),
-            tenants: HashSet::from(["*".to_owned()]),
+            tenants: vec![TenantSelector::All],
         }
+    }
+
+    /// The same caller with access to only the tenants `selectors` select.
+    pub(crate) fn with_tenants(mut self, selectors: &[&str]) -> Caller {
+        self.tenants = selectors.iter().map(|s| selector(s)).collect();
+        self
     }
 }
 
@@ -69,15 +74,15 @@ impl Caller {
             .any(|r| verb.granted_by().contains(&r.as_str()))
     }
 
-    /// True when the access map gives this caller the tenant named by any of `names`.
-    pub fn may_access<'a>(&self, mut names: impl Iterator<Item = &'a str>) -> bool {
-        self.tenants.contains("*") || names.any(|n| self.tenants.contains(&n.to_ascii_lowercase()))
+    /// True when the access map gives this caller `tenant` (by id, domain, tag or `*`).
+    pub fn may_access(&self, tenant: &impl TenantNames) -> bool {
+        self.tenants.iter().any(|s| s.matches(tenant))
     }
 
     /// True when the access map gives this caller every tenant (`*`), including tenants the
     /// service no longer manages.
     pub fn may_access_all(&self) -> bool {
-        self.tenants.contains("*")
+        self.tenants.contains(&TenantSelector::All)
     }
 
     /// For logs and audit: the most readable stable identity.
@@ -268,7 +273,7 @@ impl Authenticator {
                     .iter()
                     .any(|p| grant.principal.eq_ignore_ascii_case(p))
             })
-            .flat_map(|grant| grant.tenants.iter().map(|t| t.to_ascii_lowercase()))
+            .flat_map(|grant| grant.tenants.iter().map(|t| selector(t)))
             .collect();
         Caller {
             oid: claims.oid,
@@ -278,6 +283,30 @@ impl Authenticator {
             tenants,
         }
     }
+}
+
+/// One entry of a grant's tenant list. The list was checked when the service started
+/// ([`check_grants`]), so an entry that does not parse here only names a tenant.
+fn selector(text: &str) -> TenantSelector {
+    TenantSelector::parse(text).unwrap_or_else(|_| TenantSelector::Named(text.to_ascii_lowercase()))
+}
+
+/// Why the access map cannot serve, if it cannot: a grant names no tenant, or an entry is
+/// neither an id, a domain, `tag:<tag>` nor `*`.
+pub fn check_grants(access: &[AccessGrant]) -> Result<(), String> {
+    for (index, grant) in access.iter().enumerate() {
+        if grant.tenants.is_empty() {
+            return Err(format!(
+                "auth.access[{index}] ({}) names no tenant",
+                grant.principal
+            ));
+        }
+        for entry in &grant.tenants {
+            TenantSelector::parse(entry)
+                .map_err(|why| format!("auth.access[{index}].tenants: {why}"))?;
+        }
+    }
+    Ok(())
 }
 
 /// What a signature-checked token should have had.

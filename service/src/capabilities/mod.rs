@@ -4,6 +4,7 @@
 //! in-memory fake in the use cases' unit tests) without touching a use case. The traits speak in
 //! domain types and typed intents: no Graph paths, no JSON.
 
+pub mod app_permissions;
 pub mod audit_log;
 pub mod conditional_access;
 pub mod licences;

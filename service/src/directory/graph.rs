@@ -359,7 +359,7 @@ fn decode<T: DeserializeOwned>(
 }
 
 /// A Graph access token for the tenant; azure_identity caches it until shortly before expiry.
-async fn bearer(
+pub(crate) async fn bearer(
     credential: &dyn TokenCredential,
     tenant_id: &str,
 ) -> Result<String, DirectoryError> {

@@ -6,6 +6,7 @@ pub mod conditional_access;
 pub mod credentials;
 pub mod graph;
 pub mod inference;
+pub mod permissions;
 pub mod policy_calls;
 pub mod portal;
 pub mod registrations;

@@ -7,16 +7,24 @@ use url::Url;
 use super::credentials::{CredentialFactory, CredentialSpec, SecretSource, TrackedCredential};
 use super::portal::PortalConnector;
 use crate::config::{CredentialConfig, GraphConfig, TenantConfig};
+use crate::domain::tenancy::{TenantNames, validate_tags};
 
 pub struct ManagedTenant {
     pub id: String,
     /// Lower-cased verified domains.
     pub domains: Vec<String>,
     pub display_name: String,
+    /// Labels such as `region:eu`, which `tag:` selectors match.
+    pub tags: Vec<String>,
     /// The client id of the app the service signs in to this tenant with (lower-cased): Graph
     /// keeps most throttling budgets per app.
     pub app_id: String,
     credential: Arc<TrackedCredential>,
+    /// What the credential was built from: a verification builds a fresh one, so its token
+    /// shows what is consented now, not what a cached token says.
+    spec: CredentialSpec,
+    /// The last verification of what the app may do in the tenant.
+    pub verification: std::sync::Mutex<Option<sspr_api::tenants::Verification>>,
     /// The opt-in portal back-end connector (delegated admin sign-in), if configured.
     portal: Option<PortalConnector>,
     /// Serializes policy changes to this tenant within this process, so that the `If-Match`
@@ -39,6 +47,10 @@ impl ManagedTenant {
         &self.credential
     }
 
+    pub fn credential_spec(&self) -> &CredentialSpec {
+        &self.spec
+    }
+
     /// The portal back-end connector, when this tenant opted in.
     pub fn portal(&self) -> Option<&PortalConnector> {
         self.portal.as_ref()
@@ -53,6 +65,18 @@ impl ManagedTenant {
     pub fn is_named(&self, key: &str) -> bool {
         self.id.eq_ignore_ascii_case(key)
             || self.domains.iter().any(|d| d.eq_ignore_ascii_case(key))
+    }
+}
+
+impl TenantNames for ManagedTenant {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn domains(&self) -> &[String] {
+        &self.domains
+    }
+    fn tags(&self) -> &[String] {
+        &self.tags
     }
 }
 
@@ -85,6 +109,8 @@ impl TenantRegistry {
             let credential = factory.build(&config.id, &spec).map_err(|e| {
                 anyhow::anyhow!("tenant {}: cannot build its credential: {e}", config.id)
             })?;
+            let tags = validate_tags(&config.tags)
+                .map_err(|why| anyhow::anyhow!("tenant {}: tags: {why}", config.id))?;
             let mut domains: Vec<String> = config
                 .domains
                 .iter()
@@ -123,8 +149,11 @@ impl TenantRegistry {
                         .unwrap_or_else(|| config.id.clone())
                 }),
                 domains,
+                tags,
                 app_id,
                 credential,
+                spec,
+                verification: std::sync::Mutex::new(None),
                 portal,
             });
         }
@@ -160,13 +189,25 @@ impl ManagedTenant {
             id: id.to_ascii_lowercase(),
             domains: vec![domain.to_ascii_lowercase()],
             display_name: domain.to_owned(),
+            tags: Vec::new(),
             app_id: "00000000-0000-0000-0000-000000000001".to_owned(),
             credential,
+            spec,
+            verification: std::sync::Mutex::new(None),
             portal: None,
             write_lock: tokio::sync::Mutex::new(()),
             licence: std::sync::Mutex::new(None),
             inferred: tokio::sync::Mutex::new(None),
         }
+    }
+}
+
+#[cfg(test)]
+impl ManagedTenant {
+    /// The same tenant with these tags.
+    pub(crate) fn with_tags(mut self, tags: &[&str]) -> ManagedTenant {
+        self.tags = tags.iter().map(|t| (*t).to_owned()).collect();
+        self
     }
 }
 

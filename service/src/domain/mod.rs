@@ -10,3 +10,4 @@ pub mod portal;
 pub mod protection;
 pub mod registrations;
 pub mod rules;
+pub mod tenancy;

@@ -77,11 +77,7 @@ pub async fn list(
         None => Some(
             registry
                 .iter()
-                .filter(|t| {
-                    caller.may_access(
-                        std::iter::once(t.id.as_str()).chain(t.domains.iter().map(String::as_str)),
-                    )
-                })
+                .filter(|t| caller.may_access(*t))
                 .map(|t| t.id.clone())
                 .collect(),
         ),

@@ -178,3 +178,49 @@ pub(crate) fn upstream(status: u16, code: &str) -> DirectoryError {
         request_id: None,
     }
 }
+
+/// The application permissions a tenant's token grants: fixed, the same for every tenant.
+pub(crate) struct FakePermissions {
+    pub granted: std::collections::BTreeSet<String>,
+}
+
+impl FakePermissions {
+    /// Every permission every feature needs.
+    pub(crate) fn all() -> FakePermissions {
+        FakePermissions {
+            granted: crate::domain::tenancy::every_required_permission()
+                .into_iter()
+                .collect(),
+        }
+    }
+
+    pub(crate) fn all_but(missing: &str) -> FakePermissions {
+        let mut fake = FakePermissions::all();
+        fake.granted.remove(missing);
+        fake
+    }
+
+    fn token(&self, tenant: &ManagedTenant) -> crate::directory::credentials::GrantedToken {
+        crate::directory::credentials::GrantedToken {
+            tenant_id: tenant.id.clone(),
+            permissions: self.granted.clone(),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::capabilities::app_permissions::AppPermissions for FakePermissions {
+    async fn granted(
+        &self,
+        tenant: &ManagedTenant,
+    ) -> Result<crate::directory::credentials::GrantedToken, DirectoryError> {
+        Ok(self.token(tenant))
+    }
+
+    async fn fresh(
+        &self,
+        tenant: &ManagedTenant,
+    ) -> Result<crate::directory::credentials::GrantedToken, DirectoryError> {
+        Ok(self.token(tenant))
+    }
+}

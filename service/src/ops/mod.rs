@@ -15,6 +15,7 @@ pub mod registrations;
 pub mod tenants;
 
 use crate::auth::{Caller, Verb};
+use crate::capabilities::app_permissions::AppPermissions;
 use crate::directory::DirectoryError;
 use crate::directory::tenants::{ManagedTenant, TenantRegistry};
 use sspr_api::tenants::TenantRef;
@@ -50,6 +51,46 @@ pub enum OpsError {
     /// A paging cursor that is not this service's, or not for this tenant and query.
     #[error("{0}")]
     BadCursor(String),
+    /// The tenant has not granted the app an application permission the operation needs.
+    #[error("tenant {tenant} has not granted {}", .missing.join(", "))]
+    PermissionMissing {
+        tenant: String,
+        feature: sspr_api::tenants::Feature,
+        missing: Vec<String>,
+    },
+}
+
+/// The tenant granted what `feature` needs (by its last verification, else its current
+/// token), or the operation stops here, before any write, naming the permissions to consent
+/// to; after a new consent, `verify` again.
+pub async fn require_feature(
+    permissions: &dyn AppPermissions,
+    tenant: &ManagedTenant,
+    feature: sspr_api::tenants::Feature,
+) -> Result<(), OpsError> {
+    // The kept verdict, when a token was issued for it, is the latest deliberate look at the
+    // consent: it wins over a cached token that may predate a consent withdrawn since.
+    let verified = tenant
+        .verification
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_ref()
+        .filter(|v| v.token_issued)
+        .map(|v| v.granted_permissions.iter().cloned().collect());
+    let granted = match verified {
+        Some(granted) => granted,
+        None => permissions.granted(tenant).await?.permissions,
+    };
+    let check = crate::domain::tenancy::check_feature(feature, &granted);
+    if check.available {
+        Ok(())
+    } else {
+        Err(OpsError::PermissionMissing {
+            tenant: tenant.primary_domain().to_owned(),
+            feature,
+            missing: check.missing_permissions,
+        })
+    }
 }
 
 /// The caller's verb on the tenant named `key`, or why not.
@@ -63,9 +104,7 @@ pub fn authorize<'a>(
     let tenant = registry
         .find(key)
         .ok_or_else(|| OpsError::UnknownTenant(key.to_owned()))?;
-    let names =
-        std::iter::once(tenant.id.as_str()).chain(tenant.domains.iter().map(String::as_str));
-    if !caller.may_access(names) {
+    if !caller.may_access(tenant) {
         return Err(OpsError::Forbidden(format!(
             "{} has no access to tenant {} in this service's access map.",
             caller.display(),

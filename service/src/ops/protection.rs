@@ -22,6 +22,7 @@ use sspr_api::protection::{
 use tokio::sync::MutexGuard;
 
 use crate::auth::{Caller, Verb};
+use crate::capabilities::app_permissions::AppPermissions;
 use crate::capabilities::audit_log::{AuditLog, Completion, Outcome};
 use crate::capabilities::conditional_access::{ConditionalAccess, PolicyWrite, Written};
 use crate::capabilities::licences::Licences;
@@ -41,7 +42,8 @@ use crate::domain::protection::{
 };
 
 use super::audited::AuditTrail;
-use super::{OpsError, authorize, licence, require, tenant_ref};
+use super::{OpsError, authorize, licence, require, require_feature, tenant_ref};
+use sspr_api::tenants::Feature;
 
 /// Why a protection request failed.
 #[derive(Debug, thiserror::Error)]
@@ -93,6 +95,7 @@ pub struct Protection<'a> {
     pub conditional_access: &'a dyn ConditionalAccess,
     pub registration_report: &'a dyn RegistrationReport,
     pub licences: &'a dyn Licences,
+    pub permissions: &'a dyn AppPermissions,
     pub audit: &'a Arc<dyn AuditLog>,
 }
 
@@ -221,8 +224,9 @@ impl<'a> Protection<'a> {
         request: ApplyRequest<'_>,
     ) -> Result<ChangeAnswer, ProtectionError> {
         let ca = self.conditional_access;
-        let (tenant, audit) =
-            self.writer(caller, &request.target, "registrationProtection.apply")?;
+        let (tenant, audit) = self
+            .writer(caller, &request.target, "registrationProtection.apply")
+            .await?;
         let options = match request.options.validate() {
             Ok(options) => options,
             Err(error) => {
@@ -375,8 +379,9 @@ impl<'a> Protection<'a> {
         request: StateRequest<'_>,
     ) -> Result<ChangeAnswer, ProtectionError> {
         let ca = self.conditional_access;
-        let (tenant, audit) =
-            self.writer(caller, &request.target, "registrationProtection.state")?;
+        let (tenant, audit) = self
+            .writer(caller, &request.target, "registrationProtection.state")
+            .await?;
         let (_guard, snapshot) = self.read_for_write(tenant).await?;
         let Some(ours) = snapshot.ours() else {
             return Err(ProtectionError::NotDeployed {
@@ -488,14 +493,17 @@ impl<'a> Protection<'a> {
         self.conditional_access.part_names(&parts)
     }
 
-    /// The start of every write: the caller may write to the tenant; the request's audit trail.
-    fn writer(
+    /// The start of every write: the caller may write to the tenant, the tenant granted the app
+    /// Conditional Access (checked before anything is read or written); the request's audit
+    /// trail.
+    async fn writer(
         &self,
         caller: &'a Caller,
         target: &WriteTarget<'_>,
         operation: &'static str,
     ) -> Result<(&'a ManagedTenant, Audit<'a>), ProtectionError> {
         let tenant = authorize(self.tenants, caller, Verb::Write, target.tenant_key)?;
+        require_feature(self.permissions, tenant, Feature::ConditionalAccess).await?;
         let request_id = target.request_id.clone();
         let trail = AuditTrail::to(self.audit.clone(), caller, tenant, operation, request_id);
         let dry_run = target.dry_run;

@@ -312,7 +312,8 @@ pub async fn summary(
 pub enum FleetSelection {
     /// Every tenant the caller may access.
     All,
-    /// These ids or domains, each of which must exist and be accessible.
+    /// These ids or domains, each of which must exist and be accessible, and `tag:<tag>`
+    /// entries: the caller's tenants with that tag (perhaps none).
     Named(Vec<String>),
 }
 
@@ -326,10 +327,21 @@ pub fn fleet_targets<'a>(
     require(caller, Verb::Read)?;
     let mut targets: Vec<&ManagedTenant> = match selection {
         FleetSelection::All => super::tenants::visible(tenants, caller)?,
-        FleetSelection::Named(keys) => keys
-            .iter()
-            .map(|key| authorize(tenants, caller, Verb::Read, key))
-            .collect::<Result<_, _>>()?,
+        FleetSelection::Named(keys) => {
+            let mut targets = Vec::new();
+            for key in keys {
+                match key.strip_prefix("tag:") {
+                    // Only among the caller's tenants: a tag never reveals another's tenants.
+                    Some(tag) => targets.extend(
+                        super::tenants::visible(tenants, caller)?
+                            .into_iter()
+                            .filter(|t| t.tags.iter().any(|have| have.eq_ignore_ascii_case(tag))),
+                    ),
+                    None => targets.push(authorize(tenants, caller, Verb::Read, key)?),
+                }
+            }
+            targets
+        }
     };
     let mut seen = std::collections::HashSet::new();
     targets.retain(|t| seen.insert(t.id.clone()));

@@ -73,6 +73,7 @@ impl World {
                     id: tenant.id.clone(),
                     domains: vec![tenant.domain.clone()],
                     display_name: None,
+                    tags: Vec::new(),
                     credential: CredentialConfig::ClientSecret {
                         client_id: seed::GRAPH_APP_CLIENT_ID.to_owned(),
                         client_secret: emulator.graph_app_secret().into(),

@@ -349,6 +349,7 @@ async fn generated(tenants: usize, users: usize) -> (Emulator, Adapters, Vec<Str
             id: id.clone(),
             domains: vec![domain.clone()],
             display_name: None,
+            tags: Vec::new(),
             credential: CredentialConfig::ClientSecret {
                 client_id: seed::GRAPH_APP_CLIENT_ID.to_owned(),
                 client_secret: emulator.graph_app_secret().into(),

@@ -57,6 +57,7 @@ pub const GRAPH_APP_PERMISSIONS: &[&str] = &[
     "LicenseAssignment.Read.All",
     "SecurityEvents.Read.All",
     "GroupMember.Read.All",
+    "DeviceManagementConfiguration.Read.All",
 ];
 
 /// Service principal object ids of [`GRAPH_APP_CLIENT_ID`] per tenant (the `oid` of its tokens).

@@ -237,7 +237,8 @@ pub async fn summary(
 #[into_params(parameter_in = Query)]
 #[allow(dead_code)]
 pub struct FleetParams {
-    /// `all` (every tenant the caller may access) or tenant ids/domains, comma-separated.
+    /// `all` (every tenant the caller may access), or tenant ids, domains and `tag:<tag>` (the
+    /// caller's tenants with that tag), comma-separated.
     #[param(pattern = r"^[^,]*[^,\s][^,]*(,[^,]*[^,\s][^,]*)*$", example = "all")]
     tenants: String,
 }

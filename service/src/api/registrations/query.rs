@@ -188,7 +188,7 @@ pub fn parse_fleet_query(raw: &str) -> Result<FleetSelection, ApiError> {
     let tenants = tenants.ok_or_else(|| {
         bad(
             "tenants",
-            "tenants is required: 'all' or tenant ids/domains separated by commas.",
+            "tenants is required: 'all', or tenant ids, domains and tag:<tag> separated by commas.",
         )
     })?;
     if tenants.trim() == "all" {
@@ -200,6 +200,13 @@ pub fn parse_fleet_query(raw: &str) -> Result<FleetSelection, ApiError> {
             "tenants",
             "an empty tenant name; give 'all' or tenant ids/domains separated by single commas.",
         ));
+    }
+    if let Some(why) = names
+        .iter()
+        .filter_map(|n| n.strip_prefix("tag:"))
+        .find_map(|tag| crate::domain::tenancy::validate_tag(tag).err())
+    {
+        return Err(bad("tenants", why));
     }
     Ok(FleetSelection::Named(names))
 }

@@ -169,6 +169,24 @@ impl TrackedCredential {
         }
     }
 
+    /// Records a token obtained for this tenant's credential (by it, or by a fresh credential of
+    /// the same kind that a verification built).
+    pub fn note_success(&self, token: &str) {
+        let mut usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
+        usage.last_success = Some(OffsetDateTime::now_utc());
+        usage.last_failure = None;
+        if let Some(granted) = GrantedToken::of(token) {
+            usage.granted = Some(granted);
+        }
+    }
+
+    /// Records a refused token request: its first line (Entra's `AADSTS…` message).
+    pub fn note_failure(&self, message: &str) {
+        let first = message.lines().next().unwrap_or_default().to_owned();
+        let mut usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
+        usage.last_failure = Some((OffsetDateTime::now_utc(), first));
+    }
+
     pub fn usage(&self) -> CredentialUse {
         self.usage.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
@@ -182,21 +200,9 @@ impl TokenCredential for TrackedCredential {
         options: Option<TokenRequestOptions<'_>>,
     ) -> azure_core::Result<AccessToken> {
         let answer = self.inner.get_token(scopes, options).await;
-        let now = OffsetDateTime::now_utc();
-        let mut usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
         match &answer {
-            Ok(token) => {
-                usage.last_success = Some(now);
-                usage.last_failure = None;
-                if let Some(granted) = GrantedToken::of(token.token.secret()) {
-                    usage.granted = Some(granted);
-                }
-            }
-            Err(error) => {
-                let message = error.to_string();
-                let first = message.lines().next().unwrap_or_default().to_owned();
-                usage.last_failure = Some((now, first));
-            }
+            Ok(token) => self.note_success(token.token.secret()),
+            Err(error) => self.note_failure(&error.to_string()),
         }
         answer
     }

@@ -11,7 +11,7 @@ use crate::directory::conditional_access::{self, render, request_of};
 use crate::domain::protection::ProtectionControl;
 use crate::domain::protection::generate::PolicyPart;
 use crate::ops::fake_audit_log::FakeAuditLog;
-use crate::ops::fakes::{FakeLicences, FakeReport};
+use crate::ops::fakes::{FakeLicences, FakePermissions, FakeReport};
 use sspr_api::protection::{PlannedCall, PolicyChange};
 
 const TENANT: &str = "contoso.example";
@@ -219,6 +219,7 @@ struct World {
     licences: FakeLicences,
     /// No users: the impact counts are not what these tests are about.
     report: FakeReport,
+    permissions: FakePermissions,
     audit: Arc<dyn AuditLog>,
 }
 
@@ -229,6 +230,7 @@ impl World {
             ca,
             licences,
             report: FakeReport::default(),
+            permissions: FakePermissions::all(),
             audit: Arc::new(FakeAuditLog::default()),
         }
     }
@@ -239,6 +241,7 @@ impl World {
             conditional_access: &self.ca,
             registration_report: &self.report,
             licences: &self.licences,
+            permissions: &self.permissions,
             audit: &self.audit,
         }
     }
@@ -479,6 +482,37 @@ async fn without_a_premium_sku_the_answer_is_license_required_and_ca_is_not_call
     }
     assert!(world.ca.calls().is_empty(), "{:?}", world.ca.calls());
     assert!(world.ca.ours().is_empty());
+}
+
+#[tokio::test]
+async fn without_the_ca_permission_every_write_is_refused_naming_it_before_any_call() {
+    let mut world = World::new(FakeConditionalAccess::default(), FakeLicences::premium()).await;
+    world.permissions = FakePermissions::all_but("Policy.ReadWrite.ConditionalAccess");
+
+    let deploy = world
+        .apply(&ProtectionOptions::default(), false, None)
+        .await
+        .expect_err("no permission");
+    let dry_run = world
+        .apply(&ProtectionOptions::default(), true, None)
+        .await
+        .expect_err("no permission");
+    let promote = world
+        .set_state(ProtectionState::Enabled, false, false)
+        .await
+        .expect_err("no permission");
+
+    for error in [deploy, dry_run, promote] {
+        assert!(
+            matches!(
+                &error,
+                ProtectionError::Ops(OpsError::PermissionMissing { missing, .. })
+                    if missing == &["Policy.ReadWrite.ConditionalAccess"]
+            ),
+            "{error:?}"
+        );
+    }
+    assert!(world.ca.calls().is_empty(), "{:?}", world.ca.calls());
 }
 
 #[tokio::test]
