@@ -134,6 +134,26 @@ impl World {
         request.send().await.expect("service answers")
     }
 
+    /// `method path` on the service with a bearer token and an optional JSON body: the status
+    /// and the JSON answer (`null` when the body is not JSON).
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let url = self.service.url.join(path).expect("path joins");
+        let mut request = self.http.request(method, url).bearer_auth(token);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request.send().await.expect("service answers");
+        let status = response.status().as_u16();
+        let body = response.json().await.unwrap_or(serde_json::Value::Null);
+        (status, body)
+    }
+
     /// Graph calls the emulator served for both customer tenants.
     pub fn customer_graph_calls(&self) -> usize {
         self.emulator.graph_requests(seed::CONTOSO_ID)

@@ -34,15 +34,7 @@ async fn call(
     token: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let url = world.service.url.join(path).expect("path joins");
-    let mut request = world.http.request(method, url).bearer_auth(token);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.expect("service answers");
-    let status = response.status().as_u16();
-    let body = response.json().await.unwrap_or(Value::Null);
-    (status, body)
+    world.call(method, path, token, body).await
 }
 
 async fn plan(world: &World, options: Value) -> Value {

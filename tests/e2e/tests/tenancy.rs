@@ -16,14 +16,13 @@ async fn call(
     token: &str,
     body: Option<Value>,
 ) -> (u16, Value) {
-    let url = world.service.url.join(path).expect("path joins");
-    let mut request = world.http.request(method, url).bearer_auth(token);
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.expect("service answers");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+    world.call(method, path, token, body).await
+}
+
+/// `POST /v1/tenants/{tenant}/verify`.
+async fn verify(world: &World, tenant: &str, token: &str) -> (u16, Value) {
+    let path = format!("v1/tenants/{tenant}/verify");
+    world.call(reqwest::Method::POST, &path, token, None).await
 }
 
 /// The customer withdraws one application permission from the Graph app in Contoso.
@@ -72,14 +71,7 @@ async fn verify_reads_a_fresh_token_and_its_verdict_becomes_the_tenants_health()
     assert_eq!(status, 200, "{before:#}");
     assert_eq!(before["health"]["status"], "unverified", "{before:#}");
 
-    let (status, verdict) = call(
-        &world,
-        reqwest::Method::POST,
-        "v1/tenants/contoso.onmicrosoft.com/verify",
-        &writer,
-        None,
-    )
-    .await;
+    let (status, verdict) = verify(&world, "contoso.onmicrosoft.com", &writer).await;
     assert_eq!(status, 200, "{verdict:#}");
     assert_eq!(verdict["tokenIssued"], true);
     assert_eq!(verdict["clientId"], seed::GRAPH_APP_CLIENT_ID);
@@ -98,14 +90,7 @@ async fn verify_reads_a_fresh_token_and_its_verdict_becomes_the_tenants_health()
 
     // Withdrawn after a token was cached: only a fresh token shows it, and verify gets one.
     withdraw(&world.emulator, CA_WRITE);
-    let (_, verdict) = call(
-        &world,
-        reqwest::Method::POST,
-        "v1/tenants/contoso.onmicrosoft.com/verify",
-        &writer,
-        None,
-    )
-    .await;
+    let (_, verdict) = verify(&world, "contoso.onmicrosoft.com", &writer).await;
     let ca = feature(&verdict, "conditionalAccess");
     assert_eq!(ca["available"], false, "{ca}");
     assert_eq!(ca["missingPermissions"], json!([CA_WRITE]));
@@ -196,12 +181,10 @@ async fn a_refused_token_is_a_verdict_and_only_writers_may_verify() {
                 .retain(|p| p.app_id != seed::GRAPH_APP_CLIENT_ID);
         })
         .expect("fabrikam");
-    let (status, verdict) = call(
+    let (status, verdict) = verify(
         &world,
-        reqwest::Method::POST,
-        "v1/tenants/fabrikam.onmicrosoft.com/verify",
+        "fabrikam.onmicrosoft.com",
         &world.token(&["SSPR.ReadWrite"]),
-        None,
     )
     .await;
     assert_eq!(status, 200, "{verdict:#}");
@@ -229,12 +212,10 @@ async fn a_refused_token_is_a_verdict_and_only_writers_may_verify() {
     .await;
     assert_eq!(tenant["health"]["status"], "failing", "{tenant:#}");
 
-    let (status, problem) = call(
+    let (status, problem) = verify(
         &world,
-        reqwest::Method::POST,
-        "v1/tenants/contoso.onmicrosoft.com/verify",
+        "contoso.onmicrosoft.com",
         &world.token(&["SSPR.Read"]),
-        None,
     )
     .await;
     assert_eq!(status, 403, "{problem:#}");
