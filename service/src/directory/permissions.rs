@@ -42,7 +42,7 @@ impl AppPermissions for TokenPermissions {
         // What the fresh credential met is what the tenant's credential would meet now.
         match bearer(credential.as_ref(), &tenant.id).await {
             Ok(token) => {
-                tenant.credential().note_success(&token);
+                tenant.credential().note_success();
                 read(tenant, &token)
             }
             Err(error) => {

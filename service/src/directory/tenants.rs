@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use url::Url;
 
-use super::credentials::{CredentialFactory, CredentialSpec, SecretSource, TrackedCredential};
+use super::credentials::{CredentialFactory, CredentialSpec, TrackedCredential};
 use super::portal::PortalConnector;
 use crate::config::{CredentialConfig, GraphConfig, TenantConfig};
 use crate::domain::tenancy::{TenantNames, validate_tags};
@@ -102,7 +102,7 @@ impl TenantRegistry {
                     client_secret,
                 } => CredentialSpec::ClientSecret {
                     client_id: client_id.clone(),
-                    secret: SecretSource::Inline(client_secret.clone()),
+                    secret: client_secret.clone(),
                 },
             };
             let app_id = spec.client_id().to_ascii_lowercase();
@@ -180,7 +180,7 @@ impl ManagedTenant {
         );
         let spec = CredentialSpec::ClientSecret {
             client_id: "00000000-0000-0000-0000-000000000001".to_owned(),
-            secret: SecretSource::Inline("unused".into()),
+            secret: "unused".into(),
         };
         let credential = factory
             .build(id, &spec)

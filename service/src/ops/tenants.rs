@@ -1,8 +1,8 @@
 use std::collections::BTreeSet;
 
 use sspr_api::tenants::{
-    CredentialFailure, CredentialInfo, CredentialKind, Feature, SecretStorage, TenantHealth,
-    TenantHealthStatus, TenantOrigin, TenantSummary, Verification,
+    CredentialFailure, CredentialInfo, Feature, SecretStorage, TenantHealth, TenantHealthStatus,
+    TenantOrigin, TenantSummary, Verification,
 };
 
 use crate::auth::{Caller, Verb};
@@ -103,7 +103,7 @@ fn summary(tenant: &ManagedTenant) -> TenantSummary {
         tags: tenant.tags.clone(),
         health: health(tenant, last_failure.as_ref(), verification.as_ref()),
         credential: CredentialInfo {
-            kind: CredentialKind::ClientSecret,
+            kind: tenant.credential_spec().kind(),
             client_id: tenant.app_id.clone(),
             secret_storage: SecretStorage::Config,
             last_success: usage.last_success.map(rfc3339),

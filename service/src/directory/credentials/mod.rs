@@ -1,9 +1,8 @@
 //! How the service signs in to a customer tenant: one credential per tenant, built from a
-//! [`CredentialSpec`], wrapped in a [`TrackedCredential`] that remembers when it last worked and
-//! what the last token granted.
+//! [`CredentialSpec`], wrapped in a [`TrackedCredential`] that remembers when it last worked or
+//! failed; [`GrantedToken`] reads what a token grants.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
@@ -16,21 +15,13 @@ use sspr_api::tenants::CredentialKind;
 use time::OffsetDateTime;
 use url::Url;
 
-/// Where a secret is: given inline (from the configuration file, or decrypted from the store),
-/// or a file read at each use (so a rotated file is picked up).
-#[derive(Debug, Clone)]
-pub enum SecretSource {
-    Inline(SecretString),
-    File(PathBuf),
-}
-
 /// One tenant's credential, as configured or onboarded. Secrets are `SecretString`, so `Debug`
 /// never shows them.
 #[derive(Debug, Clone)]
 pub enum CredentialSpec {
     ClientSecret {
         client_id: String,
-        secret: SecretSource,
+        secret: SecretString,
     },
 }
 
@@ -72,29 +63,15 @@ impl CredentialFactory {
         spec: &CredentialSpec,
     ) -> anyhow::Result<Arc<TrackedCredential>> {
         let inner: Arc<dyn TokenCredential> = match spec {
-            CredentialSpec::ClientSecret { client_id, secret } => {
-                let secret = match secret {
-                    SecretSource::Inline(secret) => secret.expose_secret().to_owned(),
-                    SecretSource::File(path) => std::fs::read_to_string(path)
-                        .map_err(|e| {
-                            anyhow::anyhow!(
-                                "cannot read the client secret file {}: {e}",
-                                path.display()
-                            )
-                        })?
-                        .trim()
-                        .to_owned(),
-                };
-                ClientSecretCredential::new(
-                    tenant_id,
-                    client_id.clone(),
-                    Secret::new(secret),
-                    Some(ClientSecretCredentialOptions {
-                        client_options: self.client_options(),
-                    }),
-                )
-                .map_err(|e| anyhow::anyhow!("cannot build the credential: {e}"))?
-            }
+            CredentialSpec::ClientSecret { client_id, secret } => ClientSecretCredential::new(
+                tenant_id,
+                client_id.clone(),
+                Secret::new(secret.expose_secret().to_owned()),
+                Some(ClientSecretCredentialOptions {
+                    client_options: self.client_options(),
+                }),
+            )
+            .map_err(|e| anyhow::anyhow!("cannot build the credential: {e}"))?,
         };
         Ok(Arc::new(TrackedCredential::new(inner)))
     }
@@ -118,8 +95,6 @@ pub struct CredentialUse {
     pub last_success: Option<OffsetDateTime>,
     /// The last failure and Entra's message, when newer than the last success.
     pub last_failure: Option<(OffsetDateTime, String)>,
-    /// The application permissions (`roles`) of the last token obtained.
-    pub granted: Option<GrantedToken>,
 }
 
 /// What a Graph token says about the app in the tenant.
@@ -153,8 +128,7 @@ impl GrantedToken {
     }
 }
 
-/// A credential that remembers its last success, its last failure and what the last token
-/// granted.
+/// A credential that remembers its last success and its last failure.
 #[derive(Debug)]
 pub struct TrackedCredential {
     inner: Arc<dyn TokenCredential>,
@@ -171,13 +145,10 @@ impl TrackedCredential {
 
     /// Records a token obtained for this tenant's credential (by it, or by a fresh credential of
     /// the same kind that a verification built).
-    pub fn note_success(&self, token: &str) {
+    pub fn note_success(&self) {
         let mut usage = self.usage.lock().unwrap_or_else(|e| e.into_inner());
         usage.last_success = Some(OffsetDateTime::now_utc());
         usage.last_failure = None;
-        if let Some(granted) = GrantedToken::of(token) {
-            usage.granted = Some(granted);
-        }
     }
 
     /// Records a refused token request: its first line (Entra's `AADSTS…` message).
@@ -201,9 +172,44 @@ impl TokenCredential for TrackedCredential {
     ) -> azure_core::Result<AccessToken> {
         let answer = self.inner.get_token(scopes, options).await;
         match &answer {
-            Ok(token) => self.note_success(token.token.secret()),
+            Ok(_) => self.note_success(),
             Err(error) => self.note_failure(&error.to_string()),
         }
         answer
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn jwt(claims: &serde_json::Value) -> String {
+        let part = |v: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
+        format!(
+            "{}.{}.signature",
+            part(br#"{"alg":"RS256"}"#),
+            part(claims.to_string().as_bytes())
+        )
+    }
+
+    #[test]
+    fn a_token_grants_its_roles_in_its_tenant_and_no_roles_is_nothing() {
+        let granted = GrantedToken::of(&jwt(&serde_json::json!({
+            "tid": "3f2b", "roles": ["Policy.Read.All", "AuditLog.Read.All"]
+        })))
+        .expect("a JWT");
+        assert_eq!(granted.tenant_id, "3f2b");
+        assert_eq!(
+            granted.permissions.into_iter().collect::<Vec<_>>(),
+            ["AuditLog.Read.All", "Policy.Read.All"]
+        );
+        // Entra leaves `roles` out when nothing is consented.
+        let nothing = GrantedToken::of(&jwt(&serde_json::json!({"tid": "3f2b"}))).expect("a JWT");
+        assert!(nothing.permissions.is_empty());
+        assert_eq!(GrantedToken::of("not-a-jwt"), None);
+        assert_eq!(
+            GrantedToken::of(&jwt(&serde_json::json!({"roles": []}))),
+            None
+        );
     }
 }
