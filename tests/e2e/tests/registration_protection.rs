@@ -27,49 +27,39 @@ const POLICIES_PATH: &str = "/v1.0/identity/conditionalAccess/policies";
 // Helpers
 // ---------------------------------------------------------------------------------------------
 
-async fn call(
-    world: &World,
-    method: reqwest::Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    world.call(method, path, token, body).await
-}
-
 async fn plan(world: &World, options: Value) -> Value {
-    let (status, body) = call(
-        world,
-        reqwest::Method::POST,
-        PLAN,
-        &world.token(&["SSPR.Read"]),
-        Some(options),
-    )
-    .await;
+    let (status, body) = world
+        .call(
+            reqwest::Method::POST,
+            PLAN,
+            &world.token(&["SSPR.Read"]),
+            Some(options),
+        )
+        .await;
     assert_eq!(status, 200, "{body:#}");
     body
 }
 
 async fn put(world: &World, options: Value) -> (u16, Value) {
-    call(
-        world,
-        reqwest::Method::PUT,
-        PROTECTION,
-        &world.token(&["SSPR.ReadWrite"]),
-        Some(options),
-    )
-    .await
+    world
+        .call(
+            reqwest::Method::PUT,
+            PROTECTION,
+            &world.token(&["SSPR.ReadWrite"]),
+            Some(options),
+        )
+        .await
 }
 
 async fn status(world: &World, query: &str) -> Value {
-    let (code, body) = call(
-        world,
-        reqwest::Method::GET,
-        &format!("{PROTECTION}{query}"),
-        &world.token(&["SSPR.Read"]),
-        None,
-    )
-    .await;
+    let (code, body) = world
+        .call(
+            reqwest::Method::GET,
+            &format!("{PROTECTION}{query}"),
+            &world.token(&["SSPR.Read"]),
+            None,
+        )
+        .await;
     assert_eq!(code, 200, "{body:#}");
     body
 }
@@ -503,25 +493,25 @@ async fn the_impact_equals_a_brute_force_count_over_the_emulators_raw_state() {
 #[tokio::test]
 async fn fabrikam_without_p1_gets_the_license_required_problem() {
     let world = World::start().await;
-    let (status, problem) = call(
-        &world,
-        reqwest::Method::POST,
-        "v1/tenants/fabrikam.onmicrosoft.com/registration-protection/plan",
-        &world.token(&["SSPR.Read"]),
-        Some(json!({})),
-    )
-    .await;
+    let (status, problem) = world
+        .call(
+            reqwest::Method::POST,
+            "v1/tenants/fabrikam.onmicrosoft.com/registration-protection/plan",
+            &world.token(&["SSPR.Read"]),
+            Some(json!({})),
+        )
+        .await;
     assert_eq!(status, 403, "{problem:#}");
     assert_eq!(problem["code"], "licenseRequired");
     assert_eq!(problem["type"], "/problems/license-required");
-    let (status, _) = call(
-        &world,
-        reqwest::Method::PUT,
-        "v1/tenants/fabrikam.onmicrosoft.com/registration-protection",
-        &world.token(&["SSPR.ReadWrite"]),
-        Some(json!({})),
-    )
-    .await;
+    let (status, _) = world
+        .call(
+            reqwest::Method::PUT,
+            "v1/tenants/fabrikam.onmicrosoft.com/registration-protection",
+            &world.token(&["SSPR.ReadWrite"]),
+            Some(json!({})),
+        )
+        .await;
     assert_eq!(status, 403);
     let fabrikam_policies = world
         .emulator
@@ -876,14 +866,14 @@ async fn declared_break_glass_turns_an_undeclared_exclusion_into_a_pass() {
     let declared = status(&world, &format!("?breakGlassUsers={alex}")).await;
     assert_eq!(declared["policies"][0]["verdict"], "pass", "{declared:#}");
 
-    let (code, problem) = call(
-        &world,
-        reqwest::Method::GET,
-        &format!("{PROTECTION}?breakGlassUsers=alex@contoso.com"),
-        &world.token(&["SSPR.Read"]),
-        None,
-    )
-    .await;
+    let (code, problem) = world
+        .call(
+            reqwest::Method::GET,
+            &format!("{PROTECTION}?breakGlassUsers=alex@contoso.com"),
+            &world.token(&["SSPR.Read"]),
+            None,
+        )
+        .await;
     assert_eq!(code, 400);
     assert_eq!(problem["field"], "breakGlassUsers[0]");
 }
@@ -896,14 +886,9 @@ async fn declared_break_glass_turns_an_undeclared_exclusion_into_a_pass() {
 async fn readers_may_plan_and_generate_but_not_deploy() {
     let world = World::start().await;
     let reader = world.token(&["SSPR.Read"]);
-    let (code, problem) = call(
-        &world,
-        reqwest::Method::PUT,
-        PROTECTION,
-        &reader,
-        Some(json!({})),
-    )
-    .await;
+    let (code, problem) = world
+        .call(reqwest::Method::PUT, PROTECTION, &reader, Some(json!({})))
+        .await;
     assert_eq!(code, 403, "{problem:#}");
     assert!(
         problem["detail"]
@@ -913,14 +898,14 @@ async fn readers_may_plan_and_generate_but_not_deploy() {
     );
     assert!(marked(&world.emulator).is_empty());
 
-    let (code, generated) = call(
-        &world,
-        reqwest::Method::POST,
-        "v1/registration-protection/generate",
-        &reader,
-        Some(json!({"control": "mfa", "excludeUsers": [seed::CONTOSO_BREAK_GLASS_USER]})),
-    )
-    .await;
+    let (code, generated) = world
+        .call(
+            reqwest::Method::POST,
+            "v1/registration-protection/generate",
+            &reader,
+            Some(json!({"control": "mfa", "excludeUsers": [seed::CONTOSO_BREAK_GLASS_USER]})),
+        )
+        .await;
     assert_eq!(code, 200, "{generated:#}");
     assert_eq!(
         generated["policy"]["grantControls"]["builtInControls"],
@@ -935,14 +920,14 @@ async fn readers_may_plan_and_generate_but_not_deploy() {
         .expect("CSDL");
     assert_eq!(world.customer_graph_calls(), 0, "generate reads no tenant");
 
-    let (code, _) = call(
-        &world,
-        reqwest::Method::POST,
-        "v1/registration-protection/generate",
-        &world.token(&[]),
-        Some(json!({})),
-    )
-    .await;
+    let (code, _) = world
+        .call(
+            reqwest::Method::POST,
+            "v1/registration-protection/generate",
+            &world.token(&[]),
+            Some(json!({})),
+        )
+        .await;
     assert_eq!(code, 403);
 }
 
@@ -968,8 +953,9 @@ async fn bad_options_are_a_400_naming_the_field() {
             (reqwest::Method::POST, PLAN),
             (reqwest::Method::PUT, PROTECTION),
         ] {
-            let (code, problem) =
-                call(&world, method.clone(), path, &token, Some(body.clone())).await;
+            let (code, problem) = world
+                .call(method.clone(), path, &token, Some(body.clone()))
+                .await;
             assert_eq!(code, 400, "{method} {body}: {problem:#}");
             assert_eq!(problem["field"], field, "{method} {body}: {problem:#}");
         }
@@ -1350,9 +1336,7 @@ async fn the_state_of_no_policy_is_not_found_and_enforcing_a_failing_policy_need
 #[tokio::test]
 async fn a_declared_group_the_tenant_does_not_have_is_a_400_naming_it_not_a_graph_failure() {
     let world = World::start().await;
-    let (code, problem) = call(
-        &world,
-        reqwest::Method::POST,
+    let (code, problem) = world.call(reqwest::Method::POST,
         PLAN,
         &world.token(&["SSPR.Read"]),
         Some(json!({"control": "mfa", "excludeGroups": ["e3e70682-c209-4cac-a29f-6fbed82c07cd"]})),

@@ -9,16 +9,6 @@ use sspr_e2e::World;
 const CA_WRITE: &str = "Policy.ReadWrite.ConditionalAccess";
 const PROTECTION: &str = "v1/tenants/contoso.onmicrosoft.com/registration-protection";
 
-async fn call(
-    world: &World,
-    method: reqwest::Method,
-    path: &str,
-    token: &str,
-    body: Option<Value>,
-) -> (u16, Value) {
-    world.call(method, path, token, body).await
-}
-
 /// `POST /v1/tenants/{tenant}/verify`.
 async fn verify(world: &World, tenant: &str, token: &str) -> (u16, Value) {
     let path = format!("v1/tenants/{tenant}/verify");
@@ -60,14 +50,14 @@ fn ca_writes(emulator: &Emulator) -> usize {
 async fn verify_reads_a_fresh_token_and_its_verdict_becomes_the_tenants_health() {
     let world = World::start().await;
     let writer = world.token(&["SSPR.ReadWrite"]);
-    let (status, before) = call(
-        &world,
-        reqwest::Method::GET,
-        "v1/tenants/contoso.onmicrosoft.com",
-        &writer,
-        None,
-    )
-    .await;
+    let (status, before) = world
+        .call(
+            reqwest::Method::GET,
+            "v1/tenants/contoso.onmicrosoft.com",
+            &writer,
+            None,
+        )
+        .await;
     assert_eq!(status, 200, "{before:#}");
     assert_eq!(before["health"]["status"], "unverified", "{before:#}");
 
@@ -97,7 +87,9 @@ async fn verify_reads_a_fresh_token_and_its_verdict_becomes_the_tenants_health()
     assert_eq!(ca["licence"], "Microsoft Entra ID P1");
     assert_eq!(feature(&verdict, "registrations")["available"], true);
 
-    let (_, list) = call(&world, reqwest::Method::GET, "v1/tenants", &writer, None).await;
+    let (_, list) = world
+        .call(reqwest::Method::GET, "v1/tenants", &writer, None)
+        .await;
     let contoso = list["value"]
         .as_array()
         .and_then(|t| t.iter().find(|t| t["id"] == seed::CONTOSO_ID))
@@ -121,14 +113,9 @@ async fn verify_reads_a_fresh_token_and_its_verdict_becomes_the_tenants_health()
     // The verdict now gates registration protection: refused before any Graph write, even
     // though the cached token still carries the permission.
     let writes = ca_writes(&world.emulator);
-    let (status, problem) = call(
-        &world,
-        reqwest::Method::PUT,
-        PROTECTION,
-        &writer,
-        Some(json!({})),
-    )
-    .await;
+    let (status, problem) = world
+        .call(reqwest::Method::PUT, PROTECTION, &writer, Some(json!({})))
+        .await;
     assert_eq!(status, 403, "{problem:#}");
     assert_eq!(problem["code"], "permissionMissing", "{problem:#}");
     assert_eq!(problem["missingPermissions"], json!([CA_WRITE]));
@@ -145,7 +132,9 @@ async fn verify_reads_a_fresh_token_and_its_verdict_becomes_the_tenants_health()
     );
 
     // Reads only need Policy.Read.All: the status still answers.
-    let (status, _) = call(&world, reqwest::Method::GET, PROTECTION, &writer, None).await;
+    let (status, _) = world
+        .call(reqwest::Method::GET, PROTECTION, &writer, None)
+        .await;
     assert_eq!(status, 200);
 }
 
@@ -155,14 +144,14 @@ async fn without_a_verdict_the_current_tokens_roles_gate_the_write() {
     withdraw(&world.emulator, CA_WRITE);
     let writer = world.token(&["SSPR.ReadWrite"]);
     for state in [json!({}), json!({"state": "enabled"})] {
-        let (status, problem) = call(
-            &world,
-            reqwest::Method::PUT,
-            &format!("{PROTECTION}?dryRun=true"),
-            &writer,
-            Some(state),
-        )
-        .await;
+        let (status, problem) = world
+            .call(
+                reqwest::Method::PUT,
+                &format!("{PROTECTION}?dryRun=true"),
+                &writer,
+                Some(state),
+            )
+            .await;
         assert_eq!(status, 403, "{problem:#}");
         assert_eq!(problem["missingPermissions"], json!([CA_WRITE]));
     }
@@ -202,14 +191,14 @@ async fn a_refused_token_is_a_verdict_and_only_writers_may_verify() {
             .iter()
             .all(|f| f["available"] == false)
     );
-    let (_, tenant) = call(
-        &world,
-        reqwest::Method::GET,
-        "v1/tenants/fabrikam.onmicrosoft.com",
-        &world.token(&["SSPR.Read"]),
-        None,
-    )
-    .await;
+    let (_, tenant) = world
+        .call(
+            reqwest::Method::GET,
+            "v1/tenants/fabrikam.onmicrosoft.com",
+            &world.token(&["SSPR.Read"]),
+            None,
+        )
+        .await;
     assert_eq!(tenant["health"]["status"], "failing", "{tenant:#}");
 
     let (status, problem) = verify(
@@ -245,7 +234,9 @@ async fn a_principal_granted_a_tag_sees_only_the_tenants_with_it() {
         app_id: "7a7a7a7a-2222-4333-8444-955555555555".into(),
         ..entra_emulator::TokenSpec::default()
     });
-    let (status, list) = call(&world, reqwest::Method::GET, "v1/tenants", &token, None).await;
+    let (status, list) = world
+        .call(reqwest::Method::GET, "v1/tenants", &token, None)
+        .await;
     assert_eq!(status, 200, "{list:#}");
     let ids: Vec<&str> = list["value"]
         .as_array()
@@ -263,7 +254,7 @@ async fn a_principal_granted_a_tag_sees_only_the_tenants_with_it() {
         "v1/registrations/summary?tenants=fabrikam.onmicrosoft.com",
         "v1/audit?tenant=fabrikam.onmicrosoft.com",
     ] {
-        let (status, problem) = call(&world, reqwest::Method::GET, path, &token, None).await;
+        let (status, problem) = world.call(reqwest::Method::GET, path, &token, None).await;
         assert_eq!(status, 403, "{path}: {problem:#}");
     }
     // The fleet: everything the caller may see, and a tag of the other region selects nothing.
@@ -290,14 +281,14 @@ async fn a_principal_granted_a_tag_sees_only_the_tenants_with_it() {
             "{query}: {text}"
         );
     }
-    let (status, problem) = call(
-        &world,
-        reqwest::Method::GET,
-        "v1/registrations/summary?tenants=tag:Region%20EU",
-        &token,
-        None,
-    )
-    .await;
+    let (status, problem) = world
+        .call(
+            reqwest::Method::GET,
+            "v1/registrations/summary?tenants=tag:Region%20EU",
+            &token,
+            None,
+        )
+        .await;
     assert_eq!(status, 400, "{problem:#}");
     assert_eq!(problem["field"], "tenants");
 }
