@@ -1,21 +1,32 @@
-//! How the client authenticates: a ready bearer token, or the OAuth 2.0 client credentials
-//! grant against an Entra-style token endpoint, with the token cached until shortly before it
-//! expires; and the mistakes with a given token said in plain words (a pasted `Bearer ` prefix,
-//! an expired token, something that is not a JWT).
+//! How the client authenticates: a ready bearer token, or a token fetched and cached until
+//! shortly before it expires: OAuth 2.0 client credentials against an Entra-style token
+//! endpoint with a client secret, a certificate's signed assertion or a workload identity's
+//! federated token; a managed identity's token from the instance metadata service; or the
+//! signed-in Azure CLI's. And the mistakes with a given token said in plain words (a pasted
+//! `Bearer ` prefix, an expired token, something that is not a JWT).
+
+mod azure_cli;
+pub mod certificate;
+pub mod managed_identity;
+mod token_endpoint;
+pub mod workload_identity;
 
 use std::fmt;
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde::Deserialize;
 use serde_json::Value;
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 use tokio::sync::Mutex;
 use url::Url;
 
-use crate::error::{ClientError, collapse_whitespace, status_reason, truncate};
+pub use certificate::ClientCertificate;
+
+use crate::error::ClientError;
+use token_endpoint::{ClientCredential, request_token};
 
 /// How long before its expiry a cached token is replaced (at most half its lifetime).
 const REFRESH_MARGIN: Duration = Duration::from_secs(60);
@@ -159,10 +170,34 @@ pub enum Auth {
         client_secret: String,
         scope: String,
     },
+    /// Client credentials with a client assertion signed by a certificate's private key.
+    Certificate {
+        token_url: Url,
+        client_id: String,
+        certificate: ClientCertificate,
+        scope: String,
+    },
+    /// Client credentials with the federated token in `token_file` as the client assertion,
+    /// read again for every token request (Kubernetes workload identity).
+    WorkloadIdentity {
+        token_url: Url,
+        client_id: String,
+        token_file: PathBuf,
+        scope: String,
+    },
+    /// A managed identity's token for `resource` from the instance metadata service at
+    /// `endpoint`; `client_id` picks a user-assigned identity.
+    ManagedIdentity {
+        endpoint: Url,
+        resource: String,
+        client_id: Option<String>,
+    },
+    /// The signed-in Azure CLI's token for `resource` (`az account get-access-token`).
+    AzureCli { resource: String },
 }
 
 impl fmt::Debug for Auth {
-    /// Never prints the token or the secret.
+    /// Never prints the token, the secret or the private key.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Auth::Token(_) => f.debug_tuple("Token").field(&"<redacted>").finish(),
@@ -177,6 +212,44 @@ impl fmt::Debug for Auth {
                 .field("client_id", client_id)
                 .field("client_secret", &"<redacted>")
                 .field("scope", scope)
+                .finish(),
+            Auth::Certificate {
+                token_url,
+                client_id,
+                certificate,
+                scope,
+            } => f
+                .debug_struct("Certificate")
+                .field("token_url", &token_url.as_str())
+                .field("client_id", client_id)
+                .field("certificate", certificate)
+                .field("scope", scope)
+                .finish(),
+            Auth::WorkloadIdentity {
+                token_url,
+                client_id,
+                token_file,
+                scope,
+            } => f
+                .debug_struct("WorkloadIdentity")
+                .field("token_url", &token_url.as_str())
+                .field("client_id", client_id)
+                .field("token_file", token_file)
+                .field("scope", scope)
+                .finish(),
+            Auth::ManagedIdentity {
+                endpoint,
+                resource,
+                client_id,
+            } => f
+                .debug_struct("ManagedIdentity")
+                .field("endpoint", &endpoint.as_str())
+                .field("resource", resource)
+                .field("client_id", client_id)
+                .finish(),
+            Auth::AzureCli { resource } => f
+                .debug_struct("AzureCli")
+                .field("resource", resource)
                 .finish(),
         }
     }
@@ -205,12 +278,26 @@ pub fn token_url_for_authority(authority: &Url) -> Result<Url, ClientError> {
     })
 }
 
-struct CachedToken {
+/// A token fetched from an identity provider, kept until `refresh_at`.
+pub(crate) struct CachedToken {
     access_token: String,
     refresh_at: Instant,
 }
 
-/// Hands out bearer tokens, fetching and caching them for client credentials.
+impl CachedToken {
+    /// A token valid for `lifetime` from `started` (when it was asked for), replaced
+    /// [`REFRESH_MARGIN`] (at most half its lifetime) before it expires.
+    fn new(access_token: String, started: Instant, lifetime: Duration) -> Self {
+        let margin = REFRESH_MARGIN.min(lifetime / 2);
+        CachedToken {
+            access_token,
+            refresh_at: started + lifetime - margin,
+        }
+    }
+}
+
+/// Hands out bearer tokens: a given one as is, the others fetched and cached until shortly
+/// before they expire.
 pub(crate) struct TokenProvider {
     auth: Auth,
     cache: Mutex<Option<CachedToken>>,
@@ -222,19 +309,6 @@ pub(crate) struct Bearer {
     pub cached: bool,
 }
 
-#[derive(Deserialize)]
-struct TokenResponse {
-    access_token: Option<String>,
-    /// Entra sends a number; some servers send a string.
-    expires_in: Option<Value>,
-}
-
-#[derive(Deserialize)]
-struct TokenErrorResponse {
-    error: String,
-    error_description: Option<String>,
-}
-
 impl TokenProvider {
     pub(crate) fn new(auth: Auth) -> Self {
         TokenProvider {
@@ -244,21 +318,6 @@ impl TokenProvider {
     }
 
     pub(crate) async fn bearer(&self, http: &reqwest::Client) -> Result<Bearer, ClientError> {
-        let (token_url, client_id, client_secret, scope) = match &self.auth {
-            Auth::Token(token) => {
-                check_token(token, unix_now()).map_err(ClientError::Token)?;
-                return Ok(Bearer {
-                    token: token.clone(),
-                    cached: false,
-                });
-            }
-            Auth::ClientCredentials {
-                token_url,
-                client_id,
-                client_secret,
-                scope,
-            } => (token_url, client_id, client_secret, scope),
-        };
         // Held across the request so concurrent callers share one token fetch.
         let mut cache = self.cache.lock().await;
         if let Some(cached) = cache.as_ref().filter(|c| Instant::now() < c.refresh_at) {
@@ -267,9 +326,7 @@ impl TokenProvider {
                 cached: true,
             });
         }
-        let fetched = fetch_token(http, token_url, client_id, client_secret, scope)
-            .await
-            .map_err(|e| redact(e, client_secret))?;
+        let fetched = self.fetch(http).await?;
         let token = fetched.access_token.clone();
         *cache = Some(fetched);
         Ok(Bearer {
@@ -278,105 +335,90 @@ impl TokenProvider {
         })
     }
 
+    /// A new token from the identity provider; errors never echo the secret or assertion sent.
+    async fn fetch(&self, http: &reqwest::Client) -> Result<CachedToken, ClientError> {
+        match &self.auth {
+            // Kept for no time, so it is checked again before every request.
+            Auth::Token(token) => {
+                check_token(token, unix_now()).map_err(ClientError::Token)?;
+                Ok(CachedToken::new(
+                    token.clone(),
+                    Instant::now(),
+                    Duration::ZERO,
+                ))
+            }
+            Auth::ClientCredentials {
+                token_url,
+                client_id,
+                client_secret,
+                scope,
+            } => request_token(
+                http,
+                token_url,
+                client_id,
+                ClientCredential::Secret(client_secret),
+                scope,
+            )
+            .await
+            .map_err(|e| redact(e, client_secret)),
+            Auth::Certificate {
+                token_url,
+                client_id,
+                certificate,
+                scope,
+            } => {
+                let assertion = certificate.assertion(token_url, client_id, unix_now())?;
+                request_token(
+                    http,
+                    token_url,
+                    client_id,
+                    ClientCredential::Assertion(&assertion),
+                    scope,
+                )
+                .await
+                .map_err(|e| redact(e, &assertion))
+            }
+            Auth::WorkloadIdentity {
+                token_url,
+                client_id,
+                token_file,
+                scope,
+            } => {
+                let assertion = workload_identity::read_federated_token(token_file)?;
+                request_token(
+                    http,
+                    token_url,
+                    client_id,
+                    ClientCredential::Assertion(&assertion),
+                    scope,
+                )
+                .await
+                .map_err(|e| redact(e, &assertion))
+            }
+            Auth::ManagedIdentity {
+                endpoint,
+                resource,
+                client_id,
+            } => {
+                managed_identity::request_token(http, endpoint, resource, client_id.as_deref())
+                    .await
+            }
+            Auth::AzureCli { resource } => azure_cli::request_token(resource).await,
+        }
+    }
+
     /// Forgets the cached token, e.g. after the service rejected it.
     pub(crate) async fn invalidate(&self) {
         *self.cache.lock().await = None;
     }
 
+    /// Whether a new token can be fetched: every kind but a given token.
     pub(crate) fn is_refreshable(&self) -> bool {
-        matches!(self.auth, Auth::ClientCredentials { .. })
+        !matches!(self.auth, Auth::Token(_))
     }
 }
 
-async fn fetch_token(
-    http: &reqwest::Client,
-    token_url: &Url,
-    client_id: &str,
-    client_secret: &str,
-    scope: &str,
-) -> Result<CachedToken, ClientError> {
-    let started = Instant::now();
-    let response = http
-        .post(token_url.clone())
-        .header(reqwest::header::ACCEPT, "application/json")
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", client_id),
-            ("client_secret", client_secret),
-            ("scope", scope),
-        ])
-        .send()
-        .await
-        .map_err(|e| ClientError::Transport(crate::describe_send_error("POST", token_url, &e)))?;
-    let status = response.status();
-    let body = response
-        .bytes()
-        .await
-        .map_err(|e| ClientError::Transport(crate::describe_send_error("POST", token_url, &e)))?;
-    if !status.is_success() {
-        return Err(token_error(token_url, status.as_u16(), &body));
-    }
-    parse_token(token_url, &body, started)
-}
-
-/// The error for a failed token request: Entra's `error` and the first line of its
-/// `error_description` when the body has them.
-fn token_error(token_url: &Url, status: u16, body: &[u8]) -> ClientError {
-    if let Ok(entra) = serde_json::from_slice::<TokenErrorResponse>(body) {
-        let description = entra
-            .error_description
-            .as_deref()
-            .and_then(|d| d.lines().map(str::trim).find(|l| !l.is_empty()));
-        return ClientError::Auth(match description {
-            Some(description) => format!("{}: {description}", entra.error),
-            None => entra.error,
-        });
-    }
-    let text = truncate(&collapse_whitespace(&String::from_utf8_lossy(body)), 200);
-    let message = format!(
-        "the token endpoint {token_url} answered {status} {}{}",
-        status_reason(status),
-        if text.is_empty() {
-            String::new()
-        } else {
-            format!(": {text}")
-        }
-    );
-    if status >= 500 {
-        ClientError::Transport(message)
-    } else {
-        ClientError::Auth(message)
-    }
-}
-
-fn parse_token(token_url: &Url, body: &[u8], started: Instant) -> Result<CachedToken, ClientError> {
-    let parsed: TokenResponse = serde_json::from_slice(body).map_err(|e| {
-        ClientError::Decode(format!(
-            "the token endpoint {token_url} sent no JSON token response: {e}"
-        ))
-    })?;
-    let access_token = parsed
-        .access_token
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            ClientError::Decode(format!(
-                "the token endpoint {token_url} sent no access_token"
-            ))
-        })?;
-    let lifetime = match parsed.expires_in {
-        Some(Value::Number(n)) => n.as_u64(),
-        Some(Value::String(s)) => s.trim().parse().ok(),
-        _ => None,
-    }
-    .map_or(Duration::ZERO, Duration::from_secs);
-    let margin = REFRESH_MARGIN.min(lifetime / 2);
-    Ok(CachedToken {
-        access_token,
-        refresh_at: started + lifetime - margin,
-    })
-}
-
-/// Belt and braces: no message may echo the client secret.
+/// Belt and braces: no message may echo the client secret or the client assertion.
 fn redact(error: ClientError, secret: &str) -> ClientError {
     if secret.is_empty() {
         return error;
@@ -432,65 +474,6 @@ mod tests {
         assert!(matches!(
             token_url_for_authority(&url("mailto:x@example.com")),
             Err(ClientError::Config(_))
-        ));
-    }
-
-    #[test]
-    fn entra_error_keeps_code_and_first_line() {
-        let body = br#"{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided.\r\nTrace ID: 1\r\nCorrelation ID: 2","error_codes":[7000215]}"#;
-        let error = token_error(&url("https://login.test/t/oauth2/v2.0/token"), 401, body);
-        match error {
-            ClientError::Auth(message) => {
-                assert_eq!(
-                    message,
-                    "invalid_client: AADSTS7000215: Invalid client secret provided."
-                )
-            }
-            other => panic!("expected Auth, got {other:?}"),
-        }
-        let bare = token_error(
-            &url("https://login.test/t"),
-            400,
-            br#"{"error":"invalid_scope"}"#,
-        );
-        assert!(matches!(bare, ClientError::Auth(m) if m == "invalid_scope"));
-    }
-
-    #[test]
-    fn non_entra_token_errors() {
-        let token_url = url("https://login.test/t/oauth2/v2.0/token");
-        assert!(
-            matches!(token_error(&token_url, 503, b"down"), ClientError::Transport(m) if m.contains("503 Service Unavailable: down"))
-        );
-        assert!(
-            matches!(token_error(&token_url, 404, b""), ClientError::Auth(m) if m.ends_with("404 Not Found"))
-        );
-    }
-
-    #[test]
-    fn token_lifetime_and_refresh_margin() {
-        let token_url = url("https://login.test/t");
-        let now = Instant::now();
-        let token = parse_token(
-            &token_url,
-            br#"{"access_token":"a","expires_in":3599}"#,
-            now,
-        )
-        .expect("token");
-        assert_eq!(token.access_token, "a");
-        assert_eq!(token.refresh_at, now + Duration::from_secs(3599 - 60));
-        let short = parse_token(
-            &token_url,
-            br#"{"access_token":"a","expires_in":"10"}"#,
-            now,
-        )
-        .expect("token");
-        assert_eq!(short.refresh_at, now + Duration::from_secs(5));
-        let unknown = parse_token(&token_url, br#"{"access_token":"a"}"#, now).expect("token");
-        assert_eq!(unknown.refresh_at, now);
-        assert!(matches!(
-            parse_token(&token_url, br#"{"token_type":"Bearer"}"#, now),
-            Err(ClientError::Decode(_))
         ));
     }
 
