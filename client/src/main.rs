@@ -19,7 +19,7 @@ use cli::registrations::{ListFormat, OutputError, Progress, SummaryFormat, Unlic
 use cli::{audit, render, report};
 use sspr_client::{
     AuditFilter, Auth, ClientError, ClientOptions, PolicyResponse, SsprClient, auth,
-    token_url_for_authority,
+    auth::ClientCertificate, token_url_for_authority,
 };
 use url::Url;
 
@@ -95,6 +95,33 @@ struct Cli {
     )]
     scope: String,
 
+    /// How to sign in to the service; without it, --token when given, else a client secret.
+    #[arg(long, env = "SSPR_AUTH", value_enum, global = true, help_heading = GLOBAL)]
+    auth: Option<AuthMethod>,
+
+    /// Certificate (PEM) whose private key signs the client assertion (--auth certificate);
+    /// the key may be in the same file.
+    #[arg(long, env = "SSPR_CERTIFICATE", global = true, help_heading = GLOBAL)]
+    certificate: Option<PathBuf>,
+
+    /// Private key (PEM) of --certificate, when it is not in the certificate file.
+    #[arg(long, env = "SSPR_PRIVATE_KEY", global = true, help_heading = GLOBAL)]
+    private_key: Option<PathBuf>,
+
+    /// Federated token file (--auth workload-identity); default AZURE_FEDERATED_TOKEN_FILE.
+    #[arg(long, global = true, help_heading = GLOBAL)]
+    federated_token_file: Option<PathBuf>,
+
+    /// Instance metadata token endpoint (--auth managed-identity).
+    #[arg(
+        long,
+        env = "SSPR_MANAGED_IDENTITY_ENDPOINT",
+        default_value = auth::managed_identity::DEFAULT_ENDPOINT,
+        global = true,
+        help_heading = GLOBAL
+    )]
+    managed_identity_endpoint: Url,
+
     /// Extra trusted root CA (PEM) for an https service URL and the authority.
     #[arg(long, env = "SSPR_CA_FILE", global = true, help_heading = GLOBAL)]
     ca_file: Option<PathBuf>,
@@ -112,6 +139,23 @@ struct Cli {
 
     #[command(subcommand)]
     command: Command,
+}
+
+/// The ways to sign in to the service (`--auth`, `SSPR_AUTH`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+enum AuthMethod {
+    /// A bearer token: --token (SSPR_TOKEN).
+    Token,
+    /// Client credentials: --authority, --client-id, --client-secret.
+    ClientSecret,
+    /// A certificate's signed assertion: --authority, --client-id, --certificate.
+    Certificate,
+    /// The host's managed identity (IMDS); --client-id picks a user-assigned one.
+    ManagedIdentity,
+    /// A Kubernetes projected token as federated assertion (AZURE_* variables of the webhook).
+    WorkloadIdentity,
+    /// The signed-in Azure CLI (`az account get-access-token --resource <audience>`).
+    AzureCli,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -1153,9 +1197,16 @@ fn to_json(value: &impl serde::Serialize) -> Result<String, Failure> {
         .map_err(|e| Failure::Client(ClientError::Decode(e.to_string())))
 }
 
-/// A token when given, else complete client credentials, else an authentication error
-/// naming what to set.
+/// The sign-in `--auth` names, or without it a token when given, else complete client
+/// credentials; an authentication error naming what is missing otherwise.
 fn resolve_auth(cli: &Cli) -> Result<Auth, ClientError> {
+    let env = |name: &str| std::env::var(name).ok();
+    resolve_auth_with(cli, &env)
+}
+
+/// [`resolve_auth`] with the environment read through `var` (the workload identity webhook's
+/// variables), so tests do not touch the process environment.
+fn resolve_auth_with(cli: &Cli, var: &dyn Fn(&str) -> Option<String>) -> Result<Auth, ClientError> {
     let given = |value: &Option<String>| {
         value
             .as_deref()
@@ -1163,37 +1214,100 @@ fn resolve_auth(cli: &Cli) -> Result<Auth, ClientError> {
             .filter(|v| !v.is_empty())
             .map(str::to_owned)
     };
-    if let Some(token) = given(&cli.token) {
-        return Ok(Auth::Token(token));
-    }
+    let method = match cli.auth {
+        Some(method) => method,
+        None if given(&cli.token).is_some() => AuthMethod::Token,
+        None => AuthMethod::ClientSecret,
+    };
     let client_id = given(&cli.client_id);
-    let client_secret = given(&cli.client_secret);
-    match (&cli.authority, client_id, client_secret) {
-        (Some(authority), Some(client_id), Some(client_secret)) => Ok(Auth::ClientCredentials {
-            token_url: token_url_for_authority(authority)?,
-            client_id,
-            client_secret,
-            scope: cli.scope.clone(),
-        }),
-        (None, None, None) => Err(ClientError::Auth(
-            "no credentials: set SSPR_TOKEN (--token), or SSPR_AUTHORITY, SSPR_CLIENT_ID and SSPR_CLIENT_SECRET \
-             (--authority, --client-id, --client-secret) for client credentials"
-                .into(),
-        )),
-        (authority, client_id, client_secret) => {
-            let missing: Vec<&str> = [
-                (authority.is_none(), "SSPR_AUTHORITY (--authority)"),
-                (client_id.is_none(), "SSPR_CLIENT_ID (--client-id)"),
-                (client_secret.is_none(), "SSPR_CLIENT_SECRET (--client-secret)"),
-            ]
-            .into_iter()
-            .filter_map(|(absent, name)| absent.then_some(name))
+    // The managed identity and the Azure CLI ask for a resource, not a scope.
+    let resource = || {
+        cli.scope
+            .strip_suffix("/.default")
+            .unwrap_or(&cli.scope)
+            .to_owned()
+    };
+    let needs = |what: &str, missing: &[(bool, &str)]| {
+        let missing: Vec<&str> = missing
+            .iter()
+            .filter_map(|(absent, name)| absent.then_some(*name))
             .collect();
-            Err(ClientError::Auth(format!(
-                "incomplete client credentials: also set {}, or set SSPR_TOKEN (--token) instead",
-                missing.join(" and ")
-            )))
+        ClientError::Auth(format!(
+            "--auth {what} also needs {}",
+            missing.join(" and ")
+        ))
+    };
+    match method {
+        AuthMethod::Token => given(&cli.token)
+            .map(Auth::Token)
+            .ok_or_else(|| needs("token", &[(true, "SSPR_TOKEN (--token)")])),
+        AuthMethod::ClientSecret => {
+            let client_secret = given(&cli.client_secret);
+            match (&cli.authority, client_id, client_secret) {
+                (Some(authority), Some(client_id), Some(client_secret)) => {
+                    Ok(Auth::ClientCredentials {
+                        token_url: token_url_for_authority(authority)?,
+                        client_id,
+                        client_secret,
+                        scope: cli.scope.clone(),
+                    })
+                }
+                (None, None, None) if cli.auth.is_none() => Err(ClientError::Auth(
+                    "no credentials: set SSPR_TOKEN (--token), or SSPR_AUTHORITY, SSPR_CLIENT_ID and SSPR_CLIENT_SECRET \
+                     (--authority, --client-id, --client-secret) for client credentials, or choose another sign-in with SSPR_AUTH (--auth)"
+                        .into(),
+                )),
+                (authority, client_id, client_secret) => Err(needs(
+                    "client-secret",
+                    &[
+                        (authority.is_none(), "SSPR_AUTHORITY (--authority)"),
+                        (client_id.is_none(), "SSPR_CLIENT_ID (--client-id)"),
+                        (client_secret.is_none(), "SSPR_CLIENT_SECRET (--client-secret)"),
+                    ],
+                )),
+            }
         }
+        AuthMethod::Certificate => match (&cli.authority, client_id, &cli.certificate) {
+            (Some(authority), Some(client_id), Some(certificate)) => Ok(Auth::Certificate {
+                token_url: token_url_for_authority(authority)?,
+                client_id,
+                certificate: ClientCertificate::from_pem_files(
+                    certificate,
+                    cli.private_key.as_deref(),
+                )?,
+                scope: cli.scope.clone(),
+            }),
+            (authority, client_id, certificate) => Err(needs(
+                "certificate",
+                &[
+                    (authority.is_none(), "SSPR_AUTHORITY (--authority)"),
+                    (client_id.is_none(), "SSPR_CLIENT_ID (--client-id)"),
+                    (certificate.is_none(), "SSPR_CERTIFICATE (--certificate)"),
+                ],
+            )),
+        },
+        AuthMethod::WorkloadIdentity => {
+            let settings = auth::workload_identity::settings(
+                client_id,
+                cli.authority.as_ref(),
+                cli.federated_token_file.clone(),
+                var,
+            )?;
+            Ok(Auth::WorkloadIdentity {
+                token_url: settings.token_url,
+                client_id: settings.client_id,
+                token_file: settings.token_file,
+                scope: cli.scope.clone(),
+            })
+        }
+        AuthMethod::ManagedIdentity => Ok(Auth::ManagedIdentity {
+            endpoint: cli.managed_identity_endpoint.clone(),
+            resource: resource(),
+            client_id,
+        }),
+        AuthMethod::AzureCli => Ok(Auth::AzureCli {
+            resource: resource(),
+        }),
     }
 }
 
