@@ -5,7 +5,7 @@ mod common;
 
 use std::os::unix::fs::PermissionsExt;
 
-use common::{demo, sspr};
+use common::{Run, demo, sspr};
 use entra_emulator::seed;
 
 /// The operator tenant's authority on the emulator.
@@ -25,6 +25,22 @@ fn base_env(demo: &sspr_service::demo::Demo) -> Vec<(&'static str, String)> {
             demo.emulator.ca_file().display().to_string(),
         ),
     ]
+}
+
+/// The run listed the demo's tenants: it signed in.
+fn assert_signed_in(run: &Run) {
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout.contains("contoso.onmicrosoft.com"),
+        "{}",
+        run.stdout
+    );
+}
+
+/// The run failed to sign in (exit code 3), saying `why`.
+fn assert_refused(run: &Run, why: &str) {
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(run.stderr.contains(why), "{}", run.stderr);
 }
 
 /// A self-signed RSA certificate and its key, as one PEM file's text, and its DER.
@@ -62,22 +78,12 @@ async fn a_registered_certificate_signs_in_and_an_unregistered_one_is_refused() 
     ]);
     let path = registered.display().to_string();
     let run = sspr(&["tenants", "list", "--certificate", &path], &env).await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(
-        run.stdout.contains("contoso.onmicrosoft.com"),
-        "{}",
-        run.stdout
-    );
+    assert_signed_in(&run);
     assert_eq!(demo.emulator.token_requests(seed::OPERATOR_ID), 1);
 
     let path = stranger.display().to_string();
     let refused = sspr(&["tenants", "list", "--certificate", &path], &env).await;
-    assert_eq!(refused.code, 3, "{}", refused.stderr);
-    assert!(
-        refused.stderr.contains("invalid_client"),
-        "{}",
-        refused.stderr
-    );
+    assert_refused(&refused, "invalid_client");
     assert!(
         !refused.stderr.contains("PRIVATE KEY"),
         "{}",
@@ -85,12 +91,7 @@ async fn a_registered_certificate_signs_in_and_an_unregistered_one_is_refused() 
     );
 
     let missing = sspr(&["tenants", "list"], &env).await;
-    assert_eq!(missing.code, 3, "{}", missing.stderr);
-    assert!(
-        missing.stderr.contains("SSPR_CERTIFICATE (--certificate)"),
-        "{}",
-        missing.stderr
-    );
+    assert_refused(&missing, "SSPR_CERTIFICATE (--certificate)");
     demo.stop().await.expect("stops");
 }
 
@@ -122,12 +123,7 @@ async fn workload_identity_reads_the_webhook_variables_and_the_projected_token_f
         ("AZURE_AUTHORITY_HOST", demo.emulator.base_url().to_string()),
     ]);
     let run = sspr(&["tenants", "list"], &env).await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(
-        run.stdout.contains("contoso.onmicrosoft.com"),
-        "{}",
-        run.stdout
-    );
+    assert_signed_in(&run);
 
     // A token of another service account matches no federated credential.
     std::fs::write(
@@ -137,14 +133,7 @@ async fn workload_identity_reads_the_webhook_variables_and_the_projected_token_f
     )
     .expect("rewritten");
     let refused = sspr(&["tenants", "list"], &env).await;
-    assert_eq!(refused.code, 3, "{}", refused.stderr);
-    assert!(
-        refused
-            .stderr
-            .contains("No matching federated identity record"),
-        "{}",
-        refused.stderr
-    );
+    assert_refused(&refused, "No matching federated identity record");
     demo.stop().await.expect("stops");
 }
 
@@ -184,12 +173,7 @@ async fn azure_cli_asks_az_for_the_service_audience() {
         ),
     ]);
     let run = sspr(&["tenants", "list"], &env).await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(
-        run.stdout.contains("contoso.onmicrosoft.com"),
-        "{}",
-        run.stdout
-    );
+    assert_signed_in(&run);
     let asked = std::fs::read_to_string(&arguments).expect("az ran");
     assert!(
         asked.contains("account get-access-token") && asked.contains("--resource api://sspr"),
@@ -244,12 +228,7 @@ async fn managed_identity_asks_the_metadata_service_for_the_user_assigned_identi
         ),
     ]);
     let run = sspr(&["tenants", "list"], &env).await;
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(
-        run.stdout.contains("contoso.onmicrosoft.com"),
-        "{}",
-        run.stdout
-    );
+    assert_signed_in(&run);
     let head = seen.recv().expect("the metadata service was asked");
     let request_line = head.lines().next().unwrap_or_default();
     assert!(

@@ -368,15 +368,7 @@ impl TokenProvider {
                 scope,
             } => {
                 let assertion = certificate.assertion(token_url, client_id, unix_now())?;
-                request_token(
-                    http,
-                    token_url,
-                    client_id,
-                    ClientCredential::Assertion(&assertion),
-                    scope,
-                )
-                .await
-                .map_err(|e| redact(e, &assertion))
+                request_with_assertion(http, token_url, client_id, &assertion, scope).await
             }
             Auth::WorkloadIdentity {
                 token_url,
@@ -385,15 +377,7 @@ impl TokenProvider {
                 scope,
             } => {
                 let assertion = workload_identity::read_federated_token(token_file)?;
-                request_token(
-                    http,
-                    token_url,
-                    client_id,
-                    ClientCredential::Assertion(&assertion),
-                    scope,
-                )
-                .await
-                .map_err(|e| redact(e, &assertion))
+                request_with_assertion(http, token_url, client_id, &assertion, scope).await
             }
             Auth::ManagedIdentity {
                 endpoint,
@@ -419,6 +403,26 @@ impl TokenProvider {
 }
 
 /// Belt and braces: no message may echo the client secret or the client assertion.
+/// A client-credentials token request authenticated by `assertion` (a certificate's or a
+/// federated one), which never appears in the error.
+async fn request_with_assertion(
+    http: &reqwest::Client,
+    token_url: &Url,
+    client_id: &str,
+    assertion: &str,
+    scope: &str,
+) -> Result<CachedToken, ClientError> {
+    request_token(
+        http,
+        token_url,
+        client_id,
+        ClientCredential::Assertion(assertion),
+        scope,
+    )
+    .await
+    .map_err(|e| redact(e, assertion))
+}
+
 fn redact(error: ClientError, secret: &str) -> ClientError {
     if secret.is_empty() {
         return error;
