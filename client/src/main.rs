@@ -1200,13 +1200,6 @@ fn to_json(value: &impl serde::Serialize) -> Result<String, Failure> {
 /// The sign-in `--auth` names, or without it a token when given, else complete client
 /// credentials; an authentication error naming what is missing otherwise.
 fn resolve_auth(cli: &Cli) -> Result<Auth, ClientError> {
-    let env = |name: &str| std::env::var(name).ok();
-    resolve_auth_with(cli, &env)
-}
-
-/// [`resolve_auth`] with the environment read through `var` (the workload identity webhook's
-/// variables), so tests do not touch the process environment.
-fn resolve_auth_with(cli: &Cli, var: &dyn Fn(&str) -> Option<String>) -> Result<Auth, ClientError> {
     let given = |value: &Option<String>| {
         value
             .as_deref()
@@ -1291,7 +1284,7 @@ fn resolve_auth_with(cli: &Cli, var: &dyn Fn(&str) -> Option<String>) -> Result<
                 client_id,
                 cli.authority.as_ref(),
                 cli.federated_token_file.clone(),
-                var,
+                &|name| std::env::var(name).ok(),
             )?;
             Ok(Auth::WorkloadIdentity {
                 token_url: settings.token_url,
