@@ -30,20 +30,47 @@ pub fn tenant_list() -> Value {
         "value": [
             tenant_summary(),
             {
-                "id": "8a6e4d2c-1b3f-4c5d-a7e9-0f1e2d3c4b5a",
-                "domain": "fabrikam.onmicrosoft.com",
-                "displayName": "Fabrikam",
-                "domains": ["fabrikam.onmicrosoft.com", "fabrikam.com"],
-                "origin": "config",
+                "id": "0b5e7c1d-9a2f-4e3b-8c6d-1f2a3b4c5d6e",
+                "domain": "tailspin.onmicrosoft.com",
+                "displayName": "Tailspin Toys",
+                "domains": ["tailspin.onmicrosoft.com"],
+                "origin": "api",
                 "tags": ["region:us"],
                 "credential": {
-                    "kind": "clientSecret",
+                    "kind": "workloadIdentity",
                     "clientId": "6f1c2a3b-4d5e-4f60-8a1b-2c3d4e5f6a7b",
-                    "secretStorage": "config"
+                    "secretStorage": "none"
                 },
-                "health": {"status": "unverified", "detail": "Never verified: run `sspr tenants verify --tenant fabrikam.onmicrosoft.com`."}
+                "health": {"status": "unverified", "detail": "Never verified: run `sspr tenants verify --tenant tailspin.onmicrosoft.com`."}
             }
         ]
+    })
+}
+
+/// Onboarding a tenant on the service-wide app.
+pub fn tenant_onboarding() -> Value {
+    json!({
+        "tenant": "tailspin.onmicrosoft.com",
+        "displayName": "Tailspin Toys",
+        "tags": ["region:us", "tier:silver"],
+        "credential": {"kind": "default"}
+    })
+}
+
+/// Retagging a tenant.
+pub fn tenant_update() -> Value {
+    json!({"tags": ["region:eu", "tier:gold"]})
+}
+
+/// Tailspin's admin consent link.
+pub fn consent_link() -> Value {
+    json!({
+        "tenant": {"id": "0b5e7c1d-9a2f-4e3b-8c6d-1f2a3b4c5d6e", "domain": "tailspin.onmicrosoft.com", "displayName": "Tailspin Toys"},
+        "url": "https://login.microsoftonline.com/0b5e7c1d-9a2f-4e3b-8c6d-1f2a3b4c5d6e/v2.0/adminconsent?client_id=6f1c2a3b-4d5e-4f60-8a1b-2c3d4e5f6a7b&scope=https%3A%2F%2Fgraph.microsoft.com%2F.default&redirect_uri=https%3A%2F%2Fsspr.example%2Fconsent%2Fcallback&state=5b0c8f2e-3a41-4d6b-9e7f-2c1d0a9b8e7f",
+        "clientId": "6f1c2a3b-4d5e-4f60-8a1b-2c3d4e5f6a7b",
+        "redirectUri": "https://sspr.example/consent/callback",
+        "state": "5b0c8f2e-3a41-4d6b-9e7f-2c1d0a9b8e7f",
+        "permissions": ["AuditLog.Read.All", "Organization.Read.All", "Policy.Read.All", "Policy.ReadWrite.AuthenticationMethod", "Policy.ReadWrite.Authorization", "Policy.ReadWrite.ConditionalAccess", "SecurityEvents.Read.All"]
     })
 }
 
@@ -59,6 +86,63 @@ pub fn verification() -> Value {
             {"feature": "conditionalAccess", "available": true, "missingPermissions": [], "requiredPermissions": ["Policy.Read.All", "Policy.ReadWrite.ConditionalAccess"], "licence": "Microsoft Entra ID P1"},
             {"feature": "intune", "available": false, "missingPermissions": ["DeviceManagementConfiguration.Read.All"], "requiredPermissions": ["DeviceManagementConfiguration.Read.All"], "licence": "Microsoft Intune"}
         ]
+    })
+}
+
+/// A grant of the EU tenants to a helpdesk group's app.
+pub fn access_grant() -> Value {
+    json!({
+        "id": "7d3f5a2e-1b4c-4d6e-8f9a-0b1c2d3e4f5a",
+        "principal": "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a",
+        "tenants": ["tag:region:eu"],
+        "role": "SSPR.Read",
+        "origin": "api",
+        "createdAt": "2026-12-06T09:20:00Z",
+        "createdBy": "demo.admin@northwind.onmicrosoft.com"
+    })
+}
+
+/// Granting read access to the EU tenants.
+pub fn access_grant_request() -> Value {
+    json!({"principal": "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a", "tenants": ["tag:region:eu"], "role": "SSPR.Read"})
+}
+
+/// The grants: one from the configuration file, one through the API.
+pub fn access_list() -> Value {
+    json!({"value": [
+        {"id": "config-1", "principal": "0e1d2c3b-4a59-4687-9a8b-7c6d5e4f3a21", "tenants": ["*"], "origin": "config"},
+        access_grant()
+    ]})
+}
+
+/// The partner tenant's GDAP customers.
+pub fn partner_customers() -> Value {
+    json!({
+        "partnerTenantId": "5c7d9e1f-2a4b-4c6d-8e0f-1a2b3c4d5e6f",
+        "value": [{
+            "tenantId": "3f2b9c1e-7d4a-4e8b-9c61-5a0d2e8f4b17",
+            "displayName": "Contoso",
+            "defaultDomain": "contoso.onmicrosoft.com",
+            "contractType": "SyndicationPartner",
+            "onboarded": true,
+            "relationships": [{
+                "id": "5d0f3e3a-7b8c-4d9e-a1f2-3b4c5d6e7f80-3f2b9c1e-7d4a-4e8b-9c61-5a0d2e8f4b17",
+                "displayName": "Contoso helpdesk",
+                "status": "active",
+                "endDateTime": "2027-06-01T00:00:00Z",
+                "roleDefinitionIds": ["729827e3-9c14-49f7-bb1b-9608f156bbb8"]
+            }]
+        }, {
+            "tenantId": "e4c1a7b2-5d3f-4a6e-9b8c-7d6e5f4a3b2c",
+            "displayName": "Adatum Corporation",
+            "onboarded": false,
+            "relationships": [{
+                "id": "8e1a2b3c-4d5e-4f6a-9b7c-8d9e0f1a2b3c-e4c1a7b2-5d3f-4a6e-9b8c-7d6e5f4a3b2c",
+                "displayName": "Adatum default",
+                "status": "active",
+                "roleDefinitionIds": ["f2ef992c-3afb-46b9-b7cf-a126ee74c451"]
+            }]
+        }]
     })
 }
 

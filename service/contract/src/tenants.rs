@@ -1,5 +1,5 @@
-//! The tenants: how every answer names the tenant it is about, how the service signs in to each,
-//! and the verification of what it may do there.
+//! The tenants: how every answer names the tenant it is about, the tenant registry (onboarding,
+//! credentials, health) and the verification of what the service may do in each tenant.
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -13,8 +13,8 @@ pub struct TenantRef {
     pub display_name: String,
 }
 
-/// A managed tenant: who it is, where it was defined, its tags, how the service signs in to it
-/// and whether that works.
+/// A managed tenant as the registry holds it: who it is, where it was defined, its tags, how the
+/// service signs in to it and whether that works.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 #[schema(examples(crate::examples::tenant_summary))]
@@ -25,7 +25,8 @@ pub struct TenantSummary {
     pub display_name: String,
     /// Every domain the tenant can be named by.
     pub domains: Vec<String>,
-    /// `config`: defined in the configuration file.
+    /// `config`: defined in the configuration file, read-only through the API. `api`: onboarded
+    /// through `POST /v1/tenants`.
     pub origin: TenantOrigin,
     /// Labels such as `region:eu` or `tier:gold`; `tag:region:eu` selects by them wherever a list
     /// of tenants is accepted.
@@ -43,6 +44,7 @@ pub struct TenantSummary {
 #[serde(rename_all = "camelCase")]
 pub enum TenantOrigin {
     Config,
+    Api,
 }
 
 /// The tenants the caller may act on.
@@ -58,9 +60,10 @@ pub struct TenantList {
 #[serde(rename_all = "camelCase")]
 pub struct CredentialInfo {
     pub kind: CredentialKind,
-    /// The client id of the app the service signs in as.
+    /// The client id of the app the service signs in as (for `default`: the service-wide app).
     pub client_id: String,
-    /// Where the secret is kept.
+    /// Where the secret or key is kept: `encrypted` (in the store, AES-256-GCM), `file` (a path
+    /// the service reads), `config` (the configuration file), `none` (federated: no secret).
     pub secret_storage: SecretStorage,
     /// When a token was last obtained with it (RFC 3339).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -73,15 +76,24 @@ pub struct CredentialInfo {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum CredentialKind {
-    /// A client secret from the configuration file.
+    /// The service-wide multi-tenant app and its credential (`app: default`).
+    Default,
     ClientSecret,
+    /// An RS256 client assertion signed with a certificate's private key.
+    Certificate,
+    /// The projected Kubernetes service-account token as a federated assertion.
+    WorkloadIdentity,
+    /// A user-assigned managed identity's token as a federated assertion.
+    ManagedIdentity,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub enum SecretStorage {
-    /// The configuration file (or the environment that overrides it).
+    Encrypted,
+    File,
     Config,
+    None,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -112,6 +124,107 @@ pub enum TenantHealthStatus {
     Degraded,
     /// The last token request failed.
     Failing,
+}
+
+/// `POST /v1/tenants`: onboard a customer tenant. Takes effect at once, without a restart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(examples(crate::examples::tenant_onboarding))]
+pub struct TenantOnboarding {
+    /// The tenant id (GUID) or one of its verified domains; a domain is resolved to the id
+    /// through the tenant's OpenID Connect discovery document.
+    pub tenant: String,
+    /// Default: the domain given, else the id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// Further domains callers may name the tenant by.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub domains: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    pub credential: CredentialInput,
+}
+
+/// `PATCH /v1/tenants/{tenant}`: what is given replaces what was; what is absent stays.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[schema(examples(crate::examples::tenant_update))]
+pub struct TenantUpdate {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub domains: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credential: Option<CredentialInput>,
+}
+
+/// How the service signs in to a tenant, chosen explicitly. A secret or key given inline is
+/// stored encrypted and never returned; a `…File` is a path the service reads at each use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "kind", rename_all = "camelCase", deny_unknown_fields)]
+pub enum CredentialInput {
+    /// The service-wide multi-tenant app and credential (`app: default`): 500 tenants, one
+    /// credential.
+    Default,
+    /// A client secret: `clientSecret` inline, or `clientSecretFile`.
+    #[serde(rename_all = "camelCase")]
+    ClientSecret {
+        client_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_secret: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        client_secret_file: Option<String>,
+    },
+    /// A certificate uploaded to the app registration: the PEM certificate and its PEM private
+    /// key (PKCS#8 or PKCS#1), inline or as files.
+    #[serde(rename_all = "camelCase")]
+    Certificate {
+        client_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        certificate_pem: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        private_key_pem: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        certificate_file: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        private_key_file: Option<String>,
+    },
+    /// Workload identity federation: the projected service-account token file (re-read for
+    /// every token request) is the assertion of the multi-tenant app `clientId`. Default file:
+    /// the service's `AZURE_FEDERATED_TOKEN_FILE`.
+    #[serde(rename_all = "camelCase")]
+    WorkloadIdentity {
+        client_id: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        token_file: Option<String>,
+    },
+    /// A user-assigned managed identity (`identityClientId`) as a federated credential of the
+    /// multi-tenant app `clientId`: its token for `api://AzureADTokenExchange` is the assertion.
+    #[serde(rename_all = "camelCase")]
+    ManagedIdentity {
+        client_id: String,
+        identity_client_id: String,
+    },
+}
+
+/// `GET /v1/tenants/{tenant}/consent`: the link a customer's administrator opens to consent to
+/// the app in their tenant (Microsoft identity platform v2 admin consent).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(examples(crate::examples::consent_link))]
+pub struct ConsentLink {
+    pub tenant: TenantRef,
+    /// `https://login.microsoftonline.com/{tenant id}/v2.0/adminconsent?client_id=…&scope=https://graph.microsoft.com/.default&redirect_uri=…&state=…`
+    pub url: String,
+    pub client_id: String,
+    pub redirect_uri: String,
+    /// Opaque; the redirect carries it back. The redirect's `tenant` is only a hint: verify
+    /// (`POST /v1/tenants/{tenant}/verify`) proves the consent.
+    pub state: String,
+    /// The application permissions the consent should grant for every feature to work.
+    pub permissions: Vec<String>,
 }
 
 /// What the service may do in a tenant, from a fresh token's `roles` claim: per feature,
