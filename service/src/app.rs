@@ -14,7 +14,7 @@ use crate::api::{self, AppState, Shared};
 use crate::auth::Authenticator;
 use crate::config::{Config, GraphConfig};
 use crate::directory::graph::Graph;
-use crate::directory::tenants::TenantRegistry;
+use crate::directory::tenants::{TenantBuilder, TenantRegistry};
 use crate::server::{self, ConnectionLimits};
 use crate::store::Store;
 
@@ -44,16 +44,44 @@ impl Application {
             // Not fatal: /readyz reports it and the keys load on the first request that needs them.
             tracing::warn!(%failure, "token issuer keys not loaded yet");
         }
-        let tenants = TenantRegistry::build(&config.tenants, &config.graph, &http)?;
-        let http_for_tokens = http.clone();
-        let graph =
-            Graph::new(http, config.graph.base_url.clone()).with_limits(&config.graph.limits);
         let store = Store::open(&config.store.path)
             .await
             .context("cannot open the store (store.path)")?;
+        let tenant_store = store.tenants();
+        let builder = TenantBuilder::new(&config.graph, &http);
+        let tenancy = crate::ops::onboarding::Tenancy {
+            credentials: crate::ops::onboarding::CredentialSettings {
+                sealer: None,
+                default_app: None,
+                federated_token_file: None,
+            },
+            consent_redirect_uri: None,
+            partner_tenant: None,
+        };
+        let stored =
+            crate::ops::onboarding::stored_tenants(tenant_store.as_ref(), &tenancy.credentials)
+                .await
+                .context("cannot read the onboarded tenants from the store")?;
+        let tenants = TenantRegistry::new(&builder, &config.tenants, stored)?;
+        auth.set_granted(
+            crate::ops::access::stored_grants(tenant_store.as_ref())
+                .await
+                .context("cannot read the access grants from the store")?,
+        );
+        let http_for_tokens = http.clone();
+        let graph =
+            Graph::new(http, config.graph.base_url.clone()).with_limits(&config.graph.limits);
         let state = AppState::new(Shared {
             auth,
             tenants,
+            tenant_discovery: std::sync::Arc::new(crate::directory::discovery::OidcDiscovery::new(
+                http_for_tokens.clone(),
+                config.graph.authority_host.clone(),
+            )),
+            partner_directory: std::sync::Arc::new(graph.clone()),
+            tenancy,
+            tenant_builder: builder,
+            tenant_store,
             policy_directory: std::sync::Arc::new(graph.clone()),
             password_reset_portal: std::sync::Arc::new(crate::directory::portal::PortalBackEnd),
             conditional_access: std::sync::Arc::new(graph.clone()),

@@ -1,12 +1,14 @@
 //! The REST surface: routes, the application state, the OpenAPI document. Handlers stay thin:
 //! they call one use case in `ops` and turn its answer into HTTP.
 
+mod access;
 pub mod audit;
 mod caching;
 mod deadline;
 mod edge;
 pub mod extract;
 mod health;
+mod partner;
 mod policy;
 pub mod problem;
 mod protection;
@@ -43,6 +45,16 @@ pub struct AppState(Arc<Shared>);
 pub struct Shared {
     pub auth: Authenticator,
     pub tenants: TenantRegistry,
+    /// Builds the tenants onboarded at run time.
+    pub tenant_builder: crate::directory::tenants::TenantBuilder,
+    /// The tenants and access grants made through the API.
+    pub tenant_store: Arc<dyn crate::capabilities::tenant_store::TenantStore>,
+    /// Which tenant a verified domain belongs to (OpenID Connect discovery).
+    pub tenant_discovery: Arc<dyn crate::capabilities::tenant_discovery::TenantDiscovery>,
+    /// The partner tenant's GDAP relationships and contracts (the Graph adapter).
+    pub partner_directory: Arc<dyn crate::capabilities::partner_directory::PartnerDirectory>,
+    /// How tenants are onboarded: sealing, the default app, consent, the partner tenant.
+    pub tenancy: crate::ops::onboarding::Tenancy,
     /// The audit trail.
     pub audit: Arc<dyn crate::capabilities::audit_log::AuditLog>,
     /// Registration reporting's licence verdicts and summary cache.
@@ -85,7 +97,9 @@ impl std::ops::Deref for AppState {
     modifiers(&BearerAuth, &SharedResponses),
     components(schemas(problem::Problem)),
     tags(
-        (name = "tenants", description = "The tenants the caller may act on"),
+        (name = "tenants", description = "The tenant registry: the tenants the caller may act on, onboarding, consent and verification"),
+        (name = "access", description = "Who may act on which tenants: access grants"),
+        (name = "partner", description = "The MSP's own tenant: its GDAP customers"),
         (name = "policy", description = "The tenant's SSPR policy document"),
         (name = "audit", description = "The audit trail of write attempts"),
         (name = "registrations", description = "Who registered which authentication methods: listings, summaries, the fleet"),
@@ -160,6 +174,8 @@ fn documented() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(health::routes())
         .merge(tenants::routes())
+        .merge(access::routes())
+        .merge(partner::routes())
         .merge(policy::routes())
         .merge(audit::routes())
         .merge(protection::routes())

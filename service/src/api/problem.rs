@@ -181,6 +181,11 @@ pub enum ApiError {
         detail: String,
         extensions: serde_json::Value,
     },
+    /// 409: the request conflicts with what exists (`tenantExists`, `tenantReadOnly`).
+    Conflict {
+        slug: &'static str,
+        detail: String,
+    },
     /// 403: the tenant lacks the licence the feature needs (`code: licenseRequired`).
     LicenseRequired {
         tenant: String,
@@ -258,6 +263,21 @@ impl From<OpsError> for ApiError {
                 tenant,
             },
             OpsError::BadCursor(detail) => ApiError::InvalidCursor(detail),
+            OpsError::BadInput { field, detail } => ApiError::BadRequest { detail, field },
+            OpsError::Unusable {
+                slug,
+                title,
+                field,
+                detail,
+            } => ApiError::Unprocessable {
+                slug,
+                title,
+                detail,
+                extensions: serde_json::json!({ "pointer": field }),
+            },
+            OpsError::Conflict { slug, detail } => ApiError::Conflict { slug, detail },
+            OpsError::NotFound { what, detail } => ApiError::NotFound { what, detail },
+            OpsError::Internal(detail) => ApiError::Internal(detail),
             OpsError::Invalid(violations) => ApiError::Unprocessable {
                 slug: "invalid-policy",
                 title: "The change breaks the SSPR policy rules",
@@ -438,6 +458,17 @@ impl IntoResponse for ApiError {
                 }
                 .into_response()
             }
+            ApiError::Conflict { slug, detail } => problem(
+                StatusCode::CONFLICT,
+                slug,
+                match slug {
+                    "tenant-read-only" => "The tenant is defined in the configuration file",
+                    "grant-read-only" => "The grant is defined in the configuration file",
+                    _ => "The tenant is already managed",
+                },
+                detail,
+            )
+            .into_response(),
             ApiError::ChangeFailed { detail, extensions } => {
                 tracing::warn!(%detail, "policy change failed");
                 problem(StatusCode::BAD_GATEWAY, "change-failed", "The change failed upstream", detail)

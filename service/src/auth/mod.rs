@@ -36,6 +36,44 @@ impl Verb {
     }
 }
 
+impl Verb {
+    /// The verb an access grant's role allows at most.
+    pub fn of_role(role: sspr_api::access::Role) -> Verb {
+        match role {
+            sspr_api::access::Role::Read => Verb::Read,
+            sspr_api::access::Role::ReadWrite => Verb::Write,
+            sspr_api::access::Role::Admin => Verb::Admin,
+        }
+    }
+}
+
+/// One access grant as the authenticator applies it: `principal` may act on the tenants
+/// `tenants` selects, up to `role` (no cap for a grant of the configuration file: the token's
+/// role decides).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Grant {
+    pub principal: String,
+    pub tenants: Vec<TenantSelector>,
+    pub role: Option<Verb>,
+}
+
+impl Grant {
+    fn of_config(grant: &AccessGrant) -> Grant {
+        Grant {
+            principal: grant.principal.clone(),
+            tenants: grant.tenants.iter().map(|t| selector(t)).collect(),
+            role: None,
+        }
+    }
+}
+
+/// What one grant gives a caller: these tenants, up to this verb.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Scope {
+    tenants: TenantSelector,
+    role: Option<Verb>,
+}
+
 /// A verified caller.
 #[derive(Debug, Clone)]
 pub struct Caller {
@@ -43,8 +81,9 @@ pub struct Caller {
     pub app_id: Option<String>,
     pub upn: Option<String>,
     pub roles: Vec<String>,
-    /// The tenants the access map gives this caller: ids, domains, `tag:` selectors, `*`.
-    tenants: Vec<TenantSelector>,
+    /// The tenants the access grants give this caller (ids, domains, `tag:` selectors, `*`),
+    /// each up to the grant's role.
+    scopes: Vec<Scope>,
 }
 
 #[cfg(test)]
@@ -56,13 +95,31 @@ impl Caller {
             app_id: None,
             upn: Some("admin@contoso.example".to_owned()),
             roles: roles.iter().map(|r| (*r).to_owned()).collect(),
-            tenants: vec![TenantSelector::All],
+            scopes: vec![Scope {
+                tenants: TenantSelector::All,
+                role: None,
+            }],
         }
     }
 
     /// The same caller with access to only the tenants `selectors` select.
     pub(crate) fn with_tenants(mut self, selectors: &[&str]) -> Caller {
-        self.tenants = selectors.iter().map(|s| selector(s)).collect();
+        self.scopes = selectors
+            .iter()
+            .map(|s| Scope {
+                tenants: selector(s),
+                role: None,
+            })
+            .collect();
+        self
+    }
+
+    /// The same caller with one more grant: `selector`'s tenants up to `role`.
+    pub(crate) fn with_grant(mut self, selector_text: &str, role: Verb) -> Caller {
+        self.scopes.push(Scope {
+            tenants: selector(selector_text),
+            role: Some(role),
+        });
         self
     }
 }
@@ -74,15 +131,34 @@ impl Caller {
             .any(|r| verb.granted_by().contains(&r.as_str()))
     }
 
-    /// True when the access map gives this caller `tenant` (by id, domain, tag or `*`).
+    /// True when a grant gives this caller `tenant` (by id, domain, tag or `*`), whatever its
+    /// role: the tenant is visible to the caller.
     pub fn may_access(&self, tenant: &impl TenantNames) -> bool {
-        self.tenants.iter().any(|s| s.matches(tenant))
+        self.scopes.iter().any(|s| s.tenants.matches(tenant))
     }
 
-    /// True when the access map gives this caller every tenant (`*`), including tenants the
-    /// service no longer manages.
+    /// True when a grant gives this caller `verb` on `tenant`: the grant's role (if it has one)
+    /// allows it. The token's role is checked apart ([`Caller::may`]).
+    pub fn may_act(&self, tenant: &impl TenantNames, verb: Verb) -> bool {
+        self.scopes
+            .iter()
+            .any(|s| s.tenants.matches(tenant) && s.role.is_none_or(|cap| cap >= verb))
+    }
+
+    /// True when a grant gives this caller every tenant (`*`), including tenants the service no
+    /// longer manages.
     pub fn may_access_all(&self) -> bool {
-        self.tenants.contains(&TenantSelector::All)
+        self.scopes.iter().any(|s| s.tenants == TenantSelector::All)
+    }
+
+    /// True when this caller administers the whole fleet: the token's `SSPR.Admin` and a grant
+    /// of every tenant (`*`) without a lesser role. Onboarding tenants and granting access need
+    /// it: a caller scoped to some tenants must not widen its own scope.
+    pub fn administers_fleet(&self) -> bool {
+        self.may(Verb::Admin)
+            && self.scopes.iter().any(|s| {
+                s.tenants == TenantSelector::All && s.role.is_none_or(|cap| cap == Verb::Admin)
+            })
     }
 
     /// For logs and audit: the most readable stable identity.
@@ -123,7 +199,11 @@ struct Claims {
 
 pub struct Authenticator {
     issuers: Vec<Issuer>,
-    access: Vec<AccessGrant>,
+    /// The grants of the configuration file, as written and as applied.
+    configured_text: Vec<AccessGrant>,
+    configured: Vec<Grant>,
+    /// The grants made through the API, swapped whole when one is made or revoked.
+    granted: std::sync::RwLock<std::sync::Arc<[Grant]>>,
     http: reqwest::Client,
 }
 
@@ -134,9 +214,21 @@ impl Authenticator {
                 .iter()
                 .map(|i| Issuer::new(i.discovery_url.clone(), i.audience.clone()))
                 .collect(),
-            access,
+            configured: access.iter().map(Grant::of_config).collect(),
+            configured_text: access,
+            granted: std::sync::RwLock::new(std::sync::Arc::from(Vec::new())),
             http,
         }
+    }
+
+    /// The grants of the configuration file, as written.
+    pub fn configured_grants(&self) -> &[AccessGrant] {
+        &self.configured_text
+    }
+
+    /// Replaces the grants made through the API; callers verified from now on get them.
+    pub fn set_granted(&self, grants: Vec<Grant>) {
+        *self.granted.write().unwrap_or_else(|e| e.into_inner()) = grants.into();
     }
 
     /// Loads every issuer's keys; the names of those that failed, with why.
@@ -265,29 +357,40 @@ impl Authenticator {
             .chain(app_id.iter())
             .map(String::as_str)
             .collect();
-        let tenants = self
-            .access
+        let granted = self
+            .granted
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let scopes = self
+            .configured
             .iter()
+            .chain(granted.iter())
             .filter(|grant| {
                 principals
                     .iter()
                     .any(|p| grant.principal.eq_ignore_ascii_case(p))
             })
-            .flat_map(|grant| grant.tenants.iter().map(|t| selector(t)))
+            .flat_map(|grant| {
+                grant.tenants.iter().map(|t| Scope {
+                    tenants: t.clone(),
+                    role: grant.role,
+                })
+            })
             .collect();
         Caller {
             oid: claims.oid,
             app_id,
             upn: claims.upn.or(claims.preferred_username),
             roles,
-            tenants,
+            scopes,
         }
     }
 }
 
 /// One entry of a grant's tenant list. The list was checked when the service started
 /// ([`check_grants`]), so an entry that does not parse here only names a tenant.
-fn selector(text: &str) -> TenantSelector {
+pub fn selector(text: &str) -> TenantSelector {
     TenantSelector::parse(text).unwrap_or_else(|_| TenantSelector::Named(text.to_ascii_lowercase()))
 }
 

@@ -71,13 +71,14 @@ pub async fn list(
             authorize(registry, caller, Verb::Admin, key.trim()).map_err(AuditError::from)
         })
         .transpose()?;
-    filter.tenants = match tenant {
+    filter.tenants = match &tenant {
         Some(tenant) => Some(vec![tenant.id.clone()]),
         None if caller.may_access_all() => None,
         None => Some(
             registry
+                .snapshot()
                 .iter()
-                .filter(|t| caller.may_access(*t))
+                .filter(|t| caller.may_access(t.as_ref()))
                 .map(|t| t.id.clone())
                 .collect(),
         ),
@@ -85,7 +86,7 @@ pub async fn list(
     let canonical = canonical_query(&filter);
     let binding = Binding {
         kind: "audit",
-        tenant: tenant.map_or("*", |t| t.id.as_str()),
+        tenant: tenant.as_ref().map_or("*", |t| t.id.as_str()),
         query: &canonical,
         caller: cursor::principal(caller),
     };

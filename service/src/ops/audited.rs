@@ -34,7 +34,7 @@ pub(crate) fn json(value: &impl Serialize) -> Option<Value> {
 pub(crate) struct AuditTrail<'a> {
     log: Arc<dyn AuditLog>,
     caller: &'a Caller,
-    tenant: &'a ManagedTenant,
+    tenant_id: String,
     operation: &'static str,
     request_id: Option<String>,
 }
@@ -44,14 +44,31 @@ impl<'a> AuditTrail<'a> {
     pub(crate) fn to(
         log: Arc<dyn AuditLog>,
         caller: &'a Caller,
-        tenant: &'a ManagedTenant,
+        tenant: &ManagedTenant,
         operation: &'static str,
         request_id: Option<String>,
     ) -> Self {
         AuditTrail {
             log,
             caller,
-            tenant,
+            tenant_id: tenant.id.clone(),
+            operation,
+            request_id,
+        }
+    }
+
+    /// The trail of `operation` on the service itself rather than one tenant (access grants):
+    /// its records name the tenant `*`, so only callers who see every tenant see them.
+    pub(crate) fn fleet(
+        log: Arc<dyn AuditLog>,
+        caller: &'a Caller,
+        operation: &'static str,
+        request_id: Option<String>,
+    ) -> Self {
+        AuditTrail {
+            log,
+            caller,
+            tenant_id: "*".to_owned(),
             operation,
             request_id,
         }
@@ -79,6 +96,17 @@ impl<'a> AuditTrail<'a> {
             None,
         )
         .await
+    }
+
+    /// Records a change of the service's own state (the tenant registry, access grants), made
+    /// whole before this returns: there is no upstream call to wait for.
+    pub(crate) async fn succeeded(
+        &self,
+        before: Option<Value>,
+        after: Option<Value>,
+    ) -> Result<i64, OpsError> {
+        self.append(Outcome::Succeeded, before, after, None, None)
+            .await
     }
 
     /// Commits the attempt durably. No upstream call may be made before this returns `Ok`.
@@ -116,7 +144,7 @@ impl<'a> AuditTrail<'a> {
             .append(NewAuditRecord {
                 request_id: self.request_id.clone(),
                 actor: Actor::from(self.caller),
-                tenant_id: self.tenant.id.clone(),
+                tenant_id: self.tenant_id.clone(),
                 operation: self.operation.to_owned(),
                 before,
                 after,

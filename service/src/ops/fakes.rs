@@ -224,3 +224,91 @@ impl crate::capabilities::app_permissions::AppPermissions for FakePermissions {
         Ok(self.token(tenant))
     }
 }
+
+/// The tenant store in memory: tenants and grants kept in insertion order.
+#[derive(Default)]
+pub(crate) struct FakeTenantStore {
+    tenants: std::sync::Mutex<Vec<crate::capabilities::tenant_store::TenantRecord>>,
+    grants: std::sync::Mutex<Vec<crate::capabilities::tenant_store::GrantRecord>>,
+}
+
+#[async_trait::async_trait]
+impl crate::capabilities::tenant_store::TenantStore for FakeTenantStore {
+    async fn tenants(
+        &self,
+    ) -> Result<Vec<crate::capabilities::tenant_store::TenantRecord>, crate::store::StoreError>
+    {
+        Ok(self.tenants.lock().expect("tenants").clone())
+    }
+
+    async fn insert_tenant(
+        &self,
+        record: crate::capabilities::tenant_store::TenantRecord,
+    ) -> Result<(), crate::store::StoreError> {
+        let mut tenants = self.tenants.lock().expect("tenants");
+        if tenants.iter().any(|t| t.id == record.id) {
+            return Err(crate::store::StoreError::Exists(record.id));
+        }
+        tenants.push(record);
+        Ok(())
+    }
+
+    async fn replace_tenant(
+        &self,
+        record: crate::capabilities::tenant_store::TenantRecord,
+    ) -> Result<bool, crate::store::StoreError> {
+        let mut tenants = self.tenants.lock().expect("tenants");
+        match tenants.iter_mut().find(|t| t.id == record.id) {
+            Some(kept) => {
+                *kept = record;
+                Ok(true)
+            }
+            None => Ok(false),
+        }
+    }
+
+    async fn delete_tenant(&self, id: &str) -> Result<bool, crate::store::StoreError> {
+        let mut tenants = self.tenants.lock().expect("tenants");
+        let before = tenants.len();
+        tenants.retain(|t| t.id != id);
+        Ok(tenants.len() < before)
+    }
+
+    async fn set_verification(
+        &self,
+        id: &str,
+        verification: String,
+    ) -> Result<(), crate::store::StoreError> {
+        if let Some(kept) = self
+            .tenants
+            .lock()
+            .expect("tenants")
+            .iter_mut()
+            .find(|t| t.id == id)
+        {
+            kept.verification = Some(verification);
+        }
+        Ok(())
+    }
+
+    async fn grants(
+        &self,
+    ) -> Result<Vec<crate::capabilities::tenant_store::GrantRecord>, crate::store::StoreError> {
+        Ok(self.grants.lock().expect("grants").clone())
+    }
+
+    async fn insert_grant(
+        &self,
+        record: crate::capabilities::tenant_store::GrantRecord,
+    ) -> Result<(), crate::store::StoreError> {
+        self.grants.lock().expect("grants").push(record);
+        Ok(())
+    }
+
+    async fn delete_grant(&self, id: &str) -> Result<bool, crate::store::StoreError> {
+        let mut grants = self.grants.lock().expect("grants");
+        let before = grants.len();
+        grants.retain(|g| g.id != id);
+        Ok(grants.len() < before)
+    }
+}

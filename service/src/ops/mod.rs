@@ -1,5 +1,6 @@
 //! Use cases: what a verified caller asks of a tenant, with access checked here, once.
 
+pub mod access;
 pub mod audit;
 mod audited;
 pub mod cache;
@@ -9,10 +10,14 @@ pub(crate) mod fake_audit_log;
 #[cfg(test)]
 pub(crate) mod fakes;
 mod licence;
+pub mod onboarding;
+pub mod partner;
 pub mod policy;
 pub mod protection;
 pub mod registrations;
 pub mod tenants;
+
+use std::sync::Arc;
 
 use crate::auth::{Caller, Verb};
 use crate::capabilities::app_permissions::AppPermissions;
@@ -51,6 +56,26 @@ pub enum OpsError {
     /// A paging cursor that is not this service's, or not for this tenant and query.
     #[error("{0}")]
     BadCursor(String),
+    /// A request member is malformed; `field` names it.
+    #[error("{field}: {detail}")]
+    BadInput { field: String, detail: String },
+    /// The request is well-formed but cannot be done as asked (`slug` says why, `field` where).
+    #[error("{detail}")]
+    Unusable {
+        slug: &'static str,
+        title: &'static str,
+        field: String,
+        detail: String,
+    },
+    /// No such thing (other than a tenant) exists.
+    #[error("{detail}")]
+    NotFound { what: &'static str, detail: String },
+    /// The request conflicts with what exists (`tenant-exists`, `tenant-read-only`).
+    #[error("{detail}")]
+    Conflict { slug: &'static str, detail: String },
+    /// A fault of the service itself; the text goes to the log.
+    #[error("{0}")]
+    Internal(String),
     /// The tenant has not granted the app an application permission the operation needs.
     #[error("tenant {tenant} has not granted {}", .missing.join(", "))]
     PermissionMissing {
@@ -93,22 +118,25 @@ pub async fn require_feature(
     }
 }
 
-/// The caller's verb on the tenant named `key`, or why not.
-pub fn authorize<'a>(
-    registry: &'a TenantRegistry,
+/// The caller's verb on the tenant named `key`, or why not. A tenant the caller has no grant
+/// for answers exactly as one that does not exist: a caller learns nothing of other tenants.
+pub fn authorize(
+    registry: &TenantRegistry,
     caller: &Caller,
     verb: Verb,
     key: &str,
-) -> Result<&'a ManagedTenant, OpsError> {
+) -> Result<Arc<ManagedTenant>, OpsError> {
     require(caller, verb)?;
     let tenant = registry
         .find(key)
+        .filter(|tenant| caller.may_access(tenant.as_ref()))
         .ok_or_else(|| OpsError::UnknownTenant(key.to_owned()))?;
-    if !caller.may_access(tenant) {
+    if !caller.may_act(tenant.as_ref(), verb) {
         return Err(OpsError::Forbidden(format!(
-            "{} has no access to tenant {} in this service's access map.",
+            "{} may only read tenant {}: its access grant does not give {}.",
             caller.display(),
-            tenant.primary_domain()
+            tenant.primary_domain(),
+            verb.role_name()
         )));
     }
     Ok(tenant)

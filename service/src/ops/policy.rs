@@ -106,7 +106,7 @@ pub async fn read(
     tenant_key: &str,
     max_age: Option<Duration>,
 ) -> Result<Aged<PolicyRead>, OpsError> {
-    let tenant = authorize(registry, caller, Verb::Read, tenant_key)?;
+    let tenant = &authorize(registry, caller, Verb::Read, tenant_key)?;
     policies
         .cache
         .get(&tenant.id, max_age.unwrap_or(policies.max_age), async {
@@ -213,7 +213,7 @@ pub async fn patch(
     caller: &Caller,
     request: PatchRequest<'_>,
 ) -> Result<PatchOutcome, OpsError> {
-    let tenant = authorize(registry, caller, Verb::Write, request.tenant_key)?;
+    let tenant = &authorize(registry, caller, Verb::Write, request.tenant_key)?;
     let if_match = if_match_precondition(request.if_match)?;
     // One change at a time per tenant: the ETag check below must still hold when we write.
     let _guard = tenant.write_lock.lock().await;

@@ -131,7 +131,7 @@ impl<'a> Protection<'a> {
         tenant_key: &str,
         options: &ProtectionOptions,
     ) -> Result<ProtectionPlan, ProtectionError> {
-        let tenant = authorize(self.tenants, caller, Verb::Read, tenant_key)?;
+        let tenant = &authorize(self.tenants, caller, Verb::Read, tenant_key)?;
         let options = options
             .validate()
             .map_err(ProtectionError::InvalidOptions)?;
@@ -168,7 +168,7 @@ impl<'a> Protection<'a> {
         break_glass_users: &[String],
         break_glass_groups: &[String],
     ) -> Result<ProtectionStatus, ProtectionError> {
-        let tenant = authorize(self.tenants, caller, Verb::Read, tenant_key)?;
+        let tenant = &authorize(self.tenants, caller, Verb::Read, tenant_key)?;
         let users = declared_ids(break_glass_users, "breakGlassUsers")?;
         let groups = declared_ids(break_glass_groups, "breakGlassGroups")?;
         licence::ensure_licensed(self.licences, tenant).await?;
@@ -227,6 +227,7 @@ impl<'a> Protection<'a> {
         let (tenant, audit) = self
             .writer(caller, &request.target, "registrationProtection.apply")
             .await?;
+        let tenant = &*tenant;
         let options = match request.options.validate() {
             Ok(options) => options,
             Err(error) => {
@@ -382,6 +383,7 @@ impl<'a> Protection<'a> {
         let (tenant, audit) = self
             .writer(caller, &request.target, "registrationProtection.state")
             .await?;
+        let tenant = &*tenant;
         let (_guard, snapshot) = self.read_for_write(tenant).await?;
         let Some(ours) = snapshot.ours() else {
             return Err(ProtectionError::NotDeployed {
@@ -501,21 +503,21 @@ impl<'a> Protection<'a> {
         caller: &'a Caller,
         target: &WriteTarget<'_>,
         operation: &'static str,
-    ) -> Result<(&'a ManagedTenant, Audit<'a>), ProtectionError> {
+    ) -> Result<(Arc<ManagedTenant>, Audit<'a>), ProtectionError> {
         let tenant = authorize(self.tenants, caller, Verb::Write, target.tenant_key)?;
-        require_feature(self.permissions, tenant, Feature::ConditionalAccess).await?;
+        require_feature(self.permissions, &tenant, Feature::ConditionalAccess).await?;
         let request_id = target.request_id.clone();
-        let trail = AuditTrail::to(self.audit.clone(), caller, tenant, operation, request_id);
+        let trail = AuditTrail::to(self.audit.clone(), caller, &tenant, operation, request_id);
         let dry_run = target.dry_run;
         Ok((tenant, Audit { trail, dry_run }))
     }
 
     /// The licence gate, then the tenant's write lock and the snapshot read under it: one write
     /// at a time per tenant, so the look for the marker still holds when we write.
-    async fn read_for_write(
+    async fn read_for_write<'t>(
         &self,
-        tenant: &'a ManagedTenant,
-    ) -> Result<(MutexGuard<'a, ()>, CaSnapshot), ProtectionError> {
+        tenant: &'t ManagedTenant,
+    ) -> Result<(MutexGuard<'t, ()>, CaSnapshot), ProtectionError> {
         licence::ensure_licensed(self.licences, tenant).await?;
         let guard = tenant.write_lock.lock().await;
         let snapshot = CaSnapshot::read(self.conditional_access, tenant).await?;

@@ -140,7 +140,7 @@ pub struct ListingRequest<'r> {
 
 /// A listing the caller may read: the tenant, how its filter is evaluated, and where it starts.
 pub struct Listing<'a> {
-    pub tenant: &'a ManagedTenant,
+    pub tenant: Arc<ManagedTenant>,
     pub plan: Plan,
     /// Where the page starts: the request cursor's report page and position in it; `None` at
     /// the beginning.
@@ -170,7 +170,7 @@ pub async fn open<'a>(
         sources,
     };
     listing.start = request.cursor.map(|c| listing.start_of(c)).transpose()?;
-    licence::ensure_licensed(sources.reporting.licences, tenant).await?;
+    licence::ensure_licensed(sources.reporting.licences, &listing.tenant).await?;
     Ok(listing)
 }
 
@@ -183,16 +183,16 @@ pub async fn records<'a>(
     let report = listing.sources.reporting.report;
     let mut rows = Box::pin(
         report
-            .filtered(listing.tenant, &listing.plan.pushdown)
+            .filtered(&listing.tenant, &listing.plan.pushdown)
             .peekable(),
     );
     if let Some(Err(_)) = rows.as_mut().peek().await
         && let Some(Err(error)) = rows.next().await
     {
-        return Err(licence::from_report_error(listing.tenant, error));
+        return Err(licence::from_report_error(&listing.tenant, error));
     }
     Ok(rows
-        .map_err(|e| licence::from_report_error(listing.tenant, e))
+        .map_err(|e| licence::from_report_error(&listing.tenant, e))
         .try_filter(|r| std::future::ready(listing.plan.residual.matches(r))))
 }
 
@@ -226,9 +226,9 @@ pub async fn page(listing: &Listing<'_>, limit: usize) -> Result<RecordPage, Ops
     let mut records = Vec::with_capacity(limit.min(1000));
     loop {
         let page = report
-            .page(listing.tenant, &link)
+            .page(&listing.tenant, &link)
             .await
-            .map_err(|e| licence::from_report_error(listing.tenant, e))?;
+            .map_err(|e| licence::from_report_error(&listing.tenant, e))?;
         for (index, record) in page.records.into_iter().enumerate().skip(skip) {
             if !listing.plan.residual.matches(&record) {
                 continue;
@@ -301,7 +301,7 @@ pub async fn summary(
     tenant_key: &str,
     max_age: Option<Duration>,
 ) -> Result<SummaryRead, OpsError> {
-    let tenant = authorize(tenants, caller, Verb::Read, tenant_key)?;
+    let tenant = &authorize(tenants, caller, Verb::Read, tenant_key)?;
     registrations
         .tenant_summary(reporting, tenant, max_age)
         .await
@@ -323,9 +323,9 @@ pub fn fleet_targets<'a>(
     tenants: &'a TenantRegistry,
     caller: &Caller,
     selection: &FleetSelection,
-) -> Result<Vec<&'a ManagedTenant>, OpsError> {
+) -> Result<Vec<Arc<ManagedTenant>>, OpsError> {
     require(caller, Verb::Read)?;
-    let mut targets: Vec<&ManagedTenant> = match selection {
+    let mut targets: Vec<Arc<ManagedTenant>> = match selection {
         FleetSelection::All => super::tenants::visible(tenants, caller)?,
         FleetSelection::Named(keys) => {
             let mut targets = Vec::new();
@@ -353,13 +353,13 @@ pub fn fleet_targets<'a>(
 pub fn fleet<'a>(
     registrations: &'a Registrations,
     reporting: Reporting<'a>,
-    targets: Vec<&'a ManagedTenant>,
+    targets: Vec<Arc<ManagedTenant>>,
     max_age: Option<Duration>,
-) -> impl Stream<Item = (&'a ManagedTenant, Result<SummaryRead, OpsError>)> + Send + 'a {
+) -> impl Stream<Item = (Arc<ManagedTenant>, Result<SummaryRead, OpsError>)> + Send + 'a {
     futures::stream::iter(targets)
         .map(move |tenant| async move {
             let result = registrations
-                .tenant_summary(reporting, tenant, max_age)
+                .tenant_summary(reporting, &tenant, max_age)
                 .await;
             (tenant, result)
         })

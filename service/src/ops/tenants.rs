@@ -1,12 +1,14 @@
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use sspr_api::tenants::{
-    CredentialFailure, CredentialInfo, Feature, SecretStorage, TenantHealth, TenantHealthStatus,
-    TenantOrigin, TenantSummary, Verification,
+    CredentialFailure, CredentialInfo, Feature, TenantHealth, TenantHealthStatus, TenantSummary,
+    Verification,
 };
 
 use crate::auth::{Caller, Verb};
 use crate::capabilities::app_permissions::AppPermissions;
+use crate::capabilities::tenant_store::TenantStore;
 use crate::directory::DirectoryError;
 use crate::directory::tenants::{ManagedTenant, TenantRegistry};
 use crate::domain::tenancy::check_features;
@@ -16,18 +18,23 @@ use super::{OpsError, authorize, require};
 /// The managed tenants this caller may act on, as answers name them.
 pub fn list(registry: &TenantRegistry, caller: &Caller) -> Result<Vec<TenantSummary>, OpsError> {
     Ok(visible(registry, caller)?
-        .into_iter()
-        .map(summary)
+        .iter()
+        .map(|t| summary(t))
         .collect())
 }
 
 /// The managed tenants this caller may act on.
-pub fn visible<'a>(
-    registry: &'a TenantRegistry,
+pub fn visible(
+    registry: &TenantRegistry,
     caller: &Caller,
-) -> Result<Vec<&'a ManagedTenant>, OpsError> {
+) -> Result<Vec<Arc<ManagedTenant>>, OpsError> {
     require(caller, Verb::Read)?;
-    Ok(registry.iter().filter(|t| caller.may_access(*t)).collect())
+    Ok(registry
+        .snapshot()
+        .iter()
+        .filter(|t| caller.may_access(t.as_ref()))
+        .cloned()
+        .collect())
 }
 
 /// Gets a fresh token for the tenant and answers, per feature, whether the permissions it grants
@@ -36,10 +43,11 @@ pub fn visible<'a>(
 pub async fn verify(
     registry: &TenantRegistry,
     permissions: &dyn AppPermissions,
+    store: &dyn TenantStore,
     caller: &Caller,
     key: &str,
 ) -> Result<Verification, OpsError> {
-    let tenant = authorize(registry, caller, Verb::Write, key)?;
+    let tenant = &authorize(registry, caller, Verb::Write, key)?;
     let verified_at = rfc3339(time::OffsetDateTime::now_utc());
     let client_id = tenant.app_id.clone();
     let refused = |token_error: String| Verification {
@@ -71,6 +79,7 @@ pub async fn verify(
         .verification
         .lock()
         .unwrap_or_else(|e| e.into_inner()) = Some(verification.clone());
+    super::onboarding::keep_verification(store, tenant, &verification).await?;
     Ok(verification)
 }
 
@@ -80,10 +89,10 @@ pub fn one(
     caller: &Caller,
     key: &str,
 ) -> Result<TenantSummary, OpsError> {
-    authorize(registry, caller, Verb::Read, key).map(summary)
+    authorize(registry, caller, Verb::Read, key).map(|t| summary(&t))
 }
 
-fn summary(tenant: &ManagedTenant) -> TenantSummary {
+pub(crate) fn summary(tenant: &ManagedTenant) -> TenantSummary {
     let usage = tenant.credential().usage();
     let verification = tenant
         .verification
@@ -99,13 +108,13 @@ fn summary(tenant: &ManagedTenant) -> TenantSummary {
         domain: tenant.primary_domain().to_owned(),
         display_name: tenant.display_name.clone(),
         domains: tenant.domains.clone(),
-        origin: TenantOrigin::Config,
+        origin: tenant.origin,
         tags: tenant.tags.clone(),
         health: health(tenant, last_failure.as_ref(), verification.as_ref()),
         credential: CredentialInfo {
             kind: tenant.credential_spec().kind(),
             client_id: tenant.app_id.clone(),
-            secret_storage: SecretStorage::Config,
+            secret_storage: tenant.secret_storage,
             last_success: usage.last_success.map(rfc3339),
             last_failure,
         },
@@ -182,7 +191,7 @@ pub fn feature_name(feature: Feature) -> String {
         .unwrap_or_default()
 }
 
-fn rfc3339(at: time::OffsetDateTime) -> String {
+pub(crate) fn rfc3339(at: time::OffsetDateTime) -> String {
     at.format(&time::format_description::well_known::Rfc3339)
         .unwrap_or_default()
 }
@@ -190,7 +199,7 @@ fn rfc3339(at: time::OffsetDateTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ops::fakes::FakePermissions;
+    use crate::ops::fakes::{FakePermissions, FakeTenantStore};
 
     const ID: &str = "3f2b9c1e-7d4a-4e8b-9c61-5a0d2e8f4b17";
 
@@ -238,13 +247,28 @@ mod tests {
                 .tags,
             ["region:eu"]
         );
+        // Another region's tenant answers exactly as a tenant that does not exist.
         for key in [FABRIKAM, "fabrikam.onmicrosoft.com"] {
-            assert!(
-                matches!(one(&registry, &eu, key), Err(OpsError::Forbidden(_))),
-                "{key}"
-            );
+            match one(&registry, &eu, key) {
+                Err(OpsError::UnknownTenant(named)) => assert_eq!(named, key),
+                other => panic!("{key}: {other:?}"),
+            }
         }
         assert!(!eu.may_access_all());
+
+        // A grant's role caps what its tenants allow, whatever the token's role.
+        let reader = Caller::for_tests(&["SSPR.Admin"])
+            .with_tenants(&[])
+            .with_grant("tag:region:eu", Verb::Read);
+        assert!(one(&registry, &reader, ID).is_ok());
+        match authorize(&registry, &reader, Verb::Write, ID) {
+            Err(OpsError::Forbidden(detail)) => {
+                assert!(detail.contains("SSPR.ReadWrite"), "{detail}")
+            }
+            Err(other) => panic!("{other:?}"),
+            Ok(_) => panic!("a read grant allowed a write"),
+        }
+        assert!(!reader.administers_fleet());
     }
 
     #[tokio::test]
@@ -255,9 +279,15 @@ mod tests {
         assert_eq!(before.health.status, TenantHealthStatus::Unverified);
 
         let permissions = FakePermissions::all_but("Policy.ReadWrite.ConditionalAccess");
-        let verdict = verify(&registry, &permissions, &writer, ID)
-            .await
-            .expect("verdict");
+        let verdict = verify(
+            &registry,
+            &permissions,
+            &FakeTenantStore::default(),
+            &writer,
+            ID,
+        )
+        .await
+        .expect("verdict");
         assert!(verdict.token_issued);
         let ca = verdict
             .features
@@ -291,7 +321,14 @@ mod tests {
 
         let reader = Caller::for_tests(&["SSPR.Read"]);
         assert!(matches!(
-            verify(&registry, &permissions, &reader, ID).await,
+            verify(
+                &registry,
+                &permissions,
+                &FakeTenantStore::default(),
+                &reader,
+                ID
+            )
+            .await,
             Err(OpsError::Forbidden(_))
         ));
     }

@@ -6,6 +6,7 @@
 //! attempts an earlier process left open are completed as `unknown` (see [`audit`]).
 
 pub mod audit;
+pub mod tenancy;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -16,7 +17,7 @@ use rusqlite::Connection;
 pub use audit::SqliteAuditLog;
 
 /// Schema migrations in order; after migration `i` has run, `user_version` is `i + 1`.
-const MIGRATIONS: &[&str] = &[audit::SCHEMA_V1, audit::SCHEMA_V2];
+const MIGRATIONS: &[&str] = &[audit::SCHEMA_V1, audit::SCHEMA_V2, tenancy::SCHEMA_V3];
 
 /// How long a statement waits for a lock held by another connection to the same file.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -45,6 +46,9 @@ pub enum StoreError {
     Corrupt(String),
     #[error("store refused the record: {0}")]
     Invalid(String),
+    /// A record with this key is already there.
+    #[error("{0} is already in the store")]
+    Exists(String),
     #[error("store task failed: {0}")]
     Task(String),
 }
@@ -120,6 +124,11 @@ impl Store {
     /// The append-only audit trail, as the capability the use cases hold.
     pub fn audit(&self) -> std::sync::Arc<dyn audit::AuditLog> {
         Arc::new(SqliteAuditLog::new(self.clone()))
+    }
+
+    /// The tenants and access grants made through the API, as the capability the use cases hold.
+    pub fn tenants(&self) -> std::sync::Arc<dyn crate::capabilities::tenant_store::TenantStore> {
+        Arc::new(tenancy::SqliteTenantStore::new(self.clone()))
     }
 
     /// Runs `work` on the blocking pool with the connection.

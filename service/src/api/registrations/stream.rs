@@ -163,6 +163,7 @@ async fn write_listing(
             }
         }
     };
+    let tenant_id = listing.tenant.id.clone();
     let write = async move {
         while let Some(batch) = batches_in.next().await {
             let mut ok = Vec::with_capacity(batch.len());
@@ -184,7 +185,7 @@ async fn write_listing(
                 return; // The client went away.
             }
             if let Some(error) = failure {
-                tracing::warn!(tenant = %listing.tenant.id, %error, "registration listing failed after it started");
+                tracing::warn!(tenant = %tenant_id, %error, "registration listing failed after it started");
                 let problem = problem_document(error.into()).await;
                 match format {
                     Format::Csv => chunks.abort("the registration report failed").await,
@@ -244,7 +245,10 @@ pub fn fleet_entries<'a>(
         .then(|(tenant, result)| fleet_entry(tenant, result))
 }
 
-async fn fleet_entry(tenant: &ManagedTenant, result: Result<SummaryRead, OpsError>) -> FleetEntry {
+async fn fleet_entry(
+    tenant: Arc<ManagedTenant>,
+    result: Result<SummaryRead, OpsError>,
+) -> FleetEntry {
     let (summary, problem) = match result {
         Ok(read) => (Some(read.summary.as_ref().clone()), None),
         Err(error) => (None, Some(problem_document(error.into()).await)),

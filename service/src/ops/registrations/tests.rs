@@ -229,7 +229,7 @@ async fn a_failing_tenant_does_not_stop_the_fleet_and_says_why() {
     let targets = fleet_targets(&tenants, &caller, &asked).expect("all accessible");
     let ids: Vec<&str> = targets.iter().map(|t| t.id.as_str()).collect();
     assert_eq!(ids, [CONTOSO, FABRIKAM, NORTHWIND], "as asked, each once");
-    let results: Vec<(&ManagedTenant, Result<SummaryRead, OpsError>)> =
+    let results: Vec<(std::sync::Arc<ManagedTenant>, Result<SummaryRead, OpsError>)> =
         fleet(&registrations, reporting(&report, &licences), targets, None)
             .collect()
             .await;

@@ -1,0 +1,375 @@
+//! A tenant's credential three ways: as the API takes it ([`CredentialInput`]), as the store
+//! keeps it (the input without its inline secrets, as JSON, plus those secrets sealed and bound
+//! to the tenant id), and as the registry builds it ([`CredentialSpec`]).
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use sspr_api::tenants::{CredentialInput, SecretStorage, TenantOrigin};
+
+use super::OpsError;
+use crate::capabilities::tenant_store::TenantRecord;
+use crate::directory::credentials::CredentialSpec;
+use crate::directory::tenants::TenantDefinition;
+use crate::secrets::SecretSealer;
+
+/// What the service offers tenants' credentials: the key inline secrets are sealed with, and
+/// whether there is a service-wide default app.
+pub struct CredentialSettings {
+    pub sealer: Option<SecretSealer>,
+    /// The client id of the `[default_app]`, when one is configured.
+    pub default_app: Option<String>,
+    /// The projected service-account token file of the pod (`AZURE_FEDERATED_TOKEN_FILE`), the
+    /// default of a workload-identity credential.
+    pub federated_token_file: Option<PathBuf>,
+}
+
+/// The inline secrets of an input: what is sealed.
+#[derive(Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct InlineSecrets {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    client_secret: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    certificate_pem: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    private_key_pem: Option<String>,
+}
+
+impl InlineSecrets {
+    fn is_empty(&self) -> bool {
+        self.client_secret.is_none()
+            && self.certificate_pem.is_none()
+            && self.private_key_pem.is_none()
+    }
+}
+
+/// A checked credential, ready to build and to keep.
+pub(super) struct Prepared {
+    pub spec: CredentialSpec,
+    /// The input without inline secrets, as JSON.
+    pub stored: String,
+    pub sealed: Option<Vec<u8>>,
+    pub storage: SecretStorage,
+}
+
+fn bad(field: &str, detail: impl Into<String>) -> OpsError {
+    OpsError::BadInput {
+        field: format!("credential.{field}"),
+        detail: detail.into(),
+    }
+}
+
+fn client_id(given: &str) -> Result<String, OpsError> {
+    let id = given.trim().to_ascii_lowercase();
+    if uuid::Uuid::parse_str(&id).is_ok() {
+        Ok(id)
+    } else {
+        Err(bad(
+            "clientId",
+            format!("'{given}' is not an application (client) id (a GUID)"),
+        ))
+    }
+}
+
+fn nonempty(value: &Option<String>) -> Option<&str> {
+    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
+}
+
+/// Exactly one of an inline value and a file.
+fn one_of(
+    inline: &Option<String>,
+    file: &Option<String>,
+    inline_field: &str,
+    file_field: &str,
+) -> Result<(), OpsError> {
+    match (nonempty(inline), nonempty(file)) {
+        (Some(_), None) | (None, Some(_)) => Ok(()),
+        (None, None) => Err(bad(
+            inline_field,
+            format!("give {inline_field} or {file_field}"),
+        )),
+        (Some(_), Some(_)) => Err(bad(
+            file_field,
+            format!("give {inline_field} or {file_field}, not both"),
+        )),
+    }
+}
+
+/// Checks `input` for the tenant `tenant_id`, splits off and seals its inline secrets.
+pub(super) fn prepare(
+    tenant_id: &str,
+    input: CredentialInput,
+    settings: &CredentialSettings,
+) -> Result<Prepared, OpsError> {
+    let (stripped, secrets) = split(input, settings)?;
+    let storage = if !secrets.is_empty() {
+        SecretStorage::Encrypted
+    } else if has_file(&stripped) {
+        SecretStorage::File
+    } else {
+        SecretStorage::None
+    };
+    let sealed = if secrets.is_empty() {
+        None
+    } else {
+        let sealer = settings.sealer.as_ref().ok_or_else(|| {
+            bad(
+                first_inline_field(&secrets),
+                "this service has no key to seal secrets with ([tenancy] secret_key_file): give the secret as a file path the service reads instead",
+            )
+        })?;
+        let plain = serde_json::to_vec(&secrets)
+            .map_err(|e| OpsError::Internal(format!("sealing: {e}")))?;
+        Some(sealer.seal(&plain, tenant_id.as_bytes()))
+    };
+    let spec =
+        spec_of(&join(stripped.clone(), secrets), settings).map_err(|why| OpsError::Unusable {
+            slug: "unusable-credential",
+            title: "The credential cannot be used",
+            field: "credential".to_owned(),
+            detail: why,
+        })?;
+    let stored = serde_json::to_string(&stripped)
+        .map_err(|e| OpsError::Internal(format!("credential: {e}")))?;
+    Ok(Prepared {
+        spec,
+        stored,
+        sealed,
+        storage,
+    })
+}
+
+fn first_inline_field(secrets: &InlineSecrets) -> &'static str {
+    if secrets.client_secret.is_some() {
+        "clientSecret"
+    } else if secrets.certificate_pem.is_some() {
+        "certificatePem"
+    } else {
+        "privateKeyPem"
+    }
+}
+
+fn has_file(input: &CredentialInput) -> bool {
+    match input {
+        CredentialInput::ClientSecret {
+            client_secret_file, ..
+        } => client_secret_file.is_some(),
+        CredentialInput::Certificate {
+            certificate_file, ..
+        } => certificate_file.is_some(),
+        _ => false,
+    }
+}
+
+/// The input checked, without inline secrets, and those secrets.
+fn split(
+    input: CredentialInput,
+    settings: &CredentialSettings,
+) -> Result<(CredentialInput, InlineSecrets), OpsError> {
+    Ok(match input {
+        CredentialInput::Default => {
+            if settings.default_app.is_none() {
+                return Err(bad(
+                    "kind",
+                    "this service has no default app ([default_app] in its configuration): choose another kind",
+                ));
+            }
+            (CredentialInput::Default, InlineSecrets::default())
+        }
+        CredentialInput::ClientSecret {
+            client_id: id,
+            client_secret,
+            client_secret_file,
+        } => {
+            one_of(
+                &client_secret,
+                &client_secret_file,
+                "clientSecret",
+                "clientSecretFile",
+            )?;
+            (
+                CredentialInput::ClientSecret {
+                    client_id: client_id(&id)?,
+                    client_secret: None,
+                    client_secret_file: nonempty(&client_secret_file).map(str::to_owned),
+                },
+                InlineSecrets {
+                    client_secret: nonempty(&client_secret).map(str::to_owned),
+                    ..InlineSecrets::default()
+                },
+            )
+        }
+        CredentialInput::Certificate {
+            client_id: id,
+            certificate_pem,
+            private_key_pem,
+            certificate_file,
+            private_key_file,
+        } => {
+            one_of(
+                &certificate_pem,
+                &certificate_file,
+                "certificatePem",
+                "certificateFile",
+            )?;
+            one_of(
+                &private_key_pem,
+                &private_key_file,
+                "privateKeyPem",
+                "privateKeyFile",
+            )?;
+            (
+                CredentialInput::Certificate {
+                    client_id: client_id(&id)?,
+                    certificate_pem: None,
+                    private_key_pem: None,
+                    certificate_file: nonempty(&certificate_file).map(str::to_owned),
+                    private_key_file: nonempty(&private_key_file).map(str::to_owned),
+                },
+                InlineSecrets {
+                    certificate_pem: nonempty(&certificate_pem).map(str::to_owned),
+                    private_key_pem: nonempty(&private_key_pem).map(str::to_owned),
+                    ..InlineSecrets::default()
+                },
+            )
+        }
+        CredentialInput::WorkloadIdentity {
+            client_id: id,
+            token_file,
+        } => {
+            let token_file = nonempty(&token_file)
+                .map(str::to_owned)
+                .or_else(|| {
+                    settings
+                        .federated_token_file
+                        .as_ref()
+                        .map(|p| p.display().to_string())
+                })
+                .ok_or_else(|| {
+                    bad(
+                        "tokenFile",
+                        "give tokenFile: the service has no AZURE_FEDERATED_TOKEN_FILE (is the pod labelled azure.workload.identity/use: \"true\"?)",
+                    )
+                })?;
+            (
+                CredentialInput::WorkloadIdentity {
+                    client_id: client_id(&id)?,
+                    token_file: Some(token_file),
+                },
+                InlineSecrets::default(),
+            )
+        }
+        CredentialInput::ManagedIdentity {
+            client_id: id,
+            identity_client_id,
+        } => {
+            let identity = identity_client_id.trim().to_ascii_lowercase();
+            if uuid::Uuid::parse_str(&identity).is_err() {
+                return Err(bad(
+                    "identityClientId",
+                    format!(
+                        "'{identity_client_id}' is not the client id (a GUID) of a user-assigned managed identity"
+                    ),
+                ));
+            }
+            (
+                CredentialInput::ManagedIdentity {
+                    client_id: client_id(&id)?,
+                    identity_client_id: identity,
+                },
+                InlineSecrets::default(),
+            )
+        }
+    })
+}
+
+/// The input with its secrets back in.
+fn join(input: CredentialInput, secrets: InlineSecrets) -> CredentialInput {
+    match input {
+        CredentialInput::ClientSecret {
+            client_id,
+            client_secret_file,
+            ..
+        } => CredentialInput::ClientSecret {
+            client_id,
+            client_secret: secrets.client_secret,
+            client_secret_file,
+        },
+        CredentialInput::Certificate {
+            client_id,
+            certificate_file,
+            private_key_file,
+            ..
+        } => CredentialInput::Certificate {
+            client_id,
+            certificate_pem: secrets.certificate_pem,
+            private_key_pem: secrets.private_key_pem,
+            certificate_file,
+            private_key_file,
+        },
+        other => other,
+    }
+}
+
+/// The definition the registry builds an onboarded tenant from: its kept credential, its
+/// sealed secrets opened.
+pub(super) fn definition_of(
+    record: &TenantRecord,
+    settings: &CredentialSettings,
+) -> Result<TenantDefinition, String> {
+    let stripped: CredentialInput = serde_json::from_str(&record.credential)
+        .map_err(|e| format!("its credential is not readable: {e}"))?;
+    let secrets = match &record.sealed_secret {
+        None => InlineSecrets::default(),
+        Some(sealed) => {
+            let sealer = settings.sealer.as_ref().ok_or(
+                "its secret is sealed, and this service has no key to open it ([tenancy] secret_key_file)",
+            )?;
+            let plain = sealer
+                .open(sealed, record.id.as_bytes())
+                .map_err(|_| "its sealed secret does not open with this service's key ([tenancy] secret_key_file): was the key changed?".to_owned())?;
+            serde_json::from_slice(&plain)
+                .map_err(|e| format!("its sealed secret is not readable: {e}"))?
+        }
+    };
+    let storage = if !secrets.is_empty() {
+        SecretStorage::Encrypted
+    } else if has_file(&stripped) {
+        SecretStorage::File
+    } else {
+        SecretStorage::None
+    };
+    Ok(TenantDefinition {
+        id: record.id.clone(),
+        domains: record.domains.clone(),
+        display_name: record.display_name.clone(),
+        tags: record.tags.clone(),
+        credential: spec_of(&join(stripped, secrets), settings)?,
+        origin: TenantOrigin::Api,
+        secret_storage: storage,
+        portal: None,
+        verification: record
+            .verification
+            .as_deref()
+            .and_then(|text| serde_json::from_str(text).ok()),
+    })
+}
+
+/// What the registry builds from a complete input.
+fn spec_of(
+    input: &CredentialInput,
+    _settings: &CredentialSettings,
+) -> Result<CredentialSpec, String> {
+    match input {
+        CredentialInput::ClientSecret {
+            client_id,
+            client_secret: Some(secret),
+            ..
+        } => Ok(CredentialSpec::ClientSecret {
+            client_id: client_id.clone(),
+            secret: secret.clone().into(),
+        }),
+        _ => Err("this kind of credential is not built yet".to_owned()),
+    }
+}

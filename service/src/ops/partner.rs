@@ -1,0 +1,85 @@
+//! The MSP's GDAP customers, as candidates to onboard: the partner tenant's delegated admin
+//! relationships and contracts, each customer marked onboarded or not.
+
+use std::collections::BTreeMap;
+
+use sspr_api::partner::{DelegatedAdminRelationship, PartnerCustomer, PartnerCustomerList};
+
+use super::OpsError;
+use crate::auth::Caller;
+use crate::capabilities::partner_directory::PartnerDirectory;
+use crate::directory::tenants::TenantRegistry;
+
+/// The customers of the partner tenant `partner_key` (a managed tenant: the service signs in to
+/// it like to any other). Needs a fleet administrator: the list names tenants the caller may
+/// have no grant for.
+pub async fn customers(
+    registry: &TenantRegistry,
+    directory: &dyn PartnerDirectory,
+    caller: &Caller,
+    partner_key: Option<&str>,
+) -> Result<PartnerCustomerList, OpsError> {
+    if !caller.administers_fleet() {
+        return Err(OpsError::Forbidden(format!(
+            "Listing the partner's customers needs the app role SSPR.Admin and an access grant of every tenant (*); {} does not have both.",
+            caller.display()
+        )));
+    }
+    let key = partner_key.ok_or_else(|| OpsError::Unusable {
+        slug: "no-partner-tenant",
+        title: "No partner tenant is configured",
+        field: "partner".to_owned(),
+        detail: "Set [partner] tenant in the service's configuration to the MSP's own tenant (a managed tenant whose app has DelegatedAdminRelationship.Read.All and Directory.Read.All).".to_owned(),
+    })?;
+    let partner = registry.find(key).ok_or_else(|| OpsError::Unusable {
+        slug: "no-partner-tenant",
+        title: "The partner tenant is not managed",
+        field: "partner".to_owned(),
+        detail: format!(
+            "The partner tenant {key} ([partner] tenant) is not a managed tenant: onboard it first."
+        ),
+    })?;
+    let relationships = directory.relationships(&partner).await?;
+    let contracts = directory.contracts(&partner).await?;
+    let mut customers: BTreeMap<String, PartnerCustomer> = BTreeMap::new();
+    for r in relationships {
+        let customer = customers
+            .entry(r.customer_tenant_id.clone())
+            .or_insert_with(|| PartnerCustomer {
+                onboarded: registry.find(&r.customer_tenant_id).is_some(),
+                tenant_id: r.customer_tenant_id.clone(),
+                display_name: r.customer_display_name.clone(),
+                default_domain: None,
+                contract_type: None,
+                relationships: Vec::new(),
+            });
+        customer.relationships.push(DelegatedAdminRelationship {
+            id: r.id,
+            display_name: r.display_name,
+            status: r.status,
+            end_date_time: r.end_date_time,
+            role_definition_ids: r.role_definition_ids,
+        });
+    }
+    for c in contracts {
+        let customer = customers
+            .entry(c.customer_tenant_id.clone())
+            .or_insert_with(|| PartnerCustomer {
+                onboarded: registry.find(&c.customer_tenant_id).is_some(),
+                tenant_id: c.customer_tenant_id.clone(),
+                display_name: c.display_name.clone().unwrap_or_default(),
+                default_domain: None,
+                contract_type: None,
+                relationships: Vec::new(),
+            });
+        customer.default_domain = c.default_domain;
+        customer.contract_type = c.contract_type;
+        if customer.display_name.is_empty() {
+            customer.display_name = c.display_name.unwrap_or_default();
+        }
+    }
+    Ok(PartnerCustomerList {
+        partner_tenant_id: partner.id.clone(),
+        value: customers.into_values().collect(),
+    })
+}
