@@ -59,7 +59,6 @@ const TENANTS: [(&str, &str, &str, &str); 2] = [
 /// both customer tenants with the emulator's Graph app credential, and access for the demo
 /// operator and the CLI app to both tenants.
 pub fn config_for(emulator: &Emulator, listen: SocketAddr) -> Config {
-    let every_demo_tenant: Vec<String> = TENANTS.iter().map(|t| t.1.to_owned()).collect();
     Config {
         listen,
         auth: AuthConfig {
@@ -67,11 +66,12 @@ pub fn config_for(emulator: &Emulator, listen: SocketAddr) -> Config {
                 discovery_url: emulator.discovery_url(seed::OPERATOR_ID),
                 audience: seed::SERVICE_AUDIENCE.to_owned(),
             }],
+            // The demo operator and the CLI administer the whole fleet, onboarded tenants too.
             access: [seed::DEMO_OPERATOR_OID, seed::CLI_APP_CLIENT_ID]
                 .into_iter()
                 .map(|principal| AccessGrant {
                     principal: principal.to_owned(),
-                    tenants: every_demo_tenant.clone(),
+                    tenants: vec!["*".to_owned()],
                 })
                 .collect(),
         },

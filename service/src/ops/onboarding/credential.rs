@@ -113,11 +113,11 @@ pub(super) fn prepare(
     let sealed = if secrets.is_empty() {
         None
     } else {
-        let sealer = settings.sealer.as_ref().ok_or_else(|| {
-            bad(
-                first_inline_field(&secrets),
-                "this service has no key to seal secrets with ([tenancy] secret_key_file): give the secret as a file path the service reads instead",
-            )
+        let sealer = settings.sealer.as_ref().ok_or_else(|| OpsError::Unusable {
+            slug: "no-sealing-key",
+            title: "The service cannot keep secrets",
+            field: format!("credential.{}", first_inline_field(&secrets)),
+            detail: "This service has no key to seal secrets with ([tenancy] secret_key_file): give the secret as a file the service reads, or a credential without a secret.".to_owned(),
         })?;
         let plain = serde_json::to_vec(&secrets)
             .map_err(|e| OpsError::Internal(format!("sealing: {e}")))?;
