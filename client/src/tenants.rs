@@ -89,7 +89,8 @@ impl SsprClient {
     ) -> Result<Answer<ConsentLink>, ClientError> {
         let mut url = self.tenant_endpoint(tenant, &["consent"])?;
         if let Some(redirect_uri) = redirect_uri {
-            url.query_pairs_mut().append_pair("redirectUri", redirect_uri);
+            url.query_pairs_mut()
+                .append_pair("redirectUri", redirect_uri);
         }
         self.send_json(Method::GET, &url, None, None).await
     }

@@ -102,7 +102,7 @@ pub fn verification_table(verdict: &Verification, width: Option<u16>) -> String 
 }
 
 /// An enum as the API spells it (`conditionalAccess`, `degraded`).
-fn wire_name(value: &impl serde::Serialize) -> String {
+pub fn wire_name(value: &impl serde::Serialize) -> String {
     serde_json::to_value(value)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
