@@ -1975,6 +1975,139 @@ mod tests {
     }
 
     #[test]
+    fn tenant_changes_parse_into_their_parts() {
+        let cli = parse(&[
+            "tenants",
+            "update",
+            "--tenant",
+            "t",
+            "--tag",
+            "region:eu",
+            "--tag",
+            "tier:gold",
+            "--domain",
+            "t.example",
+            "--credential",
+            "workload-identity",
+            "--app-id",
+            "app",
+        ]);
+        let Command::Tenants(TenantsCommand::Update {
+            details,
+            clear_tags,
+            credential,
+            ..
+        }) = cli.command
+        else {
+            panic!("update expected");
+        };
+        assert_eq!(details.tags, ["region:eu", "tier:gold"]);
+        assert_eq!(details.domains, ["t.example"]);
+        assert!(!clear_tags);
+        assert_eq!(
+            credential.credential,
+            Some(cli::tenants::CredentialChoice::WorkloadIdentity)
+        );
+        let conflict = Cli::try_parse_from([
+            "sspr",
+            "tenants",
+            "update",
+            "--tenant",
+            "t",
+            "--tag",
+            "a",
+            "--clear-tags",
+        ])
+        .expect_err("--tag with --clear-tags");
+        assert_eq!(conflict.kind(), clap::error::ErrorKind::ArgumentConflict);
+        // The sign-in options keep their names next to the tenant's credential options.
+        let cli = parse(&[
+            "--client-id",
+            "cli-app",
+            "tenants",
+            "add",
+            "--tenant",
+            "t",
+            "--credential",
+            "certificate",
+            "--app-id",
+            "tenant-app",
+        ]);
+        assert_eq!(cli.client_id.as_deref(), Some("cli-app"));
+        let Command::Tenants(TenantsCommand::Add { credential, .. }) = cli.command else {
+            panic!("add expected");
+        };
+        assert_eq!(credential.app_id.as_deref(), Some("tenant-app"));
+    }
+
+    #[test]
+    fn a_grant_takes_tenants_or_tags_and_a_role() {
+        let cli = parse(&[
+            "access",
+            "grant",
+            "--principal",
+            "p",
+            "--tenants",
+            "contoso.com,tag:region:eu",
+            "--role",
+            "SSPR.ReadWrite",
+        ]);
+        let Command::Access(AccessCommand::Grant { tenants, role, .. }) = cli.command else {
+            panic!("grant expected");
+        };
+        assert_eq!(tenants, ["contoso.com", "tag:region:eu"]);
+        assert_eq!(role, RoleChoice::ReadWrite);
+        let unknown = Cli::try_parse_from([
+            "sspr",
+            "access",
+            "grant",
+            "--principal",
+            "p",
+            "--tenants",
+            "*",
+            "--role",
+            "Owner",
+        ])
+        .expect_err("no such role");
+        assert_eq!(unknown.kind(), clap::error::ErrorKind::InvalidValue);
+    }
+
+    #[test]
+    fn an_incomplete_verification_has_its_own_exit_code_and_json_line() {
+        let unavailable = Failure::Unavailable {
+            tenant: "fabrikam.onmicrosoft.com".into(),
+            features: vec!["conditionalAccess".into()],
+            of: 7,
+            token_error: None,
+        };
+        assert_eq!(unavailable.exit_code(), exit::UNAVAILABLE);
+        assert_eq!(
+            unavailable.lines(None),
+            [
+                "error: 1 of 7 features are unavailable in fabrikam.onmicrosoft.com: \
+              conditionalAccess; consent to the missing permissions (sspr tenants consent-url \
+              --tenant fabrikam.onmicrosoft.com) or add the licence, then verify again"
+            ]
+        );
+        let line = unavailable.json();
+        assert_eq!(line["code"], "featuresUnavailable");
+        assert_eq!(line["features"], serde_json::json!(["conditionalAccess"]));
+        let no_token = Failure::Unavailable {
+            tenant: "t".into(),
+            features: vec!["policyRead".into()],
+            of: 7,
+            token_error: Some("AADSTS65001: consent missing".into()),
+        };
+        assert_eq!(no_token.exit_code(), exit::AUTH);
+        assert!(
+            no_token.message().contains("AADSTS65001"),
+            "{}",
+            no_token.message()
+        );
+        assert_eq!(no_token.json()["code"], "noToken");
+    }
+
+    #[test]
     fn token_wins_over_client_credentials() {
         let cli = parse(&["--token", "jwt", "--client-id", "id", "tenants", "list"]);
         assert!(matches!(resolve_auth(&cli), Ok(Auth::Token(t)) if t == "jwt"));
