@@ -498,7 +498,6 @@ Examples:
   sspr tenants add --tenant adatum.com --credential workload-identity --app-id 6f1c2a3b-4d5e-4f60-8a1b-2c3d4e5f6a7b --token-file /var/run/secrets/azure/tokens/azure-identity-token
   sspr tenants add --tenant adatum.com --credential managed-identity --app-id 6f1c2a3b-4d5e-4f60-8a1b-2c3d4e5f6a7b --identity-client-id 1d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f5a")]
     Add {
-        /// The tenant id, or one of its verified domains (the service resolves it).
         #[command(flatten)]
         tenant: TenantArg,
         #[command(flatten)]
