@@ -6,7 +6,7 @@ use std::io::BufRead;
 use std::path::{Path, PathBuf};
 
 use clap::{Args, ValueEnum};
-use sspr_client::types::tenants::{CredentialInput, TenantSummary, Verification};
+use sspr_client::types::tenants::{CredentialInput, TenantOrigin, TenantSummary, Verification};
 
 use super::render::format_timestamp;
 
@@ -364,9 +364,8 @@ pub fn tenant_detail(tenant: &TenantSummary) -> String {
         format!(
             "Origin: {}",
             match tenant.origin {
-                sspr_client::types::tenants::TenantOrigin::Config =>
-                    "config (the configuration file; read-only here)",
-                sspr_client::types::tenants::TenantOrigin::Api => "api (onboarded through the API)",
+                TenantOrigin::Config => "config (the configuration file; read-only here)",
+                TenantOrigin::Api => "api (onboarded through the API)",
             }
         ),
         format!(
@@ -703,7 +702,7 @@ mod tests {
     }
 
     #[test]
-    fn the_detail_names_the_credential_and_never_a_secret() {
+    fn the_detail_names_the_origin_the_credential_and_the_health() {
         let tenants = example_tenants();
         let contoso = tenant_detail(&tenants[0]);
         assert!(contoso.contains("Origin: config"), "{contoso}");
