@@ -478,7 +478,8 @@ Examples:
     },
     /// Verify what the service may do in a tenant: a fresh token's application permissions,
     /// per feature available or not, with the permissions to consent to and the licence each
-    /// needs (needs SSPR.ReadWrite). The verdict is kept and shown by `tenants list`.
+    /// needs (needs SSPR.ReadWrite). The verdict is kept and shown by `tenants list`. Exits 0
+    /// when every feature is available, 8 when some are not, 3 when no token was issued.
     #[command(after_help = "\
 Examples:
   sspr tenants verify --tenant contoso.com
