@@ -25,6 +25,9 @@ pub mod exit {
     /// The tenant lacks a licence (`licenseRequired`) or the connector (`sourceUnavailable`) the
     /// operation needs: nothing to retry until the tenant is changed.
     pub const LICENCE: i32 = 7;
+    /// `tenants verify`: the tenant answered, but some features are unavailable there (missing
+    /// permissions or licences): consent to what is missing, then verify again.
+    pub const UNAVAILABLE: i32 = 8;
 }
 
 /// Everything that can go wrong talking to the service or its token authority.

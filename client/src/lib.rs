@@ -17,12 +17,15 @@
 //! # Ok(()) }
 //! ```
 
+pub mod access;
 pub mod audit;
 pub mod auth;
 pub mod error;
+pub mod partner;
 pub mod policy;
 pub mod protection;
 pub mod registrations;
+pub mod tenants;
 pub mod types;
 
 use std::fmt;
@@ -175,32 +178,6 @@ impl SsprClient {
     /// The service's base URL, always ending in `/`.
     pub fn base_url(&self) -> &Url {
         &self.base_url
-    }
-
-    /// `GET /v1/tenants`: the tenants the caller may act on.
-    pub async fn list_tenants(&self) -> Result<Vec<TenantSummary>, ClientError> {
-        let url = self.endpoint(&["v1", "tenants"])?;
-        let (body, _) = self.get(&url).await?;
-        serde_json::from_slice::<TenantList>(&body)
-            .map(|list| list.value)
-            .map_err(|e| decode_error(&url, "a tenant list", &e, &body))
-    }
-
-    /// `GET /v1/tenants/{tenant}`: one tenant the caller may act on, named by its id or a domain.
-    pub async fn get_tenant(&self, tenant: &str) -> Result<TenantSummary, ClientError> {
-        let url = self.endpoint(&["v1", "tenants", tenant])?;
-        let (body, _) = self.get(&url).await?;
-        serde_json::from_slice::<TenantSummary>(&body)
-            .map_err(|e| decode_error(&url, "a tenant", &e, &body))
-    }
-
-    /// `POST /v1/tenants/{tenant}/verify`: what the service may do in the tenant, per feature,
-    /// from a fresh token (the verdict is kept and shown with the tenant).
-    pub async fn verify_tenant(&self, tenant: &str) -> Result<Verification, ClientError> {
-        let url = self.endpoint(&["v1", "tenants", tenant, "verify"])?;
-        let reply = self.send(Method::POST, &url, None).await?;
-        serde_json::from_slice::<Verification>(&reply.body)
-            .map_err(|e| decode_error(&url, "a verification", &e, &reply.body))
     }
 
     /// `GET /v1/tenants/{tenant}/sspr/policy`, `tenant` being an id or a domain: the typed

@@ -15,7 +15,9 @@ use sspr_client::protection::{self, ProtectionAnswer, ProtectionFlags};
 use sspr_client::registrations;
 use sspr_client::types::Answer;
 
+use cli::access::RoleChoice;
 use cli::registrations::{ListFormat, OutputError, Progress, SummaryFormat, Unlicensed};
+use cli::tenants::{CredentialFlags, SecretSources};
 use cli::{audit, render, report};
 use sspr_client::{
     AuditFilter, Auth, ClientError, ClientOptions, PolicyResponse, SsprClient, auth,
@@ -42,6 +44,8 @@ Exit codes:
   6  conflict or precondition (409, 412, 428): read again and retry
   7  the tenant lacks the licence or the connector the operation needs (licenseRequired,
      sourceUnavailable; with --strict, a fleet summary whose only failures are that)
+  8  tenants verify: the tenant answered, but some features are unavailable there (missing
+     permissions or licences; the verdict is printed, the missing ones named)
 
 With --output json an error is one line of JSON on stderr: the service's problem document
 (type, title, status, detail, code, …), or for an error without one (usage, connection, file)
@@ -166,15 +170,38 @@ enum Output {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Tenants you may act on.
+    /// The tenants you may act on: list and show them; onboard, change and offboard them, their
+    /// consent link and what works in each (the registry's changes need SSPR.Admin).
     #[command(
         subcommand,
         after_help = "\
 Examples:
-  sspr tenants list
-  sspr --output json tenants list"
+  sspr tenants list --tag region:eu
+  sspr tenants add --tenant tailspin.onmicrosoft.com --tag region:us --credential default
+  sspr tenants consent-url --tenant tailspin.onmicrosoft.com
+  sspr tenants verify --tenant tailspin.onmicrosoft.com"
     )]
     Tenants(TenantsCommand),
+    /// Who may act on which tenants: grants of tenants or tags to a principal, with a role (needs
+    /// SSPR.Admin).
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  sspr access list
+  sspr access grant --principal 9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a --tenants tag:region:eu --role SSPR.Read"
+    )]
+    Access(AccessCommand),
+    /// The MSP's own (partner) tenant: its GDAP customers, as tenants to onboard (needs
+    /// SSPR.Admin).
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  sspr partner customers
+  sspr --output json partner customers"
+    )]
+    Partner(PartnerCommand),
     /// A tenant's SSPR policy.
     #[command(
         subcommand,
@@ -428,12 +455,17 @@ Examples:
 
 #[derive(Subcommand, Debug)]
 enum TenantsCommand {
-    /// List the tenants you may act on.
+    /// List the tenants you may act on, with their tags and health.
     #[command(after_help = "\
 Examples:
   sspr tenants list
+  sspr tenants list --tag region:eu --tag tier:gold
   sspr --output json tenants list")]
-    List,
+    List {
+        /// Only the tenants with this tag, e.g. region:eu (repeat it: a tenant must carry each).
+        #[arg(long = "tag", value_name = "TAG")]
+        tags: Vec<String>,
+    },
     /// Show one tenant you may act on: its id, domains and display name (checks a tenant name
     /// before a runbook acts on it).
     #[command(after_help = "\
@@ -446,7 +478,8 @@ Examples:
     },
     /// Verify what the service may do in a tenant: a fresh token's application permissions,
     /// per feature available or not, with the permissions to consent to and the licence each
-    /// needs (needs SSPR.ReadWrite). The verdict is kept and shown by `tenants list`.
+    /// needs (needs SSPR.ReadWrite). The verdict is kept and shown by `tenants list`. Exits 0
+    /// when every feature is available, 8 when some are not, 3 when no token was issued.
     #[command(after_help = "\
 Examples:
   sspr tenants verify --tenant contoso.com
@@ -455,6 +488,138 @@ Examples:
         #[command(flatten)]
         tenant: TenantArg,
     },
+    /// Onboard a customer tenant, usable at once without a restart, with the credential the
+    /// service signs in to it with (needs SSPR.Admin). A client secret is read from standard
+    /// input (--client-secret-stdin) or SSPR_TENANT_CLIENT_SECRET, never from the command line.
+    #[command(after_help = "\
+Examples:
+  sspr tenants add --tenant tailspin.onmicrosoft.com --tag region:us --credential default
+  sspr tenants add --tenant adatum.com --credential client-secret --app-id 6f1c2a3b-4d5e-4f60-8a1b-2c3d4e5f6a7b --client-secret-stdin
+  sspr tenants add --tenant adatum.com --credential certificate --app-id 6f1c2a3b-4d5e-4f60-8a1b-2c3d4e5f6a7b --certificate-pem cert.pem --private-key-pem key.pem
+  sspr tenants add --tenant adatum.com --credential workload-identity --app-id 6f1c2a3b-4d5e-4f60-8a1b-2c3d4e5f6a7b --token-file /var/run/secrets/azure/tokens/azure-identity-token
+  sspr tenants add --tenant adatum.com --credential managed-identity --app-id 6f1c2a3b-4d5e-4f60-8a1b-2c3d4e5f6a7b --identity-client-id 1d2e3f4a-5b6c-4d7e-8f9a-0b1c2d3e4f5a")]
+    Add {
+        #[command(flatten)]
+        tenant: TenantArg,
+        #[command(flatten)]
+        details: TenantDetailArgs,
+        #[command(flatten, next_help_heading = "Credential")]
+        credential: CredentialFlags,
+    },
+    /// Change an onboarded tenant: what is given replaces what was, the rest stays (needs
+    /// SSPR.Admin; a tenant of the configuration file is read-only).
+    #[command(after_help = "\
+Examples:
+  sspr tenants update --tenant tailspin.onmicrosoft.com --tag region:eu --tag tier:gold
+  sspr tenants update --tenant tailspin.onmicrosoft.com --clear-tags
+  sspr tenants update --tenant tailspin.onmicrosoft.com --credential client-secret --app-id 6f1c2a3b-4d5e-4f60-8a1b-2c3d4e5f6a7b --client-secret-file /run/secrets/tailspin")]
+    Update {
+        #[command(flatten)]
+        tenant: TenantArg,
+        #[command(flatten)]
+        details: TenantDetailArgs,
+        /// Remove every tag.
+        #[arg(long, conflicts_with = "tags")]
+        clear_tags: bool,
+        #[command(flatten, next_help_heading = "Credential")]
+        credential: CredentialFlags,
+    },
+    /// Offboard a tenant: its credential is deleted, its audit records stay (needs SSPR.Admin).
+    /// Shows the tenant, then asks.
+    #[command(after_help = "\
+Examples:
+  sspr tenants remove --tenant tailspin.onmicrosoft.com
+  sspr tenants remove --tenant tailspin.onmicrosoft.com --yes")]
+    Remove {
+        #[command(flatten)]
+        tenant: TenantArg,
+        /// Remove without asking (needed when standard input is not a terminal).
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+    /// The admin consent link to send to the tenant's administrator (table output: the URL
+    /// alone, so `open $(sspr tenants consent-url …)` works).
+    #[command(after_help = "\
+Examples:
+  sspr tenants consent-url --tenant tailspin.onmicrosoft.com
+  sspr tenants consent-url --tenant tailspin.onmicrosoft.com --redirect-uri https://msp.example/consented
+  sspr --output json tenants consent-url --tenant tailspin.onmicrosoft.com")]
+    ConsentUrl {
+        #[command(flatten)]
+        tenant: TenantArg,
+        /// Where the administrator lands after consenting (default: the service's).
+        #[arg(long, value_name = "URL")]
+        redirect_uri: Option<Url>,
+    },
+}
+
+/// The display name, domains and tags of `tenants add` and `tenants update`.
+#[derive(Args, Debug, Clone, PartialEq, Eq)]
+struct TenantDetailArgs {
+    /// The name to show (default when adding: the domain given, else the id).
+    #[arg(long, value_name = "NAME")]
+    display_name: Option<String>,
+    /// A further domain the tenant can be named by (repeat it for several).
+    #[arg(long = "domain", value_name = "DOMAIN")]
+    domains: Vec<String>,
+    /// A tag such as region:eu or tier:gold (repeat it for several), selectable as tag:region:eu.
+    #[arg(long = "tag", value_name = "TAG")]
+    tags: Vec<String>,
+}
+
+#[derive(Subcommand, Debug)]
+enum AccessCommand {
+    /// List every grant: from the configuration file and through the API.
+    #[command(after_help = "\
+Examples:
+  sspr access list
+  sspr --output json access list")]
+    List,
+    /// Grant a principal (object id or client id) some tenants, up to a role.
+    #[command(after_help = "\
+Examples:
+  sspr access grant --principal 9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a --tenants tag:region:eu --role SSPR.Read
+  sspr access grant --principal 9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a --tenants contoso.onmicrosoft.com,fabrikam.onmicrosoft.com --role SSPR.ReadWrite")]
+    Grant {
+        /// The caller's object id (oid) or client id (appid/azp).
+        #[arg(long, value_name = "ID")]
+        principal: String,
+        /// Tenant ids or domains, tag:<tag> (every tenant with that tag) or * (every tenant),
+        /// comma-separated.
+        #[arg(
+            long,
+            value_delimiter = ',',
+            required = true,
+            value_name = "TENANT|tag:TAG,…"
+        )]
+        tenants: Vec<String>,
+        /// The highest role the grant gives on those tenants.
+        #[arg(long, value_enum)]
+        role: RoleChoice,
+    },
+    /// Revoke a grant made through the API. Shows the grant, then asks.
+    #[command(after_help = "\
+Examples:
+  sspr access revoke --id 7d3f5a2e-1b4c-4d6e-8f9a-0b1c2d3e4f5a
+  sspr access revoke --id 7d3f5a2e-1b4c-4d6e-8f9a-0b1c2d3e4f5a --yes")]
+    Revoke {
+        /// The grant's id (see `sspr access list`).
+        #[arg(long, value_name = "ID")]
+        id: String,
+        /// Revoke without asking (needed when standard input is not a terminal).
+        #[arg(long, short = 'y')]
+        yes: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum PartnerCommand {
+    /// The partner tenant's delegated admin (GDAP) customers and whether each is onboarded.
+    #[command(after_help = "\
+Examples:
+  sspr partner customers
+  sspr --output json partner customers")]
+    Customers,
 }
 
 #[derive(Subcommand, Debug)]
@@ -541,6 +706,16 @@ enum Failure {
         /// 7 when every failure is a missing licence (with --strict), else 5.
         exit_code: i32,
     },
+    /// A verification (already printed) found features unavailable in a tenant (exit code 8),
+    /// or the service got no token for it at all (exit code 3).
+    Unavailable {
+        tenant: String,
+        /// The unavailable features, by their API names.
+        features: Vec<String>,
+        of: usize,
+        /// Why no token was issued, when none was.
+        token_error: Option<String>,
+    },
 }
 
 impl From<OutputError> for Failure {
@@ -565,6 +740,11 @@ impl Failure {
             Failure::Usage(_) => exit::USAGE,
             Failure::Output(_) => exit::SERVER,
             Failure::Tenants { exit_code, .. } => *exit_code,
+            Failure::Unavailable {
+                token_error: Some(_),
+                ..
+            } => exit::AUTH,
+            Failure::Unavailable { .. } => exit::UNAVAILABLE,
         }
     }
 
@@ -584,6 +764,26 @@ impl Failure {
                     which.join(", ")
                 )
             }
+            Failure::Unavailable {
+                tenant,
+                token_error: Some(error),
+                ..
+            } => format!(
+                "the service got no token for {tenant}: {error}; has its administrator \
+                 consented? (sspr tenants consent-url --tenant {tenant})"
+            ),
+            Failure::Unavailable {
+                tenant,
+                features,
+                of,
+                token_error: None,
+            } => format!(
+                "{} of {of} features are unavailable in {tenant}: {}; consent to the missing \
+                 permissions (sspr tenants consent-url --tenant {tenant}) or add the licence, \
+                 then verify again",
+                features.len(),
+                features.join(", ")
+            ),
         }
     }
 
@@ -608,6 +808,19 @@ impl Failure {
                     .iter()
                     .map(|(tenant, code)| serde_json::json!({"tenant": tenant, "code": code}))
                     .collect();
+                problem
+            }
+            Failure::Unavailable {
+                token_error: Some(_),
+                ..
+            } => cli_problem("no-token", "No token for the tenant", &self.message()),
+            Failure::Unavailable { features, .. } => {
+                let mut problem = cli_problem(
+                    "features-unavailable",
+                    "Some features are unavailable",
+                    &self.message(),
+                );
+                problem["features"] = serde_json::json!(features);
                 problem
             }
         }
@@ -709,25 +922,13 @@ async fn run(cli: Cli) -> Result<String, Failure> {
     };
     let client = SsprClient::new(cli.url.clone(), auth, options)?;
     match &cli.command {
-        Command::Tenants(TenantsCommand::List) => {
-            let tenants = client.list_tenants().await?;
+        Command::Tenants(command) => tenants_command(&client, cli.output, command).await,
+        Command::Access(command) => access_command(&client, cli.output, command).await,
+        Command::Partner(PartnerCommand::Customers) => {
+            let customers = client.partner_customers().await?;
             match cli.output {
-                Output::Json => to_json(&tenants),
-                Output::Table => Ok(render::tenants_table(&tenants, None)),
-            }
-        }
-        Command::Tenants(TenantsCommand::Verify { tenant }) => {
-            let verdict = client.verify_tenant(&tenant.key).await?;
-            match cli.output {
-                Output::Json => to_json(&verdict),
-                Output::Table => Ok(render::verification_table(&verdict, None)),
-            }
-        }
-        Command::Tenants(TenantsCommand::Show { tenant }) => {
-            let tenant = client.get_tenant(&tenant.key).await?;
-            match cli.output {
-                Output::Json => to_json(&tenant),
-                Output::Table => Ok(render::tenants_table(std::slice::from_ref(&tenant), None)),
+                Output::Json => to_json(&customers.json),
+                Output::Table => Ok(cli::partner::customers_table(&customers.value, None)),
             }
         }
         Command::Audit(AuditCommand::List {
@@ -787,6 +988,223 @@ async fn run(cli: Cli) -> Result<String, Failure> {
         }
         Command::Policy(PolicyCommand::Set { confirm, change }) => {
             set(&client, cli.output, change, *confirm).await
+        }
+    }
+}
+
+/// `sspr tenants …`.
+async fn tenants_command(
+    client: &SsprClient,
+    output: Output,
+    command: &TenantsCommand,
+) -> Result<String, Failure> {
+    match command {
+        TenantsCommand::List { tags } => {
+            let tenants = cli::tenants::with_tags(client.list_tenants().await?, tags);
+            match output {
+                Output::Json => to_json(&tenants),
+                Output::Table => Ok(render::tenants_table(&tenants, None)),
+            }
+        }
+        TenantsCommand::Show { tenant } => {
+            let tenant = client.get_tenant(&tenant.key).await?;
+            match output {
+                Output::Json => to_json(&tenant),
+                Output::Table => Ok(tenant_text(&tenant)),
+            }
+        }
+        TenantsCommand::Verify { tenant } => {
+            let verdict = client.verify_tenant(&tenant.key).await?;
+            let shown = match output {
+                Output::Json => to_json(&verdict)?,
+                Output::Table => render::verification_table(&verdict, None),
+            };
+            let unavailable = cli::tenants::unavailable_features(&verdict);
+            if unavailable.is_empty() && verdict.token_issued {
+                return Ok(shown);
+            }
+            // The verdict is the answer; the exit code and stderr say it is not all good.
+            println!("{shown}");
+            Err(Failure::Unavailable {
+                tenant: tenant.key.trim().to_owned(),
+                features: unavailable,
+                of: verdict.features.len(),
+                token_error: (!verdict.token_issued).then(|| {
+                    verdict
+                        .token_error
+                        .clone()
+                        .unwrap_or_else(|| "no reason given".to_owned())
+                }),
+            })
+        }
+        TenantsCommand::Add {
+            tenant,
+            details,
+            credential,
+        } => {
+            let credential = credential_input(credential)?.ok_or_else(|| {
+                Failure::Usage(
+                    "tenants add needs --credential: default (the service-wide app), \
+                     client-secret, certificate, workload-identity or managed-identity"
+                        .to_owned(),
+                )
+            })?;
+            let onboarding = sspr_client::types::tenants::TenantOnboarding {
+                tenant: tenant.key.trim().to_owned(),
+                display_name: details.display_name.clone(),
+                domains: details.domains.clone(),
+                tags: details.tags.clone(),
+                credential,
+            };
+            let added = client.add_tenant(&onboarding).await?;
+            match output {
+                Output::Json => to_json(&added.json),
+                Output::Table => Ok(format!(
+                    "{}\n{}",
+                    tenant_text(&added.value),
+                    cli::tenants::next_steps(&added.value)
+                )),
+            }
+        }
+        TenantsCommand::Update {
+            tenant,
+            details,
+            clear_tags,
+            credential,
+        } => {
+            let update = sspr_client::types::tenants::TenantUpdate {
+                display_name: details.display_name.clone(),
+                domains: (!details.domains.is_empty()).then(|| details.domains.clone()),
+                tags: (*clear_tags || !details.tags.is_empty()).then(|| details.tags.clone()),
+                credential: credential_input(credential)?,
+            };
+            if update == sspr_client::types::tenants::TenantUpdate::default() {
+                return Err(Failure::Usage(
+                    "nothing to change: give --display-name, --domain, --tag, --clear-tags or \
+                     --credential (see --help)"
+                        .to_owned(),
+                ));
+            }
+            let updated = client.update_tenant(&tenant.key, &update).await?;
+            match output {
+                Output::Json => to_json(&updated.json),
+                Output::Table => Ok(tenant_text(&updated.value)),
+            }
+        }
+        TenantsCommand::Remove { tenant, yes } => {
+            let found = client.get_tenant(&tenant.key).await?;
+            let name = format!("{} ({}, {})", found.display_name, found.domain, found.id);
+            let question =
+                format!("Remove {name}? Its credential is deleted; its audit records stay.");
+            if !go_ahead(output, *yes, &tenant_text(&found), &question, "the removal")? {
+                return Ok(String::new());
+            }
+            // The id shown is the one removed, whatever name the command line used.
+            client.remove_tenant(&found.id).await?;
+            match output {
+                Output::Json => to_json(&serde_json::json!({"removed": {
+                    "id": found.id, "domain": found.domain, "displayName": found.display_name
+                }})),
+                Output::Table => Ok(format!(
+                    "Removed {name}: its credential is deleted, its audit records stay."
+                )),
+            }
+        }
+        TenantsCommand::ConsentUrl {
+            tenant,
+            redirect_uri,
+        } => {
+            let link = client
+                .consent_link(&tenant.key, redirect_uri.as_ref().map(Url::as_str))
+                .await?;
+            match output {
+                Output::Json => to_json(&link.json),
+                Output::Table => Ok(link.value.url),
+            }
+        }
+    }
+}
+
+/// A tenant's one-row table, then its origin, credential and health.
+fn tenant_text(tenant: &sspr_client::TenantSummary) -> String {
+    format!(
+        "{}\n{}",
+        render::tenants_table(std::slice::from_ref(tenant), None),
+        cli::tenants::tenant_detail(tenant)
+    )
+}
+
+/// The credential the options give, a secret read from standard input or
+/// SSPR_TENANT_CLIENT_SECRET; a usage error naming the option otherwise.
+fn credential_input(
+    flags: &CredentialFlags,
+) -> Result<Option<sspr_client::types::tenants::CredentialInput>, Failure> {
+    let stdin = std::io::stdin();
+    if flags.client_secret_stdin && stdin.is_terminal() {
+        eprint!("Client secret (one line, shown as typed; pipe it in to hide it): ");
+    }
+    flags
+        .to_input(SecretSources {
+            stdin: &mut stdin.lock(),
+            environment: std::env::var(cli::tenants::SECRET_VARIABLE).ok(),
+        })
+        .map_err(Failure::Usage)
+}
+
+/// `sspr access …`.
+async fn access_command(
+    client: &SsprClient,
+    output: Output,
+    command: &AccessCommand,
+) -> Result<String, Failure> {
+    match command {
+        AccessCommand::List => {
+            let grants = client.list_access().await?.value.value;
+            match output {
+                Output::Json => to_json(&grants),
+                Output::Table => Ok(cli::access::grants_table(&grants, None)),
+            }
+        }
+        AccessCommand::Grant {
+            principal,
+            tenants,
+            role,
+        } => {
+            let request = sspr_client::access::AccessGrantRequest {
+                principal: principal.trim().to_owned(),
+                tenants: tenants.iter().map(|t| t.trim().to_owned()).collect(),
+                role: (*role).into(),
+            };
+            let grant = client.grant_access(&request).await?;
+            match output {
+                Output::Json => to_json(&grant.json),
+                Output::Table => Ok(cli::access::grants_table(
+                    std::slice::from_ref(&grant.value),
+                    None,
+                )),
+            }
+        }
+        AccessCommand::Revoke { id, yes } => {
+            let grants = client.list_access().await?.value.value;
+            let id = id.trim();
+            let plan = match grants.iter().find(|grant| grant.id == id) {
+                Some(grant) => cli::access::grants_table(std::slice::from_ref(grant), None),
+                None => format!("Grant {id} is not among the grants listed to you."),
+            };
+            if !go_ahead(
+                output,
+                *yes,
+                &plan,
+                &format!("Revoke grant {id}?"),
+                "the revocation",
+            )? {
+                return Ok(String::new());
+            }
+            client.revoke_access(id).await?;
+            match output {
+                Output::Json => to_json(&serde_json::json!({"revoked": id})),
+                Output::Table => Ok(format!("Revoked grant {id}.")),
+            }
         }
     }
 }
@@ -1554,6 +1972,139 @@ mod tests {
         );
         assert!(!line.to_string().contains('\n'));
         assert_eq!(Failure::Output("broken".into()).exit_code(), 5);
+    }
+
+    #[test]
+    fn tenant_changes_parse_into_their_parts() {
+        let cli = parse(&[
+            "tenants",
+            "update",
+            "--tenant",
+            "t",
+            "--tag",
+            "region:eu",
+            "--tag",
+            "tier:gold",
+            "--domain",
+            "t.example",
+            "--credential",
+            "workload-identity",
+            "--app-id",
+            "app",
+        ]);
+        let Command::Tenants(TenantsCommand::Update {
+            details,
+            clear_tags,
+            credential,
+            ..
+        }) = cli.command
+        else {
+            panic!("update expected");
+        };
+        assert_eq!(details.tags, ["region:eu", "tier:gold"]);
+        assert_eq!(details.domains, ["t.example"]);
+        assert!(!clear_tags);
+        assert_eq!(
+            credential.credential,
+            Some(cli::tenants::CredentialChoice::WorkloadIdentity)
+        );
+        let conflict = Cli::try_parse_from([
+            "sspr",
+            "tenants",
+            "update",
+            "--tenant",
+            "t",
+            "--tag",
+            "a",
+            "--clear-tags",
+        ])
+        .expect_err("--tag with --clear-tags");
+        assert_eq!(conflict.kind(), clap::error::ErrorKind::ArgumentConflict);
+        // The sign-in options keep their names next to the tenant's credential options.
+        let cli = parse(&[
+            "--client-id",
+            "cli-app",
+            "tenants",
+            "add",
+            "--tenant",
+            "t",
+            "--credential",
+            "certificate",
+            "--app-id",
+            "tenant-app",
+        ]);
+        assert_eq!(cli.client_id.as_deref(), Some("cli-app"));
+        let Command::Tenants(TenantsCommand::Add { credential, .. }) = cli.command else {
+            panic!("add expected");
+        };
+        assert_eq!(credential.app_id.as_deref(), Some("tenant-app"));
+    }
+
+    #[test]
+    fn a_grant_takes_tenants_or_tags_and_a_role() {
+        let cli = parse(&[
+            "access",
+            "grant",
+            "--principal",
+            "p",
+            "--tenants",
+            "contoso.com,tag:region:eu",
+            "--role",
+            "SSPR.ReadWrite",
+        ]);
+        let Command::Access(AccessCommand::Grant { tenants, role, .. }) = cli.command else {
+            panic!("grant expected");
+        };
+        assert_eq!(tenants, ["contoso.com", "tag:region:eu"]);
+        assert_eq!(role, RoleChoice::ReadWrite);
+        let unknown = Cli::try_parse_from([
+            "sspr",
+            "access",
+            "grant",
+            "--principal",
+            "p",
+            "--tenants",
+            "*",
+            "--role",
+            "Owner",
+        ])
+        .expect_err("no such role");
+        assert_eq!(unknown.kind(), clap::error::ErrorKind::InvalidValue);
+    }
+
+    #[test]
+    fn an_incomplete_verification_has_its_own_exit_code_and_json_line() {
+        let unavailable = Failure::Unavailable {
+            tenant: "fabrikam.onmicrosoft.com".into(),
+            features: vec!["conditionalAccess".into()],
+            of: 7,
+            token_error: None,
+        };
+        assert_eq!(unavailable.exit_code(), exit::UNAVAILABLE);
+        assert_eq!(
+            unavailable.lines(None),
+            [
+                "error: 1 of 7 features are unavailable in fabrikam.onmicrosoft.com: \
+              conditionalAccess; consent to the missing permissions (sspr tenants consent-url \
+              --tenant fabrikam.onmicrosoft.com) or add the licence, then verify again"
+            ]
+        );
+        let line = unavailable.json();
+        assert_eq!(line["code"], "featuresUnavailable");
+        assert_eq!(line["features"], serde_json::json!(["conditionalAccess"]));
+        let no_token = Failure::Unavailable {
+            tenant: "t".into(),
+            features: vec!["policyRead".into()],
+            of: 7,
+            token_error: Some("AADSTS65001: consent missing".into()),
+        };
+        assert_eq!(no_token.exit_code(), exit::AUTH);
+        assert!(
+            no_token.message().contains("AADSTS65001"),
+            "{}",
+            no_token.message()
+        );
+        assert_eq!(no_token.json()["code"], "noToken");
     }
 
     #[test]

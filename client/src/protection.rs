@@ -324,7 +324,7 @@ impl SsprClient {
     }
 
     /// A JSON request (with `body` when given) whose answer is a JSON object of type `T`.
-    async fn send_json<T: DeserializeOwned>(
+    pub(crate) async fn send_json<T: DeserializeOwned>(
         &self,
         method: Method,
         url: &Url,

@@ -380,6 +380,17 @@ const COMMANDS: &[(&str, &[&str])] = &[
     ("GET /v1/tenants", &["tenants", "list"]),
     ("GET /v1/tenants/{tenant}", &["tenants", "show"]),
     ("POST /v1/tenants/{tenant}/verify", &["tenants", "verify"]),
+    ("POST /v1/tenants", &["tenants", "add"]),
+    ("PATCH /v1/tenants/{tenant}", &["tenants", "update"]),
+    ("DELETE /v1/tenants/{tenant}", &["tenants", "remove"]),
+    (
+        "GET /v1/tenants/{tenant}/consent",
+        &["tenants", "consent-url"],
+    ),
+    ("GET /v1/access", &["access", "list"]),
+    ("POST /v1/access", &["access", "grant"]),
+    ("DELETE /v1/access/{id}", &["access", "revoke"]),
+    ("GET /v1/partner/customers", &["partner", "customers"]),
     ("GET /v1/tenants/{tenant}/sspr/policy", &["policy", "get"]),
     ("PATCH /v1/tenants/{tenant}/sspr/policy", &["policy", "set"]),
     ("GET /v1/audit", &["audit", "list"]),
@@ -463,4 +474,85 @@ fn the_cli_has_a_command_for_every_operation_of_the_contract() {
             }
         }
     }
+}
+
+#[test]
+fn a_tenants_credential_is_checked_before_anything_is_sent() {
+    let add = |extra: &[&str]| {
+        let mut args = vec![
+            "--url",
+            "http://127.0.0.1:9/",
+            "--token",
+            "eyJ.test.token",
+            "tenants",
+            "add",
+            "--tenant",
+            "tailspin.onmicrosoft.com",
+        ];
+        args.extend_from_slice(extra);
+        sspr(&args)
+    };
+    for (extra, named) in [
+        (&[][..], "--credential"),
+        (&["--credential", "client-secret"][..], "--app-id"),
+        (
+            &["--credential", "client-secret", "--app-id", "a"][..],
+            "SSPR_TENANT_CLIENT_SECRET",
+        ),
+        (
+            &["--credential", "default", "--token-file", "/t"][..],
+            "--token-file",
+        ),
+        (
+            &[
+                "--credential",
+                "certificate",
+                "--app-id",
+                "a",
+                "--certificate-file",
+                "/c",
+            ][..],
+            "--private-key-pem",
+        ),
+    ] {
+        let output = add(extra);
+        let stderr = text(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{extra:?}: {stderr}");
+        assert!(stderr.contains(named), "{extra:?}: {stderr}");
+        assert!(
+            !stderr.contains("127.0.0.1:9"),
+            "nothing was sent: {stderr}"
+        );
+        assert!(output.stdout.is_empty());
+    }
+    // The sign-in's own --client-secret is never taken for the tenant's, nor echoed.
+    let output = add(&[
+        "--credential",
+        "client-secret",
+        "--app-id",
+        "a",
+        "--client-secret",
+        "hunter2-secret",
+    ]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(!stderr.contains("hunter2-secret"), "{stderr}");
+}
+
+#[test]
+fn a_tenant_update_with_nothing_to_change_is_refused_before_any_call() {
+    let output = sspr(&[
+        "--url",
+        "http://127.0.0.1:9/",
+        "--token",
+        "eyJ.test.token",
+        "tenants",
+        "update",
+        "--tenant",
+        "tailspin.onmicrosoft.com",
+    ]);
+    let stderr = text(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("nothing to change"), "{stderr}");
+    assert!(!stderr.contains("127.0.0.1:9"), "{stderr}");
 }

@@ -475,3 +475,89 @@ async fn a_dry_run_that_was_not_one_is_refused_loudly() {
     );
     assert_eq!(error.exit_code(), 5);
 }
+
+#[tokio::test]
+async fn tenancy_calls_send_their_method_path_and_body() {
+    use sspr_api::examples;
+    let (url, seen) = serve(|request, _| {
+        let no_content = || Reply {
+            status: 204,
+            content_type: "application/json",
+            headers: vec![],
+            body: String::new(),
+        };
+        match (request.method.as_str(), request.path.as_str()) {
+            ("POST", "/v1/tenants") => reply(201, examples::tenant_summary()),
+            ("PATCH", "/v1/tenants/tailspin.onmicrosoft.com") => {
+                reply(200, examples::tenant_summary())
+            }
+            ("DELETE", "/v1/tenants/tailspin.onmicrosoft.com") => no_content(),
+            ("GET", path) if path.starts_with("/v1/tenants/tailspin.onmicrosoft.com/consent") => {
+                reply(200, examples::consent_link())
+            }
+            ("GET", "/v1/access") => reply(200, examples::access_list()),
+            ("POST", "/v1/access") => reply(201, examples::access_grant()),
+            ("DELETE", "/v1/access/7d3f5a2e") => no_content(),
+            ("GET", "/v1/partner/customers") => reply(200, examples::partner_customers()),
+            _ => reply(404, json!({"title": "Not found", "status": 404})),
+        }
+    });
+    let client = connect(&url, Auth::Token("jwt-1".into()));
+    let tailspin = "tailspin.onmicrosoft.com";
+
+    let onboarding = serde_json::from_value(examples::tenant_onboarding()).expect("example");
+    let added = client.add_tenant(&onboarding).await.expect("added");
+    assert_eq!(added.value.display_name, "Contoso");
+    let update = serde_json::from_value(examples::tenant_update()).expect("example");
+    client
+        .update_tenant(tailspin, &update)
+        .await
+        .expect("updated");
+    client.remove_tenant(tailspin).await.expect("removed");
+    let link = client
+        .consent_link(tailspin, Some("https://msp.example/done?x=1"))
+        .await
+        .expect("link");
+    assert_eq!(link.value.client_id, "6f1c2a3b-4d5e-4f60-8a1b-2c3d4e5f6a7b");
+    let grants = client.list_access().await.expect("grants");
+    assert_eq!(grants.value.value.len(), 2);
+    let request = serde_json::from_value(examples::access_grant_request()).expect("example");
+    let grant = client.grant_access(&request).await.expect("granted");
+    assert_eq!(grant.value.tenants, ["tag:region:eu"]);
+    client.revoke_access("7d3f5a2e").await.expect("revoked");
+    let customers = client.partner_customers().await.expect("customers");
+    assert_eq!(customers.value.value.len(), 2);
+    assert!(matches!(
+        client.revoke_access(" ").await,
+        Err(ClientError::Config(_))
+    ));
+
+    let seen = seen.lock().expect("log");
+    let calls: Vec<(&str, &str)> = seen
+        .iter()
+        .map(|r| (r.method.as_str(), r.path.as_str()))
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            ("POST", "/v1/tenants"),
+            ("PATCH", "/v1/tenants/tailspin.onmicrosoft.com"),
+            ("DELETE", "/v1/tenants/tailspin.onmicrosoft.com"),
+            (
+                "GET",
+                "/v1/tenants/tailspin.onmicrosoft.com/consent?redirectUri=https%3A%2F%2Fmsp.example%2Fdone%3Fx%3D1"
+            ),
+            ("GET", "/v1/access"),
+            ("POST", "/v1/access"),
+            ("DELETE", "/v1/access/7d3f5a2e"),
+            ("GET", "/v1/partner/customers"),
+        ]
+    );
+    let body = |i: usize| -> serde_json::Value {
+        serde_json::from_str(&seen[i].body).expect("a JSON body")
+    };
+    assert_eq!(body(0), examples::tenant_onboarding());
+    assert_eq!(body(1), examples::tenant_update());
+    assert_eq!(body(5), examples::access_grant_request());
+    assert!(seen[2].body.is_empty() && seen[6].body.is_empty());
+}

@@ -48,7 +48,7 @@ pub struct PolicyRow {
     pub source: String,
 }
 
-/// The tenants as a table: ID, DOMAIN, DISPLAY NAME.
+/// The tenants as a table: ID, DOMAIN, DISPLAY NAME, TAGS, HEALTH.
 pub fn tenants_table(tenants: &[TenantSummary], width: Option<u16>) -> String {
     let mut table = new_table(width);
     table.set_header(["ID", "DOMAIN", "DISPLAY NAME", "TAGS", "HEALTH"]);
@@ -102,7 +102,7 @@ pub fn verification_table(verdict: &Verification, width: Option<u16>) -> String 
 }
 
 /// An enum as the API spells it (`conditionalAccess`, `degraded`).
-fn wire_name(value: &impl serde::Serialize) -> String {
+pub fn wire_name(value: &impl serde::Serialize) -> String {
     serde_json::to_value(value)
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
@@ -498,8 +498,20 @@ mod tests {
         let text = tenants_table(&tenants, Some(120));
         let header = text.lines().nth(1).expect("header line");
         assert!(
-            header.contains("ID") && header.contains("DOMAIN") && header.contains("DISPLAY NAME")
+            header.contains("ID")
+                && header.contains("DOMAIN")
+                && header.contains("DISPLAY NAME")
+                && header.contains("TAGS")
+                && header.contains("HEALTH"),
+            "{header}"
         );
-        assert!(text.contains("contoso.onmicrosoft.com") && text.contains("Contoso"));
+        let row = text.lines().nth(3).expect("the row");
+        assert!(
+            row.contains("contoso.onmicrosoft.com")
+                && row.contains("Contoso")
+                && row.contains("region:eu tier:gold")
+                && row.contains("healthy"),
+            "{row}"
+        );
     }
 }

@@ -1,7 +1,9 @@
-//! The answers of `GET /v1/tenants` and `POST /v1/tenants/{tenant}/verify`: the contract crate's types.
+//! The tenant registry's bodies and answers (`/v1/tenants…`): the contract crate's types.
 
 pub use sspr_api::tenants::{
-    FeatureCheck, TenantHealthStatus, TenantList, TenantSummary, Verification,
+    ConsentLink, CredentialFailure, CredentialInfo, CredentialInput, CredentialKind, Feature,
+    FeatureCheck, SecretStorage, TenantHealth, TenantHealthStatus, TenantList, TenantOnboarding,
+    TenantOrigin, TenantSummary, TenantUpdate, Verification,
 };
 
 #[cfg(test)]

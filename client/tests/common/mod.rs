@@ -1,5 +1,6 @@
 //! Running the real `sspr` binary from integration tests.
 
+use std::io::Write;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
@@ -15,8 +16,17 @@ pub struct Run {
 /// Runs `sspr` with only the given `SSPR_*` variables set and standard input not a terminal
 /// (`/dev/null`), off the async runtime.
 pub async fn sspr(args: &[&str], env: &[(&str, String)]) -> Run {
+    sspr_with_stdin(args, env, None).await
+}
+
+/// [`sspr`] with `stdin` (when given) written to its standard input, a pipe.
+pub async fn sspr_with_stdin(args: &[&str], env: &[(&str, String)], stdin: Option<&str>) -> Run {
     let mut command = Command::new(env!("CARGO_BIN_EXE_sspr"));
-    command.args(args).stdin(Stdio::null());
+    command.args(args).stdin(if stdin.is_some() {
+        Stdio::piped()
+    } else {
+        Stdio::null()
+    });
     for (key, _) in std::env::vars() {
         if key.starts_with("SSPR_") {
             command.env_remove(key);
@@ -25,10 +35,20 @@ pub async fn sspr(args: &[&str], env: &[(&str, String)]) -> Run {
     for (key, value) in env {
         command.env(key, value);
     }
-    let output: Output = tokio::task::spawn_blocking(move || command.output())
-        .await
-        .expect("join")
-        .expect("sspr runs");
+    let input = stdin.map(str::to_owned);
+    let output: Output = tokio::task::spawn_blocking(move || {
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()?;
+        if let (Some(input), Some(mut pipe)) = (input, child.stdin.take()) {
+            pipe.write_all(input.as_bytes())?;
+        }
+        child.wait_with_output()
+    })
+    .await
+    .expect("join")
+    .expect("sspr runs");
     Run {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
