@@ -162,7 +162,7 @@ pub struct TenantUpdate {
 
 /// How the service signs in to a tenant, chosen explicitly. A secret or key given inline is
 /// stored encrypted and never returned; a `…File` is a path the service reads at each use.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(tag = "kind", rename_all = "camelCase", deny_unknown_fields)]
 pub enum CredentialInput {
     /// The service-wide multi-tenant app and credential (`app: default`): 500 tenants, one
@@ -207,6 +207,59 @@ pub enum CredentialInput {
         client_id: String,
         identity_client_id: String,
     },
+}
+
+/// Shows the kind, the app and the files; an inline secret or key only as `<redacted>`.
+impl std::fmt::Debug for CredentialInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |given: &Option<String>| given.as_ref().map(|_| "<redacted>");
+        match self {
+            CredentialInput::Default => f.write_str("Default"),
+            CredentialInput::ClientSecret {
+                client_id,
+                client_secret,
+                client_secret_file,
+            } => f
+                .debug_struct("ClientSecret")
+                .field("client_id", client_id)
+                .field("client_secret", &redacted(client_secret))
+                .field("client_secret_file", client_secret_file)
+                .finish(),
+            CredentialInput::Certificate {
+                client_id,
+                certificate_pem,
+                private_key_pem,
+                certificate_file,
+                private_key_file,
+            } => f
+                .debug_struct("Certificate")
+                .field("client_id", client_id)
+                .field(
+                    "certificate_pem",
+                    &certificate_pem.as_ref().map(|_| "<given>"),
+                )
+                .field("private_key_pem", &redacted(private_key_pem))
+                .field("certificate_file", certificate_file)
+                .field("private_key_file", private_key_file)
+                .finish(),
+            CredentialInput::WorkloadIdentity {
+                client_id,
+                token_file,
+            } => f
+                .debug_struct("WorkloadIdentity")
+                .field("client_id", client_id)
+                .field("token_file", token_file)
+                .finish(),
+            CredentialInput::ManagedIdentity {
+                client_id,
+                identity_client_id,
+            } => f
+                .debug_struct("ManagedIdentity")
+                .field("client_id", client_id)
+                .field("identity_client_id", identity_client_id)
+                .finish(),
+        }
+    }
 }
 
 /// `GET /v1/tenants/{tenant}/consent`: the link a customer's administrator opens to consent to
@@ -271,4 +324,41 @@ pub enum Feature {
     Licences,
     SecureScore,
     Intune,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_an_inline_secret_or_key() {
+        let secret = CredentialInput::ClientSecret {
+            client_id: "6f1c2a3b-4d5e-4f60-8a1b-2c3d4e5f6a7b".into(),
+            client_secret: Some("s3cr3t-value".into()),
+            client_secret_file: None,
+        };
+        let key = CredentialInput::Certificate {
+            client_id: "6f1c2a3b-4d5e-4f60-8a1b-2c3d4e5f6a7b".into(),
+            certificate_pem: Some("-----BEGIN CERTIFICATE-----".into()),
+            private_key_pem: Some("-----BEGIN PRIVATE KEY-----abc".into()),
+            certificate_file: None,
+            private_key_file: None,
+        };
+        let onboarding = format!(
+            "{:?}",
+            TenantOnboarding {
+                tenant: "contoso.com".into(),
+                display_name: None,
+                domains: Vec::new(),
+                tags: Vec::new(),
+                credential: key,
+            }
+        );
+        let shown = format!("{secret:?} {onboarding}");
+        assert!(!shown.contains("s3cr3t-value"), "{shown}");
+        assert!(!shown.contains("PRIVATE KEY"), "{shown}");
+        assert!(
+            shown.contains("6f1c2a3b-4d5e-4f60-8a1b-2c3d4e5f6a7b") && shown.contains("<redacted>")
+        );
+    }
 }

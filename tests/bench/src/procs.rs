@@ -187,6 +187,8 @@ pub struct ServiceSettings<'a> {
     pub tenants: Vec<&'a ManifestTenant>,
     /// Keep to Graph's limits itself (`graph.limits.enabled`).
     pub limits: bool,
+    /// The service-wide `[default_app]`, with a client secret, if any.
+    pub default_app: Option<App>,
 }
 
 impl Service {
@@ -291,6 +293,12 @@ fn service_config(
         "path = {}\n",
         q(&work.join("sspr.db").to_string_lossy())
     );
+    if let Some(app) = &settings.default_app {
+        let _ = writeln!(text, "[default_app]");
+        let _ = writeln!(text, "kind = \"clientSecret\"");
+        let _ = writeln!(text, "client_id = {}", q(&app.client_id));
+        let _ = writeln!(text, "client_secret = {}\n", q(&app.client_secret));
+    }
     for tenant in &settings.tenants {
         let Some(app) = &tenant.app else { continue };
         let _ = writeln!(text, "[[tenants]]");

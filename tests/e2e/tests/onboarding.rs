@@ -123,7 +123,10 @@ async fn a_tenant_onboarded_by_domain_is_usable_at_once_then_updated_and_offboar
     assert_eq!(updated["tags"], json!(["region:us"]));
     assert_eq!(updated["displayName"], "Customer One");
     assert_eq!(updated["credential"]["kind"], "clientSecret");
-    assert_eq!(updated["verification"]["tokenIssued"], true, "same credential: verdict kept");
+    assert_eq!(
+        updated["verification"]["tokenIssued"], true,
+        "same credential: verdict kept"
+    );
 
     // Configuration tenants are read-only here.
     for method in [Method::PATCH, Method::DELETE] {
@@ -169,7 +172,11 @@ async fn bad_onboarding_input_names_the_field_and_keeps_nothing() {
     let token = admin(&world);
     let customer = &customers[0];
     let cases = [
-        (json!({"tenant": "", "credential": client_secret(&world)}), 400, "tenant"),
+        (
+            json!({"tenant": "", "credential": client_secret(&world)}),
+            400,
+            "tenant",
+        ),
         (
             json!({"tenant": "nobody.example", "credential": client_secret(&world)}),
             422,
@@ -233,9 +240,15 @@ async fn the_consent_link_is_v2_admin_consent_for_the_tenant_id() {
         format!("/{}/v2.0/adminconsent", entra_emulator::seed::CONTOSO_ID)
     );
     let query: std::collections::HashMap<String, String> = url.query_pairs().into_owned().collect();
-    assert_eq!(query["client_id"], entra_emulator::seed::GRAPH_APP_CLIENT_ID);
+    assert_eq!(
+        query["client_id"],
+        entra_emulator::seed::GRAPH_APP_CLIENT_ID
+    );
     assert_eq!(query["scope"], "https://graph.microsoft.com/.default");
-    assert_eq!(query["redirect_uri"], "https://sspr.example/consent/callback");
+    assert_eq!(
+        query["redirect_uri"],
+        "https://sspr.example/consent/callback"
+    );
     assert_eq!(query["state"], link["state"].as_str().expect("state"));
     assert!(
         link["permissions"]
@@ -295,7 +308,12 @@ async fn a_grant_made_through_the_api_scopes_a_principal_to_a_tag_up_to_its_role
     assert_eq!(status, 403, "{problem:#}");
     // Another region's tenant answers as if it did not exist.
     let (status, hidden) = world
-        .call(Method::GET, "v1/tenants/fabrikam.onmicrosoft.com", &helpdesk, None)
+        .call(
+            Method::GET,
+            "v1/tenants/fabrikam.onmicrosoft.com",
+            &helpdesk,
+            None,
+        )
         .await;
     let (_, unknown) = world
         .call(Method::GET, "v1/tenants/nowhere.example", &helpdesk, None)
@@ -314,12 +332,21 @@ async fn a_grant_made_through_the_api_scopes_a_principal_to_a_tag_up_to_its_role
         .iter()
         .filter_map(|g| g["origin"].as_str())
         .collect();
-    assert!(origins.contains(&"config") && origins.contains(&"api"), "{all:#}");
+    assert!(
+        origins.contains(&"config") && origins.contains(&"api"),
+        "{all:#}"
+    );
 
     let id = grant["id"].as_str().expect("id");
     let response = world
         .http
-        .delete(world.service.url.join(&format!("v1/access/{id}")).expect("url"))
+        .delete(
+            world
+                .service
+                .url
+                .join(&format!("v1/access/{id}"))
+                .expect("url"),
+        )
         .bearer_auth(&token)
         .send()
         .await
