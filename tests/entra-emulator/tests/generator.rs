@@ -597,7 +597,7 @@ async fn the_emulator_serves_generated_tenants_to_our_multi_tenant_app() {
             d.tenant("tenant0005.onmicrosoft.com").map(|t| t.id.clone()),
         )
     });
-    assert_eq!(count, 3 + 5);
+    assert_eq!(count, 4 + 5);
     let tenant_id = tenant_id.expect("generated tenant by domain");
     let client = common::client_for(&emulator);
     let token = common::graph_token(&client, &emulator, &tenant_id).await;
@@ -641,7 +641,7 @@ async fn startup_figures_for_200_tenants_of_2000_users() {
             d.tenants.iter().map(|t| t.users.len()).sum::<usize>(),
         )
     });
-    assert_eq!(tenants, 203);
+    assert_eq!(tenants, 204);
     assert!(users >= 400_000);
     println!(
         "entra-emulator start with 200 tenants x 2,000 users: {:.2} s wall, peak RSS {} MiB ({} build)",
@@ -710,8 +710,8 @@ async fn check_manifest(manifest: Option<Value>, ca_path: std::path::PathBuf) {
     }
     assert_eq!(manifest["caFile"], ca_path.to_str().unwrap());
     let tenants = manifest["tenants"].as_array().unwrap();
-    assert_eq!(tenants.len(), 3 + 4);
-    assert_eq!(tenants[3]["domain"], "tenant0001.onmicrosoft.com");
+    assert_eq!(tenants.len(), 4 + 4);
+    assert_eq!(tenants[4]["domain"], "tenant0001.onmicrosoft.com");
     for t in tenants {
         for key in ["id", "domain"] {
             assert!(t[key].is_string(), "{t}");
@@ -724,7 +724,7 @@ async fn check_manifest(manifest: Option<Value>, ca_path: std::path::PathBuf) {
 
     // The app registration of a generated tenant gets a Graph token.
     let client = common::client_for_pem(&std::fs::read(&ca_path).unwrap());
-    let generated = &tenants[4];
+    let generated = &tenants[5];
     let response = client
         .post(format!(
             "{}{}/oauth2/v2.0/token",
