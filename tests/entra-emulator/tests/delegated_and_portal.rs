@@ -9,7 +9,6 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde_json::{Value, json};
 
 const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
-const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 const MEGAN: &str = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c01";
 const ALEX: &str = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c02";
 const NESTOR_HELPDESK: &str = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c06";
@@ -130,18 +129,7 @@ async fn assertion_request(
     emulator: &Emulator,
     assertion: &str,
 ) -> (u16, Value) {
-    post_form(
-        client,
-        &token_url(emulator, seed::CONTOSO_ID),
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", seed::GRAPH_APP_CLIENT_ID),
-            ("scope", GRAPH_SCOPE),
-            ("client_assertion_type", JWT_BEARER),
-            ("client_assertion", assertion),
-        ],
-    )
-    .await
+    common::assertion_token_request(client, emulator, seed::CONTOSO_ID, assertion).await
 }
 
 #[tokio::test]

@@ -414,6 +414,29 @@ fn fingerprint(tenants: &[Tenant]) -> String {
 }
 
 #[test]
+fn no_generated_tenant_is_named_like_a_seeded_tenant_or_a_gdap_customer() {
+    let seeded = seed::directory("a".into(), "b".into());
+    let mut taken: Vec<String> = seeded
+        .tenants
+        .iter()
+        .map(|t| t.display_name.clone())
+        .collect();
+    taken.push(seed::ADATUM_DISPLAY_NAME.into());
+    // Two rounds through the company list: the second adds " (2)" to the same names.
+    let generated = generator::generate(&spec(60, 30, 3));
+    for t in &generated {
+        for name in &taken {
+            assert!(
+                !t.display_name.starts_with(name.as_str()),
+                "{} ({}) is named like {name}",
+                t.display_name,
+                t.domain
+            );
+        }
+    }
+}
+
+#[test]
 fn same_seed_same_tenants_different_seed_different_ids() {
     let a = generator::generate(&spec(9, 120, 42));
     let b = generator::generate(&spec(9, 120, 42));

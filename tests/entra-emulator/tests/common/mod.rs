@@ -56,6 +56,36 @@ pub async fn request_token(
     )
 }
 
+/// POST a client-credentials request for [`seed::GRAPH_APP_CLIENT_ID`]'s Graph token in `tenant`,
+/// authenticated by a client assertion (certificate or federated); returns status and JSON body.
+pub async fn assertion_token_request(
+    client: &reqwest::Client,
+    emulator: &Emulator,
+    tenant: &str,
+    assertion: &str,
+) -> (u16, Value) {
+    let response = client
+        .post(token_url(emulator, tenant))
+        .form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", seed::GRAPH_APP_CLIENT_ID),
+            ("scope", "https://graph.microsoft.com/.default"),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ),
+            ("client_assertion", assertion),
+        ])
+        .send()
+        .await
+        .expect("token request sent");
+    let status = response.status().as_u16();
+    (
+        status,
+        response.json().await.expect("token response is JSON"),
+    )
+}
+
 /// A Graph token for our service's multi-tenant app in `tenant`, through the token endpoint.
 pub async fn graph_token(client: &reqwest::Client, emulator: &Emulator, tenant: &str) -> String {
     let (status, body) = request_token(
