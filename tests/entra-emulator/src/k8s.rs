@@ -85,8 +85,19 @@ pub(crate) fn mint(
     crate::token::sign(shared, &claims)
 }
 
+/// A token of the same account issued two hours ago that expired an hour ago, well past the
+/// token endpoint's clock skew: what a token file holds when nothing rotated it.
+pub(crate) fn mint_expired(
+    shared: &Shared,
+    cluster: &str,
+    namespace: &str,
+    service_account: &str,
+) -> Result<String, jsonwebtoken::errors::Error> {
+    mint(shared, cluster, namespace, service_account, 7200, 3600)
+}
+
 /// Cluster names are path segments of the issuer: DNS labels, as cluster names usually are.
-fn valid_cluster(cluster: &str) -> bool {
+pub(crate) fn valid_cluster(cluster: &str) -> bool {
     !cluster.is_empty()
         && cluster.len() <= 63
         && cluster

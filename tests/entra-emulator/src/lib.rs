@@ -522,7 +522,7 @@ impl Emulator {
         namespace: &str,
         service_account: &str,
     ) -> String {
-        k8s::mint(self.shared(), cluster, namespace, service_account, 7200, 3600)
+        k8s::mint_expired(self.shared(), cluster, namespace, service_account)
             .unwrap_or_else(|e| panic!("entra-emulator could not sign a token: {e}"))
     }
 

@@ -744,6 +744,34 @@ async fn check_manifest(manifest: Option<Value>, ca_path: std::path::PathBuf) {
     }
     let customers: Vec<&Value> = tenants.iter().filter(|t| t["app"].is_object()).collect();
     assert_eq!(customers.len(), 2 + 4, "every tenant but the operator's");
+    // Tailspin's partial consent shows in its granted permissions, not as an app.
+    let tailspin = tenants
+        .iter()
+        .find(|t| t["id"] == seed::TAILSPIN_ID)
+        .expect("Tailspin listed");
+    assert!(tailspin["app"].is_null(), "{tailspin}");
+    assert_eq!(
+        strings(&tailspin["grantedPermissions"]),
+        seed::tailspin_permissions()
+    );
+    assert_eq!(
+        manifest["managedIdentity"]["clientId"],
+        seed::SERVICE_UAMI_CLIENT_ID
+    );
+    assert!(
+        manifest["managedIdentity"]["endpoint"]
+            .as_str()
+            .is_some_and(|e| e.ends_with("/metadata/identity/oauth2/token")),
+        "{manifest}"
+    );
+    assert_eq!(
+        manifest["serviceAccount"]["issuer"],
+        format!(
+            "{}_k8s/{}",
+            manifest["baseUrl"].as_str().unwrap(),
+            seed::DEMO_CLUSTER
+        )
+    );
 
     // The app registration of a generated tenant gets a Graph token.
     let client = common::client_for_pem(&std::fs::read(&ca_path).unwrap());

@@ -347,6 +347,83 @@ async fn the_demo_clusters_service_account_token_works_and_an_expired_one_is_ref
     emulator.shutdown().await;
 }
 
+/// `POST /_emulator/service-account-token` as a demo script calls it.
+async fn control_service_account_token(
+    client: &reqwest::Client,
+    emulator: &Emulator,
+    key: Option<&str>,
+    body: Value,
+) -> (u16, Value) {
+    let mut request = client
+        .post(format!("{}_emulator/service-account-token", emulator.base_url()))
+        .json(&body);
+    if let Some(key) = key {
+        request = request.header(entra_emulator::CONTROL_KEY_HEADER, key);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn the_control_api_mints_token_files_for_a_process_outside_the_test() {
+    let (emulator, client) = start().await;
+    let key = emulator.control_key();
+    let (status, body) =
+        control_service_account_token(&client, &emulator, Some(&key), serde_json::json!({})).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["subject"], seed::DEMO_SERVICE_ACCOUNT_SUBJECT);
+    assert_eq!(
+        body["issuer"],
+        emulator.service_account_issuer(seed::DEMO_CLUSTER)
+    );
+    let (status, answer) = assertion_token_request(
+        &client,
+        &emulator,
+        seed::CONTOSO_ID,
+        body["token"].as_str().unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+
+    let (status, body) = control_service_account_token(
+        &client,
+        &emulator,
+        Some(&key),
+        serde_json::json!({ "expired": true }),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, answer) = assertion_token_request(
+        &client,
+        &emulator,
+        seed::CONTOSO_ID,
+        body["token"].as_str().unwrap(),
+    )
+    .await;
+    assert_entra_error(status, &answer, 401, "invalid_client", 700024);
+
+    let (status, _) =
+        control_service_account_token(&client, &emulator, None, serde_json::json!({})).await;
+    assert_eq!(status, 401);
+    let (status, body) = control_service_account_token(
+        &client,
+        &emulator,
+        Some(&key),
+        serde_json::json!({ "cluster": "Not/A Cluster" }),
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("cluster:"),
+        "{body}"
+    );
+    emulator.shutdown().await;
+}
+
 #[tokio::test]
 async fn the_msp_app_is_seeded_with_both_federated_credentials_and_keeps_its_secret() {
     let (emulator, client) = start().await;
