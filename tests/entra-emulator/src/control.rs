@@ -238,7 +238,7 @@ struct SeedBody {
     seed: u64,
 }
 
-/// Replace the generated tenants (the three seeded ones stay) and reset to the new state; later
+/// Replace the generated tenants (the four seeded ones stay) and reset to the new state; later
 /// resets return to it.
 async fn seed(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
     if let Some(denied) = refuse(&shared, &headers) {

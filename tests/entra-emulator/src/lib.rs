@@ -113,7 +113,7 @@ pub struct EmulatorConfig {
     /// How long policy changes take to show in the registration reports (Graph's reports lag by
     /// up to hours). Default zero: reports follow every change immediately.
     pub report_delay: Duration,
-    /// Generated tenants in addition to the three seeded ones (`tenant0001.onmicrosoft.com`, …),
+    /// Generated tenants in addition to the four seeded ones (`tenant0001.onmicrosoft.com`, …),
     /// deterministic per seed. `None`: only the seeded tenants.
     pub generate: Option<GeneratorSpec>,
 }
@@ -700,7 +700,7 @@ impl Emulator {
         self.shared().reset();
     }
 
-    /// Replace the generated tenants with `spec`'s (the three seeded tenants stay) and reset to
+    /// Replace the generated tenants with `spec`'s (the four seeded tenants stay) and reset to
     /// that state (`POST /_emulator/seed`); later resets return to it. Blocks while generating.
     pub fn reseed(&self, spec: GeneratorSpec) {
         self.shared().reseed(spec);
