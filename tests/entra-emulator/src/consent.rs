@@ -68,7 +68,11 @@ pub(crate) fn grant(
 
 /// Remove `client_id`'s service principal from `tenant`: the app is no longer installed there
 /// (its token requests then fail with AADSTS700016).
-pub(crate) fn revoke(directory: &mut Directory, tenant: &str, client_id: &str) -> anyhow::Result<()> {
+pub(crate) fn revoke(
+    directory: &mut Directory,
+    tenant: &str,
+    client_id: &str,
+) -> anyhow::Result<()> {
     let tenant = directory
         .tenant_mut(tenant)
         .with_context(|| format!("no tenant with id or domain {tenant}"))?;
@@ -90,7 +94,12 @@ pub(crate) async fn admin_consent(
     Path(path_tenant): Path<String>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let param = |name: &str| query.get(name).map(String::as_str).filter(|v| !v.is_empty());
+    let param = |name: &str| {
+        query
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    };
     let client_id = param("client_id");
     let (logged_tenant, mut response) = match consent(&shared, &path_tenant, &param) {
         Ok((tenant_id, location)) => (tenant_id, redirect(&location)),
@@ -156,7 +165,9 @@ fn consent<'q>(
         return Err(page(
             path_tenant,
             90002,
-            format!("Tenant '{path_tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."),
+            format!(
+                "Tenant '{path_tenant}' not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud."
+            ),
         ));
     };
     let tenant_id = tenant.id.clone();
@@ -172,7 +183,9 @@ fn consent<'q>(
         return Err(page(
             &tenant_id,
             700016,
-            format!("Application with identifier '{client_id}' was not found in the directory '{tenant_name}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant."),
+            format!(
+                "Application with identifier '{client_id}' was not found in the directory '{tenant_name}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant."
+            ),
         ));
     };
     let redirect_uri = param("redirect_uri").unwrap_or_default();
@@ -181,7 +194,9 @@ fn consent<'q>(
         return Err(page(
             &tenant_id,
             50011,
-            format!("The redirect URI '{redirect_uri}' specified in the request does not match the redirect URIs configured for the application '{client_id}'. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal."),
+            format!(
+                "The redirect URI '{redirect_uri}' specified in the request does not match the redirect URIs configured for the application '{client_id}'. Make sure the redirect URI sent in the request matches one added to your application in the Azure portal."
+            ),
         ));
     };
     let state = param("state");
@@ -206,7 +221,11 @@ fn consent<'q>(
     let permissions = app.required_permissions.clone();
     let app_id = app.client_id.clone();
     grant(&mut directory, &tenant_id, &app_id, &permissions).map_err(|e| {
-        page(&tenant_id, 50000, format!("There was an error granting consent: {e}"))
+        page(
+            &tenant_id,
+            50000,
+            format!("There was an error granting consent: {e}"),
+        )
     })?;
     let granted: Vec<String> = permissions
         .iter()

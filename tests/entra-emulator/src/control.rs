@@ -324,14 +324,11 @@ async fn service_account_token(
     if let Some(denied) = refuse(&shared, &headers) {
         return denied;
     }
-    let body: ServiceAccountTokenBody = match serde_json::from_slice(if body.is_empty() {
-        b"{}"
-    } else {
-        &body
-    }) {
-        Ok(b) => b,
-        Err(e) => return invalid_body(e),
-    };
+    let body: ServiceAccountTokenBody =
+        match serde_json::from_slice(if body.is_empty() { b"{}" } else { &body }) {
+            Ok(b) => b,
+            Err(e) => return invalid_body(e),
+        };
     if !crate::k8s::valid_cluster(&body.cluster) {
         return error(
             StatusCode::BAD_REQUEST,
@@ -340,7 +337,12 @@ async fn service_account_token(
         );
     }
     let minted = if body.expired {
-        crate::k8s::mint_expired(&shared, &body.cluster, &body.namespace, &body.service_account)
+        crate::k8s::mint_expired(
+            &shared,
+            &body.cluster,
+            &body.namespace,
+            &body.service_account,
+        )
     } else {
         crate::k8s::mint(
             &shared,

@@ -506,8 +506,15 @@ impl Emulator {
         lifetime: Duration,
     ) -> String {
         let lifetime = i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX / 2);
-        k8s::mint(self.shared(), cluster, namespace, service_account, 0, lifetime)
-            .unwrap_or_else(|e| panic!("entra-emulator could not sign a token: {e}"))
+        k8s::mint(
+            self.shared(),
+            cluster,
+            namespace,
+            service_account,
+            0,
+            lifetime,
+        )
+        .unwrap_or_else(|e| panic!("entra-emulator could not sign a token: {e}"))
     }
 
     /// Like [`Emulator::mint_service_account_token`], but issued two hours ago and expired one
@@ -546,7 +553,12 @@ impl Emulator {
         permissions: &[&str],
     ) -> anyhow::Result<()> {
         let permissions: Vec<String> = permissions.iter().map(|p| p.to_string()).collect();
-        consent::grant(&mut self.shared().directory(), tenant, client_id, &permissions)
+        consent::grant(
+            &mut self.shared().directory(),
+            tenant,
+            client_id,
+            &permissions,
+        )
     }
 
     /// Remove `client_id`'s service principal from `tenant`, as an administrator deleting the
@@ -561,13 +573,16 @@ impl Emulator {
     /// consented (see [`Emulator::grant_consent`]). `id` must be a GUID; neither it nor `domain`
     /// may be taken. Undone by [`Emulator::reset`].
     pub fn create_tenant(&self, id: &str, domain: &str, display_name: &str) -> anyhow::Result<()> {
-        let parsed = uuid::Uuid::parse_str(id)
-            .with_context(|| format!("tenant id {id:?} is not a GUID"))?;
+        let parsed =
+            uuid::Uuid::parse_str(id).with_context(|| format!("tenant id {id:?} is not a GUID"))?;
         anyhow::ensure!(
             !domain.is_empty() && !domain.contains('/'),
             "tenant domain {domain:?} is not a domain name"
         );
-        anyhow::ensure!(!display_name.trim().is_empty(), "tenant display name is empty");
+        anyhow::ensure!(
+            !display_name.trim().is_empty(),
+            "tenant display name is empty"
+        );
         let id = parsed.hyphenated().to_string();
         let tenant = seed::bare_customer(&id, &domain.to_ascii_lowercase(), display_name, None);
         let mut directory = self.shared().directory();

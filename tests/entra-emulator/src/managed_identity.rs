@@ -92,7 +92,12 @@ fn issue(
             )),
         );
     }
-    let param = |name: &str| query.get(name).map(String::as_str).filter(|v| !v.is_empty());
+    let param = |name: &str| {
+        query
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    };
     let Some(api_version) = param("api-version") else {
         return (
             None,

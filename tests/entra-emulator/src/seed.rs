@@ -873,11 +873,41 @@ fn tailspin() -> Tenant {
         ),
     ];
     t.users = vec![
-        user("6d7e8f9a-0b1c-4d2e-8f3a-4b5c6d7e8f01", "Kari Hensien", "karih", d, &[GLOBAL_ADMIN]),
-        user("6d7e8f9a-0b1c-4d2e-8f3a-4b5c6d7e8f02", "Toby Nixon", "tobyn", d, &[]),
-        user("6d7e8f9a-0b1c-4d2e-8f3a-4b5c6d7e8f03", "Jamie Reding", "jamier", d, &[]),
-        user("6d7e8f9a-0b1c-4d2e-8f3a-4b5c6d7e8f04", "Ashley Schroeder", "ashleys", d, &["Helpdesk Administrator"]),
-        user("6d7e8f9a-0b1c-4d2e-8f3a-4b5c6d7e8f05", "Kevin Liu", "kevinl", d, &[]),
+        user(
+            "6d7e8f9a-0b1c-4d2e-8f3a-4b5c6d7e8f01",
+            "Kari Hensien",
+            "karih",
+            d,
+            &[GLOBAL_ADMIN],
+        ),
+        user(
+            "6d7e8f9a-0b1c-4d2e-8f3a-4b5c6d7e8f02",
+            "Toby Nixon",
+            "tobyn",
+            d,
+            &[],
+        ),
+        user(
+            "6d7e8f9a-0b1c-4d2e-8f3a-4b5c6d7e8f03",
+            "Jamie Reding",
+            "jamier",
+            d,
+            &[],
+        ),
+        user(
+            "6d7e8f9a-0b1c-4d2e-8f3a-4b5c6d7e8f04",
+            "Ashley Schroeder",
+            "ashleys",
+            d,
+            &["Helpdesk Administrator"],
+        ),
+        user(
+            "6d7e8f9a-0b1c-4d2e-8f3a-4b5c6d7e8f05",
+            "Kevin Liu",
+            "kevinl",
+            d,
+            &[],
+        ),
     ];
     register(
         &mut t.users,
@@ -938,7 +968,12 @@ pub(crate) fn graph_principal(object_id: &str) -> ServicePrincipal {
 /// [`GRAPH_APP_CLIENT_ID`]'s principal in a customer tenant, consented with every permission
 /// of [`GRAPH_APP_PERMISSIONS`].
 pub(crate) fn graph_app_principal(object_id: &str) -> ServicePrincipal {
-    consented_principal(object_id, GRAPH_APP_CLIENT_ID, "Northwind SSPR Manager", GRAPH_APP_PERMISSIONS)
+    consented_principal(
+        object_id,
+        GRAPH_APP_CLIENT_ID,
+        "Northwind SSPR Manager",
+        GRAPH_APP_PERMISSIONS,
+    )
 }
 
 /// The service principal admin consent creates for `app_id`, holding `permissions` on Graph.

@@ -110,7 +110,9 @@ async fn the_managed_identity_gets_tokens_for_token_exchange_and_for_the_service
     let body = uami_token(&client, &emulator, first_party::TOKEN_EXCHANGE_AUDIENCE).await;
     // IMDS sends every number as a string.
     for field in ["expires_in", "expires_on", "ext_expires_in", "not_before"] {
-        let text = body[field].as_str().unwrap_or_else(|| panic!("{field}: {body}"));
+        let text = body[field]
+            .as_str()
+            .unwrap_or_else(|| panic!("{field}: {body}"));
         assert!(text.parse::<i64>().is_ok(), "{field}: {body}");
     }
     assert_eq!(body["token_type"], "Bearer");
@@ -298,15 +300,15 @@ async fn the_demo_clusters_service_account_token_works_and_an_expired_one_is_ref
     let mut validation = Validation::new(Algorithm::RS256);
     validation.set_audience(&[first_party::TOKEN_EXCHANGE_AUDIENCE]);
     validation.set_issuer(&[issuer.as_str()]);
-    let projected = jsonwebtoken::decode::<Value>(
-        &token,
-        &DecodingKey::from_jwk(jwk).unwrap(),
-        &validation,
-    )
-    .expect("verifies with the cluster's JWKS")
-    .claims;
+    let projected =
+        jsonwebtoken::decode::<Value>(&token, &DecodingKey::from_jwk(jwk).unwrap(), &validation)
+            .expect("verifies with the cluster's JWKS")
+            .claims;
     assert_eq!(projected["sub"], seed::DEMO_SERVICE_ACCOUNT_SUBJECT);
-    assert_eq!(projected["kubernetes.io"]["namespace"], seed::DEMO_NAMESPACE);
+    assert_eq!(
+        projected["kubernetes.io"]["namespace"],
+        seed::DEMO_NAMESPACE
+    );
     assert_eq!(
         projected["kubernetes.io"]["serviceaccount"]["name"],
         seed::DEMO_SERVICE_ACCOUNT
@@ -355,7 +357,10 @@ async fn control_service_account_token(
     body: Value,
 ) -> (u16, Value) {
     let mut request = client
-        .post(format!("{}_emulator/service-account-token", emulator.base_url()))
+        .post(format!(
+            "{}_emulator/service-account-token",
+            emulator.base_url()
+        ))
         .json(&body);
     if let Some(key) = key {
         request = request.header(entra_emulator::CONTROL_KEY_HEADER, key);
@@ -490,7 +495,11 @@ async fn granted_consent_becomes_the_roles_claim_and_revoking_it_is_700016() {
 
     // A second grant replaces the permissions on the same principal.
     emulator
-        .grant_consent(NEW_TENANT_ID, seed::GRAPH_APP_CLIENT_ID, &["AuditLog.Read.All"])
+        .grant_consent(
+            NEW_TENANT_ID,
+            seed::GRAPH_APP_CLIENT_ID,
+            &["AuditLog.Read.All"],
+        )
         .unwrap();
     let (_, body) = msp_app_token(&client, &emulator, NEW_TENANT_ID).await;
     let token = claims(body["access_token"].as_str().unwrap());
@@ -666,7 +675,10 @@ async fn admin_consent_refuses_common_unknown_apps_foreign_redirects_and_other_s
     .await;
     assert_eq!(response.status().as_u16(), 302);
     let back = location(&response);
-    assert_eq!(query_value(&back, "error").as_deref(), Some("invalid_request"));
+    assert_eq!(
+        query_value(&back, "error").as_deref(),
+        Some("invalid_request")
+    );
     assert_eq!(query_value(&back, "state").as_deref(), Some("s1"));
     assert!(query_value(&back, "admin_consent").is_none());
 

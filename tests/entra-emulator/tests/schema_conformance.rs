@@ -345,8 +345,13 @@ async fn generated_tenants_serve_schema_valid_json_too() {
             .iter()
             .map(|t| t.id.clone())
             .filter(|id| {
-                ![seed::CONTOSO_ID, seed::FABRIKAM_ID, seed::OPERATOR_ID, seed::TAILSPIN_ID]
-                    .contains(&id.as_str())
+                ![
+                    seed::CONTOSO_ID,
+                    seed::FABRIKAM_ID,
+                    seed::OPERATOR_ID,
+                    seed::TAILSPIN_ID,
+                ]
+                .contains(&id.as_str())
             })
             .collect()
     });

@@ -146,7 +146,13 @@ impl ListOptions {
     }
 
     /// The collection body, with an `@odata.nextLink` that keeps `$select` and `$top`.
-    pub(crate) fn page(&self, ctx: &Ctx<'_>, context: &str, items: Vec<Value>, more: bool) -> Value {
+    pub(crate) fn page(
+        &self,
+        ctx: &Ctx<'_>,
+        context: &str,
+        items: Vec<Value>,
+        more: bool,
+    ) -> Value {
         let select = if self.select.is_empty() {
             String::new()
         } else {

@@ -140,10 +140,30 @@ fn relationship(r: &Relationship<'_>) -> Value {
 /// `defaultDomainName` are copies taken when the partnership began (Graph never updates them).
 pub(super) fn contracts() -> Vec<Value> {
     [
-        ("5b0a3f9d-7e6c-4b2f-8d8a-1c3e5f7a9b16", CONTOSO_ID, CONTOSO_DOMAIN, "Contoso"),
-        ("6c1b4a0e-8f7d-4c3a-9e9b-2d4f6a8b0c27", FABRIKAM_ID, FABRIKAM_DOMAIN, "Fabrikam, Inc."),
-        ("7d2c5b1f-9a8e-4d4b-8f0c-3e5a7b9c1d38", TAILSPIN_ID, TAILSPIN_DOMAIN, "Tailspin Toys"),
-        ("8e3d6c2a-0b9f-4e5c-9a1d-4f6b8c0d2e49", ADATUM_ID, "adatum.onmicrosoft.com", ADATUM_DISPLAY_NAME),
+        (
+            "5b0a3f9d-7e6c-4b2f-8d8a-1c3e5f7a9b16",
+            CONTOSO_ID,
+            CONTOSO_DOMAIN,
+            "Contoso",
+        ),
+        (
+            "6c1b4a0e-8f7d-4c3a-9e9b-2d4f6a8b0c27",
+            FABRIKAM_ID,
+            FABRIKAM_DOMAIN,
+            "Fabrikam, Inc.",
+        ),
+        (
+            "7d2c5b1f-9a8e-4d4b-8f0c-3e5a7b9c1d38",
+            TAILSPIN_ID,
+            TAILSPIN_DOMAIN,
+            "Tailspin Toys",
+        ),
+        (
+            "8e3d6c2a-0b9f-4e5c-9a1d-4f6b8c0d2e49",
+            ADATUM_ID,
+            "adatum.onmicrosoft.com",
+            ADATUM_DISPLAY_NAME,
+        ),
     ]
     .iter()
     .map(|(id, customer, domain, name)| {
