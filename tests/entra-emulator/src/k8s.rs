@@ -146,3 +146,37 @@ pub(crate) async fn jwks(
         .collect();
     Json(json!({ "keys": keys })).into_response()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn projected_claims_name_the_account_and_keep_its_uid_across_tokens() {
+        let issuer = "https://127.0.0.1:1/_k8s/demo-cluster";
+        let subject = "system:serviceaccount:sspr:sspr";
+        let first = projected_token_claims(issuer, subject, 1_000, 3_600);
+        let later = projected_token_claims(issuer, subject, 5_000, 600);
+        assert_eq!(first["exp"], 4_600);
+        assert_eq!(first["aud"], json!([first_party::TOKEN_EXCHANGE_AUDIENCE]));
+        assert_eq!(first["kubernetes.io"]["namespace"], "sspr");
+        assert_eq!(first["kubernetes.io"]["serviceaccount"]["name"], "sspr");
+        let uid = &first["kubernetes.io"]["serviceaccount"]["uid"];
+        assert_eq!(uid, &later["kubernetes.io"]["serviceaccount"]["uid"]);
+        assert!(uuid::Uuid::parse_str(uid.as_str().unwrap()).is_ok());
+        let other = projected_token_claims(issuer, "system:serviceaccount:sspr:other", 1_000, 1);
+        assert_ne!(uid, &other["kubernetes.io"]["serviceaccount"]["uid"]);
+        // Not a service account: no Kubernetes claim.
+        let plain = projected_token_claims(issuer, "repo:org/app:ref:main", 1_000, 1);
+        assert!(plain.get("kubernetes.io").is_none());
+    }
+
+    #[test]
+    fn cluster_names_are_dns_labels() {
+        assert!(valid_cluster("demo-cluster"));
+        assert!(valid_cluster("aks01"));
+        for bad in ["", "Demo", "a/b", "a.b", &"x".repeat(64)] {
+            assert!(!valid_cluster(bad), "{bad:?}");
+        }
+    }
+}

@@ -183,11 +183,7 @@ fn identity_token(
             .and_then(|sp| sp.granted_app_roles.get(&resource_sp.app_id))
             .cloned()
             .unwrap_or_default();
-        let audience = resource_sp
-            .service_principal_names
-            .first()
-            .cloned()
-            .unwrap_or_else(|| resource_sp.app_id.clone());
+        let audience = resource_sp.token_audience();
         (audience, roles)
     };
     let now = now_unix();

@@ -117,6 +117,17 @@ pub struct ServicePrincipal {
 
 /// An application registration that can authenticate at the token endpoint with a secret, a
 /// certificate assertion or a federated (workload identity) assertion.
+impl ServicePrincipal {
+    /// The `aud` of tokens for this resource: its first service principal name (the App ID
+    /// URI, as Entra puts it), else its app id.
+    pub fn token_audience(&self) -> String {
+        self.service_principal_names
+            .first()
+            .cloned()
+            .unwrap_or_else(|| self.app_id.clone())
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AppRegistration {
     pub client_id: String,

@@ -160,6 +160,26 @@ async fn a_certificate_assertion_for_the_tenant_endpoint_gets_an_app_token() {
 }
 
 #[tokio::test]
+async fn a_certificate_assertion_for_a_verified_custom_domain_endpoint_works_there() {
+    let (emulator, client) = start().await;
+    let cert = registered_certificate(&emulator);
+    // A client that addresses the tenant by its custom domain builds the assertion for that URL.
+    let aud = token_url(&emulator, "contoso.com");
+    let assertion = certificate_assertion(&cert, &aud, |_| {});
+    let (status, body) =
+        common::assertion_token_request(&client, &emulator, "contoso.com", &assertion).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        claims(body["access_token"].as_str().unwrap())["tid"],
+        seed::CONTOSO_ID
+    );
+    // The same assertion at another tenant is still refused.
+    let (status, body) =
+        common::assertion_token_request(&client, &emulator, seed::FABRIKAM_ID, &assertion).await;
+    assert_entra_error(status, &body, 401, "invalid_client", 700023);
+}
+
+#[tokio::test]
 async fn certificate_assertions_are_checked_claim_by_claim() {
     let (emulator, client) = start().await;
     let cert = registered_certificate(&emulator);

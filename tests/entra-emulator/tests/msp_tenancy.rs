@@ -8,8 +8,8 @@ mod common;
 use std::time::Duration;
 
 use common::{
-    assert_entra_error, assertion_token_request, claims, graph_get, graph_token, request_token,
-    start,
+    assert_entra_error, assertion_token_request, claims, get_json, graph_get, graph_token,
+    request_token, start,
 };
 use entra_emulator::{CallKind, Emulator, TokenSpec, first_party, seed};
 use graph_schema::Schema;
@@ -269,25 +269,15 @@ async fn the_demo_clusters_service_account_token_works_and_an_expired_one_is_ref
     );
 
     // The issuer publishes what an OIDC verifier needs, and its keys verify its tokens.
-    let discovery: Value = client
-        .get(format!("{issuer}/.well-known/openid-configuration"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let discovery: Value = get_json(
+        &client,
+        &format!("{issuer}/.well-known/openid-configuration"),
+    )
+    .await;
     assert_eq!(discovery["issuer"], issuer.as_str());
     let jwks_uri = discovery["jwks_uri"].as_str().unwrap();
     assert_eq!(jwks_uri, format!("{issuer}/openid/v1/jwks"));
-    let jwks: JwkSet = client
-        .get(jwks_uri)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let jwks: JwkSet = get_json(&client, jwks_uri).await;
 
     let token = emulator.mint_service_account_token(
         seed::DEMO_CLUSTER,
@@ -693,14 +683,7 @@ async fn admin_consent_refuses_common_unknown_apps_foreign_redirects_and_other_s
 #[tokio::test]
 async fn discovery_and_the_token_endpoint_resolve_a_verified_custom_domain() {
     let (emulator, client) = start().await;
-    let discovery: Value = client
-        .get(emulator.discovery_url("contoso.com"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let discovery: Value = get_json(&client, emulator.discovery_url("contoso.com").as_str()).await;
     assert_eq!(discovery["issuer"], emulator.issuer(seed::CONTOSO_ID));
     assert!(
         discovery["token_endpoint"]

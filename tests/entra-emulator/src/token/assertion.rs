@@ -79,11 +79,19 @@ fn certificate_assertion(
     Ok(())
 }
 
-/// The tenant's token endpoints, by id and by domain, v2 and v1: what Entra accepts as `aud`.
+/// The tenant's token endpoints, by id and by any verified domain, v2 and v1: what Entra
+/// accepts as `aud` (a client addresses the tenant one way and builds the assertion for it).
 fn accepted_audiences(request: &TokenRequest<'_>) -> Vec<String> {
     let base = &request.shared.base_url;
-    [&request.tenant.id, &request.tenant.domain]
-        .iter()
+    let tenant = request.tenant;
+    let verified = tenant.organization["verifiedDomains"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d["name"].as_str());
+    [tenant.id.as_str(), tenant.domain.as_str()]
+        .into_iter()
+        .chain(verified)
         .flat_map(|t| {
             [
                 format!("{base}{t}/oauth2/v2.0/token"),
