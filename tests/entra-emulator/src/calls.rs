@@ -24,6 +24,12 @@ pub enum CallKind {
     Graph,
     /// The portal back end, anything under `/api/` (tenant: the token's `tid`).
     Portal,
+    /// `GET /{tenant}/v2.0/adminconsent` (tenant: the resolved id).
+    AdminConsent,
+    /// The managed-identity endpoint `/metadata/identity/oauth2/token` (tenant: the identity's).
+    ManagedIdentity,
+    /// A Kubernetes-like service-account issuer's discovery or keys, under `/_k8s/`.
+    ServiceAccountIssuer,
     /// A path the emulator does not serve at all (404).
     Other,
 }
@@ -121,6 +127,12 @@ fn classify(path: &str) -> CallKind {
         CallKind::Graph
     } else if lower.starts_with("/api/") {
         CallKind::Portal
+    } else if lower.starts_with("/_k8s/") {
+        CallKind::ServiceAccountIssuer
+    } else if lower.starts_with("/metadata/identity/") {
+        CallKind::ManagedIdentity
+    } else if lower.ends_with("/v2.0/adminconsent") {
+        CallKind::AdminConsent
     } else if lower.ends_with("/oauth2/v2.0/token") || lower.ends_with("/oauth2/token") {
         CallKind::Token
     } else if lower.ends_with("/.well-known/openid-configuration") {

@@ -46,6 +46,10 @@ pub(crate) fn router() -> Router<Arc<Shared>> {
             "/_emulator/throttling",
             get(get_throttling).put(put_throttling),
         )
+        .route(
+            "/_emulator/service-account-token",
+            post(service_account_token),
+        )
 }
 
 /// A random key per start: 256 bits as 64 hex characters.
@@ -234,7 +238,7 @@ struct SeedBody {
     seed: u64,
 }
 
-/// Replace the generated tenants (the three seeded ones stay) and reset to the new state; later
+/// Replace the generated tenants (the four seeded ones stay) and reset to the new state; later
 /// resets return to it.
 async fn seed(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
     if let Some(denied) = refuse(&shared, &headers) {
@@ -274,6 +278,97 @@ async fn seed(State(shared): State<Arc<Shared>>, headers: HeaderMap, body: Bytes
     }
     Json(json!({ "tenants": shared.directory().tenants.len(), "generated": body.tenants }))
         .into_response()
+}
+
+/// `POST /_emulator/service-account-token`: what a cluster would write into a pod's token file.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ServiceAccountTokenBody {
+    #[serde(default = "default_cluster")]
+    cluster: String,
+    #[serde(default = "default_namespace")]
+    namespace: String,
+    #[serde(default = "default_service_account")]
+    service_account: String,
+    /// Validity from now; ignored when `expired`.
+    #[serde(default = "default_token_lifetime")]
+    lifetime_seconds: u32,
+    /// A token that expired an hour ago (the token endpoint refuses it with AADSTS700024).
+    #[serde(default)]
+    expired: bool,
+}
+
+fn default_cluster() -> String {
+    crate::seed::DEMO_CLUSTER.into()
+}
+
+fn default_namespace() -> String {
+    crate::seed::DEMO_NAMESPACE.into()
+}
+
+fn default_service_account() -> String {
+    crate::seed::DEMO_SERVICE_ACCOUNT.into()
+}
+
+fn default_token_lifetime() -> u32 {
+    3600
+}
+
+/// Mint a projected service-account token (the demo cluster's by default) so a process outside
+/// the test can write and rotate a workload identity token file.
+async fn service_account_token(
+    State(shared): State<Arc<Shared>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if let Some(denied) = refuse(&shared, &headers) {
+        return denied;
+    }
+    let body: ServiceAccountTokenBody =
+        match serde_json::from_slice(if body.is_empty() { b"{}" } else { &body }) {
+            Ok(b) => b,
+            Err(e) => return invalid_body(e),
+        };
+    if !crate::k8s::valid_cluster(&body.cluster) {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "InvalidBody",
+            "cluster: lowercase letters, digits and '-', at most 63 characters.",
+        );
+    }
+    let minted = if body.expired {
+        crate::k8s::mint_expired(
+            &shared,
+            &body.cluster,
+            &body.namespace,
+            &body.service_account,
+        )
+    } else {
+        crate::k8s::mint(
+            &shared,
+            &body.cluster,
+            &body.namespace,
+            &body.service_account,
+            0,
+            i64::from(body.lifetime_seconds),
+        )
+    };
+    match minted {
+        Ok(token) => Json(json!({
+            "token": token,
+            "issuer": crate::k8s::issuer(&shared.base_url, &body.cluster),
+            "subject": format!("system:serviceaccount:{}:{}", body.namespace, body.service_account),
+        }))
+        .into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "signing a service-account token failed");
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "SigningFailed",
+                "The token could not be signed.",
+            )
+        }
+    }
 }
 
 #[derive(Debug, Deserialize)]

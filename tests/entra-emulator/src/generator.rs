@@ -178,8 +178,11 @@ fn traits(spec: &GeneratorSpec, index: usize, rng: &mut Rng) -> Traits {
     }
 }
 
+/// Microsoft's fictitious companies, minus those the seed already uses (Contoso, Fabrikam,
+/// Northwind, Tailspin Toys, and Adatum, a GDAP customer the emulator does not host): a generated
+/// tenant must never be mistaken for a seeded one by name.
 const COMPANIES: &[(&str, &str)] = &[
-    ("Adatum Corporation", "adatum"),
+    ("Adventure Works Cycles", "adventureworks"),
     ("Alpine Ski House", "alpineskihouse"),
     ("Bellows College", "bellowscollege"),
     ("Best For You Organics", "bestforyou"),
@@ -200,7 +203,7 @@ const COMPANIES: &[(&str, &str)] = &[
     ("Relecloud", "relecloud"),
     ("School of Fine Art", "fineartschool"),
     ("Southridge Video", "southridgevideo"),
-    ("Tailspin Toys", "tailspintoys"),
+    ("Tailwind Traders", "tailwindtraders"),
     ("Trey Research", "treyresearch"),
     ("VanArsdel, Ltd.", "vanarsdel"),
     ("Wide World Importers", "wideworldimporters"),

@@ -15,12 +15,15 @@
 //! ```
 
 mod calls;
+mod consent;
 mod control;
 mod derived;
 mod faults;
 pub mod generator;
 mod graph;
+mod k8s;
 mod keys;
+mod managed_identity;
 mod portal;
 pub mod seed;
 mod state;
@@ -49,7 +52,7 @@ pub use control::CONTROL_KEY_HEADER;
 pub use faults::{Fault, FaultRule};
 pub use generator::GeneratorSpec;
 pub use graph::route_list as graph_routes;
-pub use state::{AppCertificate, FederatedCredential};
+pub use state::{AppCertificate, FederatedCredential, ManagedIdentity};
 pub use state::{AppRegistration, Directory, Group, ServicePrincipal, Tenant, User};
 pub use throttle::ThrottleConfig;
 pub use token::TokenSpec;
@@ -64,6 +67,8 @@ const SHUTDOWN_GRACE: Duration = Duration::from_millis(500);
 /// copy, so a large tenant is never held twice; `POST /_emulator/seed` changes what it generates.
 #[derive(Debug, Clone)]
 struct Baseline {
+    /// The emulator's own URL: the seeded federated credentials name issuers below it.
+    base_url: Url,
     graph_app_secret: String,
     cli_app_secret: String,
     generate: Option<GeneratorSpec>,
@@ -73,6 +78,17 @@ impl Baseline {
     fn build(&self) -> Directory {
         let mut directory =
             seed::directory(self.graph_app_secret.clone(), self.cli_app_secret.clone());
+        let credentials = seed::federated_credentials(
+            &k8s::issuer(&self.base_url, seed::DEMO_CLUSTER),
+            &v2_issuer(&self.base_url, seed::OPERATOR_ID),
+        );
+        if let Some(app) = directory
+            .apps
+            .iter_mut()
+            .find(|a| a.client_id == seed::GRAPH_APP_CLIENT_ID)
+        {
+            app.federated_credentials.extend(credentials);
+        }
         if let Some(spec) = &self.generate {
             directory.tenants.extend(generator::generate(spec));
         }
@@ -97,7 +113,7 @@ pub struct EmulatorConfig {
     /// How long policy changes take to show in the registration reports (Graph's reports lag by
     /// up to hours). Default zero: reports follow every change immediately.
     pub report_delay: Duration,
-    /// Generated tenants in addition to the three seeded ones (`tenant0001.onmicrosoft.com`, …),
+    /// Generated tenants in addition to the four seeded ones (`tenant0001.onmicrosoft.com`, …),
     /// deterministic per seed. `None`: only the seeded tenants.
     pub generate: Option<GeneratorSpec>,
 }
@@ -135,7 +151,7 @@ pub(crate) struct Shared {
 
 impl Shared {
     fn issuer(&self, tenant_id: &str) -> String {
-        format!("{}{tenant_id}/v2.0", self.base_url)
+        v2_issuer(&self.base_url, tenant_id)
     }
 
     fn graph_base(&self) -> String {
@@ -263,6 +279,7 @@ impl Emulator {
         // The seeded state, as a recipe rather than a copy: `POST /_emulator/reset` rebuilds it,
         // so a large tenant is never held twice. Whatever seeds the directory belongs in here.
         let baseline = Baseline {
+            base_url: base_url.clone(),
             graph_app_secret: graph_app_secret.clone(),
             cli_app_secret: cli_app_secret.clone(),
             generate: config.generate,
@@ -466,6 +483,118 @@ impl Emulator {
             .unwrap_or_else(|e| panic!("entra-emulator could not sign a token: {e}"))
     }
 
+    /// `{base}_k8s/{cluster}`: the service-account issuer of a Kubernetes-like cluster, no
+    /// trailing slash. Its discovery document is `{issuer}/.well-known/openid-configuration`,
+    /// its keys `{issuer}/openid/v1/jwks`. [`seed::GRAPH_APP_CLIENT_ID`] trusts the issuer of
+    /// [`seed::DEMO_CLUSTER`] for [`seed::DEMO_SERVICE_ACCOUNT_SUBJECT`].
+    pub fn service_account_issuer(&self, cluster: &str) -> String {
+        k8s::issuer(&self.shared().base_url, cluster)
+    }
+
+    /// A projected service-account token of `cluster` for
+    /// `system:serviceaccount:{namespace}:{service_account}`, as a pod's token file holds it:
+    /// audience `api://AzureADTokenExchange`, valid `lifetime` from now, with the
+    /// `kubernetes.io` claim. Write it to the file `AZURE_FEDERATED_TOKEN_FILE` names.
+    ///
+    /// # Panics
+    /// Only if signing with the emulator's own RSA key fails, which would be a bug.
+    pub fn mint_service_account_token(
+        &self,
+        cluster: &str,
+        namespace: &str,
+        service_account: &str,
+        lifetime: Duration,
+    ) -> String {
+        let lifetime = i64::try_from(lifetime.as_secs()).unwrap_or(i64::MAX / 2);
+        k8s::mint(
+            self.shared(),
+            cluster,
+            namespace,
+            service_account,
+            0,
+            lifetime,
+        )
+        .unwrap_or_else(|e| panic!("entra-emulator could not sign a token: {e}"))
+    }
+
+    /// Like [`Emulator::mint_service_account_token`], but issued two hours ago and expired one
+    /// hour ago (well past Entra's clock skew): the token endpoint refuses it with AADSTS700024,
+    /// so a test can prove a token file is read again after the cluster rotated it.
+    ///
+    /// # Panics
+    /// Only if signing with the emulator's own RSA key fails, which would be a bug.
+    pub fn mint_expired_service_account_token(
+        &self,
+        cluster: &str,
+        namespace: &str,
+        service_account: &str,
+    ) -> String {
+        k8s::mint_expired(self.shared(), cluster, namespace, service_account)
+            .unwrap_or_else(|e| panic!("entra-emulator could not sign a token: {e}"))
+    }
+
+    /// `{base}metadata/identity/oauth2/token`: the emulator's Instance Metadata Service token
+    /// endpoint for managed identities (Azure's is `http://169.254.169.254/metadata/identity/oauth2/token`).
+    /// Call it with `Metadata: true`, `api-version=2018-02-01`, `resource=…` and `client_id=`
+    /// [`seed::SERVICE_UAMI_CLIENT_ID`].
+    pub fn managed_identity_endpoint(&self) -> Url {
+        let base = self.base_url();
+        base.join("metadata/identity/oauth2/token").unwrap_or(base)
+    }
+
+    /// Admin consent without the browser: `client_id`'s service principal in `tenant` (id or
+    /// domain) gets exactly `permissions` as Microsoft Graph application permissions (they become
+    /// the `roles` claim of its next token there). Creates the principal, with a fresh object
+    /// id, if the app was never consented in that tenant. Undone by [`Emulator::reset`].
+    pub fn grant_consent(
+        &self,
+        tenant: &str,
+        client_id: &str,
+        permissions: &[&str],
+    ) -> anyhow::Result<()> {
+        let permissions: Vec<String> = permissions.iter().map(|p| p.to_string()).collect();
+        consent::grant(
+            &mut self.shared().directory(),
+            tenant,
+            client_id,
+            &permissions,
+        )
+    }
+
+    /// Remove `client_id`'s service principal from `tenant`, as an administrator deleting the
+    /// enterprise app does: its token requests there then fail with AADSTS700016. An error if
+    /// the tenant is unknown or the app has no principal there.
+    pub fn revoke_consent(&self, tenant: &str, client_id: &str) -> anyhow::Result<()> {
+        consent::revoke(&mut self.shared().directory(), tenant, client_id)
+    }
+
+    /// Add a customer tenant as it looks the day it signs up: one Global Administrator
+    /// (`admin@{domain}`), Microsoft Graph's principal, default policies, the free tier, no app
+    /// consented (see [`Emulator::grant_consent`]). `id` must be a GUID; neither it nor `domain`
+    /// may be taken. Undone by [`Emulator::reset`].
+    pub fn create_tenant(&self, id: &str, domain: &str, display_name: &str) -> anyhow::Result<()> {
+        let parsed =
+            uuid::Uuid::parse_str(id).with_context(|| format!("tenant id {id:?} is not a GUID"))?;
+        anyhow::ensure!(
+            !domain.is_empty() && !domain.contains('/'),
+            "tenant domain {domain:?} is not a domain name"
+        );
+        anyhow::ensure!(
+            !display_name.trim().is_empty(),
+            "tenant display name is empty"
+        );
+        let id = parsed.hyphenated().to_string();
+        let tenant = seed::bare_customer(&id, &domain.to_ascii_lowercase(), display_name, None);
+        let mut directory = self.shared().directory();
+        anyhow::ensure!(directory.tenant(&id).is_none(), "tenant id {id} is taken");
+        anyhow::ensure!(
+            directory.tenant(domain).is_none(),
+            "domain {domain} is already a tenant's"
+        );
+        directory.tenants.push(tenant);
+        Ok(())
+    }
+
     fn with_app(
         &self,
         client_id: &str,
@@ -586,7 +715,7 @@ impl Emulator {
         self.shared().reset();
     }
 
-    /// Replace the generated tenants with `spec`'s (the three seeded tenants stay) and reset to
+    /// Replace the generated tenants with `spec`'s (the four seeded tenants stay) and reset to
     /// that state (`POST /_emulator/seed`); later resets return to it. Blocks while generating.
     pub fn reseed(&self, spec: GeneratorSpec) {
         self.shared().reseed(spec);
@@ -674,6 +803,16 @@ fn router(shared: Arc<Shared>) -> Router {
             get(token::discovery),
         )
         .route("/{tenant}/discovery/v2.0/keys", get(token::jwks))
+        .route("/{tenant}/v2.0/adminconsent", get(consent::admin_consent))
+        .route(
+            "/metadata/identity/oauth2/token",
+            get(managed_identity::token),
+        )
+        .route(
+            "/_k8s/{cluster}/.well-known/openid-configuration",
+            get(k8s::discovery),
+        )
+        .route("/_k8s/{cluster}/openid/v1/jwks", get(k8s::jwks))
         .route("/v1.0/{*rest}", any(graph::dispatch))
         .route("/beta/{*rest}", any(graph::dispatch))
         // Faults sit inside the call log, so injected failures are logged like real ones.
@@ -688,6 +827,11 @@ fn router(shared: Arc<Shared>) -> Router {
         // Added after the layers: control calls are neither logged nor faulted.
         .merge(control::router())
         .with_state(shared)
+}
+
+/// `{base}{tenant_id}/v2.0`: Entra's v2 issuer for a tenant, on the emulator.
+fn v2_issuer(base_url: &Url, tenant_id: &str) -> String {
+    format!("{base_url}{tenant_id}/v2.0")
 }
 
 /// The URL clients should use: an unspecified bind address (`0.0.0.0`, `::`) is reached via

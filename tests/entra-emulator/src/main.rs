@@ -140,18 +140,21 @@ struct TenantSummary {
     /// Our multi-tenant app holds every Graph permission the service needs here (customer
     /// tenants; the operator tenant is its home, where it holds none).
     app_consented: bool,
+    /// The Graph application permissions the app holds here (empty where it has no principal):
+    /// partial consent, like Tailspin's, shows as a shorter list.
+    granted_permissions: Vec<String>,
 }
 
 impl TenantSummary {
     fn of(t: &Tenant) -> TenantSummary {
-        let app_consented = t
+        let granted_permissions = t
             .principal_for_app(seed::GRAPH_APP_CLIENT_ID)
             .and_then(|sp| sp.granted_app_roles.get(seed::GRAPH_FIRST_PARTY_APP_ID))
-            .is_some_and(|granted| {
-                seed::GRAPH_APP_PERMISSIONS
-                    .iter()
-                    .all(|p| granted.iter().any(|g| g == p))
-            });
+            .cloned()
+            .unwrap_or_default();
+        let app_consented = seed::GRAPH_APP_PERMISSIONS
+            .iter()
+            .all(|p| granted_permissions.iter().any(|g| g == p));
         TenantSummary {
             id: t.id.clone(),
             domain: t.domain.clone(),
@@ -160,6 +163,7 @@ impl TenantSummary {
             synced: t.synced,
             users: t.users.len(),
             app_consented,
+            granted_permissions,
         }
     }
 }
@@ -185,6 +189,7 @@ fn manifest_json(emulator: &Emulator, tenants: &[TenantSummary]) -> Value {
                 // The app registration granted every application permission the service needs;
                 // null where it is not consented (its home tenant).
                 "app": if t.app_consented { graph_app.clone() } else { Value::Null },
+                "grantedPermissions": t.granted_permissions,
                 // Refresh token of the tenant's delegated Global Administrator, for the portal
                 // back end (public client, no secret); null if the tenant has none.
                 "admin": emulator
@@ -201,6 +206,21 @@ fn manifest_json(emulator: &Emulator, tenants: &[TenantSummary]) -> Value {
         "serviceAudience": seed::SERVICE_AUDIENCE,
         "graphApp": graph_app,
         "cliApp": { "clientId": seed::CLI_APP_CLIENT_ID, "clientSecret": emulator.cli_app_secret() },
+        // Where admin consent for the graph app sends the administrator back to.
+        "consentRedirectUri": seed::CONSENT_REDIRECT_URI,
+        // The service's user-assigned managed identity and the IMDS-shaped endpoint for its tokens.
+        "managedIdentity": {
+            "endpoint": emulator.managed_identity_endpoint(),
+            "clientId": seed::SERVICE_UAMI_CLIENT_ID,
+            "principalId": seed::SERVICE_UAMI_PRINCIPAL_ID,
+        },
+        // The demo cluster's service-account issuer, trusted by the graph app for
+        // `subject`; mint its tokens with `POST /_emulator/service-account-token`.
+        "serviceAccount": {
+            "issuer": emulator.service_account_issuer(seed::DEMO_CLUSTER),
+            "cluster": seed::DEMO_CLUSTER,
+            "subject": seed::DEMO_SERVICE_ACCOUNT_SUBJECT,
+        },
         "tenants": tenants,
     })
 }

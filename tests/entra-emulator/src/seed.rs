@@ -7,8 +7,12 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use crate::state::{AppRegistration, Directory, Group, ServicePrincipal, Tenant, User};
+use crate::state::{
+    AppRegistration, Directory, FederatedCredential, Group, ManagedIdentity, ServicePrincipal,
+    Tenant, User,
+};
 
+mod partner;
 pub(crate) mod wire;
 
 use wire::{BreakGlass, PortalMethods, PortalPolicy, SsprScope, Subscription};
@@ -23,6 +27,15 @@ pub const FABRIKAM_DOMAIN: &str = "fabrikam.onmicrosoft.com";
 /// provider for callers of our service.
 pub const OPERATOR_ID: &str = "5c7d9e1f-2a4b-4c6d-8e0f-1a2b3c4d5e6f";
 pub const OPERATOR_DOMAIN: &str = "northwind.onmicrosoft.com";
+/// Customer tenant with Entra ID P1 where [`GRAPH_APP_CLIENT_ID`] holds every permission of
+/// [`GRAPH_APP_PERMISSIONS`] except `Policy.ReadWrite.ConditionalAccess` (it keeps
+/// `Policy.Read.All`): the tenant whose readiness check names a missing permission.
+pub const TAILSPIN_ID: &str = "b7e4c1a9-3f62-4d8e-9a05-6c2e8f1d4b73";
+pub const TAILSPIN_DOMAIN: &str = "tailspin.onmicrosoft.com";
+/// A customer of the MSP (an active GDAP relationship and a contract in the operator tenant)
+/// that the emulator does not host: discovered, never onboarded.
+pub const ADATUM_ID: &str = "e9d3a5f7-1c2b-4e6d-8f0a-2b4c6d8e0f13";
+pub const ADATUM_DISPLAY_NAME: &str = "Adatum Corporation";
 
 /// App ID URI of our service's API app (registered in the operator tenant).
 pub const SERVICE_AUDIENCE: &str = "api://sspr";
@@ -39,6 +52,19 @@ pub const GRAPH_FIRST_PARTY_APP_ID: &str = "00000003-0000-0000-c000-000000000000
 pub const GRAPH_APP_CLIENT_ID: &str = "6f1c2a3b-4d5e-4f60-8a1b-2c3d4e5f6a7b";
 /// Confidential client in the operator tenant with app role `SSPR.ReadWrite` on `api://sspr`.
 pub const CLI_APP_CLIENT_ID: &str = "9d8c7b6a-5f4e-4d3c-8b2a-1f0e9d8c7b6a";
+/// Where `/adminconsent` sends the customer's admin back to (registered on [`GRAPH_APP_CLIENT_ID`]).
+pub const CONSENT_REDIRECT_URI: &str = "https://sspr.example/consent/callback";
+/// The user-assigned managed identity our service runs as (operator tenant): its IMDS token for
+/// `api://AzureADTokenExchange` is a federated credential of [`GRAPH_APP_CLIENT_ID`], its token
+/// for [`SERVICE_AUDIENCE`] carries `SSPR.Admin`.
+pub const SERVICE_UAMI_CLIENT_ID: &str = "4a8c2e6f-0b1d-4f3a-9c5e-7d9f1b3d5e72";
+pub const SERVICE_UAMI_PRINCIPAL_ID: &str = "5b9d3f7a-1c2e-4a4b-8d6f-8e0a2c4e6f83";
+/// The demo's Kubernetes cluster: [`GRAPH_APP_CLIENT_ID`] trusts its service-account issuer
+/// (`Emulator::service_account_issuer(DEMO_CLUSTER)`) for [`DEMO_SERVICE_ACCOUNT_SUBJECT`].
+pub const DEMO_CLUSTER: &str = "demo-cluster";
+pub const DEMO_NAMESPACE: &str = "sspr";
+pub const DEMO_SERVICE_ACCOUNT: &str = "sspr";
+pub const DEMO_SERVICE_ACCOUNT_SUBJECT: &str = "system:serviceaccount:sspr:sspr";
 /// Object id used for the demo operator's token.
 pub const DEMO_OPERATOR_OID: &str = "0e1d2c3b-4a59-4687-9a8b-7c6d5e4f3a21";
 
@@ -64,6 +90,11 @@ pub const GRAPH_APP_PERMISSIONS: &[&str] = &[
 pub const GRAPH_APP_SP_CONTOSO: &str = "a1b2c3d4-1111-4a2b-8c3d-4e5f6a7b8c01";
 pub const GRAPH_APP_SP_FABRIKAM: &str = "a1b2c3d4-2222-4a2b-8c3d-4e5f6a7b8c02";
 pub const GRAPH_APP_SP_OPERATOR: &str = "a1b2c3d4-3333-4a2b-8c3d-4e5f6a7b8c03";
+pub const GRAPH_APP_SP_TAILSPIN: &str = "a1b2c3d4-6666-4a2b-8c3d-4e5f6a7b8c06";
+/// Graph application permissions [`GRAPH_APP_CLIENT_ID`] holds in its home (operator) tenant:
+/// enough to list the MSP's GDAP relationships and contracts (msp-readiness.md §2c).
+pub const GRAPH_APP_OPERATOR_PERMISSIONS: &[&str] =
+    &["DelegatedAdminRelationship.Read.All", "Directory.Read.All"];
 /// Service principal object id of [`CLI_APP_CLIENT_ID`] in the operator tenant.
 pub const CLI_APP_SP_OPERATOR: &str = "b2c3d4e5-4444-4b3c-9d4e-5f6a7b8c9d04";
 
@@ -92,16 +123,23 @@ pub const OPERATOR_CA_ADMIN_MFA: &str = "3e6649af-2aa7-4c5f-8d45-21baa11ff16b";
 const GLOBAL_ADMIN: &str = "Global Administrator";
 const NOBODY: &str = "00000000-0000-0000-0000-000000000000";
 
-/// The seeded directory: three tenants and the two client apps with the given secrets.
+/// The seeded directory: four tenants and the two client apps with the given secrets.
+/// The federated credentials that name the emulator's own URLs come from
+/// [`federated_credentials`], once the base URL is known.
 pub fn directory(graph_app_secret: String, cli_app_secret: String) -> Directory {
     Directory {
-        tenants: vec![contoso(), fabrikam(), operator()],
+        tenants: vec![contoso(), fabrikam(), operator(), tailspin()],
         apps: vec![
             AppRegistration {
                 client_id: GRAPH_APP_CLIENT_ID.into(),
                 display_name: "Northwind SSPR Manager".into(),
                 home_tenant_id: OPERATOR_ID.into(),
                 client_secret: graph_app_secret,
+                required_permissions: GRAPH_APP_PERMISSIONS
+                    .iter()
+                    .map(|p| p.to_string())
+                    .collect(),
+                redirect_uris: vec![CONSENT_REDIRECT_URI.into()],
                 ..AppRegistration::default()
             },
             AppRegistration {
@@ -113,6 +151,30 @@ pub fn directory(graph_app_secret: String, cli_app_secret: String) -> Directory 
             },
         ],
     }
+}
+
+/// The federated identity credentials of [`GRAPH_APP_CLIENT_ID`] as seeded (msp-readiness.md
+/// §1a, §1b): the demo cluster's service account, and the service's managed identity. Their
+/// issuers are URLs of the running emulator.
+pub fn federated_credentials(
+    service_account_issuer: &str,
+    operator_issuer: &str,
+) -> Vec<FederatedCredential> {
+    let audiences = vec![crate::first_party::TOKEN_EXCHANGE_AUDIENCE.to_string()];
+    vec![
+        FederatedCredential {
+            name: "sspr-demo-cluster".into(),
+            issuer: service_account_issuer.into(),
+            subject: DEMO_SERVICE_ACCOUNT_SUBJECT.into(),
+            audiences: audiences.clone(),
+        },
+        FederatedCredential {
+            name: "sspr-service-managed-identity".into(),
+            issuer: operator_issuer.into(),
+            subject: SERVICE_UAMI_PRINCIPAL_ID.into(),
+            audiences,
+        },
+    ]
 }
 
 fn contoso_base() -> Tenant {
@@ -377,6 +439,16 @@ fn operator_base() -> Tenant {
     };
     cli.granted_app_roles
         .insert(SERVICE_API_APP_ID.into(), vec!["SSPR.ReadWrite".into()]);
+    // The managed identity's principal: `SSPR.Admin` on our API, so the CLI signs in with it.
+    let mut uami = ServicePrincipal {
+        id: SERVICE_UAMI_PRINCIPAL_ID.into(),
+        app_id: SERVICE_UAMI_CLIENT_ID.into(),
+        display_name: "sspr-service".into(),
+        service_principal_names: vec![SERVICE_UAMI_CLIENT_ID.into()],
+        granted_app_roles: BTreeMap::new(),
+    };
+    uami.granted_app_roles
+        .insert(SERVICE_API_APP_ID.into(), vec!["SSPR.Admin".into()]);
     Tenant {
         id: OPERATOR_ID.into(),
         domain: OPERATOR_DOMAIN.into(),
@@ -418,16 +490,25 @@ fn operator_base() -> Tenant {
                 service_principal_names: vec![SERVICE_AUDIENCE.into(), SERVICE_API_APP_ID.into()],
                 granted_app_roles: BTreeMap::new(),
             },
-            // The multi-tenant app's home-tenant principal: exists, but holds no Graph grants here.
+            // The multi-tenant app's home-tenant principal: only what GDAP discovery needs here.
             ServicePrincipal {
                 id: GRAPH_APP_SP_OPERATOR.into(),
                 app_id: GRAPH_APP_CLIENT_ID.into(),
                 display_name: "Northwind SSPR Manager".into(),
                 service_principal_names: vec![GRAPH_APP_CLIENT_ID.into()],
-                granted_app_roles: BTreeMap::new(),
+                granted_app_roles: graph_roles(GRAPH_APP_OPERATOR_PERMISSIONS),
             },
             cli,
+            uami,
         ],
+        managed_identities: vec![ManagedIdentity {
+            client_id: SERVICE_UAMI_CLIENT_ID.into(),
+            principal_id: SERVICE_UAMI_PRINCIPAL_ID.into(),
+            display_name: "sspr-service".into(),
+            resource_id: "/subscriptions/0d1e2f3a-4b5c-4d6e-8f7a-9b0c1d2e3f4a/resourceGroups/sspr/providers/Microsoft.ManagedIdentity/userAssignedIdentities/sspr-service".into(),
+        }],
+        delegated_admin_relationships: partner::relationships(),
+        contracts: partner::contracts(),
         ..Tenant::default()
     }
 }
@@ -692,6 +773,183 @@ fn operator() -> Tenant {
     t
 }
 
+/// A customer tenant as it looks the day it signs up: one Global Administrator
+/// (`admin@{domain}`), Microsoft Graph's principal, default policies, no licences beyond the
+/// free tier and no app consented. `extra_domain` becomes a second verified domain.
+pub(crate) fn bare_customer(
+    id: &str,
+    domain: &str,
+    display_name: &str,
+    extra_domain: Option<&str>,
+) -> Tenant {
+    let users = vec![user(
+        &uuid::Uuid::new_v4().to_string(),
+        &format!("{display_name} Admin"),
+        "admin",
+        domain,
+        &[GLOBAL_ADMIN],
+    )];
+    let mut organization = organization(Org {
+        id,
+        display_name,
+        initial_domain: domain,
+        custom_domain: extra_domain.unwrap_or(domain),
+        country: "US",
+        city: "Seattle",
+        created: "2026-01-05T10:00:00Z",
+        plans: Vec::new(),
+        last_sync: None,
+    });
+    if extra_domain.is_none()
+        && let Some(domains) = organization["verifiedDomains"].as_array_mut()
+    {
+        domains.truncate(1);
+    }
+    let methods = vec![
+        authenticator("enabled", &[]),
+        sms("disabled", "all_users"),
+        voice("disabled", false),
+        email("enabled", "all_users", &[]),
+        software_oath("disabled"),
+        fido2("disabled"),
+        tap("disabled", "all_users"),
+        x509("disabled"),
+    ];
+    let mut t = Tenant {
+        id: id.into(),
+        domain: domain.into(),
+        display_name: display_name.into(),
+        premium: false,
+        synced: false,
+        authentication_methods_policy: methods_policy(MethodsPolicy {
+            migration_state: "migrationComplete",
+            version: "1.5",
+            last_modified: "2026-01-05T10:00:00.0000000Z",
+            reconfirmation_in_days: None,
+            campaign_state: "default",
+            campaign_excludes: &[],
+            methods,
+        }),
+        authorization_policy: authorization_policy(true),
+        organization,
+        users,
+        service_principals: vec![graph_principal(&uuid::Uuid::new_v4().to_string())],
+        ..Tenant::default()
+    };
+    t.password_reset_policies = wire::password_reset_policies(&PortalPolicy {
+        scope: SsprScope::All,
+        group: None,
+        methods_required: 1,
+        methods: PortalMethods {
+            email: true,
+            mobile_phone: true,
+            office_phone: false,
+            security_questions: false,
+            app_notification: false,
+            app_code: false,
+        },
+        reconfirm_days: 180,
+        notify_users: true,
+        helpdesk_url: None,
+    });
+    t.on_premises_password_reset_policies = wire::on_premises_policies(None, false, false);
+    wire::fill_security(&mut t, 3);
+    t
+}
+
+/// Tailspin Toys: Entra ID P1, cloud-only, five users, and [`GRAPH_APP_CLIENT_ID`] consented
+/// without `Policy.ReadWrite.ConditionalAccess` (registration protection must be refused there).
+fn tailspin() -> Tenant {
+    let d = TAILSPIN_DOMAIN;
+    let mut t = bare_customer(TAILSPIN_ID, d, "Tailspin Toys", Some("tailspintoys.com"));
+    // Fixed ids (the bare builder's are random): the seed is the same on every start.
+    t.service_principals = vec![
+        graph_principal("5f7b3c2a-9e1d-4b6f-8a0c-c0a1b2c3d406"),
+        consented_principal(
+            GRAPH_APP_SP_TAILSPIN,
+            GRAPH_APP_CLIENT_ID,
+            "Northwind SSPR Manager",
+            &tailspin_permissions(),
+        ),
+    ];
+    t.users = vec![
+        user(
+            "6d7e8f9a-0b1c-4d2e-8f3a-4b5c6d7e8f01",
+            "Kari Hensien",
+            "karih",
+            d,
+            &[GLOBAL_ADMIN],
+        ),
+        user(
+            "6d7e8f9a-0b1c-4d2e-8f3a-4b5c6d7e8f02",
+            "Toby Nixon",
+            "tobyn",
+            d,
+            &[],
+        ),
+        user(
+            "6d7e8f9a-0b1c-4d2e-8f3a-4b5c6d7e8f03",
+            "Jamie Reding",
+            "jamier",
+            d,
+            &[],
+        ),
+        user(
+            "6d7e8f9a-0b1c-4d2e-8f3a-4b5c6d7e8f04",
+            "Ashley Schroeder",
+            "ashleys",
+            d,
+            &["Helpdesk Administrator"],
+        ),
+        user(
+            "6d7e8f9a-0b1c-4d2e-8f3a-4b5c6d7e8f05",
+            "Kevin Liu",
+            "kevinl",
+            d,
+            &[],
+        ),
+    ];
+    register(
+        &mut t.users,
+        &[
+            (0, &["microsoftAuthenticatorPush", "email"], None),
+            (1, &["mobilePhone", "email"], None),
+            (3, &["microsoftAuthenticatorPush"], None),
+        ],
+    );
+    t.organization["createdDateTime"] = json!("2022-04-19T13:27:44Z");
+    t.premium = true;
+    let plans = [
+        ("AADPremiumService", AAD_PREMIUM_PLAN_ID),
+        ("MultiFactorService", "8a256a2b-b617-496d-b51b-e76466e88db0"),
+    ];
+    t.organization["assignedPlans"] = plans.iter().map(|(s, id)| plan(s, id)).collect();
+    t.organization["provisionedPlans"] = plans
+        .iter()
+        .map(|(s, _)| json!({"capabilityStatus": "Enabled", "provisioningStatus": "Success", "service": s}))
+        .collect();
+    subscriptions(
+        &mut t,
+        "c8a0e2f4-6b7d-4f9a-b1c3-5d7f9a1b3c5e",
+        &[(
+            wire::SKU_AAD_PREMIUM,
+            10,
+            "d9b1f3a5-7c8e-4a0b-82d4-6e8a0b2c4d6f",
+        )],
+    );
+    wire::fill_security(&mut t, 3);
+    t
+}
+
+/// [`GRAPH_APP_PERMISSIONS`] without `Policy.ReadWrite.ConditionalAccess`: Tailspin's grant.
+pub fn tailspin_permissions() -> Vec<&'static str> {
+    GRAPH_APP_PERMISSIONS
+        .iter()
+        .copied()
+        .filter(|p| *p != "Policy.ReadWrite.ConditionalAccess")
+        .collect()
+}
+
 pub(crate) fn graph_principal(object_id: &str) -> ServicePrincipal {
     ServicePrincipal {
         id: object_id.into(),
@@ -707,22 +965,39 @@ pub(crate) fn graph_principal(object_id: &str) -> ServicePrincipal {
     }
 }
 
+/// [`GRAPH_APP_CLIENT_ID`]'s principal in a customer tenant, consented with every permission
+/// of [`GRAPH_APP_PERMISSIONS`].
 pub(crate) fn graph_app_principal(object_id: &str) -> ServicePrincipal {
-    let mut granted = BTreeMap::new();
-    granted.insert(
-        GRAPH_FIRST_PARTY_APP_ID.to_string(),
-        GRAPH_APP_PERMISSIONS
-            .iter()
-            .map(|p| p.to_string())
-            .collect(),
-    );
+    consented_principal(
+        object_id,
+        GRAPH_APP_CLIENT_ID,
+        "Northwind SSPR Manager",
+        GRAPH_APP_PERMISSIONS,
+    )
+}
+
+/// The service principal admin consent creates for `app_id`, holding `permissions` on Graph.
+pub(crate) fn consented_principal(
+    object_id: &str,
+    app_id: &str,
+    display_name: &str,
+    permissions: &[&str],
+) -> ServicePrincipal {
     ServicePrincipal {
         id: object_id.into(),
-        app_id: GRAPH_APP_CLIENT_ID.into(),
-        display_name: "Northwind SSPR Manager".into(),
-        service_principal_names: vec![GRAPH_APP_CLIENT_ID.into()],
-        granted_app_roles: granted,
+        app_id: app_id.into(),
+        display_name: display_name.into(),
+        service_principal_names: vec![app_id.into()],
+        granted_app_roles: graph_roles(permissions),
     }
+}
+
+/// App roles on Microsoft Graph, keyed as [`ServicePrincipal::granted_app_roles`] wants them.
+pub(crate) fn graph_roles(permissions: &[&str]) -> BTreeMap<String, Vec<String>> {
+    BTreeMap::from([(
+        GRAPH_FIRST_PARTY_APP_ID.to_string(),
+        permissions.iter().map(|p| p.to_string()).collect(),
+    )])
 }
 
 fn user(id: &str, name: &str, alias: &str, domain: &str, roles: &[&str]) -> User {

@@ -52,6 +52,27 @@ pub struct Tenant {
     /// Recent policy states for the reports' propagation delay (`EmulatorConfig::report_delay`);
     /// empty while the delay is zero.
     pub report_snapshots: crate::derived::ReportSnapshots,
+    /// GDAP relationships this (partner) tenant holds with its customers, wire JSON of
+    /// `tenantRelationships/delegatedAdminRelationships` (msp-readiness.md §2c). Empty for a
+    /// tenant that is nobody's partner.
+    pub delegated_admin_relationships: Vec<Value>,
+    /// `GET /contracts` items (wire JSON): partner tenants only.
+    pub contracts: Vec<Value>,
+    /// User-assigned managed identities in this tenant, served by the IMDS token endpoint. Each
+    /// has a service principal (`app_id` = its client id) that holds its app roles.
+    pub managed_identities: Vec<ManagedIdentity>,
+}
+
+/// A user-assigned managed identity: what IMDS needs to issue its tokens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ManagedIdentity {
+    /// The `client_id` callers name at IMDS (and the `appid`/`azp` of its tokens).
+    pub client_id: String,
+    /// Object id of its service principal (`oid` and `sub` of its tokens).
+    pub principal_id: String,
+    pub display_name: String,
+    /// Azure resource id (`xms_mirid` of its tokens).
+    pub resource_id: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -96,6 +117,17 @@ pub struct ServicePrincipal {
 
 /// An application registration that can authenticate at the token endpoint with a secret, a
 /// certificate assertion or a federated (workload identity) assertion.
+impl ServicePrincipal {
+    /// The `aud` of tokens for this resource: its first service principal name (the App ID
+    /// URI, as Entra puts it), else its app id.
+    pub fn token_audience(&self) -> String {
+        self.service_principal_names
+            .first()
+            .cloned()
+            .unwrap_or_else(|| self.app_id.clone())
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AppRegistration {
     pub client_id: String,
@@ -106,6 +138,11 @@ pub struct AppRegistration {
     pub certificates: Vec<AppCertificate>,
     /// Federated identity credentials (graph-api.md §9.3).
     pub federated_credentials: Vec<FederatedCredential>,
+    /// Microsoft Graph application permissions the app asks for (`requiredResourceAccess`):
+    /// what an admin grants through `/adminconsent` with `scope=https://graph.microsoft.com/.default`.
+    pub required_permissions: Vec<String>,
+    /// Registered redirect URIs; `/adminconsent` redirects only to one of these (exact match).
+    pub redirect_uris: Vec<String>,
 }
 
 /// The public part of a certificate credential: enough to pick it by thumbprint and verify an
@@ -231,6 +268,19 @@ impl Tenant {
         })
     }
 
+    /// One of `organization.verifiedDomains[].name`, compared case-insensitively.
+    pub fn has_verified_domain(&self, domain: &str) -> bool {
+        self.organization["verifiedDomains"]
+            .as_array()
+            .is_some_and(|domains| {
+                domains.iter().any(|d| {
+                    d["name"]
+                        .as_str()
+                        .is_some_and(|n| n.eq_ignore_ascii_case(domain))
+                })
+            })
+    }
+
     pub fn principal_for_app(&self, app_id: &str) -> Option<&ServicePrincipal> {
         self.service_principals
             .iter()
@@ -250,17 +300,28 @@ pub struct Directory {
 }
 
 impl Directory {
-    /// Find a tenant by id or initial domain, case-insensitively (as the token endpoint does).
+    /// Find a tenant by id, initial domain or any other verified domain
+    /// (`organization.verifiedDomains[].name`), case-insensitively, as Entra's endpoints do.
     pub fn tenant(&self, id_or_domain: &str) -> Option<&Tenant> {
-        self.tenants
-            .iter()
-            .find(|t| matches_tenant(t, id_or_domain))
+        self.tenant_index(id_or_domain).map(|i| &self.tenants[i])
     }
 
     pub fn tenant_mut(&mut self, id_or_domain: &str) -> Option<&mut Tenant> {
+        self.tenant_index(id_or_domain)
+            .map(move |i| &mut self.tenants[i])
+    }
+
+    /// Ids and initial domains first: they are what nearly every request names, and looking at
+    /// them never touches a tenant's JSON.
+    fn tenant_index(&self, id_or_domain: &str) -> Option<usize> {
         self.tenants
-            .iter_mut()
-            .find(|t| matches_tenant(t, id_or_domain))
+            .iter()
+            .position(|t| matches_tenant(t, id_or_domain))
+            .or_else(|| {
+                self.tenants
+                    .iter()
+                    .position(|t| t.has_verified_domain(id_or_domain))
+            })
     }
 
     pub fn app(&self, client_id: &str) -> Option<&AppRegistration> {

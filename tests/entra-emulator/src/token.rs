@@ -402,11 +402,7 @@ fn client_credentials(request: &TokenRequest<'_>) -> Result<Value, EntraError> {
         .get(&resource_sp.app_id)
         .cloned()
         .unwrap_or_default();
-    let audience = resource_sp
-        .service_principal_names
-        .first()
-        .cloned()
-        .unwrap_or_else(|| resource_sp.app_id.clone());
+    let audience = resource_sp.token_audience();
 
     let now = now_unix();
     let mut claims = json!({

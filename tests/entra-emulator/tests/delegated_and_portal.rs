@@ -9,7 +9,6 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde_json::{Value, json};
 
 const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
-const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 const MEGAN: &str = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c01";
 const ALEX: &str = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c02";
 const NESTOR_HELPDESK: &str = "1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c06";
@@ -130,18 +129,7 @@ async fn assertion_request(
     emulator: &Emulator,
     assertion: &str,
 ) -> (u16, Value) {
-    post_form(
-        client,
-        &token_url(emulator, seed::CONTOSO_ID),
-        &[
-            ("grant_type", "client_credentials"),
-            ("client_id", seed::GRAPH_APP_CLIENT_ID),
-            ("scope", GRAPH_SCOPE),
-            ("client_assertion_type", JWT_BEARER),
-            ("client_assertion", assertion),
-        ],
-    )
-    .await
+    common::assertion_token_request(client, emulator, seed::CONTOSO_ID, assertion).await
 }
 
 #[tokio::test]
@@ -169,6 +157,26 @@ async fn a_certificate_assertion_for_the_tenant_endpoint_gets_an_app_token() {
             .unwrap()
             .contains(&json!("Policy.Read.All"))
     );
+}
+
+#[tokio::test]
+async fn a_certificate_assertion_for_a_verified_custom_domain_endpoint_works_there() {
+    let (emulator, client) = start().await;
+    let cert = registered_certificate(&emulator);
+    // A client that addresses the tenant by its custom domain builds the assertion for that URL.
+    let aud = token_url(&emulator, "contoso.com");
+    let assertion = certificate_assertion(&cert, &aud, |_| {});
+    let (status, body) =
+        common::assertion_token_request(&client, &emulator, "contoso.com", &assertion).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        claims(body["access_token"].as_str().unwrap())["tid"],
+        seed::CONTOSO_ID
+    );
+    // The same assertion at another tenant is still refused.
+    let (status, body) =
+        common::assertion_token_request(&client, &emulator, seed::FABRIKAM_ID, &assertion).await;
+    assert_entra_error(status, &body, 401, "invalid_client", 700023);
 }
 
 #[tokio::test]

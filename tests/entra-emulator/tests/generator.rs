@@ -414,6 +414,29 @@ fn fingerprint(tenants: &[Tenant]) -> String {
 }
 
 #[test]
+fn no_generated_tenant_is_named_like_a_seeded_tenant_or_a_gdap_customer() {
+    let seeded = seed::directory("a".into(), "b".into());
+    let mut taken: Vec<String> = seeded
+        .tenants
+        .iter()
+        .map(|t| t.display_name.clone())
+        .collect();
+    taken.push(seed::ADATUM_DISPLAY_NAME.into());
+    // Two rounds through the company list: the second adds " (2)" to the same names.
+    let generated = generator::generate(&spec(60, 30, 3));
+    for t in &generated {
+        for name in &taken {
+            assert!(
+                !t.display_name.starts_with(name.as_str()),
+                "{} ({}) is named like {name}",
+                t.display_name,
+                t.domain
+            );
+        }
+    }
+}
+
+#[test]
 fn same_seed_same_tenants_different_seed_different_ids() {
     let a = generator::generate(&spec(9, 120, 42));
     let b = generator::generate(&spec(9, 120, 42));
@@ -597,7 +620,7 @@ async fn the_emulator_serves_generated_tenants_to_our_multi_tenant_app() {
             d.tenant("tenant0005.onmicrosoft.com").map(|t| t.id.clone()),
         )
     });
-    assert_eq!(count, 3 + 5);
+    assert_eq!(count, 4 + 5);
     let tenant_id = tenant_id.expect("generated tenant by domain");
     let client = common::client_for(&emulator);
     let token = common::graph_token(&client, &emulator, &tenant_id).await;
@@ -641,7 +664,7 @@ async fn startup_figures_for_200_tenants_of_2000_users() {
             d.tenants.iter().map(|t| t.users.len()).sum::<usize>(),
         )
     });
-    assert_eq!(tenants, 203);
+    assert_eq!(tenants, 204);
     assert!(users >= 400_000);
     println!(
         "entra-emulator start with 200 tenants x 2,000 users: {:.2} s wall, peak RSS {} MiB ({} build)",
@@ -710,8 +733,8 @@ async fn check_manifest(manifest: Option<Value>, ca_path: std::path::PathBuf) {
     }
     assert_eq!(manifest["caFile"], ca_path.to_str().unwrap());
     let tenants = manifest["tenants"].as_array().unwrap();
-    assert_eq!(tenants.len(), 3 + 4);
-    assert_eq!(tenants[3]["domain"], "tenant0001.onmicrosoft.com");
+    assert_eq!(tenants.len(), 4 + 4);
+    assert_eq!(tenants[4]["domain"], "tenant0001.onmicrosoft.com");
     for t in tenants {
         for key in ["id", "domain"] {
             assert!(t[key].is_string(), "{t}");
@@ -721,10 +744,38 @@ async fn check_manifest(manifest: Option<Value>, ca_path: std::path::PathBuf) {
     }
     let customers: Vec<&Value> = tenants.iter().filter(|t| t["app"].is_object()).collect();
     assert_eq!(customers.len(), 2 + 4, "every tenant but the operator's");
+    // Tailspin's partial consent shows in its granted permissions, not as an app.
+    let tailspin = tenants
+        .iter()
+        .find(|t| t["id"] == seed::TAILSPIN_ID)
+        .expect("Tailspin listed");
+    assert!(tailspin["app"].is_null(), "{tailspin}");
+    assert_eq!(
+        strings(&tailspin["grantedPermissions"]),
+        seed::tailspin_permissions()
+    );
+    assert_eq!(
+        manifest["managedIdentity"]["clientId"],
+        seed::SERVICE_UAMI_CLIENT_ID
+    );
+    assert!(
+        manifest["managedIdentity"]["endpoint"]
+            .as_str()
+            .is_some_and(|e| e.ends_with("/metadata/identity/oauth2/token")),
+        "{manifest}"
+    );
+    assert_eq!(
+        manifest["serviceAccount"]["issuer"],
+        format!(
+            "{}_k8s/{}",
+            manifest["baseUrl"].as_str().unwrap(),
+            seed::DEMO_CLUSTER
+        )
+    );
 
     // The app registration of a generated tenant gets a Graph token.
     let client = common::client_for_pem(&std::fs::read(&ca_path).unwrap());
-    let generated = &tenants[4];
+    let generated = &tenants[5];
     let response = client
         .post(format!(
             "{}{}/oauth2/v2.0/token",

@@ -92,6 +92,9 @@ fn type_of(pattern: &str) -> Option<(&'static str, bool)> {
         "identity/conditionalAccess/policies/{id}" => ("conditionalAccessPolicy", false),
         "identity/conditionalAccess/namedLocations" => ("namedLocation", true),
         "identity/conditionalAccess/namedLocations/{id}" => ("namedLocation", false),
+        "tenantRelationships/delegatedAdminRelationships" => ("delegatedAdminRelationship", true),
+        "tenantRelationships/delegatedAdminCustomers" => ("delegatedAdminCustomer", true),
+        "contracts" => ("contract", true),
         _ => return None,
     })
 }
@@ -170,6 +173,12 @@ impl Walker {
             .map(|p| (*p).to_owned())
             .collect();
         app.roles.push("DirectoryRecommendations.Read.All".into());
+        // The partner routes (GDAP, contracts): what the MSP app holds in its own tenant.
+        app.roles.extend(
+            seed::GRAPH_APP_OPERATOR_PERMISSIONS
+                .iter()
+                .map(|p| (*p).to_owned()),
+        );
         let app_token = emulator.mint_token(&app);
         let delegated_token = emulator.mint_token(&TokenSpec {
             roles: vec![],
@@ -300,6 +309,14 @@ async fn every_get_route_serves_schema_valid_json_for_the_seeded_tenants() {
         )
         .await,
     );
+    // The partner tenant: the only one whose GDAP and contract collections are not empty.
+    walked.extend(
+        walk(
+            &Walker::new(emulator.clone(), seed::OPERATOR_ID),
+            "operator",
+        )
+        .await,
+    );
     let every_get: BTreeSet<String> = entra_emulator::graph_routes()
         .into_iter()
         .filter(|(method, ..)| method == Method::GET)
@@ -328,7 +345,13 @@ async fn generated_tenants_serve_schema_valid_json_too() {
             .iter()
             .map(|t| t.id.clone())
             .filter(|id| {
-                ![seed::CONTOSO_ID, seed::FABRIKAM_ID, seed::OPERATOR_ID].contains(&id.as_str())
+                ![
+                    seed::CONTOSO_ID,
+                    seed::FABRIKAM_ID,
+                    seed::OPERATOR_ID,
+                    seed::TAILSPIN_ID,
+                ]
+                .contains(&id.as_str())
             })
             .collect()
     });

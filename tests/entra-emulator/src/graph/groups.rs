@@ -4,10 +4,10 @@
 //! `$search`, `$orderby` and `$count` are refused with Graph's 400 rather than ignored, so a
 //! client never mistakes an unfiltered answer for a filtered one.
 
-use axum::http::{Method, StatusCode};
+use axum::http::Method;
 use serde_json::{Value, json};
 
-use super::{Access, Ctx, GraphError, Reply, Route};
+use super::{Access, Ctx, GraphError, ListOptions, Paging, Reply, Route};
 use crate::state::{Group, Tenant};
 
 const READ_GROUPS: &[&str] = &[
@@ -17,8 +17,11 @@ const READ_GROUPS: &[&str] = &[
     "Directory.Read.All",
     "Directory.ReadWrite.All",
 ];
-const DEFAULT_PAGE_SIZE: usize = 100;
-const MAX_PAGE_SIZE: usize = 999;
+/// Graph's directory-object paging: 100 per page unless `$top` says otherwise, at most 999.
+const PAGING: Paging = Paging {
+    default: 100,
+    max: 999,
+};
 /// Properties of `group` the emulator serves (all declared by the v1.0 CSDL).
 const GROUP_PROPERTIES: &[&str] = &[
     "id",
@@ -45,7 +48,7 @@ pub(crate) fn routes() -> Vec<Route> {
 }
 
 fn list(ctx: &Ctx<'_>) -> Result<Reply, GraphError> {
-    let options = Options::parse(ctx, GROUP_PROPERTIES, "group")?;
+    let options = ListOptions::parse(ctx, GROUP_PROPERTIES, "group", PAGING)?;
     let directory = ctx.shared.directory();
     let tenant = ctx.caller.tenant(&directory)?;
     let items: Vec<Value> = tenant
@@ -60,7 +63,7 @@ fn list(ctx: &Ctx<'_>) -> Result<Reply, GraphError> {
 }
 
 fn members(ctx: &Ctx<'_>) -> Result<Reply, GraphError> {
-    let options = Options::parse(ctx, MEMBER_PROPERTIES, "directoryObject")?;
+    let options = ListOptions::parse(ctx, MEMBER_PROPERTIES, "directoryObject", PAGING)?;
     let directory = ctx.shared.directory();
     let tenant = ctx.caller.tenant(&directory)?;
     let id = ctx.param(0);
@@ -121,102 +124,4 @@ fn member_json(tenant: &Tenant, id: &str) -> Option<Value> {
         "displayName": user.display_name,
         "userPrincipalName": user.user_principal_name,
     }))
-}
-
-/// The query options these collections support.
-struct Options {
-    select: Vec<String>,
-    top: usize,
-    skip: usize,
-}
-
-impl Options {
-    fn parse(ctx: &Ctx<'_>, properties: &[&str], type_name: &str) -> Result<Options, GraphError> {
-        for unsupported in ["$filter", "$search", "$orderby", "$count", "$expand"] {
-            if ctx.query.has(unsupported) {
-                return Err(GraphError::new(
-                    StatusCode::BAD_REQUEST,
-                    "Request_UnsupportedQuery",
-                    format!("The emulator does not support {unsupported} on this collection."),
-                ));
-            }
-        }
-        let mut select = Vec::new();
-        for name in ctx
-            .query
-            .get("$select")
-            .unwrap_or_default()
-            .split(',')
-            .map(str::trim)
-            .filter(|n| !n.is_empty())
-        {
-            let known = properties
-                .iter()
-                .find(|p| p.eq_ignore_ascii_case(name))
-                .ok_or_else(|| {
-                    GraphError::new(
-                        StatusCode::BAD_REQUEST,
-                        "Request_BadRequest",
-                        format!(
-                            "Could not find a property named '{name}' on type 'microsoft.graph.{type_name}'."
-                        ),
-                    )
-                })?;
-            select.push((*known).to_owned());
-        }
-        let top = match ctx.query.get("$top") {
-            None => DEFAULT_PAGE_SIZE,
-            Some(raw) => match raw.trim().parse::<usize>() {
-                Ok(n) if (1..=MAX_PAGE_SIZE).contains(&n) => n,
-                _ => {
-                    return Err(GraphError::new(
-                        StatusCode::BAD_REQUEST,
-                        "Request_BadRequest",
-                        format!(
-                            "Invalid page size specified: '{raw}'. Must be between 1 and {MAX_PAGE_SIZE} inclusive."
-                        ),
-                    ));
-                }
-            },
-        };
-        let skip = match ctx.query.get("$skiptoken") {
-            None => 0,
-            Some(token) => token
-                .strip_prefix("X'")
-                .and_then(|t| t.strip_suffix('\''))
-                .and_then(|t| usize::from_str_radix(t, 16).ok())
-                .ok_or_else(|| {
-                    GraphError::bad_request("Invalid syntax for the $skiptoken value.")
-                })?,
-        };
-        Ok(Options { select, top, skip })
-    }
-
-    fn project(&self, item: Value) -> Value {
-        crate::derived::project(item, &self.select)
-    }
-
-    /// The collection body, with an `@odata.nextLink` that keeps `$select` and `$top`.
-    fn page(&self, ctx: &Ctx<'_>, context: &str, items: Vec<Value>, more: bool) -> Value {
-        let select = if self.select.is_empty() {
-            String::new()
-        } else {
-            format!("({})", self.select.join(","))
-        };
-        let mut body = json!({
-            "@odata.context": format!("{}#{context}{select}", ctx.version.metadata()),
-            "value": items,
-        });
-        if more {
-            let mut query = url::form_urlencoded::Serializer::new(String::new());
-            if !self.select.is_empty() {
-                query.append_pair("$select", &self.select.join(","));
-            }
-            query.append_pair("$top", &self.top.to_string());
-            query.append_pair("$skiptoken", &format!("X'{:x}'", self.skip + self.top));
-            body["@odata.nextLink"] =
-                json!(ctx.absolute(&format!("{}?{}", ctx.uri.path(), query.finish())));
-        }
-        body
-    }
 }

@@ -13,6 +13,7 @@ mod licensing;
 mod named_locations;
 mod odata;
 mod organization;
+mod partner;
 mod policies;
 mod recommendations;
 mod reports;
@@ -31,7 +32,7 @@ use serde_json::Value;
 
 pub(crate) use auth::{Caller, authenticate_bearer};
 pub(crate) use error::{GraphError, RequestIds};
-pub(crate) use odata::{Query, with_context};
+pub(crate) use odata::{ListOptions, Paging, Query, with_context};
 
 use crate::{Shared, calls::CallTenant, calls::http_date};
 
@@ -63,6 +64,7 @@ impl Version {
 /// Versions a route is served on.
 pub(crate) const V1_AND_BETA: &[Version] = &[Version::V1, Version::Beta];
 pub(crate) const BETA_ONLY: &[Version] = &[Version::Beta];
+pub(crate) const V1_ONLY: &[Version] = &[Version::V1];
 
 /// Who may call a route.
 #[derive(Debug, Clone, Copy)]
@@ -200,6 +202,7 @@ fn all_routes() -> Vec<Route> {
     routes.extend(reports::routes());
     routes.extend(organization::routes());
     routes.extend(groups::routes());
+    routes.extend(partner::routes());
     routes
 }
 

@@ -9,9 +9,9 @@
 
 use axum::http::StatusCode;
 use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation, errors::ErrorKind};
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::{EntraError, TokenRequest, first_party, sign};
+use super::{EntraError, TokenRequest, sign};
 use crate::{AppRegistration, Shared, calls::now_unix, state::AppCertificate};
 
 pub(super) const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -34,7 +34,7 @@ pub(super) fn verify(
     if issuer.eq_ignore_ascii_case(&app.client_id) {
         certificate_assertion(request, app, &header, &claims, assertion)
     } else {
-        federated_assertion(request.shared, app, &header, &claims, assertion)
+        federated_assertion(request, app, &header, &claims, assertion)
     }
 }
 
@@ -79,11 +79,19 @@ fn certificate_assertion(
     Ok(())
 }
 
-/// The tenant's token endpoints, by id and by domain, v2 and v1: what Entra accepts as `aud`.
+/// The tenant's token endpoints, by id and by any verified domain, v2 and v1: what Entra
+/// accepts as `aud` (a client addresses the tenant one way and builds the assertion for it).
 fn accepted_audiences(request: &TokenRequest<'_>) -> Vec<String> {
     let base = &request.shared.base_url;
-    [&request.tenant.id, &request.tenant.domain]
-        .iter()
+    let tenant = request.tenant;
+    let verified = tenant.organization["verifiedDomains"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|d| d["name"].as_str());
+    [tenant.id.as_str(), tenant.domain.as_str()]
+        .into_iter()
+        .chain(verified)
         .flat_map(|t| {
             [
                 format!("{base}{t}/oauth2/v2.0/token"),
@@ -116,16 +124,18 @@ fn registered_certificate<'a>(
 }
 
 /// §9.3: a token from an external issuer matching a federated identity credential exactly
-/// (issuer, subject, one audience); Entra-issued tokens are refused (700222).
+/// (issuer, subject, one audience). Entra-issued tokens are refused (700222) except a managed
+/// identity's (msp-readiness.md §1b).
 fn federated_assertion(
-    shared: &Shared,
+    request: &TokenRequest<'_>,
     app: &AppRegistration,
     header: &Header,
     claims: &Value,
     assertion: &str,
 ) -> Result<(), EntraError> {
+    let shared = request.shared;
     let issuer = claims["iss"].as_str().unwrap_or_default();
-    if is_entra_issuer(shared, issuer) {
+    if is_entra_issuer(shared, issuer) && !is_home_managed_identity(request, app, claims) {
         return Err(EntraError::new(
             StatusCode::BAD_REQUEST,
             "invalid_request",
@@ -176,6 +186,29 @@ fn federated_assertion(
     };
     verified.map_err(|e| assertion_error(app, &e, claims))?;
     Ok(())
+}
+
+/// Managed identity as a federated credential (msp-readiness.md §1b): a token the app's home
+/// tenant issued (v2 issuer) to one of that tenant's user-assigned managed identities. Only such
+/// a token may stand in for the app's secret, and only where a credential names that issuer and
+/// the identity's principal id, which the normal matching checks next.
+fn is_home_managed_identity(
+    request: &TokenRequest<'_>,
+    app: &AppRegistration,
+    claims: &Value,
+) -> bool {
+    if claims["iss"].as_str() != Some(request.shared.issuer(&app.home_tenant_id).as_str()) {
+        return false;
+    }
+    let subject = claims["sub"].as_str().unwrap_or_default();
+    request
+        .directory
+        .tenant(&app.home_tenant_id)
+        .is_some_and(|home| {
+            home.managed_identities
+                .iter()
+                .any(|mi| mi.principal_id.eq_ignore_ascii_case(subject))
+        })
 }
 
 /// The emulator's own issuers (`{base}{tid}/v2.0`, `{base}{tid}/`) and Entra's real ones.
@@ -270,22 +303,11 @@ pub(crate) fn mint_federated_token(
     issuer: &str,
     subject: &str,
 ) -> Result<String, jsonwebtoken::errors::Error> {
-    let now = now_unix();
-    let mut claims = json!({
-        "aud": [first_party::TOKEN_EXCHANGE_AUDIENCE],
-        "iss": issuer,
-        "sub": subject,
-        "iat": now,
-        "nbf": now,
-        "exp": now + FEDERATED_TOKEN_LIFETIME_SECS,
-    });
-    if let Some(rest) = subject.strip_prefix("system:serviceaccount:")
-        && let Some((namespace, name)) = rest.split_once(':')
-    {
-        claims["kubernetes.io"] = json!({
-            "namespace": namespace,
-            "serviceaccount": { "name": name, "uid": uuid::Uuid::new_v4().to_string() },
-        });
-    }
+    let claims = crate::k8s::projected_token_claims(
+        issuer,
+        subject,
+        now_unix(),
+        FEDERATED_TOKEN_LIFETIME_SECS,
+    );
     sign(shared, &claims)
 }

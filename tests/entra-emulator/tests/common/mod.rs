@@ -29,6 +29,26 @@ pub fn token_url(emulator: &Emulator, tenant: &str) -> String {
     format!("{}{tenant}/oauth2/v2.0/token", emulator.authority_host())
 }
 
+/// POST a form to `tenant`'s v2 token endpoint; returns status and JSON body.
+pub async fn post_token_form(
+    client: &reqwest::Client,
+    emulator: &Emulator,
+    tenant: &str,
+    form: &[(&str, &str)],
+) -> (u16, Value) {
+    let response = client
+        .post(token_url(emulator, tenant))
+        .form(form)
+        .send()
+        .await
+        .expect("token request sent");
+    let status = response.status().as_u16();
+    (
+        status,
+        response.json().await.expect("token response is JSON"),
+    )
+}
+
 /// POST a client-credentials request; returns status and JSON body.
 pub async fn request_token(
     client: &reqwest::Client,
@@ -38,22 +58,46 @@ pub async fn request_token(
     secret: &str,
     scope: &str,
 ) -> (u16, Value) {
-    let response = client
-        .post(token_url(emulator, tenant))
-        .form(&[
-            ("grant_type", "client_credentials"),
-            ("client_id", client_id),
-            ("client_secret", secret),
-            ("scope", scope),
-        ])
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", client_id),
+        ("client_secret", secret),
+        ("scope", scope),
+    ];
+    post_token_form(client, emulator, tenant, &form).await
+}
+
+/// POST a client-credentials request for [`seed::GRAPH_APP_CLIENT_ID`]'s Graph token in `tenant`,
+/// authenticated by a client assertion (certificate or federated); returns status and JSON body.
+pub async fn assertion_token_request(
+    client: &reqwest::Client,
+    emulator: &Emulator,
+    tenant: &str,
+    assertion: &str,
+) -> (u16, Value) {
+    let form = [
+        ("grant_type", "client_credentials"),
+        ("client_id", seed::GRAPH_APP_CLIENT_ID),
+        ("scope", "https://graph.microsoft.com/.default"),
+        (
+            "client_assertion_type",
+            "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+        ),
+        ("client_assertion", assertion),
+    ];
+    post_token_form(client, emulator, tenant, &form).await
+}
+
+/// GET `url` and parse the JSON body, whatever the status.
+pub async fn get_json<T: serde::de::DeserializeOwned>(client: &reqwest::Client, url: &str) -> T {
+    client
+        .get(url)
         .send()
         .await
-        .expect("token request sent");
-    let status = response.status().as_u16();
-    (
-        status,
-        response.json().await.expect("token response is JSON"),
-    )
+        .expect("request sent")
+        .json()
+        .await
+        .expect("JSON body")
 }
 
 /// A Graph token for our service's multi-tenant app in `tenant`, through the token endpoint.
