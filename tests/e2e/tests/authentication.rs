@@ -1,5 +1,5 @@
 //! Hostile and wrong tokens are refused with 401 before anything reaches Graph; valid tokens
-//! without the role or the tenant get 403.
+//! without the role get 403, and a tenant without a grant is as unknown as one that does not exist (404).
 
 use std::time::Duration;
 
@@ -162,7 +162,7 @@ async fn a_token_without_an_sspr_role_is_forbidden() {
 }
 
 #[tokio::test]
-async fn a_caller_without_access_to_the_tenant_is_forbidden() {
+async fn a_tenant_the_caller_has_no_grant_for_answers_as_one_that_does_not_exist() {
     let world = World::start_with(|config| {
         config.auth.access.push(sspr_service::config::AccessGrant {
             principal: "fabrikam-only".into(),
@@ -177,7 +177,16 @@ async fn a_caller_without_access_to_the_tenant_is_forbidden() {
         ..Default::default()
     });
     let response = world.get(POLICY, Some(&token)).await;
-    assert_eq!(response.status(), 403);
+    assert_eq!(response.status(), 404);
+    let hidden: serde_json::Value = response.json().await.expect("a problem");
+    let unknown: serde_json::Value = world
+        .get("v1/tenants/nowhere.example/sspr/policy", Some(&token))
+        .await
+        .json()
+        .await
+        .expect("a problem");
+    assert_eq!(hidden["code"], unknown["code"]);
+    assert_eq!(hidden["title"], unknown["title"]);
     assert_eq!(world.customer_graph_calls(), 0);
     let fabrikam = world
         .get(

@@ -255,7 +255,9 @@ async fn a_principal_granted_a_tag_sees_only_the_tenants_with_it() {
         "v1/audit?tenant=fabrikam.onmicrosoft.com",
     ] {
         let (status, problem) = world.call(reqwest::Method::GET, path, &token, None).await;
-        assert_eq!(status, 403, "{path}: {problem:#}");
+        // As unknown as a tenant that does not exist: nothing says fabrikam is managed here.
+        assert_eq!(status, 404, "{path}: {problem:#}");
+        assert_eq!(problem["code"], "unknownTenant", "{path}: {problem:#}");
     }
     // The fleet: everything the caller may see, and a tag of the other region selects nothing.
     for query in ["all", "tag:region:us", "tag:region:eu,tag:region:us"] {
