@@ -688,6 +688,14 @@ fn fabrikam() -> Tenant {
             "b4d6f8a0-2c3e-4a7b-9d1f-3b5d7f9b1c2e",
         )],
     );
+    sspr_for_all_by_email_or_phone(&mut t);
+    wire::fill_security(&mut t, 3);
+    t
+}
+
+/// The portal's SSPR settings of a small tenant: everyone may reset with one method, email or
+/// mobile phone, and there is no password writeback.
+fn sspr_for_all_by_email_or_phone(t: &mut Tenant) {
     t.password_reset_policies = wire::password_reset_policies(&PortalPolicy {
         scope: SsprScope::All,
         group: None,
@@ -705,8 +713,6 @@ fn fabrikam() -> Tenant {
         helpdesk_url: None,
     });
     t.on_premises_password_reset_policies = wire::on_premises_policies(None, false, false);
-    wire::fill_security(&mut t, 3);
-    t
 }
 
 /// Northwind (the MSP): Entra ID P1, cloud-only, a trusted NOC range, admin MFA policy.
@@ -836,23 +842,7 @@ pub(crate) fn bare_customer(
         service_principals: vec![graph_principal(&uuid::Uuid::new_v4().to_string())],
         ..Tenant::default()
     };
-    t.password_reset_policies = wire::password_reset_policies(&PortalPolicy {
-        scope: SsprScope::All,
-        group: None,
-        methods_required: 1,
-        methods: PortalMethods {
-            email: true,
-            mobile_phone: true,
-            office_phone: false,
-            security_questions: false,
-            app_notification: false,
-            app_code: false,
-        },
-        reconfirm_days: 180,
-        notify_users: true,
-        helpdesk_url: None,
-    });
-    t.on_premises_password_reset_policies = wire::on_premises_policies(None, false, false);
+    sspr_for_all_by_email_or_phone(&mut t);
     wire::fill_security(&mut t, 3);
     t
 }

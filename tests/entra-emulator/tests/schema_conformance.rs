@@ -309,6 +309,13 @@ async fn every_get_route_serves_schema_valid_json_for_the_seeded_tenants() {
         )
         .await,
     );
+    walked.extend(
+        walk(
+            &Walker::new(emulator.clone(), seed::TAILSPIN_ID),
+            "tailspin",
+        )
+        .await,
+    );
     // The partner tenant: the only one whose GDAP and contract collections are not empty.
     walked.extend(
         walk(
