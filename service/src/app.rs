@@ -13,6 +13,7 @@ use url::Url;
 use crate::api::{self, AppState, Shared};
 use crate::auth::Authenticator;
 use crate::config::{Config, GraphConfig};
+use crate::directory::credentials::CredentialFactory;
 use crate::directory::graph::Graph;
 use crate::directory::tenants::TenantRegistry;
 use crate::server::{self, ConnectionLimits};
@@ -44,8 +45,8 @@ impl Application {
             // Not fatal: /readyz reports it and the keys load on the first request that needs them.
             tracing::warn!(%failure, "token issuer keys not loaded yet");
         }
-        let tenants = TenantRegistry::build(&config.tenants, &config.graph, &http)?;
-        let http_for_tokens = http.clone();
+        let credentials = CredentialFactory::from_config(http.clone(), &config)?;
+        let tenants = TenantRegistry::build(&config.tenants, &config.graph, &http, &credentials)?;
         let graph =
             Graph::new(http, config.graph.base_url.clone()).with_limits(&config.graph.limits);
         let store = Store::open(&config.store.path)
@@ -64,10 +65,7 @@ impl Application {
             registration_report: std::sync::Arc::new(graph.clone()),
             licences: std::sync::Arc::new(graph.clone()),
             permissions: std::sync::Arc::new(crate::directory::permissions::TokenPermissions::new(
-                crate::directory::credentials::CredentialFactory::new(
-                    http_for_tokens,
-                    config.graph.authority_host.clone(),
-                ),
+                credentials,
             )),
         });
         let listener = TcpListener::bind(config.listen)

@@ -37,6 +37,60 @@ pub struct Config {
     /// kind of route may take.
     #[serde(default)]
     pub server: ServerConfig,
+    /// Tenants onboarded at run time: how their secrets are sealed, the consent redirect, the
+    /// managed-identity endpoint.
+    #[serde(default)]
+    pub tenancy: TenancyConfig,
+    /// The service-wide multi-tenant app: every tenant whose credential is `kind = "default"`
+    /// signs in as it, so 500 tenants need one credential. The section is a credential of any
+    /// other kind, e.g. `[default_app]` `kind = "workloadIdentity"`, `client_id = "…"`.
+    #[serde(default)]
+    pub default_app: Option<CredentialConfig>,
+    /// The MSP's own tenant, for GDAP discovery.
+    #[serde(default)]
+    pub partner: PartnerConfig,
+}
+
+/// Run-time tenancy. Secrets given through the API (client secrets, private keys) are sealed
+/// with AES-256-GCM under `secret_key` (or the key in `secret_key_file`; not both) before they
+/// reach the store. Without a key the API accepts only credentials that hold no secret or name
+/// a file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TenancyConfig {
+    /// 32 random bytes as standard base64, e.g. the output of `openssl rand -base64 32`.
+    /// Environment: `SSPR_TENANCY__SECRET_KEY`.
+    pub secret_key: Option<SecretString>,
+    /// A file holding that base64 text (a mounted Kubernetes secret; whitespace around it is
+    /// ignored).
+    pub secret_key_file: Option<PathBuf>,
+    /// Where the customer's administrator lands after admin consent; it must be a redirect URI
+    /// of the app registration.
+    pub consent_redirect_uri: Option<Url>,
+    /// The instance metadata service (IMDS) that hands out the managed identity's tokens.
+    pub managed_identity_endpoint: Url,
+}
+
+impl Default for TenancyConfig {
+    fn default() -> Self {
+        TenancyConfig {
+            secret_key: None,
+            secret_key_file: None,
+            consent_redirect_uri: None,
+            managed_identity_endpoint: Url::parse(
+                entra_assertion::managed_identity::DEFAULT_ENDPOINT,
+            )
+            .expect("static url"),
+        }
+    }
+}
+
+/// The managed service provider's own tenant.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PartnerConfig {
+    /// The MSP's tenant id: the default app reads its delegated admin (GDAP) relationships there.
+    pub tenant: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -402,14 +456,134 @@ fn default_portal_client_id() -> String {
     AZURE_POWERSHELL_CLIENT_ID.to_owned()
 }
 
+/// How the service signs in to a tenant (`[[tenants]] credential = { kind = … }`) or as the
+/// default app (`[default_app]`). Every kind but `default` names the app registration's
+/// `client_id`.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "kind", rename_all = "camelCase", deny_unknown_fields)]
+#[serde(try_from = "CredentialFile")]
 pub enum CredentialConfig {
-    /// App-only access with a client secret (`ClientSecretCredential`).
+    /// `kind = "clientSecret"` with `client_secret`.
     ClientSecret {
         client_id: String,
         client_secret: SecretString,
     },
+    /// `kind = "clientSecret"` with `client_secret_file`: the file is read at each token
+    /// request, so a rotated secret is used without a restart.
+    ClientSecretFile {
+        client_id: String,
+        client_secret_file: PathBuf,
+    },
+    /// `kind = "certificate"`: PEM files of a certificate uploaded to the app registration and
+    /// of its RSA private key (PKCS#8 or PKCS#1, unencrypted). Read when the service starts.
+    Certificate {
+        client_id: String,
+        certificate_file: PathBuf,
+        private_key_file: PathBuf,
+    },
+    /// `kind = "workloadIdentity"`: the projected service-account token in `token_file` (re-read
+    /// for every token request) is the assertion of the app. Absent, `client_id` and
+    /// `token_file` come from the workload identity webhook's `AZURE_CLIENT_ID` and
+    /// `AZURE_FEDERATED_TOKEN_FILE` when the credential is built.
+    WorkloadIdentity {
+        client_id: Option<String>,
+        token_file: Option<PathBuf>,
+    },
+    /// `kind = "managedIdentity"`: the user-assigned identity `identity_client_id` is a
+    /// federated credential of the app; its token for `api://AzureADTokenExchange` (from
+    /// `[tenancy] managed_identity_endpoint`) is the assertion.
+    ManagedIdentity {
+        client_id: String,
+        identity_client_id: String,
+    },
+    /// `kind = "default"` (tenants only): the service-wide `[default_app]`.
+    Default,
+}
+
+/// The file's shape of [`CredentialConfig`]: `clientSecret` takes its secret inline or from a
+/// file, which one table cannot say with two variants.
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase", deny_unknown_fields)]
+enum CredentialFile {
+    ClientSecret {
+        client_id: String,
+        #[serde(default)]
+        client_secret: Option<SecretString>,
+        #[serde(default)]
+        client_secret_file: Option<PathBuf>,
+    },
+    Certificate {
+        client_id: String,
+        certificate_file: PathBuf,
+        private_key_file: PathBuf,
+    },
+    WorkloadIdentity {
+        #[serde(default)]
+        client_id: Option<String>,
+        #[serde(default)]
+        token_file: Option<PathBuf>,
+    },
+    ManagedIdentity {
+        client_id: String,
+        identity_client_id: String,
+    },
+    Default,
+}
+
+impl TryFrom<CredentialFile> for CredentialConfig {
+    type Error = String;
+
+    fn try_from(file: CredentialFile) -> Result<Self, String> {
+        Ok(match file {
+            CredentialFile::ClientSecret {
+                client_id,
+                client_secret,
+                client_secret_file,
+            } => match (client_secret, client_secret_file) {
+                (Some(client_secret), None) => CredentialConfig::ClientSecret {
+                    client_id,
+                    client_secret,
+                },
+                (None, Some(client_secret_file)) => CredentialConfig::ClientSecretFile {
+                    client_id,
+                    client_secret_file,
+                },
+                (Some(_), Some(_)) => {
+                    return Err(
+                        "clientSecret: give client_secret or client_secret_file, not both".into(),
+                    );
+                }
+                (None, None) => {
+                    return Err(
+                        "clientSecret: client_secret or client_secret_file is required".into(),
+                    );
+                }
+            },
+            CredentialFile::Certificate {
+                client_id,
+                certificate_file,
+                private_key_file,
+            } => CredentialConfig::Certificate {
+                client_id,
+                certificate_file,
+                private_key_file,
+            },
+            CredentialFile::WorkloadIdentity {
+                client_id,
+                token_file,
+            } => CredentialConfig::WorkloadIdentity {
+                client_id,
+                token_file,
+            },
+            CredentialFile::ManagedIdentity {
+                client_id,
+                identity_client_id,
+            } => CredentialConfig::ManagedIdentity {
+                client_id,
+                identity_client_id,
+            },
+            CredentialFile::Default => CredentialConfig::Default,
+        })
+    }
 }
 
 /// Defaults that point at Microsoft's public cloud.

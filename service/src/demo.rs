@@ -88,6 +88,9 @@ pub fn config_for(emulator: &Emulator, listen: SocketAddr) -> Config {
         // No key: a random one per start, as the demo's cursors need not outlive it.
         cursors: Default::default(),
         server: Default::default(),
+        tenancy: Default::default(),
+        default_app: None,
+        partner: Default::default(),
         // A fresh file per start, so tests never share (or inherit) audit records; `start`
         // gives the demo its own (private or `--store`) file instead.
         store: crate::config::StoreConfig {

@@ -31,7 +31,9 @@ pub enum CertificateError {
     NoPublicKey { name: String, detail: String },
     #[error("{name}: cannot sign with the key ({detail})")]
     Unusable { name: String, detail: String },
-    #[error("the private key in {key_name} does not belong to the certificate in {certificate_name}")]
+    #[error(
+        "the private key in {key_name} does not belong to the certificate in {certificate_name}"
+    )]
     Mismatch {
         key_name: String,
         certificate_name: String,
@@ -304,7 +306,11 @@ mod tests {
         // prefix (SEQUENCE, version, the rsaEncryption algorithm, the OCTET STRING's header).
         let pkcs8 = pem::parse(&generated.key_pem).expect("PEM");
         let der = pkcs8.contents();
-        assert_eq!(&der[22..24], [0x04, 0x82], "an OCTET STRING with a 2-byte length");
+        assert_eq!(
+            &der[22..24],
+            [0x04, 0x82],
+            "an OCTET STRING with a 2-byte length"
+        );
         let pkcs1_pem = pem::encode(&pem::Pem::new("RSA PRIVATE KEY", &der[26..]));
         let certificate = ClientCertificate::from_pem(
             generated.certificate_pem.as_bytes(),
@@ -319,7 +325,12 @@ mod tests {
         );
         let debug = format!("{certificate:?}");
         assert!(debug.contains("<redacted>"), "{debug}");
-        let body: String = generated.key_pem.lines().nth(1).expect("a body line").into();
+        let body: String = generated
+            .key_pem
+            .lines()
+            .nth(1)
+            .expect("a body line")
+            .into();
         assert!(!debug.contains(&body), "{debug}");
     }
 

@@ -6,7 +6,7 @@ use url::Url;
 
 use super::credentials::{CredentialFactory, CredentialSpec, TrackedCredential};
 use super::portal::PortalConnector;
-use crate::config::{CredentialConfig, GraphConfig, TenantConfig};
+use crate::config::{GraphConfig, TenantConfig};
 use crate::domain::tenancy::{TenantNames, validate_tags};
 
 pub struct ManagedTenant {
@@ -91,21 +91,17 @@ impl TenantRegistry {
         configs: &[TenantConfig],
         graph: &GraphConfig,
         http: &reqwest::Client,
+        factory: &CredentialFactory,
     ) -> anyhow::Result<Self> {
         let authority_host: &Url = &graph.authority_host;
-        let factory = CredentialFactory::new(http.clone(), authority_host.clone());
         let mut tenants = Vec::with_capacity(configs.len());
         for config in configs {
-            let spec = match &config.credential {
-                CredentialConfig::ClientSecret {
-                    client_id,
-                    client_secret,
-                } => CredentialSpec::ClientSecret {
-                    client_id: client_id.clone(),
-                    secret: client_secret.clone(),
-                },
-            };
-            let app_id = spec.client_id().to_ascii_lowercase();
+            let spec = CredentialSpec::from_config(&config.credential)
+                .map_err(|e| anyhow::anyhow!("tenant {}: credential: {e}", config.id))?;
+            let app_id = factory
+                .client_id(&spec)
+                .map_err(|e| anyhow::anyhow!("tenant {}: {e}", config.id))?
+                .to_ascii_lowercase();
             let credential = factory.build(&config.id, &spec).map_err(|e| {
                 anyhow::anyhow!("tenant {}: cannot build its credential: {e}", config.id)
             })?;
@@ -177,10 +173,11 @@ impl ManagedTenant {
         let factory = CredentialFactory::new(
             reqwest::Client::new(),
             Url::parse("https://login.invalid/").expect("static url"),
+            Url::parse("http://imds.invalid/").expect("static url"),
         );
         let spec = CredentialSpec::ClientSecret {
             client_id: "00000000-0000-0000-0000-000000000001".to_owned(),
-            secret: "unused".into(),
+            secret: super::credentials::SecretSource::Inline("unused".into()),
         };
         let credential = factory
             .build(id, &spec)

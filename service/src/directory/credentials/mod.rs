@@ -1,19 +1,81 @@
 //! How the service signs in to a customer tenant: one credential per tenant, built from a
 //! [`CredentialSpec`], wrapped in a [`TrackedCredential`] that remembers when it last worked or
 //! failed; [`GrantedToken`] reads what a token grants.
+//!
+//! Every kind is a credential of `azure_identity` for one tenant (its token endpoint), since
+//! `azure_identity` has no per-call tenant (msp-readiness.md §1): a client secret, or a client
+//! assertion that is a certificate's signed JWT ([`certificate`]), the projected Kubernetes
+//! service-account token ([`workload_identity`]) or a managed identity's token
+//! ([`managed_identity`]). `Default` tenants share the service-wide app's parsed certificate,
+//! token file or identity token, so 500 of them cost 500 small objects and no I/O at build.
+
+mod certificate;
+mod managed_identity;
+mod workload_identity;
 
 use std::collections::BTreeSet;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+use anyhow::Context as _;
 use azure_core::cloud::{CloudConfiguration, CustomConfiguration};
 use azure_core::credentials::{AccessToken, Secret, TokenCredential, TokenRequestOptions};
 use azure_core::http::{ClientOptions, RetryOptions, Transport};
-use azure_identity::{ClientSecretCredential, ClientSecretCredentialOptions};
+use azure_identity::{
+    ClientAssertion, ClientAssertionCredential, ClientAssertionCredentialOptions,
+    ClientSecretCredential, ClientSecretCredentialOptions,
+};
 use base64::Engine as _;
 use secrecy::{ExposeSecret, SecretString};
 use sspr_api::tenants::CredentialKind;
 use time::OffsetDateTime;
 use url::Url;
+
+use crate::config::{Config, CredentialConfig};
+use certificate::CertificateAssertion;
+use managed_identity::{IdentityTokens, ManagedIdentityAssertion};
+use workload_identity::TokenFileAssertion;
+
+/// The environment variables the Azure Workload Identity webhook injects into a pod.
+const FEDERATED_TOKEN_FILE_VAR: &str = "AZURE_FEDERATED_TOKEN_FILE";
+const CLIENT_ID_VAR: &str = "AZURE_CLIENT_ID";
+
+/// Where a secret is: given inline (the configuration file, or opened from the store), or a
+/// file the service reads whenever it builds a credential from it.
+#[derive(Debug, Clone)]
+pub enum SecretSource {
+    Inline(SecretString),
+    File(PathBuf),
+}
+
+impl SecretSource {
+    /// The secret; a file's surrounding whitespace is dropped. `what` names the secret in the
+    /// error ("the client secret"); the error names the file, never the content.
+    pub fn read(&self, what: &str) -> anyhow::Result<SecretString> {
+        match self {
+            SecretSource::Inline(secret) => Ok(secret.clone()),
+            SecretSource::File(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("cannot read {what} file {}", path.display()))?;
+                let trimmed = text.trim();
+                anyhow::ensure!(
+                    !trimmed.is_empty(),
+                    "{what} file {} is empty",
+                    path.display()
+                );
+                Ok(SecretString::from(trimmed.to_owned()))
+            }
+        }
+    }
+
+    /// How errors name it: the file's path, or "the inline {what}".
+    fn name(&self, what: &str) -> String {
+        match self {
+            SecretSource::Inline(_) => format!("the inline {what}"),
+            SecretSource::File(path) => path.display().to_string(),
+        }
+    }
+}
 
 /// One tenant's credential, as configured or onboarded. Secrets are `SecretString`, so `Debug`
 /// never shows them.
@@ -21,36 +83,225 @@ use url::Url;
 pub enum CredentialSpec {
     ClientSecret {
         client_id: String,
-        secret: SecretString,
+        secret: SecretSource,
     },
+    /// A certificate uploaded to the app registration and its RSA private key, both PEM (the key
+    /// PKCS#8 or PKCS#1, unencrypted): an RS256 client assertion per token request.
+    Certificate {
+        client_id: String,
+        certificate: SecretSource,
+        private_key: SecretSource,
+    },
+    /// The projected service-account token in `token_file`, re-read for every token request,
+    /// is the assertion of the multi-tenant app `client_id` (a federated credential of it).
+    WorkloadIdentity {
+        client_id: String,
+        token_file: PathBuf,
+    },
+    /// The user-assigned managed identity `identity_client_id`'s token for
+    /// `api://AzureADTokenExchange` is the assertion of the app `client_id`.
+    ManagedIdentity {
+        client_id: String,
+        identity_client_id: String,
+    },
+    /// The service-wide app (`[default_app]`) and its credential.
+    Default,
 }
 
 impl CredentialSpec {
-    pub fn client_id(&self) -> &str {
+    /// The app registration, or `None` for [`CredentialSpec::Default`]
+    /// ([`CredentialFactory::client_id`] resolves it).
+    pub fn client_id(&self) -> Option<&str> {
         match self {
-            CredentialSpec::ClientSecret { client_id, .. } => client_id,
+            CredentialSpec::ClientSecret { client_id, .. }
+            | CredentialSpec::Certificate { client_id, .. }
+            | CredentialSpec::WorkloadIdentity { client_id, .. }
+            | CredentialSpec::ManagedIdentity { client_id, .. } => Some(client_id),
+            CredentialSpec::Default => None,
         }
     }
 
     pub fn kind(&self) -> CredentialKind {
         match self {
             CredentialSpec::ClientSecret { .. } => CredentialKind::ClientSecret,
+            CredentialSpec::Certificate { .. } => CredentialKind::Certificate,
+            CredentialSpec::WorkloadIdentity { .. } => CredentialKind::WorkloadIdentity,
+            CredentialSpec::ManagedIdentity { .. } => CredentialKind::ManagedIdentity,
+            CredentialSpec::Default => CredentialKind::Default,
+        }
+    }
+
+    /// The spec of a configuration file's credential. A workload identity without `client_id`
+    /// or `token_file` takes the webhook's `AZURE_CLIENT_ID` / `AZURE_FEDERATED_TOKEN_FILE`; the
+    /// error names what is missing.
+    pub fn from_config(config: &CredentialConfig) -> anyhow::Result<CredentialSpec> {
+        Ok(match config {
+            CredentialConfig::ClientSecret {
+                client_id,
+                client_secret,
+            } => CredentialSpec::ClientSecret {
+                client_id: client_id.clone(),
+                secret: SecretSource::Inline(client_secret.clone()),
+            },
+            CredentialConfig::ClientSecretFile {
+                client_id,
+                client_secret_file,
+            } => CredentialSpec::ClientSecret {
+                client_id: client_id.clone(),
+                secret: SecretSource::File(client_secret_file.clone()),
+            },
+            CredentialConfig::Certificate {
+                client_id,
+                certificate_file,
+                private_key_file,
+            } => CredentialSpec::Certificate {
+                client_id: client_id.clone(),
+                certificate: SecretSource::File(certificate_file.clone()),
+                private_key: SecretSource::File(private_key_file.clone()),
+            },
+            CredentialConfig::WorkloadIdentity {
+                client_id,
+                token_file,
+            } => {
+                let env = |name: &str| {
+                    std::env::var(name)
+                        .ok()
+                        .map(|v| v.trim().to_owned())
+                        .filter(|v| !v.is_empty())
+                };
+                let client_id = client_id.clone().or_else(|| env(CLIENT_ID_VAR));
+                let token_file = token_file
+                    .clone()
+                    .or_else(|| env(FEDERATED_TOKEN_FILE_VAR).map(PathBuf::from));
+                match (client_id, token_file) {
+                    (Some(client_id), Some(token_file)) => CredentialSpec::WorkloadIdentity {
+                        client_id,
+                        token_file,
+                    },
+                    (client_id, token_file) => {
+                        let missing: Vec<String> = [
+                            (client_id.is_none(), "client_id", CLIENT_ID_VAR),
+                            (token_file.is_none(), "token_file", FEDERATED_TOKEN_FILE_VAR),
+                        ]
+                        .into_iter()
+                        .filter(|(absent, ..)| *absent)
+                        .map(|(_, field, var)| format!("{field} (or {var})"))
+                        .collect();
+                        anyhow::bail!("workloadIdentity: {} not set", missing.join(" and "))
+                    }
+                }
+            }
+            CredentialConfig::ManagedIdentity {
+                client_id,
+                identity_client_id,
+            } => CredentialSpec::ManagedIdentity {
+                client_id: client_id.clone(),
+                identity_client_id: identity_client_id.clone(),
+            },
+            CredentialConfig::Default => CredentialSpec::Default,
+        })
+    }
+}
+
+/// A spec with what can be prepared once done: the certificate parsed, the identity's token
+/// cache shared. The default app is held prepared, so each `Default` tenant only adds its
+/// tenant-bound credential.
+#[derive(Debug)]
+enum Prepared {
+    ClientSecret {
+        client_id: String,
+        secret: SecretSource,
+    },
+    Certificate {
+        client_id: String,
+        certificate: Arc<entra_assertion::ClientCertificate>,
+    },
+    WorkloadIdentity {
+        client_id: String,
+        token_file: Arc<std::path::Path>,
+    },
+    ManagedIdentity {
+        client_id: String,
+        tokens: Arc<IdentityTokens>,
+    },
+}
+
+impl Prepared {
+    fn client_id(&self) -> &str {
+        match self {
+            Prepared::ClientSecret { client_id, .. }
+            | Prepared::Certificate { client_id, .. }
+            | Prepared::WorkloadIdentity { client_id, .. }
+            | Prepared::ManagedIdentity { client_id, .. } => client_id,
         }
     }
 }
 
-/// Builds tenants' credentials: one HTTP client, one authority.
+/// Builds tenants' credentials: one HTTP client, one authority, the managed-identity endpoint
+/// and the service-wide default app.
 #[derive(Clone)]
 pub struct CredentialFactory {
     http: reqwest::Client,
     authority_host: Url,
+    managed_identity_endpoint: Url,
+    /// One token cache per user-assigned identity, shared by every tenant that uses it.
+    identities: Arc<Mutex<std::collections::HashMap<String, Arc<IdentityTokens>>>>,
+    default_app: Option<Arc<Prepared>>,
 }
 
 impl CredentialFactory {
-    pub fn new(http: reqwest::Client, authority_host: Url) -> CredentialFactory {
+    /// A factory without a default app (see [`with_default_app`](Self::with_default_app)).
+    /// `managed_identity_endpoint` is `[tenancy] managed_identity_endpoint`.
+    pub fn new(
+        http: reqwest::Client,
+        authority_host: Url,
+        managed_identity_endpoint: Url,
+    ) -> CredentialFactory {
         CredentialFactory {
             http,
             authority_host,
+            managed_identity_endpoint,
+            identities: Arc::default(),
+            default_app: None,
+        }
+    }
+
+    /// The factory of the configuration: `graph.authority_host`,
+    /// `tenancy.managed_identity_endpoint` and `[default_app]` when there is one.
+    pub fn from_config(
+        http: reqwest::Client,
+        config: &Config,
+    ) -> anyhow::Result<CredentialFactory> {
+        let factory = CredentialFactory::new(
+            http,
+            config.graph.authority_host.clone(),
+            config.tenancy.managed_identity_endpoint.clone(),
+        );
+        match &config.default_app {
+            None => Ok(factory),
+            Some(app) => {
+                let spec = CredentialSpec::from_config(app).context("[default_app]")?;
+                factory.with_default_app(&spec).context("[default_app]")
+            }
+        }
+    }
+
+    /// `spec` becomes the app of every [`CredentialSpec::Default`] tenant. It is prepared now (a
+    /// certificate read and parsed), so a bad one fails here. `Default` itself is refused.
+    pub fn with_default_app(mut self, spec: &CredentialSpec) -> anyhow::Result<CredentialFactory> {
+        anyhow::ensure!(
+            !matches!(spec, CredentialSpec::Default),
+            "kind = \"default\" names the default app itself: give it a credential of another kind"
+        );
+        self.default_app = Some(Arc::new(self.prepare(spec)?));
+        Ok(self)
+    }
+
+    /// The client id `spec` signs in as: its own, or the default app's.
+    pub fn client_id<'a>(&'a self, spec: &'a CredentialSpec) -> anyhow::Result<&'a str> {
+        match spec.client_id() {
+            Some(client_id) => Ok(client_id),
+            None => Ok(self.default_app()?.client_id()),
         }
     }
 
@@ -62,18 +313,156 @@ impl CredentialFactory {
         tenant_id: &str,
         spec: &CredentialSpec,
     ) -> anyhow::Result<Arc<TrackedCredential>> {
-        let inner: Arc<dyn TokenCredential> = match spec {
-            CredentialSpec::ClientSecret { client_id, secret } => ClientSecretCredential::new(
-                tenant_id,
-                client_id.clone(),
-                Secret::new(secret.expose_secret().to_owned()),
-                Some(ClientSecretCredentialOptions {
-                    client_options: self.client_options(),
-                }),
-            )
-            .map_err(|e| anyhow::anyhow!("cannot build the credential: {e}"))?,
+        let prepared = match spec {
+            CredentialSpec::Default => self.default_app()?.clone(),
+            other => Arc::new(self.prepare(other)?),
         };
+        let inner = self
+            .credential(tenant_id, &prepared)
+            .map_err(|e| anyhow::anyhow!("cannot build the credential: {e}"))?;
         Ok(Arc::new(TrackedCredential::new(inner)))
+    }
+
+    fn default_app(&self) -> anyhow::Result<&Arc<Prepared>> {
+        self.default_app.as_ref().ok_or_else(|| {
+            anyhow::anyhow!("the credential is the default app, and no [default_app] is configured")
+        })
+    }
+
+    fn prepare(&self, spec: &CredentialSpec) -> anyhow::Result<Prepared> {
+        Ok(match spec {
+            CredentialSpec::ClientSecret { client_id, secret } => {
+                // A file is checked now; it is read again into each credential built.
+                secret.read("the client secret")?;
+                Prepared::ClientSecret {
+                    client_id: client_id.clone(),
+                    secret: secret.clone(),
+                }
+            }
+            CredentialSpec::Certificate {
+                client_id,
+                certificate,
+                private_key,
+            } => {
+                let certificate_pem = certificate.read("the certificate")?;
+                let key_pem = private_key.read("the private key")?;
+                let parsed = entra_assertion::ClientCertificate::from_pem(
+                    certificate_pem.expose_secret().as_bytes(),
+                    &certificate.name("certificate"),
+                    key_pem.expose_secret().as_bytes(),
+                    &private_key.name("private key"),
+                )?;
+                Prepared::Certificate {
+                    client_id: client_id.clone(),
+                    certificate: Arc::new(parsed),
+                }
+            }
+            CredentialSpec::WorkloadIdentity {
+                client_id,
+                token_file,
+            } => Prepared::WorkloadIdentity {
+                client_id: client_id.clone(),
+                token_file: Arc::from(token_file.as_path()),
+            },
+            CredentialSpec::ManagedIdentity {
+                client_id,
+                identity_client_id,
+            } => {
+                let mut identities = self.identities.lock().unwrap_or_else(|e| e.into_inner());
+                let tokens = identities
+                    .entry(identity_client_id.clone())
+                    .or_insert_with(|| {
+                        Arc::new(IdentityTokens::new(
+                            self.http.clone(),
+                            &self.managed_identity_endpoint,
+                            identity_client_id,
+                        ))
+                    })
+                    .clone();
+                Prepared::ManagedIdentity {
+                    client_id: client_id.clone(),
+                    tokens,
+                }
+            }
+            CredentialSpec::Default => anyhow::bail!("the default app cannot be its own app"),
+        })
+    }
+
+    fn credential(
+        &self,
+        tenant_id: &str,
+        prepared: &Prepared,
+    ) -> azure_core::Result<Arc<dyn TokenCredential>> {
+        Ok(match prepared {
+            Prepared::ClientSecret { client_id, secret } => {
+                let secret = secret
+                    .read("the client secret")
+                    .map_err(|e| credential_error(format!("{e:#}")))?;
+                ClientSecretCredential::new(
+                    tenant_id,
+                    client_id.clone(),
+                    Secret::new(secret.expose_secret().to_owned()),
+                    Some(ClientSecretCredentialOptions {
+                        client_options: self.client_options(),
+                    }),
+                )?
+            }
+            Prepared::Certificate {
+                client_id,
+                certificate,
+            } => self.assertion_credential(
+                tenant_id,
+                client_id,
+                CertificateAssertion::new(
+                    certificate.clone(),
+                    client_id,
+                    self.token_url(tenant_id)?,
+                ),
+            )?,
+            Prepared::WorkloadIdentity {
+                client_id,
+                token_file,
+            } => self.assertion_credential(
+                tenant_id,
+                client_id,
+                TokenFileAssertion::new(token_file.clone()),
+            )?,
+            Prepared::ManagedIdentity { client_id, tokens } => self.assertion_credential(
+                tenant_id,
+                client_id,
+                ManagedIdentityAssertion::new(tokens.clone()),
+            )?,
+        })
+    }
+
+    fn assertion_credential<A: ClientAssertion + 'static>(
+        &self,
+        tenant_id: &str,
+        client_id: &str,
+        assertion: A,
+    ) -> azure_core::Result<Arc<dyn TokenCredential>> {
+        let credential: Arc<dyn TokenCredential> = ClientAssertionCredential::new(
+            tenant_id.to_owned(),
+            client_id.to_owned(),
+            assertion,
+            Some(ClientAssertionCredentialOptions {
+                client_options: self.client_options(),
+            }),
+        )?;
+        Ok(credential)
+    }
+
+    /// The tenant's token endpoint, as `azure_identity` computes it: a certificate assertion's
+    /// `aud`, so an assertion is good for one tenant only.
+    fn token_url(&self, tenant_id: &str) -> azure_core::Result<Url> {
+        self.authority_host
+            .join(&format!("/{tenant_id}/oauth2/v2.0/token"))
+            .map_err(|e| {
+                azure_core::Error::with_message(
+                    azure_core::error::ErrorKind::DataConversion,
+                    format!("tenant id {tenant_id} makes no token endpoint URL: {e}"),
+                )
+            })
     }
 
     fn client_options(&self) -> ClientOptions {
@@ -87,6 +476,11 @@ impl CredentialFactory {
             ..Default::default()
         }
     }
+}
+
+/// An error of an assertion source, as `azure_identity` carries it to the credential's caller.
+fn credential_error(message: String) -> azure_core::Error {
+    azure_core::Error::with_message(azure_core::error::ErrorKind::Credential, message)
 }
 
 /// What the registry shows of a credential's use.
