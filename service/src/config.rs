@@ -826,6 +826,175 @@ mod tests {
     }
 
     #[test]
+    fn every_credential_kind_parses_and_hides_its_secrets() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "sspr.toml",
+                r#"
+                [[tenants]]
+                id = "t-inline"
+                credential = { kind = "clientSecret", client_id = "app", client_secret = "inline-s3cr3t" }
+                [[tenants]]
+                id = "t-file"
+                credential = { kind = "clientSecret", client_id = "app", client_secret_file = "/run/secret" }
+                [[tenants]]
+                id = "t-cert"
+                credential = { kind = "certificate", client_id = "app", certificate_file = "/c.pem", private_key_file = "/k.pem" }
+                [[tenants]]
+                id = "t-wi"
+                credential = { kind = "workloadIdentity", client_id = "app", token_file = "/var/run/token" }
+                [[tenants]]
+                id = "t-wi-env"
+                credential = { kind = "workloadIdentity" }
+                [[tenants]]
+                id = "t-mi"
+                credential = { kind = "managedIdentity", client_id = "app", identity_client_id = "uami" }
+                [[tenants]]
+                id = "t-default"
+                tags = ["region:eu"]
+                credential = { kind = "default" }
+                "#,
+            )?;
+            let config = Config::load(Some(Path::new("sspr.toml"))).map_err(|e| *e)?;
+            let kinds: Vec<_> = config.tenants.iter().map(|t| &t.credential).collect();
+            assert!(
+                matches!(kinds[0], CredentialConfig::ClientSecret { client_id, .. } if client_id == "app")
+            );
+            assert!(
+                matches!(kinds[1], CredentialConfig::ClientSecretFile { client_secret_file, .. } if client_secret_file == Path::new("/run/secret"))
+            );
+            assert!(
+                matches!(kinds[2], CredentialConfig::Certificate { certificate_file, private_key_file, .. }
+                if certificate_file == Path::new("/c.pem") && private_key_file == Path::new("/k.pem"))
+            );
+            assert!(
+                matches!(kinds[3], CredentialConfig::WorkloadIdentity { client_id: Some(id), token_file: Some(file) }
+                if id == "app" && file == Path::new("/var/run/token"))
+            );
+            assert!(matches!(
+                kinds[4],
+                CredentialConfig::WorkloadIdentity {
+                    client_id: None,
+                    token_file: None
+                }
+            ));
+            assert!(
+                matches!(kinds[5], CredentialConfig::ManagedIdentity { identity_client_id, .. } if identity_client_id == "uami")
+            );
+            assert!(matches!(kinds[6], CredentialConfig::Default));
+            assert_eq!(config.tenants[6].tags, ["region:eu"]);
+            let printed = format!("{config:?}");
+            assert!(
+                !printed.contains("inline-s3cr3t"),
+                "secret leaked: {printed}"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_client_secret_needs_exactly_one_source_and_kinds_refuse_strange_keys() {
+        Jail::expect_with(|jail| {
+            let refused = |jail: &mut Jail, credential: &str| -> figment::error::Result<String> {
+                jail.create_file(
+                    "sspr.toml",
+                    &format!("[[tenants]]\nid = \"t\"\ncredential = {credential}\n"),
+                )?;
+                Ok(Config::load(Some(Path::new("sspr.toml")))
+                    .expect_err("refused")
+                    .to_string())
+            };
+            let both = refused(
+                jail,
+                r#"{ kind = "clientSecret", client_id = "a", client_secret = "s", client_secret_file = "/f" }"#,
+            )?;
+            assert!(
+                both.contains("client_secret or client_secret_file, not both"),
+                "{both}"
+            );
+            assert!(!both.contains("\"s\""), "{both}");
+            let neither = refused(jail, r#"{ kind = "clientSecret", client_id = "a" }"#)?;
+            assert!(
+                neither.contains("client_secret or client_secret_file is required"),
+                "{neither}"
+            );
+            let stray = refused(
+                jail,
+                r#"{ kind = "managedIdentity", client_id = "a", identity_client_id = "u", token_file = "/t" }"#,
+            )?;
+            assert!(stray.contains("token_file"), "{stray}");
+            let no_key = refused(
+                jail,
+                r#"{ kind = "certificate", client_id = "a", certificate_file = "/c.pem" }"#,
+            )?;
+            assert!(no_key.contains("private_key_file"), "{no_key}");
+            let unknown = refused(jail, r#"{ kind = "password", client_id = "a" }"#)?;
+            assert!(unknown.contains("password"), "{unknown}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn tenancy_default_app_and_partner_follow_the_file_and_the_environment() {
+        Jail::expect_with(|jail| {
+            let defaults = Config::load(None).map_err(|e| *e)?;
+            assert!(defaults.default_app.is_none());
+            assert!(defaults.partner.tenant.is_none());
+            assert!(
+                defaults.tenancy.secret_key.is_none() && defaults.tenancy.secret_key_file.is_none()
+            );
+            assert!(defaults.tenancy.consent_redirect_uri.is_none());
+            assert_eq!(
+                defaults.tenancy.managed_identity_endpoint.as_str(),
+                "http://169.254.169.254/metadata/identity/oauth2/token"
+            );
+            jail.create_file(
+                "sspr.toml",
+                r#"
+                [tenancy]
+                secret_key_file = "/etc/sspr/sealing.key"
+                consent_redirect_uri = "https://msp.example/consented"
+                managed_identity_endpoint = "http://127.0.0.1:4000/token"
+                [default_app]
+                kind = "workloadIdentity"
+                client_id = "multi-tenant-app"
+                [partner]
+                tenant = "5c7d9e1f-2a4b-4c6d-8e0f-1a2b3c4d5e6f"
+                "#,
+            )?;
+            jail.set_env("SSPR_TENANCY__SECRET_KEY", "c2VhbGluZy1rZXktc2VjcmV0");
+            let config = Config::load(Some(Path::new("sspr.toml"))).map_err(|e| *e)?;
+            assert_eq!(
+                config.tenancy.secret_key_file.as_deref(),
+                Some(Path::new("/etc/sspr/sealing.key"))
+            );
+            assert_eq!(
+                config
+                    .tenancy
+                    .consent_redirect_uri
+                    .as_ref()
+                    .map(Url::as_str),
+                Some("https://msp.example/consented")
+            );
+            assert_eq!(config.tenancy.managed_identity_endpoint.port(), Some(4000));
+            assert!(
+                matches!(&config.default_app, Some(CredentialConfig::WorkloadIdentity { client_id: Some(id), token_file: None }) if id == "multi-tenant-app")
+            );
+            assert_eq!(
+                config.partner.tenant.as_deref(),
+                Some("5c7d9e1f-2a4b-4c6d-8e0f-1a2b3c4d5e6f")
+            );
+            assert!(config.tenancy.secret_key.is_some());
+            let printed = format!("{config:?}");
+            assert!(
+                !printed.contains("c2VhbGluZy1rZXktc2VjcmV0"),
+                "secret leaked: {printed}"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
     fn unknown_keys_are_refused_with_their_name() {
         Jail::expect_with(|jail| {
             jail.create_file("sspr.toml", "listen = \"127.0.0.1:1\"\nlisten_port = 3\n")?;

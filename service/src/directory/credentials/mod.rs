@@ -238,8 +238,8 @@ impl Prepared {
 }
 
 /// Builds tenants' credentials: one HTTP client, one authority, the managed-identity endpoint
-/// and the service-wide default app.
-#[derive(Clone)]
+/// and the service-wide default app. `Debug` shows no secret (every part redacts its own).
+#[derive(Debug, Clone)]
 pub struct CredentialFactory {
     http: reqwest::Client,
     authority_host: Url,
@@ -584,6 +584,157 @@ mod tests {
             part(br#"{"alg":"RS256"}"#),
             part(claims.to_string().as_bytes())
         )
+    }
+
+    fn factory() -> CredentialFactory {
+        CredentialFactory::new(
+            reqwest::Client::new(),
+            Url::parse("https://login.invalid/").expect("static url"),
+            Url::parse("http://imds.invalid/token").expect("static url"),
+        )
+    }
+
+    fn refused(factory: &CredentialFactory, spec: &CredentialSpec) -> String {
+        format!(
+            "{:#}",
+            factory.build("tenant-a", spec).expect_err("refused")
+        )
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail closures must return figment::Error.
+    fn a_workload_identity_takes_the_webhooks_variables_and_names_what_is_missing() {
+        figment::Jail::expect_with(|jail| {
+            let from_env = CredentialConfig::WorkloadIdentity {
+                client_id: None,
+                token_file: None,
+            };
+            let missing = CredentialSpec::from_config(&from_env).expect_err("nothing set");
+            assert_eq!(
+                missing.to_string(),
+                "workloadIdentity: client_id (or AZURE_CLIENT_ID) and token_file (or AZURE_FEDERATED_TOKEN_FILE) not set"
+            );
+            jail.set_env(CLIENT_ID_VAR, "env-app");
+            jail.set_env(
+                FEDERATED_TOKEN_FILE_VAR,
+                "/var/run/secrets/azure/tokens/token",
+            );
+            let spec = CredentialSpec::from_config(&from_env).expect("from the environment");
+            assert!(
+                matches!(&spec, CredentialSpec::WorkloadIdentity { client_id, token_file }
+                if client_id == "env-app" && token_file == std::path::Path::new("/var/run/secrets/azure/tokens/token"))
+            );
+            assert_eq!(spec.kind(), CredentialKind::WorkloadIdentity);
+            // What the file says wins over the environment.
+            let given = CredentialSpec::from_config(&CredentialConfig::WorkloadIdentity {
+                client_id: Some("file-app".into()),
+                token_file: None,
+            })
+            .expect("mixed");
+            assert_eq!(given.client_id(), Some("file-app"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn what_can_fail_without_the_network_fails_at_build_naming_the_source_not_the_secret() {
+        let factory = factory();
+        let dir = tempfile::tempdir().expect("temp dir");
+        let absent = dir.path().join("absent.pem");
+        let secret_file = CredentialSpec::ClientSecret {
+            client_id: "app".into(),
+            secret: SecretSource::File(absent.clone()),
+        };
+        let message = refused(&factory, &secret_file);
+        assert!(
+            message.contains("cannot read the client secret file")
+                && message.contains("absent.pem"),
+            "{message}"
+        );
+
+        let garbage =
+            "-----BEGIN PRIVATE KEY-----\nc2VjcmV0LWtleS1ieXRlcw==\n-----END PRIVATE KEY-----\n";
+        let certificate = CredentialSpec::Certificate {
+            client_id: "app".into(),
+            certificate: SecretSource::Inline("no PEM here".into()),
+            private_key: SecretSource::Inline(garbage.into()),
+        };
+        let message = refused(&factory, &certificate);
+        assert_eq!(
+            message,
+            "the inline certificate has no '-----BEGIN CERTIFICATE-----' block"
+        );
+
+        let pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).expect("RSA key");
+        let certificate_pem = rcgen::CertificateParams::new(vec!["sspr".into()])
+            .expect("params")
+            .self_signed(&pair)
+            .expect("self-signed")
+            .pem();
+        let bad_key = CredentialSpec::Certificate {
+            client_id: "app".into(),
+            certificate: SecretSource::Inline(certificate_pem.clone().into()),
+            private_key: SecretSource::Inline(garbage.into()),
+        };
+        let message = refused(&factory, &bad_key);
+        assert!(
+            message.starts_with("the inline private key: the private key is not an RSA key"),
+            "{message}"
+        );
+        assert!(!message.contains("c2VjcmV0"), "{message}");
+
+        let good = CredentialSpec::Certificate {
+            client_id: "app".into(),
+            certificate: SecretSource::Inline(certificate_pem.into()),
+            private_key: SecretSource::Inline(pair.serialize_pem().into()),
+        };
+        factory
+            .build("tenant-a", &good)
+            .expect("a certificate credential builds without I/O");
+        let debug = format!("{good:?}");
+        assert!(!debug.contains("PRIVATE KEY"), "{debug}");
+
+        let message = refused(&factory, &CredentialSpec::Default);
+        assert_eq!(
+            message,
+            "the credential is the default app, and no [default_app] is configured"
+        );
+        assert!(factory.client_id(&CredentialSpec::Default).is_err());
+    }
+
+    #[test]
+    fn default_tenants_sign_in_as_the_default_app_which_cannot_be_default_itself() {
+        let refused = factory()
+            .with_default_app(&CredentialSpec::Default)
+            .expect_err("default of default");
+        assert!(
+            refused.to_string().contains("names the default app itself"),
+            "{refused}"
+        );
+
+        let app = CredentialSpec::ManagedIdentity {
+            client_id: "multi-tenant-app".into(),
+            identity_client_id: "uami".into(),
+        };
+        let factory = factory().with_default_app(&app).expect("a default app");
+        assert_eq!(
+            factory
+                .client_id(&CredentialSpec::Default)
+                .expect("resolved"),
+            "multi-tenant-app"
+        );
+        assert_eq!(CredentialSpec::Default.kind(), CredentialKind::Default);
+        assert_eq!(CredentialSpec::Default.client_id(), None);
+        // Many tenants, no I/O, and one identity token cache for all of them.
+        for tenant in 0..500 {
+            factory
+                .build(&format!("tenant-{tenant}"), &CredentialSpec::Default)
+                .expect("builds");
+        }
+        factory
+            .build("tenant-x", &app)
+            .expect("the same identity directly");
+        assert_eq!(factory.identities.lock().expect("lock").len(), 1);
     }
 
     #[test]
