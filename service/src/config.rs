@@ -467,8 +467,8 @@ pub enum CredentialConfig {
         client_id: String,
         client_secret: SecretString,
     },
-    /// `kind = "clientSecret"` with `client_secret_file`: the file is read at each token
-    /// request, so a rotated secret is used without a restart.
+    /// `kind = "clientSecret"` with `client_secret_file`: the file is read whenever a
+    /// credential is built from it (at start, and by each verification of the tenant).
     ClientSecretFile {
         client_id: String,
         client_secret_file: PathBuf,

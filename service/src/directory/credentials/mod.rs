@@ -738,6 +738,39 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail closures must return figment::Error.
+    fn the_configured_default_app_is_the_factorys_and_cannot_be_default() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "sspr.toml",
+                "[default_app]\nkind = \"workloadIdentity\"\nclient_id = \"multi-tenant-app\"\ntoken_file = \"/var/run/token\"\n",
+            )?;
+            let config = Config::load(Some(std::path::Path::new("sspr.toml"))).map_err(|e| *e)?;
+            let factory =
+                CredentialFactory::from_config(reqwest::Client::new(), &config).expect("a factory");
+            assert_eq!(
+                factory
+                    .client_id(&CredentialSpec::Default)
+                    .expect("resolved"),
+                "multi-tenant-app"
+            );
+            factory
+                .build("tenant-a", &CredentialSpec::Default)
+                .expect("no I/O at build: the token file is read per request");
+
+            jail.create_file("sspr.toml", "[default_app]\nkind = \"default\"\n")?;
+            let config = Config::load(Some(std::path::Path::new("sspr.toml"))).map_err(|e| *e)?;
+            let refused = CredentialFactory::from_config(reqwest::Client::new(), &config)
+                .expect_err("default of default");
+            assert_eq!(
+                format!("{refused:#}"),
+                "[default_app]: kind = \"default\" names the default app itself: give it a credential of another kind"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
     fn a_token_grants_its_roles_in_its_tenant_and_no_roles_is_nothing() {
         let granted = GrantedToken::of(&jwt(&serde_json::json!({
             "tid": "3f2b", "roles": ["Policy.Read.All", "AuditLog.Read.All"]
