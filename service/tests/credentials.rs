@@ -1,13 +1,13 @@
 //! Every kind of tenant credential against the emulator's real token endpoint: each obtains a
 //! Graph token in its own tenant (`tid`) with the app's consented permissions (`roles`), and
 //! the tracked credential records the success, or the failure with Entra's message.
+#![cfg(feature = "demo")]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use azure_core::credentials::TokenCredential;
 use entra_emulator::{Emulator, EmulatorConfig, seed};
-use sspr_service::config::GraphConfig;
 use sspr_service::directory::credentials::{
     CredentialFactory, CredentialSpec, GrantedToken, SecretSource, TrackedCredential,
 };
@@ -24,17 +24,10 @@ async fn emulator() -> Emulator {
         .expect("the emulator starts")
 }
 
-/// The service's own HTTP client, trusting the emulator's CA.
+/// The service's own HTTP client, trusting the emulator's CA, as the demo configures it.
 fn http(emulator: &Emulator) -> reqwest::Client {
-    sspr_service::app::http_client(&GraphConfig {
-        authority_host: emulator.authority_host(),
-        base_url: emulator.graph_base_url(),
-        ca_file: Some(emulator.ca_file().to_path_buf()),
-        timeout_secs: 10,
-        portal_base_url: emulator.base_url(),
-        limits: Default::default(),
-    })
-    .expect("an HTTP client")
+    let demo = sspr_service::demo::config_for(emulator, "127.0.0.1:0".parse().expect("address"));
+    sspr_service::app::http_client(&demo.graph).expect("an HTTP client")
 }
 
 fn factory(emulator: &Emulator, managed_identity_endpoint: Url) -> CredentialFactory {
@@ -124,21 +117,17 @@ async fn a_registered_certificate_signs_in_per_tenant_and_an_unregistered_one_is
     let factory = factory(&emulator, no_metadata_service());
     let dir = tempfile::tempdir().expect("temp dir");
     let certificate_spec = |name: &str| {
-        let pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).expect("RSA key");
-        let certificate = rcgen::CertificateParams::new(vec![name.into()])
-            .expect("params")
-            .self_signed(&pair)
-            .expect("self-signed");
+        let generated = entra_assertion::testing::self_signed(name);
         let certificate_file = dir.path().join(format!("{name}.crt"));
         let key_file = dir.path().join(format!("{name}.key"));
-        std::fs::write(&certificate_file, certificate.pem()).expect("write");
-        std::fs::write(&key_file, pair.serialize_pem()).expect("write");
+        std::fs::write(&certificate_file, &generated.certificate_pem).expect("write");
+        std::fs::write(&key_file, &generated.key_pem).expect("write");
         let spec = CredentialSpec::Certificate {
             client_id: seed::GRAPH_APP_CLIENT_ID.into(),
             certificate: SecretSource::File(certificate_file),
             private_key: SecretSource::File(key_file),
         };
-        (spec, certificate.der().to_vec())
+        (spec, generated.der)
     };
     let (registered, der) = certificate_spec("registered");
     emulator

@@ -72,22 +72,7 @@ impl ClientCertificate {
 mod tests {
     use super::*;
 
-    struct Generated {
-        certificate_pem: String,
-        key_pem: String,
-    }
-
-    fn generate() -> Generated {
-        let pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).expect("RSA key");
-        let certificate = rcgen::CertificateParams::new(vec!["sspr-cli".into()])
-            .expect("params")
-            .self_signed(&pair)
-            .expect("self-signed");
-        Generated {
-            certificate_pem: certificate.pem(),
-            key_pem: pair.serialize_pem(),
-        }
-    }
+    use entra_assertion::testing::self_signed;
 
     fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> std::path::PathBuf {
         let path = dir.path().join(name);
@@ -97,7 +82,7 @@ mod tests {
 
     #[test]
     fn one_file_with_both_blocks_loads_like_two_files() {
-        let generated = generate();
+        let generated = self_signed("sspr-cli");
         let dir = tempfile::tempdir().expect("temp dir");
         let both = write(
             &dir,
@@ -126,7 +111,7 @@ mod tests {
 
     #[test]
     fn bad_files_are_named_with_their_flags() {
-        let generated = generate();
+        let generated = self_signed("sspr-cli");
         let missing = ClientCertificate::from_pem_files(Path::new("/nonexistent/c.pem"), None)
             .expect_err("missing");
         assert!(
@@ -140,7 +125,7 @@ mod tests {
             matches!(&no_key, ClientError::File(m) if m.contains("cert.pem") && m.contains("--private-key")),
             "{no_key}"
         );
-        let other = write(&dir, "other-key.pem", &generate().key_pem);
+        let other = write(&dir, "other-key.pem", &self_signed("sspr-cli").key_pem);
         let mismatch =
             ClientCertificate::from_pem_files(&certificate, Some(&other)).expect_err("mismatch");
         assert!(

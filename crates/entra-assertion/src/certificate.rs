@@ -217,26 +217,9 @@ mod tests {
     use super::*;
     use serde_json::Value;
 
-    struct Generated {
-        certificate_pem: String,
-        key_pem: String,
-        der: Vec<u8>,
-    }
+    use crate::testing::{SelfSigned, self_signed};
 
-    fn generate() -> Generated {
-        let pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).expect("RSA key");
-        let certificate = rcgen::CertificateParams::new(vec!["sspr".into()])
-            .expect("params")
-            .self_signed(&pair)
-            .expect("self-signed");
-        Generated {
-            certificate_pem: certificate.pem(),
-            key_pem: pair.serialize_pem(),
-            der: certificate.der().to_vec(),
-        }
-    }
-
-    fn load(generated: &Generated) -> ClientCertificate {
+    fn load(generated: &SelfSigned) -> ClientCertificate {
         ClientCertificate::from_pem(
             generated.certificate_pem.as_bytes(),
             "cert.pem",
@@ -248,7 +231,7 @@ mod tests {
 
     #[test]
     fn the_assertion_has_entras_header_and_claims_and_verifies_with_the_certificate() {
-        let generated = generate();
+        let generated = self_signed("sspr");
         let certificate = load(&generated);
         let token_url = Url::parse("https://login.test/3f2b/oauth2/v2.0/token").expect("url");
         let now = 1_800_000_000;
@@ -294,14 +277,14 @@ mod tests {
         let again_claims =
             jsonwebtoken::dangerous::insecure_decode_claims::<Value>(&again).expect("claims");
         assert_ne!(again_claims["jti"], claims["jti"]);
-        let other = generate();
+        let other = self_signed("sspr");
         let wrong = DecodingKey::from_rsa_pem(other.certificate_pem.as_bytes()).expect("key");
         assert!(jsonwebtoken::decode::<Value>(&assertion, &wrong, &validation).is_err());
     }
 
     #[test]
     fn a_pkcs1_key_loads_and_debug_shows_no_key() {
-        let generated = generate();
+        let generated = self_signed("sspr");
         // PKCS#8 wraps the PKCS#1 `RSAPrivateKey` in an OCTET STRING after a fixed 26-byte
         // prefix (SEQUENCE, version, the rsaEncryption algorithm, the OCTET STRING's header).
         let pkcs8 = pem::parse(&generated.key_pem).expect("PEM");
@@ -336,7 +319,7 @@ mod tests {
 
     #[test]
     fn bad_text_is_named_and_never_quoted() {
-        let generated = generate();
+        let generated = self_signed("sspr");
         let no_key = ClientCertificate::from_pem(
             generated.certificate_pem.as_bytes(),
             "cert.pem",
@@ -373,7 +356,7 @@ mod tests {
             no_certificate.to_string(),
             "key-only.pem has no '-----BEGIN CERTIFICATE-----' block"
         );
-        let other = generate();
+        let other = self_signed("sspr");
         let mismatch = ClientCertificate::from_pem(
             generated.certificate_pem.as_bytes(),
             "cert.pem",

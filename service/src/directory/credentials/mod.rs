@@ -665,12 +665,8 @@ mod tests {
             "the inline certificate has no '-----BEGIN CERTIFICATE-----' block"
         );
 
-        let pair = rcgen::KeyPair::generate_for(&rcgen::PKCS_RSA_SHA256).expect("RSA key");
-        let certificate_pem = rcgen::CertificateParams::new(vec!["sspr".into()])
-            .expect("params")
-            .self_signed(&pair)
-            .expect("self-signed")
-            .pem();
+        let generated = entra_assertion::testing::self_signed("sspr");
+        let certificate_pem = generated.certificate_pem;
         let bad_key = CredentialSpec::Certificate {
             client_id: "app".into(),
             certificate: SecretSource::Inline(certificate_pem.clone().into()),
@@ -686,7 +682,7 @@ mod tests {
         let good = CredentialSpec::Certificate {
             client_id: "app".into(),
             certificate: SecretSource::Inline(certificate_pem.into()),
-            private_key: SecretSource::Inline(pair.serialize_pem().into()),
+            private_key: SecretSource::Inline(generated.key_pem.into()),
         };
         factory
             .build("tenant-a", &good)
