@@ -182,14 +182,18 @@ async fn a_workload_identity_rereads_its_token_file_for_every_token_request() {
     project(SERVICE_ACCOUNT);
     assert_signs_in(&fabrikam, seed::FABRIKAM_ID).await;
 
+    // Gone: a credential built before fails at its next token request, a new one at build.
+    let built_before = factory.build(seed::OPERATOR_ID, &spec).expect("builds");
     std::fs::remove_file(&token_file).expect("remove");
-    let error = granted(&factory.build(seed::CONTOSO_ID, &spec).expect("builds"))
-        .await
-        .expect_err("no file");
+    let error = granted(&built_before).await.expect_err("no file");
     assert!(
         error.contains("cannot read the workload identity token file"),
         "{error}"
     );
+    let refused = factory
+        .build(seed::OPERATOR_ID, &spec)
+        .expect_err("no file");
+    assert!(refused.to_string().contains("does not exist"), "{refused}");
     emulator.shutdown().await;
 }
 

@@ -360,10 +360,19 @@ impl CredentialFactory {
             CredentialSpec::WorkloadIdentity {
                 client_id,
                 token_file,
-            } => Prepared::WorkloadIdentity {
-                client_id: client_id.clone(),
-                token_file: Arc::from(token_file.as_path()),
-            },
+            } => {
+                // Its content is read per token request; a path that names nothing is a
+                // configuration error worth saying now.
+                anyhow::ensure!(
+                    token_file.is_file(),
+                    "the workload identity token file {} does not exist",
+                    token_file.display()
+                );
+                Prepared::WorkloadIdentity {
+                    client_id: client_id.clone(),
+                    token_file: Arc::from(token_file.as_path()),
+                }
+            }
             CredentialSpec::ManagedIdentity {
                 client_id,
                 identity_client_id,
@@ -737,9 +746,10 @@ mod tests {
     #[allow(clippy::result_large_err)] // figment's Jail closures must return figment::Error.
     fn the_configured_default_app_is_the_factorys_and_cannot_be_default() {
         figment::Jail::expect_with(|jail| {
+            jail.create_file("token", "projected.service-account.token")?;
             jail.create_file(
                 "sspr.toml",
-                "[default_app]\nkind = \"workloadIdentity\"\nclient_id = \"multi-tenant-app\"\ntoken_file = \"/var/run/token\"\n",
+                "[default_app]\nkind = \"workloadIdentity\"\nclient_id = \"multi-tenant-app\"\ntoken_file = \"token\"\n",
             )?;
             let config = Config::load(Some(std::path::Path::new("sspr.toml"))).map_err(|e| *e)?;
             let factory =
@@ -752,7 +762,14 @@ mod tests {
             );
             factory
                 .build("tenant-a", &CredentialSpec::Default)
-                .expect("no I/O at build: the token file is read per request");
+                .expect("the token file is there");
+            std::fs::remove_file("token").expect("remove");
+            let refused = CredentialFactory::from_config(reqwest::Client::new(), &config)
+                .expect_err("no token file");
+            assert_eq!(
+                format!("{refused:#}"),
+                "[default_app]: the workload identity token file token does not exist"
+            );
 
             jail.create_file("sspr.toml", "[default_app]\nkind = \"default\"\n")?;
             let config = Config::load(Some(std::path::Path::new("sspr.toml"))).map_err(|e| *e)?;
