@@ -27,7 +27,7 @@ use azure_identity::{
 };
 use base64::Engine as _;
 use secrecy::{ExposeSecret, SecretString};
-use sspr_api::tenants::CredentialKind;
+use sspr_api::tenants::{CredentialInput, CredentialKind};
 use time::OffsetDateTime;
 use url::Url;
 
@@ -163,16 +163,8 @@ impl CredentialSpec {
                 client_id,
                 token_file,
             } => {
-                let env = |name: &str| {
-                    std::env::var(name)
-                        .ok()
-                        .map(|v| v.trim().to_owned())
-                        .filter(|v| !v.is_empty())
-                };
-                let client_id = client_id.clone().or_else(|| env(CLIENT_ID_VAR));
-                let token_file = token_file
-                    .clone()
-                    .or_else(|| env(FEDERATED_TOKEN_FILE_VAR).map(PathBuf::from));
+                let client_id = client_id.clone().or_else(|| env_var(CLIENT_ID_VAR));
+                let token_file = or_webhook_token_file(token_file.clone());
                 match (client_id, token_file) {
                     (Some(client_id), Some(token_file)) => CredentialSpec::WorkloadIdentity {
                         client_id,
@@ -201,6 +193,128 @@ impl CredentialSpec {
             CredentialConfig::Default => CredentialSpec::Default,
         })
     }
+}
+
+/// Why a credential given through the API cannot be used: the field at fault (as the API
+/// names it) and what is wrong. It never quotes a secret.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct CredentialInputError {
+    pub field: &'static str,
+    pub reason: String,
+}
+
+impl CredentialSpec {
+    /// The spec of a credential given to `POST /v1/tenants` or `PATCH`: inline secrets become
+    /// [`SecretSource::Inline`] (the caller seals them before they are stored), `…File` paths
+    /// [`SecretSource::File`]. Each secret is given exactly one way; a workload identity without
+    /// `tokenFile` uses the service's own `AZURE_FEDERATED_TOKEN_FILE`.
+    pub fn from_input(input: &CredentialInput) -> Result<CredentialSpec, CredentialInputError> {
+        let client_id = |client_id: &str| {
+            if client_id.trim().is_empty() {
+                Err(invalid("credential.clientId", "must not be empty"))
+            } else {
+                Ok(client_id.trim().to_owned())
+            }
+        };
+        Ok(match input {
+            CredentialInput::Default => CredentialSpec::Default,
+            CredentialInput::ClientSecret {
+                client_id: id,
+                client_secret,
+                client_secret_file,
+            } => CredentialSpec::ClientSecret {
+                client_id: client_id(id)?,
+                secret: one_source(
+                    ("credential.clientSecret", client_secret),
+                    ("credential.clientSecretFile", client_secret_file),
+                )?,
+            },
+            CredentialInput::Certificate {
+                client_id: id,
+                certificate_pem,
+                private_key_pem,
+                certificate_file,
+                private_key_file,
+            } => CredentialSpec::Certificate {
+                client_id: client_id(id)?,
+                certificate: one_source(
+                    ("credential.certificatePem", certificate_pem),
+                    ("credential.certificateFile", certificate_file),
+                )?,
+                private_key: one_source(
+                    ("credential.privateKeyPem", private_key_pem),
+                    ("credential.privateKeyFile", private_key_file),
+                )?,
+            },
+            CredentialInput::WorkloadIdentity {
+                client_id: id,
+                token_file,
+            } => CredentialSpec::WorkloadIdentity {
+                client_id: client_id(id)?,
+                token_file: or_webhook_token_file(token_file.as_ref().map(PathBuf::from))
+                    .ok_or_else(|| {
+                        invalid(
+                            "credential.tokenFile",
+                            "required: the service has no AZURE_FEDERATED_TOKEN_FILE",
+                        )
+                    })?,
+            },
+            CredentialInput::ManagedIdentity {
+                client_id: id,
+                identity_client_id,
+            } => CredentialSpec::ManagedIdentity {
+                client_id: client_id(id)?,
+                identity_client_id: if identity_client_id.trim().is_empty() {
+                    return Err(invalid("credential.identityClientId", "must not be empty"));
+                } else {
+                    identity_client_id.trim().to_owned()
+                },
+            },
+        })
+    }
+}
+
+fn invalid(field: &'static str, reason: &str) -> CredentialInputError {
+    CredentialInputError {
+        field,
+        reason: reason.to_owned(),
+    }
+}
+
+/// The secret given inline or as a file, exactly one of the two.
+fn one_source(
+    (inline_field, inline): (&'static str, &Option<String>),
+    (file_field, file): (&'static str, &Option<String>),
+) -> Result<SecretSource, CredentialInputError> {
+    fn given(value: &Option<String>) -> Option<&str> {
+        value.as_deref().filter(|v| !v.trim().is_empty())
+    }
+    match (given(inline), given(file)) {
+        (Some(secret), None) => Ok(SecretSource::Inline(secret.to_owned().into())),
+        (None, Some(path)) => Ok(SecretSource::File(PathBuf::from(path.trim()))),
+        (Some(_), Some(_)) => Err(invalid(
+            inline_field,
+            &format!("give {inline_field} or {file_field}, not both"),
+        )),
+        (None, None) => Err(invalid(
+            inline_field,
+            &format!("required (or {file_field})"),
+        )),
+    }
+}
+
+/// A variable of the service's environment, when set to something.
+fn env_var(name: &str) -> Option<String> {
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+/// `given`, else the token file the workload identity webhook projected into the service's pod.
+fn or_webhook_token_file(given: Option<PathBuf>) -> Option<PathBuf> {
+    given.or_else(|| env_var(FEDERATED_TOKEN_FILE_VAR).map(PathBuf::from))
 }
 
 /// A spec with what can be prepared once done: the certificate parsed, the identity's token
@@ -779,6 +893,82 @@ mod tests {
                 format!("{refused:#}"),
                 "[default_app]: kind = \"default\" names the default app itself: give it a credential of another kind"
             );
+            Ok(())
+        });
+    }
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail closures must return figment::Error.
+    fn an_api_credential_gives_each_secret_one_way_and_errors_name_the_field() {
+        figment::Jail::expect_with(|jail| {
+            let secret = |inline: Option<&str>, file: Option<&str>| {
+                CredentialSpec::from_input(&CredentialInput::ClientSecret {
+                    client_id: "app".into(),
+                    client_secret: inline.map(str::to_owned),
+                    client_secret_file: file.map(str::to_owned),
+                })
+            };
+            let inline = secret(Some("api-s3cr3t"), None).expect("inline");
+            assert!(
+                matches!(&inline, CredentialSpec::ClientSecret { secret: SecretSource::Inline(s), .. } if s.expose_secret() == "api-s3cr3t")
+            );
+            assert!(!format!("{inline:?}").contains("api-s3cr3t"));
+            assert!(matches!(secret(None, Some("/run/s")).expect("file"),
+                CredentialSpec::ClientSecret { secret: SecretSource::File(p), .. } if p == std::path::Path::new("/run/s")));
+            let both = secret(Some("api-s3cr3t"), Some("/run/s")).expect_err("both");
+            assert_eq!(both.field, "credential.clientSecret");
+            assert_eq!(
+                both.to_string(),
+                "credential.clientSecret: give credential.clientSecret or credential.clientSecretFile, not both"
+            );
+            assert_eq!(
+                secret(Some("  "), None).expect_err("blank").to_string(),
+                "credential.clientSecret: required (or credential.clientSecretFile)"
+            );
+
+            let certificate = CredentialSpec::from_input(&CredentialInput::Certificate {
+                client_id: "app".into(),
+                certificate_pem: Some("-----BEGIN CERTIFICATE-----".into()),
+                private_key_pem: None,
+                certificate_file: None,
+                private_key_file: Some("/run/key.pem".into()),
+            })
+            .expect("mixed sources");
+            assert_eq!(certificate.kind(), CredentialKind::Certificate);
+            let no_key = CredentialSpec::from_input(&CredentialInput::Certificate {
+                client_id: "app".into(),
+                certificate_pem: Some("-----BEGIN CERTIFICATE-----".into()),
+                private_key_pem: None,
+                certificate_file: None,
+                private_key_file: None,
+            })
+            .expect_err("no key");
+            assert_eq!(no_key.field, "credential.privateKeyPem");
+
+            let workload = |token_file: Option<&str>| {
+                CredentialSpec::from_input(&CredentialInput::WorkloadIdentity {
+                    client_id: "app".into(),
+                    token_file: token_file.map(str::to_owned),
+                })
+            };
+            assert_eq!(
+                workload(None).expect_err("no file").field,
+                "credential.tokenFile"
+            );
+            jail.set_env(FEDERATED_TOKEN_FILE_VAR, "/var/run/token");
+            assert!(matches!(workload(None).expect("the service's file"),
+                CredentialSpec::WorkloadIdentity { token_file, .. } if token_file == std::path::Path::new("/var/run/token")));
+
+            let managed = CredentialSpec::from_input(&CredentialInput::ManagedIdentity {
+                client_id: " ".into(),
+                identity_client_id: "uami".into(),
+            })
+            .expect_err("no client id");
+            assert_eq!(managed.field, "credential.clientId");
+            assert!(matches!(
+                CredentialSpec::from_input(&CredentialInput::Default),
+                Ok(CredentialSpec::Default)
+            ));
             Ok(())
         });
     }
