@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use sspr_e2e::World;
 use sspr_service::config::{GraphLimits, Limit};
 use sspr_service::directory::DirectoryError;
+use sspr_service::directory::credentials::CredentialFactory;
 use sspr_service::directory::graph::{Graph, Page};
 use sspr_service::directory::tenants::{ManagedTenant, TenantRegistry};
 
@@ -54,8 +55,10 @@ impl Direct {
         let config =
             sspr_service::demo::config_for(&world.emulator, SocketAddr::from(([127, 0, 0, 1], 0)));
         let http = sspr_service::app::http_client(&config.graph).expect("http client");
-        let registry =
-            TenantRegistry::build(&config.tenants, &config.graph, &http).expect("tenants build");
+        let credentials =
+            CredentialFactory::from_config(http.clone(), &config).expect("credentials");
+        let registry = TenantRegistry::build(&config.tenants, &config.graph, &http, &credentials)
+            .expect("tenants build");
         let graph = Graph::new(http, config.graph.base_url.clone()).with_limits(&limits);
         Direct {
             world,

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use sspr_e2e::World;
 use sspr_service::directory::conditional_access::list_policies;
 use sspr_service::directory::conditional_access::render::create_body;
+use sspr_service::directory::credentials::CredentialFactory;
 use sspr_service::directory::graph::Graph;
 use sspr_service::directory::tenants::TenantRegistry;
 use sspr_service::domain::protection::generate::{Exclusions, differences, generate};
@@ -178,7 +179,9 @@ async fn every_generated_variant_validates_against_the_csdl_and_the_emulator_cre
     let config =
         sspr_service::demo::config_for(&world.emulator, SocketAddr::from(([127, 0, 0, 1], 0)));
     let http = sspr_service::app::http_client(&config.graph).expect("http client");
-    let registry = TenantRegistry::build(&config.tenants, &config.graph, &http).expect("tenants");
+    let credentials = CredentialFactory::from_config(http.clone(), &config).expect("credentials");
+    let registry = TenantRegistry::build(&config.tenants, &config.graph, &http, &credentials)
+        .expect("tenants");
     // This test's own calls go straight to the emulator; the adapter need not pace itself.
     let mut limits = config.graph.limits.clone();
     limits.enabled = false;
