@@ -13,6 +13,7 @@ use url::Url;
 use crate::api::{self, AppState, Shared};
 use crate::auth::Authenticator;
 use crate::config::{Config, GraphConfig};
+use crate::directory::credentials::CredentialFactory;
 use crate::directory::graph::Graph;
 use crate::directory::tenants::{TenantBuilder, TenantRegistry};
 use crate::server::{self, ConnectionLimits};
@@ -44,19 +45,27 @@ impl Application {
             // Not fatal: /readyz reports it and the keys load on the first request that needs them.
             tracing::warn!(%failure, "token issuer keys not loaded yet");
         }
+        let credentials = CredentialFactory::from_config(http.clone(), &config)?;
         let store = Store::open(&config.store.path)
             .await
             .context("cannot open the store (store.path)")?;
         let tenant_store = store.tenants();
-        let builder = TenantBuilder::new(&config.graph, &http);
+        let builder = TenantBuilder::new(&config.graph, &http, credentials.clone());
         let tenancy = crate::ops::onboarding::Tenancy {
             credentials: crate::ops::onboarding::CredentialSettings {
-                sealer: None,
-                default_app: None,
-                federated_token_file: None,
+                sealer: crate::secrets::SecretSealer::from_config(&config.tenancy)?,
+                default_app: builder
+                    .client_id(&crate::directory::credentials::CredentialSpec::Default)
+                    .map(str::to_owned),
             },
-            consent_redirect_uri: None,
-            partner_tenant: None,
+            consent_redirect_uri: config.tenancy.consent_redirect_uri.clone(),
+            partner_tenant: config
+                .partner
+                .tenant
+                .as_ref()
+                .map(|id| builder.partner(id).map(std::sync::Arc::new))
+                .transpose()
+                .context("invalid [partner] configuration")?,
         };
         let stored =
             crate::ops::onboarding::stored_tenants(tenant_store.as_ref(), &tenancy.credentials)
@@ -92,10 +101,7 @@ impl Application {
             registration_report: std::sync::Arc::new(graph.clone()),
             licences: std::sync::Arc::new(graph.clone()),
             permissions: std::sync::Arc::new(crate::directory::permissions::TokenPermissions::new(
-                crate::directory::credentials::CredentialFactory::new(
-                    http_for_tokens,
-                    config.graph.authority_host.clone(),
-                ),
+                credentials,
             )),
         });
         let listener = TcpListener::bind(config.listen)

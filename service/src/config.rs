@@ -37,6 +37,60 @@ pub struct Config {
     /// kind of route may take.
     #[serde(default)]
     pub server: ServerConfig,
+    /// Tenants onboarded at run time: how their secrets are sealed, the consent redirect, the
+    /// managed-identity endpoint.
+    #[serde(default)]
+    pub tenancy: TenancyConfig,
+    /// The service-wide multi-tenant app: every tenant whose credential is `kind = "default"`
+    /// signs in as it, so 500 tenants need one credential. The section is a credential of any
+    /// other kind, e.g. `[default_app]` `kind = "workloadIdentity"`, `client_id = "…"`.
+    #[serde(default)]
+    pub default_app: Option<CredentialConfig>,
+    /// The MSP's own tenant, for GDAP discovery.
+    #[serde(default)]
+    pub partner: PartnerConfig,
+}
+
+/// Run-time tenancy. Secrets given through the API (client secrets, private keys) are sealed
+/// with AES-256-GCM under `secret_key` (or the key in `secret_key_file`; not both) before they
+/// reach the store. Without a key the API accepts only credentials that hold no secret or name
+/// a file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TenancyConfig {
+    /// 32 random bytes as standard base64, e.g. the output of `openssl rand -base64 32`.
+    /// Environment: `SSPR_TENANCY__SECRET_KEY`.
+    pub secret_key: Option<SecretString>,
+    /// A file holding that base64 text (a mounted Kubernetes secret; whitespace around it is
+    /// ignored).
+    pub secret_key_file: Option<PathBuf>,
+    /// Where the customer's administrator lands after admin consent; it must be a redirect URI
+    /// of the app registration.
+    pub consent_redirect_uri: Option<Url>,
+    /// The instance metadata service (IMDS) that hands out the managed identity's tokens.
+    pub managed_identity_endpoint: Url,
+}
+
+impl Default for TenancyConfig {
+    fn default() -> Self {
+        TenancyConfig {
+            secret_key: None,
+            secret_key_file: None,
+            consent_redirect_uri: None,
+            managed_identity_endpoint: Url::parse(
+                entra_assertion::managed_identity::DEFAULT_ENDPOINT,
+            )
+            .expect("static url"),
+        }
+    }
+}
+
+/// The managed service provider's own tenant.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct PartnerConfig {
+    /// The MSP's tenant id: the default app reads its delegated admin (GDAP) relationships there.
+    pub tenant: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -402,14 +456,134 @@ fn default_portal_client_id() -> String {
     AZURE_POWERSHELL_CLIENT_ID.to_owned()
 }
 
+/// How the service signs in to a tenant (`[[tenants]] credential = { kind = … }`) or as the
+/// default app (`[default_app]`). Every kind but `default` names the app registration's
+/// `client_id`.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(tag = "kind", rename_all = "camelCase", deny_unknown_fields)]
+#[serde(try_from = "CredentialFile")]
 pub enum CredentialConfig {
-    /// App-only access with a client secret (`ClientSecretCredential`).
+    /// `kind = "clientSecret"` with `client_secret`.
     ClientSecret {
         client_id: String,
         client_secret: SecretString,
     },
+    /// `kind = "clientSecret"` with `client_secret_file`: the file is read whenever a
+    /// credential is built from it (at start, and by each verification of the tenant).
+    ClientSecretFile {
+        client_id: String,
+        client_secret_file: PathBuf,
+    },
+    /// `kind = "certificate"`: PEM files of a certificate uploaded to the app registration and
+    /// of its RSA private key (PKCS#8 or PKCS#1, unencrypted). Read when the service starts.
+    Certificate {
+        client_id: String,
+        certificate_file: PathBuf,
+        private_key_file: PathBuf,
+    },
+    /// `kind = "workloadIdentity"`: the projected service-account token in `token_file` (re-read
+    /// for every token request) is the assertion of the app. Absent, `client_id` and
+    /// `token_file` come from the workload identity webhook's `AZURE_CLIENT_ID` and
+    /// `AZURE_FEDERATED_TOKEN_FILE` when the credential is built.
+    WorkloadIdentity {
+        client_id: Option<String>,
+        token_file: Option<PathBuf>,
+    },
+    /// `kind = "managedIdentity"`: the user-assigned identity `identity_client_id` is a
+    /// federated credential of the app; its token for `api://AzureADTokenExchange` (from
+    /// `[tenancy] managed_identity_endpoint`) is the assertion.
+    ManagedIdentity {
+        client_id: String,
+        identity_client_id: String,
+    },
+    /// `kind = "default"` (tenants only): the service-wide `[default_app]`.
+    Default,
+}
+
+/// The file's shape of [`CredentialConfig`]: `clientSecret` takes its secret inline or from a
+/// file, which one table cannot say with two variants.
+#[derive(Deserialize)]
+#[serde(tag = "kind", rename_all = "camelCase", deny_unknown_fields)]
+enum CredentialFile {
+    ClientSecret {
+        client_id: String,
+        #[serde(default)]
+        client_secret: Option<SecretString>,
+        #[serde(default)]
+        client_secret_file: Option<PathBuf>,
+    },
+    Certificate {
+        client_id: String,
+        certificate_file: PathBuf,
+        private_key_file: PathBuf,
+    },
+    WorkloadIdentity {
+        #[serde(default)]
+        client_id: Option<String>,
+        #[serde(default)]
+        token_file: Option<PathBuf>,
+    },
+    ManagedIdentity {
+        client_id: String,
+        identity_client_id: String,
+    },
+    Default,
+}
+
+impl TryFrom<CredentialFile> for CredentialConfig {
+    type Error = String;
+
+    fn try_from(file: CredentialFile) -> Result<Self, String> {
+        Ok(match file {
+            CredentialFile::ClientSecret {
+                client_id,
+                client_secret,
+                client_secret_file,
+            } => match (client_secret, client_secret_file) {
+                (Some(client_secret), None) => CredentialConfig::ClientSecret {
+                    client_id,
+                    client_secret,
+                },
+                (None, Some(client_secret_file)) => CredentialConfig::ClientSecretFile {
+                    client_id,
+                    client_secret_file,
+                },
+                (Some(_), Some(_)) => {
+                    return Err(
+                        "clientSecret: give client_secret or client_secret_file, not both".into(),
+                    );
+                }
+                (None, None) => {
+                    return Err(
+                        "clientSecret: client_secret or client_secret_file is required".into(),
+                    );
+                }
+            },
+            CredentialFile::Certificate {
+                client_id,
+                certificate_file,
+                private_key_file,
+            } => CredentialConfig::Certificate {
+                client_id,
+                certificate_file,
+                private_key_file,
+            },
+            CredentialFile::WorkloadIdentity {
+                client_id,
+                token_file,
+            } => CredentialConfig::WorkloadIdentity {
+                client_id,
+                token_file,
+            },
+            CredentialFile::ManagedIdentity {
+                client_id,
+                identity_client_id,
+            } => CredentialConfig::ManagedIdentity {
+                client_id,
+                identity_client_id,
+            },
+            CredentialFile::Default => CredentialConfig::Default,
+        })
+    }
 }
 
 /// Defaults that point at Microsoft's public cloud.
@@ -647,6 +821,175 @@ mod tests {
             assert_eq!(server.timeouts.report_secs, 600);
             let refused = server.validate().expect_err("a zero timeout");
             assert!(refused.contains("server.timeouts.write_secs"), "{refused}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn every_credential_kind_parses_and_hides_its_secrets() {
+        Jail::expect_with(|jail| {
+            jail.create_file(
+                "sspr.toml",
+                r#"
+                [[tenants]]
+                id = "t-inline"
+                credential = { kind = "clientSecret", client_id = "app", client_secret = "inline-s3cr3t" }
+                [[tenants]]
+                id = "t-file"
+                credential = { kind = "clientSecret", client_id = "app", client_secret_file = "/run/secret" }
+                [[tenants]]
+                id = "t-cert"
+                credential = { kind = "certificate", client_id = "app", certificate_file = "/c.pem", private_key_file = "/k.pem" }
+                [[tenants]]
+                id = "t-wi"
+                credential = { kind = "workloadIdentity", client_id = "app", token_file = "/var/run/token" }
+                [[tenants]]
+                id = "t-wi-env"
+                credential = { kind = "workloadIdentity" }
+                [[tenants]]
+                id = "t-mi"
+                credential = { kind = "managedIdentity", client_id = "app", identity_client_id = "uami" }
+                [[tenants]]
+                id = "t-default"
+                tags = ["region:eu"]
+                credential = { kind = "default" }
+                "#,
+            )?;
+            let config = Config::load(Some(Path::new("sspr.toml"))).map_err(|e| *e)?;
+            let kinds: Vec<_> = config.tenants.iter().map(|t| &t.credential).collect();
+            assert!(
+                matches!(kinds[0], CredentialConfig::ClientSecret { client_id, .. } if client_id == "app")
+            );
+            assert!(
+                matches!(kinds[1], CredentialConfig::ClientSecretFile { client_secret_file, .. } if client_secret_file == Path::new("/run/secret"))
+            );
+            assert!(
+                matches!(kinds[2], CredentialConfig::Certificate { certificate_file, private_key_file, .. }
+                if certificate_file == Path::new("/c.pem") && private_key_file == Path::new("/k.pem"))
+            );
+            assert!(
+                matches!(kinds[3], CredentialConfig::WorkloadIdentity { client_id: Some(id), token_file: Some(file) }
+                if id == "app" && file == Path::new("/var/run/token"))
+            );
+            assert!(matches!(
+                kinds[4],
+                CredentialConfig::WorkloadIdentity {
+                    client_id: None,
+                    token_file: None
+                }
+            ));
+            assert!(
+                matches!(kinds[5], CredentialConfig::ManagedIdentity { identity_client_id, .. } if identity_client_id == "uami")
+            );
+            assert!(matches!(kinds[6], CredentialConfig::Default));
+            assert_eq!(config.tenants[6].tags, ["region:eu"]);
+            let printed = format!("{config:?}");
+            assert!(
+                !printed.contains("inline-s3cr3t"),
+                "secret leaked: {printed}"
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_client_secret_needs_exactly_one_source_and_kinds_refuse_strange_keys() {
+        Jail::expect_with(|jail| {
+            let refused = |jail: &mut Jail, credential: &str| -> figment::error::Result<String> {
+                jail.create_file(
+                    "sspr.toml",
+                    &format!("[[tenants]]\nid = \"t\"\ncredential = {credential}\n"),
+                )?;
+                Ok(Config::load(Some(Path::new("sspr.toml")))
+                    .expect_err("refused")
+                    .to_string())
+            };
+            let both = refused(
+                jail,
+                r#"{ kind = "clientSecret", client_id = "a", client_secret = "s", client_secret_file = "/f" }"#,
+            )?;
+            assert!(
+                both.contains("client_secret or client_secret_file, not both"),
+                "{both}"
+            );
+            assert!(!both.contains("\"s\""), "{both}");
+            let neither = refused(jail, r#"{ kind = "clientSecret", client_id = "a" }"#)?;
+            assert!(
+                neither.contains("client_secret or client_secret_file is required"),
+                "{neither}"
+            );
+            let stray = refused(
+                jail,
+                r#"{ kind = "managedIdentity", client_id = "a", identity_client_id = "u", token_file = "/t" }"#,
+            )?;
+            assert!(stray.contains("token_file"), "{stray}");
+            let no_key = refused(
+                jail,
+                r#"{ kind = "certificate", client_id = "a", certificate_file = "/c.pem" }"#,
+            )?;
+            assert!(no_key.contains("private_key_file"), "{no_key}");
+            let unknown = refused(jail, r#"{ kind = "password", client_id = "a" }"#)?;
+            assert!(unknown.contains("password"), "{unknown}");
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn tenancy_default_app_and_partner_follow_the_file_and_the_environment() {
+        Jail::expect_with(|jail| {
+            let defaults = Config::load(None).map_err(|e| *e)?;
+            assert!(defaults.default_app.is_none());
+            assert!(defaults.partner.tenant.is_none());
+            assert!(
+                defaults.tenancy.secret_key.is_none() && defaults.tenancy.secret_key_file.is_none()
+            );
+            assert!(defaults.tenancy.consent_redirect_uri.is_none());
+            assert_eq!(
+                defaults.tenancy.managed_identity_endpoint.as_str(),
+                "http://169.254.169.254/metadata/identity/oauth2/token"
+            );
+            jail.create_file(
+                "sspr.toml",
+                r#"
+                [tenancy]
+                secret_key_file = "/etc/sspr/sealing.key"
+                consent_redirect_uri = "https://msp.example/consented"
+                managed_identity_endpoint = "http://127.0.0.1:4000/token"
+                [default_app]
+                kind = "workloadIdentity"
+                client_id = "multi-tenant-app"
+                [partner]
+                tenant = "5c7d9e1f-2a4b-4c6d-8e0f-1a2b3c4d5e6f"
+                "#,
+            )?;
+            jail.set_env("SSPR_TENANCY__SECRET_KEY", "c2VhbGluZy1rZXktc2VjcmV0");
+            let config = Config::load(Some(Path::new("sspr.toml"))).map_err(|e| *e)?;
+            assert_eq!(
+                config.tenancy.secret_key_file.as_deref(),
+                Some(Path::new("/etc/sspr/sealing.key"))
+            );
+            assert_eq!(
+                config
+                    .tenancy
+                    .consent_redirect_uri
+                    .as_ref()
+                    .map(Url::as_str),
+                Some("https://msp.example/consented")
+            );
+            assert_eq!(config.tenancy.managed_identity_endpoint.port(), Some(4000));
+            assert!(
+                matches!(&config.default_app, Some(CredentialConfig::WorkloadIdentity { client_id: Some(id), token_file: None }) if id == "multi-tenant-app")
+            );
+            assert_eq!(
+                config.partner.tenant.as_deref(),
+                Some("5c7d9e1f-2a4b-4c6d-8e0f-1a2b3c4d5e6f")
+            );
+            assert!(config.tenancy.secret_key.is_some());
+            let printed = format!("{config:?}");
+            assert!(
+                !printed.contains("c2VhbGluZy1rZXktc2VjcmV0"),
+                "secret leaked: {printed}"
+            );
             Ok(())
         });
     }

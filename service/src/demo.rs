@@ -37,6 +37,8 @@ pub struct Demo {
     /// The private directory of the default store; removing it removes the store with its
     /// `-wal` and `-shm` files.
     private_store: Option<tempfile::TempDir>,
+    /// Tailspin's projected token file, and the task that rotates it.
+    federation: (tempfile::TempDir, TokenRotation),
 }
 
 /// The demo tenants: (id, domains, display name).
@@ -88,6 +90,26 @@ pub fn config_for(emulator: &Emulator, listen: SocketAddr) -> Config {
         // No key: a random one per start, as the demo's cursors need not outlive it.
         cursors: Default::default(),
         server: Default::default(),
+        // Secrets given through the API are sealed with a key of this run (`--store` keeps one
+        // next to the store instead, see `start`).
+        tenancy: crate::config::TenancyConfig {
+            secret_key: Some(SecretString::from(random_key())),
+            secret_key_file: None,
+            consent_redirect_uri: Some(
+                url::Url::parse(seed::CONSENT_REDIRECT_URI).expect("static url"),
+            ),
+            managed_identity_endpoint: emulator.managed_identity_endpoint(),
+        },
+        // The MSP's multi-tenant app, signed in to with the service's managed identity as a
+        // federated credential: no secret at all for `kind: default` tenants.
+        default_app: Some(CredentialConfig::ManagedIdentity {
+            client_id: seed::GRAPH_APP_CLIENT_ID.to_owned(),
+            identity_client_id: seed::SERVICE_UAMI_CLIENT_ID.to_owned(),
+        }),
+        // Northwind, the MSP: its GDAP customers come from there.
+        partner: crate::config::PartnerConfig {
+            tenant: Some(seed::OPERATOR_ID.to_owned()),
+        },
         // A fresh file per start, so tests never share (or inherit) audit records; `start`
         // gives the demo its own (private or `--store`) file instead.
         store: crate::config::StoreConfig {
@@ -134,6 +156,8 @@ pub async fn start(options: DemoOptions) -> anyhow::Result<Demo> {
     let mut config = config_for(&emulator, listen);
     let private_store = match options.store {
         Some(path) => {
+            config.tenancy.secret_key = None;
+            config.tenancy.secret_key_file = Some(key_file_for(&path)?);
             config.store.path = path;
             None
         }
@@ -155,13 +179,134 @@ pub async fn start(options: DemoOptions) -> anyhow::Result<Demo> {
         })
     };
     let (token, admin_token) = (token("SSPR.ReadWrite"), token("SSPR.Admin"));
+    let federation = private_store_dir()?;
+    let token_file = federation.path().join("token");
+    project_token(&emulator, &token_file)?;
+    onboard_tailspin(&service, &admin_token, &token_file).await?;
+    let rotation = {
+        let (emulator, token_file) = (emulator.clone(), token_file.clone());
+        TokenRotation(tokio::spawn(async move {
+            let mut every = tokio::time::interval(TOKEN_ROTATION);
+            every.tick().await;
+            loop {
+                every.tick().await;
+                if let Err(error) = project_token(&emulator, &token_file) {
+                    tracing::warn!(%error, "cannot rotate the demo's projected token");
+                }
+            }
+        }))
+    };
     Ok(Demo {
         emulator,
         service,
         token,
         admin_token,
         private_store,
+        federation: (federation, rotation),
     })
+}
+
+/// 32 random bytes as base64: a sealing key.
+fn random_key() -> String {
+    use base64::Engine as _;
+    let mut key = [0u8; 32];
+    aws_lc_rs::rand::fill(&mut key).expect("the system's random source works");
+    base64::engine::general_purpose::STANDARD.encode(key)
+}
+
+/// The sealing key kept next to a `--store` file (created on first use, readable only by this
+/// user), so the secrets sealed in it open again at the next start.
+fn key_file_for(store: &Path) -> anyhow::Result<PathBuf> {
+    let path = store.with_extension("key");
+    if !path.exists() {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options
+            .open(&path)
+            .with_context(|| format!("cannot create the demo's sealing key {}", path.display()))?;
+        std::io::Write::write_all(&mut file, random_key().as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(path)
+}
+
+/// How often the demo projects a fresh service-account token into Tailspin's token file, as the
+/// kubelet does (it refreshes at 80 % of the token's life).
+const TOKEN_ROTATION: Duration = Duration::from_secs(600);
+
+/// Writes a fresh projected token of the demo cluster's `sspr` service account to `path`.
+fn project_token(emulator: &Emulator, path: &Path) -> anyhow::Result<()> {
+    let token = emulator.mint_service_account_token(
+        seed::DEMO_CLUSTER,
+        seed::DEMO_NAMESPACE,
+        seed::DEMO_SERVICE_ACCOUNT,
+        Duration::from_secs(3600),
+    );
+    // Written aside and renamed, so a reader never sees half a token.
+    let partial = path.with_extension("new");
+    std::fs::write(&partial, token)
+        .with_context(|| format!("cannot write {}", partial.display()))?;
+    std::fs::rename(&partial, path).with_context(|| format!("cannot replace {}", path.display()))
+}
+
+/// The task that rotates the token file; stopped with the demo.
+struct TokenRotation(tokio::task::JoinHandle<()>);
+
+impl Drop for TokenRotation {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Onboards Tailspin through the API with workload identity federation: the token file is the
+/// assertion, re-read for every token request while the demo rotates it. A kept store already
+/// has Tailspin: its token file is pointed at this run's.
+async fn onboard_tailspin(
+    service: &RunningService,
+    token: &str,
+    token_file: &Path,
+) -> anyhow::Result<()> {
+    let http = reqwest::Client::new();
+    let credential = serde_json::json!({
+        "kind": "workloadIdentity",
+        "clientId": seed::GRAPH_APP_CLIENT_ID,
+        "tokenFile": token_file,
+    });
+    let added = http
+        .post(service.url.join("v1/tenants")?)
+        .bearer_auth(token)
+        .json(&serde_json::json!({
+            "tenant": seed::TAILSPIN_DOMAIN,
+            "displayName": "Tailspin Toys",
+            "tags": ["region:eu", "tier:silver"],
+            "credential": credential,
+        }))
+        .send()
+        .await?;
+    let response = if added.status() == reqwest::StatusCode::CONFLICT {
+        http.patch(
+            service
+                .url
+                .join(&format!("v1/tenants/{}", seed::TAILSPIN_ID))?,
+        )
+        .bearer_auth(token)
+        .json(&serde_json::json!({ "credential": credential }))
+        .send()
+        .await?
+    } else {
+        added
+    };
+    if !response.status().is_success() {
+        anyhow::bail!(
+            "onboarding {} answered {}: {}",
+            seed::TAILSPIN_DOMAIN,
+            response.status(),
+            response.text().await.unwrap_or_default()
+        );
+    }
+    Ok(())
 }
 
 /// A fresh directory only this user can enter (0700).
@@ -203,9 +348,19 @@ impl Demo {
         );
         let _ = writeln!(
             text,
-            "  tenants   {} (Entra ID P1, synced from on-premises), {} (no P1, cloud only)\n",
+            "  tenants   {} (Entra ID P1, synced from on-premises), {} (no P1, cloud only): configuration file, client secret",
             seed::CONTOSO_DOMAIN,
             seed::FABRIKAM_DOMAIN
+        );
+        let _ = writeln!(
+            text,
+            "            {} onboarded through the API with workload identity (a projected token file the demo rotates);\n            it has not granted Policy.ReadWrite.ConditionalAccess, so registration protection there is refused",
+            seed::TAILSPIN_DOMAIN
+        );
+        let _ = writeln!(
+            text,
+            "  MSP       {} (partner tenant; the default app signs in with a managed identity as federated credential)\n",
+            seed::OPERATOR_DOMAIN
         );
         let _ = writeln!(
             text,
@@ -259,6 +414,20 @@ impl Demo {
         );
         let _ = writeln!(
             text,
+            "  SSPR_TOKEN=$SSPR_ADMIN_TOKEN cargo run --release -q -p sspr-client -- partner customers"
+        );
+        let _ = writeln!(
+            text,
+            "  SSPR_TOKEN=$SSPR_ADMIN_TOKEN cargo run --release -q -p sspr-client -- tenants verify --tenant {}",
+            seed::TAILSPIN_DOMAIN
+        );
+        let _ = writeln!(
+            text,
+            "  SSPR_TOKEN=$SSPR_ADMIN_TOKEN cargo run --release -q -p sspr-client -- tenants add --tenant {} --credential default",
+            seed::OPERATOR_DOMAIN
+        );
+        let _ = writeln!(
+            text,
             "\n{} has the portal connector (values with source \"portal\"); {} has not (inferred or unavailable, with reasons).",
             seed::CONTOSO_DOMAIN,
             seed::FABRIKAM_DOMAIN
@@ -276,6 +445,7 @@ impl Demo {
 
     /// Stops the service and the emulator, then removes the default store.
     pub async fn stop(self) -> anyhow::Result<()> {
+        drop(self.federation);
         self.service.stop().await?;
         self.emulator.shutdown().await;
         if let Some(dir) = self.private_store {

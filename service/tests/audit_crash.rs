@@ -65,7 +65,10 @@ fn toml_config(config: &Config, store: &Path) -> String {
         let CredentialConfig::ClientSecret {
             client_id,
             client_secret,
-        } = &tenant.credential;
+        } = &tenant.credential
+        else {
+            panic!("the demo's tenants sign in with a client secret");
+        };
         toml += &format!(
             "[[tenants]]\nid = {}\ndomains = {}\ncredential = {{ kind = \"clientSecret\", client_id = {}, client_secret = {} }}\n",
             quoted(&tenant.id),

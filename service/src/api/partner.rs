@@ -12,14 +12,14 @@ use crate::ops;
 
 /// The partner tenant's GDAP customers.
 ///
-/// The delegated admin relationships of the MSP's own tenant (`[partner] tenant`, a managed
-/// tenant whose app has `DelegatedAdminRelationship.Read.All` and `Directory.Read.All`) and its
-/// partner contracts, one entry per customer, each marked onboarded or not: the candidates to
+/// The delegated admin relationships of the MSP's own tenant (`[partner] tenant`, read with the
+/// service's default app, which needs `DelegatedAdminRelationship.Read.All` and
+/// `Directory.Read.All` there) and its partner contracts, one entry per customer, each marked onboarded or not: the candidates to
 /// onboard. Needs `SSPR.Admin` and a grant of every tenant. Reads Graph in the partner tenant.
 #[utoipa::path(get, path = "/v1/partner/customers", operation_id = "listPartnerCustomers", tag = "partner", security(("bearer" = [])),
     responses(
         (status = 200, description = "The customers", body = PartnerCustomerList),
-        (status = 422, description = "No partner tenant is configured, or it is not a managed tenant (`noPartnerTenant`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "No partner tenant is configured (`noPartnerTenant`)", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "Graph refused or failed (`upstream`, with `upstreamStatus`: 403 when the partner tenant has not granted the permissions)", body = Problem, content_type = "application/problem+json"),
         CallerErrors,
     ))]

@@ -106,27 +106,29 @@ pub struct TenantDefinition {
 }
 
 impl TenantDefinition {
-    fn from_config(config: &TenantConfig) -> TenantDefinition {
-        let credential = match &config.credential {
-            CredentialConfig::ClientSecret {
-                client_id,
-                client_secret,
-            } => CredentialSpec::ClientSecret {
-                client_id: client_id.clone(),
-                secret: client_secret.clone(),
-            },
+    fn from_config(config: &TenantConfig) -> anyhow::Result<TenantDefinition> {
+        let credential = CredentialSpec::from_config(&config.credential)
+            .map_err(|e| anyhow::anyhow!("tenant {}: credential: {e}", config.id))?;
+        let secret_storage = match &config.credential {
+            CredentialConfig::ClientSecret { .. } => SecretStorage::Config,
+            CredentialConfig::ClientSecretFile { .. } | CredentialConfig::Certificate { .. } => {
+                SecretStorage::File
+            }
+            CredentialConfig::WorkloadIdentity { .. }
+            | CredentialConfig::ManagedIdentity { .. }
+            | CredentialConfig::Default => SecretStorage::None,
         };
-        TenantDefinition {
+        Ok(TenantDefinition {
             id: config.id.clone(),
             domains: config.domains.clone(),
             display_name: config.display_name.clone(),
             tags: config.tags.clone(),
             credential,
             origin: TenantOrigin::Config,
-            secret_storage: SecretStorage::Config,
+            secret_storage,
             portal: config.portal.clone(),
             verification: None,
-        }
+        })
     }
 }
 
@@ -140,18 +142,49 @@ pub struct TenantBuilder {
 }
 
 impl TenantBuilder {
-    pub fn new(graph: &GraphConfig, http: &reqwest::Client) -> TenantBuilder {
+    pub fn new(
+        graph: &GraphConfig,
+        http: &reqwest::Client,
+        credentials: CredentialFactory,
+    ) -> TenantBuilder {
         TenantBuilder {
             http: http.clone(),
             authority_host: graph.authority_host.clone(),
             portal_base_url: graph.portal_base_url.clone(),
-            credentials: CredentialFactory::new(http.clone(), graph.authority_host.clone()),
+            credentials,
         }
+    }
+
+    /// The client id `spec` signs in as (for `default`: the service-wide app's), if it has one.
+    pub fn client_id<'a>(&'a self, spec: &'a CredentialSpec) -> Option<&'a str> {
+        self.credentials.client_id(spec).ok()
     }
 
     /// Where tokens are requested: `https://login.microsoftonline.com/` in Microsoft's cloud.
     pub fn authority_host(&self) -> &Url {
         &self.authority_host
+    }
+
+    /// The MSP's own tenant, signed in to with the default app: not a managed tenant (nothing
+    /// is read or changed there but its GDAP relationships and contracts).
+    pub fn partner(&self, id: &str) -> anyhow::Result<ManagedTenant> {
+        if self.client_id(&CredentialSpec::Default).is_none() {
+            anyhow::bail!("[partner] tenant is read with the [default_app]: configure one");
+        }
+        if uuid::Uuid::parse_str(id).is_err() {
+            anyhow::bail!("[partner] tenant: '{id}' is not a tenant id (a GUID)");
+        }
+        self.build(TenantDefinition {
+            id: id.to_owned(),
+            domains: Vec::new(),
+            display_name: Some("partner tenant".to_owned()),
+            tags: Vec::new(),
+            credential: CredentialSpec::Default,
+            origin: TenantOrigin::Config,
+            secret_storage: SecretStorage::None,
+            portal: None,
+            verification: None,
+        })
     }
 
     /// Builds the tenant's credential (without a network call: each caches its token, so a
@@ -191,11 +224,16 @@ impl TenantBuilder {
             .display_name
             .clone()
             .unwrap_or_else(|| domains.first().cloned().unwrap_or_else(|| id.clone()));
+        let app_id = self
+            .credentials
+            .client_id(&definition.credential)
+            .map_err(|e| anyhow::anyhow!("tenant {id}: {e}"))?
+            .to_ascii_lowercase();
         Ok(ManagedTenant {
             write_lock: Arc::new(tokio::sync::Mutex::new(())),
             inferred: tokio::sync::Mutex::new(None),
             licence: std::sync::Mutex::new(None),
-            app_id: definition.credential.client_id().to_ascii_lowercase(),
+            app_id,
             display_name,
             domains,
             tags,
@@ -235,14 +273,24 @@ impl TenantRegistry {
         stored: Vec<TenantDefinition>,
     ) -> anyhow::Result<Self> {
         let registry = TenantRegistry::from_tenants(Vec::new());
-        for definition in configs
-            .iter()
-            .map(TenantDefinition::from_config)
-            .chain(stored)
-        {
+        for config in configs {
+            registry.add(builder.build(TenantDefinition::from_config(config)?)?)?;
+        }
+        for definition in stored {
             registry.add(builder.build(definition)?)?;
         }
         Ok(registry)
+    }
+
+    /// The tenants of `config`'s file only, with its credentials: for tools and tests that use
+    /// the Graph adapters without the service.
+    pub fn from_config(
+        config: &crate::config::Config,
+        http: &reqwest::Client,
+    ) -> anyhow::Result<Self> {
+        let credentials = CredentialFactory::from_config(http.clone(), config)?;
+        let builder = TenantBuilder::new(&config.graph, http, credentials);
+        TenantRegistry::new(&builder, &config.tenants, Vec::new())
     }
 
     fn from_tenants(tenants: Vec<ManagedTenant>) -> TenantRegistry {
@@ -368,6 +416,7 @@ impl ManagedTenant {
             credentials: CredentialFactory::new(
                 reqwest::Client::new(),
                 Url::parse("https://login.invalid/").expect("static url"),
+                Url::parse("http://imds.invalid/").expect("static url"),
             ),
         };
         builder
@@ -378,7 +427,7 @@ impl ManagedTenant {
                 tags: Vec::new(),
                 credential: CredentialSpec::ClientSecret {
                     client_id: "00000000-0000-0000-0000-000000000001".to_owned(),
-                    secret: "unused".into(),
+                    secret: super::credentials::SecretSource::Inline("unused".into()),
                 },
                 origin: TenantOrigin::Config,
                 secret_storage: SecretStorage::Config,

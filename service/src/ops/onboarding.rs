@@ -32,8 +32,9 @@ pub struct Tenancy {
     pub credentials: CredentialSettings,
     /// Where admin consent redirects by default (`[tenancy] consent_redirect_uri`).
     pub consent_redirect_uri: Option<url::Url>,
-    /// The MSP's own tenant, for GDAP discovery (`[partner] tenant`).
-    pub partner_tenant: Option<String>,
+    /// The MSP's own tenant (`[partner] tenant`) signed in to with the default app, for GDAP
+    /// discovery.
+    pub partner_tenant: Option<Arc<ManagedTenant>>,
 }
 
 /// What onboarding works with.

@@ -8,16 +8,15 @@ use sspr_api::partner::{DelegatedAdminRelationship, PartnerCustomer, PartnerCust
 use super::OpsError;
 use crate::auth::Caller;
 use crate::capabilities::partner_directory::PartnerDirectory;
-use crate::directory::tenants::TenantRegistry;
+use crate::directory::tenants::{ManagedTenant, TenantRegistry};
 
-/// The customers of the partner tenant `partner_key` (a managed tenant: the service signs in to
-/// it like to any other). Needs a fleet administrator: the list names tenants the caller may
-/// have no grant for.
+/// The customers of the partner tenant (`[partner] tenant`, read with the default app).
+/// Needs a fleet administrator: the list names tenants the caller may have no grant for.
 pub async fn customers(
     registry: &TenantRegistry,
     directory: &dyn PartnerDirectory,
     caller: &Caller,
-    partner_key: Option<&str>,
+    partner: Option<&ManagedTenant>,
 ) -> Result<PartnerCustomerList, OpsError> {
     if !caller.administers_fleet() {
         return Err(OpsError::Forbidden(format!(
@@ -25,22 +24,14 @@ pub async fn customers(
             caller.display()
         )));
     }
-    let key = partner_key.ok_or_else(|| OpsError::Unusable {
+    let partner = partner.ok_or_else(|| OpsError::Unusable {
         slug: "no-partner-tenant",
         title: "No partner tenant is configured",
         field: "partner".to_owned(),
-        detail: "Set [partner] tenant in the service's configuration to the MSP's own tenant (a managed tenant whose app has DelegatedAdminRelationship.Read.All and Directory.Read.All).".to_owned(),
+        detail: "Set [partner] tenant in the service's configuration to the MSP's own tenant id; the [default_app] reads its GDAP relationships there (DelegatedAdminRelationship.Read.All and Directory.Read.All).".to_owned(),
     })?;
-    let partner = registry.find(key).ok_or_else(|| OpsError::Unusable {
-        slug: "no-partner-tenant",
-        title: "The partner tenant is not managed",
-        field: "partner".to_owned(),
-        detail: format!(
-            "The partner tenant {key} ([partner] tenant) is not a managed tenant: onboard it first."
-        ),
-    })?;
-    let relationships = directory.relationships(&partner).await?;
-    let contracts = directory.contracts(&partner).await?;
+    let relationships = directory.relationships(partner).await?;
+    let contracts = directory.contracts(partner).await?;
     let mut customers: BTreeMap<String, PartnerCustomer> = BTreeMap::new();
     for r in relationships {
         let customer = customers

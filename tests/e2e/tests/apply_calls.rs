@@ -36,13 +36,12 @@ impl Adapters {
         let config =
             sspr_service::demo::config_for(emulator, SocketAddr::from(([127, 0, 0, 1], 0)));
         let http = sspr_service::app::http_client(&config.graph).expect("http client");
-        let registry =
-            TenantRegistry::build(&config.tenants, &config.graph, &http).expect("tenants build");
+        let registry = TenantRegistry::from_config(&config, &http).expect("tenants build");
         let graph = Graph::new(http, config.graph.base_url.clone());
         Adapters { registry, graph }
     }
 
-    fn tenant(&self, key: &str) -> &ManagedTenant {
+    fn tenant(&self, key: &str) -> std::sync::Arc<ManagedTenant> {
         self.registry.find(key).expect("configured tenant")
     }
 
@@ -51,7 +50,7 @@ impl Adapters {
             directory: &self.graph,
             portal: &PortalBackEnd,
         };
-        execute(upstream, self.tenant(key), call).await
+        execute(upstream, &self.tenant(key), call).await
     }
 }
 

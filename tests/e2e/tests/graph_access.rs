@@ -54,8 +54,7 @@ impl Direct {
         let config =
             sspr_service::demo::config_for(&world.emulator, SocketAddr::from(([127, 0, 0, 1], 0)));
         let http = sspr_service::app::http_client(&config.graph).expect("http client");
-        let registry =
-            TenantRegistry::build(&config.tenants, &config.graph, &http).expect("tenants build");
+        let registry = TenantRegistry::from_config(&config, &http).expect("tenants build");
         let graph = Graph::new(http, config.graph.base_url.clone()).with_limits(&limits);
         Direct {
             world,
@@ -68,7 +67,7 @@ impl Direct {
         &self.world.emulator
     }
 
-    fn tenant(&self, key: &str) -> &ManagedTenant {
+    fn tenant(&self, key: &str) -> std::sync::Arc<ManagedTenant> {
         self.registry.find(key).expect("configured tenant")
     }
 }
@@ -117,7 +116,7 @@ fn throttled_graph_calls(emulator: &Emulator) -> usize {
 /// gets every row and no error, and the log shows the two failures (as `status`) then success.
 async fn a_report_read_survives(fault: Fault, status: u16) {
     let direct = Direct::start(quick_limits(), quick_throttling()).await;
-    let contoso = direct.tenant(seed::CONTOSO_DOMAIN);
+    let contoso = &direct.tenant(seed::CONTOSO_DOMAIN);
     let expected = report_ids(&direct.graph, contoso, 5).await.expect("read");
     assert!(expected.len() > 5, "the report spans pages");
     direct.emulator().clear_calls();
@@ -207,7 +206,7 @@ async fn location_names(direct: &Direct, tenant: &ManagedTenant) -> Vec<String> 
 #[tokio::test]
 async fn a_post_that_may_have_executed_is_never_repeated() {
     let direct = Direct::start(quick_limits(), quick_throttling()).await;
-    let contoso = direct.tenant(seed::CONTOSO_DOMAIN);
+    let contoso = &direct.tenant(seed::CONTOSO_DOMAIN);
     for fault in [
         Fault::ServiceUnavailable {
             retry_after: Some(1),
@@ -255,7 +254,7 @@ async fn a_post_that_may_have_executed_is_never_repeated() {
 async fn a_throttled_post_is_repeated_and_creates_exactly_one_object_which_a_retried_delete_removes()
  {
     let direct = Direct::start(quick_limits(), quick_throttling()).await;
-    let contoso = direct.tenant(seed::CONTOSO_DOMAIN);
+    let contoso = &direct.tenant(seed::CONTOSO_DOMAIN);
     direct
         .emulator()
         .set_faults(vec![
@@ -338,8 +337,8 @@ async fn concurrent_report_reads_across_tenants_queue_within_the_budgets_and_gra
         .emulator()
         .with_tenant(seed::FABRIKAM_ID, |t| t.set_premium(true))
         .expect("fabrikam");
-    let contoso = direct.tenant(seed::CONTOSO_DOMAIN);
-    let fabrikam = direct.tenant(seed::FABRIKAM_DOMAIN);
+    let contoso = &direct.tenant(seed::CONTOSO_DOMAIN);
+    let fabrikam = &direct.tenant(seed::FABRIKAM_DOMAIN);
 
     // Two paged reads per tenant at once, more requests than a window admits.
     let (a, b, c, d) = tokio::join!(
@@ -385,7 +384,7 @@ async fn concurrent_report_reads_across_tenants_queue_within_the_budgets_and_gra
 async fn concurrent_conditional_access_reads_go_one_per_second_and_graph_never_throttles() {
     // Graph's own CA limit (1 / s per tenant, 429 without Retry-After), on both sides.
     let direct = Direct::start(quick_limits(), ThrottleConfig::default()).await;
-    let contoso = direct.tenant(seed::CONTOSO_DOMAIN);
+    let contoso = &direct.tenant(seed::CONTOSO_DOMAIN);
     let read = || direct.graph.get_page::<Value>(contoso, CA_POLICIES);
 
     let pages = tokio::join!(read(), read(), read(), read(), read());
@@ -409,7 +408,7 @@ async fn retries_are_bounded_and_a_permanent_503_reaches_the_caller() {
         ..quick_limits()
     };
     let direct = Direct::start(limits, quick_throttling()).await;
-    let contoso = direct.tenant(seed::CONTOSO_DOMAIN);
+    let contoso = &direct.tenant(seed::CONTOSO_DOMAIN);
     direct
         .emulator()
         .set_faults(vec![FaultRule::new(
@@ -444,7 +443,7 @@ async fn a_tenant_graph_keeps_throttling_is_an_error_saying_when_to_retry_never_
         ..quick_limits()
     };
     let direct = Direct::start(limits, quick_throttling()).await;
-    let contoso = direct.tenant(seed::CONTOSO_DOMAIN);
+    let contoso = &direct.tenant(seed::CONTOSO_DOMAIN);
 
     // Throttled on every attempt: waited out once, then given up.
     direct

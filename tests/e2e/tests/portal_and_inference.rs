@@ -30,8 +30,7 @@ struct Adapters {
 impl Adapters {
     fn from(config: &sspr_service::Config) -> Adapters {
         let http = sspr_service::app::http_client(&config.graph).expect("http client");
-        let registry =
-            TenantRegistry::build(&config.tenants, &config.graph, &http).expect("tenants build");
+        let registry = TenantRegistry::from_config(config, &http).expect("tenants build");
         let graph = Graph::new(http, config.graph.base_url.clone());
         Adapters { registry, graph }
     }
@@ -41,7 +40,7 @@ impl Adapters {
         Adapters::from(&sspr_service::demo::config_for(emulator, loopback()))
     }
 
-    fn tenant(&self, key: &str) -> &ManagedTenant {
+    fn tenant(&self, key: &str) -> std::sync::Arc<ManagedTenant> {
         self.registry.find(key).expect("configured tenant")
     }
 }
@@ -131,7 +130,7 @@ fn portal_calls(emulator: &Emulator, method: &str, path: &str) -> usize {
 async fn contoso_portal_settings_are_the_raw_portal_objects_and_the_token_is_cached() {
     let world = World::start().await;
     let adapters = Adapters::demo(&world.emulator);
-    let contoso = adapters.tenant(seed::CONTOSO_DOMAIN);
+    let contoso = &adapters.tenant(seed::CONTOSO_DOMAIN);
 
     let settings = portal_settings(contoso)
         .await
@@ -164,7 +163,7 @@ async fn contoso_portal_settings_are_the_raw_portal_objects_and_the_token_is_cac
 
     // Fabrikam has no connector: no settings, no portal call.
     world.emulator.clear_calls();
-    let fabrikam = adapters.tenant(seed::FABRIKAM_DOMAIN);
+    let fabrikam = &adapters.tenant(seed::FABRIKAM_DOMAIN);
     assert_eq!(portal_settings(fabrikam).await.expect("no error"), None);
     assert!(
         world
@@ -187,7 +186,7 @@ async fn a_write_changes_only_the_modelled_fields_and_keeps_unknown_ones() {
         .expect("contoso");
     let (before, _) = raw_portal(emulator, seed::CONTOSO_ID);
     let adapters = Adapters::demo(emulator);
-    let contoso = adapters.tenant(seed::CONTOSO_ID);
+    let contoso = &adapters.tenant(seed::CONTOSO_ID);
     let portal = contoso.portal().expect("connector");
 
     let mut wanted = portal.settings().await.expect("read");
@@ -241,10 +240,8 @@ async fn writeback_and_unlock_go_in_two_separate_puts() {
     let world = World::start().await;
     let emulator = &world.emulator;
     let adapters = Adapters::demo(emulator);
-    let portal = adapters
-        .tenant(seed::CONTOSO_ID)
-        .portal()
-        .expect("connector");
+    let contoso = adapters.tenant(seed::CONTOSO_ID);
+    let portal = contoso.portal().expect("connector");
 
     // Off: the portal turns unlock off with writeback.
     let off = portal
@@ -290,7 +287,7 @@ async fn an_expired_refresh_token_says_the_admin_must_sign_in_again() {
     let adapters = Adapters::demo(emulator);
     assert!(emulator.expire_refresh_token(&refresh_token));
 
-    let error = portal_settings(adapters.tenant(seed::CONTOSO_ID))
+    let error = portal_settings(&adapters.tenant(seed::CONTOSO_ID))
         .await
         .expect_err("the token endpoint refuses the expired refresh token");
     let text = error.to_string();
@@ -313,7 +310,7 @@ async fn fabrikam_without_p1_needs_premium_for_inference() {
     let adapters = Adapters::demo(&world.emulator);
     let outcome = adapters
         .graph
-        .inferred_enablement(adapters.tenant(seed::FABRIKAM_DOMAIN))
+        .inferred_enablement(&adapters.tenant(seed::FABRIKAM_DOMAIN))
         .await
         .expect("not an error");
     assert!(
@@ -386,7 +383,7 @@ fn true_scope(emulator: &Emulator, tenant: &str) -> (i64, String, bool) {
 async fn infer(adapters: &Adapters, tenant: &str) -> InferenceOutcome {
     adapters
         .graph
-        .inferred_enablement(adapters.tenant(tenant))
+        .inferred_enablement(&adapters.tenant(tenant))
         .await
         .expect("inference runs")
 }
@@ -526,7 +523,7 @@ async fn ambiguous_evidence_says_unknown_or_selected_unknown_group() {
 async fn a_sixth_report_read_within_ten_seconds_queues_instead_of_being_throttled() {
     let world = World::start().await;
     let adapters = Adapters::demo(&world.emulator);
-    let contoso = adapters.tenant(seed::CONTOSO_DOMAIN);
+    let contoso = &adapters.tenant(seed::CONTOSO_DOMAIN);
     // Reports allow 5 requests / 10 s per app per tenant; the sixth read waits for its turn.
     let mut scopes = Vec::new();
     for _ in 0..6 {

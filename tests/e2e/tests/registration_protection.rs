@@ -178,12 +178,12 @@ async fn every_generated_variant_validates_against_the_csdl_and_the_emulator_cre
     let config =
         sspr_service::demo::config_for(&world.emulator, SocketAddr::from(([127, 0, 0, 1], 0)));
     let http = sspr_service::app::http_client(&config.graph).expect("http client");
-    let registry = TenantRegistry::build(&config.tenants, &config.graph, &http).expect("tenants");
+    let registry = TenantRegistry::from_config(&config, &http).expect("tenants");
     // This test's own calls go straight to the emulator; the adapter need not pace itself.
     let mut limits = config.graph.limits.clone();
     limits.enabled = false;
     let graph = Graph::new(http, config.graph.base_url.clone()).with_limits(&limits);
-    let contoso = registry.find(CONTOSO).expect("contoso");
+    let contoso = &registry.find(CONTOSO).expect("contoso");
     let exclusions = Exclusions::new(
         [seed::CONTOSO_BREAK_GLASS_USER.to_owned()],
         [seed::CONTOSO_GROUP_BREAK_GLASS.to_owned()],

@@ -2,8 +2,7 @@
 //! keeps it (the input without its inline secrets, as JSON, plus those secrets sealed and bound
 //! to the tenant id), and as the registry builds it ([`CredentialSpec`]).
 
-use std::path::PathBuf;
-
+use secrecy::ExposeSecret;
 use serde::{Deserialize, Serialize};
 use sspr_api::tenants::{CredentialInput, SecretStorage, TenantOrigin};
 
@@ -19,9 +18,6 @@ pub struct CredentialSettings {
     pub sealer: Option<SecretSealer>,
     /// The client id of the `[default_app]`, when one is configured.
     pub default_app: Option<String>,
-    /// The projected service-account token file of the pod (`AZURE_FEDERATED_TOKEN_FILE`), the
-    /// default of a workload-identity credential.
-    pub federated_token_file: Option<PathBuf>,
 }
 
 /// The inline secrets of an input: what is sealed.
@@ -55,45 +51,14 @@ pub(super) struct Prepared {
 
 fn bad(field: &str, detail: impl Into<String>) -> OpsError {
     OpsError::BadInput {
-        field: format!("credential.{field}"),
+        field: field.to_owned(),
         detail: detail.into(),
     }
 }
 
-fn client_id(given: &str) -> Result<String, OpsError> {
-    let id = given.trim().to_ascii_lowercase();
-    if uuid::Uuid::parse_str(&id).is_ok() {
-        Ok(id)
-    } else {
-        Err(bad(
-            "clientId",
-            format!("'{given}' is not an application (client) id (a GUID)"),
-        ))
-    }
-}
-
-fn nonempty(value: &Option<String>) -> Option<&str> {
-    value.as_deref().map(str::trim).filter(|v| !v.is_empty())
-}
-
-/// Exactly one of an inline value and a file.
-fn one_of(
-    inline: &Option<String>,
-    file: &Option<String>,
-    inline_field: &str,
-    file_field: &str,
-) -> Result<(), OpsError> {
-    match (nonempty(inline), nonempty(file)) {
-        (Some(_), None) | (None, Some(_)) => Ok(()),
-        (None, None) => Err(bad(
-            inline_field,
-            format!("give {inline_field} or {file_field}"),
-        )),
-        (Some(_), Some(_)) => Err(bad(
-            file_field,
-            format!("give {inline_field} or {file_field}, not both"),
-        )),
-    }
+/// The spec of `input`, or the API field at fault.
+fn spec_of(input: &CredentialInput) -> Result<CredentialSpec, OpsError> {
+    CredentialSpec::from_input(input).map_err(|e| bad(e.field, e.reason))
 }
 
 /// Checks `input` for the tenant `tenant_id`, splits off and seals its inline secrets.
@@ -102,14 +67,15 @@ pub(super) fn prepare(
     input: CredentialInput,
     settings: &CredentialSettings,
 ) -> Result<Prepared, OpsError> {
-    let (stripped, secrets) = split(input, settings)?;
-    let storage = if !secrets.is_empty() {
-        SecretStorage::Encrypted
-    } else if has_file(&stripped) {
-        SecretStorage::File
-    } else {
-        SecretStorage::None
-    };
+    let spec = spec_of(&input)?;
+    if matches!(input, CredentialInput::Default) && settings.default_app.is_none() {
+        return Err(bad(
+            "credential.kind",
+            "this service has no default app ([default_app] in its configuration): choose another kind",
+        ));
+    }
+    let (stripped, secrets) = split(input);
+    let storage = storage_of(&stripped, &secrets);
     let sealed = if secrets.is_empty() {
         None
     } else {
@@ -123,13 +89,6 @@ pub(super) fn prepare(
             .map_err(|e| OpsError::Internal(format!("sealing: {e}")))?;
         Some(sealer.seal(&plain, tenant_id.as_bytes()))
     };
-    let spec =
-        spec_of(&join(stripped.clone(), secrets), settings).map_err(|why| OpsError::Unusable {
-            slug: "unusable-credential",
-            title: "The credential cannot be used",
-            field: "credential".to_owned(),
-            detail: why,
-        })?;
     let stored = serde_json::to_string(&stripped)
         .map_err(|e| OpsError::Internal(format!("credential: {e}")))?;
     Ok(Prepared {
@@ -138,6 +97,16 @@ pub(super) fn prepare(
         sealed,
         storage,
     })
+}
+
+fn storage_of(stripped: &CredentialInput, secrets: &InlineSecrets) -> SecretStorage {
+    if !secrets.is_empty() {
+        SecretStorage::Encrypted
+    } else if has_file(stripped) {
+        SecretStorage::File
+    } else {
+        SecretStorage::None
+    }
 }
 
 fn first_inline_field(secrets: &InlineSecrets) -> &'static str {
@@ -156,132 +125,54 @@ fn has_file(input: &CredentialInput) -> bool {
             client_secret_file, ..
         } => client_secret_file.is_some(),
         CredentialInput::Certificate {
-            certificate_file, ..
-        } => certificate_file.is_some(),
+            certificate_file,
+            private_key_file,
+            ..
+        } => certificate_file.is_some() || private_key_file.is_some(),
         _ => false,
     }
 }
 
-/// The input checked, without inline secrets, and those secrets.
-fn split(
-    input: CredentialInput,
-    settings: &CredentialSettings,
-) -> Result<(CredentialInput, InlineSecrets), OpsError> {
-    Ok(match input {
-        CredentialInput::Default => {
-            if settings.default_app.is_none() {
-                return Err(bad(
-                    "kind",
-                    "this service has no default app ([default_app] in its configuration): choose another kind",
-                ));
-            }
-            (CredentialInput::Default, InlineSecrets::default())
-        }
+/// The input without inline secrets, and those secrets.
+fn split(input: CredentialInput) -> (CredentialInput, InlineSecrets) {
+    match input {
         CredentialInput::ClientSecret {
-            client_id: id,
+            client_id,
             client_secret,
             client_secret_file,
-        } => {
-            one_of(
-                &client_secret,
-                &client_secret_file,
-                "clientSecret",
-                "clientSecretFile",
-            )?;
-            (
-                CredentialInput::ClientSecret {
-                    client_id: client_id(&id)?,
-                    client_secret: None,
-                    client_secret_file: nonempty(&client_secret_file).map(str::to_owned),
-                },
-                InlineSecrets {
-                    client_secret: nonempty(&client_secret).map(str::to_owned),
-                    ..InlineSecrets::default()
-                },
-            )
-        }
+        } => (
+            CredentialInput::ClientSecret {
+                client_id,
+                client_secret: None,
+                client_secret_file,
+            },
+            InlineSecrets {
+                client_secret,
+                ..InlineSecrets::default()
+            },
+        ),
         CredentialInput::Certificate {
-            client_id: id,
+            client_id,
             certificate_pem,
             private_key_pem,
             certificate_file,
             private_key_file,
-        } => {
-            one_of(
-                &certificate_pem,
-                &certificate_file,
-                "certificatePem",
-                "certificateFile",
-            )?;
-            one_of(
-                &private_key_pem,
-                &private_key_file,
-                "privateKeyPem",
-                "privateKeyFile",
-            )?;
-            (
-                CredentialInput::Certificate {
-                    client_id: client_id(&id)?,
-                    certificate_pem: None,
-                    private_key_pem: None,
-                    certificate_file: nonempty(&certificate_file).map(str::to_owned),
-                    private_key_file: nonempty(&private_key_file).map(str::to_owned),
-                },
-                InlineSecrets {
-                    certificate_pem: nonempty(&certificate_pem).map(str::to_owned),
-                    private_key_pem: nonempty(&private_key_pem).map(str::to_owned),
-                    ..InlineSecrets::default()
-                },
-            )
-        }
-        CredentialInput::WorkloadIdentity {
-            client_id: id,
-            token_file,
-        } => {
-            let token_file = nonempty(&token_file)
-                .map(str::to_owned)
-                .or_else(|| {
-                    settings
-                        .federated_token_file
-                        .as_ref()
-                        .map(|p| p.display().to_string())
-                })
-                .ok_or_else(|| {
-                    bad(
-                        "tokenFile",
-                        "give tokenFile: the service has no AZURE_FEDERATED_TOKEN_FILE (is the pod labelled azure.workload.identity/use: \"true\"?)",
-                    )
-                })?;
-            (
-                CredentialInput::WorkloadIdentity {
-                    client_id: client_id(&id)?,
-                    token_file: Some(token_file),
-                },
-                InlineSecrets::default(),
-            )
-        }
-        CredentialInput::ManagedIdentity {
-            client_id: id,
-            identity_client_id,
-        } => {
-            let identity = identity_client_id.trim().to_ascii_lowercase();
-            if uuid::Uuid::parse_str(&identity).is_err() {
-                return Err(bad(
-                    "identityClientId",
-                    format!(
-                        "'{identity_client_id}' is not the client id (a GUID) of a user-assigned managed identity"
-                    ),
-                ));
-            }
-            (
-                CredentialInput::ManagedIdentity {
-                    client_id: client_id(&id)?,
-                    identity_client_id: identity,
-                },
-                InlineSecrets::default(),
-            )
-        }
-    })
+        } => (
+            CredentialInput::Certificate {
+                client_id,
+                certificate_pem: None,
+                private_key_pem: None,
+                certificate_file,
+                private_key_file,
+            },
+            InlineSecrets {
+                certificate_pem,
+                private_key_pem,
+                ..InlineSecrets::default()
+            },
+        ),
+        other => (other, InlineSecrets::default()),
+    }
 }
 
 /// The input with its secrets back in.
@@ -329,23 +220,17 @@ pub(super) fn definition_of(
             let plain = sealer
                 .open(sealed, record.id.as_bytes())
                 .map_err(|_| "its sealed secret does not open with this service's key ([tenancy] secret_key_file): was the key changed?".to_owned())?;
-            serde_json::from_slice(&plain)
+            serde_json::from_str(plain.expose_secret())
                 .map_err(|e| format!("its sealed secret is not readable: {e}"))?
         }
     };
-    let storage = if !secrets.is_empty() {
-        SecretStorage::Encrypted
-    } else if has_file(&stripped) {
-        SecretStorage::File
-    } else {
-        SecretStorage::None
-    };
+    let storage = storage_of(&stripped, &secrets);
     Ok(TenantDefinition {
         id: record.id.clone(),
         domains: record.domains.clone(),
         display_name: record.display_name.clone(),
         tags: record.tags.clone(),
-        credential: spec_of(&join(stripped, secrets), settings)?,
+        credential: spec_of(&join(stripped, secrets)).map_err(|e| e.to_string())?,
         origin: TenantOrigin::Api,
         secret_storage: storage,
         portal: None,
@@ -354,22 +239,4 @@ pub(super) fn definition_of(
             .as_deref()
             .and_then(|text| serde_json::from_str(text).ok()),
     })
-}
-
-/// What the registry builds from a complete input.
-fn spec_of(
-    input: &CredentialInput,
-    _settings: &CredentialSettings,
-) -> Result<CredentialSpec, String> {
-    match input {
-        CredentialInput::ClientSecret {
-            client_id,
-            client_secret: Some(secret),
-            ..
-        } => Ok(CredentialSpec::ClientSecret {
-            client_id: client_id.clone(),
-            secret: secret.clone().into(),
-        }),
-        _ => Err("this kind of credential is not built yet".to_owned()),
-    }
 }
