@@ -154,6 +154,7 @@ pub async fn start(options: DemoOptions) -> anyhow::Result<Demo> {
     .await?;
     let listen = SocketAddr::from((Ipv4Addr::LOCALHOST, options.port));
     let mut config = config_for(&emulator, listen);
+    let options_store = options.store.clone();
     let private_store = match options.store {
         Some(path) => {
             config.tenancy.secret_key = None;
@@ -180,7 +181,11 @@ pub async fn start(options: DemoOptions) -> anyhow::Result<Demo> {
     };
     let (token, admin_token) = (token("SSPR.ReadWrite"), token("SSPR.Admin"));
     let federation = private_store_dir()?;
-    let token_file = federation.path().join("token");
+    // A kept store keeps Tailspin, and so the path of its token file: keep that beside it.
+    let token_file = match &options_store {
+        Some(store) => store.with_extension("token"),
+        None => federation.path().join("token"),
+    };
     project_token(&emulator, &token_file)?;
     onboard_tailspin(&service, &admin_token, &token_file).await?;
     let rotation = {

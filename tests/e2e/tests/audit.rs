@@ -18,6 +18,11 @@ const FORMER_TENANT: &str = "99999999-0000-4000-8000-000000000099";
 
 async fn world() -> World {
     World::start_with(|config| {
+        // The demo operator administers the fleet; here it has the two demo tenants only, so
+        // that a record of a tenant the service no longer manages is not its to see.
+        for grant in &mut config.auth.access {
+            grant.tenants = vec![seed::CONTOSO_DOMAIN.to_owned(), seed::FABRIKAM_DOMAIN.to_owned()];
+        }
         config.auth.access.extend([
             AccessGrant {
                 principal: FABRIKAM_ONLY_OID.to_owned(),
@@ -214,14 +219,15 @@ async fn the_access_map_limits_what_an_admin_sees() {
     .await;
     assert_eq!(tenants_of(&page), [seed::FABRIKAM_ID]);
 
-    // Asking for contoso explicitly is refused, naming the tenant.
+    // Asking for contoso explicitly answers as for a tenant that does not exist, naming the
+    // name asked for.
     let response = world
         .get(
             &format!("/v1/audit?tenant={}", seed::CONTOSO_DOMAIN),
             Some(&fabrikam_admin),
         )
         .await;
-    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
     let problem = json_of(response).await;
     assert!(
         problem["detail"]

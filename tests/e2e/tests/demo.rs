@@ -55,7 +55,17 @@ async fn demo_prints_working_exports_and_stops_cleanly() {
     )
     .expect("client");
     let tenants = client.list_tenants().await.expect("tenants");
-    assert_eq!(tenants.len(), 2, "the demo token reaches every demo tenant");
+    assert_eq!(tenants.len(), 3, "the demo token reaches every demo tenant");
+    // Tailspin was onboarded through the API with workload identity: its policy below is read
+    // with the projected token file as the assertion.
+    let tailspin = tenants
+        .iter()
+        .find(|t| t.domain == entra_emulator::seed::TAILSPIN_DOMAIN)
+        .expect("tailspin is onboarded");
+    let tailspin = serde_json::to_value(tailspin).expect("json");
+    assert_eq!(tailspin["origin"], "api");
+    assert_eq!(tailspin["credential"]["kind"], "workloadIdentity");
+    assert_eq!(tailspin["credential"]["secretStorage"], "none");
     for tenant in &tenants {
         let policy = client.get_policy(&tenant.domain).await.expect("policy");
         let policy = serde_json::to_value(policy).expect("json");
@@ -75,7 +85,19 @@ async fn demo_prints_working_exports_and_stops_cleanly() {
     )
     .expect("client");
     let page = admin.list_audit(&Default::default()).await.expect("audit");
-    assert!(page.records.is_empty(), "a fresh demo store has no records");
+    let operations: Vec<(String, String)> = page
+        .records
+        .iter()
+        .map(|r| (r.operation.clone(), r.tenant_id.clone()))
+        .collect();
+    assert_eq!(
+        operations,
+        [(
+            "tenants.add".to_owned(),
+            entra_emulator::seed::TAILSPIN_ID.to_owned()
+        )],
+        "a fresh demo store has only the demo's onboarding of Tailspin"
+    );
     assert_eq!(
         claims_of(&admin_token)["roles"],
         serde_json::json!(["SSPR.Admin"])
@@ -195,6 +217,14 @@ async fn a_store_given_with_store_is_kept_and_reused() {
         .await
         .expect("query")
         .records;
-    assert_eq!(records.iter().map(|r| r.id).collect::<Vec<_>>(), [id]);
+    assert!(records.iter().any(|r| r.id == id), "the record written before is kept");
+    let onboardings = records
+        .iter()
+        .filter(|r| r.operation == "tenants.add")
+        .count();
+    assert_eq!(onboardings, 1, "Tailspin was kept, not onboarded twice");
+    // Its client secret-free credential points at this run's token file, which the store kept
+    // beside it, with the sealing key (readable only by this user).
+    assert_eq!(mode(&path.with_extension("key")), 0o600);
     again.stop().await.expect("stops");
 }

@@ -237,14 +237,15 @@ async fn unknown_or_forbidden_tenants_fail_the_request_before_any_graph_call() {
         app_id: "another-app".into(),
         ..Default::default()
     });
-    let forbidden = fleet(
+    // A tenant without a grant is as unknown as one that does not exist.
+    let hidden = fleet(
         &world,
         &format!("tenants={},{}", seed::CONTOSO_DOMAIN, generated[0].domain),
         "application/json",
         &contoso_only,
     )
     .await;
-    assert_eq!(forbidden.status(), 403);
+    assert_eq!(hidden.status(), 404);
     let no_role = fleet(&world, "tenants=all", "application/json", &world.token(&[])).await;
     assert_eq!(no_role.status(), 403);
     assert_eq!(
