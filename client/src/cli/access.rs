@@ -33,6 +33,7 @@ impl From<RoleChoice> for Role {
 pub fn grants_table(grants: &[AccessGrant], width: Option<u16>) -> String {
     let mut table = new_table(width);
     table.set_header(["ID", "PRINCIPAL", "TENANTS", "ROLE", "ORIGIN", "CREATED"]);
+    super::render::keep_whole(&mut table, &[0, 1, 2]);
     for grant in grants {
         let created = match (&grant.created_at, &grant.created_by) {
             (Some(at), Some(by)) => format!("{} by {by}", format_timestamp(at)),

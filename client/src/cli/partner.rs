@@ -8,6 +8,7 @@ use super::render::{NONE, format_timestamp, new_table};
 pub fn customers_table(list: &PartnerCustomerList, width: Option<u16>) -> String {
     let mut table = new_table(width);
     table.set_header(["TENANT ID", "NAME", "DOMAIN", "ONBOARDED", "RELATIONSHIPS"]);
+    super::render::keep_whole(&mut table, &[0, 2]);
     for customer in &list.value {
         let relationships: Vec<String> = customer
             .relationships

@@ -52,6 +52,7 @@ pub struct PolicyRow {
 pub fn tenants_table(tenants: &[TenantSummary], width: Option<u16>) -> String {
     let mut table = new_table(width);
     table.set_header(["ID", "DOMAIN", "DISPLAY NAME", "TAGS", "HEALTH"]);
+    keep_whole(&mut table, &[0, 1]);
     for tenant in tenants {
         table.add_row([
             tenant.id.clone(),
@@ -291,6 +292,16 @@ pub fn leaf_text(value: &Value) -> String {
             .join(", "),
         Value::Object(map) if map.is_empty() => EMPTY.to_owned(),
         Value::Object(_) => value.to_string(),
+    }
+}
+
+/// Columns of ids and domains are never wrapped: people copy them into the next command, and
+/// scripts grep for them.
+pub(crate) fn keep_whole(table: &mut Table, columns: &[usize]) {
+    for index in columns {
+        if let Some(column) = table.column_mut(*index) {
+            column.set_constraint(ColumnConstraint::ContentWidth);
+        }
     }
 }
 

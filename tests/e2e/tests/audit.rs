@@ -21,7 +21,10 @@ async fn world() -> World {
         // The demo operator administers the fleet; here it has the two demo tenants only, so
         // that a record of a tenant the service no longer manages is not its to see.
         for grant in &mut config.auth.access {
-            grant.tenants = vec![seed::CONTOSO_DOMAIN.to_owned(), seed::FABRIKAM_DOMAIN.to_owned()];
+            grant.tenants = vec![
+                seed::CONTOSO_DOMAIN.to_owned(),
+                seed::FABRIKAM_DOMAIN.to_owned(),
+            ];
         }
         config.auth.access.extend([
             AccessGrant {

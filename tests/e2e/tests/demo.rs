@@ -217,7 +217,10 @@ async fn a_store_given_with_store_is_kept_and_reused() {
         .await
         .expect("query")
         .records;
-    assert!(records.iter().any(|r| r.id == id), "the record written before is kept");
+    assert!(
+        records.iter().any(|r| r.id == id),
+        "the record written before is kept"
+    );
     let onboardings = records
         .iter()
         .filter(|r| r.operation == "tenants.add")

@@ -363,3 +363,280 @@ async fn a_grant_made_through_the_api_scopes_a_principal_to_a_tag_up_to_its_role
         .await;
     assert_eq!(status, 409, "{problem:#}");
 }
+
+/// `POST /v1/tenants/{tenant}/verify`: whether a fresh token was issued.
+async fn token_issued(world: &World, token: &str, tenant: &str) -> Value {
+    let (status, verdict) = world
+        .call(
+            Method::POST,
+            &format!("v1/tenants/{tenant}/verify"),
+            token,
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{verdict:#}");
+    verdict["tokenIssued"].clone()
+}
+
+fn write_token(path: &std::path::Path, token: &str) {
+    std::fs::write(path, token).expect("token file");
+}
+
+#[tokio::test]
+async fn every_kind_of_credential_onboards_and_signs_in_at_once() {
+    use entra_emulator::seed;
+    let (world, customers) = world_with_customers(4).await;
+    let token = admin(&world);
+    let dir = tempfile::tempdir().expect("temp dir");
+
+    // A certificate uploaded to the app registration, given inline: sealed in the store.
+    let certificate = entra_assertion::testing::self_signed("sspr-e2e");
+    world
+        .emulator
+        .register_certificate(seed::GRAPH_APP_CLIENT_ID, &certificate.der)
+        .expect("registered");
+    // Workload identity: the cluster's projected token in a file the service re-reads.
+    let token_file = dir.path().join("token");
+    let projected = |account: &str| {
+        world.emulator.mint_service_account_token(
+            seed::DEMO_CLUSTER,
+            seed::DEMO_NAMESPACE,
+            account,
+            std::time::Duration::from_secs(3600),
+        )
+    };
+    write_token(&token_file, &projected(seed::DEMO_SERVICE_ACCOUNT));
+    let kinds = [
+        (
+            json!({"kind": "certificate", "clientId": seed::GRAPH_APP_CLIENT_ID,
+                   "certificatePem": certificate.certificate_pem, "privateKeyPem": certificate.key_pem}),
+            "certificate",
+            "encrypted",
+        ),
+        (
+            json!({"kind": "workloadIdentity", "clientId": seed::GRAPH_APP_CLIENT_ID,
+                   "tokenFile": token_file}),
+            "workloadIdentity",
+            "none",
+        ),
+        (json!({"kind": "default"}), "default", "none"),
+        (
+            json!({"kind": "managedIdentity", "clientId": seed::GRAPH_APP_CLIENT_ID,
+                   "identityClientId": seed::SERVICE_UAMI_CLIENT_ID}),
+            "managedIdentity",
+            "none",
+        ),
+    ];
+    for ((credential, kind, storage), customer) in kinds.into_iter().zip(&customers) {
+        let (status, added) = world
+            .call(
+                Method::POST,
+                "v1/tenants",
+                &token,
+                Some(json!({"tenant": customer.id, "credential": credential})),
+            )
+            .await;
+        assert_eq!(status, 201, "{kind}: {added:#}");
+        assert_eq!(added["credential"]["kind"], kind);
+        assert_eq!(added["credential"]["secretStorage"], storage, "{kind}");
+        assert_eq!(
+            added["credential"]["clientId"],
+            seed::GRAPH_APP_CLIENT_ID,
+            "{kind}: the default app is the MSP's app"
+        );
+        assert!(
+            !added.to_string().contains("PRIVATE KEY"),
+            "{kind}: {added:#}"
+        );
+        assert_eq!(
+            token_issued(&world, &token, &customer.id).await,
+            true,
+            "{kind}"
+        );
+        let policy = format!("v1/tenants/{}/sspr/policy", customer.id);
+        let (status, document) = world.call(Method::GET, &policy, &token, None).await;
+        assert_eq!(status, 200, "{kind}: {document:#}");
+    }
+
+    // The token file is read for every token request: another service account's token is
+    // refused, the cluster's rotated one works again.
+    let wif = &customers[1].id;
+    write_token(&token_file, &projected("someone-else"));
+    assert_eq!(token_issued(&world, &token, wif).await, false);
+    write_token(&token_file, &projected(seed::DEMO_SERVICE_ACCOUNT));
+    assert_eq!(token_issued(&world, &token, wif).await, true);
+
+    // A key that does not parse is refused before anything is kept, without quoting it.
+    let (status, problem) = world
+        .call(
+            Method::POST,
+            "v1/tenants",
+            &token,
+            Some(json!({"tenant": seed::TAILSPIN_ID, "credential": {
+                "kind": "certificate", "clientId": seed::GRAPH_APP_CLIENT_ID,
+                "certificatePem": certificate.certificate_pem,
+                "privateKeyPem": "-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n"}})),
+        )
+        .await;
+    assert_eq!(status, 422, "{problem:#}");
+    assert_eq!(problem["field"], "credential");
+    assert!(!problem.to_string().contains("bm90IGEga2V5"), "{problem:#}");
+}
+
+#[tokio::test]
+async fn a_principal_granted_one_tag_sees_nothing_of_another_tags_onboarded_tenant() {
+    const EU_HELPDESK: &str = "7a7a7a7a-1111-4222-8333-944444444444";
+    let (world, customers) = world_with_customers(2).await;
+    let token = admin(&world);
+    let (eu, us) = (&customers[0], &customers[1]);
+    for (customer, tag) in [(eu, "region:eu"), (us, "region:us")] {
+        let (status, added) = world
+            .call(
+                Method::POST,
+                "v1/tenants",
+                &token,
+                Some(json!({"tenant": customer.id, "domains": [customer.domain],
+                            "tags": [tag], "credential": {"kind": "default"}})),
+            )
+            .await;
+        assert_eq!(status, 201, "{added:#}");
+    }
+    let (status, _) = world
+        .call(
+            Method::POST,
+            "v1/access",
+            &token,
+            Some(json!({"principal": EU_HELPDESK, "tenants": ["tag:region:eu"], "role": "SSPR.Admin"})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    for customer in [eu, us] {
+        let (status, _) = world
+            .call(
+                Method::PATCH,
+                &format!("v1/tenants/{}", customer.id),
+                &token,
+                Some(json!({"displayName": "Renamed"})),
+            )
+            .await;
+        assert_eq!(status, 200);
+    }
+    let helpdesk = world.emulator.mint_token(&entra_emulator::TokenSpec {
+        roles: vec!["SSPR.Admin".into()],
+        oid: EU_HELPDESK.into(),
+        app_id: "7a7a7a7a-2222-4333-8444-955555555555".into(),
+        ..entra_emulator::TokenSpec::default()
+    });
+    // Its own tenant works; the audit trail of the onboardings is the first thing to check.
+    let (status, list) = world.call(Method::GET, "v1/tenants", &helpdesk, None).await;
+    assert_eq!(status, 200);
+    let visible = ids(&list);
+    assert!(
+        visible.contains(&eu.id) && !visible.contains(&us.id),
+        "{list:#}"
+    );
+    let (status, audit) = world.call(Method::GET, "v1/audit", &helpdesk, None).await;
+    assert_eq!(status, 200, "{audit:#}");
+    let text = audit.to_string();
+    assert!(text.contains(&eu.id), "{audit:#}");
+
+    let unknown_problem = |problem: &Value, path: &str| {
+        assert_eq!(problem["code"], "unknownTenant", "{path}: {problem:#}");
+        assert!(
+            !problem.to_string().contains(&us.id) || path.contains(&us.id),
+            "{path}"
+        );
+    };
+    for name in [us.id.as_str(), us.domain.as_str()] {
+        for (method, path, body) in [
+            (Method::GET, format!("v1/tenants/{name}"), None),
+            (Method::GET, format!("v1/tenants/{name}/sspr/policy"), None),
+            (
+                Method::GET,
+                format!("v1/tenants/{name}/registrations/summary"),
+                None,
+            ),
+            (
+                Method::GET,
+                format!("v1/tenants/{name}/registration-protection"),
+                None,
+            ),
+            (
+                Method::GET,
+                format!("v1/tenants/{name}/consent?redirectUri=https%3A%2F%2Fx.example%2F"),
+                None,
+            ),
+            (Method::POST, format!("v1/tenants/{name}/verify"), None),
+            (Method::GET, format!("v1/audit?tenant={name}"), None),
+            (
+                Method::GET,
+                format!("v1/registrations/summary?tenants={name}"),
+                None,
+            ),
+            (
+                Method::PATCH,
+                format!("v1/tenants/{name}"),
+                Some(json!({"tags": ["region:eu"]})),
+            ),
+        ] {
+            let (status, problem) = world.call(method.clone(), &path, &helpdesk, body).await;
+            // A registry change is the fleet administrator's (403) before any tenant is looked up.
+            if method == Method::PATCH {
+                assert_eq!(status, 403, "{path}: {problem:#}");
+                assert!(
+                    !problem.to_string().contains(&us.domain),
+                    "{path}: {problem:#}"
+                );
+            } else {
+                assert_eq!(status, 404, "{method} {path}: {problem:#}");
+                unknown_problem(&problem, &path);
+            }
+        }
+    }
+    // Nothing of it in the fleet or the trail, however asked.
+    for query in ["all", "tag:region:us", "tag:region:eu,tag:region:us"] {
+        let url = world
+            .service
+            .url
+            .join(&format!("v1/registrations/summary?tenants={query}"))
+            .expect("url");
+        let text = world
+            .http
+            .get(url)
+            .bearer_auth(&helpdesk)
+            .header("accept", "application/x-ndjson")
+            .send()
+            .await
+            .expect("answers")
+            .text()
+            .await
+            .expect("body");
+        assert!(
+            !text.contains(&us.id) && !text.contains(&us.domain),
+            "{query}: {text}"
+        );
+    }
+    let (_, audit) = world
+        .call(Method::GET, "v1/audit?limit=1", &helpdesk, None)
+        .await;
+    let mut pages = vec![audit];
+    while let Some(next) = pages
+        .last()
+        .and_then(|p| p["nextLink"].as_str().map(str::to_owned))
+    {
+        let (status, page) = world
+            .call(Method::GET, next.trim_start_matches('/'), &helpdesk, None)
+            .await;
+        assert_eq!(status, 200, "{page:#}");
+        pages.push(page);
+    }
+    for page in &pages {
+        assert!(!page.to_string().contains(&us.id), "{page:#}");
+    }
+    assert!(pages.len() > 1, "paged through the trail");
+    // The partner's customers and the grants are the fleet administrator's.
+    for path in ["v1/partner/customers", "v1/access"] {
+        let (status, _) = world.call(Method::GET, path, &helpdesk, None).await;
+        assert_eq!(status, 403, "{path}");
+    }
+}

@@ -445,7 +445,10 @@ async fn writes_need_read_write_and_access_to_the_tenant() {
         json!({"registration": {"reconfirmDays": 30}}),
     )
     .await;
-    assert_eq!(refused.status, 404, "a tenant without a grant is unknown to the caller");
+    assert_eq!(
+        refused.status, 404,
+        "a tenant without a grant is unknown to the caller"
+    );
     let (portal, _) = raw_portal(&world);
     assert_ne!(portal["registrationReconfirmIntevalInDays"], 30);
 }
