@@ -435,3 +435,56 @@ async fn the_partners_customers_say_which_are_onboarded() {
     );
     demo.stop().await.expect("stops");
 }
+
+/// Conditional Access writes the emulator received for Tailspin.
+fn tailspin_ca_writes(demo: &Demo) -> usize {
+    demo.emulator
+        .calls()
+        .iter()
+        .filter(|c| {
+            c.method != "GET"
+                && c.path.contains("identity/conditionalAccess")
+                && c.tenant_id.as_deref() == Some(seed::TAILSPIN_ID)
+        })
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_tenant_without_the_ca_permission_is_named_by_verify_and_protection_is_refused() {
+    let demo = demo().await;
+    let env = admin_env(&demo);
+    let tenant = ["--tenant", seed::TAILSPIN_DOMAIN];
+
+    // Onboarded by the demo through the API, with workload identity.
+    let shown = json_of(&["tenants", "show", "--tenant", seed::TAILSPIN_DOMAIN], &env).await;
+    assert_eq!(shown["origin"], "api");
+    assert_eq!(shown["credential"]["kind"], "workloadIdentity");
+
+    let verified = sspr(&[&["tenants", "verify"][..], &tenant].concat(), &env).await;
+    assert_eq!(verified.code, exit::UNAVAILABLE, "{}{}", verified.stdout, verified.stderr);
+    let line = verified
+        .stdout
+        .lines()
+        .find(|l| l.contains("conditionalAccess"))
+        .unwrap_or_else(|| panic!("{}", verified.stdout));
+    assert!(line.contains("Policy.ReadWrite.ConditionalAccess"), "{line}");
+
+    let applied = sspr(
+        &[
+            &["registration-protection", "apply"][..],
+            &tenant,
+            &["--control", "mfa", "--yes"],
+        ]
+        .concat(),
+        &env,
+    )
+    .await;
+    assert_eq!(applied.code, exit::AUTH, "{}{}", applied.stdout, applied.stderr);
+    assert!(
+        applied.stderr.contains("Policy.ReadWrite.ConditionalAccess"),
+        "{}",
+        applied.stderr
+    );
+    assert_eq!(tailspin_ca_writes(&demo), 0, "no Graph write was made");
+    demo.stop().await.expect("stops");
+}

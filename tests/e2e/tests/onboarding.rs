@@ -640,3 +640,72 @@ async fn a_principal_granted_one_tag_sees_nothing_of_another_tags_onboarded_tena
         assert_eq!(status, 403, "{path}");
     }
 }
+
+#[tokio::test]
+async fn the_partners_gdap_customers_say_which_are_onboarded() {
+    use entra_emulator::seed;
+    let world = World::start().await;
+    let token = admin(&world);
+    let (status, list) = world
+        .call(Method::GET, "v1/partner/customers", &token, None)
+        .await;
+    assert_eq!(status, 200, "{list:#}");
+    assert_eq!(list["partnerTenantId"], seed::OPERATOR_ID);
+    let customer = |id: &str| {
+        list["value"]
+            .as_array()
+            .expect("customers")
+            .iter()
+            .find(|c| c["tenantId"] == id)
+            .unwrap_or_else(|| panic!("{id} in {list:#}"))
+            .clone()
+    };
+    assert_eq!(customer(seed::CONTOSO_ID)["onboarded"], true);
+    assert_eq!(customer(seed::TAILSPIN_ID)["onboarded"], false);
+    let adatum = customer(seed::ADATUM_ID);
+    assert_eq!(adatum["onboarded"], false);
+    assert_eq!(adatum["displayName"], seed::ADATUM_DISPLAY_NAME);
+    assert_eq!(adatum["contractType"], "ResellerPartner");
+    // Fabrikam's relationships: the active one and the terminated one before it.
+    let statuses: Vec<String> = customer(seed::FABRIKAM_ID)["relationships"]
+        .as_array()
+        .expect("relationships")
+        .iter()
+        .map(|r| r["status"].as_str().expect("status").to_owned())
+        .collect();
+    assert!(
+        statuses.contains(&"active".to_owned()) && statuses.contains(&"terminated".to_owned()),
+        "{statuses:?}"
+    );
+    // The default app read it in the partner tenant, with the managed identity's assertion.
+    let partner_calls = world
+        .emulator
+        .calls()
+        .iter()
+        .filter(|c| c.path.contains("delegatedAdminRelationships"))
+        .filter(|c| c.tenant_id.as_deref() == Some(seed::OPERATOR_ID))
+        .count();
+    assert!(partner_calls >= 1);
+
+    // Onboarding Tailspin shows at once.
+    let (status, _) = world
+        .call(
+            Method::POST,
+            "v1/tenants",
+            &token,
+            Some(json!({"tenant": seed::TAILSPIN_DOMAIN, "credential": {"kind": "default"}})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let (_, list) = world
+        .call(Method::GET, "v1/partner/customers", &token, None)
+        .await;
+    let tailspin = list["value"]
+        .as_array()
+        .expect("customers")
+        .iter()
+        .find(|c| c["tenantId"] == seed::TAILSPIN_ID)
+        .expect("tailspin")
+        .clone();
+    assert_eq!(tailspin["onboarded"], true);
+}
