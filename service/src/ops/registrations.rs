@@ -318,9 +318,9 @@ pub enum FleetSelection {
 }
 
 /// The tenants of `selection`, checked before any Graph call: an unknown name is
-/// `UnknownTenant`, an inaccessible one `Forbidden`. Named twice is once.
-pub fn fleet_targets<'a>(
-    tenants: &'a TenantRegistry,
+/// `UnknownTenant` (and so is one the caller has no grant for). Named twice is once.
+pub fn fleet_targets(
+    tenants: &TenantRegistry,
     caller: &Caller,
     selection: &FleetSelection,
 ) -> Result<Vec<Arc<ManagedTenant>>, OpsError> {
