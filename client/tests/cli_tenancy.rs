@@ -456,18 +456,31 @@ async fn the_demo_tenant_without_the_ca_permission_is_named_by_verify_and_protec
     let tenant = ["--tenant", seed::TAILSPIN_DOMAIN];
 
     // Onboarded by the demo through the API, with workload identity.
-    let shown = json_of(&["tenants", "show", "--tenant", seed::TAILSPIN_DOMAIN], &env).await;
+    let shown = json_of(
+        &["tenants", "show", "--tenant", seed::TAILSPIN_DOMAIN],
+        &env,
+    )
+    .await;
     assert_eq!(shown["origin"], "api");
     assert_eq!(shown["credential"]["kind"], "workloadIdentity");
 
     let verified = sspr(&[&["tenants", "verify"][..], &tenant].concat(), &env).await;
-    assert_eq!(verified.code, exit::UNAVAILABLE, "{}{}", verified.stdout, verified.stderr);
+    assert_eq!(
+        verified.code,
+        exit::UNAVAILABLE,
+        "{}{}",
+        verified.stdout,
+        verified.stderr
+    );
     let line = verified
         .stdout
         .lines()
         .find(|l| l.contains("conditionalAccess"))
         .unwrap_or_else(|| panic!("{}", verified.stdout));
-    assert!(line.contains("Policy.ReadWrite.ConditionalAccess"), "{line}");
+    assert!(
+        line.contains("Policy.ReadWrite.ConditionalAccess"),
+        "{line}"
+    );
 
     let applied = sspr(
         &[
@@ -479,9 +492,17 @@ async fn the_demo_tenant_without_the_ca_permission_is_named_by_verify_and_protec
         &env,
     )
     .await;
-    assert_eq!(applied.code, exit::AUTH, "{}{}", applied.stdout, applied.stderr);
+    assert_eq!(
+        applied.code,
+        exit::AUTH,
+        "{}{}",
+        applied.stdout,
+        applied.stderr
+    );
     assert!(
-        applied.stderr.contains("Policy.ReadWrite.ConditionalAccess"),
+        applied
+            .stderr
+            .contains("Policy.ReadWrite.ConditionalAccess"),
         "{}",
         applied.stderr
     );

@@ -154,6 +154,25 @@ impl World {
         (status, body)
     }
 
+    /// The fleet summary of `tenants` (a `tenants=` query) as NDJSON text, expecting a 200.
+    pub async fn fleet_ndjson(&self, tenants: &str, token: &str) -> String {
+        let url = self
+            .service
+            .url
+            .join(&format!("v1/registrations/summary?tenants={tenants}"))
+            .expect("path joins");
+        let response = self
+            .http
+            .get(url)
+            .bearer_auth(token)
+            .header("accept", "application/x-ndjson")
+            .send()
+            .await
+            .expect("service answers");
+        assert_eq!(response.status(), 200, "tenants={tenants}");
+        response.text().await.expect("body")
+    }
+
     /// Graph calls the emulator served for both customer tenants.
     pub fn customer_graph_calls(&self) -> usize {
         self.emulator.graph_requests(seed::CONTOSO_ID)

@@ -595,22 +595,7 @@ async fn a_principal_granted_one_tag_sees_nothing_of_another_tags_onboarded_tena
     }
     // Nothing of it in the fleet or the trail, however asked.
     for query in ["all", "tag:region:us", "tag:region:eu,tag:region:us"] {
-        let url = world
-            .service
-            .url
-            .join(&format!("v1/registrations/summary?tenants={query}"))
-            .expect("url");
-        let text = world
-            .http
-            .get(url)
-            .bearer_auth(&helpdesk)
-            .header("accept", "application/x-ndjson")
-            .send()
-            .await
-            .expect("answers")
-            .text()
-            .await
-            .expect("body");
+        let text = world.fleet_ndjson(query, &helpdesk).await;
         assert!(
             !text.contains(&us.id) && !text.contains(&us.domain),
             "{query}: {text}"

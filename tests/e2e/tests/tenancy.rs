@@ -261,21 +261,7 @@ async fn a_principal_granted_a_tag_sees_only_the_tenants_with_it() {
     }
     // The fleet: everything the caller may see, and a tag of the other region selects nothing.
     for query in ["all", "tag:region:us", "tag:region:eu,tag:region:us"] {
-        let url = world
-            .service
-            .url
-            .join(&format!("v1/registrations/summary?tenants={query}"))
-            .expect("url");
-        let response = world
-            .http
-            .get(url)
-            .bearer_auth(&token)
-            .header("accept", "application/x-ndjson")
-            .send()
-            .await
-            .expect("answers");
-        assert_eq!(response.status(), 200, "{query}");
-        let text = response.text().await.expect("body");
+        let text = world.fleet_ndjson(query, &token).await;
         assert!(!text.contains(seed::FABRIKAM_ID), "{query}: {text}");
         assert_eq!(
             text.contains(seed::CONTOSO_ID),
