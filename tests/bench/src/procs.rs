@@ -118,7 +118,13 @@ impl Manifest {
         self.tenants
             .iter()
             .filter(|t| {
-                ![seed::CONTOSO_ID, seed::FABRIKAM_ID, seed::OPERATOR_ID].contains(&t.id.as_str())
+                ![
+                    seed::CONTOSO_ID,
+                    seed::FABRIKAM_ID,
+                    seed::OPERATOR_ID,
+                    seed::TAILSPIN_ID,
+                ]
+                .contains(&t.id.as_str())
             })
             .collect()
     }
