@@ -152,13 +152,14 @@ impl Access<'_> {
             created_by: Some(record.created_by.clone()),
         };
         AuditTrail::fleet(self.audit.clone(), caller, "access.grant", request_id)
-            .succeeded(None, json(&answer))
+            .around(None, json(&answer), async {
+                self.store
+                    .insert_grant(record)
+                    .await
+                    .map_err(OpsError::Store)?;
+                self.reload().await
+            })
             .await?;
-        self.store
-            .insert_grant(record)
-            .await
-            .map_err(OpsError::Store)?;
-        self.reload().await?;
         Ok(answer)
     }
 
@@ -187,16 +188,18 @@ impl Access<'_> {
             });
         };
         AuditTrail::fleet(self.audit.clone(), caller, "access.revoke", request_id)
-            .succeeded(
+            .around(
                 json(&serde_json::json!({
                     "id": found.id, "principal": found.principal,
                     "tenants": found.tenants, "role": found.role,
                 })),
                 None,
+                async {
+                    self.store.delete_grant(id).await.map_err(OpsError::Store)?;
+                    self.reload().await
+                },
             )
-            .await?;
-        self.store.delete_grant(id).await.map_err(OpsError::Store)?;
-        self.reload().await
+            .await
     }
 
     async fn reload(&self) -> Result<(), OpsError> {

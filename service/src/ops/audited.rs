@@ -98,15 +98,30 @@ impl<'a> AuditTrail<'a> {
         .await
     }
 
-    /// Records a change of the service's own state (the tenant registry, access grants), made
-    /// whole before this returns: there is no upstream call to wait for.
-    pub(crate) async fn succeeded(
+    /// Runs `change` of the service's own state (the tenant registry, access grants) between
+    /// its attempt and its outcome: nothing changes before the attempt is durable, a change
+    /// that fails is recorded as failed, one that never finished as unknown.
+    pub(crate) async fn around<T>(
         &self,
         before: Option<Value>,
         after: Option<Value>,
-    ) -> Result<i64, OpsError> {
-        self.append(Outcome::Succeeded, before, after, None, None)
-            .await
+        change: impl std::future::Future<Output = Result<T, OpsError>>,
+    ) -> Result<T, OpsError> {
+        let attempt = self.attempt(before, after, None).await?;
+        match change.await {
+            Ok(value) => {
+                attempt
+                    .complete(Completion::new(Outcome::Succeeded))
+                    .await?;
+                Ok(value)
+            }
+            Err(error) => {
+                attempt
+                    .complete(Completion::new(Outcome::Failed).error(error.to_string()))
+                    .await?;
+                Err(error)
+            }
+        }
     }
 
     /// Commits the attempt durably. No upstream call may be made before this returns `Ok`.

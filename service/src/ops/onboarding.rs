@@ -198,28 +198,30 @@ impl Onboarding<'_> {
             created_by: caller.display(),
             verification: None,
         };
-        self.store
-            .insert_tenant(record)
-            .await
-            .map_err(|e| match e {
-                crate::store::StoreError::Exists(_) => OpsError::Conflict {
-                    slug: "tenant-exists",
-                    detail: format!("Tenant {id} is already onboarded."),
-                },
-                other => OpsError::Store(other),
-            })?;
-        let tenant = self.registry.add(tenant).map_err(name_taken)?;
-        let summary = super::tenants::summary(&tenant);
-        AuditTrail::to(
+        let planned = super::tenants::summary(&tenant);
+        let trail = AuditTrail::to(
             self.audit.clone(),
             caller,
             &tenant,
             "tenants.add",
             request_id,
-        )
-        .succeeded(None, json(&summary))
-        .await?;
-        Ok(summary)
+        );
+        let tenant = trail
+            .around(None, json(&planned), async {
+                self.store
+                    .insert_tenant(record)
+                    .await
+                    .map_err(|e| match e {
+                        crate::store::StoreError::Exists(_) => OpsError::Conflict {
+                            slug: "tenant-exists",
+                            detail: format!("Tenant {id} is already onboarded."),
+                        },
+                        other => OpsError::Store(other),
+                    })?;
+                self.registry.add(tenant).map_err(name_taken)
+            })
+            .await?;
+        Ok(super::tenants::summary(&tenant))
     }
 
     /// Changes what is given of an onboarded tenant; what is absent stays. A new credential is
@@ -262,29 +264,30 @@ impl Onboarding<'_> {
         if let Some(clash) = self.registry.clash(&tenant, Some(&record.id)) {
             return Err(name_taken(clash));
         }
-        if !self
-            .store
-            .replace_tenant(record)
-            .await
-            .map_err(OpsError::Store)?
-        {
-            return Err(OpsError::UnknownTenant(key.to_owned()));
-        }
-        let tenant = self
-            .registry
-            .replace(tenant, same_credential)
-            .map_err(name_taken)?;
-        let summary = super::tenants::summary(&tenant);
-        AuditTrail::to(
+        let planned = super::tenants::summary(&tenant);
+        let trail = AuditTrail::to(
             self.audit.clone(),
             caller,
             &tenant,
             "tenants.update",
             request_id,
-        )
-        .succeeded(json(&before), json(&summary))
-        .await?;
-        Ok(summary)
+        );
+        let tenant = trail
+            .around(json(&before), json(&planned), async {
+                if !self
+                    .store
+                    .replace_tenant(record)
+                    .await
+                    .map_err(OpsError::Store)?
+                {
+                    return Err(OpsError::UnknownTenant(key.to_owned()));
+                }
+                self.registry
+                    .replace(tenant, same_credential)
+                    .map_err(name_taken)
+            })
+            .await?;
+        Ok(super::tenants::summary(&tenant))
     }
 
     /// Offboards an onboarded tenant: its record and sealed secret leave the store, the
@@ -299,7 +302,6 @@ impl Onboarding<'_> {
         let current = self.writable(caller, key)?;
         let _one_change = self.registry.changes.lock().await;
         let before = super::tenants::summary(&current);
-        // Recorded first: an offboarding that happened is never missing from the trail.
         AuditTrail::to(
             self.audit.clone(),
             caller,
@@ -307,14 +309,15 @@ impl Onboarding<'_> {
             "tenants.remove",
             request_id,
         )
-        .succeeded(json(&before), None)
-        .await?;
-        self.store
-            .delete_tenant(&current.id)
-            .await
-            .map_err(OpsError::Store)?;
-        self.registry.remove(&current.id);
-        Ok(())
+        .around(json(&before), None, async {
+            self.store
+                .delete_tenant(&current.id)
+                .await
+                .map_err(OpsError::Store)?;
+            self.registry.remove(&current.id);
+            Ok(())
+        })
+        .await
     }
 
     /// The tenant named `key`, if the caller may change it and it was onboarded through the API.
