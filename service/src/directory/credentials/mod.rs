@@ -901,7 +901,7 @@ mod tests {
         figment::Jail::expect_with(|jail| {
             let secret = |inline: Option<&str>, file: Option<&str>| {
                 CredentialSpec::from_input(&CredentialInput::ClientSecret {
-                    client_id: "app".into(),
+                    client_id: "6f1c2a3b-4d5e-4f60-8a1b-2c3d4e5f6a7b".into(),
                     client_secret: inline.map(str::to_owned),
                     client_secret_file: file.map(str::to_owned),
                 })
@@ -925,7 +925,7 @@ mod tests {
             );
 
             let certificate = CredentialSpec::from_input(&CredentialInput::Certificate {
-                client_id: "app".into(),
+                client_id: "6f1c2a3b-4d5e-4f60-8a1b-2c3d4e5f6a7b".into(),
                 certificate_pem: Some("-----BEGIN CERTIFICATE-----".into()),
                 private_key_pem: None,
                 certificate_file: None,
@@ -934,7 +934,7 @@ mod tests {
             .expect("mixed sources");
             assert_eq!(certificate.kind(), CredentialKind::Certificate);
             let no_key = CredentialSpec::from_input(&CredentialInput::Certificate {
-                client_id: "app".into(),
+                client_id: "6f1c2a3b-4d5e-4f60-8a1b-2c3d4e5f6a7b".into(),
                 certificate_pem: Some("-----BEGIN CERTIFICATE-----".into()),
                 private_key_pem: None,
                 certificate_file: None,
@@ -945,7 +945,7 @@ mod tests {
 
             let workload = |token_file: Option<&str>| {
                 CredentialSpec::from_input(&CredentialInput::WorkloadIdentity {
-                    client_id: "app".into(),
+                    client_id: "6f1c2a3b-4d5e-4f60-8a1b-2c3d4e5f6a7b".into(),
                     token_file: token_file.map(str::to_owned),
                 })
             };
@@ -963,6 +963,22 @@ mod tests {
             })
             .expect_err("no client id");
             assert_eq!(managed.field, "credential.clientId");
+            // Entra's client ids are GUIDs: anything else is named, as is a bad identity id.
+            let not_guid = CredentialSpec::from_input(&CredentialInput::ManagedIdentity {
+                client_id: "app".into(),
+                identity_client_id: "4a8c2e6f-0b1d-4f3a-9c5e-7d9f1b3d5e72".into(),
+            })
+            .expect_err("not a GUID");
+            assert_eq!(
+                not_guid.to_string(),
+                "credential.clientId: 'app' is not a client id (a GUID)"
+            );
+            let bad_identity = CredentialSpec::from_input(&CredentialInput::ManagedIdentity {
+                client_id: "6f1c2a3b-4d5e-4f60-8a1b-2c3d4e5f6a7b".into(),
+                identity_client_id: "uami".into(),
+            })
+            .expect_err("not a GUID");
+            assert_eq!(bad_identity.field, "credential.identityClientId");
             assert!(matches!(
                 CredentialSpec::from_input(&CredentialInput::Default),
                 Ok(CredentialSpec::Default)
