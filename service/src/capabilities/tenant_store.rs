@@ -38,6 +38,8 @@ pub struct GrantRecord {
 #[async_trait::async_trait]
 pub trait TenantStore: Send + Sync {
     async fn tenants(&self) -> Result<Vec<TenantRecord>, StoreError>;
+    /// The record with this id, if there is one.
+    async fn tenant(&self, id: &str) -> Result<Option<TenantRecord>, StoreError>;
     /// Adds `record`; a record with the same id is [`StoreError::Exists`].
     async fn insert_tenant(&self, record: TenantRecord) -> Result<(), StoreError>;
     /// Replaces the record with `record.id`; false when there is none.

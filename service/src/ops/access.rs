@@ -5,8 +5,8 @@
 
 use sspr_api::access::{AccessGrant, AccessGrantRequest, AccessList, GrantOrigin, Role};
 
-use super::OpsError;
 use super::audited::{AuditTrail, json};
+use super::{OpsError, require_fleet_admin};
 use crate::auth::{Authenticator, Caller, Grant, Verb, selector};
 use crate::capabilities::audit_log::AuditLog;
 use crate::capabilities::tenant_store::{GrantRecord, TenantStore};
@@ -53,17 +53,6 @@ pub async fn stored_grants(store: &dyn TenantStore) -> anyhow::Result<Vec<Grant>
         .collect()
 }
 
-fn require_fleet_admin(caller: &Caller) -> Result<(), OpsError> {
-    if caller.administers_fleet() {
-        Ok(())
-    } else {
-        Err(OpsError::Forbidden(format!(
-            "Managing access grants needs the app role SSPR.Admin and an access grant of every tenant (*); {} does not have both.",
-            caller.display()
-        )))
-    }
-}
-
 /// What access management works with.
 pub struct Access<'a> {
     pub auth: &'a Authenticator,
@@ -74,7 +63,7 @@ pub struct Access<'a> {
 impl Access<'_> {
     /// Every grant: the configuration file's first (`config-<n>`), then the API's.
     pub async fn list(&self, caller: &Caller) -> Result<AccessList, OpsError> {
-        require_fleet_admin(caller)?;
+        require_fleet_admin(caller, "Managing access grants")?;
         let configured = self
             .auth
             .configured_grants()
@@ -112,7 +101,7 @@ impl Access<'_> {
         request: AccessGrantRequest,
         request_id: Option<String>,
     ) -> Result<AccessGrant, OpsError> {
-        require_fleet_admin(caller)?;
+        require_fleet_admin(caller, "Managing access grants")?;
         let principal = request.principal.trim().to_ascii_lowercase();
         if principal.is_empty() || principal.chars().any(char::is_whitespace) {
             return Err(OpsError::BadInput {
@@ -171,7 +160,7 @@ impl Access<'_> {
         id: &str,
         request_id: Option<String>,
     ) -> Result<(), OpsError> {
-        require_fleet_admin(caller)?;
+        require_fleet_admin(caller, "Managing access grants")?;
         if id.starts_with("config-") {
             return Err(OpsError::Conflict {
                 slug: "grant-read-only",

@@ -241,6 +241,20 @@ impl crate::capabilities::tenant_store::TenantStore for FakeTenantStore {
         Ok(self.tenants.lock().expect("tenants").clone())
     }
 
+    async fn tenant(
+        &self,
+        id: &str,
+    ) -> Result<Option<crate::capabilities::tenant_store::TenantRecord>, crate::store::StoreError>
+    {
+        Ok(self
+            .tenants
+            .lock()
+            .expect("tenants")
+            .iter()
+            .find(|t| t.id == id)
+            .cloned())
+    }
+
     async fn insert_tenant(
         &self,
         record: crate::capabilities::tenant_store::TenantRecord,

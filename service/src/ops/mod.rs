@@ -142,6 +142,24 @@ pub fn authorize(
     Ok(tenant)
 }
 
+/// The caller administers the whole fleet (`SSPR.Admin` and a grant of every tenant), which
+/// `what` needs: a caller scoped to some tenants must not widen its own scope.
+pub fn require_fleet_admin(caller: &Caller, what: &str) -> Result<(), OpsError> {
+    if caller.administers_fleet() {
+        Ok(())
+    } else {
+        Err(OpsError::Forbidden(format!(
+            "{what} needs the app role SSPR.Admin and an access grant of every tenant (*); {} has {}.",
+            caller.display(),
+            if caller.may(Verb::Admin) {
+                "SSPR.Admin on some tenants only"
+            } else {
+                "a lesser role"
+            }
+        )))
+    }
+}
+
 /// The caller holds a role that grants `verb`.
 pub fn require(caller: &Caller, verb: Verb) -> Result<(), OpsError> {
     if caller.may(verb) {

@@ -16,7 +16,7 @@ use sspr_api::tenants::{
 use time::OffsetDateTime;
 
 use super::audited::{AuditTrail, json};
-use super::{OpsError, authorize, tenant_ref};
+use super::{OpsError, authorize, require_fleet_admin, tenant_ref};
 use crate::auth::{Caller, Verb};
 use crate::capabilities::audit_log::AuditLog;
 use crate::capabilities::tenant_discovery::TenantDiscovery;
@@ -63,21 +63,8 @@ pub async fn stored_tenants(
     Ok(definitions)
 }
 
-fn require_fleet_admin(caller: &Caller) -> Result<(), OpsError> {
-    if caller.administers_fleet() {
-        Ok(())
-    } else {
-        Err(OpsError::Forbidden(format!(
-            "Changing the tenant registry needs the app role SSPR.Admin and an access grant of every tenant (*); {} has {}.",
-            caller.display(),
-            if caller.may(Verb::Admin) {
-                "SSPR.Admin on some tenants only"
-            } else {
-                "a lesser role"
-            }
-        )))
-    }
-}
+/// What a change of the registry is called in a refusal.
+const REGISTRY: &str = "Changing the tenant registry";
 
 fn now() -> String {
     super::tenants::rfc3339(OffsetDateTime::now_utc())
@@ -140,7 +127,7 @@ impl Onboarding<'_> {
         request: TenantOnboarding,
         request_id: Option<String>,
     ) -> Result<TenantSummary, OpsError> {
-        require_fleet_admin(caller)?;
+        require_fleet_admin(caller, REGISTRY)?;
         let named = request.tenant.trim().to_ascii_lowercase();
         if named.is_empty() {
             return Err(bad(
@@ -233,13 +220,14 @@ impl Onboarding<'_> {
         update: TenantUpdate,
         request_id: Option<String>,
     ) -> Result<TenantSummary, OpsError> {
-        require_fleet_admin(caller)?;
+        require_fleet_admin(caller, REGISTRY)?;
         let current = self.writable(caller, key)?;
         let _one_change = self.registry.changes.lock().await;
-        let records = self.store.tenants().await.map_err(OpsError::Store)?;
-        let mut record = records
-            .into_iter()
-            .find(|r| r.id == current.id)
+        let mut record = self
+            .store
+            .tenant(&current.id)
+            .await
+            .map_err(OpsError::Store)?
             .ok_or_else(|| OpsError::UnknownTenant(key.to_owned()))?;
         let before = super::tenants::summary(&current);
         if let Some(name) = update.display_name {
@@ -298,7 +286,7 @@ impl Onboarding<'_> {
         key: &str,
         request_id: Option<String>,
     ) -> Result<(), OpsError> {
-        require_fleet_admin(caller)?;
+        require_fleet_admin(caller, REGISTRY)?;
         let current = self.writable(caller, key)?;
         let _one_change = self.registry.changes.lock().await;
         let before = super::tenants::summary(&current);

@@ -18,12 +18,7 @@ pub async fn customers(
     caller: &Caller,
     partner: Option<&ManagedTenant>,
 ) -> Result<PartnerCustomerList, OpsError> {
-    if !caller.administers_fleet() {
-        return Err(OpsError::Forbidden(format!(
-            "Listing the partner's customers needs the app role SSPR.Admin and an access grant of every tenant (*); {} does not have both.",
-            caller.display()
-        )));
-    }
+    super::require_fleet_admin(caller, "Listing the partner's customers")?;
     let partner = partner.ok_or_else(|| OpsError::Unusable {
         slug: "no-partner-tenant",
         title: "No partner tenant is configured",
@@ -32,18 +27,19 @@ pub async fn customers(
     })?;
     let relationships = directory.relationships(partner).await?;
     let contracts = directory.contracts(partner).await?;
+    let new_customer = |tenant_id: &str, display_name: &str| PartnerCustomer {
+        onboarded: registry.find(tenant_id).is_some(),
+        tenant_id: tenant_id.to_owned(),
+        display_name: display_name.to_owned(),
+        default_domain: None,
+        contract_type: None,
+        relationships: Vec::new(),
+    };
     let mut customers: BTreeMap<String, PartnerCustomer> = BTreeMap::new();
     for r in relationships {
         let customer = customers
             .entry(r.customer_tenant_id.clone())
-            .or_insert_with(|| PartnerCustomer {
-                onboarded: registry.find(&r.customer_tenant_id).is_some(),
-                tenant_id: r.customer_tenant_id.clone(),
-                display_name: r.customer_display_name.clone(),
-                default_domain: None,
-                contract_type: None,
-                relationships: Vec::new(),
-            });
+            .or_insert_with(|| new_customer(&r.customer_tenant_id, &r.customer_display_name));
         customer.relationships.push(DelegatedAdminRelationship {
             id: r.id,
             display_name: r.display_name,
@@ -55,14 +51,7 @@ pub async fn customers(
     for c in contracts {
         let customer = customers
             .entry(c.customer_tenant_id.clone())
-            .or_insert_with(|| PartnerCustomer {
-                onboarded: registry.find(&c.customer_tenant_id).is_some(),
-                tenant_id: c.customer_tenant_id.clone(),
-                display_name: c.display_name.clone().unwrap_or_default(),
-                default_domain: None,
-                contract_type: None,
-                relationships: Vec::new(),
-            });
+            .or_insert_with(|| new_customer(&c.customer_tenant_id, ""));
         customer.default_domain = c.default_domain;
         customer.contract_type = c.contract_type;
         if customer.display_name.is_empty() {

@@ -1,6 +1,6 @@
 //! The tenants onboarded through the API and the access grants made through it.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::params;
 
 use super::{Store, StoreError};
 use crate::capabilities::tenant_store::{GrantRecord, TenantRecord, TenantStore};
@@ -27,6 +27,32 @@ CREATE TABLE access_grants (
 ) STRICT;
 ";
 
+const SELECT_TENANT: &str = "SELECT id, display_name, domains, tags, credential, sealed_secret, \
+     created_at, created_by, verification FROM tenants";
+
+/// A JSON list column; one that does not read is a conversion failure of that column.
+fn list_column(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<Vec<String>> {
+    let text: String = row.get(index)?;
+    serde_json::from_str(&text).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+/// A row of [`SELECT_TENANT`].
+fn tenant_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<TenantRecord> {
+    Ok(TenantRecord {
+        id: row.get(0)?,
+        display_name: row.get(1)?,
+        domains: list_column(row, 2)?,
+        tags: list_column(row, 3)?,
+        credential: row.get(4)?,
+        sealed_secret: row.get(5)?,
+        created_at: row.get(6)?,
+        created_by: row.get(7)?,
+        verification: row.get(8)?,
+    })
+}
+
 pub struct SqliteTenantStore {
     store: Store,
 }
@@ -41,10 +67,6 @@ fn to_json(list: &[String]) -> String {
     serde_json::to_string(list).unwrap_or_else(|_| "[]".to_owned())
 }
 
-fn from_json(text: &str, column: &str) -> Result<Vec<String>, StoreError> {
-    serde_json::from_str(text).map_err(|e| StoreError::Corrupt(format!("{column}: {e}")))
-}
-
 fn is_unique_violation(error: &rusqlite::Error) -> bool {
     matches!(
         error.sqlite_error_code(),
@@ -57,39 +79,22 @@ impl TenantStore for SqliteTenantStore {
     async fn tenants(&self) -> Result<Vec<TenantRecord>, StoreError> {
         self.store
             .with_connection(|connection| {
-                let mut statement = connection.prepare(
-                    "SELECT id, display_name, domains, tags, credential, sealed_secret, \
-                     created_at, created_by, verification FROM tenants ORDER BY created_at, id",
-                )?;
-                let rows = statement.query_map([], |row| {
-                    Ok((
-                        row.get::<_, String>(0)?,
-                        row.get::<_, Option<String>>(1)?,
-                        row.get::<_, String>(2)?,
-                        row.get::<_, String>(3)?,
-                        row.get::<_, String>(4)?,
-                        row.get::<_, Option<Vec<u8>>>(5)?,
-                        row.get::<_, String>(6)?,
-                        row.get::<_, String>(7)?,
-                        row.get::<_, Option<String>>(8)?,
-                    ))
-                })?;
-                rows.map(|row| {
-                    let (id, display_name, domains, tags, credential, sealed, at, by, verified) =
-                        row?;
-                    Ok(TenantRecord {
-                        domains: from_json(&domains, "tenants.domains")?,
-                        tags: from_json(&tags, "tenants.tags")?,
-                        id,
-                        display_name,
-                        credential,
-                        sealed_secret: sealed,
-                        created_at: at,
-                        created_by: by,
-                        verification: verified,
-                    })
-                })
-                .collect()
+                let mut statement =
+                    connection.prepare(&format!("{SELECT_TENANT} ORDER BY created_at, id"))?;
+                let rows = statement.query_map([], tenant_row)?;
+                Ok(rows.collect::<rusqlite::Result<_>>()?)
+            })
+            .await
+    }
+
+    async fn tenant(&self, id: &str) -> Result<Option<TenantRecord>, StoreError> {
+        let id = id.to_owned();
+        self.store
+            .with_connection(move |connection| {
+                let mut statement =
+                    connection.prepare(&format!("{SELECT_TENANT} WHERE id = ?1"))?;
+                let mut rows = statement.query_map([id], tenant_row)?;
+                Ok(rows.next().transpose()?)
             })
             .await
     }
@@ -177,27 +182,16 @@ impl TenantStore for SqliteTenantStore {
                      FROM access_grants ORDER BY created_at, id",
                 )?;
                 let rows = statement.query_map([], |row| {
-                    Ok((
-                        row.get::<_, String>(0)?,
-                        row.get::<_, String>(1)?,
-                        row.get::<_, String>(2)?,
-                        row.get::<_, String>(3)?,
-                        row.get::<_, String>(4)?,
-                        row.get::<_, String>(5)?,
-                    ))
-                })?;
-                rows.map(|row| {
-                    let (id, principal, tenants, role, created_at, created_by) = row?;
                     Ok(GrantRecord {
-                        tenants: from_json(&tenants, "access_grants.tenants")?,
-                        id,
-                        principal,
-                        role,
-                        created_at,
-                        created_by,
+                        id: row.get(0)?,
+                        principal: row.get(1)?,
+                        tenants: list_column(row, 2)?,
+                        role: row.get(3)?,
+                        created_at: row.get(4)?,
+                        created_by: row.get(5)?,
                     })
-                })
-                .collect()
+                })?;
+                Ok(rows.collect::<rusqlite::Result<_>>()?)
             })
             .await
     }
@@ -226,16 +220,7 @@ impl TenantStore for SqliteTenantStore {
         let id = id.to_owned();
         self.store
             .with_connection(move |connection| {
-                let found: Option<String> = connection
-                    .query_row("SELECT id FROM access_grants WHERE id = ?1", [&id], |row| {
-                        row.get(0)
-                    })
-                    .optional()?;
-                if found.is_none() {
-                    return Ok(false);
-                }
-                connection.execute("DELETE FROM access_grants WHERE id = ?1", [&id])?;
-                Ok(true)
+                Ok(connection.execute("DELETE FROM access_grants WHERE id = ?1", [id])? == 1)
             })
             .await
     }
@@ -286,6 +271,8 @@ mod tests {
         let store = Store::open(&path).await.expect("reopen");
         let tenants = store.tenants();
         assert_eq!(tenants.tenants().await.expect("list"), [tenant("t1")]);
+        assert_eq!(tenants.tenant("t1").await.expect("one"), Some(tenant("t1")));
+        assert_eq!(tenants.tenant("t2").await.expect("none"), None);
         let mut changed = tenant("t1");
         changed.tags = vec!["tier:gold".to_owned()];
         changed.sealed_secret = None;
