@@ -129,6 +129,28 @@ pub async fn service_token(http: &reqwest::Client, manifest: &Manifest) -> Resul
         .to_owned())
 }
 
+/// A token for the service with `SSPR.Admin`: the service's managed identity's, from the
+/// emulator's IMDS endpoint.
+pub async fn service_admin_token(http: &reqwest::Client, manifest: &Manifest) -> Result<String> {
+    let token: Value = http
+        .get(&manifest.managed_identity.endpoint)
+        .query(&[
+            ("api-version", "2018-02-01"),
+            ("resource", manifest.service_audience.as_str()),
+            ("client_id", manifest.managed_identity.client_id.as_str()),
+        ])
+        .header("Metadata", "true")
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    Ok(token["access_token"]
+        .as_str()
+        .context("no access_token")?
+        .to_owned())
+}
+
 /// The service's CSV listing of `tenant` read as it arrives, counting rows: the service alone,
 /// without the CLI.
 pub async fn read_service_csv(

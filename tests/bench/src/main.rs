@@ -806,7 +806,7 @@ async fn scenario_f(bench: &Bench, tenants: usize) -> Result<(Section, bool)> {
     )
     .await?;
     let http = direct::http(manifest)?;
-    let token = direct::service_token(&http, manifest).await?;
+    let token = direct::service_admin_token(&http, manifest).await?;
     let client = reqwest::Client::new();
     let onboarding = std::time::Instant::now();
     for tenant in &generated {

@@ -90,7 +90,17 @@ pub struct Manifest {
     pub control_key: String,
     pub service_audience: String,
     pub cli_app: App,
+    /// The service's user-assigned managed identity (its tokens for the service carry
+    /// `SSPR.Admin`).
+    pub managed_identity: ManifestIdentity,
     pub tenants: Vec<ManifestTenant>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ManifestIdentity {
+    pub endpoint: String,
+    pub client_id: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -284,6 +294,14 @@ fn service_config(
     let _ = writeln!(text, "audience = {}\n", q(&manifest.service_audience));
     let _ = writeln!(text, "[[auth.access]]");
     let _ = writeln!(text, "principal = {}", q(&manifest.cli_app.client_id));
+    let _ = writeln!(text, "tenants = [\"*\"]\n");
+    // The managed identity administers the fleet: scenario f onboards tenants with its token.
+    let _ = writeln!(text, "[[auth.access]]");
+    let _ = writeln!(
+        text,
+        "principal = {}",
+        q(&manifest.managed_identity.client_id)
+    );
     let _ = writeln!(text, "tenants = [\"*\"]\n");
     let _ = writeln!(text, "[graph]");
     let _ = writeln!(text, "authority_host = {}", q(base));
