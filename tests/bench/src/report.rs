@@ -232,7 +232,7 @@ impl Section {
 }
 
 /// The scenarios, in the order BENCHMARKS.md lists them.
-pub const SCENARIOS: [char; 5] = ['a', 'b', 'c', 'd', 'e'];
+pub const SCENARIOS: [char; 6] = ['a', 'b', 'c', 'd', 'e', 'f'];
 
 /// The new file: the old preamble (or the default), then every scenario section, the new ones
 /// replacing the old ones with the same key and the old ones kept otherwise.
@@ -280,6 +280,24 @@ mod tests {
             date: "2026-11-25 14:00 UTC".into(),
             commit: "abc1234".into(),
         }
+    }
+
+    #[test]
+    fn every_scenario_of_the_command_line_is_kept_in_the_file() {
+        let sections: Vec<Section> = SCENARIOS
+            .iter()
+            .map(|key| Section::new(*key, format!("scenario {key}")))
+            .collect();
+        let text = merge(None, &sections, &machine());
+        for key in SCENARIOS {
+            assert!(text.contains(&format!("<!-- scenario {key} -->")), "{key}");
+        }
+        // A later run of one scenario keeps the others.
+        let again = merge(Some(&text), &[Section::new('f', "again")], &machine());
+        assert!(
+            again.contains("again") && again.contains("scenario e"),
+            "{again}"
+        );
     }
 
     #[test]
