@@ -12,9 +12,10 @@
 //! The lock is never held while waiting.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::capabilities::coordination::{SharedWindows, WindowsState};
 use crate::config::{GraphLimits, Limit};
 
 /// Graph's throttling bucket of a request, by its path below the version segment.
@@ -87,6 +88,19 @@ impl Window {
         }
     }
 
+    /// The window's name in a shared store: stable across versions and replicas.
+    fn name(self) -> &'static str {
+        match self {
+            Window::ReportsPerTenant => "reportsPerTenant",
+            Window::ReportsPerApp => "reportsPerApp",
+            Window::ConditionalAccessPerTenant => "conditionalAccessPerTenant",
+            Window::DirectoryPerTenant => "directoryPerTenant",
+            Window::DirectoryPerApp => "directoryPerApp",
+            Window::DirectoryWritesPerTenant => "directoryWritesPerTenant",
+            Window::DirectoryWritesPerApp => "directoryWritesPerApp",
+        }
+    }
+
     /// Windows keyed by tenant (the rest are keyed by app).
     fn per_tenant(self) -> bool {
         matches!(
@@ -104,6 +118,13 @@ impl Window {
 pub(crate) struct Key {
     window: Window,
     id: String,
+}
+
+impl Key {
+    /// How replicas sharing the windows name this one, e.g. `reportsPerApp:<app id>`.
+    fn shared_name(&self) -> String {
+        format!("{}:{}", self.window.name(), self.id)
+    }
 }
 
 /// Who is sending what: decides which windows a request counts in.
@@ -142,6 +163,23 @@ impl Request<'_> {
             window,
             id: id.to_ascii_lowercase(),
         }
+    }
+
+    /// The windows it counts in, each with its capacity and its span (the window plus the
+    /// margin).
+    fn spans(&self, limits: &GraphLimits) -> Vec<(Key, usize, Duration)> {
+        let margin = Duration::from_millis(limits.margin_ms);
+        self.windows()
+            .iter()
+            .map(|&window| {
+                let limit = window.limit(limits);
+                (
+                    self.key(window),
+                    limit.requests.max(1) as usize,
+                    Duration::from_millis(limit.window_ms) + margin,
+                )
+            })
+            .collect()
     }
 
     /// The window keyed by this request's tenant in its bucket: the one a 429 holds back.
@@ -236,6 +274,35 @@ impl Ledger {
         }
     }
 
+    /// A ledger of `spans`' windows as the shared `state` has them, its offsets taken from `now`.
+    fn seeded(
+        limits: GraphLimits,
+        spans: &[(Key, usize, Duration)],
+        state: &WindowsState,
+        now: Instant,
+    ) -> Ledger {
+        let at = |ms: i64| match u64::try_from(ms) {
+            Ok(ahead) => Some(now + Duration::from_millis(ahead)),
+            Err(_) => now.checked_sub(Duration::from_millis(ms.unsigned_abs())),
+        };
+        let mut ledger = Ledger::new(limits);
+        for (key, _, _) in spans {
+            let name = key.shared_name();
+            let log = ledger.logs.entry(key.clone()).or_default();
+            let mut sent: Vec<Instant> = state
+                .sent
+                .get(&name)
+                .into_iter()
+                .flatten()
+                .filter_map(|&ms| at(ms))
+                .collect();
+            sent.sort_unstable();
+            log.sent = sent.into();
+            log.not_before = state.not_before.get(&name).and_then(|&ms| at(ms));
+        }
+        ledger
+    }
+
     /// Reserves the earliest time at or after `now` at which `request` fits in every window it
     /// counts in, and records it there, unless the request would have to wait behind
     /// `max_queue_per_tenant` others of its tenant: then nothing is recorded.
@@ -244,19 +311,7 @@ impl Ledger {
         request: &Request<'_>,
         now: Instant,
     ) -> Result<Slot, QueueFull> {
-        let margin = Duration::from_millis(self.limits.margin_ms);
-        let windows: Vec<(Key, usize, Duration)> = request
-            .windows()
-            .iter()
-            .map(|&window| {
-                let limit = window.limit(&self.limits);
-                (
-                    request.key(window),
-                    limit.requests.max(1) as usize,
-                    Duration::from_millis(limit.window_ms) + margin,
-                )
-            })
-            .collect();
+        let windows = request.spans(&self.limits);
         for (key, _, span) in &windows {
             self.logs.entry(key.clone()).or_default().prune(now, *span);
         }
@@ -327,10 +382,56 @@ impl Ledger {
     }
 }
 
-/// The ledger shared by every request of the process.
-#[derive(Debug)]
+/// Where the windows are kept: nowhere (budgets off), in this process (one replica), or in the
+/// store every replica shares (Graph counts the app's requests from all of them together).
+enum Windows {
+    Off,
+    Local(Mutex<Ledger>),
+    Shared {
+        store: Arc<dyn SharedWindows>,
+        /// This replica's requests per tenant that are waiting for their time: the queue bound
+        /// protects this process's memory, so it stays per replica.
+        waiting: Mutex<HashMap<String, usize>>,
+    },
+}
+
+/// The budget every Graph request of the process goes through.
 pub struct Budget {
-    ledger: Option<Mutex<Ledger>>,
+    limits: GraphLimits,
+    windows: Windows,
+}
+
+impl std::fmt::Debug for Budget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let windows = match self.windows {
+            Windows::Off => "off",
+            Windows::Local(_) => "local",
+            Windows::Shared { .. } => "shared",
+        };
+        f.debug_struct("Budget")
+            .field("windows", &windows)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Why no send time was given.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    QueueFull(QueueFull),
+    /// The shared windows could not be read or written; sending anyway could break Graph's
+    /// limits for every replica.
+    Unavailable(String),
+}
+
+/// What a reservation holds until it is spent or given back.
+#[derive(Debug)]
+enum Held {
+    Nothing,
+    Local(Slot),
+    Shared {
+        ids: Vec<i64>,
+        queued_for: Option<String>,
+    },
 }
 
 /// A reserved send time. Dropped before [`Reservation::spend`] (the caller went away, the token
@@ -339,7 +440,7 @@ pub struct Budget {
 #[derive(Debug)]
 pub struct Reservation<'b> {
     budget: &'b Budget,
-    slot: Option<Slot>,
+    held: Held,
     at: Instant,
 }
 
@@ -351,52 +452,179 @@ impl Reservation<'_> {
 
     /// The request goes now: Graph will count it, so its place stays taken.
     pub fn spend(mut self) {
-        if let (Some(mut slot), Some(ledger)) = (self.slot.take(), &self.budget.ledger) {
-            lock(ledger).stop_waiting(&mut slot);
+        match std::mem::replace(&mut self.held, Held::Nothing) {
+            Held::Nothing => {}
+            Held::Local(mut slot) => {
+                if let Windows::Local(ledger) = &self.budget.windows {
+                    lock(ledger).stop_waiting(&mut slot);
+                }
+            }
+            Held::Shared { queued_for, .. } => self.budget.stop_waiting(queued_for),
         }
     }
 }
 
 impl Drop for Reservation<'_> {
     fn drop(&mut self) {
-        if let (Some(slot), Some(ledger)) = (self.slot.take(), &self.budget.ledger) {
-            lock(ledger).release(slot);
+        match std::mem::replace(&mut self.held, Held::Nothing) {
+            Held::Nothing => {}
+            Held::Local(slot) => {
+                if let Windows::Local(ledger) = &self.budget.windows {
+                    lock(ledger).release(slot);
+                }
+            }
+            Held::Shared { ids, queued_for } => {
+                self.budget.stop_waiting(queued_for);
+                if let Windows::Shared { store, .. } = &self.budget.windows
+                    && let Ok(runtime) = tokio::runtime::Handle::try_current()
+                {
+                    // Giving back is a courtesy to the others: if it fails, the place is only
+                    // taken until its window passes.
+                    let store = Arc::clone(store);
+                    runtime.spawn(async move {
+                        if let Err(error) = store.release(ids).await {
+                            tracing::warn!(%error, "an unused graph reservation was not given back");
+                        }
+                    });
+                }
+            }
         }
     }
 }
 
 impl Budget {
+    /// A budget of this process alone (or none, when `limits` turn budgets off).
     pub fn new(limits: GraphLimits) -> Budget {
-        Budget {
-            ledger: limits.enabled.then(|| Mutex::new(Ledger::new(limits))),
-        }
+        let windows = if limits.enabled {
+            Windows::Local(Mutex::new(Ledger::new(limits.clone())))
+        } else {
+            Windows::Off
+        };
+        Budget { limits, windows }
     }
 
-    /// The time `request` may be sent (now when budgets are off), or `QueueFull` when its tenant
-    /// already has the most requests waiting that the configuration allows.
-    pub fn reserve(&self, request: &Request<'_>) -> Result<Reservation<'_>, QueueFull> {
+    /// A budget kept in `store`, shared with every replica that uses the same store.
+    pub fn shared(limits: GraphLimits, store: Arc<dyn SharedWindows>) -> Budget {
+        let windows = if limits.enabled {
+            Windows::Shared {
+                store,
+                waiting: Mutex::new(HashMap::new()),
+            }
+        } else {
+            Windows::Off
+        };
+        Budget { limits, windows }
+    }
+
+    /// The time `request` may be sent (now when budgets are off), or why it may not be queued:
+    /// its tenant already has the most requests waiting that the configuration allows, or the
+    /// shared windows are out of reach.
+    pub async fn reserve(&self, request: &Request<'_>) -> Result<Reservation<'_>, Refusal> {
         let now = Instant::now();
-        let slot = match &self.ledger {
-            Some(ledger) => Some(lock(ledger).reserve(request, now)?),
-            None => None,
+        let (at, held) = match &self.windows {
+            Windows::Off => (now, Held::Nothing),
+            Windows::Local(ledger) => {
+                let slot = lock(ledger)
+                    .reserve(request, now)
+                    .map_err(Refusal::QueueFull)?;
+                (slot.at, Held::Local(slot))
+            }
+            Windows::Shared { store, waiting } => {
+                self.reserve_shared(store.as_ref(), waiting, request)
+                    .await?
+            }
         };
         Ok(Reservation {
             budget: self,
-            at: slot.as_ref().map_or(now, |s| s.at),
-            slot,
+            held,
+            at,
         })
     }
 
+    /// Reserves in the shared windows: the same arithmetic as the local ledger, on the state
+    /// the store holds, decided while the store keeps the windows locked.
+    async fn reserve_shared(
+        &self,
+        store: &dyn SharedWindows,
+        waiting: &Mutex<HashMap<String, usize>>,
+        request: &Request<'_>,
+    ) -> Result<(Instant, Held), Refusal> {
+        let spans = request.spans(&self.limits);
+        let names: Vec<String> = spans.iter().map(|(key, _, _)| key.shared_name()).collect();
+        let horizon = spans
+            .iter()
+            .map(|(_, _, span)| *span)
+            .max()
+            .unwrap_or_default();
+        let tenant = request.tenant_id.to_ascii_lowercase();
+        let queue_full =
+            lock(waiting).get(&tenant).copied().unwrap_or(0) >= self.limits.max_queue_per_tenant;
+        let refused_wait = Mutex::new(None);
+        let plan = |state: &WindowsState| {
+            let now = Instant::now();
+            let mut ledger = Ledger::seeded(self.limits.clone(), &spans, state, now);
+            let wait = ledger.reserve(request, now).ok()?.at - now;
+            if !wait.is_zero() && queue_full {
+                *lock(&refused_wait) = Some(wait);
+                return None;
+            }
+            // Whole milliseconds, rounded up: never earlier than the ledger allows.
+            Some(i64::try_from(wait.as_micros().div_ceil(1000)).unwrap_or(i64::MAX))
+        };
+        let slot = store
+            .reserve(&names, horizon, &plan)
+            .await
+            .map_err(|error| Refusal::Unavailable(error.to_string()))?;
+        let Some(slot) = slot else {
+            let retry_after = lock(&refused_wait).unwrap_or(horizon);
+            return Err(Refusal::QueueFull(QueueFull { retry_after }));
+        };
+        // Counted from after the store answered: the request can only go later than reserved.
+        let at = Instant::now() + Duration::from_millis(u64::try_from(slot.after_ms).unwrap_or(0));
+        let queued_for = (slot.after_ms > 0).then(|| {
+            *lock(waiting).entry(tenant.clone()).or_default() += 1;
+            tenant
+        });
+        Ok((
+            at,
+            Held::Shared {
+                ids: slot.ids,
+                queued_for,
+            },
+        ))
+    }
+
+    /// A shared reservation no longer waits in its tenant's queue here.
+    fn stop_waiting(&self, queued_for: Option<String>) {
+        if let (Some(tenant), Windows::Shared { waiting, .. }) = (queued_for, &self.windows) {
+            let mut waiting = lock(waiting);
+            if let Some(count) = waiting.get_mut(&tenant) {
+                *count -= 1;
+                if *count == 0 {
+                    waiting.remove(&tenant);
+                }
+            }
+        }
+    }
+
     /// Holds back `request`'s bucket for its tenant until `until`.
-    pub fn hold(&self, request: &Request<'_>, until: Instant) {
-        if let Some(ledger) = &self.ledger {
-            lock(ledger).hold(request, until);
+    pub async fn hold(&self, request: &Request<'_>, until: Instant) {
+        match &self.windows {
+            Windows::Off => {}
+            Windows::Local(ledger) => lock(ledger).hold(request, until),
+            Windows::Shared { store, .. } => {
+                let wait = until.saturating_duration_since(Instant::now());
+                if let Err(error) = store.hold(&request.tenant_key().shared_name(), wait).await {
+                    // The retry waits anyway; only the other replicas may not know.
+                    tracing::warn!(%error, "a graph hold was not shared with the other replicas");
+                }
+            }
         }
     }
 }
 
 /// The ledger stays consistent even if a holder panicked: every update is a push or a pop.
-fn lock(ledger: &Mutex<Ledger>) -> std::sync::MutexGuard<'_, Ledger> {
+fn lock<T>(ledger: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     ledger
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
@@ -611,75 +839,245 @@ mod tests {
         assert_eq!(ledger.logs[&key].sent.len(), 6);
     }
 
-    #[test]
-    fn a_reservation_given_back_frees_its_place_for_the_next_request() {
-        let budget = Budget::new(limits());
-        let ca = request("t1", Bucket::ConditionalAccess);
-        let first = budget.reserve(&ca).expect("room");
-        let queued = budget.reserve(&ca).expect("room");
-        let third = budget.reserve(&ca).expect("room");
-        assert!(queued.at() > first.at() && third.at() > queued.at());
-        // The second caller goes away while waiting: its place is free again.
-        let freed = queued.at();
-        drop(queued);
-        let next = budget.reserve(&ca).expect("room");
-        assert_eq!(
-            next.at(),
-            freed,
-            "the freed place is taken by the next request"
-        );
-        drop((first, third, next));
+    /// Graph's windows in memory as a shared store keeps them for several replicas: times in
+    /// milliseconds on one clock, reservations with ids.
+    struct MemoryWindows {
+        epoch: Instant,
+        state: Mutex<MemoryState>,
     }
 
-    #[test]
-    fn a_spent_reservation_keeps_its_place() {
-        let budget = Budget::new(limits());
-        let ca = request("t1", Bucket::ConditionalAccess);
-        let first = budget.reserve(&ca).expect("room");
-        let at = first.at();
-        first.spend();
-        // Graph counted it: the next one waits a window (1 s + 100 ms margin).
-        let next = budget.reserve(&ca).expect("room");
-        assert!(next.at() >= at + MS(1_100), "{:?}", next.at() - at);
+    #[derive(Default)]
+    struct MemoryState {
+        next_id: i64,
+        sent: HashMap<String, Vec<(i64, i64)>>,
+        not_before: HashMap<String, i64>,
     }
 
-    #[test]
-    fn a_full_queue_refuses_with_the_wait_it_would_have_had_and_recovers() {
-        let budget = Budget::new(GraphLimits {
+    impl MemoryWindows {
+        fn new() -> Arc<MemoryWindows> {
+            Arc::new(MemoryWindows {
+                epoch: Instant::now(),
+                state: Mutex::default(),
+            })
+        }
+
+        fn now_ms(&self) -> i64 {
+            self.epoch.elapsed().as_millis() as i64
+        }
+    }
+
+    #[async_trait::async_trait]
+    impl SharedWindows for MemoryWindows {
+        async fn reserve(
+            &self,
+            windows: &[String],
+            horizon: Duration,
+            plan: &crate::capabilities::coordination::Planner<'_>,
+        ) -> Result<Option<crate::capabilities::coordination::SharedSlot>, crate::store::StoreError>
+        {
+            let mut state = lock(&self.state);
+            let now = self.now_ms();
+            let mut seen = WindowsState::default();
+            for window in windows {
+                let sent = state.sent.get(window).into_iter().flatten();
+                seen.sent.insert(
+                    window.clone(),
+                    sent.filter(|(_, at)| *at > now - horizon.as_millis() as i64)
+                        .map(|(_, at)| at - now)
+                        .collect(),
+                );
+                if let Some(until) = state.not_before.get(window) {
+                    seen.not_before.insert(window.clone(), until - now);
+                }
+            }
+            let Some(after_ms) = plan(&seen) else {
+                return Ok(None);
+            };
+            let mut ids = Vec::new();
+            for window in windows {
+                state.next_id += 1;
+                let id = state.next_id;
+                state
+                    .sent
+                    .entry(window.clone())
+                    .or_default()
+                    .push((id, now + after_ms));
+                ids.push(id);
+            }
+            Ok(Some(crate::capabilities::coordination::SharedSlot {
+                after_ms,
+                ids,
+            }))
+        }
+
+        async fn release(&self, ids: Vec<i64>) -> Result<(), crate::store::StoreError> {
+            for sent in lock(&self.state).sent.values_mut() {
+                sent.retain(|(id, _)| !ids.contains(id));
+            }
+            Ok(())
+        }
+
+        async fn hold(&self, window: &str, wait: Duration) -> Result<(), crate::store::StoreError> {
+            let until = self.now_ms() + wait.as_millis() as i64;
+            lock(&self.state)
+                .not_before
+                .insert(window.to_owned(), until);
+            Ok(())
+        }
+    }
+
+    /// The same limits kept by this process alone, and in a shared store.
+    fn budgets(limits: GraphLimits) -> [(&'static str, Budget); 2] {
+        [
+            ("local", Budget::new(limits.clone())),
+            ("shared", Budget::shared(limits, MemoryWindows::new())),
+        ]
+    }
+
+    /// Shared windows count in whole milliseconds, read at slightly different moments.
+    fn assert_about(actual: Instant, expected: Instant, what: &str) {
+        let apart = if actual > expected {
+            actual - expected
+        } else {
+            expected - actual
+        };
+        assert!(apart <= MS(20), "{what}: {apart:?} apart");
+    }
+
+    #[tokio::test]
+    async fn a_reservation_given_back_frees_its_place_for_the_next_request() {
+        for (kind, budget) in budgets(limits()) {
+            let ca = request("t1", Bucket::ConditionalAccess);
+            let first = budget.reserve(&ca).await.expect("room");
+            let queued = budget.reserve(&ca).await.expect("room");
+            let third = budget.reserve(&ca).await.expect("room");
+            assert!(
+                queued.at() > first.at() && third.at() > queued.at(),
+                "{kind}"
+            );
+            // The second caller goes away while waiting: its place is free again.
+            let freed = queued.at();
+            drop(queued);
+            // A shared store gives it back in the background.
+            tokio::task::yield_now().await;
+            let next = budget.reserve(&ca).await.expect("room");
+            assert_about(next.at(), freed, kind);
+            drop((first, third, next));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_spent_reservation_keeps_its_place() {
+        for (kind, budget) in budgets(limits()) {
+            let ca = request("t1", Bucket::ConditionalAccess);
+            let first = budget.reserve(&ca).await.expect("room");
+            let at = first.at();
+            first.spend();
+            // Graph counted it: the next one waits a window (1 s + 100 ms margin).
+            let next = budget.reserve(&ca).await.expect("room");
+            assert!(next.at() >= at + MS(1_090), "{kind}: {:?}", next.at() - at);
+        }
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_refuses_with_the_wait_it_would_have_had_and_recovers() {
+        let limits = GraphLimits {
             max_queue_per_tenant: 2,
             ..limits()
-        });
-        let ca = request("t1", Bucket::ConditionalAccess);
-        // One goes at once (not waiting), two wait: the queue is full.
-        let now = budget.reserve(&ca).expect("room");
-        let waiting: Vec<_> = (0..2).map(|_| budget.reserve(&ca).expect("room")).collect();
-        let full = budget.reserve(&ca).expect_err("queue full");
-        assert!(
-            full.retry_after >= MS(3_000) && full.retry_after <= MS(3_400),
-            "{:?}",
-            full.retry_after
-        );
-        // Another tenant has its own queue.
-        budget
-            .reserve(&request("t2", Bucket::ConditionalAccess))
-            .expect("other tenant");
-        // A waiting request that goes (or goes away) leaves room for one more.
-        let mut waiting = waiting.into_iter();
-        waiting.next().expect("one").spend();
-        budget.reserve(&ca).expect("room again");
-        drop((now, waiting));
+        };
+        for (kind, budget) in budgets(limits) {
+            let ca = request("t1", Bucket::ConditionalAccess);
+            // One goes at once (not waiting), two wait: the queue is full.
+            let now = budget.reserve(&ca).await.expect("room");
+            let mut waiting = Vec::new();
+            for _ in 0..2 {
+                waiting.push(budget.reserve(&ca).await.expect("room"));
+            }
+            let Err(Refusal::QueueFull(full)) = budget.reserve(&ca).await else {
+                panic!("{kind}: the queue is full");
+            };
+            assert!(
+                full.retry_after >= MS(3_000) && full.retry_after <= MS(3_400),
+                "{kind}: {:?}",
+                full.retry_after
+            );
+            // Another tenant has its own queue.
+            budget
+                .reserve(&request("t2", Bucket::ConditionalAccess))
+                .await
+                .expect("other tenant");
+            // A waiting request that goes (or goes away) leaves room for one more.
+            let mut waiting = waiting.into_iter();
+            waiting.next().expect("one").spend();
+            budget.reserve(&ca).await.expect("room again");
+            drop((now, waiting));
+        }
     }
 
-    #[test]
-    fn turned_off_the_budget_sends_everything_at_once() {
-        let budget = Budget::new(GraphLimits {
+    #[tokio::test]
+    async fn replicas_sharing_the_windows_keep_to_one_limit_together() {
+        let store = MemoryWindows::new();
+        let replicas = [
+            Budget::shared(limits(), store.clone()),
+            Budget::shared(limits(), store.clone()),
+        ];
+        let reports = request("t1", Bucket::Reports);
+        let start = Instant::now();
+        // Two reports per tenant per second: one from each replica goes at once...
+        let first = replicas[0].reserve(&reports).await.expect("room");
+        let second = replicas[1].reserve(&reports).await.expect("room");
+        assert!(first.at() < start + MS(50) && second.at() < start + MS(50));
+        // ...and a third, from either, waits for the first to leave the window.
+        let third = replicas[1].reserve(&reports).await.expect("room");
+        assert!(
+            third.at() >= first.at() + MS(1_090),
+            "{:?}",
+            third.at() - first.at()
+        );
+        // The app's window (3 / s) is shared across tenants and replicas too: a third tenant's
+        // report goes at once, a fourth one waits.
+        let other = replicas[0]
+            .reserve(&request("t2", Bucket::Reports))
+            .await
+            .expect("room");
+        assert!(other.at() < start + MS(50), "{:?}", other.at() - start);
+        let fourth = replicas[1]
+            .reserve(&request("t4", Bucket::Reports))
+            .await
+            .expect("room");
+        assert!(
+            fourth.at() >= first.at() + MS(1_090),
+            "{:?}",
+            fourth.at() - first.at()
+        );
+        // A 429 seen by one replica holds the tenant's bucket back for the other.
+        replicas[0]
+            .hold(
+                &request("t3", Bucket::ConditionalAccess),
+                Instant::now() + MS(5_000),
+            )
+            .await;
+        let held = replicas[1]
+            .reserve(&request("t3", Bucket::ConditionalAccess))
+            .await
+            .expect("room");
+        assert!(held.at() >= start + MS(4_900), "{:?}", held.at() - start);
+        drop((first, second, third, other, fourth, held));
+    }
+
+    #[tokio::test]
+    async fn turned_off_the_budget_sends_everything_at_once() {
+        let limits = GraphLimits {
             enabled: false,
             ..limits()
-        });
-        let ca = request("t1", Bucket::ConditionalAccess);
-        let before = Instant::now();
-        for _ in 0..5 {
-            assert!(budget.reserve(&ca).expect("room").at() < before + Duration::from_secs(1));
+        };
+        for (kind, budget) in budgets(limits) {
+            let ca = request("t1", Bucket::ConditionalAccess);
+            let before = Instant::now();
+            for _ in 0..5 {
+                let at = budget.reserve(&ca).await.expect("room").at();
+                assert!(at < before + Duration::from_secs(1), "{kind}");
+            }
         }
     }
 }

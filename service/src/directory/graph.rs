@@ -62,6 +62,19 @@ impl Graph {
         }
     }
 
+    /// The same Graph keeping to `limits` in windows shared through `windows` with every
+    /// replica that uses the same store.
+    pub fn with_shared_limits(
+        self,
+        limits: &GraphLimits,
+        windows: Arc<dyn crate::capabilities::coordination::SharedWindows>,
+    ) -> Self {
+        Graph {
+            budget: Arc::new(Budget::shared(limits.clone(), windows)),
+            ..self.with_limits(limits)
+        }
+    }
+
     /// Reads everything the policy document needs from Graph, concurrently.
     /// Returns the facts and the `request-id`s of the Graph calls made.
     pub async fn policy_facts(
@@ -163,12 +176,18 @@ impl Graph {
             let mut token = bearer(tenant.credential(), &tenant.id).await?;
             // If this future is dropped while it waits (the caller went away, a timeout), the
             // reservation gives its place back; it is spent only as the request goes out.
-            let reservation = self.budget.reserve(&request).map_err(|full| {
-                tracing::warn!(tenant = %tenant.id, bucket = bucket.name(), %method, path = url.path(), retry_after_ms = full.retry_after.as_millis() as u64, "tenant's graph queue is full; refusing");
-                DirectoryError::Busy {
-                    tenant_id: tenant.id.clone(),
-                    retry_after: full.retry_after,
+            let reservation = self.budget.reserve(&request).await.map_err(|refusal| match refusal {
+                budget::Refusal::QueueFull(full) => {
+                    tracing::warn!(tenant = %tenant.id, bucket = bucket.name(), %method, path = url.path(), retry_after_ms = full.retry_after.as_millis() as u64, "tenant's graph queue is full; refusing");
+                    DirectoryError::Busy {
+                        tenant_id: tenant.id.clone(),
+                        retry_after: full.retry_after,
+                    }
                 }
+                budget::Refusal::Unavailable(detail) => DirectoryError::Unreachable {
+                    what: "the store that keeps the Graph budget shared by the replicas".into(),
+                    detail,
+                },
             })?;
             let queued = reservation.at().saturating_duration_since(Instant::now());
             if !queued.is_zero() {
@@ -191,14 +210,16 @@ impl Graph {
                 Decision::Retry { wait, why } => {
                     if matches!(trouble, Trouble::Throttled { .. }) {
                         // Graph counts every request, so the tenant's queue waits too.
-                        self.budget.hold(&request, Instant::now() + wait);
+                        self.budget.hold(&request, Instant::now() + wait).await;
                     }
                     log_wait(wait, why, attempt);
                     tokio::time::sleep(wait).await;
                     attempt += 1;
                 }
                 Decision::Throttled { retry_after } => {
-                    self.budget.hold(&request, Instant::now() + retry_after);
+                    self.budget
+                        .hold(&request, Instant::now() + retry_after)
+                        .await;
                     tracing::warn!(tenant = %tenant.id, bucket = bucket.name(), %method, path = url.path(), attempt, retry_after_ms = retry_after.as_millis() as u64, "graph keeps throttling; giving up");
                     return Err(DirectoryError::Throttled {
                         tenant_id: tenant.id.clone(),
