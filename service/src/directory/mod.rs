@@ -14,6 +14,7 @@ pub mod portal;
 pub mod registrations;
 mod retry;
 pub mod tenants;
+pub mod write_lock;
 
 /// What can go wrong talking to a tenant's directory, in words an operator can act on.
 #[derive(Debug, thiserror::Error)]

@@ -10,6 +10,8 @@ use url::Url;
 
 use super::credentials::{CredentialFactory, CredentialSpec, TrackedCredential};
 use super::portal::PortalConnector;
+use super::write_lock::WriteLock;
+use crate::capabilities::coordination::TenantLocks;
 use crate::config::{CredentialConfig, GraphConfig, PortalConfig, TenantConfig};
 use crate::domain::tenancy::{TenantNames, validate_tags};
 
@@ -35,10 +37,10 @@ pub struct ManagedTenant {
     pub verification: std::sync::Mutex<Option<sspr_api::tenants::Verification>>,
     /// The opt-in portal back-end connector (delegated admin sign-in), if configured.
     portal: Option<PortalConnector>,
-    /// Serializes policy changes to this tenant within this process, so that the `If-Match`
-    /// check and the writes that follow it cannot interleave with another change. Shared by
-    /// every version of the tenant: an update of its definition must not open a second door.
-    pub write_lock: Arc<tokio::sync::Mutex<()>>,
+    /// Serializes changes to this tenant (within the process, and across the replicas sharing
+    /// a store), so that the `If-Match` check and the writes that follow it cannot interleave
+    /// with another change.
+    pub write_lock: WriteLock,
     /// Whether the tenant has Entra ID P1/P2, and when that was read (see `ops::licence`).
     pub licence: std::sync::Mutex<Option<(std::time::Instant, crate::domain::licence::Licence)>>,
     /// The last enablement inferred from the registration report, and when. Inference reads the
@@ -139,6 +141,8 @@ pub struct TenantBuilder {
     authority_host: Url,
     portal_base_url: Url,
     credentials: CredentialFactory,
+    /// The store's per-tenant locks when replicas share one.
+    locks: Option<Arc<dyn TenantLocks>>,
 }
 
 impl TenantBuilder {
@@ -152,6 +156,16 @@ impl TenantBuilder {
             authority_host: graph.authority_host.clone(),
             portal_base_url: graph.portal_base_url.clone(),
             credentials,
+            locks: None,
+        }
+    }
+
+    /// The same builder giving tenants write locks that also hold across the replicas sharing
+    /// `locks`' store.
+    pub fn with_shared_locks(self, locks: Arc<dyn TenantLocks>) -> TenantBuilder {
+        TenantBuilder {
+            locks: Some(locks),
+            ..self
         }
     }
 
@@ -230,7 +244,7 @@ impl TenantBuilder {
             .map_err(|e| anyhow::anyhow!("tenant {id}: {e}"))?
             .to_ascii_lowercase();
         Ok(ManagedTenant {
-            write_lock: Arc::new(tokio::sync::Mutex::new(())),
+            write_lock: WriteLock::new(&id, self.locks.clone()),
             inferred: tokio::sync::Mutex::new(None),
             licence: std::sync::Mutex::new(None),
             app_id,
@@ -410,6 +424,7 @@ impl ManagedTenant {
                 Url::parse("https://login.invalid/").expect("static url"),
                 Url::parse("http://imds.invalid/").expect("static url"),
             ),
+            locks: None,
         };
         builder
             .build(TenantDefinition {
@@ -484,7 +499,7 @@ mod tests {
         let renamed =
             ManagedTenant::for_tests(&old.id, "contoso.example").with_tags(&["tier:gold"]);
         let new = registry.replace(renamed, true).expect("replaced");
-        assert!(Arc::ptr_eq(&old.write_lock, &new.write_lock));
+        assert!(old.write_lock.is(&new.write_lock));
         assert_eq!(registry.find(&old.id).expect("there").tags, ["tier:gold"]);
 
         assert!(registry.remove(&added.id).is_some());

@@ -216,7 +216,7 @@ pub async fn patch(
     let tenant = &authorize(registry, caller, Verb::Write, request.tenant_key)?;
     let if_match = if_match_precondition(request.if_match)?;
     // One change at a time per tenant: the ETag check below must still hold when we write.
-    let _guard = tenant.write_lock.lock().await;
+    let _guard = tenant.write_lock.lock().await.map_err(OpsError::Store)?;
     let before = load(upstream, tenant).await?;
     let audit = Audit {
         trail: AuditTrail::to(

@@ -12,6 +12,7 @@ use std::collections::HashSet;
 use std::pin::pin;
 use std::sync::Arc;
 
+use crate::directory::write_lock::WriteGuard;
 use futures::StreamExt;
 use serde_json::{Value, json};
 use sspr_api::protection::{
@@ -19,7 +20,6 @@ use sspr_api::protection::{
     ProtectionApplied, ProtectionChangePlan, ProtectionPlan, ProtectionStatus, WriteAttempt,
     WriteStatus,
 };
-use tokio::sync::MutexGuard;
 
 use crate::auth::{Caller, Verb};
 use crate::capabilities::app_permissions::AppPermissions;
@@ -517,9 +517,13 @@ impl<'a> Protection<'a> {
     async fn read_for_write<'t>(
         &self,
         tenant: &'t ManagedTenant,
-    ) -> Result<(MutexGuard<'t, ()>, CaSnapshot), ProtectionError> {
+    ) -> Result<(WriteGuard<'t>, CaSnapshot), ProtectionError> {
         licence::ensure_licensed(self.licences, tenant).await?;
-        let guard = tenant.write_lock.lock().await;
+        let guard = tenant
+            .write_lock
+            .lock()
+            .await
+            .map_err(|e| ProtectionError::Ops(OpsError::Store(e)))?;
         let snapshot = CaSnapshot::read(self.conditional_access, tenant).await?;
         Ok((guard, snapshot))
     }

@@ -6,6 +6,9 @@
 //! attempts an earlier process left open are completed as `unknown` (see [`audit`]).
 
 pub mod audit;
+pub mod coordination;
+#[cfg(test)]
+pub(crate) mod postgres_for_tests;
 pub mod tenancy;
 
 use std::path::{Path, PathBuf};
@@ -49,6 +52,9 @@ pub enum StoreError {
     /// A record with this key is already there.
     #[error("{0} is already in the store")]
     Exists(String),
+    /// The shared database did not answer, or refused the statement.
+    #[error("the shared store is unavailable: {0}")]
+    Unavailable(String),
     #[error("store task failed: {0}")]
     Task(String),
 }
