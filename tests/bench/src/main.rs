@@ -3,7 +3,8 @@
 //!
 //! ```sh
 //! cargo build --release --workspace --bins
-//! cargo run --release -p sspr-bench -- --scenario all      # a … e; --quick: small sizes
+//! cargo run --release -p sspr-bench -- --scenario all      # a … g; --quick: small sizes
+//! # g needs a PostgreSQL server: --database-url postgres://… (bash .ci/postgres starts one)
 //! ```
 //!
 //! Each scenario prints its figures and replaces its section of BENCHMARKS.md (a `--quick` run
@@ -11,6 +12,7 @@
 
 mod direct;
 mod procs;
+mod replicas;
 mod report;
 
 use std::path::{Path, PathBuf};
@@ -58,10 +60,10 @@ struct Args {
     /// Users of the one tenant of scenarios a and b [default: 100000; quick 6000].
     #[arg(long)]
     users: Option<usize>,
-    /// Tenants of scenario c [default: 200; quick 12].
+    /// Tenants of scenarios c and g [default: 200; quick 12].
     #[arg(long)]
     fleet_tenants: Option<usize>,
-    /// Users per tenant of scenario c [default: 2000; quick 1500].
+    /// Users per tenant of scenarios c and g [default: 2000; quick 1500].
     #[arg(long)]
     fleet_users: Option<usize>,
     /// The two tenant sizes of scenario d [default: 100000,1000000; quick 5000,50000].
@@ -76,6 +78,10 @@ struct Args {
     /// Tenants onboarded on the default app in scenario f [default: 500; quick 50].
     #[arg(long)]
     registry_tenants: Option<usize>,
+    /// The PostgreSQL server scenario g's replicas share (a database of its own is created on
+    /// it and dropped afterwards).
+    #[arg(long, env = "SSPR_BENCH_DATABASE_URL")]
+    database_url: Option<String>,
     /// Seed of the emulator's generator (the first seed whose tenant has Entra ID P1 is used).
     #[arg(long, default_value_t = 7)]
     seed: u64,
@@ -89,6 +95,7 @@ enum Which {
     D,
     E,
     F,
+    G,
     All,
 }
 
@@ -155,6 +162,7 @@ async fn main() -> Result<()> {
         ('d', Which::D),
         ('e', Which::E),
         ('f', Which::F),
+        ('g', Which::G),
     ] {
         if !run(which) {
             continue;
@@ -165,7 +173,16 @@ async fn main() -> Result<()> {
             'c' => scenario_c(&bench, fleet_tenants, fleet_users).await,
             'd' => scenario_d(&bench, csv_users).await,
             'e' => scenario_e(&bench, policy_clients, policy_secs).await,
-            _ => scenario_f(&bench, registry_tenants).await,
+            'f' => scenario_f(&bench, registry_tenants).await,
+            _ => {
+                replicas::scenario_g(
+                    &bench,
+                    args.database_url.as_deref(),
+                    fleet_tenants,
+                    fleet_users,
+                )
+                .await
+            }
         };
         let (section, met) = result.unwrap_or_else(|error| {
             let mut section = Section::new(key, "did not complete");
@@ -306,6 +323,7 @@ async fn scenario_a(bench: &Bench, users: usize) -> Result<(Section, bool)> {
             tenants: vec![&tenant],
             limits: false,
             default_app: None,
+            ..ServiceSettings::default()
         },
     )
     .await?;
@@ -413,6 +431,7 @@ async fn scenario_b(bench: &Bench, users: usize) -> Result<(Section, bool)> {
             tenants: vec![&tenant],
             limits: true,
             default_app: None,
+            ..ServiceSettings::default()
         },
     )
     .await?;
@@ -470,6 +489,7 @@ async fn scenario_c(bench: &Bench, tenants: usize, users: usize) -> Result<(Sect
             tenants: generated.clone(),
             limits: true,
             default_app: None,
+            ..ServiceSettings::default()
         },
     )
     .await?;
@@ -584,6 +604,7 @@ async fn scenario_d(bench: &Bench, (small, large): (usize, usize)) -> Result<(Se
                 tenants: vec![&tenant],
                 limits: false,
                 default_app: None,
+                ..ServiceSettings::default()
             },
         )
         .await?;
@@ -659,6 +680,7 @@ async fn scenario_e(bench: &Bench, clients: usize, secs: u64) -> Result<(Section
             tenants: vec![&tenant],
             limits: true,
             default_app: None,
+            ..ServiceSettings::default()
         },
     )
     .await?;
@@ -802,6 +824,7 @@ async fn scenario_f(bench: &Bench, tenants: usize) -> Result<(Section, bool)> {
             tenants: Vec::new(),
             limits: true,
             default_app: Some(app),
+            ..ServiceSettings::default()
         },
     )
     .await?;

@@ -40,6 +40,13 @@ impl Proc {
         vm_hwm_kib(self.pid()).with_context(|| format!("reading the {} peak RSS", self.name))
     }
 
+    /// Kills it at once (SIGKILL), as a node failure or the OOM killer would.
+    pub fn kill(&mut self) -> Result<()> {
+        self.child.kill()?;
+        self.child.wait()?;
+        Ok(())
+    }
+
     /// Fails with the end of its log when the process has exited.
     fn check_running(&mut self) -> Result<()> {
         if let Some(status) = self.child.try_wait()? {
@@ -198,6 +205,7 @@ pub struct Service {
 }
 
 /// How the service is configured for a scenario.
+#[derive(Default)]
 pub struct ServiceSettings<'a> {
     /// The tenants it manages.
     pub tenants: Vec<&'a ManifestTenant>,
@@ -205,6 +213,12 @@ pub struct ServiceSettings<'a> {
     pub limits: bool,
     /// The service-wide `[default_app]`, with a client secret, if any.
     pub default_app: Option<App>,
+    /// The PostgreSQL database replicas share (`[store] url`); without it, a SQLite file of
+    /// the scenario's own.
+    pub shared_store: Option<String>,
+    /// Which of several services on one scenario this is: its configuration, log and port are
+    /// its own.
+    pub instance: usize,
 }
 
 impl Service {
@@ -217,7 +231,11 @@ impl Service {
         settings: &ServiceSettings<'_>,
     ) -> Result<Service> {
         let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-        let config_path = work.join("service.toml");
+        let name = match settings.instance {
+            0 => "service".to_owned(),
+            n => format!("service-{n}"),
+        };
+        let config_path = work.join(format!("{name}.toml"));
         std::fs::write(&config_path, service_config(manifest, settings, port, work))?;
         let mut command = Command::new(bin_dir.join("sspr-service"));
         command
@@ -230,7 +248,7 @@ impl Service {
                 command.env_remove(name);
             }
         }
-        let mut proc = Proc::spawn("sspr-service", command, work.join("service.log"))?;
+        let mut proc = Proc::spawn("sspr-service", command, work.join(format!("{name}.log")))?;
         let url = format!("http://127.0.0.1:{port}/");
         let http = reqwest::Client::new();
         let started = Instant::now();
@@ -312,11 +330,18 @@ fn service_config(
     let _ = writeln!(text, "[graph.limits]");
     let _ = writeln!(text, "enabled = {}\n", settings.limits);
     let _ = writeln!(text, "[store]");
-    let _ = writeln!(
-        text,
-        "path = {}\n",
-        q(&work.join("sspr.db").to_string_lossy())
-    );
+    match &settings.shared_store {
+        Some(url) => {
+            let _ = writeln!(text, "url = {}\n", q(url));
+        }
+        None => {
+            let _ = writeln!(
+                text,
+                "path = {}\n",
+                q(&work.join("sspr.db").to_string_lossy())
+            );
+        }
+    }
     if let Some(app) = &settings.default_app {
         let _ = writeln!(text, "[default_app]");
         let _ = writeln!(text, "kind = \"clientSecret\"");
