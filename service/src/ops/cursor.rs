@@ -89,11 +89,26 @@ impl From<CursorError> for OpsError {
     }
 }
 
+/// How long a cursor `config` describes stays valid.
+pub fn ttl_of(config: &CursorsConfig) -> time::Duration {
+    time::Duration::seconds(i64::try_from(config.ttl_secs).unwrap_or(i64::MAX))
+}
+
 impl CursorSigner {
     /// The signer `config` describes: its key (`key` or `key_file`), or a random one when neither
     /// is set.
     pub fn from_config(config: &CursorsConfig) -> anyhow::Result<CursorSigner> {
-        let ttl = time::Duration::seconds(i64::try_from(config.ttl_secs).unwrap_or(i64::MAX));
+        match CursorSigner::configured(config)? {
+            Some(signer) => Ok(signer),
+            None => Ok(CursorSigner::random(ttl_of(config))),
+        }
+    }
+
+    /// The signer of the key `config` names; `None` when it names none. Replicas sharing a
+    /// store then use the one key kept there ([`CursorSigner::with_key`] of
+    /// [`CursorSigner::new_key`] the first time), so a cursor from one is valid at the others.
+    pub fn configured(config: &CursorsConfig) -> anyhow::Result<Option<CursorSigner>> {
+        let ttl = ttl_of(config);
         let key = match (&config.key, &config.key_file) {
             (Some(_), Some(_)) => {
                 anyhow::bail!("set cursors.key or cursors.key_file, not both")
@@ -105,9 +120,16 @@ impl CursorSigner {
                 })?;
                 bytes.trim_ascii().to_vec()
             }
-            (None, None) => return Ok(CursorSigner::random(ttl)),
+            (None, None) => return Ok(None),
         };
-        CursorSigner::with_key(&key, ttl)
+        CursorSigner::with_key(&key, ttl).map(Some)
+    }
+
+    /// A new random key, long enough for [`CursorSigner::with_key`].
+    pub fn new_key() -> Vec<u8> {
+        let mut key = vec![0; MIN_KEY_BYTES];
+        aws_lc_rs::rand::fill(&mut key).expect("the system random generator works");
+        key
     }
 
     /// A signer with `key` (at least [`MIN_KEY_BYTES`] bytes).
