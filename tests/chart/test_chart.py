@@ -11,10 +11,11 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import helm_python
 import pytest
 import yaml
 
-from conftest import CHART, SERVICE_MONITOR_API, Rendered, render_chart, render_error
+from conftest import CHART, KUBERNETES_VERSION, SERVICE_MONITOR_API, Rendered, render_chart, render_error
 
 EXAMPLES = sorted((CHART / "examples").glob("*.yaml"))
 
@@ -543,6 +544,15 @@ def test_bad_values_are_refused_naming_the_field(values: dict[str, Any], field: 
 # --- the chart's own documents -------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("example", [None, *EXAMPLES], ids=lambda path: path.stem if path else "defaults")
+def test_helm_lint_finds_nothing_to_warn_about(example: Path | None) -> None:
+    values = yaml.safe_load(example.read_text()) if example else None
+    report = helm_python.lint(CHART, values, strict=True, kube_version=f"v{KUBERNETES_VERSION}")
+    assert report["errors"] == []
+    warnings = [m for m in report["messages"] if m["severity"] >= 2]
+    assert warnings == [], warnings
+
+
 def test_the_schema_is_strict_at_every_level() -> None:
     schema = json.loads((CHART / "values.schema.json").read_text())
     loose: list[str] = []
@@ -576,17 +586,27 @@ def test_the_schema_describes_every_default_value() -> None:
 
 
 def test_every_value_is_commented() -> None:
-    """Each value of values.yaml has a comment line above it, or sits in a block whose key has one
-    (a Kubernetes object such as resources, described as a whole). Keys that only group others
-    need none."""
+    """Each value of values.yaml has a `# --` comment above it (the helm-docs convention), or sits
+    in a value so documented as a whole (a Kubernetes object such as resources). Keys that only
+    group others need none; a plain `#` comment above them introduces a section."""
     lines = (CHART / "values.yaml").read_text().splitlines()
     key = re.compile(r"^(\s*)([A-Za-z][A-Za-z0-9]*):(.*)$")
     content = [
         (number, line) for number, line in enumerate(lines)
         if line.strip() and not line.lstrip().startswith("#")
     ]
-    covered_blocks: list[int] = []  # indentations of the enclosing commented keys
-    uncommented: list[str] = []
+
+    def documented(number: int) -> bool:
+        """Whether the comment lines right above this line start with `# --`."""
+        above = number - 1
+        while above >= 0 and lines[above].lstrip().startswith("#"):
+            if lines[above].lstrip().startswith("# --"):
+                return True
+            above -= 1
+        return False
+
+    covered_blocks: list[int] = []  # indentations of the enclosing documented values
+    undocumented: list[str] = []
     for position, (number, line) in enumerate(content):
         match = key.match(line)
         if not match:
@@ -594,13 +614,14 @@ def test_every_value_is_commented() -> None:
         indent = len(match.group(1))
         while covered_blocks and covered_blocks[-1] >= indent:
             covered_blocks.pop()
-        commented = number > 0 and lines[number - 1].lstrip().startswith("#")
+        if covered_blocks:
+            continue
         following = content[position + 1][1] if position + 1 < len(content) else ""
         groups = not match.group(3).strip() and (
             len(following) - len(following.lstrip()) > indent
         )
-        if commented or covered_blocks:
+        if documented(number):
             covered_blocks.append(indent)
         elif not groups:
-            uncommented.append(f"line {number + 1}: {line.strip()}")
-    assert not uncommented, uncommented
+            undocumented.append(f"line {number + 1}: {line.strip()}")
+    assert not undocumented, undocumented
