@@ -24,7 +24,7 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
     CARGO_INCREMENTAL=0 cargo build --release --locked -p sspr-service --no-default-features \
     && install -D -m 0755 target/release/sspr-service /out/sspr-service \
-    && mkdir -p /out/store
+    && install -d -m 0700 /out/store
 
 FROM gcr.io/distroless/cc-debian12:nonroot
 ARG VERSION=0.1.0
@@ -36,8 +36,8 @@ LABEL org.opencontainers.image.title="sspr-service" \
       org.opencontainers.image.version="${VERSION}" \
       org.opencontainers.image.revision="${REVISION}"
 COPY --from=builder /out/sspr-service /usr/local/bin/sspr-service
-# The store's directory belongs to the service's user, so a fresh volume mounted there is
-# writable without an init step.
+# The store's directory belongs to the service's user (0700), so a fresh Docker volume mounted
+# there, which starts as a copy of it, is writable without an init step.
 COPY --from=builder --chown=65532:65532 /out/store /var/lib/sspr
 ENV SSPR_STORE__PATH=/var/lib/sspr/sspr.db
 VOLUME ["/var/lib/sspr"]
