@@ -626,11 +626,20 @@ impl Config {
             figment = figment.merge(Toml::file_exact(file));
         }
         figment
-            .merge(Env::prefixed("SSPR_").split("__"))
+            .merge(
+                Env::prefixed("SSPR_")
+                    .ignore(COMMAND_LINE_VARIABLES)
+                    .split("__"),
+            )
             .extract()
             .map_err(Box::new)
     }
 }
+
+/// `SSPR_*` variables that are the binary's command-line options (`SSPR_CONFIG` names the file,
+/// the log format is chosen before the configuration loads), not configuration keys: the
+/// configuration's unknown-key check would refuse them.
+const COMMAND_LINE_VARIABLES: &[&str] = &["CONFIG", "LOG_JSON", "LOG_FORMAT"];
 
 #[cfg(test)]
 #[allow(clippy::result_large_err)] // figment's Jail closures must return figment::Error.
@@ -668,6 +677,26 @@ mod tests {
                 !printed.contains("s3cr3t-value"),
                 "secret leaked: {printed}"
             );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn the_command_line_variables_are_not_configuration_keys() {
+        Jail::expect_with(|jail| {
+            jail.create_file("sspr.toml", "listen = \"0.0.0.0:8080\"\n")?;
+            // As the chart and the image run it: the file named by SSPR_CONFIG, JSON logs.
+            jail.set_env("SSPR_CONFIG", "sspr.toml");
+            jail.set_env("SSPR_LOG_FORMAT", "json");
+            jail.set_env("SSPR_LOG_JSON", "true");
+            let config = Config::load(Some(Path::new("sspr.toml"))).map_err(|e| *e)?;
+            assert_eq!(config.listen.port(), 8080);
+            // Any other unknown variable is still refused, with its name.
+            jail.set_env("SSPR_LISTEN_ADDRESS", "0.0.0.0:8080");
+            let refused = Config::load(Some(Path::new("sspr.toml")))
+                .expect_err("an unknown SSPR_ variable is refused")
+                .to_string();
+            assert!(refused.contains("listen_address"), "{refused}");
             Ok(())
         });
     }
