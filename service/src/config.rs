@@ -636,10 +636,28 @@ impl Config {
     }
 }
 
-/// `SSPR_*` variables that are the binary's command-line options (`SSPR_CONFIG` names the file,
-/// the log format is chosen before the configuration loads), not configuration keys: the
-/// configuration's unknown-key check would refuse them.
-const COMMAND_LINE_VARIABLES: &[&str] = &["CONFIG", "LOG_JSON", "LOG_FORMAT"];
+/// `SSPR_*` variables that are not configuration keys, which the configuration's unknown-key
+/// check would refuse: the binary's command-line options (`SSPR_CONFIG` names the file, the log
+/// format is chosen before the configuration loads), and the `sspr` CLI's, which a shell that
+/// ran the demo has exported (`SSPR_AUTH` is the one the CLI shares with a configuration key).
+const COMMAND_LINE_VARIABLES: &[&str] = &[
+    "CONFIG",
+    "LOG_JSON",
+    "LOG_FORMAT",
+    "URL",
+    "TOKEN",
+    "ADMIN_TOKEN",
+    "AUTHORITY",
+    "CA_FILE",
+    "CERTIFICATE",
+    "PRIVATE_KEY",
+    "CLIENT_ID",
+    "CLIENT_SECRET",
+    "MANAGED_IDENTITY_ENDPOINT",
+    "OUTPUT",
+    "SCOPE",
+    "TENANT",
+];
 
 #[cfg(test)]
 #[allow(clippy::result_large_err)] // figment's Jail closures must return figment::Error.
@@ -689,6 +707,9 @@ mod tests {
             jail.set_env("SSPR_CONFIG", "sspr.toml");
             jail.set_env("SSPR_LOG_FORMAT", "json");
             jail.set_env("SSPR_LOG_JSON", "true");
+            // As the demo's banner has a shell export them for the CLI.
+            jail.set_env("SSPR_URL", "http://127.0.0.1:8080/");
+            jail.set_env("SSPR_TOKEN", "eyJ.not.checked");
             let config = Config::load(Some(Path::new("sspr.toml"))).map_err(|e| *e)?;
             assert_eq!(config.listen.port(), 8080);
             // Any other unknown variable is still refused, with its name.
