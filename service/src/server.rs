@@ -103,8 +103,9 @@ impl Drain {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stage {
     Serving,
-    /// No new connections: a connection with a request in flight closes after it; an idle one
-    /// stays open while others drain, and closes after its next answer.
+    /// No new connections: a connection with a request in flight closes after it, one with
+    /// nothing begun closes at once, a kept-alive idle one stays open while others drain and
+    /// closes after its next answer.
     Draining,
     /// The grace is over or nothing is in flight: every connection closes now.
     Closing,
@@ -254,11 +255,18 @@ async fn serve_connection(
                 if changed.is_err() || stage == Stage::Closing {
                     return;
                 }
-                // An idle connection stays: a request on it is still answered while others
-                // drain (`/readyz` says 503 there), with `Connection: close`.
-                if stage == Stage::Draining && !draining && activity.busy() {
-                    draining = true;
-                    connection.as_mut().graceful_shutdown();
+                if stage == Stage::Draining && !draining {
+                    match activity.phase() {
+                        // Nothing begun (or a head still arriving): it just closes.
+                        Phase::Head(_) => return,
+                        // A kept-alive one stays: a request on it is still answered while
+                        // others drain (`/readyz` says 503 there), with `Connection: close`.
+                        Phase::Idle(_) => {}
+                        Phase::Busy(_) => {
+                            draining = true;
+                            connection.as_mut().graceful_shutdown();
+                        }
+                    }
                 }
             }
         }
@@ -344,11 +352,8 @@ impl Activity {
         });
     }
 
-    fn busy(&self) -> bool {
-        matches!(
-            *self.phase.lock().expect("connection phase"),
-            Phase::Busy(_)
-        )
+    fn phase(&self) -> Phase {
+        *self.phase.lock().expect("connection phase")
     }
 
     /// When the connection is due to close, and why; `None` while a request is in flight.
