@@ -172,8 +172,8 @@ fn no_route_bypasses_the_openapi_document() {
                         && code.contains(".route(\"/metrics\", get(metrics))");
                     if !metrics
                         && [".route(", ".nest(", ".route_service(", ".nest_service("]
-                        .iter()
-                        .any(|m| code.contains(m))
+                            .iter()
+                            .any(|m| code.contains(m))
                     {
                         offenders.push(format!("{}:{}: {}", path.display(), n + 1, line.trim()));
                     }

@@ -29,7 +29,14 @@ fn service_binary() -> PathBuf {
         .to_path_buf();
     let mut build = Command::new(env!("CARGO"));
     build
-        .args(["build", "--quiet", "-p", "sspr-service", "--bin", "sspr-service"])
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "sspr-service",
+            "--bin",
+            "sspr-service",
+        ])
         .current_dir(env!("CARGO_MANIFEST_DIR"));
     if profile_dir.ends_with("release") {
         build.arg("--release");
@@ -219,14 +226,16 @@ async fn sigterm_during_a_long_listing_turns_readiness_off_cuts_it_after_the_gra
     // Graph answers the registration report after a minute: the listing is in flight long
     // after the grace.
     emulator
-        .set_faults(vec![FaultRule {
-            path: None,
-            path_prefix: Some("/v1.0/reports/".into()),
-            fault: None,
-            ..FaultRule::new("GET", "/", entra_emulator::Fault::GatewayTimeout)
-        }
-        .latency(Duration::from_secs(60))
-        .times(1)])
+        .set_faults(vec![
+            FaultRule {
+                path: None,
+                path_prefix: Some("/v1.0/reports/".into()),
+                fault: None,
+                ..FaultRule::new("GET", "/", entra_emulator::Fault::GatewayTimeout)
+            }
+            .latency(Duration::from_secs(60))
+            .times(1),
+        ])
         .expect("faults");
     let listing_url = url
         .join("v1/tenants/contoso.onmicrosoft.com/registrations")
@@ -321,7 +330,9 @@ async fn sigterm_during_a_long_listing_turns_readiness_off_cuts_it_after_the_gra
         })
         .collect();
     assert!(
-        policy_lines.iter().any(|line| message(line) == "graph call"),
+        policy_lines
+            .iter()
+            .any(|line| message(line) == "graph call"),
         "the policy read's Graph calls are logged inside it:\n{}",
         service.text()
     );
