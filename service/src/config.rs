@@ -1020,6 +1020,28 @@ mod tests {
     }
 
     #[test]
+    fn metrics_and_the_shutdown_grace_come_from_the_environment_beside_the_logs_variables() {
+        Jail::expect_with(|jail| {
+            let defaults = Config::load(None).map_err(|e| *e)?;
+            assert_eq!(defaults.metrics.listen, None);
+            assert_eq!(defaults.server.shutdown_grace_secs, 25);
+            jail.set_env("SSPR_METRICS__LISTEN", "0.0.0.0:9090");
+            jail.set_env("SSPR_SERVER__SHUTDOWN_GRACE_SECS", "5");
+            // The command line's variables are not configuration keys (which are refused).
+            jail.set_env("SSPR_LOG_FORMAT", "json");
+            jail.set_env("SSPR_LOG_JSON", "true");
+            jail.set_env("SSPR_CONFIG", "/etc/sspr/sspr.toml");
+            let config = Config::load(None).map_err(|e| *e)?;
+            assert_eq!(
+                config.metrics.listen,
+                Some(SocketAddr::from(([0, 0, 0, 0], 9090)))
+            );
+            assert_eq!(config.server.shutdown_grace_secs, 5);
+            Ok(())
+        });
+    }
+
+    #[test]
     fn unknown_keys_are_refused_with_their_name() {
         Jail::expect_with(|jail| {
             jail.create_file("sspr.toml", "listen = \"127.0.0.1:1\"\nlisten_port = 3\n")?;

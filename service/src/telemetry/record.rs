@@ -214,6 +214,55 @@ pub fn fleet_tenant(outcome: FleetOutcome) {
 mod tests {
     use super::*;
 
+    /// `f` run with a recorder of its own; what it recorded, rendered.
+    fn rendered(f: impl FnOnce()) -> String {
+        let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        metrics::with_local_recorder(&recorder, f);
+        handle.render()
+    }
+
+    #[test]
+    fn a_request_counts_in_the_queue_depth_while_it_waits_and_not_after() {
+        let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+        let handle = recorder.handle();
+        let depth = |text: &str| {
+            text.lines()
+                .find_map(|line| line.strip_prefix("sspr_graph_queue_depth{bucket=\"reports\"} "))
+                .map(str::to_owned)
+        };
+        metrics::with_local_recorder(&recorder, || {
+            let first = graph_queued("reports");
+            let second = graph_queued("reports");
+            assert_eq!(depth(&handle.render()).as_deref(), Some("2"));
+            drop(first);
+            assert_eq!(depth(&handle.render()).as_deref(), Some("1"));
+            drop(second);
+            assert_eq!(depth(&handle.render()).as_deref(), Some("0"));
+        });
+    }
+
+    #[test]
+    fn a_429_counts_as_throttled_and_a_failed_connection_as_transport() {
+        let text = rendered(|| {
+            GraphCall::start("reports", &Method::GET).sent::<()>(Ok(StatusCode::TOO_MANY_REQUESTS));
+            GraphCall::start("reports", &Method::GET).sent::<()>(Ok(StatusCode::OK));
+            GraphCall::start("directory", &Method::PATCH).sent(Err(()));
+        });
+        for line in [
+            "sspr_graph_throttled_total{bucket=\"reports\"} 1\n",
+            "sspr_graph_requests_total{bucket=\"reports\",method=\"GET\",status=\"429\"} 1\n",
+            "sspr_graph_requests_total{bucket=\"reports\",method=\"GET\",status=\"200\"} 1\n",
+            "sspr_graph_requests_total{bucket=\"directory\",method=\"PATCH\",status=\"transport\"} 1\n",
+        ] {
+            assert!(text.contains(line), "{line}in:\n{text}");
+        }
+        assert!(
+            !text.contains("sspr_graph_throttled_total{bucket=\"directory\"}"),
+            "{text}"
+        );
+    }
+
     #[test]
     fn only_standard_methods_become_labels() {
         assert_eq!(method_label(&Method::PATCH), "PATCH");
