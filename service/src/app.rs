@@ -16,13 +16,16 @@ use crate::config::{Config, GraphConfig};
 use crate::directory::credentials::CredentialFactory;
 use crate::directory::graph::Graph;
 use crate::directory::tenants::{TenantBuilder, TenantRegistry};
-use crate::server::{self, ConnectionLimits};
+use crate::server::{self, ConnectionLimits, Drain};
 use crate::store::Store;
 
 pub struct Application {
     listener: TcpListener,
+    /// `[metrics] listen`: `/metrics` on its own port; unset, it is a route of `router`.
+    metrics_listener: Option<TcpListener>,
     router: axum::Router,
     limits: ConnectionLimits,
+    drain: Drain,
     store: Store,
 }
 
@@ -35,6 +38,8 @@ impl Application {
             .map_err(|why| anyhow::anyhow!("invalid [server] configuration: {why}"))?;
         crate::auth::check_grants(&config.auth.access)
             .map_err(|why| anyhow::anyhow!("invalid [auth] configuration: {why}"))?;
+        // Installed before anything records; once per process.
+        crate::telemetry::exporter::handle();
         let http = http_client(&config.graph)?;
         let auth = Authenticator::new(
             &config.auth.issuers,
@@ -80,6 +85,7 @@ impl Application {
         let http_for_tokens = http.clone();
         let graph =
             Graph::new(http, config.graph.base_url.clone()).with_limits(&config.graph.limits);
+        let drain = Drain::new(Duration::from_secs(config.server.shutdown_grace_secs));
         let state = AppState::new(Shared {
             auth,
             tenants,
@@ -103,14 +109,29 @@ impl Application {
             permissions: std::sync::Arc::new(crate::directory::permissions::TokenPermissions::new(
                 credentials,
             )),
+            draining: drain.draining.clone(),
         });
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let metrics_listener = match config.metrics.listen {
+            Some(address) => Some(
+                TcpListener::bind(address)
+                    .await
+                    .with_context(|| format!("cannot listen on {address} (metrics.listen)"))?,
+            ),
+            None => None,
+        };
+        let mut router = api::router(state, &config.server);
+        if metrics_listener.is_none() {
+            router = router.merge(crate::telemetry::exporter::routes());
+        }
         Ok(Application {
             listener,
-            router: api::router(state, &config.server),
+            metrics_listener,
+            router,
             limits: ConnectionLimits::from(&config.server),
+            drain,
             store,
         })
     }
@@ -130,18 +151,62 @@ impl Application {
         Url::parse(&format!("http://{}/", self.local_addr())).expect("socket address makes a URL")
     }
 
-    /// Serves until `shutdown` completes, then stops accepting and returns once the requests
-    /// already begun are answered.
+    /// Where Prometheus scrapes: `/metrics` on the metrics listener, or on the API's.
+    pub fn metrics_url(&self) -> Url {
+        let address = self.metrics_listener.as_ref().map_or_else(
+            || self.local_addr(),
+            |listener| {
+                listener
+                    .local_addr()
+                    .expect("bound listener has an address")
+            },
+        );
+        Url::parse(&format!("http://{address}/metrics")).expect("socket address makes a URL")
+    }
+
+    /// Serves until `shutdown` completes; then `/readyz` answers 503, no connection is
+    /// accepted, and it returns once the requests in flight are answered or the shutdown grace
+    /// is over. The metrics listener serves until the API's has stopped.
     pub async fn run_until(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        server::serve(self.listener, self.router, self.limits, shutdown).await
+        let upkeep = AbortOnDrop(tokio::spawn(crate::telemetry::exporter::upkeep()));
+        let (api_stopped, metrics_stop) = oneshot::channel::<()>();
+        let metrics = self.metrics_listener.map(|listener| {
+            let stop = async {
+                let _ = metrics_stop.await;
+            };
+            tokio::spawn(server::serve(
+                listener,
+                crate::telemetry::exporter::routes(),
+                self.limits,
+                stop,
+                Drain::new(self.drain.grace),
+            ))
+        });
+        let served = server::serve(
+            self.listener,
+            self.router,
+            self.limits,
+            shutdown,
+            self.drain,
+        )
+        .await;
+        drop(api_stopped);
+        if let Some(metrics) = metrics {
+            metrics
+                .await
+                .unwrap_or_else(|e| Err(std::io::Error::other(e)))?;
+        }
+        drop(upkeep);
+        served
     }
 
     /// Serves in a background task until the returned handle is stopped or dropped.
     pub fn spawn(self) -> RunningService {
         let url = self.url();
+        let metrics_url = self.metrics_url();
         let store = self.store.clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(self.run_until(async {
@@ -149,6 +214,7 @@ impl Application {
         }));
         RunningService {
             url,
+            metrics_url,
             store,
             stop: Some(stop),
             task,
@@ -158,6 +224,8 @@ impl Application {
 
 pub struct RunningService {
     pub url: Url,
+    /// Where `/metrics` is served (see [`Application::metrics_url`]).
+    pub metrics_url: Url,
     store: Store,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<std::io::Result<()>>,
@@ -176,6 +244,15 @@ impl RunningService {
         (&mut self.task)
             .await
             .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+    }
+}
+
+/// Aborts a background task when the server it serves stops.
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -49,6 +49,20 @@ pub struct Config {
     /// The MSP's own tenant, for GDAP discovery.
     #[serde(default)]
     pub partner: PartnerConfig,
+    /// Where Prometheus scrapes `/metrics`.
+    #[serde(default)]
+    pub metrics: MetricsConfig,
+}
+
+/// `/metrics` (Prometheus text format, no token). Its labels are route templates, status codes
+/// and Graph bucket names: never tenant ids, user data or secrets.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// A separate address that serves `/metrics` only (e.g. `0.0.0.0:9090`), so the scrape port
+    /// can be kept off the API's network path. Unset: `/metrics` is served on `listen`.
+    /// Environment: `SSPR_METRICS__LISTEN`.
+    pub listen: Option<SocketAddr>,
 }
 
 /// Run-time tenancy. Secrets given through the API (client secrets, private keys) are sealed
@@ -138,6 +152,10 @@ pub struct ServerConfig {
     pub max_body_bytes: usize,
     /// How long each kind of route may take before it answers 503 with `Retry-After`.
     pub timeouts: RouteTimeouts,
+    /// On SIGTERM (or Ctrl-C) `/readyz` answers 503 at once and no connection is accepted any
+    /// more; the requests in flight get this many seconds to finish, then they are cut and the
+    /// process exits. Keep it below the pod's `terminationGracePeriodSeconds`.
+    pub shutdown_grace_secs: u64,
 }
 
 impl Default for ServerConfig {
@@ -150,6 +168,7 @@ impl Default for ServerConfig {
             max_header_bytes: 16 * 1024,
             max_body_bytes: 1024 * 1024,
             timeouts: RouteTimeouts::default(),
+            shutdown_grace_secs: 25,
         }
     }
 }
@@ -1040,6 +1059,28 @@ mod tests {
                 !printed.contains("c2VhbGluZy1rZXktc2VjcmV0"),
                 "secret leaked: {printed}"
             );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn metrics_and_the_shutdown_grace_come_from_the_environment_beside_the_logs_variables() {
+        Jail::expect_with(|jail| {
+            let defaults = Config::load(None).map_err(|e| *e)?;
+            assert_eq!(defaults.metrics.listen, None);
+            assert_eq!(defaults.server.shutdown_grace_secs, 25);
+            jail.set_env("SSPR_METRICS__LISTEN", "0.0.0.0:9090");
+            jail.set_env("SSPR_SERVER__SHUTDOWN_GRACE_SECS", "5");
+            // The command line's variables are not configuration keys (which are refused).
+            jail.set_env("SSPR_LOG_FORMAT", "json");
+            jail.set_env("SSPR_LOG_JSON", "true");
+            jail.set_env("SSPR_CONFIG", "/etc/sspr/sspr.toml");
+            let config = Config::load(None).map_err(|e| *e)?;
+            assert_eq!(
+                config.metrics.listen,
+                Some(SocketAddr::from(([0, 0, 0, 0], 9090)))
+            );
+            assert_eq!(config.server.shutdown_grace_secs, 5);
             Ok(())
         });
     }

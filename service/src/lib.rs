@@ -16,6 +16,7 @@ pub mod ops;
 pub mod secrets;
 pub mod server;
 pub mod store;
+pub mod telemetry;
 
 pub use app::{Application, RunningService};
 pub use config::Config;

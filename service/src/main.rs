@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+use sspr_service::telemetry::logging::{self, LogFormat};
 use sspr_service::{Application, Config};
-use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
 #[command(
@@ -24,7 +24,10 @@ enum Command {
         /// TOML configuration file; `SSPR_*` environment variables override it.
         #[arg(long, env = "SSPR_CONFIG")]
         config: Option<PathBuf>,
-        /// Log as JSON lines instead of text.
+        /// Log format: `text` or `json` (one JSON object per line).
+        #[arg(long, env = "SSPR_LOG_FORMAT", default_value = "text")]
+        log_format: LogFormat,
+        /// Log as JSON lines (the same as `--log-format json`; kept for existing deployments).
         #[arg(long, env = "SSPR_LOG_JSON")]
         log_json: bool,
     },
@@ -49,14 +52,29 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command.unwrap_or(Command::Serve {
         config: None,
+        log_format: LogFormat::Text,
         log_json: false,
     }) {
-        Command::Serve { config, log_json } => {
-            init_logging("info", log_json);
+        Command::Serve {
+            config,
+            log_format,
+            log_json,
+        } => {
+            let format = if log_json {
+                LogFormat::Json
+            } else {
+                log_format
+            };
+            logging::init("info", format);
             let config = Config::load(config.as_deref())?;
             let app = Application::build(config).await?;
-            tracing::info!(url = %app.url(), "sspr-service listening");
-            app.run_until(shutdown_signal()).await?;
+            tracing::info!(url = %app.url(), metrics_url = %app.metrics_url(), "sspr-service listening");
+            app.run_until(async {
+                let signal = shutdown_signal().await;
+                tracing::info!(signal, "shutdown signal received");
+            })
+            .await?;
+            tracing::info!("sspr-service stopped");
         }
         #[cfg(feature = "demo")]
         Command::Demo {
@@ -65,7 +83,7 @@ async fn main() -> anyhow::Result<()> {
             store,
         } => {
             // The banner is the point of the demo; keep the log to warnings unless asked.
-            init_logging("warn", false);
+            logging::init("warn", LogFormat::Text);
             let demo = sspr_service::demo::start(sspr_service::demo::DemoOptions {
                 port,
                 emulator_port,
@@ -81,20 +99,8 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn init_logging(default: &str, json: bool) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if json {
-        builder.json().init();
-    } else {
-        builder.init();
-    }
-}
-
-/// Ctrl-C, or SIGTERM as Kubernetes sends it.
-async fn shutdown_signal() {
+/// Ctrl-C, or SIGTERM as Kubernetes sends it: which one came.
+async fn shutdown_signal() -> &'static str {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -110,7 +116,7 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let terminate = std::future::pending::<()>();
     tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
+        () = ctrl_c => "SIGINT",
+        () = terminate => "SIGTERM",
     }
 }

@@ -7,18 +7,24 @@
 //! response is finished, so it would also end every kept-alive connection after the (short)
 //! header-read timeout, and hyper-util's protocol detection reads the first bytes before any
 //! hyper timer runs, so a connection that sends nothing at all would never be closed.
+//!
+//! Shutdown drains: readiness turns false and the listener closes at once; the requests in
+//! flight get the grace period to finish (connections open meanwhile are still answered, with
+//! `Connection: close`), then whatever is left is cut.
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::io;
 use std::pin::{Pin, pin};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
-use axum::http::{Request, Response};
+use axum::http::header::CONNECTION;
+use axum::http::{HeaderValue, Request, Response, Version};
 use http_body::{Frame, SizeHint};
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -60,9 +66,54 @@ impl From<&ServerConfig> for ConnectionLimits {
     }
 }
 
-/// Serves `router` on `listener` until `shutdown` completes, then stops accepting, closes the
-/// connections with no request in flight, lets the others finish the requests they have begun,
-/// and returns.
+/// Whether the server is shutting down: set the moment the shutdown signal arrives, read by
+/// `/readyz`, which then answers 503 so that no new traffic is routed here.
+#[derive(Debug, Clone, Default)]
+pub struct Draining(Arc<AtomicBool>);
+
+impl Draining {
+    pub fn is_draining(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+
+    fn start(&self) {
+        self.0.store(true, Ordering::Release);
+    }
+}
+
+/// How the server shuts down (`[server] shutdown_grace_secs`).
+#[derive(Debug, Clone)]
+pub struct Drain {
+    /// How long the requests in flight may take to finish once the signal arrived.
+    pub grace: Duration,
+    /// Turned on when the signal arrives.
+    pub draining: Draining,
+}
+
+impl Drain {
+    pub fn new(grace: Duration) -> Drain {
+        Drain {
+            grace,
+            draining: Draining::default(),
+        }
+    }
+}
+
+/// What the connections are told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Serving,
+    /// No new connections: a connection with a request in flight closes after it, one with
+    /// nothing begun closes at once, a kept-alive idle one stays open while others drain and
+    /// closes after its next answer.
+    Draining,
+    /// The grace is over or nothing is in flight: every connection closes now.
+    Closing,
+}
+
+/// Serves `router` on `listener` until `shutdown` completes; then `drain.draining` turns on,
+/// the listener closes, the requests in flight get `drain.grace` to finish, those left are cut
+/// (and counted in the log), and it returns once every connection is closed.
 ///
 /// At `max_connections` the loop stops accepting until a connection ends; clients wait in the
 /// kernel's listen backlog meanwhile. That keeps file descriptors and memory bounded, and the
@@ -72,10 +123,12 @@ pub async fn serve(
     router: Router,
     limits: ConnectionLimits,
     shutdown: impl Future<Output = ()>,
+    drain: Drain,
 ) -> io::Result<()> {
     let builder = Arc::new(http_builder(&limits));
     let slots = Arc::new(Semaphore::new(limits.max_connections as usize));
-    let (stop, stopping) = watch::channel(false);
+    let (stage, stopping) = watch::channel(Stage::Serving);
+    let in_flight = Arc::new(watch::Sender::new(0_usize));
     let mut shutdown = pin!(shutdown);
     loop {
         let slot = tokio::select! {
@@ -102,15 +155,39 @@ pub async fn serve(
         let _ = stream.set_nodelay(true);
         tokio::spawn(serve_connection(
             stream,
-            router.clone(),
+            Tracked {
+                router: router.clone(),
+                activity: Arc::new(Activity::new()),
+                in_flight: in_flight.clone(),
+                draining: drain.draining.clone(),
+            },
             builder.clone(),
             limits,
             stopping.clone(),
             slot,
         ));
     }
+    drain.draining.start();
     drop(listener);
-    let _ = stop.send(true);
+    let _ = stage.send(Stage::Draining);
+    tracing::info!(
+        in_flight = *in_flight.borrow(),
+        grace_secs = drain.grace.as_secs_f64(),
+        "shutting down: not ready, accepting no connections, letting the requests in flight finish"
+    );
+    let mut requests = in_flight.subscribe();
+    let finished = tokio::time::timeout(drain.grace, requests.wait_for(|n| *n == 0))
+        .await
+        .is_ok();
+    if finished {
+        tracing::info!("every request in flight finished");
+    } else {
+        tracing::warn!(
+            cut = *in_flight.borrow(),
+            "the shutdown grace is over: cutting the requests still in flight"
+        );
+    }
+    let _ = stage.send(Stage::Closing);
     // Every connection holds a slot until it ends: once all slots are back, all are done.
     let _ = slots.acquire_many(limits.max_connections).await;
     Ok(())
@@ -138,21 +215,17 @@ fn http_builder(limits: &ConnectionLimits) -> auto::Builder<TokioExecutor> {
 
 async fn serve_connection(
     stream: TcpStream,
-    router: Router,
+    service: Tracked,
     builder: Arc<auto::Builder<TokioExecutor>>,
     limits: ConnectionLimits,
-    mut stopping: watch::Receiver<bool>,
+    mut stopping: watch::Receiver<Stage>,
     _slot: OwnedSemaphorePermit,
 ) {
-    let activity = Arc::new(Activity::new());
+    let activity = service.activity.clone();
     let io = TokioIo::new(Watched {
         stream,
         activity: activity.clone(),
     });
-    let service = Tracked {
-        router,
-        activity: activity.clone(),
-    };
     let mut connection = pin!(builder.serve_connection(io, service));
     let mut draining = false;
     // Set once an idle connection was asked to close: how long it may take to do so.
@@ -177,13 +250,24 @@ async fn serve_connection(
                 }
             },
             () = until(&mut closing) => return,
-            _ = stopping.wait_for(|stop| *stop), if !draining => {
-                if !activity.busy() {
-                    // Nothing begun: a half-open or idle connection just closes.
+            changed = stopping.changed() => {
+                let stage = *stopping.borrow_and_update();
+                if changed.is_err() || stage == Stage::Closing {
                     return;
                 }
-                draining = true;
-                connection.as_mut().graceful_shutdown();
+                if stage == Stage::Draining && !draining {
+                    match activity.phase() {
+                        // Nothing begun (or a head still arriving): it just closes.
+                        Phase::Head(_) => return,
+                        // A kept-alive one stays: a request on it is still answered while
+                        // others drain (`/readyz` says 503 there), with `Connection: close`.
+                        Phase::Idle(_) => {}
+                        Phase::Busy(_) => {
+                            draining = true;
+                            connection.as_mut().graceful_shutdown();
+                        }
+                    }
+                }
             }
         }
     }
@@ -254,7 +338,10 @@ impl Activity {
             Phase::Busy(n) => Phase::Busy(n + 1),
             Phase::Head(_) | Phase::Idle(_) => Phase::Busy(1),
         });
-        InFlight(self.clone())
+        InFlight {
+            activity: self.clone(),
+            server: None,
+        }
     }
 
     fn request_finished(&self) {
@@ -265,11 +352,8 @@ impl Activity {
         });
     }
 
-    fn busy(&self) -> bool {
-        matches!(
-            *self.phase.lock().expect("connection phase"),
-            Phase::Busy(_)
-        )
+    fn phase(&self) -> Phase {
+        *self.phase.lock().expect("connection phase")
     }
 
     /// When the connection is due to close, and why; `None` while a request is in flight.
@@ -299,13 +383,28 @@ impl Activity {
 }
 
 /// A request being answered; dropping it (the response body ended or was abandoned, or the
-/// handler was cancelled) tells the connection's activity.
+/// handler was cancelled) tells the connection's activity and the server's count.
 #[derive(Debug)]
-struct InFlight(Arc<Activity>);
+struct InFlight {
+    activity: Arc<Activity>,
+    /// The server's count of requests in flight, which a shutdown waits on.
+    server: Option<Arc<watch::Sender<usize>>>,
+}
+
+impl InFlight {
+    fn counted_in(mut self, server: &Arc<watch::Sender<usize>>) -> InFlight {
+        server.send_modify(|n| *n += 1);
+        self.server = Some(server.clone());
+        self
+    }
+}
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        self.0.request_finished();
+        self.activity.request_finished();
+        if let Some(server) = &self.server {
+            server.send_modify(|n| *n = n.saturating_sub(1));
+        }
     }
 }
 
@@ -367,6 +466,8 @@ impl AsyncWrite for Watched {
 struct Tracked {
     router: Router,
     activity: Arc<Activity>,
+    in_flight: Arc<watch::Sender<usize>>,
+    draining: Draining,
 }
 
 type ResponseFuture =
@@ -378,10 +479,18 @@ impl hyper::service::Service<Request<Incoming>> for Tracked {
     type Future = ResponseFuture;
 
     fn call(&self, request: Request<Incoming>) -> Self::Future {
-        let in_flight = self.activity.request_started();
+        let in_flight = self.activity.request_started().counted_in(&self.in_flight);
         let router = self.router.clone();
+        let draining = self.draining.clone();
+        let http1 = request.version() <= Version::HTTP_11;
         Box::pin(async move {
-            let Ok(response) = router.oneshot(request.map(Body::new)).await;
+            let Ok(mut response) = router.oneshot(request.map(Body::new)).await;
+            if http1 && draining.is_draining() {
+                // hyper closes an HTTP/1 connection after a response that says so.
+                response
+                    .headers_mut()
+                    .insert(CONNECTION, HeaderValue::from_static("close"));
+            }
             Ok(response.map(|body| TrackedBody {
                 body,
                 _in_flight: in_flight,

@@ -20,10 +20,13 @@ pub async fn healthz() -> Json<Health> {
     })
 }
 
-/// Readiness: configuration loaded and every trusted issuer's signing keys fetched.
+/// Readiness: configuration loaded, every trusted issuer's signing keys fetched, and not
+/// shutting down.
 ///
 /// Needs no token. While an issuer's keys are missing the service fetches them again on each
-/// call and answers 503 with the reasons in `problems`, so no token could be verified yet.
+/// call and answers 503 with the reasons in `problems`, so no token could be verified yet. From
+/// the moment the service is told to stop it answers 503 `shutting down`, so that no new
+/// traffic is routed to it while the requests in flight finish.
 #[utoipa::path(get, path = "/readyz", tag = "health",
     responses(
         (status = 200, description = "Ready to serve", body = Health),
@@ -31,7 +34,9 @@ pub async fn healthz() -> Json<Health> {
     ))]
 #[tracing::instrument(name = "health.ready", skip_all)]
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
-    let problems = if state.auth.all_keys_loaded().await {
+    let problems = if state.draining.is_draining() {
+        vec![SHUTTING_DOWN.to_owned()]
+    } else if state.auth.all_keys_loaded().await {
         vec![]
     } else {
         let mut problems = state.auth.load_keys().await;
@@ -58,6 +63,9 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Health>)
         )
     }
 }
+
+/// The readiness problem while the service drains.
+const SHUTTING_DOWN: &str = "shutting down";
 
 /// This area's routes, with their OpenAPI operations.
 pub(super) fn routes() -> utoipa_axum::router::OpenApiRouter<super::AppState> {

@@ -76,6 +76,8 @@ pub struct Shared {
     pub licences: Arc<dyn crate::capabilities::licences::Licences>,
     /// The application permissions the tenants granted (read from their tokens).
     pub permissions: Arc<dyn crate::capabilities::app_permissions::AppPermissions>,
+    /// On once the service is shutting down: `/readyz` then answers 503.
+    pub draining: crate::server::Draining,
 }
 
 impl AppState {
@@ -206,6 +208,7 @@ pub fn router(state: AppState, server: &ServerConfig) -> Router {
         .method_not_allowed_fallback(problem::method_not_allowed)
         .fallback(problem::no_route);
     edge::layers(app, server)
+        .layer(middleware::from_fn(crate::telemetry::http::observe))
         .layer(TraceLayer::new_for_http().make_span_with(request_span))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
@@ -216,7 +219,8 @@ pub fn router(state: AppState, server: &ServerConfig) -> Router {
 
 /// The span of one request, at `info` so that it is kept wherever request logs are: every line
 /// logged while serving the request (the handler's, the use case's, the adapters') carries its
-/// `x-request-id`, set by the request-id layer outside this one.
+/// `x-request-id`, set by the request-id layer outside this one, its route template, and the
+/// tenant its path names (recorded by `telemetry::http::observe`).
 fn request_span<B>(request: &Request<B>) -> tracing::Span {
     let request_id = request
         .headers()
@@ -229,6 +233,8 @@ fn request_span<B>(request: &Request<B>) -> tracing::Span {
         uri = %request.uri(),
         version = ?request.version(),
         request_id,
+        route = crate::telemetry::http::route_of(request),
+        tenant = tracing::field::Empty,
     )
 }
 

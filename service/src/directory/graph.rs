@@ -18,6 +18,7 @@ use crate::domain::methods::{
     MethodConfiguration, MethodsPolicy, MigrationState, RegistrationCampaign,
 };
 use crate::domain::policy::GraphFacts;
+use crate::telemetry::record::GraphCall;
 
 /// The resource every Graph token is requested for, whatever host Graph is reached at.
 const GRAPH_SCOPE: &str = "https://graph.microsoft.com/.default";
@@ -166,7 +167,8 @@ impl Graph {
             bucket,
             write: !matches!(method, reqwest::Method::GET | reqwest::Method::HEAD),
         };
-        let log_wait = |wait: Duration, why: &str, attempt: u32| {
+        let log_wait = |wait: Duration, why: &'static str, attempt: u32| {
+            crate::telemetry::record::graph_wait(bucket.name(), why, wait);
             tracing::info!(tenant = %tenant.id, bucket = bucket.name(), %method, path = url.path(), why, attempt, wait_ms = wait.as_millis() as u64, "graph request waits");
         };
         let mut attempt = 1;
@@ -178,6 +180,7 @@ impl Graph {
             // reservation gives its place back; it is spent only as the request goes out.
             let reservation = self.budget.reserve(&request).await.map_err(|refusal| match refusal {
                 budget::Refusal::QueueFull(full) => {
+                    crate::telemetry::record::graph_queue_full();
                     tracing::warn!(tenant = %tenant.id, bucket = bucket.name(), %method, path = url.path(), retry_after_ms = full.retry_after.as_millis() as u64, "tenant's graph queue is full; refusing");
                     DirectoryError::Busy {
                         tenant_id: tenant.id.clone(),
@@ -192,7 +195,9 @@ impl Graph {
             let queued = reservation.at().saturating_duration_since(Instant::now());
             if !queued.is_zero() {
                 log_wait(queued, "throttling budget", attempt);
+                let waiting = crate::telemetry::record::graph_queued(bucket.name());
                 tokio::time::sleep_until(reservation.at().into()).await;
+                drop(waiting);
                 // A long queue may outlast the token; otherwise this is the credential's cache.
                 token = bearer(tenant.credential(), &tenant.id).await?;
             }
@@ -251,7 +256,10 @@ impl Graph {
         if let Some(body) = body {
             request = request.json(body);
         }
-        let response = request.send().await.map_err(Failure::Transport)?;
+        let call = GraphCall::start(Bucket::of(self.below_version(url)).name(), method);
+        let sent = request.send().await;
+        call.sent(sent.as_ref().map(reqwest::Response::status));
+        let response = sent.map_err(Failure::Transport)?;
         let status = response.status();
         let header = |name: &str| {
             response

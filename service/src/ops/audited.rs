@@ -19,6 +19,7 @@ use super::OpsError;
 use crate::auth::Caller;
 use crate::capabilities::audit_log::{Actor, AuditLog, Completion, NewAuditRecord, Outcome};
 use crate::directory::tenants::ManagedTenant;
+use crate::telemetry::AuditPhase;
 
 /// The error of an attempt whose request ended before its outcome was recorded.
 pub const CANCELLED: &str = "The request ended before the outcome of this attempt was recorded \
@@ -155,7 +156,8 @@ impl<'a> AuditTrail<'a> {
         diff: Option<Value>,
         error: Option<String>,
     ) -> Result<i64, OpsError> {
-        self.log
+        let appended = self
+            .log
             .append(NewAuditRecord {
                 request_id: self.request_id.clone(),
                 actor: Actor::from(self.caller),
@@ -168,8 +170,9 @@ impl<'a> AuditTrail<'a> {
                 error,
                 compensation: None,
             })
-            .await
-            .map_err(OpsError::Store)
+            .await;
+        crate::telemetry::record::audit_write(AuditPhase::Append, appended.is_ok());
+        appended.map_err(OpsError::Store)
     }
 }
 
@@ -187,10 +190,9 @@ impl OpenAttempt {
         // Once called, the completion is written even if this future is dropped (the store
         // runs it on the blocking pool), so the drop guard must not write a second one.
         self.open = false;
-        self.log
-            .complete(self.id, completion)
-            .await
-            .map_err(OpsError::Store)?;
+        let completed = self.log.complete(self.id, completion).await;
+        crate::telemetry::record::audit_write(AuditPhase::Complete, completed.is_ok());
+        completed.map_err(OpsError::Store)?;
         Ok(self.id)
     }
 }
@@ -204,7 +206,9 @@ impl Drop for OpenAttempt {
         // Without a runtime (the process is going down) the next start-up closes it instead.
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             let record = async move {
-                if let Err(error) = log.complete(id, Completion::unknown(CANCELLED)).await {
+                let completed = log.complete(id, Completion::unknown(CANCELLED)).await;
+                crate::telemetry::record::audit_write(AuditPhase::Complete, completed.is_ok());
+                if let Err(error) = completed {
                     tracing::error!(%error, attempt = id, "cannot record a cancelled audit attempt");
                 }
             };

@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 
 /// One value per tenant (keyed by tenant id).
 pub struct TenantCache<T> {
+    /// The `cache` label of its hits and misses in `/metrics`.
+    name: &'static str,
     slots: Mutex<HashMap<String, Arc<Slot<T>>>>,
 }
 
@@ -51,15 +53,15 @@ impl<T> Clone for Aged<T> {
     }
 }
 
-impl<T> Default for TenantCache<T> {
-    fn default() -> Self {
+impl<T> TenantCache<T> {
+    /// An empty cache, counted in `/metrics` as `name`.
+    pub fn named(name: &'static str) -> Self {
         TenantCache {
+            name,
             slots: Mutex::default(),
         }
     }
-}
 
-impl<T> TenantCache<T> {
     fn slot(&self, tenant_id: &str) -> Arc<Slot<T>> {
         self.slots
             .lock()
@@ -88,9 +90,11 @@ impl<T> TenantCache<T> {
         if let Some(current) = entry.as_ref().filter(|e| e.generation == generation) {
             let shared = slot.reads.load(Ordering::Acquire) != reads_before;
             if shared || current.read_started.elapsed() < max_age {
+                crate::telemetry::record::cache_lookup(self.name, true);
                 return Ok(current.aged());
             }
         }
+        crate::telemetry::record::cache_lookup(self.name, false);
         let read_started = Instant::now();
         let fresh = Entry {
             value: Arc::new(read.await?),
@@ -138,7 +142,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_young_value_is_served_from_cache_and_an_old_one_is_read_again() {
-        let cache = TenantCache::default();
+        let cache = TenantCache::named("test");
         let reads = AtomicUsize::new(0);
         let first = cache
             .get("t", LONG, counted(&reads, 1))
@@ -166,7 +170,7 @@ mod tests {
 
     #[tokio::test]
     async fn concurrent_requests_share_one_read_even_when_they_accept_no_cached_value() {
-        let cache = TenantCache::default();
+        let cache = TenantCache::named("test");
         let reads = AtomicUsize::new(0);
         let all = futures::future::join_all(
             (0..20).map(|i| cache.get("t", Duration::ZERO, counted(&reads, i))),
@@ -182,7 +186,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_reader_that_goes_away_hands_the_read_to_the_next_waiter() {
-        let cache = std::sync::Arc::new(TenantCache::<u32>::default());
+        let cache = std::sync::Arc::new(TenantCache::<u32>::named("test"));
         let started = std::sync::Arc::new(tokio::sync::Notify::new());
         let abandoned = {
             let cache = cache.clone();
@@ -211,7 +215,7 @@ mod tests {
 
     #[tokio::test]
     async fn an_invalidation_drops_the_entry_and_a_read_begun_before_it_is_not_kept() {
-        let cache = std::sync::Arc::new(TenantCache::<u32>::default());
+        let cache = std::sync::Arc::new(TenantCache::<u32>::named("test"));
         cache
             .get("t", LONG, async { Ok::<_, ()>(1) })
             .await
@@ -252,7 +256,7 @@ mod tests {
 
     #[tokio::test]
     async fn a_failed_read_is_not_kept() {
-        let cache = TenantCache::<u32>::default();
+        let cache = TenantCache::<u32>::named("test");
         let failed: Result<Aged<u32>, &str> = cache.get("t", LONG, async { Err("down") }).await;
         assert!(failed.is_err());
         let next = cache

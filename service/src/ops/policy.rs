@@ -63,7 +63,7 @@ pub struct Policies {
 impl Policies {
     pub fn new(config: &PolicyConfig) -> Self {
         Policies {
-            cache: TenantCache::default(),
+            cache: TenantCache::named("policy"),
             max_age: Duration::from_secs(config.cache_max_age_secs),
         }
     }

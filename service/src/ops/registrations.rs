@@ -27,6 +27,7 @@ use crate::domain::registrations::filter::{self, Plan, RegistrationFilter};
 use crate::domain::registrations::summary::{
     RegistrationCounts, RegistrationSummary, registration_summary,
 };
+use crate::telemetry::FleetOutcome;
 
 /// The capabilities registration reporting reads through: the report, and the licences that
 /// gate it.
@@ -62,7 +63,7 @@ impl Registrations {
         Registrations {
             cache_max_age: Duration::from_secs(config.cache_max_age_secs),
             fleet_concurrency: config.fleet_concurrency.max(1),
-            summaries: TenantCache::default(),
+            summaries: TenantCache::named("registrationSummary"),
         }
     }
 
@@ -361,6 +362,11 @@ pub fn fleet<'a>(
             let result = registrations
                 .tenant_summary(reporting, &tenant, max_age)
                 .await;
+            crate::telemetry::record::fleet_tenant(match &result {
+                Ok(_) => FleetOutcome::Counted,
+                Err(OpsError::LicenseRequired { .. }) => FleetOutcome::Skipped,
+                Err(_) => FleetOutcome::Failed,
+            });
             (tenant, result)
         })
         .buffer_unordered(registrations.fleet_concurrency)
