@@ -86,7 +86,8 @@ function Resolve-SsprCliPath {
     }
 
     if (-not $script:CheckedCli.ContainsKey($path)) {
-        $reported = (& $path '--version' 2>$null | Select-Object -First 1)
+        $versionArguments = @('--version')
+        $reported = (& $path $versionArguments 2>$null | Select-Object -First 1)
         $version = $null
         if ($reported -match '^sspr (\d+\.\d+\.\d+)') {
             $version = [version] $Matches[1]
