@@ -376,23 +376,24 @@ def test_every_cli_operation_has_a_cmdlet():
 
 def example_blocks():
     """(where, code) of every example: each .EXAMPLE of the public help, and each powershell
-    block of the module's README."""
+    block of the module's README and of the project's."""
     blocks = []
     for name, function in sorted(public_functions().items()):
         sections = re.split(r"^\s*\.(?=[A-Z]+\b)", help_comment(function), flags=re.M)
         for number, section in enumerate(s for s in sections if s.startswith("EXAMPLE")):
             code = "\n".join(line.strip() for line in section.splitlines()[1:])
             blocks.append((f"{name} example {number + 1}", code))
-    readme = README.read_text(encoding="utf-8")
-    for number, code in enumerate(re.findall(r"```powershell\n(.*?)```", readme, re.S)):
-        blocks.append((f"README block {number + 1}", code))
+    for readme in (README, ROOT / "README.md"):
+        found = re.findall(r"```powershell\n(.*?)```", readme.read_text(encoding="utf-8"), re.S)
+        for number, code in enumerate(found):
+            blocks.append((f"{readme.relative_to(ROOT)} block {number + 1}", code))
     return blocks
 
 
 def test_examples_use_only_cmdlets_and_parameters_that_exist():
     cmdlets = public_functions()
     blocks = example_blocks()
-    assert len([b for b in blocks if b[0].startswith("README")]) >= 3, "the README has examples"
+    assert len([b for b in blocks if "README" in b[0]]) >= 5, "the READMEs have examples"
     wrong = []
     used = 0
     for where, code in blocks:
