@@ -2,31 +2,17 @@
 //! static checks) must be the one the binary accepts: every command in it runs (`--help`), every
 //! flag it lists is in that command's help and every flag of the help is in it.
 
+mod common;
+
 use std::collections::BTreeSet;
-use std::process::{Command, Output};
 
 use serde_json::Value;
 
-/// Runs `sspr` with `args` and none of the `SSPR_*` variables of the surrounding environment.
-fn sspr(args: &[&str]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_sspr"));
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("SSPR_") {
-            command.env_remove(&name);
-        }
-    }
-    command.args(args).output().expect("the sspr binary runs")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
 /// The tree, read without any credential and with the service unreachable.
-fn tree() -> Value {
-    let output = sspr(&["--url", "http://127.0.0.1:9/", "commands"]);
-    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
-    serde_json::from_slice(&output.stdout).expect("the tree is JSON")
+async fn tree() -> Value {
+    let run = common::sspr(&["--url", "http://127.0.0.1:9/", "commands"], &[]).await;
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    serde_json::from_str(&run.stdout).expect("the tree is JSON")
 }
 
 /// Every node of the tree below the root, depth first.
@@ -89,9 +75,9 @@ fn flag<'a>(node: &'a Value, long: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no {long} on `sspr {}`", path(node).join(" ")))
 }
 
-#[test]
-fn every_command_and_flag_of_the_tree_is_the_binarys() {
-    let tree = tree();
+#[tokio::test]
+async fn every_command_and_flag_of_the_tree_is_the_binarys() {
+    let tree = tree().await;
     let globals = longs(&tree);
     for global in [
         "--url",
@@ -110,14 +96,9 @@ fn every_command_and_flag_of_the_tree_is_the_binarys() {
         assert_ne!(words.last(), Some(&"help"), "clap's help is no command");
         let mut args = words.clone();
         args.push("--help");
-        let output = sspr(&args);
-        assert!(
-            output.status.success(),
-            "`sspr {}`: {}",
-            words.join(" "),
-            text(&output.stderr)
-        );
-        let help = text(&output.stdout);
+        let run = common::sspr(&args, &[]).await;
+        assert_eq!(run.code, 0, "`sspr {}`: {}", words.join(" "), run.stderr);
+        let help = run.stdout;
         let in_help = help_flags(&help);
         // The help of a subcommand lists the global options too; the tree lists them once, at
         // the root, so that is where they are looked up.
@@ -132,9 +113,9 @@ fn every_command_and_flag_of_the_tree_is_the_binarys() {
     }
 }
 
-#[test]
-fn flags_say_what_they_take() {
-    let tree = tree();
+#[tokio::test]
+async fn flags_say_what_they_take() {
+    let tree = tree().await;
 
     let output = flag(&tree, "--output");
     assert_eq!(output["global"], true);
@@ -169,11 +150,12 @@ fn flags_say_what_they_take() {
     assert_eq!(tenants["valueDelimiter"], ",");
 }
 
-#[test]
-fn the_tree_carries_the_binarys_version() {
-    let version = text(&sspr(&["--version"]).stdout);
+#[tokio::test]
+async fn the_tree_carries_the_binarys_version() {
+    let version = common::sspr(&["--version"], &[]).await.stdout;
+    let tree = tree().await;
     assert_eq!(
         version.trim(),
-        format!("sspr {}", tree()["version"].as_str().expect("a version"))
+        format!("sspr {}", tree["version"].as_str().expect("a version"))
     );
 }
