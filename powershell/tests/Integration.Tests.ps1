@@ -143,7 +143,7 @@ Describe 'SsprAdmin against the demo' -Skip:(-not $binariesPresent) {
         try {
             $caught = $null
             try {
-                Get-SsprTenant -ErrorAction SilentlyContinue
+                Get-SsprTenant
             }
             catch {
                 $caught = $_

@@ -238,7 +238,7 @@ Describe 'The gateway: output and errors' {
         Mock -ModuleName SsprAdmin Invoke-SsprNative (New-NativeAnswer -ExitCode $ExitCode -StdErr $Problem)
         $caught = $null
         try {
-            'a.example', 'b.example' | ForEach-Object { [pscustomobject]@{ domain = $_ } } | Get-SsprPolicy -ErrorAction SilentlyContinue
+            'a.example', 'b.example' | ForEach-Object { [pscustomobject]@{ domain = $_ } } | Get-SsprPolicy
         }
         catch {
             $caught = $_
