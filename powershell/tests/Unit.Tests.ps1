@@ -118,6 +118,14 @@ Describe 'Pipeline binding' {
         }
     }
 
+    It 'binds a partner customer''s TenantId to Add-SsprTenant -Tenant' {
+        [pscustomobject]@{ tenantId = 't-1'; defaultDomain = 'adatum.example'; onboarded = $false } |
+            Add-SsprTenant -CredentialKind default -Confirm:$false
+        Should -Invoke -ModuleName SsprAdmin Invoke-SsprCli -Times 1 -Exactly -ParameterFilter {
+            ($Arguments -join ' ') -eq 'tenants add --tenant t-1 --credential default'
+        }
+    }
+
     It 'binds a grant''s Id to Revoke-SsprAccess' {
         [pscustomobject]@{ id = 'g-1'; principal = 'p' } | Revoke-SsprAccess -Confirm:$false
         Should -Invoke -ModuleName SsprAdmin Invoke-SsprCli -Times 1 -Exactly -ParameterFilter {

@@ -10,7 +10,8 @@ function Add-SsprTenant {
     Test-SsprTenant.
 
     .PARAMETER Tenant
-    The tenant's id or a domain of it (resolved through OIDC discovery).
+    The tenant's id or a domain of it (resolved through OIDC discovery); binds from a partner
+    customer's TenantId in the pipeline.
 
     .PARAMETER CredentialKind
     How the service signs in to the tenant: default (the service-wide app), client-secret,
@@ -56,13 +57,20 @@ function Add-SsprTenant {
     Add-SsprTenant -Tenant tailspin.onmicrosoft.com -CredentialKind default -Tag 'region:us' -Confirm:$false
 
     .EXAMPLE
+    Get-SsprPartnerCustomer | Where-Object { -not $_.Onboarded } | Add-SsprTenant -CredentialKind default -Confirm:$false
+
+    Onboards every GDAP customer not onboarded yet, with the service-wide app.
+
+    .EXAMPLE
     $secret = Read-Host -AsSecureString 'Client secret'
     Add-SsprTenant -Tenant adatum.com -CredentialKind client-secret -AppId '6f1c2a3b-4d5e-4f60-8a1b-2c3d4e5f6a7b' -ClientSecret $secret
     #>
     [CmdletBinding(SupportsShouldProcess, ConfirmImpact = 'High')]
     [OutputType('SsprAdmin.Tenant')]
     param(
-        [Parameter(Mandatory, Position = 0)] [string] $Tenant,
+        [Parameter(Mandatory, Position = 0, ValueFromPipelineByPropertyName)]
+        [Alias('TenantId')]
+        [string] $Tenant,
         [Parameter(Mandatory)]
         [ValidateSet('default', 'client-secret', 'certificate', 'workload-identity', 'managed-identity')]
         [string] $CredentialKind,
@@ -79,11 +87,13 @@ function Add-SsprTenant {
         [string[]] $Domain,
         [string[]] $Tag
     )
-    $arguments = @('tenants', 'add', '--tenant', $Tenant)
-    $arguments += Get-SsprTenantDetailArgument -Bound $PSBoundParameters
-    $arguments += Get-SsprCredentialArgument -Bound $PSBoundParameters
-    if ($PSCmdlet.ShouldProcess($Tenant, "Onboard with credential $CredentialKind")) {
-        Invoke-SsprCli -Arguments $arguments -Cmdlet $PSCmdlet -Tenant $Tenant -InputSecret $ClientSecret |
-            Add-SsprTypeName -TypeName 'SsprAdmin.Tenant'
+    process {
+        $arguments = @('tenants', 'add', '--tenant', $Tenant)
+        $arguments += Get-SsprTenantDetailArgument -Bound $PSBoundParameters
+        $arguments += Get-SsprCredentialArgument -Bound $PSBoundParameters
+        if ($PSCmdlet.ShouldProcess($Tenant, "Onboard with credential $CredentialKind")) {
+            Invoke-SsprCli -Arguments $arguments -Cmdlet $PSCmdlet -Tenant $Tenant -InputSecret $ClientSecret |
+                Add-SsprTypeName -TypeName 'SsprAdmin.Tenant'
+        }
     }
 }

@@ -5,7 +5,7 @@ function Get-SsprAuditRecord {
 
     .DESCRIPTION
     sspr audit list (needs SSPR.Admin): every attempt to change a tenant, with its outcome. By
-    default every page is read (-First limits the page size).
+    default every page is read; -FirstPage reads one page of -PageSize records.
 
     .PARAMETER Tenant
     Only this tenant (id or domain; binds from a tenant's Domain in the pipeline).
