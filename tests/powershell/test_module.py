@@ -381,7 +381,9 @@ def example_blocks():
     for name, function in sorted(public_functions().items()):
         sections = re.split(r"^\s*\.(?=[A-Z]+\b)", help_comment(function), flags=re.M)
         for number, section in enumerate(s for s in sections if s.startswith("EXAMPLE")):
-            code = "\n".join(line.strip() for line in section.splitlines()[1:])
+            # The code runs to the first blank line; what follows is the example's remarks.
+            code = "\n".join(line.strip() for line in section.splitlines()[1:]).strip()
+            code = code.split("\n\n")[0]
             blocks.append((f"{name} example {number + 1}", code))
     for readme in (README, ROOT / "README.md"):
         found = re.findall(r"```powershell\n(.*?)```", readme.read_text(encoding="utf-8"), re.S)
