@@ -64,7 +64,7 @@ Describe '<_>' -ForEach $exported {
     }
 
     It 'describes every parameter' {
-        $common = [System.Management.Automation.Cmdlet]::CommonParameters + [System.Management.Automation.Cmdlet]::OptionalCommonParameters
+        $common = @([System.Management.Automation.Cmdlet]::CommonParameters) + @([System.Management.Automation.Cmdlet]::OptionalCommonParameters)
         foreach ($parameter in $command.Parameters.Keys | Where-Object { $common -notcontains $_ }) {
             $described = $help.Parameters.Parameter | Where-Object Name -EQ $parameter
             ($described.Description | Out-String).Trim() | Should -Not -BeNullOrEmpty -Because "-$parameter of $name"
