@@ -237,18 +237,46 @@ def paths_for(path: Path, seen=None) -> set[tuple]:
 
 
 def flag_literals(path: Path):
-    """Every '--flag' element of the file's argument arrays, with its start and the literal
-    element after it in the same array (its value, when literal)."""
+    """Every '--flag' element of the file's argument arrays, with its start and the element
+    after it in the same array: its value when literal, and its node."""
     for _, elements in argument_arrays(path):
         for index, (value, node) in enumerate(elements):
             if value and value.startswith("--"):
-                following = elements[index + 1][0] if index + 1 < len(elements) else None
-                yield node, value, following
+                following, following_node = elements[index + 1] if index + 1 < len(elements) else (None, None)
+                yield node, value, following, following_node
+
+
+def flag_targets(path: Path):
+    """Each flag of the file with the CLI commands it goes to: the command of the nearest
+    argument array before it, or for a helper, those of the files calling it."""
+    own = own_paths(path)
+    inherited = paths_for(path) if not own else set()
+    for node, flag, following, following_node in flag_literals(path):
+        if own:
+            before = [words for start, words in own if start <= node.start_byte]
+            targets = {before[-1]} if before else {own[0][1]}
+        else:
+            targets = inherited
+        yield node, flag, following, following_node, targets
+
+
+def validate_sets(function) -> dict[str, list[str]]:
+    """The [ValidateSet(...)] values of each parameter (lower case) that has one."""
+    found = {}
+    for node in walk(function):
+        if node.type != "script_parameter":
+            continue
+        variable = text(next(c for c in node.children if c.type == "variable")).lstrip("$").lower()
+        for attribute in walk(node):
+            name = next((c for c in attribute.children if c.type == "attribute_name"), None)
+            if attribute.type == "attribute" and name is not None and text(name).lower() == "validateset":
+                found[variable] = [v for v in map(literal, walk(attribute)) if v is not None]
+    return found
 
 
 def stray_flags(path: Path) -> list[str]:
     """'--flag' literals outside an argument array, which the flag check could not place."""
-    in_arrays = {node.start_byte for node, _, _ in flag_literals(path)}
+    in_arrays = {node.start_byte for node, _, _, _ in flag_literals(path)}
     return [
         f"{path.name} line {n.start_point[0] + 1}: {literal(n)} is not in a literal argument array"
         for n in walk(parse(path).root_node)
@@ -338,15 +366,7 @@ def test_every_flag_the_module_passes_exists_on_its_command():
     wrong = []
     checked = 0
     for path in module_files():
-        own = own_paths(path)
-        inherited = paths_for(path) if not own else set()
-        for node, flag, following in flag_literals(path):
-            if own:
-                # The command of the nearest argument array before the flag.
-                before = [words for start, words in own if start <= node.start_byte]
-                targets = {before[-1]} if before else {own[0][1]}
-            else:
-                targets = inherited
+        for _, flag, following, _, targets in flag_targets(path):
             if not targets:
                 wrong.append(f"{path.name}: {flag} goes to no CLI command")
             for words in targets:
@@ -364,6 +384,43 @@ def test_every_flag_the_module_passes_exists_on_its_command():
     for path in module_files():
         wrong += stray_flags(path)
     assert not wrong, "flags the CLI does not have:\n" + "\n".join(wrong)
+
+
+def test_validate_sets_offer_only_values_the_cli_takes():
+    """A parameter whose value goes to a flag with a fixed vocabulary ([ValidateSet] then
+    `'--flag', $Parameter`) offers only words of that vocabulary."""
+    leaves = cli_leaves()
+    wrong = []
+    checked = 0
+    for path in module_files():
+        for _, flag, _, following_node, targets in flag_targets(path):
+            if following_node is None:
+                continue
+            match = re.match(r"^\$(\w+)$|^\$Bound\['(\w+)'\]$", text(following_node))
+            if not match:
+                continue
+            parameter = (match.group(1) or match.group(2)).lower()
+            for words in targets:
+                known = {f["long"]: f for f in leaves[words]["flags"] if f["long"]}.get(flag)
+                if known is None or not known["values"]:
+                    continue
+                # The cmdlets whose own arguments go to this command declare the parameter.
+                for public in sorted(PUBLIC.glob("*.ps1")):
+                    if words not in {w for _, w in own_paths(public)}:
+                        continue
+                    for function in functions(public):
+                        offered = validate_sets(function).get(parameter)
+                        if offered is None:
+                            continue
+                        checked += 1
+                        extra = sorted(set(offered) - set(known["values"]))
+                        if extra:
+                            wrong.append(
+                                f"{public.stem} -{parameter} offers {extra}, which "
+                                f"sspr {' '.join(words)} {flag} does not take ({known['values']})"
+                            )
+    assert checked >= 15, f"only {checked} ValidateSets checked: is the check still reading the module?"
+    assert not wrong, "\n".join(wrong)
 
 
 def test_every_cli_operation_has_a_cmdlet():
