@@ -2,8 +2,9 @@
 
 Parsed with tree-sitter-powershell; the CLI's own command tree comes from `sspr commands`. They
 fail on: a file that does not parse, a manifest export without its file in Public/ (or a file
-not exported), a flag or command the CLI does not have, a CLI operation without a cmdlet, and
-an example (in the help or the README) naming a cmdlet or parameter that does not exist.
+not exported), a flag or command the CLI does not have, a ValidateSet offering a word its flag
+does not take, a CLI operation without a cmdlet, and an example (in the help or the READMEs)
+naming a cmdlet or parameter that does not exist.
 """
 
 import json
