@@ -242,6 +242,13 @@ Examples:
   sspr registration-protection promote --tenant contoso.onmicrosoft.com"
     )]
     RegistrationProtection(ProtectionCommand),
+    /// Print this command line's own tree as JSON: every command, subcommand and flag, with the
+    /// values each flag takes (for tools that wrap the CLI; always JSON, needs no sign-in).
+    #[command(after_help = "\
+Examples:
+  sspr commands
+  sspr commands --output json")]
+    Commands,
 }
 
 /// `--tenant` of the commands about one tenant.
@@ -915,6 +922,12 @@ fn clap_detail(rendered: &str) -> String {
 /// Runs the command and returns what to print on stdout last. Only the commands that ask
 /// first print before (their plan).
 async fn run(cli: Cli) -> Result<String, Failure> {
+    // Describes the command line itself: nothing to sign in to.
+    if let Command::Commands = cli.command {
+        return to_json(&cli::commands::tree(
+            &<Cli as clap::CommandFactory>::command(),
+        ));
+    }
     let auth = resolve_auth(&cli)?;
     let options = ClientOptions {
         ca_file: cli.ca_file.clone(),
@@ -989,6 +1002,7 @@ async fn run(cli: Cli) -> Result<String, Failure> {
         Command::Policy(PolicyCommand::Set { confirm, change }) => {
             set(&client, cli.output, change, *confirm).await
         }
+        Command::Commands => unreachable!("answered before signing in"),
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub mod access;
 pub mod audit;
+pub mod commands;
 pub mod partner;
 pub mod policy;
 pub mod protection;
