@@ -924,9 +924,7 @@ fn clap_detail(rendered: &str) -> String {
 async fn run(cli: Cli) -> Result<String, Failure> {
     // Describes the command line itself: nothing to sign in to.
     if let Command::Commands = cli.command {
-        return to_json(&cli::commands::tree(
-            &<Cli as clap::CommandFactory>::command(),
-        ));
+        return command_tree();
     }
     let auth = resolve_auth(&cli)?;
     let options = ClientOptions {
@@ -1002,8 +1000,15 @@ async fn run(cli: Cli) -> Result<String, Failure> {
         Command::Policy(PolicyCommand::Set { confirm, change }) => {
             set(&client, cli.output, change, *confirm).await
         }
-        Command::Commands => unreachable!("answered before signing in"),
+        Command::Commands => command_tree(),
     }
+}
+
+/// `sspr commands`: the command line's own tree, read from its definition.
+fn command_tree() -> Result<String, Failure> {
+    to_json(&cli::commands::tree(
+        &<Cli as clap::CommandFactory>::command(),
+    ))
 }
 
 /// `sspr tenants …`.
