@@ -261,15 +261,28 @@ impl Default for RegistrationsConfig {
 #[serde(deny_unknown_fields)]
 pub struct StoreConfig {
     /// The SQLite file (created when absent; `-wal` and `-shm` files sit beside it). A relative
-    /// path is relative to the working directory.
+    /// path is relative to the working directory. Ignored when `url` is set.
     #[serde(default = "default_store_path")]
     pub path: PathBuf,
+    /// A PostgreSQL database, shared by every replica:
+    /// `postgres://user@host:5432/db?sslmode=require`. A secret, since it may hold a password.
+    #[serde(default)]
+    pub url: Option<SecretString>,
+    /// The database password; overrides one in `url`.
+    #[serde(default)]
+    pub password: Option<SecretString>,
+    /// PEM roots that sign the database's certificate, trusted beside the system's roots.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Default for StoreConfig {
     fn default() -> Self {
         StoreConfig {
             path: default_store_path(),
+            url: None,
+            password: None,
+            ca_file: None,
         }
     }
 }
