@@ -1,0 +1,76 @@
+//! The real service with `[store] url`: an audited write through one replica, its record read
+//! back through the audit listing of that replica and of a second one on the same database.
+//! Needs a PostgreSQL server (`SSPR_TEST_DATABASE_URL`; `bash .ci/postgres` starts one): skipped
+//! without it, failed on CI without it.
+
+use serde_json::{Value, json};
+use sspr_e2e::World;
+use sspr_service::store::testing::TestDatabase;
+
+const CONTOSO_POLICY: &str = "v1/tenants/contoso.onmicrosoft.com/sspr/policy";
+
+/// Every audit record, newest first, read over HTTP with an SSPR.Admin token.
+async fn audit_records(world: &World) -> Vec<Value> {
+    let response = world
+        .get("/v1/audit", Some(&world.token(&["SSPR.Admin"])))
+        .await;
+    assert_eq!(response.status(), 200);
+    let page: Value = response.json().await.expect("json");
+    page["value"].as_array().expect("value").clone()
+}
+
+#[tokio::test]
+async fn an_audited_write_is_listed_by_every_replica_on_the_database() {
+    let Some(database) = TestDatabase::create().await else {
+        return;
+    };
+    let config = database.config();
+    let first = World::start_with(|c| c.store = config.clone()).await;
+    assert!(
+        first.service.store().postgres().is_some(),
+        "store.url selects PostgreSQL"
+    );
+    assert_eq!(first.service.store().path(), None, "no SQLite file");
+
+    let policy = first
+        .get(
+            &format!("/{CONTOSO_POLICY}"),
+            Some(&first.token(&["SSPR.ReadWrite"])),
+        )
+        .await;
+    assert_eq!(policy.status(), 200);
+    let etag = policy.headers()["etag"].to_str().expect("etag").to_owned();
+    let answer = first
+        .http
+        .patch(first.service.url.join(CONTOSO_POLICY).expect("url"))
+        .bearer_auth(first.token(&["SSPR.ReadWrite"]))
+        .header("if-match", etag)
+        .header("x-request-id", "pg-change-1")
+        .header("content-type", "application/merge-patch+json")
+        .body(json!({"registration": {"reconfirmDays": 45}}).to_string())
+        .send()
+        .await
+        .expect("service answers");
+    assert_eq!(answer.status(), 200);
+    let id: i64 = answer.headers()["audit-record-id"]
+        .to_str()
+        .expect("header")
+        .parse()
+        .expect("a number");
+
+    let second = World::start_with(|c| c.store = config.clone()).await;
+    for world in [&first, &second] {
+        let records = audit_records(world).await;
+        assert_eq!(records.len(), 1, "{records:#?}");
+        let record = &records[0];
+        assert_eq!(record["id"], id);
+        assert_eq!(record["outcome"], "succeeded");
+        assert_eq!(record["requestId"], "pg-change-1");
+        assert_eq!(record["operation"], "policy.patch", "{record}");
+        assert_eq!(
+            record["after"]["registration"]["reconfirmDays"], 45,
+            "{record}"
+        );
+        assert!(record["completedAt"].is_string(), "{record}");
+    }
+}
