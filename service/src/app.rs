@@ -46,13 +46,13 @@ impl Application {
             tracing::warn!(%failure, "token issuer keys not loaded yet");
         }
         let credentials = CredentialFactory::from_config(http.clone(), &config)?;
-        let store = Store::connect(&config.store).await.context(
-            if config.store.url.is_some() {
+        let store = Store::connect(&config.store)
+            .await
+            .context(if config.store.url.is_some() {
                 "cannot open the store (store.url)"
             } else {
                 "cannot open the store (store.path)"
-            },
-        )?;
+            })?;
         let tenant_store = store.tenants();
         let builder = TenantBuilder::new(&config.graph, &http, credentials.clone());
         let tenancy = crate::ops::onboarding::Tenancy {

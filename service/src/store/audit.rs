@@ -33,9 +33,8 @@ pub(super) fn stored_time(time: OffsetDateTime) -> String {
 
 /// A stored time as the API spells it (RFC 3339); record `id`'s, for the error.
 pub(super) fn record_time(id: i64, text: &str) -> Result<String, StoreError> {
-    let corrupt = |e: &dyn std::fmt::Display| {
-        StoreError::Corrupt(format!("record {id}: time '{text}': {e}"))
-    };
+    let corrupt =
+        |e: &dyn std::fmt::Display| StoreError::Corrupt(format!("record {id}: time '{text}': {e}"));
     let time = PrimitiveDateTime::parse(text, STORED_TIME).map_err(|e| corrupt(&e))?;
     format_record_time(time.assume_utc()).map_err(|e| corrupt(&e))
 }

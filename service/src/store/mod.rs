@@ -9,10 +9,10 @@
 //! database can change or remove a record; [`audit`] holds what the two share.
 
 pub mod audit;
-pub mod postgres;
-pub mod sqlite;
 #[cfg(test)]
 mod contract;
+pub mod postgres;
+pub mod sqlite;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 

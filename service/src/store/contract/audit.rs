@@ -6,9 +6,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::{CONTOSO, FABRIKAM, Harness, all, attempt, instant, record};
 use crate::store::StoreError;
-use crate::store::audit::{
-    AuditFilter, AuditPage, Completion, MAX_ERROR_CHARS, Outcome,
-};
+use crate::store::audit::{AuditFilter, AuditPage, Completion, MAX_ERROR_CHARS, Outcome};
 
 super::contract_tests!(
     appended_records_come_back_newest_first_with_every_field,

@@ -43,7 +43,7 @@ pub(super) use contract_tests;
 /// Where a contract test's store lives; [`Harness::open`] opens it as a new process would.
 pub(super) enum Harness {
     Sqlite(tempfile::TempDir),
-    Postgres(TestDatabase),
+    Postgres(Box<TestDatabase>),
 }
 
 impl Harness {
@@ -53,7 +53,9 @@ impl Harness {
 
     /// `None` (the test is skipped) without a PostgreSQL server to test on.
     pub(super) async fn postgres() -> Option<Harness> {
-        TestDatabase::create().await.map(Harness::Postgres)
+        TestDatabase::create()
+            .await
+            .map(|database| Harness::Postgres(Box::new(database)))
     }
 
     /// The store, opened by a new process (SQLite) or replica (PostgreSQL).
@@ -62,9 +64,9 @@ impl Harness {
             Harness::Sqlite(dir) => Store::open(dir.path().join("sspr.db"))
                 .await
                 .expect("opens"),
-            Harness::Postgres(database) => Store::connect(&database.config())
-                .await
-                .expect("connects"),
+            Harness::Postgres(database) => {
+                Store::connect(&database.config()).await.expect("connects")
+            }
         }
     }
 

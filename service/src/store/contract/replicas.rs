@@ -116,7 +116,12 @@ async fn a_dead_replicas_attempt_is_closed_by_another_only_after_the_bound() {
     };
     assert_eq!(outcome(abandoned).await.outcome, Outcome::Attempted);
 
-    unseen_for(&survivor, &dying_id, ABANDONED_AFTER - Duration::from_secs(1)).await;
+    unseen_for(
+        &survivor,
+        &dying_id,
+        ABANDONED_AFTER - Duration::from_secs(1),
+    )
+    .await;
     assert_eq!(survivor.close_abandoned().await.expect("close"), 0);
     assert_eq!(outcome(abandoned).await.outcome, Outcome::Attempted);
 
@@ -148,7 +153,9 @@ async fn the_database_refuses_changing_or_removing_audit_records() {
     let Some(database) = TestDatabase::create().await else {
         return;
     };
-    let store = PgStore::connect(&database.config()).await.expect("connects");
+    let store = PgStore::connect(&database.config())
+        .await
+        .expect("connects");
     let id = store
         .audit()
         .append(record(CONTOSO, "ada@contoso.com", Outcome::Succeeded))

@@ -124,7 +124,9 @@ impl AuditLog for PgAuditLog {
             )
             .await?;
         let replica = self.store.replica_id();
-        transaction.execute(super::replicas::BEAT, &[&replica]).await?;
+        transaction
+            .execute(super::replicas::BEAT, &[&replica])
+            .await?;
         let roles = serde_json::to_value(&record.actor.roles).expect("strings serialize");
         let id: i64 = transaction
             .query_one(
@@ -229,7 +231,10 @@ async fn select(store: &PgStore, filter: &AuditFilter) -> Result<AuditPage, Stor
             });
         }
         let lowered: Vec<String> = tenants.iter().map(|t| t.to_ascii_lowercase()).collect();
-        sql.push_str(&format!(" AND tenant_id = ANY({})", next_arg(Box::new(lowered))));
+        sql.push_str(&format!(
+            " AND tenant_id = ANY({})",
+            next_arg(Box::new(lowered))
+        ));
     }
     if let Some(actor) = &filter.actor {
         let n = next_arg(Box::new(actor.to_lowercase()));
@@ -301,7 +306,8 @@ fn read_row(row: &tokio_postgres::Row) -> Result<AuditRecord, StoreError> {
         before: row.try_get("before")?,
         after: row.try_get("after")?,
         diff: row.try_get("diff")?,
-        outcome: Outcome::parse(&outcome).ok_or_else(|| corrupt(&format!("outcome '{outcome}'")))?,
+        outcome: Outcome::parse(&outcome)
+            .ok_or_else(|| corrupt(&format!("outcome '{outcome}'")))?,
         error: row.try_get("error")?,
         compensation: row.try_get("compensation")?,
     })

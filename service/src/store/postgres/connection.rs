@@ -74,9 +74,8 @@ impl ConnectionSettings {
             .url
             .as_ref()
             .ok_or_else(|| StoreError::Config("store.url is not set".into()))?;
-        let mut url = url::Url::parse(url.expose_secret()).map_err(|e| {
-            StoreError::Config(format!("store.url is not a postgres:// URL: {e}"))
-        })?;
+        let mut url = url::Url::parse(url.expose_secret())
+            .map_err(|e| StoreError::Config(format!("store.url is not a postgres:// URL: {e}")))?;
         if !matches!(url.scheme(), "postgres" | "postgresql") {
             return Err(StoreError::Config(format!(
                 "store.url: the scheme is '{}', not postgres",
@@ -330,7 +329,10 @@ mod tests {
     #[test]
     fn bad_settings_name_the_field_and_never_the_password() {
         for (url, field) in [
-            ("postgres://sspr:hunter2@db/audit?sslmode=allow", "sslmode 'allow'"),
+            (
+                "postgres://sspr:hunter2@db/audit?sslmode=allow",
+                "sslmode 'allow'",
+            ),
             ("mysql://sspr:hunter2@db/audit", "scheme is 'mysql'"),
             ("postgres://sspr:hunter2@db/audit?colour=blue", "store.url"),
             ("not a url hunter2", "store.url"),
@@ -347,7 +349,10 @@ mod tests {
             .err()
             .expect("no such file")
             .to_string();
-        assert!(error.contains("store.ca_file /nonexistent/ca.pem"), "{error}");
+        assert!(
+            error.contains("store.ca_file /nonexistent/ca.pem"),
+            "{error}"
+        );
     }
 
     #[test]
@@ -357,7 +362,10 @@ mod tests {
             ..config("postgres://sspr:from-the-url@db/audit")
         };
         let settings = ConnectionSettings::from_config(&with_password).unwrap();
-        assert_eq!(settings.driver.get_password(), Some(&b"from-the-secret"[..]));
+        assert_eq!(
+            settings.driver.get_password(),
+            Some(&b"from-the-secret"[..])
+        );
         let printed = format!("{with_password:?}");
         assert!(
             !printed.contains("from-the-secret") && !printed.contains("from-the-url"),

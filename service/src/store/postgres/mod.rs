@@ -31,11 +31,7 @@ use crate::store::audit::AuditLog;
 /// Schema migrations in order; after migration `i` has run, the newest `schema_migrations`
 /// version is `i + 1`. Each runs in its own transaction. Append only: a released migration is
 /// never edited.
-pub const MIGRATIONS: &[&str] = &[
-    replicas::SCHEMA_V1,
-    audit::SCHEMA_V2,
-    tenancy::SCHEMA_V3,
-];
+pub const MIGRATIONS: &[&str] = &[replicas::SCHEMA_V1, audit::SCHEMA_V2, tenancy::SCHEMA_V3];
 
 /// The first key of every advisory lock the store takes (`'SSPR'` in ASCII).
 pub const LOCK_SPACE: i32 = 0x5353_5052;
@@ -250,7 +246,10 @@ mod tests {
             .client()
             .await
             .expect("client")
-            .query("SELECT version FROM schema_migrations ORDER BY version", &[])
+            .query(
+                "SELECT version FROM schema_migrations ORDER BY version",
+                &[],
+            )
             .await
             .expect("versions")
             .iter()
@@ -281,7 +280,9 @@ mod tests {
             url: Some("postgres://sspr:hunter2@127.0.0.1:1/audit?sslmode=disable".into()),
             ..StoreConfig::default()
         };
-        let error = PgStore::connect(&config).await.expect_err("nothing listens");
+        let error = PgStore::connect(&config)
+            .await
+            .expect_err("nothing listens");
         let text = error.to_string();
         assert!(text.contains("127.0.0.1:1/audit"), "{text}");
         assert!(!text.contains("hunter2"), "{text}");

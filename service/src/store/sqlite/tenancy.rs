@@ -3,8 +3,8 @@
 use rusqlite::params;
 
 use super::SqliteStore;
-use crate::store::StoreError;
 use crate::capabilities::tenant_store::{GrantRecord, TenantRecord, TenantStore};
+use crate::store::StoreError;
 
 pub(super) const SCHEMA_V3: &str = "
 CREATE TABLE tenants (
