@@ -639,7 +639,12 @@ impl Config {
             figment = figment.merge(Toml::file_exact(file));
         }
         figment
-            .merge(Env::prefixed("SSPR_").split("__"))
+            // The PostgreSQL tests' server is no setting of the service's.
+            .merge(
+                Env::prefixed("SSPR_")
+                    .split("__")
+                    .ignore(&["test_database_url"]),
+            )
             .extract()
             .map_err(Box::new)
     }
@@ -650,6 +655,7 @@ impl Config {
 mod tests {
     use super::*;
     use figment::Jail;
+    use secrecy::ExposeSecret;
 
     #[test]
     fn file_and_environment_merge_and_secrets_stay_hidden() {
@@ -696,6 +702,46 @@ mod tests {
             assert_eq!(
                 Config::load(None).map_err(|e| *e)?.store.path,
                 Path::new("/var/lib/sspr/audit.db")
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_store_url_and_password_come_from_the_environment_and_stay_hidden() {
+        Jail::expect_with(|jail| {
+            let store = Config::load(None).map_err(|e| *e)?.store;
+            assert!(store.url.is_none() && store.password.is_none() && store.ca_file.is_none());
+            jail.set_env("SSPR_STORE__URL", "postgres://sspr:in-the-url@db:5432/sspr");
+            jail.set_env("SSPR_STORE__PASSWORD", "the-password");
+            jail.set_env("SSPR_STORE__CA_FILE", "/etc/sspr/db-ca.pem");
+            // The tests' server, in the same environment, is not a setting.
+            jail.set_env("SSPR_TEST_DATABASE_URL", "postgres://sspr@127.0.0.1/sspr");
+            let store = Config::load(None).map_err(|e| *e)?.store;
+            assert_eq!(
+                store
+                    .url
+                    .as_ref()
+                    .map(|u| u.expose_secret().to_owned())
+                    .as_deref(),
+                Some("postgres://sspr:in-the-url@db:5432/sspr")
+            );
+            assert_eq!(
+                store
+                    .password
+                    .as_ref()
+                    .map(|p| p.expose_secret().to_owned())
+                    .as_deref(),
+                Some("the-password")
+            );
+            assert_eq!(
+                store.ca_file.as_deref(),
+                Some(Path::new("/etc/sspr/db-ca.pem"))
+            );
+            let printed = format!("{store:?}");
+            assert!(
+                !printed.contains("in-the-url") && !printed.contains("the-password"),
+                "secret leaked: {printed}"
             );
             Ok(())
         });
