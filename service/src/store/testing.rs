@@ -60,6 +60,50 @@ impl TestDatabase {
     }
 }
 
+impl TestDatabase {
+    /// The test server's URL for this database with `sslmode` set to `mode`.
+    pub fn url_with_sslmode(&self, mode: &str) -> String {
+        let mut url = self.url.clone();
+        let kept: Vec<(String, String)> = url
+            .query_pairs()
+            .filter(|(key, _)| key != "sslmode")
+            .map(|(key, value)| (key.into_owned(), value.into_owned()))
+            .collect();
+        url.query_pairs_mut()
+            .clear()
+            .extend_pairs(kept)
+            .append_pair("sslmode", mode);
+        url.to_string()
+    }
+
+    /// The root of the test server's TLS certificate: `ca.crt` beside its certificate, where
+    /// `.ci/postgres` puts it. `None` (the test is skipped, after one line saying so) when the
+    /// server has no TLS or no such file, except on CI, where it fails.
+    pub async fn server_ca(&self) -> Option<std::path::PathBuf> {
+        let client = self.server.connect().await.expect("the test server");
+        let setting = |name: &'static str| {
+            let client = &client;
+            async move {
+                let row = client
+                    .query_one(&format!("SHOW {name}"), &[])
+                    .await
+                    .expect("a setting");
+                row.get::<_, String>(0)
+            }
+        };
+        let ca = std::path::Path::new(&setting("ssl_cert_file").await).with_file_name("ca.crt");
+        if setting("ssl").await == "on" && ca.is_file() {
+            return Some(ca);
+        }
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI runs the TLS tests: the test server needs TLS and its ca.crt (bash .ci/postgres)"
+        );
+        println!("SKIPPED: TLS tests need the test server of bash .ci/postgres (TLS and ca.crt)");
+        None
+    }
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         // Drop cannot await, and the test's runtime may be the one calling: a runtime of its

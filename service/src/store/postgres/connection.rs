@@ -355,6 +355,58 @@ mod tests {
         );
     }
 
+    /// Whether the session of `settings`' one connection is encrypted.
+    async fn encrypted(settings: &ConnectionSettings) -> Result<bool, StoreError> {
+        let client = settings.connect().await?;
+        let row = client
+            .query_one(
+                "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                &[],
+            )
+            .await?;
+        Ok(row.get(0))
+    }
+
+    #[tokio::test]
+    async fn each_sslmode_connects_as_libpq_does() {
+        let Some(database) = crate::store::testing::TestDatabase::create().await else {
+            return;
+        };
+        let Some(ca) = database.server_ca().await else {
+            return;
+        };
+        let with = |mode: &str, ca_file: Option<&std::path::Path>| {
+            ConnectionSettings::from_config(&StoreConfig {
+                ca_file: ca_file.map(Into::into),
+                ..config(&database.url_with_sslmode(mode))
+            })
+            .expect(mode)
+        };
+        assert!(!encrypted(&with("disable", None)).await.expect("disable"));
+        assert!(encrypted(&with("prefer", None)).await.expect("prefer"));
+        // Encrypted, the certificate unverified: nothing but ca_file could vouch for it.
+        assert!(encrypted(&with("require", None)).await.expect("require"));
+        assert!(
+            encrypted(&with("verify-full", Some(&ca)))
+                .await
+                .expect("verified against ca_file")
+        );
+        assert!(
+            encrypted(&with("require", Some(&ca)))
+                .await
+                .expect("require with a root verifies too")
+        );
+        // The system's roots do not know the test server's CA.
+        let error = encrypted(&with("verify-full", None))
+            .await
+            .expect_err("an unknown issuer");
+        let text = error.to_string();
+        assert!(
+            matches!(error, StoreError::Unreachable { .. }) && text.contains("certificate"),
+            "{text}"
+        );
+    }
+
     #[test]
     fn the_password_setting_overrides_the_urls() {
         let with_password = StoreConfig {
