@@ -39,6 +39,30 @@ pub(super) fn record_time(id: i64, text: &str) -> Result<String, StoreError> {
     format_record_time(time.assume_utc()).map_err(|e| corrupt(&e))
 }
 
+/// A page of at most `limit` records from a query that asked for `limit + 1`: the one more
+/// says that another page follows.
+pub(super) fn page(mut records: Vec<AuditRecord>, limit: u32) -> AuditPage {
+    let next = if records.len() > limit as usize {
+        records.truncate(limit as usize);
+        records.last().map(|r| AuditCursor::below(r.id))
+    } else {
+        None
+    };
+    AuditPage { records, next }
+}
+
+/// The completion a record decided at once is appended with; `None` for an attempt, which is
+/// completed later.
+pub(super) fn decided(record: &NewAuditRecord) -> Option<Completion> {
+    (record.outcome != Outcome::Attempted).then(|| Completion {
+        outcome: record.outcome,
+        after: None,
+        diff: None,
+        error: record.error.clone(),
+        compensation: record.compensation.clone(),
+    })
+}
+
 /// `error` cut to [`MAX_ERROR_CHARS`].
 pub(super) fn kept_error(error: Option<&str>) -> Option<String> {
     error.map(|e| {

@@ -16,8 +16,8 @@ use tokio_postgres::types::ToSql;
 use super::{LOCK_SPACE, Lock, PgStore};
 use crate::store::StoreError;
 use crate::store::audit::{
-    Actor, AuditCursor, AuditFilter, AuditLog, AuditPage, AuditRecord, Completion, MAX_PAGE,
-    NewAuditRecord, Outcome, kept_error, record_time, stored_time,
+    Actor, AuditFilter, AuditLog, AuditPage, AuditRecord, Completion, MAX_PAGE, NewAuditRecord,
+    Outcome, decided, kept_error, page, record_time, stored_time,
 };
 
 /// Version 2: attempts, completions, their guards and the view that joins them.
@@ -150,14 +150,7 @@ impl AuditLog for PgAuditLog {
             )
             .await?
             .get(0);
-        if record.outcome != Outcome::Attempted {
-            let completion = Completion {
-                outcome: record.outcome,
-                after: None,
-                diff: None,
-                error: record.error,
-                compensation: record.compensation,
-            };
+        if let Some(completion) = decided(&record) {
             insert_completion(&transaction, id, &completion).await?;
         }
         transaction.commit().await?;
@@ -264,19 +257,13 @@ async fn select(store: &PgStore, filter: &AuditFilter) -> Result<AuditPage, Stor
         .collect();
     let client = store.client().await?;
     let statement = client.prepare_cached(&sql).await?;
-    let mut records = client
+    let records = client
         .query(&statement, &params)
         .await?
         .iter()
         .map(read_row)
         .collect::<Result<Vec<_>, _>>()?;
-    let next = if records.len() > limit as usize {
-        records.truncate(limit as usize);
-        records.last().map(|r| AuditCursor::below(r.id))
-    } else {
-        None
-    };
-    Ok(AuditPage { records, next })
+    Ok(page(records, limit))
 }
 
 fn read_row(row: &tokio_postgres::Row) -> Result<AuditRecord, StoreError> {

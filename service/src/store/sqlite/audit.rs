@@ -34,8 +34,8 @@ use time::OffsetDateTime;
 use super::SqliteStore;
 use crate::store::StoreError;
 use crate::store::audit::{
-    ABANDONED, Actor, AuditCursor, AuditFilter, AuditLog, AuditPage, AuditRecord, Completion,
-    MAX_PAGE, NewAuditRecord, Outcome, kept_error, record_time, stored_time,
+    ABANDONED, Actor, AuditFilter, AuditLog, AuditPage, AuditRecord, Completion, MAX_PAGE,
+    NewAuditRecord, Outcome, decided, kept_error, page, record_time, stored_time,
 };
 
 /// Version 1: the audit table, its indexes and the append-only guards.
@@ -177,14 +177,7 @@ impl AuditLog for SqliteAuditLog {
             .with_connection(move |connection| {
                 let transaction = connection.transaction()?;
                 let id = insert_attempt(&transaction, &record)?;
-                if record.outcome != Outcome::Attempted {
-                    let completion = Completion {
-                        outcome: record.outcome,
-                        after: None,
-                        diff: None,
-                        error: record.error,
-                        compensation: record.compensation,
-                    };
+                if let Some(completion) = decided(&record) {
                     insert_completion(&transaction, id, &completion)?;
                 }
                 transaction.commit()?;
@@ -321,18 +314,12 @@ fn select(connection: &mut Connection, filter: &AuditFilter) -> Result<AuditPage
     args.push(SqlValue::Integer(i64::from(limit) + 1));
 
     let mut statement = connection.prepare_cached(&sql)?;
-    let mut records = statement
+    let records = statement
         .query_map(params_from_iter(args), read_row)?
         .collect::<Result<Vec<_>, _>>()?
         .into_iter()
         .collect::<Result<Vec<_>, _>>()?;
-    let next = if records.len() > limit as usize {
-        records.truncate(limit as usize);
-        records.last().map(|r| AuditCursor::below(r.id))
-    } else {
-        None
-    };
-    Ok(AuditPage { records, next })
+    Ok(page(records, limit))
 }
 
 /// A row as a record; `Err` (inside `Ok`) when a stored value does not parse.
