@@ -74,3 +74,54 @@ async fn an_audited_write_is_listed_by_every_replica_on_the_database() {
         assert!(record["completedAt"].is_string(), "{record}");
     }
 }
+
+#[tokio::test]
+async fn a_tenant_onboarded_through_one_replica_is_in_the_shared_store_with_its_secret_sealed() {
+    let Some(database) = TestDatabase::create().await else {
+        return;
+    };
+    let config = database.config();
+    let (world, customers) = World::start_generated(1, 3, |c| {
+        c.tenants
+            .retain(|t| !t.domains.iter().any(|d| d.starts_with("tenant")));
+        c.store = config.clone();
+    })
+    .await;
+    let customer = &customers[0];
+    let secret = world.emulator.graph_app_secret();
+    let response = world
+        .http
+        .post(world.service.url.join("v1/tenants").expect("url"))
+        .bearer_auth(world.token(&["SSPR.Admin"]))
+        .json(&json!({
+            "tenant": customer.id,
+            "tags": ["region:eu"],
+            "credential": {
+                "kind": "clientSecret",
+                "clientId": sspr_e2e::entra_emulator::seed::GRAPH_APP_CLIENT_ID,
+                "clientSecret": secret,
+            },
+        }))
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(response.status(), 201);
+
+    // Another replica's connection to the database finds it, the secret sealed.
+    let other = sspr_service::store::Store::connect(&config)
+        .await
+        .expect("another replica");
+    let kept = other
+        .tenants()
+        .tenant(&customer.id)
+        .await
+        .expect("read")
+        .expect("the onboarded tenant");
+    assert_eq!(kept.tags, ["region:eu"]);
+    let sealed = kept.sealed_secret.expect("a sealed secret");
+    assert!(
+        !sealed.windows(secret.len()).any(|w| w == secret.as_bytes()),
+        "the secret is kept in clear"
+    );
+    assert!(!kept.credential.contains(&secret), "{}", kept.credential);
+}
