@@ -31,7 +31,7 @@ pub async fn healthz() -> Json<Health> {
     ))]
 #[tracing::instrument(name = "health.ready", skip_all)]
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
-    let problems = if state.auth.all_keys_loaded().await {
+    let mut problems = if state.auth.all_keys_loaded().await {
         vec![]
     } else {
         let mut problems = state.auth.load_keys().await;
@@ -40,6 +40,9 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Health>)
         }
         problems
     };
+    if let Err(error) = state.tenant_store.ping().await {
+        problems.push(format!("the store does not answer: {error}"));
+    }
     if problems.is_empty() {
         (
             StatusCode::OK,

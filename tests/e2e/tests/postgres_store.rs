@@ -125,3 +125,27 @@ async fn a_tenant_onboarded_through_one_replica_is_in_the_shared_store_with_its_
     );
     assert!(!kept.credential.contains(&secret), "{}", kept.credential);
 }
+
+#[tokio::test]
+async fn readiness_reports_a_database_that_stops_answering() {
+    let Some(database) = TestDatabase::create().await else {
+        return;
+    };
+    let world = World::start_with(|c| c.store = database.config()).await;
+    let ready = world.get("/readyz", None).await;
+    assert_eq!(ready.status(), 200);
+
+    // The database goes away under the running service (dropped, its sessions ended).
+    drop(database);
+    let not_ready = world.get("/readyz", None).await;
+    assert_eq!(not_ready.status(), 503);
+    let health: Value = not_ready.json().await.expect("json");
+    let problems = health["problems"].to_string();
+    assert!(problems.contains("the store does not answer"), "{problems}");
+    assert!(problems.contains("127.0.0.1"), "names the host: {problems}");
+    let server = std::env::var("SSPR_TEST_DATABASE_URL").expect("the test server");
+    let server = url::Url::parse(&server).expect("a URL");
+    if let Some(password) = server.password() {
+        assert!(!problems.contains(password), "no password: {problems}");
+    }
+}

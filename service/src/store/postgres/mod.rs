@@ -56,6 +56,9 @@ const POOL_SIZE: usize = 16;
 /// How long a caller waits for a connection of the pool, or for a new one to open.
 const POOL_WAIT: Duration = Duration::from_secs(10);
 
+/// How long [`PgStore::ping`] waits for the database.
+const PING_WITHIN: Duration = Duration::from_secs(2);
+
 /// The PostgreSQL store. Cloning is cheap: clones share the pool and the replica's heartbeat,
 /// which stops when the last clone is dropped.
 #[derive(Clone)]
@@ -137,10 +140,21 @@ impl PgStore {
         Arc::new(tenancy::PgTenantStore::new(self.clone()))
     }
 
-    /// A round trip to the database through the pool.
+    /// A round trip to the database through the pool, within [`PING_WITHIN`]: a readiness
+    /// probe must not wait for the pool's longer timeouts.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        self.client().await?.simple_query("SELECT 1").await?;
-        Ok(())
+        let round_trip = async {
+            self.client().await?.simple_query("SELECT 1").await?;
+            Ok(())
+        };
+        tokio::time::timeout(PING_WITHIN, round_trip)
+            .await
+            .unwrap_or_else(|_| {
+                Err(StoreError::Unreachable {
+                    store: self.target.to_string(),
+                    reason: format!("no answer within {} s", PING_WITHIN.as_secs()),
+                })
+            })
     }
 
     /// Completes as `unknown` the open attempts of every replica not seen for longer than

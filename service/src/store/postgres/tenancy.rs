@@ -208,4 +208,8 @@ impl TenantStore for PgTenantStore {
             .await?;
         Ok(deleted == 1)
     }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.store.ping().await
+    }
 }

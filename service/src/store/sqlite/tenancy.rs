@@ -225,4 +225,8 @@ impl TenantStore for SqliteTenantStore {
             })
             .await
     }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.store.ping().await
+    }
 }
