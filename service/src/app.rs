@@ -16,8 +16,10 @@ use crate::config::{Config, GraphConfig};
 use crate::directory::credentials::CredentialFactory;
 use crate::directory::graph::Graph;
 use crate::directory::tenants::{TenantBuilder, TenantRegistry};
+use crate::ops::cursor::{CursorSigner, ttl_of};
 use crate::server::{self, ConnectionLimits, Drain};
 use crate::store::Store;
+use crate::store::postgres::coordination::PgCoordination;
 
 pub struct Application {
     listener: TcpListener,
@@ -51,11 +53,23 @@ impl Application {
             tracing::warn!(%failure, "token issuer keys not loaded yet");
         }
         let credentials = CredentialFactory::from_config(http.clone(), &config)?;
-        let store = Store::open(&config.store.path)
+        let store = Store::connect(&config.store)
             .await
-            .context("cannot open the store (store.path)")?;
+            .context(if config.store.url.is_some() {
+                "cannot open the store (store.url)"
+            } else {
+                "cannot open the store (store.path)"
+            })?;
         let tenant_store = store.tenants();
-        let builder = TenantBuilder::new(&config.graph, &http, credentials.clone());
+        // Replicas sharing a database hold as one what must be one: each tenant's write lock,
+        // Graph's windows and the cursor key.
+        let coordination = store
+            .postgres()
+            .map(|pg| std::sync::Arc::new(PgCoordination::new(pg.pool().clone())));
+        let mut builder = TenantBuilder::new(&config.graph, &http, credentials.clone());
+        if let Some(coordination) = &coordination {
+            builder = builder.with_shared_locks(coordination.clone());
+        }
         let tenancy = crate::ops::onboarding::Tenancy {
             credentials: crate::ops::onboarding::CredentialSettings {
                 sealer: crate::secrets::SecretSealer::from_config(&config.tenancy)?,
@@ -83,8 +97,24 @@ impl Application {
                 .context("cannot read the access grants from the store")?,
         );
         let http_for_tokens = http.clone();
-        let graph =
-            Graph::new(http, config.graph.base_url.clone()).with_limits(&config.graph.limits);
+        let graph = Graph::new(http, config.graph.base_url.clone());
+        let graph = match &coordination {
+            Some(coordination) => {
+                graph.with_shared_limits(&config.graph.limits, coordination.clone())
+            }
+            None => graph.with_limits(&config.graph.limits),
+        };
+        let cursors = match (CursorSigner::configured(&config.cursors)?, &coordination) {
+            (Some(configured), _) => configured,
+            (None, Some(coordination)) => CursorSigner::with_key(
+                &coordination
+                    .cursor_key(&CursorSigner::new_key())
+                    .await
+                    .context("cannot read the cursor key kept in the store")?,
+                ttl_of(&config.cursors),
+            )?,
+            (None, None) => CursorSigner::random(ttl_of(&config.cursors)),
+        };
         let drain = Drain::new(Duration::from_secs(config.server.shutdown_grace_secs));
         let state = AppState::new(Shared {
             auth,
@@ -103,7 +133,7 @@ impl Application {
             audit: store.audit(),
             registrations: crate::ops::registrations::Registrations::new(&config.registrations),
             policies: crate::ops::policy::Policies::new(&config.policy),
-            cursors: crate::ops::cursor::CursorSigner::from_config(&config.cursors)?,
+            cursors,
             registration_report: std::sync::Arc::new(graph.clone()),
             licences: std::sync::Arc::new(graph.clone()),
             permissions: std::sync::Arc::new(crate::directory::permissions::TokenPermissions::new(

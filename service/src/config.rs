@@ -280,15 +280,28 @@ impl Default for RegistrationsConfig {
 #[serde(deny_unknown_fields)]
 pub struct StoreConfig {
     /// The SQLite file (created when absent; `-wal` and `-shm` files sit beside it). A relative
-    /// path is relative to the working directory.
+    /// path is relative to the working directory. Ignored when `url` is set.
     #[serde(default = "default_store_path")]
     pub path: PathBuf,
+    /// A PostgreSQL database, shared by every replica:
+    /// `postgres://user@host:5432/db?sslmode=require`. A secret, since it may hold a password.
+    #[serde(default)]
+    pub url: Option<SecretString>,
+    /// The database password; overrides one in `url`.
+    #[serde(default)]
+    pub password: Option<SecretString>,
+    /// PEM roots that sign the database's certificate, trusted beside the system's roots.
+    #[serde(default)]
+    pub ca_file: Option<PathBuf>,
 }
 
 impl Default for StoreConfig {
     fn default() -> Self {
         StoreConfig {
             path: default_store_path(),
+            url: None,
+            password: None,
+            ca_file: None,
         }
     }
 }
@@ -676,6 +689,8 @@ const COMMAND_LINE_VARIABLES: &[&str] = &[
     "OUTPUT",
     "SCOPE",
     "TENANT",
+    // The PostgreSQL tests' server, no setting of the service's.
+    "TEST_DATABASE_URL",
 ];
 
 #[cfg(test)]
@@ -683,6 +698,7 @@ const COMMAND_LINE_VARIABLES: &[&str] = &[
 mod tests {
     use super::*;
     use figment::Jail;
+    use secrecy::ExposeSecret;
 
     #[test]
     fn file_and_environment_merge_and_secrets_stay_hidden() {
@@ -752,6 +768,46 @@ mod tests {
             assert_eq!(
                 Config::load(None).map_err(|e| *e)?.store.path,
                 Path::new("/var/lib/sspr/audit.db")
+            );
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn a_store_url_and_password_come_from_the_environment_and_stay_hidden() {
+        Jail::expect_with(|jail| {
+            let store = Config::load(None).map_err(|e| *e)?.store;
+            assert!(store.url.is_none() && store.password.is_none() && store.ca_file.is_none());
+            jail.set_env("SSPR_STORE__URL", "postgres://sspr:in-the-url@db:5432/sspr");
+            jail.set_env("SSPR_STORE__PASSWORD", "the-password");
+            jail.set_env("SSPR_STORE__CA_FILE", "/etc/sspr/db-ca.pem");
+            // The tests' server, in the same environment, is not a setting.
+            jail.set_env("SSPR_TEST_DATABASE_URL", "postgres://sspr@127.0.0.1/sspr");
+            let store = Config::load(None).map_err(|e| *e)?.store;
+            assert_eq!(
+                store
+                    .url
+                    .as_ref()
+                    .map(|u| u.expose_secret().to_owned())
+                    .as_deref(),
+                Some("postgres://sspr:in-the-url@db:5432/sspr")
+            );
+            assert_eq!(
+                store
+                    .password
+                    .as_ref()
+                    .map(|p| p.expose_secret().to_owned())
+                    .as_deref(),
+                Some("the-password")
+            );
+            assert_eq!(
+                store.ca_file.as_deref(),
+                Some(Path::new("/etc/sspr/db-ca.pem"))
+            );
+            let printed = format!("{store:?}");
+            assert!(
+                !printed.contains("in-the-url") && !printed.contains("the-password"),
+                "secret leaked: {printed}"
             );
             Ok(())
         });

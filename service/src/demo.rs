@@ -115,6 +115,7 @@ pub fn config_for(emulator: &Emulator, listen: SocketAddr) -> Config {
         // gives the demo its own (private or `--store`) file instead.
         store: crate::config::StoreConfig {
             path: std::env::temp_dir().join(format!("sspr-demo-{}.db", uuid::Uuid::new_v4())),
+            ..crate::config::StoreConfig::default()
         },
         tenants: TENANTS
             .iter()
@@ -438,7 +439,7 @@ impl Demo {
             seed::CONTOSO_DOMAIN,
             seed::FABRIKAM_DOMAIN
         );
-        let store = self.service.store().path().display();
+        let store = self.service.store().location();
         let _ = match self.private_store {
             Some(_) => writeln!(
                 text,

@@ -34,7 +34,7 @@ pub async fn healthz() -> Json<Health> {
     ))]
 #[tracing::instrument(name = "health.ready", skip_all)]
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
-    let problems = if state.draining.is_draining() {
+    let mut problems = if state.draining.is_draining() {
         vec![SHUTTING_DOWN.to_owned()]
     } else if state.auth.all_keys_loaded().await {
         vec![]
@@ -45,6 +45,9 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Health>)
         }
         problems
     };
+    if let Err(error) = state.tenant_store.ping().await {
+        problems.push(format!("the store does not answer: {error}"));
+    }
     if problems.is_empty() {
         (
             StatusCode::OK,

@@ -1,7 +1,7 @@
 //! What several replicas of the service must hold as one, when they share a store: the
 //! per-tenant write lock, and Graph's throttling windows (Graph counts the app's requests from
 //! every replica together). One replica alone needs neither: its in-process lock and budget are
-//! the whole truth. The PostgreSQL store implements both ([`crate::store::coordination`]).
+//! the whole truth. The PostgreSQL store implements both ([`crate::store::postgres::coordination`]).
 
 use std::collections::HashMap;
 use std::time::Duration;

@@ -52,4 +52,7 @@ pub trait TenantStore: Send + Sync {
     async fn insert_grant(&self, record: GrantRecord) -> Result<(), StoreError>;
     /// False when there is no such grant.
     async fn delete_grant(&self, id: &str) -> Result<bool, StoreError>;
+
+    /// Whether the store answers now: one cheap round trip, for readiness.
+    async fn ping(&self) -> Result<(), StoreError>;
 }

@@ -319,6 +319,10 @@ impl crate::capabilities::tenant_store::TenantStore for FakeTenantStore {
         Ok(())
     }
 
+    async fn ping(&self) -> Result<(), crate::store::StoreError> {
+        Ok(())
+    }
+
     async fn delete_grant(&self, id: &str) -> Result<bool, crate::store::StoreError> {
         let mut grants = self.grants.lock().expect("grants");
         let before = grants.len();

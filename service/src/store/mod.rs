@@ -1,29 +1,29 @@
-//! The embedded store: one SQLite file in WAL mode with durable commits (`synchronous=FULL`).
+//! The store: the audit trail, the tenants onboarded through the API and the access grants, on
+//! one of two back ends with the same capabilities ([`Store::audit`], [`Store::tenants`]):
 //!
-//! SQLite calls block, so every call runs on tokio's blocking pool, on the one connection
-//! behind a mutex (one writer; the audit trail's load is small). The schema is created and
-//! migrated when the file is opened, its version kept in `PRAGMA user_version`; then audit
-//! attempts an earlier process left open are completed as `unknown` (see [`audit`]).
+//! - [`sqlite`]: one SQLite file (`[store] path`), the embedded default: one service process per
+//!   file, no server to run.
+//! - [`postgres`]: a PostgreSQL database (`[store] url`), shared by several replicas.
+//!
+//! Both keep the audit trail append-only in the database itself (triggers), so no client of the
+//! database can change or remove a record; [`audit`] holds what the two share.
 
 pub mod audit;
-pub mod coordination;
 #[cfg(test)]
-pub(crate) mod postgres_for_tests;
-pub mod tenancy;
+mod contract;
+pub mod postgres;
+pub mod sqlite;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::sync::Arc;
 
-use rusqlite::Connection;
-
-pub use audit::SqliteAuditLog;
-
-/// Schema migrations in order; after migration `i` has run, `user_version` is `i + 1`.
-const MIGRATIONS: &[&str] = &[audit::SCHEMA_V1, audit::SCHEMA_V2, tenancy::SCHEMA_V3];
-
-/// How long a statement waits for a lock held by another connection to the same file.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+use crate::capabilities::tenant_store::TenantStore;
+use crate::config::StoreConfig;
+pub use audit::AuditLog;
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -32,12 +32,20 @@ pub enum StoreError {
         path: PathBuf,
         source: rusqlite::Error,
     },
+    /// The PostgreSQL store cannot be configured or reached. `store` names the host and the
+    /// database, never the password.
+    #[error("the store {store} cannot be used: {reason}")]
+    Unreachable { store: String, reason: String },
+    /// Bad `[store]` settings; `reason` names the field.
+    #[error("invalid store configuration: {0}")]
+    Config(String),
     #[error(
-        "the store {path} has schema version {found}, newer than this build knows ({known}); \
+        "the store {store} has schema version {found}, newer than this build knows ({known}); \
          run a newer sspr-service"
     )]
     TooNew {
-        path: PathBuf,
+        /// The SQLite file or the PostgreSQL host and database.
+        store: String,
         found: i64,
         known: i64,
     },
@@ -45,6 +53,9 @@ pub enum StoreError {
     NoWal { path: PathBuf, mode: String },
     #[error("store query failed: {0}")]
     Sqlite(#[from] rusqlite::Error),
+    /// A PostgreSQL statement failed; the server's message, which holds no parameter values.
+    #[error("store query failed: {0}")]
+    Postgres(String),
     #[error("store record is not readable: {0}")]
     Corrupt(String),
     #[error("store refused the record: {0}")]
@@ -59,172 +70,74 @@ pub enum StoreError {
     Task(String),
 }
 
-/// The service's store. Cloning is cheap: clones share the connection.
-#[derive(Clone)]
-pub struct Store {
-    connection: Arc<Mutex<Connection>>,
-    path: Arc<PathBuf>,
-}
-
-impl std::fmt::Debug for Store {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store")
-            .field("path", &self.path)
-            .finish_non_exhaustive()
-    }
+/// The service's store, on the back end the configuration chose. Cloning is cheap: clones share
+/// the connection (SQLite) or the pool (PostgreSQL).
+#[derive(Debug, Clone)]
+pub enum Store {
+    Sqlite(SqliteStore),
+    Postgres(PgStore),
 }
 
 impl Store {
-    /// Opens (creating when absent) the SQLite file at `path`, sets WAL and `synchronous=FULL`,
-    /// and migrates the schema to this build's version.
+    /// Opens the store `[store]` names: PostgreSQL when `url` is set, else the SQLite file
+    /// `path`. Either is migrated to this build's schema.
+    pub async fn connect(config: &StoreConfig) -> Result<Store, StoreError> {
+        match &config.url {
+            Some(_) => Ok(Store::Postgres(PgStore::connect(config).await?)),
+            None => Store::open(&config.path).await,
+        }
+    }
+
+    /// Opens (creating when absent) the SQLite file at `path` (see [`SqliteStore::open`]).
     pub async fn open(path: impl Into<PathBuf>) -> Result<Store, StoreError> {
-        let path = path.into();
-        tokio::task::spawn_blocking(move || Store::open_blocking(path))
-            .await
-            .map_err(|e| StoreError::Task(e.to_string()))?
+        Ok(Store::Sqlite(SqliteStore::open(path).await?))
     }
 
-    fn open_blocking(path: PathBuf) -> Result<Store, StoreError> {
-        let open_error = |source| StoreError::Open {
-            path: path.clone(),
-            source,
-        };
-        let mut connection = Connection::open(&path).map_err(open_error)?;
-        connection.busy_timeout(BUSY_TIMEOUT).map_err(open_error)?;
-        let mode: String = connection
-            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
-            .map_err(open_error)?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            return Err(StoreError::NoWal { path, mode });
+    /// The SQLite file this store lives in; `None` on PostgreSQL.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Store::Sqlite(sqlite) => Some(sqlite.path()),
+            Store::Postgres(_) => None,
         }
-        // FULL: a commit is on disk (WAL fsynced) before `append` returns.
-        connection
-            .pragma_update(None, "synchronous", "FULL")
-            .map_err(open_error)?;
-        // So that a REPLACE conflict resolution, which deletes rows, fires the delete guards.
-        connection
-            .pragma_update(None, "recursive_triggers", "ON")
-            .map_err(open_error)?;
-        migrate(&mut connection, &path)?;
-        // One service process per store file: whatever is still open was left by a process
-        // that is gone (see `audit::close_abandoned` for what changes with shared databases).
-        let abandoned = audit::close_abandoned(&mut connection)?;
-        if abandoned > 0 {
-            tracing::warn!(
-                store = %path.display(),
-                abandoned,
-                "audit attempts left open by an earlier process are recorded as outcome unknown"
-            );
-        }
-        Ok(Store {
-            connection: Arc::new(Mutex::new(connection)),
-            path: Arc::new(path),
-        })
     }
 
-    /// The file this store lives in.
-    pub fn path(&self) -> &Path {
-        &self.path
+    /// Where the store is, for people: the SQLite file, or the PostgreSQL host and database.
+    pub fn location(&self) -> String {
+        match self {
+            Store::Sqlite(sqlite) => sqlite.path().display().to_string(),
+            Store::Postgres(pg) => pg.target().to_owned(),
+        }
+    }
+
+    /// The PostgreSQL store, for what only a shared database can do (coordination of replicas).
+    pub fn postgres(&self) -> Option<&PgStore> {
+        match self {
+            Store::Sqlite(_) => None,
+            Store::Postgres(pg) => Some(pg),
+        }
     }
 
     /// The append-only audit trail, as the capability the use cases hold.
-    pub fn audit(&self) -> std::sync::Arc<dyn audit::AuditLog> {
-        Arc::new(SqliteAuditLog::new(self.clone()))
+    pub fn audit(&self) -> Arc<dyn AuditLog> {
+        match self {
+            Store::Sqlite(sqlite) => sqlite.audit(),
+            Store::Postgres(pg) => pg.audit(),
+        }
     }
 
     /// The tenants and access grants made through the API, as the capability the use cases hold.
-    pub fn tenants(&self) -> std::sync::Arc<dyn crate::capabilities::tenant_store::TenantStore> {
-        Arc::new(tenancy::SqliteTenantStore::new(self.clone()))
+    pub fn tenants(&self) -> Arc<dyn TenantStore> {
+        match self {
+            Store::Sqlite(sqlite) => sqlite.tenants(),
+            Store::Postgres(pg) => pg.tenants(),
+        }
     }
 
-    /// Runs `work` on the blocking pool with the connection.
-    async fn with_connection<T, F>(&self, work: F) -> Result<T, StoreError>
-    where
-        T: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
-    {
-        let connection = Arc::clone(&self.connection);
-        tokio::task::spawn_blocking(move || {
-            // A panic while holding the lock leaves no half-done work behind: an open
-            // transaction rolls back when dropped, so the connection is still usable.
-            let mut connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
-            work(&mut connection)
-        })
-        .await
-        .map_err(|e| StoreError::Task(e.to_string()))?
-    }
-}
-
-/// Brings the schema from its `user_version` to the newest, each migration in a transaction.
-fn migrate(connection: &mut Connection, path: &Path) -> Result<(), StoreError> {
-    let known = i64::try_from(MIGRATIONS.len()).expect("few migrations");
-    let found: i64 = connection.pragma_query_value(None, "user_version", |row| row.get(0))?;
-    if found > known {
-        return Err(StoreError::TooNew {
-            path: path.to_path_buf(),
-            found,
-            known,
-        });
-    }
-    for (index, sql) in MIGRATIONS.iter().enumerate().skip(found as usize) {
-        let transaction = connection.transaction()?;
-        transaction.execute_batch(sql)?;
-        transaction.pragma_update(None, "user_version", index as i64 + 1)?;
-        transaction.commit()?;
-    }
-    Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[tokio::test]
-    async fn opens_in_wal_with_full_sync_and_the_current_schema_version() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let path = dir.path().join("sspr.db");
-        let store = Store::open(&path).await.expect("opens");
-        let (mode, sync, version) = store
-            .with_connection(|c| {
-                Ok((
-                    c.pragma_query_value(None, "journal_mode", |r| r.get::<_, String>(0))?,
-                    c.pragma_query_value(None, "synchronous", |r| r.get::<_, i64>(0))?,
-                    c.pragma_query_value(None, "user_version", |r| r.get::<_, i64>(0))?,
-                ))
-            })
-            .await
-            .expect("pragmas");
-        assert_eq!(mode, "wal");
-        assert_eq!(sync, 2, "synchronous=FULL");
-        assert_eq!(version, MIGRATIONS.len() as i64);
-        drop(store);
-        // Opening again migrates nothing and keeps the version.
-        Store::open(&path).await.expect("reopens");
-    }
-
-    #[tokio::test]
-    async fn a_newer_schema_is_refused_with_both_versions() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let path = dir.path().join("sspr.db");
-        Connection::open(&path)
-            .and_then(|c| c.pragma_update(None, "user_version", 99))
-            .expect("raw sqlite");
-        let error = Store::open(&path).await.expect_err("too new");
-        assert!(
-            matches!(error, StoreError::TooNew { found: 99, .. }),
-            "{error}"
-        );
-        assert!(error.to_string().contains("99"), "{error}");
-    }
-
-    #[tokio::test]
-    async fn an_unopenable_path_names_the_file() {
-        let error = Store::open("/nonexistent-dir/sspr.db")
-            .await
-            .expect_err("no such directory");
-        assert!(
-            error.to_string().contains("/nonexistent-dir/sspr.db"),
-            "{error}"
-        );
+    /// A cheap round trip to the store, for readiness: fails when it cannot answer.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        match self {
+            Store::Sqlite(sqlite) => sqlite.ping().await,
+            Store::Postgres(pg) => pg.ping().await,
+        }
     }
 }

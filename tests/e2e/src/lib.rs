@@ -9,8 +9,6 @@ use sspr_client::{Auth, ClientOptions, SsprClient};
 use sspr_service::config::{CredentialConfig, TenantConfig};
 use sspr_service::{Application, Config, RunningService};
 
-pub mod postgres;
-
 pub use entra_emulator;
 pub use sspr_client;
 

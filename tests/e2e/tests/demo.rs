@@ -174,7 +174,12 @@ fn mode(path: &Path) -> u32 {
 #[tokio::test]
 async fn the_default_store_is_private_and_removed_when_the_demo_stops() {
     let demo = demo_with(None).await;
-    let store = demo.service.store().path().to_path_buf();
+    let store = demo
+        .service
+        .store()
+        .path()
+        .expect("the demo keeps a SQLite file")
+        .to_path_buf();
     let dir = store.parent().expect("directory").to_path_buf();
     append(&demo).await;
     assert_eq!(mode(&store), 0o600, "{}", store.display());
@@ -199,7 +204,7 @@ async fn a_store_given_with_store_is_kept_and_reused() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("kept.db");
     let demo = demo_with(Some(path.clone())).await;
-    assert_eq!(demo.service.store().path(), path);
+    assert_eq!(demo.service.store().path(), Some(path.as_path()));
     let id = append(&demo).await;
     assert!(
         demo.banner()

@@ -8,6 +8,7 @@ use entra_emulator::{CallKind, FaultRule, ThrottleConfig};
 use serde_json::{Value, json};
 use sspr_e2e::World;
 use sspr_service::config::{Config, Limit};
+use sspr_service::store::testing::TestDatabase;
 use sspr_service::{Application, RunningService};
 use url::Url;
 
@@ -16,14 +17,14 @@ const CONTOSO_POLICY: &str = "v1/tenants/contoso.onmicrosoft.com/sspr/policy";
 /// The emulator and a first replica (the harness's), and a second replica with the same
 /// configuration, both on the database `store_url`.
 async fn two_replicas(
-    store_url: String,
+    database: &TestDatabase,
     tenants: usize,
     users: usize,
     adjust: impl FnOnce(&mut Config),
 ) -> (World, RunningService, Vec<sspr_e2e::GeneratedTenant>) {
     let mut shared = None;
     let (world, generated) = World::start_generated(tenants, users, |config| {
-        config.store.url = Some(store_url);
+        config.store = database.config();
         adjust(config);
         shared = Some(config.clone());
     })
@@ -68,10 +69,10 @@ async fn send(
 
 #[tokio::test]
 async fn a_write_to_one_tenant_through_each_replica_is_serialized_and_both_are_audited() {
-    let Some(store_url) = sspr_e2e::postgres::fresh_database_url().await else {
+    let Some(database) = TestDatabase::create().await else {
         return;
     };
-    let (world, second, _) = two_replicas(store_url, 0, 0, |_| {}).await;
+    let (world, second, _) = two_replicas(&database, 0, 0, |_| {}).await;
     let token = world.token(&["SSPR.ReadWrite"]);
     let replicas = [world.service.url.clone(), second.url.clone()];
     let (status, etag, body) = send(
@@ -101,21 +102,30 @@ async fn a_write_to_one_tenant_through_each_replica_is_serialized_and_both_are_a
         }])
         .expect("faults");
     let started = Instant::now();
-    let patch = |base: &Url, change: Value| {
-        send(
-            &world.http,
-            base,
-            reqwest::Method::PATCH,
-            CONTOSO_POLICY,
-            &token,
-            Some(&etag),
-            Some(change),
-        )
+    let patch = |base: Url, change: Value| {
+        let http = world.http.clone();
+        let token = token.clone();
+        let etag = etag.clone();
+        async move {
+            send(
+                &http,
+                &base,
+                reqwest::Method::PATCH,
+                CONTOSO_POLICY,
+                &token,
+                Some(&etag),
+                Some(change),
+            )
+            .await
+        }
     };
     let (a, b) = tokio::join!(
-        patch(&replicas[0], json!({"registration": {"reconfirmDays": 30}})),
         patch(
-            &replicas[1],
+            replicas[0].clone(),
+            json!({"registration": {"reconfirmDays": 30}})
+        ),
+        patch(
+            replicas[1].clone(),
             json!({"notifications": {"notifyUsersOnReset": false}})
         ),
     );
@@ -160,11 +170,11 @@ async fn a_write_to_one_tenant_through_each_replica_is_serialized_and_both_are_a
 
 #[tokio::test]
 async fn two_replicas_reading_reports_together_keep_to_graphs_limits() {
-    let Some(store_url) = sspr_e2e::postgres::fresh_database_url().await else {
+    let Some(database) = TestDatabase::create().await else {
         return;
     };
     // Graph's reports window shrunk to 1 s on both sides, so the test is quick.
-    let (world, second, generated) = two_replicas(store_url, 1, 4_500, |config| {
+    let (world, second, generated) = two_replicas(&database, 1, 4_500, |config| {
         config.graph.limits.reports_per_tenant = Limit::new(5, 1_000);
     })
     .await;

@@ -23,8 +23,8 @@ use crate::capabilities::coordination::{
 };
 use crate::store::StoreError;
 
-/// The tables this module keeps (a migration of the PostgreSQL store).
-pub const SCHEMA: &str = "
+/// The tables this module keeps.
+pub const SCHEMA_V4: &str = "
 CREATE UNLOGGED TABLE graph_sends (
     id bigserial PRIMARY KEY,
     window_name text NOT NULL,
@@ -225,6 +225,8 @@ mod tests {
     use crate::config::{GraphLimits, Limit};
     use crate::directory::budget::{Bucket, Budget, Request};
     use crate::directory::write_lock::WriteLock;
+    use crate::store::postgres::PgStore;
+    use crate::store::testing::TestDatabase;
 
     /// Unused reservations per window, for tests of this module.
     async fn reserved(pool: &Pool) -> HashMap<String, usize> {
@@ -241,17 +243,15 @@ mod tests {
             .collect()
     }
 
-    /// A fresh database on the test server, or `None` (with the reason printed) when there is
-    /// no server to test against.
-    async fn database() -> Option<Pool> {
-        let pool = crate::store::postgres_for_tests::fresh_database().await?;
-        pool.get()
+    /// A fresh, migrated database on the test server, or `None` (with the reason printed) when
+    /// there is no server to test against. The database lives as long as the first value.
+    async fn database() -> Option<(TestDatabase, Pool)> {
+        let database = TestDatabase::create().await?;
+        let store = PgStore::connect(&database.config())
             .await
-            .expect("connection")
-            .batch_execute(SCHEMA)
-            .await
-            .expect("schema");
-        Some(pool)
+            .expect("connects");
+        let pool = store.pool().clone();
+        Some((database, pool))
     }
 
     fn limits() -> GraphLimits {
@@ -274,7 +274,9 @@ mod tests {
 
     #[tokio::test]
     async fn replicas_on_one_database_share_graphs_windows() {
-        let Some(pool) = database().await else { return };
+        let Some((_database, pool)) = database().await else {
+            return;
+        };
         let shared = Arc::new(PgCoordination::new(pool.clone()));
         let replicas = [
             Budget::shared(limits(), shared.clone()),
@@ -324,7 +326,9 @@ mod tests {
 
     #[tokio::test]
     async fn a_tenants_write_lock_is_held_across_replicas_and_freed_by_drop() {
-        let Some(pool) = database().await else { return };
+        let Some((_database, pool)) = database().await else {
+            return;
+        };
         let shared: Arc<dyn TenantLocks> = Arc::new(PgCoordination::new(pool.clone()));
         // Two replicas: each has its own lock object for the tenant.
         let first = WriteLock::new("T1", Some(shared.clone()));
@@ -353,7 +357,9 @@ mod tests {
 
     #[tokio::test]
     async fn every_replica_gets_the_first_kept_cursor_key() {
-        let Some(pool) = database().await else { return };
+        let Some((_database, pool)) = database().await else {
+            return;
+        };
         let one = PgCoordination::new(pool.clone());
         let other = PgCoordination::new(pool);
         let kept = one.cursor_key(&[1; 32]).await.expect("key");
