@@ -184,7 +184,7 @@ async fn two_replicas_reading_reports_together_keep_to_graphs_limits() {
     });
     let tenant = &generated[0];
     let token = world.token(&["SSPR.Read"]);
-    let path = format!("v1/tenants/{}/registrations?format=ndjson", tenant.domain);
+    let path = format!("v1/tenants/{}/registrations", tenant.domain);
     let list = |base: Url| {
         let http = world.http.clone();
         let token = token.clone();
@@ -193,6 +193,7 @@ async fn two_replicas_reading_reports_together_keep_to_graphs_limits() {
             let response = http
                 .get(base.join(&path).expect("url"))
                 .bearer_auth(&token)
+                .header("accept", "application/x-ndjson")
                 .send()
                 .await
                 .expect("answers");
