@@ -73,6 +73,11 @@ pub trait SharedWindows: Send + Sync {
         plan: &Planner<'_>,
     ) -> Result<Option<SharedSlot>, StoreError>;
 
+    /// The reserved request goes now: its place is moved to now when that is later than the
+    /// reserved time. A request that leaves late (a busy host, a token fetched first) is then
+    /// counted where Graph counts it, at its arrival, not where it was planned.
+    async fn spent(&self, ids: Vec<i64>) -> Result<(), StoreError>;
+
     /// Takes back a reservation that was not used.
     async fn release(&self, ids: Vec<i64>) -> Result<(), StoreError>;
 

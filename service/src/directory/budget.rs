@@ -459,7 +459,14 @@ impl Reservation<'_> {
                     lock(ledger).stop_waiting(&mut slot);
                 }
             }
-            Held::Shared { queued_for, .. } => self.budget.stop_waiting(queued_for),
+            Held::Shared { ids, queued_for } => {
+                self.budget.stop_waiting(queued_for);
+                self.budget.in_background(move |store| async move {
+                    if let Err(error) = store.spent(ids).await {
+                        tracing::warn!(%error, "a graph request's send time was not shared");
+                    }
+                });
+            }
         }
     }
 }
@@ -475,18 +482,13 @@ impl Drop for Reservation<'_> {
             }
             Held::Shared { ids, queued_for } => {
                 self.budget.stop_waiting(queued_for);
-                if let Windows::Shared { store, .. } = &self.budget.windows
-                    && let Ok(runtime) = tokio::runtime::Handle::try_current()
-                {
-                    // Giving back is a courtesy to the others: if it fails, the place is only
-                    // taken until its window passes.
-                    let store = Arc::clone(store);
-                    runtime.spawn(async move {
-                        if let Err(error) = store.release(ids).await {
-                            tracing::warn!(%error, "an unused graph reservation was not given back");
-                        }
-                    });
-                }
+                // Giving back is a courtesy to the others: if it fails, the place is only taken
+                // until its window passes.
+                self.budget.in_background(move |store| async move {
+                    if let Err(error) = store.release(ids).await {
+                        tracing::warn!(%error, "an unused graph reservation was not given back");
+                    }
+                });
             }
         }
     }
@@ -592,6 +594,19 @@ impl Budget {
                 queued_for,
             },
         ))
+    }
+
+    /// Runs `work` on the shared windows without making the request wait for it.
+    fn in_background<F, W>(&self, work: W)
+    where
+        W: FnOnce(Arc<dyn SharedWindows>) -> F,
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        if let Windows::Shared { store, .. } = &self.windows
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            runtime.spawn(work(Arc::clone(store)));
+        }
     }
 
     /// A shared reservation no longer waits in its tenant's queue here.
@@ -910,6 +925,18 @@ mod tests {
             }))
         }
 
+        async fn spent(&self, ids: Vec<i64>) -> Result<(), crate::store::StoreError> {
+            let now = self.now_ms();
+            for sent in lock(&self.state).sent.values_mut() {
+                for (id, at) in sent.iter_mut() {
+                    if ids.contains(id) {
+                        *at = (*at).max(now);
+                    }
+                }
+            }
+            Ok(())
+        }
+
         async fn release(&self, ids: Vec<i64>) -> Result<(), crate::store::StoreError> {
             for sent in lock(&self.state).sent.values_mut() {
                 sent.retain(|(id, _)| !ids.contains(id));
@@ -1063,6 +1090,20 @@ mod tests {
             .expect("room");
         assert!(held.at() >= start + MS(4_900), "{:?}", held.at() - start);
         drop((first, second, third, other, fourth, held));
+    }
+
+    #[tokio::test]
+    async fn a_shared_request_that_leaves_late_is_counted_when_it_leaves() {
+        let budget = Budget::shared(limits(), MemoryWindows::new());
+        let ca = request("t1", Bucket::ConditionalAccess);
+        let first = budget.reserve(&ca).await.expect("room");
+        // It goes 300 ms after its reserved time (a busy host): Graph counts it then.
+        tokio::time::sleep(MS(300)).await;
+        let left = Instant::now();
+        first.spend();
+        tokio::task::yield_now().await;
+        let next = budget.reserve(&ca).await.expect("room");
+        assert!(next.at() >= left + MS(1_090), "{:?}", next.at() - left);
     }
 
     #[tokio::test]

@@ -36,12 +36,16 @@ impl Database {
     async fn create(admin_url: &str) -> Result<Database> {
         let name = format!("sspr_bench_{}", std::process::id());
         let admin = connect(admin_url).await?;
-        admin
-            .batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {name} WITH (FORCE); CREATE DATABASE {name}"
-            ))
-            .await
-            .context("creating the benchmark's database")?;
+        // One statement each: neither may run inside a transaction block.
+        for statement in [
+            format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            format!("CREATE DATABASE {name}"),
+        ] {
+            admin
+                .batch_execute(&statement)
+                .await
+                .context("creating the benchmark's database")?;
+        }
         let mut url = url::Url::parse(admin_url).context("--database-url")?;
         url.set_path(&name);
         Ok(Database {

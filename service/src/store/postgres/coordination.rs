@@ -163,6 +163,20 @@ impl SharedWindows for PgCoordination {
         Ok(Some(SharedSlot { after_ms, ids }))
     }
 
+    async fn spent(&self, ids: Vec<i64>) -> Result<(), StoreError> {
+        let client = self.pool.get().await.map_err(unavailable)?;
+        client
+            .execute(
+                &format!(
+                    "UPDATE graph_sends SET at_ms = GREATEST(at_ms, ({NOW_MS})) WHERE id = ANY($1)"
+                ),
+                &[&ids],
+            )
+            .await
+            .map_err(failed)?;
+        Ok(())
+    }
+
     async fn release(&self, ids: Vec<i64>) -> Result<(), StoreError> {
         let client = self.pool.get().await.map_err(unavailable)?;
         client
