@@ -216,6 +216,8 @@ pub struct ServiceSettings<'a> {
     /// The PostgreSQL database replicas share (`[store] url`); without it, a SQLite file of
     /// the scenario's own.
     pub shared_store: Option<String>,
+    /// `graph.limits.margin_ms`, when not the service's default.
+    pub margin_ms: Option<u64>,
     /// Which of several services on one scenario this is: its configuration, log and port are
     /// its own.
     pub instance: usize,
@@ -328,7 +330,11 @@ fn service_config(
     let _ = writeln!(text, "timeout_secs = 60");
     let _ = writeln!(text, "portal_base_url = {}\n", q(base));
     let _ = writeln!(text, "[graph.limits]");
-    let _ = writeln!(text, "enabled = {}\n", settings.limits);
+    let _ = writeln!(text, "enabled = {}", settings.limits);
+    if let Some(margin) = settings.margin_ms {
+        let _ = writeln!(text, "margin_ms = {margin}");
+    }
+    let _ = writeln!(text);
     let _ = writeln!(text, "[store]");
     match &settings.shared_store {
         Some(url) => {
