@@ -17,6 +17,7 @@ use crate::directory::credentials::CredentialFactory;
 use crate::directory::graph::Graph;
 use crate::directory::tenants::{TenantBuilder, TenantRegistry};
 use crate::ops::cursor::{CursorSigner, ttl_of};
+use crate::ops::onboarding::refresh::{Followed, StoreFollower};
 use crate::server::{self, ConnectionLimits, Drain};
 use crate::store::Store;
 use crate::store::postgres::coordination::PgCoordination;
@@ -29,6 +30,9 @@ pub struct Application {
     limits: ConnectionLimits,
     drain: Drain,
     store: Store,
+    /// With a shared store: follows the registry changes other replicas make (see
+    /// [`crate::ops::onboarding::refresh`]), for as long as the service runs.
+    follower: Option<std::pin::Pin<Box<dyn Future<Output = ()> + Send>>>,
 }
 
 impl Application {
@@ -152,6 +156,17 @@ impl Application {
             ),
             None => None,
         };
+        let follower = match &coordination {
+            Some(_) => {
+                let follower = StoreFollower::start(state.tenant_store.as_ref())
+                    .await
+                    .context("cannot read the onboarded tenants from the store")?;
+                let every = Duration::from_secs(config.store.follow_secs.max(1));
+                Some(Box::pin(follow_the_store(state.clone(), follower, every))
+                    as std::pin::Pin<Box<dyn Future<Output = ()> + Send>>)
+            }
+            None => None,
+        };
         let mut router = api::router(state, &config.server);
         if metrics_listener.is_none() {
             router = router.merge(crate::telemetry::exporter::routes());
@@ -163,6 +178,7 @@ impl Application {
             limits: ConnectionLimits::from(&config.server),
             drain,
             store,
+            follower,
         })
     }
 
@@ -202,6 +218,9 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let upkeep = AbortOnDrop(tokio::spawn(crate::telemetry::exporter::upkeep()));
+        let follower = self
+            .follower
+            .map(|follow| AbortOnDrop(tokio::spawn(follow)));
         let (api_stopped, metrics_stop) = oneshot::channel::<()>();
         let metrics = self.metrics_listener.map(|listener| {
             let stop = async {
@@ -230,6 +249,7 @@ impl Application {
                 .unwrap_or_else(|e| Err(std::io::Error::other(e)))?;
         }
         drop(upkeep);
+        drop(follower);
         served
     }
 
@@ -278,6 +298,38 @@ impl RunningService {
 }
 
 /// Aborts a background task when the server it serves stops.
+/// Applies, every `every`, the registry changes the other replicas made in the shared store.
+async fn follow_the_store(state: AppState, mut follower: StoreFollower, every: Duration) {
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match follower
+            .follow(
+                state.tenant_store.as_ref(),
+                &state.tenants,
+                &state.tenant_builder,
+                &state.tenancy.credentials,
+                &state.auth,
+            )
+            .await
+        {
+            Ok(followed) if followed != Followed::default() => {
+                tracing::info!(
+                    added = followed.added,
+                    replaced = followed.replaced,
+                    removed = followed.removed,
+                    "registry changes of other replicas applied"
+                );
+            }
+            Ok(_) => {}
+            Err(error) => {
+                tracing::warn!(%error, "the shared store's tenants cannot be read; trying again")
+            }
+        }
+    }
+}
+
 struct AbortOnDrop(JoinHandle<()>);
 
 impl Drop for AbortOnDrop {

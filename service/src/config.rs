@@ -293,6 +293,14 @@ pub struct StoreConfig {
     /// PEM roots that sign the database's certificate, trusted beside the system's roots.
     #[serde(default)]
     pub ca_file: Option<PathBuf>,
+    /// With `url`: how often, in seconds, the tenants and grants other replicas changed are read
+    /// back into this one's registry.
+    #[serde(default = "default_follow_secs")]
+    pub follow_secs: u64,
+}
+
+fn default_follow_secs() -> u64 {
+    5
 }
 
 impl Default for StoreConfig {
@@ -302,6 +310,7 @@ impl Default for StoreConfig {
             url: None,
             password: None,
             ca_file: None,
+            follow_secs: default_follow_secs(),
         }
     }
 }

@@ -7,6 +7,7 @@
 //! a caller scoped to some tenants must not widen its own scope by re-tagging or onboarding.
 
 mod credential;
+pub mod refresh;
 
 use std::sync::Arc;
 

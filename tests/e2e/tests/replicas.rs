@@ -231,3 +231,98 @@ async fn two_replicas_reading_reports_together_keep_to_graphs_limits() {
     assert!(elapsed >= Duration::from_secs(5), "{elapsed:?}");
     second.stop().await.expect("stops");
 }
+
+/// Polls `path` through `base` until it answers `status`, for up to 10 s.
+async fn eventually(world: &World, base: &Url, path: &str, token: &str, status: u16) -> bool {
+    for _ in 0..100 {
+        let (answer, _, _) = send(
+            &world.http,
+            base,
+            reqwest::Method::GET,
+            path,
+            token,
+            None,
+            None,
+        )
+        .await;
+        if answer == status {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    false
+}
+
+#[tokio::test]
+async fn a_tenant_onboarded_through_one_replica_is_served_and_offboarded_by_the_other() {
+    let Some(database) = TestDatabase::create().await else {
+        return;
+    };
+    let (world, second, generated) = two_replicas(&database, 1, 3, |config| {
+        config
+            .tenants
+            .retain(|t| !t.domains.iter().any(|d| d.starts_with("tenant")));
+        config.store.follow_secs = 1;
+    })
+    .await;
+    let customer = &generated[0];
+    let admin = world.token(&["SSPR.Admin"]);
+    let path = format!("v1/tenants/{}", customer.id);
+    let (status, _, _) = send(
+        &world.http,
+        &second.url,
+        reqwest::Method::GET,
+        &path,
+        &admin,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 404, "not managed yet");
+    let (status, body) = world
+        .call(
+            reqwest::Method::POST,
+            "v1/tenants",
+            &admin,
+            Some(json!({
+                "tenant": customer.domain,
+                "credential": {
+                    "kind": "clientSecret",
+                    "clientId": entra_emulator::seed::GRAPH_APP_CLIENT_ID,
+                    "clientSecret": world.emulator.graph_app_secret(),
+                },
+            })),
+        )
+        .await;
+    assert_eq!(status, 201, "{body:#}");
+    // The other replica reads it back from the store, its sealed secret opened, and uses it.
+    assert!(
+        eventually(&world, &second.url, &path, &admin, 200).await,
+        "the second replica serves the tenant onboarded through the first"
+    );
+    let summary = format!("v1/tenants/{}/registrations/summary", customer.domain);
+    let (status, _, body) = send(
+        &world.http,
+        &second.url,
+        reqwest::Method::GET,
+        &summary,
+        &world.token(&["SSPR.Read"]),
+        None,
+        None,
+    )
+    .await;
+    assert!(
+        status == 200 || body["code"] == "licenseRequired",
+        "{status} {body:#}"
+    );
+
+    let (status, body) = world
+        .call(reqwest::Method::DELETE, &path, &admin, None)
+        .await;
+    assert!(status == 200 || status == 204, "{status} {body:#}");
+    assert!(
+        eventually(&world, &second.url, &path, &admin, 404).await,
+        "the second replica stops serving the tenant offboarded through the first"
+    );
+    second.stop().await.expect("stops");
+}
