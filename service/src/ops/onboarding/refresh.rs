@@ -53,9 +53,12 @@ impl StoreFollower {
         let in_store: std::collections::HashSet<String> =
             records.iter().map(|record| record.id.clone()).collect();
         let mut now: HashMap<String, TenantRecord> = HashMap::with_capacity(records.len());
+        // The registry as this look began: what this replica changed itself is already in it.
+        let registered: std::collections::HashSet<String> =
+            registry.snapshot().iter().map(|t| t.id.clone()).collect();
         for record in records {
             let known = self.seen.get(&record.id);
-            let present = registry.snapshot().iter().any(|t| t.id == record.id);
+            let present = registered.contains(&record.id);
             let changed = known != Some(&record);
             if changed || !present {
                 let built = credential::definition_of(&record, credentials)
