@@ -12,6 +12,7 @@ use url::Url;
 
 use crate::api::{self, AppState, Shared};
 use crate::auth::Authenticator;
+use crate::capabilities::coordination::CacheInvalidations;
 use crate::config::{Config, GraphConfig};
 use crate::directory::credentials::CredentialFactory;
 use crate::directory::graph::Graph;
@@ -157,13 +158,31 @@ impl Application {
             None => None,
         };
         let follower = match &coordination {
-            Some(_) => {
+            Some(coordination) => {
+                state.policies.share_invalidations(coordination.clone());
+                state
+                    .registrations
+                    .share_invalidations(coordination.clone());
                 let follower = StoreFollower::start(state.tenant_store.as_ref())
                     .await
                     .context("cannot read the onboarded tenants from the store")?;
                 let every = Duration::from_secs(config.store.follow_secs.max(1));
-                Some(Box::pin(follow_the_store(state.clone(), follower, every))
-                    as std::pin::Pin<Box<dyn Future<Output = ()> + Send>>)
+                // Only what is published from now on: this replica's caches are empty.
+                let invalidations = coordination
+                    .since(0)
+                    .await
+                    .context("cannot read the cache invalidations from the store")?
+                    .last()
+                    .map_or(0, |newest| newest.id);
+                let caches = CacheFollower {
+                    shared: coordination.clone(),
+                    after: invalidations,
+                    applied: std::collections::BTreeSet::new(),
+                };
+                Some(
+                    Box::pin(follow_the_store(state.clone(), follower, caches, every))
+                        as std::pin::Pin<Box<dyn Future<Output = ()> + Send>>,
+                )
             }
             None => None,
         };
@@ -299,7 +318,12 @@ impl RunningService {
 
 /// Aborts a background task when the server it serves stops.
 /// Applies, every `every`, the registry changes the other replicas made in the shared store.
-async fn follow_the_store(state: AppState, mut follower: StoreFollower, every: Duration) {
+async fn follow_the_store(
+    state: AppState,
+    mut follower: StoreFollower,
+    mut caches: CacheFollower,
+    every: Duration,
+) {
     let mut ticks = tokio::time::interval(every);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -327,6 +351,45 @@ async fn follow_the_store(state: AppState, mut follower: StoreFollower, every: D
                 tracing::warn!(%error, "the shared store's tenants cannot be read; trying again")
             }
         }
+        if let Err(error) = caches.follow(&state).await {
+            tracing::warn!(%error, "the shared store's cache invalidations cannot be read; trying again");
+        }
+    }
+}
+
+/// The cache invalidations other replicas published, applied to this one's caches.
+struct CacheFollower {
+    shared: std::sync::Arc<PgCoordination>,
+    /// Every invalidation up to this id was applied (or predates this replica).
+    after: i64,
+    /// Applied ids above `after`: an id taken early can commit after a later one, so the look
+    /// goes back a little and skips what it applied.
+    applied: std::collections::BTreeSet<i64>,
+}
+
+impl CacheFollower {
+    /// How far back each look goes, in ids.
+    const LOOK_BACK: i64 = 1_000;
+
+    async fn follow(&mut self, state: &AppState) -> Result<(), crate::store::StoreError> {
+        for invalidation in self.shared.since(self.after).await? {
+            if self.applied.insert(invalidation.id) {
+                state
+                    .policies
+                    .apply_invalidation(&invalidation.cache, &invalidation.tenant_id);
+                state
+                    .registrations
+                    .apply_invalidation(&invalidation.cache, &invalidation.tenant_id);
+            }
+        }
+        if let Some(&newest) = self.applied.last() {
+            let floor = newest - Self::LOOK_BACK;
+            if floor > self.after {
+                self.after = floor;
+                self.applied = self.applied.split_off(&(floor + 1));
+            }
+        }
+        Ok(())
     }
 }
 

@@ -84,3 +84,24 @@ pub trait SharedWindows: Send + Sync {
     /// Nothing more goes out in `window` for `wait` from now (Graph answered 429).
     async fn hold(&self, window: &str, wait: Duration) -> Result<(), StoreError>;
 }
+
+/// A cache entry forgotten by one replica (a write changed the tenant), for the others to forget
+/// too, so that no replica serves what another has just changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalidation {
+    /// Increasing, in the order the store took them.
+    pub id: i64,
+    /// The cache's name (`policy`, `registrationSummary`).
+    pub cache: String,
+    pub tenant_id: String,
+}
+
+#[async_trait::async_trait]
+pub trait CacheInvalidations: Send + Sync {
+    /// Tells the other replicas that `cache`'s entry for `tenant_id` is out of date.
+    async fn publish(&self, cache: &str, tenant_id: &str) -> Result<(), StoreError>;
+
+    /// The invalidations with an id above `after`, oldest first (recent ones only: a replica
+    /// that looks every few seconds misses none).
+    async fn since(&self, after: i64) -> Result<Vec<Invalidation>, StoreError>;
+}

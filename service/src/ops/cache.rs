@@ -14,11 +14,15 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
+use crate::capabilities::coordination::CacheInvalidations;
+
 /// One value per tenant (keyed by tenant id).
 pub struct TenantCache<T> {
     /// The `cache` label of its hits and misses in `/metrics`.
     name: &'static str,
     slots: Mutex<HashMap<String, Arc<Slot<T>>>>,
+    /// With replicas: where this cache's invalidations are told to the others.
+    shared: std::sync::OnceLock<Arc<dyn CacheInvalidations>>,
 }
 
 struct Slot<T> {
@@ -59,7 +63,18 @@ impl<T> TenantCache<T> {
         TenantCache {
             name,
             slots: Mutex::default(),
+            shared: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The cache's name, as invalidations between replicas name it.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
+    /// From now on, every invalidation is also told to the replicas sharing `invalidations`.
+    pub fn share_invalidations(&self, invalidations: Arc<dyn CacheInvalidations>) {
+        let _ = self.shared.set(invalidations);
     }
 
     fn slot(&self, tenant_id: &str) -> Arc<Slot<T>> {
@@ -112,6 +127,21 @@ impl<T> TenantCache<T> {
     /// Forgets the tenant's value: the next request reads upstream, and a read in flight now is
     /// not kept.
     pub fn invalidate(&self, tenant_id: &str) {
+        self.forget(tenant_id);
+        if let Some(shared) = self.shared.get()
+            && let Ok(runtime) = tokio::runtime::Handle::try_current()
+        {
+            let (shared, name, tenant_id) = (shared.clone(), self.name, tenant_id.to_owned());
+            runtime.spawn(async move {
+                if let Err(error) = shared.publish(name, &tenant_id).await {
+                    tracing::warn!(%error, cache = name, "a cache invalidation was not told to the other replicas");
+                }
+            });
+        }
+    }
+
+    /// Forgets the tenant's value here only: another replica's invalidation, applied.
+    pub fn forget(&self, tenant_id: &str) {
         self.slot(tenant_id)
             .generation
             .fetch_add(1, Ordering::AcqRel);

@@ -31,6 +31,7 @@ use crate::domain::rules::{TenantFacts, validate};
 use super::audited::{AuditTrail, OpenAttempt, json};
 use super::cache::{Aged, TenantCache};
 use super::{EtagComparison, OpsError, authorize, etag_matches};
+use crate::capabilities::coordination::CacheInvalidations;
 use merge_patch::{FieldChange, apply_merge_patch, diff, settings_json};
 
 pub(crate) mod merge_patch;
@@ -65,6 +66,18 @@ impl Policies {
         Policies {
             cache: TenantCache::named("policy"),
             max_age: Duration::from_secs(config.cache_max_age_secs),
+        }
+    }
+
+    /// Replicas sharing a store tell each other when a tenant's document changed.
+    pub fn share_invalidations(&self, shared: Arc<dyn CacheInvalidations>) {
+        self.cache.share_invalidations(shared);
+    }
+
+    /// Another replica's invalidation of `cache`'s entry for `tenant_id`, applied here.
+    pub fn apply_invalidation(&self, cache: &str, tenant_id: &str) {
+        if cache == self.cache.name() {
+            self.cache.forget(tenant_id);
         }
     }
 

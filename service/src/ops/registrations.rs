@@ -18,6 +18,7 @@ use super::cache::TenantCache;
 use super::cursor::{self, Binding, CursorError, CursorSigner};
 use super::{OpsError, authorize, licence, require, tenant_ref};
 use crate::auth::{Caller, Verb};
+use crate::capabilities::coordination::CacheInvalidations;
 use crate::capabilities::licences::Licences;
 use crate::capabilities::registration_report::{RegistrationReport, ReportLink};
 use crate::config::RegistrationsConfig;
@@ -64,6 +65,18 @@ impl Registrations {
             cache_max_age: Duration::from_secs(config.cache_max_age_secs),
             fleet_concurrency: config.fleet_concurrency.max(1),
             summaries: TenantCache::named("registrationSummary"),
+        }
+    }
+
+    /// Replicas sharing a store tell each other when a summary is out of date.
+    pub fn share_invalidations(&self, shared: Arc<dyn CacheInvalidations>) {
+        self.summaries.share_invalidations(shared);
+    }
+
+    /// Another replica's invalidation of `cache`'s entry for `tenant_id`, applied here.
+    pub fn apply_invalidation(&self, cache: &str, tenant_id: &str) {
+        if cache == self.summaries.name() {
+            self.summaries.forget(tenant_id);
         }
     }
 

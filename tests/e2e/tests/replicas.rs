@@ -326,3 +326,72 @@ async fn a_tenant_onboarded_through_one_replica_is_served_and_offboarded_by_the_
     );
     second.stop().await.expect("stops");
 }
+
+/// The policy document through `base` as a caller gets it by default: from the cache when young.
+async fn cached_policy(world: &World, base: &Url, token: &str) -> Value {
+    let response = world
+        .http
+        .get(base.join(CONTOSO_POLICY).expect("url"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .expect("answers");
+    assert_eq!(response.status(), 200);
+    response.json().await.expect("json")
+}
+
+#[tokio::test]
+async fn a_change_through_one_replica_is_not_served_stale_from_the_others_cache() {
+    let Some(database) = TestDatabase::create().await else {
+        return;
+    };
+    let (world, second, _) = two_replicas(&database, 0, 0, |config| {
+        config.store.follow_secs = 1;
+    })
+    .await;
+    let token = world.token(&["SSPR.ReadWrite"]);
+    // The second replica caches the document (for 60 s by default).
+    let before = cached_policy(&world, &second.url, &token).await;
+    let days = before["registration"]["reconfirmDays"]
+        .as_i64()
+        .expect("days");
+    let wanted = if days == 45 { 46 } else { 45 };
+    let (status, etag, body) = send(
+        &world.http,
+        &world.service.url,
+        reqwest::Method::GET,
+        CONTOSO_POLICY,
+        &token,
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (status, _, body) = send(
+        &world.http,
+        &world.service.url,
+        reqwest::Method::PATCH,
+        CONTOSO_POLICY,
+        &token,
+        etag.as_deref(),
+        Some(json!({"registration": {"reconfirmDays": wanted}})),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    // The first replica told the others: the second's cached copy is dropped within a look.
+    let mut seen = days;
+    for _ in 0..100 {
+        seen = cached_policy(&world, &second.url, &token).await["registration"]["reconfirmDays"]
+            .as_i64()
+            .expect("days");
+        if seen == wanted {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(
+        seen, wanted,
+        "the second replica serves the change made through the first"
+    );
+    second.stop().await.expect("stops");
+}

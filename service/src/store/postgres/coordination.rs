@@ -19,7 +19,8 @@ use std::time::Duration;
 use deadpool_postgres::Pool;
 
 use crate::capabilities::coordination::{
-    HeldLock, Planner, SharedSlot, SharedWindows, TenantLocks, WindowsState,
+    CacheInvalidations, HeldLock, Invalidation, Planner, SharedSlot, SharedWindows, TenantLocks,
+    WindowsState,
 };
 use crate::store::StoreError;
 
@@ -40,6 +41,19 @@ CREATE TABLE service_settings (
     value bytea NOT NULL
 );
 ";
+
+/// The cache invalidations replicas tell each other (kept an hour).
+pub const SCHEMA_V5: &str = "
+CREATE UNLOGGED TABLE cache_invalidations (
+    id bigserial PRIMARY KEY,
+    cache_name text NOT NULL,
+    tenant_id text NOT NULL,
+    at_ms bigint NOT NULL
+);
+";
+
+/// How long an invalidation is kept: far longer than any replica's look takes.
+const INVALIDATIONS_KEPT_MS: i64 = 3_600_000;
 
 /// The database's clock, in milliseconds since the Unix epoch.
 const NOW_MS: &str = "SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint";
@@ -201,6 +215,50 @@ impl SharedWindows for PgCoordination {
             .await
             .map_err(failed)?;
         Ok(())
+    }
+}
+
+#[async_trait::async_trait]
+impl CacheInvalidations for PgCoordination {
+    async fn publish(&self, cache: &str, tenant_id: &str) -> Result<(), StoreError> {
+        let client = self.pool.get().await.map_err(unavailable)?;
+        client
+            .execute(
+                &format!(
+                    "INSERT INTO cache_invalidations (cache_name, tenant_id, at_ms) \
+                     VALUES ($1, $2, ({NOW_MS}))"
+                ),
+                &[&cache, &tenant_id],
+            )
+            .await
+            .map_err(failed)?;
+        client
+            .execute(
+                &format!("DELETE FROM cache_invalidations WHERE at_ms < ({NOW_MS}) - $1"),
+                &[&INVALIDATIONS_KEPT_MS],
+            )
+            .await
+            .map_err(failed)?;
+        Ok(())
+    }
+
+    async fn since(&self, after: i64) -> Result<Vec<Invalidation>, StoreError> {
+        let client = self.pool.get().await.map_err(unavailable)?;
+        Ok(client
+            .query(
+                "SELECT id, cache_name, tenant_id FROM cache_invalidations WHERE id > $1 \
+                 ORDER BY id",
+                &[&after],
+            )
+            .await
+            .map_err(failed)?
+            .iter()
+            .map(|row| Invalidation {
+                id: row.get(0),
+                cache: row.get(1),
+                tenant_id: row.get(2),
+            })
+            .collect())
     }
 }
 

@@ -37,6 +37,7 @@ pub const MIGRATIONS: &[&str] = &[
     audit::SCHEMA_V2,
     tenancy::SCHEMA_V3,
     coordination::SCHEMA_V4,
+    coordination::SCHEMA_V5,
 ];
 
 /// The first key of every advisory lock the store takes (`'SSPR'` in ASCII).
