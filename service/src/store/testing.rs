@@ -104,8 +104,26 @@ impl TestDatabase {
     }
 }
 
+impl TestDatabase {
+    /// Drops the database now, from the caller's runtime. A service running on that runtime
+    /// keeps being driven meanwhile: the blocking [`Drop`] would stall a connection it is
+    /// opening, and PostgreSQL's DROP waits for that half-open session until
+    /// `authentication_timeout` (60 s) ends it.
+    pub async fn remove(mut self) {
+        let name = std::mem::take(&mut self.name);
+        let client = self.server.connect().await.expect("the test server");
+        client
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .await
+            .expect("the test database is dropped");
+    }
+}
+
 impl Drop for TestDatabase {
     fn drop(&mut self) {
+        if self.name.is_empty() {
+            return;
+        }
         // Drop cannot await, and the test's runtime may be the one calling: a runtime of its
         // own on a thread of its own. FORCE ends the connections the test's pools still hold.
         let server = self.server.clone();

@@ -136,7 +136,7 @@ async fn readiness_reports_a_database_that_stops_answering() {
     assert_eq!(ready.status(), 200);
 
     // The database goes away under the running service (dropped, its sessions ended).
-    drop(database);
+    database.remove().await;
     let not_ready = world.get("/readyz", None).await;
     assert_eq!(not_ready.status(), 503);
     let health: Value = not_ready.json().await.expect("json");
