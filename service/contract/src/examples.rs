@@ -1195,3 +1195,141 @@ pub fn protection_change_plan() -> Value {
 pub fn state_change() -> Value {
     json!({ "state": "enabled", "force": false })
 }
+
+/// Contoso's readiness: hybrid, licensed, most of the guide done; the Windows link missing.
+pub fn tenant_readiness() -> Value {
+    let ask = "sspr policy set --tenant contoso.onmicrosoft.com";
+    json!({
+        "tenant": {
+            "id": "3f2b9c1e-7d4a-4e8b-9c61-5a0d2e8f4b17",
+            "domain": "contoso.onmicrosoft.com",
+            "displayName": "Contoso"
+        },
+        "readAt": "2026-12-02T18:05:04.31924838Z",
+        "status": "fail",
+        "counts": { "pass": 10, "warn": 2, "fail": 1, "unknown": 1, "notApplicable": 0 },
+        "checks": [
+            { "id": "cloudLicence", "title": "Licence for cloud-only reset", "status": "pass",
+              "summary": "SPB (Microsoft 365 Business Premium) allows cloud-only users to reset.",
+              "evidence": [ { "name": "skus", "value": "SPB (Enabled, AAD_PREMIUM)", "source": "graph" } ] },
+            { "id": "writebackLicence", "title": "Licence for reset with writeback", "status": "pass",
+              "summary": "SPB carries AAD_PREMIUM, which writeback needs.",
+              "evidence": [ { "name": "skus", "value": "SPB (Enabled, AAD_PREMIUM)", "source": "graph" } ] },
+            { "id": "onPremisesIntegration", "title": "Password writeback and unlock", "status": "pass",
+              "summary": "Directory sync is on; writeback and unlock without reset are on.",
+              "evidence": [
+                  { "name": "directorySync.onPremisesSyncEnabled", "value": "true", "source": "graph" },
+                  { "name": "onPremises.passwordWriteback", "value": "true", "source": "portal" },
+                  { "name": "onPremises.unlockWithoutReset", "value": "true", "source": "portal" }
+              ] },
+            { "id": "enablementScope", "title": "Who SSPR is enabled for", "status": "pass",
+              "summary": "SSPR is enabled for every user.",
+              "evidence": [ { "name": "enablement.scope", "value": "all", "source": "portal" } ],
+              "points": { "control": "SelfServicePasswordReset", "score": 1.0, "maxScore": 1.0 } },
+            { "id": "methodsAndGates", "title": "Methods and the number a reset needs", "status": "pass",
+              "summary": "Two methods are needed and three methods besides the Authenticator app are available.",
+              "evidence": [
+                  { "name": "authentication.methodsRequired", "value": "2", "source": "portal" },
+                  { "name": "methods", "value": "mobilePhone, email, microsoftAuthenticator, securityQuestions", "source": "portal" }
+              ] },
+            { "id": "registration", "title": "Registration and re-confirmation", "status": "warn",
+              "summary": "Registration is required at sign-in, but users are never asked to re-confirm.",
+              "evidence": [
+                  { "name": "registration.requireRegistrationOnSignIn", "value": "true", "source": "portal" },
+                  { "name": "registration.reconfirmDays", "value": "0", "source": "portal" }
+              ],
+              "remedy": { "text": "Ask users to re-confirm their methods every 180 days.",
+                          "command": format!("{ask} --reconfirm-days 180") } },
+            { "id": "notifications", "title": "Notifications", "status": "pass",
+              "summary": "Users are notified of resets and admins of other admins' resets.",
+              "evidence": [
+                  { "name": "notifications.notifyUsersOnReset", "value": "true", "source": "portal" },
+                  { "name": "notifications.notifyAdminsOnAdminReset", "value": "true", "source": "portal" }
+              ] },
+            { "id": "helpdeskLink", "title": "Helpdesk link", "status": "pass",
+              "summary": "Users who cannot reset are sent to https://help.contoso.com/password.",
+              "evidence": [ { "name": "customization.helpdeskLink", "value": "https://help.contoso.com/password", "source": "portal" } ] },
+            { "id": "windowsResetLink", "title": "Windows sign-in screen link", "status": "fail",
+              "summary": "No Intune policy sets AllowAadPasswordReset: the Windows sign-in screen shows no Reset password link.",
+              "evidence": [ { "name": "intune.policies", "value": "none of 3 configuration policies and 1 custom profile sets it", "source": "graph" } ],
+              "remedy": { "text": "Deploy the settings-catalog policy to all devices, or set the registry value on devices outside Intune.",
+                          "command": "sspr windows-reset-link apply --tenant contoso.onmicrosoft.com --all-devices" } },
+            { "id": "registrationProtection", "title": "Security-info registration protected", "status": "pass",
+              "summary": "The sspr registration-protection policy is enforced and grades without failures.",
+              "evidence": [ { "name": "policy", "value": "sspr: protect security info registration (enabled)", "source": "graph" } ] },
+            { "id": "mfaRegistrationEnforced", "title": "MFA registration enforced", "status": "unknown",
+              "summary": "The registration campaign is off; the Identity Protection MFA registration policy has no API.",
+              "evidence": [ { "name": "registrationCampaign.state", "value": "disabled", "source": "graph" } ],
+              "remedy": { "text": "Turn on the registration campaign, or check the Identity Protection policy in the portal.",
+                          "portal": "Entra admin center > Protection > Identity Protection > Multifactor authentication registration policy" } },
+            { "id": "registrationCoverage", "title": "Registration coverage", "status": "warn",
+              "summary": "412 of 480 SSPR-enabled members registered (85.8%, threshold 90%); 12 guests counted apart.",
+              "evidence": [
+                  { "name": "coverage", "value": "412 of 480", "source": "graph" },
+                  { "name": "guests", "value": "12", "source": "graph" }
+              ],
+              "remedy": { "text": "Remind the users who have not registered; list them with the command.",
+                          "command": "sspr registrations list --tenant contoso.onmicrosoft.com --gap enabled-not-registered" } },
+            { "id": "secureScoreSspr", "title": "Secure Score: self-service password reset", "status": "pass",
+              "summary": "1 of 1 point.",
+              "evidence": [ { "name": "SelfServicePasswordReset", "value": "1 of 1 (count 480 of 480)", "source": "graph" } ],
+              "points": { "control": "SelfServicePasswordReset", "score": 1.0, "maxScore": 1.0 } },
+            { "id": "secureScoreMfaRegistration", "title": "Secure Score: MFA registration", "status": "pass",
+              "summary": "9 of 9 points.",
+              "evidence": [ { "name": "MFARegistrationV2", "value": "9 of 9 (count 0 of 480 unregistered)", "source": "graph" } ],
+              "points": { "control": "MFARegistrationV2", "score": 9.0, "maxScore": 9.0 } }
+        ],
+        "points": { "achieved": 10.0, "max": 10.0, "available": 0.0 },
+        "portals": {
+            "registration": "https://aka.ms/setupsecurityinfo",
+            "reset": "https://aka.ms/sspr",
+            "all": [
+                { "url": "https://aka.ms/setupsecurityinfo", "purpose": "Register or change the methods for MFA and password reset (combined registration)" },
+                { "url": "https://aka.ms/mfasetup", "purpose": "Set up multifactor authentication" },
+                { "url": "https://aka.ms/ssprsetup", "purpose": "Register for password reset" },
+                { "url": "https://aka.ms/sspr", "purpose": "Reset a forgotten password" }
+            ]
+        }
+    })
+}
+
+/// Fabrikam's problem, then Contoso's readiness, and the matrix sorted by domain.
+pub fn fleet_readiness() -> Value {
+    json!({
+        "tenants": [fleet_readiness_entry(), {
+            "tenant": "3f2b9c1e-7d4a-4e8b-9c61-5a0d2e8f4b17",
+            "domain": "contoso.onmicrosoft.com",
+            "readiness": tenant_readiness()
+        }],
+        "failed": 1,
+        "matrix": {
+            "checks": ["cloudLicence", "writebackLicence", "onPremisesIntegration", "enablementScope",
+                "methodsAndGates", "registration", "notifications", "helpdeskLink", "windowsResetLink",
+                "registrationProtection", "mfaRegistrationEnforced", "registrationCoverage",
+                "secureScoreSspr", "secureScoreMfaRegistration"],
+            "rows": [
+                { "tenant": "3f2b9c1e-7d4a-4e8b-9c61-5a0d2e8f4b17", "domain": "contoso.onmicrosoft.com",
+                  "statuses": ["pass", "pass", "pass", "pass", "pass", "warn", "pass", "pass", "fail",
+                      "pass", "unknown", "warn", "pass", "pass"] },
+                { "tenant": "8a6e4d2c-1b3f-4c5d-a7e9-0f1e2d3c4b5a", "domain": "fabrikam.onmicrosoft.com",
+                  "statuses": null }
+            ]
+        }
+    })
+}
+
+/// One NDJSON line of the fleet readiness: a tenant whose credential is refused.
+pub fn fleet_readiness_entry() -> Value {
+    json!({
+        "tenant": "8a6e4d2c-1b3f-4c5d-a7e9-0f1e2d3c4b5a",
+        "domain": "fabrikam.onmicrosoft.com",
+        "problem": {
+            "code": "upstreamToken",
+            "detail": "Entra refused the credential for tenant fabrikam.onmicrosoft.com: the client secret expired.",
+            "status": 502,
+            "tenant": "fabrikam.onmicrosoft.com",
+            "title": "Token refused",
+            "type": "/problems/upstream-token"
+        }
+    })
+}

@@ -10,5 +10,6 @@ pub mod partner;
 pub mod policy;
 pub mod problem;
 pub mod protection;
+pub mod readiness;
 pub mod registrations;
 pub mod tenants;

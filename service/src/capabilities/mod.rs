@@ -8,6 +8,7 @@ pub mod app_permissions;
 pub mod audit_log;
 pub mod conditional_access;
 pub mod coordination;
+pub mod device_configuration;
 pub mod licences;
 pub mod partner_directory;
 pub mod password_reset_portal;

@@ -11,3 +11,4 @@ pub mod protection;
 pub mod registrations;
 pub mod rules;
 pub mod tenancy;
+pub mod windows_link;
