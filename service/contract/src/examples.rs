@@ -484,7 +484,8 @@ pub fn registration_summary() -> Value {
             "registeredNotEnabled": 1,
             "adminsWithoutMfa": 0,
             "guests": 1
-        }
+        },
+        "members": { "ssprEnabled": 3, "ssprEnabledRegistered": 2 }
     })
 }
 
@@ -526,7 +527,8 @@ pub fn fleet_summary() -> Value {
                         "registeredNotEnabled": 1,
                         "adminsWithoutMfa": 0,
                         "guests": 1
-                    }
+                    },
+                    "members": { "ssprEnabled": 3, "ssprEnabledRegistered": 2 }
                 }
             },
             {

@@ -260,6 +260,18 @@ pub struct GapCounts {
     pub guests: u64,
 }
 
+/// Members only (`userType` `member`): what coverage is measured on, guests counted apart.
+/// The registration report carries no `accountEnabled`, so disabled and resource accounts
+/// cannot be told apart here.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MemberCounts {
+    /// Members SSPR is enabled for.
+    pub sspr_enabled: u64,
+    /// Of those, the members who registered enough methods to reset.
+    pub sspr_enabled_registered: u64,
+}
+
 /// Where the counts came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -299,6 +311,9 @@ pub struct RegistrationSummary {
     /// Users per registered method string, as Graph spells it (sorted by name).
     pub methods: BTreeMap<String, u64>,
     pub gaps: GapCounts,
+    /// The members' counts (guests apart); zero from a service before this field.
+    #[serde(default)]
+    pub members: MemberCounts,
 }
 
 /// One tenant's line of the fleet summary: its summary or its problem.

@@ -14,5 +14,6 @@ pub mod partner_directory;
 pub mod password_reset_portal;
 pub mod policy_directory;
 pub mod registration_report;
+pub mod secure_score;
 pub mod tenant_discovery;
 pub mod tenant_store;

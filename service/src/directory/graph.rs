@@ -147,6 +147,16 @@ impl Graph {
         Ok(Answer { body, request_id })
     }
 
+    /// One entity at `path` (below the Graph base URL) and Graph's `request-id`.
+    pub async fn get_entity<T: DeserializeOwned>(
+        &self,
+        tenant: &ManagedTenant,
+        path: &str,
+    ) -> Result<(T, Option<String>), DirectoryError> {
+        let answer = self.get::<T>(tenant, path).await?;
+        Ok((answer.body, answer.request_id))
+    }
+
     /// Every Graph request goes through here: it waits for its place in the tenant's and the
     /// app's throttling budget, goes out with the tenant's app-only token and a
     /// `client-request-id`, and is retried as [`RetryPolicy`] decides (a 429 never reaches the

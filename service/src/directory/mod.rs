@@ -13,6 +13,7 @@ pub mod policy_calls;
 pub mod portal;
 pub mod registrations;
 mod retry;
+pub mod secure_score;
 pub mod tenants;
 pub mod write_lock;
 

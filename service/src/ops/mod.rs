@@ -14,6 +14,7 @@ pub mod onboarding;
 pub mod partner;
 pub mod policy;
 pub mod protection;
+pub mod readiness;
 pub mod registrations;
 pub mod tenants;
 

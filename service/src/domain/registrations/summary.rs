@@ -8,7 +8,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::Registration;
-pub use sspr_api::registrations::{FeatureCounts, GapCounts, RegistrationSummary, SummarySource};
+pub use sspr_api::registrations::{
+    FeatureCounts, GapCounts, MemberCounts, RegistrationSummary, SummarySource,
+};
 use sspr_api::tenants::TenantRef;
 
 /// The counts of one pass over a tenant's report.
@@ -20,6 +22,7 @@ pub struct RegistrationCounts {
     /// Users per registered method string, as Graph spells it (sorted by name).
     pub methods: BTreeMap<String, u64>,
     pub gaps: GapCounts,
+    pub members: MemberCounts,
 }
 
 impl RegistrationCounts {
@@ -36,7 +39,12 @@ impl RegistrationCounts {
         g.enabled_not_registered += u64::from(r.is_sspr_enabled && !r.is_sspr_registered);
         g.registered_not_enabled += u64::from(r.is_sspr_registered && !r.is_sspr_enabled);
         g.admins_without_mfa += u64::from(r.is_admin && !r.is_mfa_capable);
-        g.guests += u64::from(r.user_type.eq_ignore_ascii_case("guest"));
+        let guest = r.user_type.eq_ignore_ascii_case("guest");
+        g.guests += u64::from(guest);
+        if !guest && r.is_sspr_enabled {
+            self.members.sspr_enabled += 1;
+            self.members.sspr_enabled_registered += u64::from(r.is_sspr_registered);
+        }
         for (i, method) in r.methods_registered.iter().enumerate() {
             // A user counts once per method, even if Graph repeated the string.
             if r.methods_registered[..i].contains(method) {
@@ -66,6 +74,7 @@ pub fn registration_summary(
         features: counts.features,
         methods: counts.methods,
         gaps: counts.gaps,
+        members: counts.members,
     }
 }
 
@@ -149,6 +158,19 @@ mod tests {
                 admins_without_mfa: 1,
                 guests: 1,
             }
+        );
+        assert_eq!(
+            counts.members,
+            MemberCounts {
+                sspr_enabled: 2,
+                sspr_enabled_registered: 1,
+            }
+        );
+        let mut with_an_enabled_guest = counts.clone();
+        with_an_enabled_guest.add(&user(false, (true, true), (true, true), true, &["email"]));
+        assert_eq!(
+            with_an_enabled_guest.members, counts.members,
+            "guests are counted apart"
         );
     }
 }
