@@ -13,6 +13,7 @@ pub mod demo;
 pub mod directory;
 pub mod domain;
 pub mod ops;
+pub mod report;
 pub mod secrets;
 pub mod server;
 pub mod store;
