@@ -144,6 +144,12 @@ impl Application {
             permissions: std::sync::Arc::new(crate::directory::permissions::TokenPermissions::new(
                 credentials,
             )),
+            secure_score: std::sync::Arc::new(graph.clone()),
+            device_configuration: std::sync::Arc::new(graph.clone()),
+            readiness: crate::ops::readiness::ReadinessSettings {
+                rules: config.readiness.rules()?,
+                fleet_concurrency: config.readiness.fleet_concurrency.max(1),
+            },
             draining: drain.draining.clone(),
         });
         let listener = TcpListener::bind(config.listen)

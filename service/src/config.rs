@@ -52,6 +52,9 @@ pub struct Config {
     /// Where Prometheus scrapes `/metrics`.
     #[serde(default)]
     pub metrics: MetricsConfig,
+    /// What the readiness checks are decided against.
+    #[serde(default)]
+    pub readiness: ReadinessConfig,
 }
 
 /// `/metrics` (Prometheus text format, no token). Its labels are route templates, status codes
@@ -273,6 +276,50 @@ impl Default for RegistrationsConfig {
             cache_max_age_secs: 300,
             fleet_concurrency: 16,
         }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReadinessConfig {
+    /// SKU part numbers that allow cloud-only users to reset without an Entra ID P1 plan
+    /// (any SKU with AAD_PREMIUM always counts). Default: Business Standard (`O365_BUSINESS_PREMIUM`),
+    /// Business Premium (`SPB`), legacy Business Standard (`SMB_BUSINESS_PREMIUM`).
+    pub cloud_reset_skus: Vec<String>,
+    /// Registration coverage (registered ÷ SSPR-enabled members) that passes, in percent.
+    pub coverage_pass_percent: f64,
+    /// Coverage that warns (below the pass mark); below this it fails.
+    pub coverage_warn_percent: f64,
+    /// Tenants assessed at once by the fleet readiness.
+    pub fleet_concurrency: usize,
+}
+
+impl Default for ReadinessConfig {
+    fn default() -> Self {
+        let rules = crate::domain::readiness::ReadinessRules::default();
+        ReadinessConfig {
+            cloud_reset_skus: rules.cloud_reset_skus,
+            coverage_pass_percent: rules.coverage_pass_percent,
+            coverage_warn_percent: rules.coverage_warn_percent,
+            fleet_concurrency: 16,
+        }
+    }
+}
+
+impl ReadinessConfig {
+    /// The rules, refused when the thresholds make no sense.
+    pub fn rules(&self) -> anyhow::Result<crate::domain::readiness::ReadinessRules> {
+        let (pass, warn) = (self.coverage_pass_percent, self.coverage_warn_percent);
+        anyhow::ensure!(
+            (0.0..=100.0).contains(&pass) && (0.0..=100.0).contains(&warn) && warn <= pass,
+            "readiness.coverage_warn_percent ({warn}) and coverage_pass_percent ({pass}) must be \
+             percentages with warn <= pass"
+        );
+        Ok(crate::domain::readiness::ReadinessRules {
+            cloud_reset_skus: self.cloud_reset_skus.clone(),
+            coverage_pass_percent: pass,
+            coverage_warn_percent: warn,
+        })
     }
 }
 

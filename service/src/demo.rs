@@ -111,6 +111,7 @@ pub fn config_for(emulator: &Emulator, listen: SocketAddr) -> Config {
             tenant: Some(seed::OPERATOR_ID.to_owned()),
         },
         metrics: Default::default(),
+        readiness: Default::default(),
         // A fresh file per start, so tests never share (or inherit) audit records; `start`
         // gives the demo its own (private or `--store`) file instead.
         store: crate::config::StoreConfig {

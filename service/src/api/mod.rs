@@ -12,6 +12,7 @@ mod partner;
 mod policy;
 pub mod problem;
 mod protection;
+mod readiness;
 mod registrations;
 pub mod responses;
 mod tenants;
@@ -76,6 +77,13 @@ pub struct Shared {
     pub licences: Arc<dyn crate::capabilities::licences::Licences>,
     /// The application permissions the tenants granted (read from their tokens).
     pub permissions: Arc<dyn crate::capabilities::app_permissions::AppPermissions>,
+    /// Secure Score (the Graph adapter), for readiness's points.
+    pub secure_score: Arc<dyn crate::capabilities::secure_score::SecureScore>,
+    /// Intune's device configuration (the Graph adapter), for the Windows sign-in link.
+    pub device_configuration:
+        Arc<dyn crate::capabilities::device_configuration::DeviceConfiguration>,
+    /// What the readiness checks are decided against, and the fleet's fan-out.
+    pub readiness: crate::ops::readiness::ReadinessSettings,
     /// On once the service is shutting down: `/readyz` then answers 503.
     pub draining: crate::server::Draining,
 }
@@ -106,6 +114,7 @@ impl std::ops::Deref for AppState {
         (name = "audit", description = "The audit trail of write attempts"),
         (name = "registrations", description = "Who registered which authentication methods: listings, summaries, the fleet"),
         (name = "registration-protection", description = "The Conditional Access policy that guards security-info registration: plan, grade, deploy, generate"),
+        (name = "readiness", description = "The SSPR guide's checklist per tenant and across the fleet, as JSON or a page people read, and the users' guide"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
@@ -182,6 +191,7 @@ fn documented() -> OpenApiRouter<AppState> {
         .merge(audit::routes())
         .merge(protection::routes())
         .merge(registrations::routes())
+        .merge(readiness::routes())
 }
 
 /// The OpenAPI document the service serves at `/openapi.json`.

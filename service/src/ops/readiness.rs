@@ -21,6 +21,13 @@ use crate::domain::readiness::{self, Observed, ReadinessRules, Unread};
 use crate::domain::secure_score::{MFA_REGISTRATION_CONTROL, SSPR_CONTROL};
 use crate::telemetry::FleetOutcome;
 
+/// Readiness's configuration.
+pub struct ReadinessSettings {
+    pub rules: ReadinessRules,
+    /// Tenants assessed at once by the fleet readiness.
+    pub fleet_concurrency: usize,
+}
+
 /// What readiness reads through.
 #[derive(Clone, Copy)]
 pub struct Readiness<'a> {

@@ -26,7 +26,8 @@ use crate::domain::registrations::summary::RegistrationSummary;
 use crate::domain::registrations::{Field, Registration};
 use crate::ops;
 use crate::ops::registrations::{ListingRequest, ListingSources, Reporting, SummaryRead};
-use query::{DEFAULT_LIMIT, Format, negotiate, parse_fleet_query, parse_list_query};
+pub(super) use query::parse_fleet_query;
+use query::{DEFAULT_LIMIT, Format, negotiate, parse_list_query};
 pub use sspr_api::registrations::{FleetEntry, FleetSummary};
 
 /// The capabilities registration reporting reads through.
