@@ -24,6 +24,7 @@ pub mod error;
 pub mod partner;
 pub mod policy;
 pub mod protection;
+pub mod readiness;
 pub mod registrations;
 pub mod tenants;
 pub mod types;

@@ -242,6 +242,48 @@ Examples:
   sspr registration-protection promote --tenant contoso.onmicrosoft.com"
     )]
     RegistrationProtection(ProtectionCommand),
+    /// The SSPR guide's checklist: licences, writeback, who SSPR is for, methods and gates,
+    /// registration, notifications, the helpdesk link, the Windows sign-in link, registration
+    /// protection, MFA registration, coverage and Secure Score; each with what to do. For one
+    /// tenant, some, or the whole fleet (each printed as it completes).
+    #[command(after_help = "\
+Examples:
+  sspr readiness --tenant contoso.onmicrosoft.com
+  sspr readiness --all-tenants
+  sspr readiness --tenant contoso.onmicrosoft.com --format html > contoso.html
+  sspr readiness --tenants tag:region:eu --format md")]
+    Readiness {
+        /// One tenant (id or domain).
+        #[arg(long, conflicts_with_all = ["tenants", "all_tenants"])]
+        tenant: Option<String>,
+        /// Several tenants or tags (`tag:region:eu`), comma-separated.
+        #[arg(
+            long,
+            value_delimiter = ',',
+            value_name = "TENANT,…",
+            conflicts_with = "all_tenants"
+        )]
+        tenants: Vec<String>,
+        /// Every tenant you may access.
+        #[arg(long)]
+        all_tenants: bool,
+        /// Output format (default: table, or json with --output json).
+        #[arg(long, value_enum)]
+        format: Option<cli::readiness::ReadinessFormat>,
+    },
+    /// A one-page guide for a tenant's users: where to register, where to reset, the Windows
+    /// sign-in link, the helpdesk link (Markdown by default).
+    #[command(after_help = "\
+Examples:
+  sspr user-guide --tenant contoso.onmicrosoft.com > guide.md
+  sspr user-guide --tenant contoso.onmicrosoft.com --format html > guide.html")]
+    UserGuide {
+        #[command(flatten)]
+        tenant: TenantArg,
+        /// md (default), html, or json (the facts the guide tells).
+        #[arg(long, value_enum)]
+        format: Option<cli::readiness::GuideFormat>,
+    },
     /// Print this command line's own tree as JSON: every command, subcommand and flag, with the
     /// values each flag takes (for tools that wrap the CLI; always JSON, needs no sign-in).
     #[command(after_help = "\
@@ -1000,7 +1042,108 @@ async fn run(cli: Cli) -> Result<String, Failure> {
         Command::Policy(PolicyCommand::Set { confirm, change }) => {
             set(&client, cli.output, change, *confirm).await
         }
+        Command::Readiness {
+            tenant,
+            tenants,
+            all_tenants,
+            format,
+        } => {
+            readiness_command(
+                &client,
+                cli.output,
+                tenant.as_deref(),
+                tenants,
+                *all_tenants,
+                *format,
+            )
+            .await
+        }
+        Command::UserGuide { tenant, format } => {
+            use cli::readiness::GuideFormat;
+            use sspr_client::readiness::Page;
+            match format.unwrap_or(match cli.output {
+                Output::Json => GuideFormat::Json,
+                Output::Table => GuideFormat::Md,
+            }) {
+                GuideFormat::Json => to_json(&client.user_guide(&tenant.key).await?.json),
+                GuideFormat::Html => Ok(client.user_guide_page(&tenant.key, Page::Html).await?),
+                GuideFormat::Md => Ok(client.user_guide_page(&tenant.key, Page::Markdown).await?),
+            }
+        }
         Command::Commands => command_tree(),
+    }
+}
+
+/// `sspr readiness`: one tenant, or several printed as each completes (table), or one document.
+async fn readiness_command(
+    client: &SsprClient,
+    output: Output,
+    tenant: Option<&str>,
+    tenants: &[String],
+    all_tenants: bool,
+    format: Option<cli::readiness::ReadinessFormat>,
+) -> Result<String, Failure> {
+    use cli::readiness::ReadinessFormat;
+    use sspr_client::readiness::Page;
+    let format = format.unwrap_or(match output {
+        Output::Json => ReadinessFormat::Json,
+        Output::Table => ReadinessFormat::Table,
+    });
+    let page = |format| match format {
+        ReadinessFormat::Html => Some(Page::Html),
+        ReadinessFormat::Md => Some(Page::Markdown),
+        _ => None,
+    };
+    if let Some(tenant) = tenant {
+        return match format {
+            ReadinessFormat::Json => to_json(&client.readiness(tenant).await?.json),
+            ReadinessFormat::Table => Ok(cli::readiness::readiness_table(
+                &client.readiness(tenant).await?.value,
+                None,
+            )),
+            other => Ok(client
+                .readiness_page(tenant, page(other).unwrap_or(Page::Html))
+                .await?),
+        };
+    }
+    let which = if all_tenants {
+        registrations::FleetTenants::All
+    } else if tenants.is_empty() {
+        return Err(Failure::Usage(
+            "give --tenant, --tenants or --all-tenants".to_owned(),
+        ));
+    } else {
+        registrations::FleetTenants::Named(tenants.to_vec())
+    };
+    match format {
+        ReadinessFormat::Json => to_json(&client.fleet_readiness(&which).await?.json),
+        ReadinessFormat::Table => {
+            let mut stream = client.fleet_readiness_stream(&which).await?;
+            let (mut seen, mut failed) = (0, Vec::new());
+            while let Some(entry) = stream.next_entry().await? {
+                println!("{}", cli::readiness::fleet_line(&entry));
+                seen += 1;
+                if let Some(problem) = &entry.problem {
+                    let code = problem
+                        .get("code")
+                        .and_then(|c| c.as_str())
+                        .unwrap_or("error");
+                    failed.push((entry.domain.clone(), code.to_owned()));
+                }
+            }
+            if failed.is_empty() {
+                Ok(String::new())
+            } else {
+                Err(Failure::Tenants {
+                    failed,
+                    of: seen,
+                    exit_code: exit::SERVER,
+                })
+            }
+        }
+        other => Ok(client
+            .fleet_readiness_page(&which, page(other).unwrap_or(Page::Html))
+            .await?),
     }
 }
 

@@ -328,7 +328,7 @@ impl SsprClient {
 
     /// A GET whose body is read as it arrives: at most `idle` to the response and between
     /// pieces of the body, no limit on the whole.
-    async fn stream(
+    pub(crate) async fn stream(
         &self,
         url: Url,
         media_type: &'static str,

@@ -430,6 +430,12 @@ const COMMANDS: &[(&str, &[&str])] = &[
         "POST /v1/registration-protection/generate",
         &["registration-protection", "generate"],
     ),
+    ("GET /v1/tenants/{tenant}/readiness", &["readiness"]),
+    ("GET /v1/readiness", &["readiness"]),
+    (
+        "GET /v1/tenants/{tenant}/readiness/user-guide",
+        &["user-guide"],
+    ),
 ];
 
 /// Probes for orchestrators, not operations an administrator runs.

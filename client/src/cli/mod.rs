@@ -7,6 +7,7 @@ pub mod commands;
 pub mod partner;
 pub mod policy;
 pub mod protection;
+pub mod readiness;
 pub mod registrations;
 pub mod render;
 pub mod report;

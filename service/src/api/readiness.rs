@@ -2,7 +2,6 @@
 //! the SSPR guide's checklist as JSON, or as a page people read (`text/html`, `text/markdown`,
 //! rendered by [`crate::report`]); the fleet also as NDJSON, one tenant per line as it completes.
 
-
 use axum::body::{Body, Bytes};
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, header};

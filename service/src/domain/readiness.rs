@@ -1016,7 +1016,7 @@ fn coverage(observed: &Observed<'_>, rules: &ReadinessRules, ask: &Ask<'_>) -> F
     .with("coveragePercent", format!("{percent:.1}"), Source::Graph)
     .with("guests", guests, Source::Graph)
     .remedy(text(
-        ask.command("registrations list --gap enabled-not-registered"),
+        ask.command("registrations list --sspr enabledNotRegistered"),
         "Remind the members who have not registered; the command lists them.",
     ))
 }

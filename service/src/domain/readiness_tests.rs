@@ -491,7 +491,7 @@ fn coverage_is_measured_on_members_against_the_thresholds() {
     assert_eq!(check.status, CheckStatus::Fail);
     assert_eq!(
         command(&check),
-        "sspr registrations list --gap enabled-not-registered --tenant contoso.onmicrosoft.com"
+        "sspr registrations list --sspr enabledNotRegistered --tenant contoso.onmicrosoft.com"
     );
     world.registrations = Err(Unread::new("needs Entra ID P1"));
     assert_eq!(
