@@ -1096,7 +1096,9 @@ async fn readiness_command(
     };
     if let Some(tenant) = tenant {
         return match format {
-            ReadinessFormat::Json => to_json(&client.readiness(tenant).await?.json),
+            ReadinessFormat::Json | ReadinessFormat::Ndjson => {
+                to_json(&client.readiness(tenant).await?.json)
+            }
             ReadinessFormat::Table => Ok(cli::readiness::readiness_table(
                 &client.readiness(tenant).await?.value,
                 None,
@@ -1117,11 +1119,15 @@ async fn readiness_command(
     };
     match format {
         ReadinessFormat::Json => to_json(&client.fleet_readiness(&which).await?.json),
-        ReadinessFormat::Table => {
+        ReadinessFormat::Table | ReadinessFormat::Ndjson => {
             let mut stream = client.fleet_readiness_stream(&which).await?;
             let (mut seen, mut failed) = (0, Vec::new());
             while let Some(entry) = stream.next_entry().await? {
-                println!("{}", cli::readiness::fleet_line(&entry));
+                if format == ReadinessFormat::Ndjson {
+                    println!("{}", serde_json::to_string(&entry).unwrap_or_default());
+                } else {
+                    println!("{}", cli::readiness::fleet_line(&entry));
+                }
                 seen += 1;
                 if let Some(problem) = &entry.problem {
                     let code = problem

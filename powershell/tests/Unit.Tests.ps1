@@ -43,6 +43,32 @@ Describe 'The arguments each cmdlet gives the CLI' {
         }
     }
 
+    It 'Get-SsprReadiness reads one tenant as JSON, the fleet as NDJSON, and a report as text' {
+        Get-SsprReadiness -Tenant 'contoso.com'
+        Should -Invoke -ModuleName SsprAdmin Invoke-SsprCli -Times 1 -Exactly -ParameterFilter {
+            ($Arguments -join ' ') -eq 'readiness --tenant contoso.com --format json' -and -not $Text
+        }
+        Get-SsprReadiness -AllTenant
+        Should -Invoke -ModuleName SsprAdmin Invoke-SsprCli -Times 1 -Exactly -ParameterFilter {
+            ($Arguments -join ' ') -eq 'readiness --all-tenants --format ndjson' -and $Stream -and $Fleet
+        }
+        Get-SsprReadiness -AllTenant -AsHtml
+        Should -Invoke -ModuleName SsprAdmin Invoke-SsprCli -Times 1 -Exactly -ParameterFilter {
+            ($Arguments -join ' ') -eq 'readiness --all-tenants --format html' -and $Text
+        }
+    }
+
+    It 'Get-SsprUserGuide asks for Markdown unless told otherwise' {
+        Get-SsprUserGuide -Tenant 'contoso.com'
+        Should -Invoke -ModuleName SsprAdmin Invoke-SsprCli -Times 1 -Exactly -ParameterFilter {
+            ($Arguments -join ' ') -eq 'user-guide --tenant contoso.com --format md' -and $Text
+        }
+        Get-SsprUserGuide -Tenant 'contoso.com' -AsObject
+        Should -Invoke -ModuleName SsprAdmin Invoke-SsprCli -Times 1 -Exactly -ParameterFilter {
+            ($Arguments -join ' ') -eq 'user-guide --tenant contoso.com --format json' -and -not $Text
+        }
+    }
+
     It 'Get-SsprRegistration streams NDJSON and passes its filters in the CLI vocabulary' {
         Get-SsprRegistration -Tenant 'contoso.com' -Sspr enabledNotRegistered -Admin $false -Method 'email', 'mobilePhone'
         Should -Invoke -ModuleName SsprAdmin Invoke-SsprCli -Times 1 -Exactly -ParameterFilter {

@@ -12,6 +12,8 @@ pub enum ReadinessFormat {
     Table,
     /// The service's JSON document.
     Json,
+    /// One JSON line per tenant as it completes (several tenants).
+    Ndjson,
     /// One self-contained HTML page (charts inline; nothing loaded from elsewhere).
     Html,
     /// The same as Markdown.
