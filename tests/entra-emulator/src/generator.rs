@@ -82,6 +82,8 @@ const STREAM_TENANT: u64 = 1;
 const STREAM_BLOCK4: u64 = 2;
 const STREAM_BLOCK3: u64 = 3;
 const STREAM_BLOCK6: u64 = 4;
+/// The readiness settings' own stream: drawing them leaves every other generated value as it was.
+const STREAM_READINESS: u64 = 5;
 
 impl Rng {
     fn derive(seed: u64, stream: u64, index: u64) -> Rng {
@@ -483,6 +485,7 @@ fn tenant(spec: &GeneratorSpec, index: usize) -> Tenant {
         t.conditional_access_policies = ca_policies(&mut rng, tr.trusted_location, &bg);
     }
     let helpdesk = format!("https://help.{custom_domain}/");
+    let mut readiness = Rng::derive(spec.seed, STREAM_READINESS, index as u64);
     t.password_reset_policies = wire::password_reset_policies(&PortalPolicy {
         scope: tr.scope,
         group: Some((&sspr_group, "SSPR Users")),
@@ -490,6 +493,8 @@ fn tenant(spec: &GeneratorSpec, index: usize) -> Tenant {
         methods: portal,
         reconfirm_days: *rng.pick(&[0, 90, 180, 180, 365]),
         notify_users: rng.chance(0.8),
+        notify_admins: readiness.chance(0.7),
+        registration_required: readiness.chance(0.85),
         helpdesk_url: rng.chance(0.2).then_some(helpdesk.as_str()),
     });
     // Writeback needs P1; a synced tenant without it has the integration but no writeback.

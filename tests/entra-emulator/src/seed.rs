@@ -654,6 +654,8 @@ fn contoso() -> Tenant {
         },
         reconfirm_days: 180,
         notify_users: true,
+        notify_admins: true,
+        registration_required: true,
         helpdesk_url: Some("https://help.contoso.com/password"),
     });
     t.on_premises_password_reset_policies =
@@ -710,6 +712,8 @@ fn sspr_for_all_by_email_or_phone(t: &mut Tenant) {
         },
         reconfirm_days: 180,
         notify_users: true,
+        notify_admins: true,
+        registration_required: true,
         helpdesk_url: None,
     });
     t.on_premises_password_reset_policies = wire::on_premises_policies(None, false, false);
@@ -772,6 +776,8 @@ fn operator() -> Tenant {
         },
         reconfirm_days: 365,
         notify_users: true,
+        notify_admins: true,
+        registration_required: true,
         helpdesk_url: None,
     });
     t.on_premises_password_reset_policies = wire::on_premises_policies(None, false, false);

@@ -511,6 +511,9 @@ pub(crate) struct PortalPolicy<'a> {
     pub methods: PortalMethods,
     pub reconfirm_days: u16,
     pub notify_users: bool,
+    pub notify_admins: bool,
+    /// Users must register when they sign in (the portal only offers it with a scope).
+    pub registration_required: bool,
     pub helpdesk_url: Option<&'a str>,
 }
 
@@ -533,14 +536,14 @@ pub(crate) fn password_reset_policies(p: &PortalPolicy<'_>) -> Value {
         "mobileAppCodeEnabled": m.app_code,
         "numberOfQuestionsToRegister": 5,
         "numberOfQuestionsToReset": 3,
-        "registrationRequiredOnSignIn": p.scope != SsprScope::None,
+        "registrationRequiredOnSignIn": p.registration_required && p.scope != SsprScope::None,
         "registrationReconfirmIntevalInDays": p.reconfirm_days,
         "skipRegistrationAllowed": true,
         "skipRegistrationMaxAllowedDays": 7,
         "customizeHelpdeskLink": p.helpdesk_url.is_some(),
         "customHelpdeskEmailOrUrl": p.helpdesk_url.unwrap_or(""),
         "notifyUsersOnPasswordReset": p.notify_users,
-        "notifyOnAdminPasswordReset": true,
+        "notifyOnAdminPasswordReset": p.notify_admins,
         "passwordResetEnabledGroupIds": group_ids,
         "passwordResetEnabledGroupName": group_name,
         "securityQuestions": [],
