@@ -16,6 +16,7 @@ pub mod policy;
 pub mod protection;
 pub mod registrations;
 pub mod tenants;
+pub mod windows_link;
 
 use std::sync::Arc;
 

@@ -85,6 +85,7 @@ pub const GRAPH_APP_PERMISSIONS: &[&str] = &[
     "SecurityEvents.Read.All",
     "GroupMember.Read.All",
     "DeviceManagementConfiguration.Read.All",
+    "DeviceManagementConfiguration.ReadWrite.All",
 ];
 
 /// Service principal object ids of [`GRAPH_APP_CLIENT_ID`] per tenant (the `oid` of its tokens).
