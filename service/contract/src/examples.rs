@@ -1335,3 +1335,117 @@ pub fn fleet_readiness_entry() -> Value {
         }
     })
 }
+
+/// The Windows sign-in link of a tenant whose only allowing policy is a custom profile.
+pub fn windows_reset_link_status() -> Value {
+    json!({
+        "tenant": { "id": "b7e4c1a9-3f62-4d8e-9a05-6c2e8f1d4b73", "domain": "tailspin.onmicrosoft.com", "displayName": "Tailspin Toys" },
+        "status": "warn",
+        "summary": "Only a custom OMA-URI profile allows the link; deploy the settings-catalog policy to all devices instead.",
+        "policies": [
+            { "id": "5f0d7c8e-1a2b-4c3d-9e8f-0a1b2c3d4e02", "name": "Windows - SSPR link (draft)", "kind": "settingsCatalog",
+              "allows": true, "assignments": [], "ours": false },
+            { "id": "6a1e8d9f-2b3c-4d4e-8f9a-1b2c3d4e5f03", "name": "Windows - custom SSPR", "kind": "customProfile",
+              "allows": true, "assignments": [{ "target": "group", "groupId": "7b2f9e0a-3c4d-4e5f-9a0b-2c3d4e5f6a04" }], "ours": false }
+        ],
+        "evidence": [
+            { "name": "allowingPolicies", "value": "Windows - SSPR link (draft) (not assigned); Windows - custom SSPR (group 7b2f9e0a-3c4d-4e5f-9a0b-2c3d4e5f6a04)", "source": "graph" },
+            { "name": "blockingPolicies", "value": "none", "source": "graph" },
+            { "name": "policiesRead", "value": "1 settings-catalog policies, 1 device configuration profiles", "source": "graph" }
+        ],
+        "registryAlternative": {
+            "key": "HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\AzureADAccount",
+            "valueName": "AllowPasswordReset",
+            "valueType": "REG_DWORD",
+            "data": 1,
+            "omaUri": "./Device/Vendor/MSFT/Policy/Config/Authentication/AllowAadPasswordReset",
+            "scripts": [
+                "/v1/tenants/tailspin.onmicrosoft.com/windows-reset-link/script?format=reg",
+                "/v1/tenants/tailspin.onmicrosoft.com/windows-reset-link/script?format=powershell"
+            ]
+        }
+    })
+}
+
+/// The body of the plan and the deploy: assign to all devices.
+pub fn windows_reset_link_target() -> Value {
+    json!({ "target": "allDevices" })
+}
+
+/// The plan of a first deploy to one group.
+pub fn windows_reset_link_plan() -> Value {
+    let policy = json!({
+        "name": "sspr - Windows sign-in SSPR link",
+        "description": "Managed by sspr: shows the \"Reset password\" link on the Windows sign-in screen (Policy CSP Authentication/AllowAadPasswordReset = 1). Changes are undone by the next `sspr windows-reset-link apply`.",
+        "platforms": "windows10",
+        "technologies": "mdm",
+        "roleScopeTagIds": ["0"],
+        "settings": [{
+            "@odata.type": "#microsoft.graph.deviceManagementConfigurationSetting",
+            "settingInstance": {
+                "@odata.type": "#microsoft.graph.deviceManagementConfigurationChoiceSettingInstance",
+                "settingDefinitionId": "device_vendor_msft_policy_config_authentication_allowaadpasswordreset",
+                "choiceSettingValue": {
+                    "@odata.type": "#microsoft.graph.deviceManagementConfigurationChoiceSettingValue",
+                    "value": "device_vendor_msft_policy_config_authentication_allowaadpasswordreset_1",
+                    "children": []
+                }
+            }
+        }]
+    });
+    let assignment = json!({ "assignments": [{ "target": {
+        "@odata.type": "#microsoft.graph.groupAssignmentTarget",
+        "groupId": "0b6c5d4e-3f2a-4b1c-9d8e-7f6a5b4c3d2e" } }] });
+    json!({
+        "tenant": { "id": "8a6e4d2c-1b3f-4c5d-a7e9-0f1e2d3c4b5a", "domain": "fabrikam.onmicrosoft.com", "displayName": "Fabrikam" },
+        "result": "created",
+        "target": { "target": "group", "groupId": "0b6c5d4e-3f2a-4b1c-9d8e-7f6a5b4c3d2e" },
+        "policy": policy,
+        "assignment": assignment,
+        "calls": [
+            { "method": "POST", "path": "/beta/deviceManagement/configurationPolicies", "body": policy },
+            { "method": "POST", "path": "/beta/deviceManagement/configurationPolicies/{id}/assign", "body": assignment }
+        ],
+        "etag": "\"9f86d081884c7d659a2feaa0c55ad015\""
+    })
+}
+
+/// A deploy that found sspr's policy already assigned as asked.
+pub fn windows_reset_link_applied() -> Value {
+    json!({
+        "tenant": { "id": "8a6e4d2c-1b3f-4c5d-a7e9-0f1e2d3c4b5a", "domain": "fabrikam.onmicrosoft.com", "displayName": "Fabrikam" },
+        "result": "unchanged",
+        "target": { "target": "allDevices" },
+        "policyId": "2c9d8e7f-6a5b-4c3d-8e2f-1a0b9c8d7e6f",
+        "calls": [],
+        "etag": "\"3e23e8160039594a33894f6564e1b134\"",
+        "graphRequestIds": ["7a1c0e52-94b3-4d8e-b1f0-3c2d5e6f7a80"],
+        "auditRecordId": 12
+    })
+}
+
+#[cfg(test)]
+mod windows_link_examples {
+    use super::*;
+    use crate::windows_link::*;
+
+    #[test]
+    fn the_examples_are_the_wire_types() {
+        let status: WindowsResetLinkStatus =
+            serde_json::from_value(windows_reset_link_status()).expect("status");
+        assert_eq!(status.policies[1].assignments.len(), 1);
+        let target: ResetLinkTarget =
+            serde_json::from_value(windows_reset_link_target()).expect("target");
+        assert_eq!(target, ResetLinkTarget::AllDevices);
+        let plan: WindowsResetLinkPlan =
+            serde_json::from_value(windows_reset_link_plan()).expect("plan");
+        assert_eq!(plan.calls.len(), 2);
+        let applied: WindowsResetLinkApplied =
+            serde_json::from_value(windows_reset_link_applied()).expect("applied");
+        assert!(applied.calls.is_empty());
+        assert!(
+            serde_json::from_value::<ResetLinkTarget>(json!({"target": "group", "groupID": "x"}))
+                .is_err()
+        );
+    }
+}

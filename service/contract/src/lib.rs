@@ -13,3 +13,4 @@ pub mod protection;
 pub mod readiness;
 pub mod registrations;
 pub mod tenants;
+pub mod windows_link;

@@ -324,6 +324,8 @@ pub enum Feature {
     Licences,
     SecureScore,
     Intune,
+    /// Deploying the Windows sign-in link's Intune policy.
+    IntuneWrite,
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ pub mod conditional_access;
 pub mod credentials;
 pub mod discovery;
 pub mod graph;
+pub mod intune;
 pub mod inference;
 pub mod partner;
 pub mod permissions;

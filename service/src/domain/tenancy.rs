@@ -170,6 +170,11 @@ const REQUIREMENTS: &[Requirement] = &[
         ]],
         licence: Some("Microsoft Intune"),
     },
+    Requirement {
+        feature: Feature::IntuneWrite,
+        clauses: &[&["DeviceManagementConfiguration.ReadWrite.All"]],
+        licence: Some("Microsoft Intune"),
+    },
 ];
 
 fn requirement(feature: Feature) -> &'static Requirement {
@@ -314,7 +319,7 @@ mod tests {
             intune.missing_permissions,
             ["DeviceManagementConfiguration.Read.All"]
         );
-        assert_eq!(check_features(&none).len(), 7);
+        assert_eq!(check_features(&none).len(), 8);
         assert!(every_required_permission().contains(&"SecurityEvents.Read.All".to_owned()));
     }
 }

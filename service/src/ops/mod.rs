@@ -17,6 +17,7 @@ pub mod protection;
 pub mod readiness;
 pub mod registrations;
 pub mod tenants;
+pub mod windows_link;
 
 use std::sync::Arc;
 

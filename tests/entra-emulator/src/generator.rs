@@ -504,6 +504,8 @@ fn tenant(spec: &GeneratorSpec, index: usize) -> Tenant {
     t.on_premises_password_reset_policies =
         wire::on_premises_policies(connector.as_deref(), writeback, unlock);
     wire::fill_security(&mut t, 3);
+    // The Windows sign-in link: stratified over pass, warn, fail, unlicensed and blocked.
+    seed::intune::set_windows_link(&mut t, seed::intune::generated_link(index));
     t
 }
 

@@ -52,7 +52,7 @@ pub use control::CONTROL_KEY_HEADER;
 pub use faults::{Fault, FaultRule};
 pub use generator::GeneratorSpec;
 pub use graph::route_list as graph_routes;
-pub use state::{AppCertificate, FederatedCredential, ManagedIdentity};
+pub use state::{AppCertificate, FederatedCredential, IntuneObject, ManagedIdentity};
 pub use state::{AppRegistration, Directory, Group, ServicePrincipal, Tenant, User};
 pub use throttle::ThrottleConfig;
 pub use token::TokenSpec;

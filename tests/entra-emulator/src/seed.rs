@@ -12,6 +12,7 @@ use crate::state::{
     Tenant, User,
 };
 
+pub mod intune;
 mod partner;
 pub(crate) mod wire;
 
@@ -84,6 +85,7 @@ pub const GRAPH_APP_PERMISSIONS: &[&str] = &[
     "SecurityEvents.Read.All",
     "GroupMember.Read.All",
     "DeviceManagementConfiguration.Read.All",
+    "DeviceManagementConfiguration.ReadWrite.All",
 ];
 
 /// Service principal object ids of [`GRAPH_APP_CLIENT_ID`] per tenant (the `oid` of its tokens).
@@ -127,8 +129,10 @@ const NOBODY: &str = "00000000-0000-0000-0000-000000000000";
 /// The federated credentials that name the emulator's own URLs come from
 /// [`federated_credentials`], once the base URL is known.
 pub fn directory(graph_app_secret: String, cli_app_secret: String) -> Directory {
+    let mut tenants = vec![contoso(), fabrikam(), operator(), tailspin()];
+    intune::seed(&mut tenants);
     Directory {
-        tenants: vec![contoso(), fabrikam(), operator(), tailspin()],
+        tenants,
         apps: vec![
             AppRegistration {
                 client_id: GRAPH_APP_CLIENT_ID.into(),

@@ -61,6 +61,23 @@ pub struct Tenant {
     /// User-assigned managed identities in this tenant, served by the IMDS token endpoint. Each
     /// has a service principal (`app_id` = its client id) that holds its app roles.
     pub managed_identities: Vec<ManagedIdentity>,
+    /// Beta `deviceManagement/configurationPolicies` (settings catalog), each with its
+    /// `settings` and `assignments` (msp-readiness.md §3). Served only to a tenant with an
+    /// Intune licence (see `seed::intune`).
+    pub configuration_policies: Vec<IntuneObject>,
+    /// Beta `deviceManagement/deviceConfigurations` (device configuration profiles, e.g.
+    /// custom OMA-URI), each with its `assignments`; `settings` stays empty.
+    pub device_configurations: Vec<IntuneObject>,
+}
+
+/// An Intune object and the navigation collections Graph serves apart from it
+/// (`…/{id}/settings`, `…/{id}/assignments`), all wire JSON.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IntuneObject {
+    /// The entity without its navigation properties.
+    pub entity: Value,
+    pub settings: Vec<Value>,
+    pub assignments: Vec<Value>,
 }
 
 /// A user-assigned managed identity: what IMDS needs to issue its tokens.

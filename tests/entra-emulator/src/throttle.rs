@@ -4,6 +4,9 @@
 //!   across tenants, 429 with `Retry-After`.
 //! - **Conditional Access / named locations**: 1 request / s per tenant for all apps, 429 *without*
 //!   `Retry-After`.
+//! - **Intune** (`deviceManagement/…`): 1,000 requests / 20 s per (app, tenant) and 2,000 / 20 s
+//!   per tenant for all apps; writes also 100 / 20 s per (app, tenant) and 200 / 20 s per tenant
+//!   (Graph's "Intune service limits"), 429 with `Retry-After`.
 //! - Everything else (the identity and access directory service): a resource-unit (RU) budget per
 //!   (app, tenant) per 10 s sized by the tenant's user count, plus the write budget per (app,
 //!   tenant); responses carry `x-ms-resource-unit` and, from 80 % of the budget,
@@ -54,6 +57,16 @@ pub struct ThrottleConfig {
     pub large_tenant_resource_units: u64,
     /// Directory RU window. Graph: 10 s.
     pub resource_unit_window_ms: u64,
+    /// Intune: requests per window per (app, tenant). Graph: 1,000.
+    pub intune_per_app_per_tenant: u64,
+    /// Intune: requests per window per tenant, all apps. Graph: 2,000.
+    pub intune_per_tenant: u64,
+    /// Intune writes (POST/PATCH/PUT/DELETE) per window per (app, tenant). Graph: 100.
+    pub intune_writes_per_app_per_tenant: u64,
+    /// Intune writes per window per tenant, all apps. Graph: 200.
+    pub intune_writes_per_tenant: u64,
+    /// Intune window. Graph: 20 s.
+    pub intune_window_ms: u64,
     /// Directory writes (POST/PATCH/PUT/DELETE) per (app, tenant). Graph: 3,000.
     pub writes_per_app_per_tenant: u64,
     /// Directory write window. Graph: 2 min 30 s.
@@ -75,6 +88,11 @@ impl Default for ThrottleConfig {
             resource_unit_window_ms: 10_000,
             writes_per_app_per_tenant: 3_000,
             writes_window_ms: 150_000,
+            intune_per_app_per_tenant: 1_000,
+            intune_per_tenant: 2_000,
+            intune_writes_per_app_per_tenant: 100,
+            intune_writes_per_tenant: 200,
+            intune_window_ms: 20_000,
         }
     }
 }
@@ -134,6 +152,10 @@ enum Key {
     ConditionalAccessTenant(String),
     ResourceUnits(String, String),
     Writes(String, String),
+    IntuneAppTenant(String, String),
+    IntuneTenant(String),
+    IntuneWritesAppTenant(String, String),
+    IntuneWritesTenant(String),
 }
 
 /// One limit to check: the window's key, its capacity and length, and this request's cost.
@@ -307,6 +329,33 @@ impl Throttler {
                 window: ms(c.conditional_access_window_ms),
                 cost: 1,
             }],
+            Some(Bucket::Intune) => {
+                let window = ms(c.intune_window_ms);
+                let limit = |key, capacity| Limit {
+                    key,
+                    capacity,
+                    window,
+                    cost: 1,
+                };
+                let mut limits = vec![
+                    limit(
+                        Key::IntuneAppTenant(app.clone(), tenant.clone()),
+                        c.intune_per_app_per_tenant,
+                    ),
+                    limit(Key::IntuneTenant(tenant.clone()), c.intune_per_tenant),
+                ];
+                if is_write(request.method) {
+                    limits.push(limit(
+                        Key::IntuneWritesAppTenant(app, tenant.clone()),
+                        c.intune_writes_per_app_per_tenant,
+                    ));
+                    limits.push(limit(
+                        Key::IntuneWritesTenant(tenant),
+                        c.intune_writes_per_tenant,
+                    ));
+                }
+                limits
+            }
             None => {
                 let mut limits = vec![Limit {
                     key: Key::ResourceUnits(app.clone(), tenant.clone()),
@@ -344,7 +393,7 @@ impl Throttler {
                 retry_after: None,
                 headers: Vec::new(),
             },
-            Some(Bucket::Reports) => Throttled {
+            Some(Bucket::Reports | Bucket::Intune) => Throttled {
                 retry_after: Some(0),
                 headers: Vec::new(),
             },

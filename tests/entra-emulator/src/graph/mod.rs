@@ -9,6 +9,7 @@ mod auth;
 mod conditional_access;
 mod error;
 mod groups;
+mod intune;
 mod licensing;
 mod named_locations;
 mod odata;
@@ -82,6 +83,8 @@ pub(crate) enum Bucket {
     Reports,
     /// Conditional Access and named locations: 1 request / s per tenant, no `Retry-After`.
     ConditionalAccess,
+    /// Intune (`deviceManagement/…`): its own per-tenant limits, not the directory's RU budget.
+    Intune,
 }
 
 pub(crate) struct Route {
@@ -203,6 +206,7 @@ fn all_routes() -> Vec<Route> {
     routes.extend(organization::routes());
     routes.extend(groups::routes());
     routes.extend(partner::routes());
+    routes.extend(intune::routes());
     routes
 }
 
