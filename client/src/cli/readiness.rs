@@ -156,7 +156,9 @@ mod tests {
                 check.title
             );
         }
-        assert!(text.contains("sspr windows-reset-link apply --tenant contoso.onmicrosoft.com"));
+        assert!(text.contains(
+            "sspr windows-reset-link apply --all-devices --tenant contoso.onmicrosoft.com"
+        ));
         assert!(
             text.contains("10 of 10 points, 0 still available"),
             "{text}"

@@ -1255,7 +1255,7 @@ pub fn tenant_readiness() -> Value {
               "summary": "No Intune policy sets AllowAadPasswordReset: the Windows sign-in screen shows no Reset password link.",
               "evidence": [ { "name": "intune.policies", "value": "none of 3 configuration policies and 1 custom profile sets it", "source": "graph" } ],
               "remedy": { "text": "Deploy the settings-catalog policy to all devices, or set the registry value on devices outside Intune.",
-                          "command": "sspr windows-reset-link apply --tenant contoso.onmicrosoft.com --all-devices" } },
+                          "command": "sspr windows-reset-link apply --all-devices --tenant contoso.onmicrosoft.com" } },
             { "id": "registrationProtection", "title": "Security-info registration protected", "status": "pass",
               "summary": "The sspr registration-protection policy is enforced and grades without failures.",
               "evidence": [ { "name": "policy", "value": "sspr: protect security info registration (enabled)", "source": "graph" } ] },

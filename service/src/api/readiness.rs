@@ -52,7 +52,13 @@ fn readiness(state: &AppState) -> Readiness<'_> {
         },
         licences: state.licences.as_ref(),
         secure_score: state.secure_score.as_ref(),
-        device_configuration: state.device_configuration.as_ref(),
+        windows_link: ops::windows_link::WindowsLink {
+            tenants: &state.tenants,
+            device_configuration: state.device_configuration.as_ref(),
+            licences: state.licences.as_ref(),
+            permissions: state.permissions.as_ref(),
+            audit: &state.audit,
+        },
         rules: &state.readiness.rules,
     }
 }

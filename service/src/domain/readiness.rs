@@ -12,10 +12,10 @@ use sspr_api::readiness::{
 };
 use sspr_api::registrations::RegistrationSummary;
 use sspr_api::tenants::TenantRef;
+use sspr_api::windows_link::WindowsResetLinkStatus;
 
 use super::licence::{AAD_PREMIUM, AAD_PREMIUM_P2, SubscribedSku};
 use super::secure_score::{ControlScore, MFA_REGISTRATION_CONTROL, SSPR_CONTROL};
-use super::windows_link::{PolicyKind, ResetLinkInventory};
 
 /// A read that failed: why, in words the admin can act on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,7 +65,7 @@ pub struct Observed<'a> {
     pub registrations: Result<&'a RegistrationSummary, Unread>,
     /// The two controls, in the order `[SSPR_CONTROL, MFA_REGISTRATION_CONTROL]`.
     pub secure_score: Result<&'a [ControlScore], Unread>,
-    pub windows_link: Result<&'a ResetLinkInventory, Unread>,
+    pub windows_link: Result<&'a WindowsResetLinkStatus, Unread>,
 }
 
 /// The portal path of the Password reset blade.
@@ -149,11 +149,11 @@ pub fn user_portals() -> UserPortals {
 }
 
 /// The one-page guide for the tenant's users: what its policy says (when it was read) and
-/// whether the Windows sign-in screen shows the link (only when a policy is seen to set it).
+/// whether the Windows sign-in screen shows the link (only when its check passes).
 pub fn user_guide(
     tenant: TenantRef,
     policy: Option<&PolicyDocument>,
-    windows_link: Option<&ResetLinkInventory>,
+    windows_link: Option<&WindowsResetLinkStatus>,
 ) -> UserGuide {
     UserGuide {
         tenant,
@@ -165,20 +165,9 @@ pub fn user_guide(
             .into_iter()
             .map(str::to_owned)
             .collect(),
-        windows_reset_link: windows_link.is_some_and(link_shown),
+        windows_reset_link: windows_link.is_some_and(|status| status.status == CheckStatus::Pass),
         portals: user_portals(),
     }
-}
-
-/// Whether an assigned policy allows the link and none assigned blocks it.
-fn link_shown(inventory: &ResetLinkInventory) -> bool {
-    let assigned = |allows: bool| {
-        inventory
-            .policies
-            .iter()
-            .any(|p| p.allows == allows && p.is_assigned())
-    };
-    assigned(true) && !assigned(false)
 }
 
 /// A check's outcome before it gets its id and title.
@@ -761,93 +750,37 @@ fn helpdesk_link(observed: &Observed<'_>, ask: &Ask<'_>) -> Found {
 // Beyond the policy
 // ---------------------------------------------------------------------------------------------
 
+/// The Windows link's status (`ops::windows_link`, graded by `windows_link::verdict`), as a
+/// check with its remedy: the deploy, or the registry where Intune cannot be read.
 fn windows_link(observed: &Observed<'_>, ask: &Ask<'_>) -> Found {
-    let apply = text(
-        ask.command("windows-reset-link apply --all-devices"),
-        "Deploy the settings-catalog policy to all devices, or set the registry value on devices outside Intune.",
-    );
-    let inventory = match &observed.windows_link {
-        Ok(inventory) => *inventory,
-        Err(unread) => {
-            let mut found = Found::unknown(unread);
-            found.remedy = Some(Remedy {
-                text: format!(
-                    "Without Intune, set the registry value on each device: {REGISTRY_ALTERNATIVE}."
-                ),
-                command: Some(format!(
-                    "sspr windows-reset-link script --tenant {} --format powershell",
-                    ask.tenant
-                )),
-                portal: None,
-            });
-            return found;
-        }
+    let status = match &observed.windows_link {
+        Ok(status) => *status,
+        Err(unread) => return Found::unknown(unread).remedy(registry_remedy(ask)),
     };
-    let looked = format!(
-        "{} configuration policies and {} custom profiles read",
-        inventory.configuration_policies_read, inventory.custom_profiles_read
-    );
-    let assigned_allow = inventory
-        .policies
-        .iter()
-        .filter(|p| p.allows && p.is_assigned())
-        .collect::<Vec<_>>();
-    let assigned_block = inventory
-        .policies
-        .iter()
-        .filter(|p| !p.allows && p.is_assigned())
-        .collect::<Vec<_>>();
-    let describe = |p: &super::windows_link::ResetLinkPolicy| {
-        format!(
-            "{} ({}, {}, {})",
-            p.name,
-            match p.kind {
-                PolicyKind::SettingsCatalog => "settings catalog",
-                PolicyKind::CustomProfile => "custom OMA-URI profile",
-            },
-            if p.allows { "allows" } else { "blocks" },
-            if p.is_assigned() {
-                "assigned"
-            } else {
-                "not assigned"
-            }
-        )
-    };
-    let found = if let Some(block) = assigned_block.first() {
-        Found::new(
-            CheckStatus::Fail,
-            format!(
-                "{} blocks the Reset password link on the devices it is assigned to.",
-                block.name
-            ),
-        )
-    } else if let Some(allow) = assigned_allow.first() {
-        Found::new(
-            CheckStatus::Pass,
-            format!(
-                "{} shows the Reset password link on the sign-in screen.",
-                allow.name
-            ),
-        )
-    } else if let Some(unassigned) = inventory.policies.iter().find(|p| p.allows) {
-        Found::new(
-            CheckStatus::Warn,
-            format!(
-                "{} allows the link but is assigned to no device.",
-                unassigned.name
-            ),
-        )
+    let mut found = Found::new(status.status, status.summary.clone());
+    found.evidence = status.evidence.clone();
+    let remedy = if status.status == CheckStatus::Unknown {
+        registry_remedy(ask)
     } else {
-        Found::new(
-            CheckStatus::Fail,
-            "No Intune policy sets AllowAadPasswordReset: the Windows sign-in screen shows no Reset password link.",
+        text(
+            ask.command("windows-reset-link apply --all-devices"),
+            "Deploy sspr's settings-catalog policy to all devices (or a group), or set the registry value on devices outside Intune.",
         )
     };
-    let mut found = found.with("intune", looked, Source::Graph);
-    for policy in &inventory.policies {
-        found = found.with("intune.policy", describe(policy), Source::Graph);
+    found.remedy(remedy)
+}
+
+fn registry_remedy(ask: &Ask<'_>) -> Remedy {
+    Remedy {
+        text: format!(
+            "Without Intune, set the registry value on each device: {REGISTRY_ALTERNATIVE}."
+        ),
+        command: Some(format!(
+            "sspr windows-reset-link script --tenant {} --format powershell",
+            ask.tenant
+        )),
+        portal: None,
     }
-    found.remedy(apply)
 }
 
 fn protection(observed: &Observed<'_>, ask: &Ask<'_>) -> Found {

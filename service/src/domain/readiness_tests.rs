@@ -3,7 +3,7 @@ use sspr_api::examples;
 
 use super::*;
 use crate::domain::licence::ServicePlan;
-use crate::domain::windows_link::{AssignmentTarget, ResetLinkPolicy};
+use sspr_api::windows_link::WindowsResetLinkStatus;
 
 /// What one test observes: the contract examples (Contoso: hybrid, licensed, two gates), each
 /// part replaceable.
@@ -13,7 +13,7 @@ struct World {
     protection: Result<ProtectionStatus, Unread>,
     registrations: Result<RegistrationSummary, Unread>,
     secure_score: Result<Vec<ControlScore>, Unread>,
-    windows_link: Result<ResetLinkInventory, Unread>,
+    windows_link: Result<WindowsResetLinkStatus, Unread>,
 }
 
 fn sku(part: &str, status: &str, plans: &[&str]) -> SubscribedSku {
@@ -42,14 +42,13 @@ fn score(control: &str, score: f64, max: f64) -> ControlScore {
     }
 }
 
-fn allow_policy(assignments: Vec<AssignmentTarget>) -> ResetLinkPolicy {
-    ResetLinkPolicy {
-        id: "p1".into(),
-        name: "sspr - Windows sign-in SSPR link".into(),
-        kind: PolicyKind::SettingsCatalog,
-        allows: true,
-        assignments,
-    }
+/// The Windows link's status as `ops::windows_link` answers it, with `status`.
+fn link_status(status: CheckStatus) -> WindowsResetLinkStatus {
+    let mut answer: WindowsResetLinkStatus =
+        serde_json::from_value(examples::windows_reset_link_status()).expect("status example");
+    answer.status = status;
+    answer.summary = format!("The link is {}.", status.as_str());
+    answer
 }
 
 impl World {
@@ -69,11 +68,7 @@ impl World {
                 score(SSPR_CONTROL, 1.0, 1.0),
                 score(MFA_REGISTRATION_CONTROL, 9.0, 9.0),
             ]),
-            windows_link: Ok(ResetLinkInventory {
-                policies: vec![allow_policy(vec![AssignmentTarget::AllDevices])],
-                configuration_policies_read: 3,
-                custom_profiles_read: 1,
-            }),
+            windows_link: Ok(link_status(CheckStatus::Pass)),
         }
     }
 
@@ -358,59 +353,41 @@ fn the_helpdesk_link_passes_when_set_and_warns_when_not() {
 }
 
 #[test]
-fn the_windows_link_passes_only_when_an_allowing_policy_reaches_devices() {
+fn the_windows_link_check_is_the_links_status_with_the_deploy_or_the_registry_to_do() {
     let mut world = World::contoso();
-    assert_eq!(
-        world.check(CheckId::WindowsResetLink).status,
-        CheckStatus::Pass
-    );
-    world.windows_link = Ok(ResetLinkInventory {
-        policies: vec![allow_policy(vec![])],
-        configuration_policies_read: 1,
-        custom_profiles_read: 0,
-    });
-    assert_eq!(
-        world.check(CheckId::WindowsResetLink).status,
-        CheckStatus::Warn
-    );
-    world.windows_link = Ok(ResetLinkInventory {
-        policies: vec![
-            allow_policy(vec![AssignmentTarget::AllDevices]),
-            ResetLinkPolicy {
-                allows: false,
-                name: "Kiosk lockdown".into(),
-                kind: PolicyKind::CustomProfile,
-                assignments: vec![AssignmentTarget::Group("g".into())],
-                id: "p2".into(),
-            },
-        ],
-        configuration_policies_read: 1,
-        custom_profiles_read: 1,
-    });
     let check = world.check(CheckId::WindowsResetLink);
-    assert_eq!(check.status, CheckStatus::Fail);
-    assert!(
-        check.summary.contains("Kiosk lockdown"),
-        "{}",
-        check.summary
+    assert_eq!(check.status, CheckStatus::Pass);
+    assert_eq!(check.summary, "The link is pass.");
+    assert_eq!(
+        check.evidence,
+        link_status(CheckStatus::Pass).evidence,
+        "the status's evidence"
     );
-    world.windows_link = Ok(ResetLinkInventory::default());
+    world.windows_link = Ok(link_status(CheckStatus::Fail));
     let check = world.check(CheckId::WindowsResetLink);
     assert_eq!(check.status, CheckStatus::Fail);
     assert_eq!(
         command(&check),
         "sspr windows-reset-link apply --all-devices --tenant contoso.onmicrosoft.com"
     );
-    world.windows_link = Err(Unread::new("The tenant has no Intune licence."));
+    // No Intune licence or permission: the status says unknown, the remedy is the registry.
+    world.windows_link = Ok(link_status(CheckStatus::Unknown));
     let check = world.check(CheckId::WindowsResetLink);
     assert_eq!(check.status, CheckStatus::Unknown);
+    let remedy = check.remedy.expect("a remedy");
     assert!(
-        check
-            .remedy
-            .unwrap()
-            .text
-            .contains("AllowPasswordReset = 1"),
-        "the registry alternative"
+        remedy.text.contains("AllowPasswordReset = 1"),
+        "{}",
+        remedy.text
+    );
+    assert_eq!(
+        remedy.command.as_deref(),
+        Some("sspr windows-reset-link script --tenant contoso.onmicrosoft.com --format powershell")
+    );
+    world.windows_link = Err(Unread::new("Graph is unreachable."));
+    assert_eq!(
+        world.check(CheckId::WindowsResetLink).status,
+        CheckStatus::Unknown
     );
 }
 
@@ -615,6 +592,11 @@ fn the_user_guide_names_the_helpdesk_link_the_methods_and_the_windows_link() {
     assert_eq!(guide.methods_required, Some(2));
     assert!(guide.methods.contains(&"email".to_owned()));
     assert!(guide.windows_reset_link);
+    let failing = link_status(CheckStatus::Fail);
+    assert!(
+        !super::user_guide(guide.tenant.clone(), None, Some(&failing)).windows_reset_link,
+        "the link is only promised where it is shown"
+    );
     assert_eq!(
         guide.portals.registration,
         "https://aka.ms/setupsecurityinfo"

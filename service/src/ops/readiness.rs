@@ -11,9 +11,9 @@ use sspr_api::readiness::{TenantReadiness, UserGuide};
 use super::policy::{self, Policies};
 use super::protection::Protection;
 use super::registrations::{Registrations, Reporting};
+use super::windows_link::WindowsLink;
 use super::{OpsError, Verb, authorize, tenant_ref};
 use crate::auth::Caller;
-use crate::capabilities::device_configuration::DeviceConfiguration;
 use crate::capabilities::licences::Licences;
 use crate::capabilities::secure_score::SecureScore;
 use crate::directory::tenants::{ManagedTenant, TenantRegistry};
@@ -39,7 +39,7 @@ pub struct Readiness<'a> {
     pub protection: Protection<'a>,
     pub licences: &'a dyn Licences,
     pub secure_score: &'a dyn SecureScore,
-    pub device_configuration: &'a dyn DeviceConfiguration,
+    pub windows_link: WindowsLink<'a>,
     pub rules: &'a ReadinessRules,
 }
 
@@ -85,7 +85,7 @@ impl<'a> Readiness<'a> {
             ),
             self.secure_score
                 .control_scores(tenant, &[SSPR_CONTROL, MFA_REGISTRATION_CONTROL]),
-            self.device_configuration.reset_link_inventory(tenant),
+            self.windows_link.status(caller, key),
         );
         let observed = Observed {
             tenant: tenant_ref(tenant),
@@ -141,7 +141,7 @@ impl<'a> Readiness<'a> {
                 &tenant.id,
                 None
             ),
-            self.device_configuration.reset_link_inventory(&tenant),
+            self.windows_link.status(caller, &tenant.id),
         );
         Ok(readiness::user_guide(
             tenant_ref(&tenant),
