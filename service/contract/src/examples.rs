@@ -1271,7 +1271,7 @@ pub fn tenant_readiness() -> Value {
                   { "name": "guests", "value": "12", "source": "graph" }
               ],
               "remedy": { "text": "Remind the users who have not registered; list them with the command.",
-                          "command": "sspr registrations list --tenant contoso.onmicrosoft.com --gap enabled-not-registered" } },
+                          "command": "sspr registrations list --sspr enabledNotRegistered --tenant contoso.onmicrosoft.com" } },
             { "id": "secureScoreSspr", "title": "Secure Score: self-service password reset", "status": "pass",
               "summary": "1 of 1 point.",
               "evidence": [ { "name": "SelfServicePasswordReset", "value": "1 of 1 (count 480 of 480)", "source": "graph" } ],
