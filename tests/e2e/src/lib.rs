@@ -45,6 +45,25 @@ impl World {
         users: usize,
         adjust: impl FnOnce(&mut Config),
     ) -> (World, Vec<GeneratedTenant>) {
+        World::generated(tenants, users, false, adjust).await
+    }
+
+    /// As [`World::start_generated`], each generated tenant also with the portal back end's
+    /// connector (its Global Administrator's refresh token), as Contoso has.
+    pub async fn start_generated_with_portal(
+        tenants: usize,
+        users: usize,
+        adjust: impl FnOnce(&mut Config),
+    ) -> (World, Vec<GeneratedTenant>) {
+        World::generated(tenants, users, true, adjust).await
+    }
+
+    async fn generated(
+        tenants: usize,
+        users: usize,
+        with_portal: bool,
+        adjust: impl FnOnce(&mut Config),
+    ) -> (World, Vec<GeneratedTenant>) {
         let emulator = Emulator::start(EmulatorConfig::default())
             .await
             .expect("emulator starts");
@@ -78,7 +97,13 @@ impl World {
                         client_id: seed::GRAPH_APP_CLIENT_ID.to_owned(),
                         client_secret: emulator.graph_app_secret().into(),
                     },
-                    portal: None,
+                    portal: with_portal
+                        .then(|| emulator.admin_refresh_token(&tenant.id))
+                        .flatten()
+                        .map(|refresh_token| sspr_service::config::PortalConfig {
+                            refresh_token: refresh_token.into(),
+                            client_id: sspr_service::config::AZURE_POWERSHELL_CLIENT_ID.to_owned(),
+                        }),
                 });
                 for grant in &mut config.auth.access {
                     grant.tenants.push(tenant.domain.clone());

@@ -480,12 +480,21 @@ fn tenant(spec: &GeneratorSpec, index: usize) -> Tenant {
         seed::graph_app_principal(&rng.uuid()),
     ];
 
+    let mut readiness = Rng::derive(spec.seed, STREAM_READINESS, index as u64);
     if tr.premium {
         t.named_locations = named_locations(&mut rng, tr.trusted_location);
         t.conditional_access_policies = ca_policies(&mut rng, tr.trusted_location, &bg);
+        if tr.trusted_location && readiness.chance(0.6) {
+            let state =
+                *readiness.pick(&["enabled", "enabled", "enabledForReportingButNotEnforced"]);
+            t.conditional_access_policies.push(registration_protection(
+                &readiness.uuid(),
+                state,
+                &bg,
+            ));
+        }
     }
     let helpdesk = format!("https://help.{custom_domain}/");
-    let mut readiness = Rng::derive(spec.seed, STREAM_READINESS, index as u64);
     t.password_reset_policies = wire::password_reset_policies(&PortalPolicy {
         scope: tr.scope,
         group: Some((&sspr_group, "SSPR Users")),
@@ -879,6 +888,17 @@ fn ca_policies(rng: &mut Rng, trusted: bool, bg: &BreakGlass) -> Vec<Value> {
         ));
     }
     out
+}
+
+/// A Conditional Access policy on security-info registration, as an admin would make it: MFA
+/// for everyone outside the trusted locations, the emergency accounts excluded.
+fn registration_protection(id: &str, state: &str, bg: &BreakGlass) -> Value {
+    let mut policy = wire::mfa_outside_trusted(id, state, "2025-11-03T08:00:00Z", bg);
+    policy["displayName"] = Value::from("Protect security info registration");
+    let applications = &mut policy["conditions"]["applications"];
+    applications["includeApplications"] = Value::from(Vec::<String>::new());
+    applications["includeUserActions"] = Value::from(vec!["urn:user:registersecurityinfo"]);
+    policy
 }
 
 #[cfg(test)]
