@@ -247,7 +247,12 @@ impl<'a> Control<'a> {
 
     /// Counts of the calls logged since the last [`clear_calls`](Self::clear_calls).
     pub async fn calls(&self) -> Result<CallCounts> {
-        let log: Value = self
+        Ok(count_calls(&self.call_log().await?))
+    }
+
+    /// The emulator's call log since it was last cleared: `{"calls": [{path, status, tenantId, …}]}`.
+    pub async fn call_log(&self) -> Result<Value> {
+        Ok(self
             .http
             .get(self.url("calls?since=0"))
             .header("x-emulator-control-key", &self.manifest.control_key)
@@ -255,12 +260,11 @@ impl<'a> Control<'a> {
             .await?
             .error_for_status()?
             .json()
-            .await?;
-        Ok(count_calls(&log))
+            .await?)
     }
 }
 
-fn count_calls(log: &Value) -> CallCounts {
+pub fn count_calls(log: &Value) -> CallCounts {
     let mut counts = CallCounts::default();
     for call in log["calls"].as_array().into_iter().flatten() {
         let status = call["status"].as_u64().unwrap_or(0);

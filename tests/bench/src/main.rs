@@ -12,6 +12,7 @@
 
 mod direct;
 mod procs;
+mod readiness;
 mod replicas;
 mod report;
 
@@ -96,6 +97,7 @@ enum Which {
     E,
     F,
     G,
+    H,
     All,
 }
 
@@ -163,6 +165,7 @@ async fn main() -> Result<()> {
         ('e', Which::E),
         ('f', Which::F),
         ('g', Which::G),
+        ('h', Which::H),
     ] {
         if !run(which) {
             continue;
@@ -174,6 +177,7 @@ async fn main() -> Result<()> {
             'd' => scenario_d(&bench, csv_users).await,
             'e' => scenario_e(&bench, policy_clients, policy_secs).await,
             'f' => scenario_f(&bench, registry_tenants).await,
+            'h' => readiness::scenario_h(&bench, fleet_tenants, fleet_users).await,
             _ => {
                 replicas::scenario_g(
                     &bench,
