@@ -326,7 +326,7 @@ fn check_article(check: &Check, level: u8) -> String {
     let _ = writeln!(
         article,
         "<article class=\"check s-{status}\" data-check=\"{id}\" data-status=\"{status}\">\n\
-         <h{level}>{badge}{title}</h{level}>\n<p class=\"summary-line\">{summary}</p>",
+         <h{level}>{badge} {title}</h{level}>\n<p class=\"summary-line\">{summary}</p>",
         id = check.id.as_str(),
         badge = badge(check.status),
         title = esc(&check.title),
