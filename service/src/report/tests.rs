@@ -45,7 +45,7 @@ const HOSTILE: &str = "</section><script>alert(1)</script>\"'><img src=http://ev
 fn hostile_tenant() -> TenantReadiness {
     let mut readiness = tenant();
     readiness.tenant.display_name = format!("Evil {HOSTILE}");
-    readiness.tenant.domain = format!("evil\"><script>alert(4)</script>.example");
+    readiness.tenant.domain = "evil\"><script>alert(4)</script>.example".into();
     readiness.read_at = HOSTILE.into();
     for check in &mut readiness.checks {
         check.title = format!("{} {HOSTILE}", check.title);
