@@ -36,7 +36,7 @@ code{font:13px ui-monospace,'DejaVu Sans Mono','Liberation Mono',monospace;backg
 .counts{display:flex;flex-wrap:wrap;gap:6px;list-style:none;padding:0}
 .tenant{margin-top:32px}.problem-detail{color:#6d2b2b}
 @media print{body{max-width:none;padding:0;font-size:12px}*{-webkit-print-color-adjust:exact;print-color-adjust:exact}
-h2{break-after:avoid}.tenant{break-before:page}a{color:inherit}}
+h2{break-after:avoid}.tenant-title{break-before:page}a{color:inherit}}
 ";
 
 /// A complete page titled `title` (escaped here) around `body` (markup already escaped).
