@@ -1,6 +1,8 @@
-//! The figures the charts draw, taken from a tenant's readiness: its registration coverage and
-//! the points of each Secure Score control.
+//! What the reports take from the wire beyond its plain fields: a tenant's registration
+//! coverage and the points of each Secure Score control (which the charts draw), and a fleet
+//! entry's problem in words.
 
+use serde_json::Value;
 use sspr_api::readiness::{CheckId, Points, TenantReadiness};
 
 /// SSPR-enabled members who registered, of all SSPR-enabled members.
@@ -69,6 +71,17 @@ pub fn points_text(points: f64) -> String {
     format!("{rounded}")
 }
 
+/// A fleet entry's problem document (RFC 9457) in one line: its title and detail; "no
+/// readiness" when it has neither (or there is no document).
+pub fn problem_text(problem: Option<&Value>) -> String {
+    let field = |name: &str| problem.and_then(|p| p.get(name)).and_then(Value::as_str);
+    match (field("title"), field("detail")) {
+        (Some(title), Some(detail)) => format!("{title}: {detail}"),
+        (Some(text), None) | (None, Some(text)) => text.to_owned(),
+        (None, None) => "no readiness".to_owned(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,5 +145,17 @@ mod tests {
         assert_eq!(controls, ["SelfServicePasswordReset", "MFARegistrationV2"]);
         assert_eq!(points_text(9.0), "9");
         assert_eq!(points_text(2.504), "2.5");
+    }
+
+    #[test]
+    fn a_problem_reads_as_its_title_and_detail() {
+        let problem =
+            serde_json::json!({ "title": "Token refused", "detail": "expired", "status": 502 });
+        assert_eq!(problem_text(Some(&problem)), "Token refused: expired");
+        let titled = serde_json::json!({ "title": "Gone" });
+        assert_eq!(problem_text(Some(&titled)), "Gone");
+        let bare = serde_json::json!({ "status": 500 });
+        assert_eq!(problem_text(Some(&bare)), "no readiness");
+        assert_eq!(problem_text(None), "no readiness");
     }
 }

@@ -6,13 +6,12 @@
 
 use std::fmt::Write;
 
-use serde_json::Value;
 use sspr_api::readiness::{
     Check, CheckStatus, FleetReadiness, FleetReadinessEntry, StatusCounts, TenantReadiness,
 };
 
 use super::escape::html as esc;
-use super::facts::{Coverage, control_points, points_of, points_text};
+use super::facts::{Coverage, control_points, points_of, points_text, problem_text};
 use super::labels::{source_word, status_label};
 use super::page::{html_page, link};
 use super::svg;
@@ -35,7 +34,11 @@ pub fn tenant_html(readiness: &TenantReadiness) -> String {
 /// The fleet's readiness as a page: the heat map, coverage and points per tenant, the tenants
 /// without readiness and why, then each tenant's checks.
 pub fn fleet_html(fleet: &FleetReadiness) -> String {
-    let readiness_count = fleet.tenants.len() - fleet.failed.min(fleet.tenants.len());
+    let read = fleet
+        .tenants
+        .iter()
+        .filter(|entry| entry.readiness.is_some())
+        .count();
     let overall = StatusCounts::of(
         fleet
             .tenants
@@ -46,17 +49,15 @@ pub fn fleet_html(fleet: &FleetReadiness) -> String {
     let _ = write!(
         body,
         "<header>\n<h1>Self-service password reset readiness across the fleet</h1>\n\
-         <p class=\"meta\">{total} tenants: {readiness_count} read, {failed} without readiness.</p>\n\
+         <p class=\"meta\">{total} tenants: {read} read, {without} without readiness.</p>\n\
          <p>Tenants by their overall status:</p>\n{counts}</header>\n",
         total = fleet.tenants.len(),
-        failed = fleet.failed,
-        counts = counts_list(&overall, Some(fleet.failed)),
+        without = fleet.tenants.len() - read,
+        counts = counts_list(&overall, Some(fleet.tenants.len() - read)),
     );
     body.push_str("<section class=\"matrix\">\n<h2>Tenants × checks</h2>\n");
     body.push_str(&svg::heat_map(&fleet.matrix, |tenant| {
-        entry_of(fleet, tenant)
-            .and_then(|entry| entry.problem.as_ref())
-            .map_or_else(|| "no readiness".to_owned(), problem_text)
+        problem_text(entry_of(fleet, tenant).and_then(|entry| entry.problem.as_ref()))
     }));
     body.push_str("\n<p class=\"legend\">");
     for status in CheckStatus::ALL {
@@ -113,10 +114,7 @@ pub fn fleet_html(fleet: &FleetReadiness) -> String {
                  <strong>{domain}</strong> ({id}): {problem}</li>",
                 domain = esc(&entry.domain),
                 id = esc(&entry.tenant),
-                problem = esc(&entry
-                    .problem
-                    .as_ref()
-                    .map_or_else(|| "no readiness".to_owned(), problem_text)),
+                problem = esc(&problem_text(entry.problem.as_ref())),
             );
         }
         body.push_str("</ul>\n</section>\n");
@@ -139,16 +137,6 @@ pub fn fleet_html(fleet: &FleetReadiness) -> String {
 /// The entry of the tenant with id `tenant`.
 fn entry_of<'a>(fleet: &'a FleetReadiness, tenant: &str) -> Option<&'a FleetReadinessEntry> {
     fleet.tenants.iter().find(|entry| entry.tenant == tenant)
-}
-
-/// A problem document (RFC 9457) in one line: its title and detail.
-pub(super) fn problem_text(problem: &Value) -> String {
-    let field = |name: &str| problem.get(name).and_then(Value::as_str);
-    match (field("title"), field("detail")) {
-        (Some(title), Some(detail)) => format!("{title}: {detail}"),
-        (Some(text), None) | (None, Some(text)) => text.to_owned(),
-        (None, None) => "no readiness".to_owned(),
-    }
 }
 
 fn badge(status: CheckStatus) -> String {
@@ -326,7 +314,7 @@ fn check_article(check: &Check, level: u8) -> String {
     let _ = writeln!(
         article,
         "<article class=\"check s-{status}\" data-check=\"{id}\" data-status=\"{status}\">\n\
-         <h{level}>{badge}{title}</h{level}>\n<p class=\"summary-line\">{summary}</p>",
+         <h{level}>{badge} {title}</h{level}>\n<p class=\"summary-line\">{summary}</p>",
         id = check.id.as_str(),
         badge = badge(check.status),
         title = esc(&check.title),

@@ -6,8 +6,7 @@ use std::fmt::Write;
 use sspr_api::readiness::{Check, CheckStatus, FleetReadiness, StatusCounts, TenantReadiness};
 
 use super::escape::{markdown as esc, markdown_code as code, safe_link};
-use super::facts::{Coverage, control_points, points_of, points_text};
-use super::html::problem_text;
+use super::facts::{Coverage, control_points, points_of, points_text, problem_text};
 use super::labels::{source_word, status_label, status_symbol, status_word};
 
 /// One tenant's readiness as a Markdown document.
@@ -83,10 +82,7 @@ pub fn fleet_markdown(fleet: &FleetReadiness) -> String {
                 "- **{}** ({}): {}",
                 esc(&entry.domain),
                 esc(&entry.tenant),
-                esc(&entry
-                    .problem
-                    .as_ref()
-                    .map_or_else(|| "no readiness".to_owned(), problem_text))
+                esc(&problem_text(entry.problem.as_ref()))
             );
         }
     }

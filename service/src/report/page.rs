@@ -15,7 +15,7 @@ const STYLE: &str = "\
 *{box-sizing:border-box}
 body{font:15px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,'Liberation Sans',sans-serif;color:#1f1f1f;margin:0 auto;max-width:1180px;padding:24px}
 h1{font-size:26px;margin:0 0 4px}h2{font-size:20px;margin:28px 0 10px;border-bottom:1px solid #ddd;padding-bottom:4px}
-h3{font-size:16px;margin:0 0 6px}.meta{color:#555;margin:0 0 12px}
+h3{font-size:16px;margin:16px 0 6px}.check h3,.check h4{font-size:16px;margin:0 0 6px}.meta{color:#555;margin:0 0 12px}
 .badge{display:inline-block;min-width:7.5em;padding:1px 8px;border-radius:10px;color:#fff;font-weight:600;font-size:13px;margin-right:6px}
 .badge.s-pass{background:var(--pass)}.badge.s-warn{background:var(--warn)}.badge.s-fail{background:var(--fail)}
 .badge.s-unknown{background:var(--unknown)}.badge.s-notApplicable{background:var(--notApplicable);color:#1f1f1f}
@@ -36,7 +36,7 @@ code{font:13px ui-monospace,'DejaVu Sans Mono','Liberation Mono',monospace;backg
 .counts{display:flex;flex-wrap:wrap;gap:6px;list-style:none;padding:0}
 .tenant{margin-top:32px}.problem-detail{color:#6d2b2b}
 @media print{body{max-width:none;padding:0;font-size:12px}*{-webkit-print-color-adjust:exact;print-color-adjust:exact}
-h2{break-after:avoid}.tenant{break-before:page}a{color:inherit}}
+h2{break-after:avoid}.tenant-title{break-before:page}a{color:inherit}}
 ";
 
 /// A complete page titled `title` (escaped here) around `body` (markup already escaped).

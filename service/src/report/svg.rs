@@ -49,7 +49,8 @@ const CHARACTER_WIDTH: usize = 7;
 
 /// The tenants × checks heat map: a row per tenant, a column per check, each cell in the
 /// colour of its status with the status's symbol in it. A tenant with a problem has one band
-/// across its row with `problem_of(tenant)`'s words.
+/// across its row, `problem_of(tenant)`'s words in its `<title>` (the page lists them in full:
+/// a band has no room for a sentence).
 pub fn heat_map(matrix: &ReadinessMatrix, problem_of: impl Fn(&str) -> String) -> String {
     let longest = matrix
         .rows
@@ -121,7 +122,7 @@ pub fn heat_map(matrix: &ReadinessMatrix, problem_of: impl Fn(&str) -> String) -
                     "<g class=\"cell\" data-tenant=\"{domain}\" data-status=\"problem\">\
                      <title>{domain}: no readiness: {problem}</title>\
                      <rect class=\"s-problem\" x=\"{label_width}\" y=\"{y}\" width=\"{w}\" height=\"{h}\"/>\
-                     <text x=\"{tx}\" y=\"{ty}\">✗ no readiness: {problem}</text></g>",
+                     <text x=\"{tx}\" y=\"{ty}\">✗ no readiness (why: below)</text></g>",
                     w = columns * CELL_WIDTH - 2,
                     h = CELL_HEIGHT - 2,
                     tx = label_width + 8,
