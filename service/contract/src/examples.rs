@@ -1449,3 +1449,19 @@ mod windows_link_examples {
         );
     }
 }
+
+/// Contoso's users' guide: its helpdesk link, two methods to reset, no Windows link yet.
+pub fn user_guide() -> Value {
+    json!({
+        "tenant": {
+            "id": "3f2b9c1e-7d4a-4e8b-9c61-5a0d2e8f4b17",
+            "domain": "contoso.onmicrosoft.com",
+            "displayName": "Contoso"
+        },
+        "helpdeskLink": "https://help.contoso.com/password",
+        "methodsRequired": 2,
+        "methods": ["microsoftAuthenticator", "email", "mobilePhone"],
+        "windowsResetLink": false,
+        "portals": tenant_readiness()["portals"].clone()
+    })
+}

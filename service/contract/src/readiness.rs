@@ -366,6 +366,7 @@ impl ReadinessMatrix {
 /// The one-page guide for a tenant's users.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
+#[schema(examples(crate::examples::user_guide))]
 pub struct UserGuide {
     pub tenant: TenantRef,
     /// The helpdesk link of the tenant's policy, when one is set and readable.

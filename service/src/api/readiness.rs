@@ -143,11 +143,12 @@ pub async fn tenant(
     })
 }
 
-/// A one-page guide for the tenant's users: what self-service password reset is, where to
-/// register (`aka.ms/setupsecurityinfo`), where to reset (`aka.ms/sspr`), the Windows sign-in
-/// screen's link when a policy shows it, how many methods a reset needs, and the tenant's
-/// helpdesk link. Markdown by default; `Accept: text/html` for a page, `application/json` for
-/// the facts.
+/// A one-page guide for the tenant's users.
+///
+/// What self-service password reset is, where to register (`aka.ms/setupsecurityinfo`), where
+/// to reset (`aka.ms/sspr`), the Windows sign-in screen's link when a policy shows it, how many
+/// methods a reset needs, and the tenant's helpdesk link. Markdown by default; `Accept:
+/// text/html` for a self-contained page, `application/json` for the facts.
 #[utoipa::path(get, path = "/v1/tenants/{tenant}/readiness/user-guide", tag = "readiness", operation_id = "getReadinessUserGuide", security(("bearer" = [])),
     params(("tenant" = String, Path, description = "Tenant id or verified domain")),
     responses(
