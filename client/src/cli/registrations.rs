@@ -831,6 +831,7 @@ mod tests {
             "methods": {"email": 5, "microsoftAuthenticatorPush": 8, "fido2": 1},
             "gaps": {"enabledNotRegistered": 3, "registeredNotEnabled": 1,
                 "adminsWithoutMfa": 1, "guests": 2},
+            "members": {"ssprEnabled": 7, "ssprEnabledRegistered": 5},
             "cachedUntil": "future member"})
     }
 

@@ -102,8 +102,7 @@ pub async fn scenario_h(bench: &Bench, tenants: usize, users: usize) -> Result<(
             )),
         }
     }
-    let missing =
-        (generated.len() as u64).saturating_sub(answered + problems.len() as u64);
+    let missing = (generated.len() as u64).saturating_sub(answered + problems.len() as u64);
     let ours: Vec<TenantCalls> = generated
         .iter()
         .map(|t| by_tenant.get(&t.id).copied().unwrap_or_default())
@@ -126,7 +125,11 @@ pub async fn scenario_h(bench: &Bench, tenants: usize, users: usize) -> Result<(
             ),
         ),
         (
-            ideal_secs(most(|c| c.conditional_access), CA_PER_TENANT, CA_WINDOW_SECS),
+            ideal_secs(
+                most(|c| c.conditional_access),
+                CA_PER_TENANT,
+                CA_WINDOW_SECS,
+            ),
             format!(
                 "{} Conditional Access calls of one tenant ÷ {CA_PER_TENANT} per second",
                 most(|c| c.conditional_access)

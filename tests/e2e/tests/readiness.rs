@@ -335,6 +335,97 @@ async fn generated_tenants_spread_every_check_across_pass_and_short_of_it() {
         missing.is_empty(),
         "checks without the spread: {missing:#?}"
     );
+
+    // What each tenant was built with (the portal back end's policy), against what its checks
+    // say they read; and every check short of passing says what to do.
+    let portal: BTreeMap<String, Value> = world.emulator.with_directory(|d| {
+        d.tenants
+            .iter()
+            .map(|t| (t.id.clone(), t.password_reset_policies.clone()))
+            .collect()
+    });
+    for entry in &fleet.tenants {
+        let readiness = entry.readiness.as_ref().unwrap();
+        let built = &portal[&entry.tenant];
+        let scope = match built["enablementType"].as_u64() {
+            Some(0) => "none",
+            Some(1) => "selected",
+            _ => "all",
+        };
+        assert_eq!(
+            evidence(
+                check(readiness, CheckId::EnablementScope),
+                "enablement.scope"
+            ),
+            scope,
+            "{}",
+            entry.domain
+        );
+        let registration = check(readiness, CheckId::Registration);
+        assert_eq!(
+            evidence(registration, "registration.reconfirmDays"),
+            built["registrationReconfirmIntevalInDays"].to_string(),
+            "{}",
+            entry.domain
+        );
+        assert_eq!(
+            evidence(registration, "registration.requireRegistrationOnSignIn"),
+            built["registrationRequiredOnSignIn"].to_string(),
+            "{}",
+            entry.domain
+        );
+        let on_off = |flag: &Value| {
+            if flag == &Value::Bool(true) {
+                "on"
+            } else {
+                "off"
+            }
+        };
+        let notifications = check(readiness, CheckId::Notifications);
+        assert_eq!(
+            evidence(notifications, "notifications.notifyAdminsOnAdminReset"),
+            on_off(&built["notifyOnAdminPasswordReset"])
+        );
+        assert_eq!(
+            evidence(notifications, "notifications.notifyUsersOnReset"),
+            on_off(&built["notifyUsersOnPasswordReset"])
+        );
+        let helpdesk = evidence(
+            check(readiness, CheckId::HelpdeskLink),
+            "customization.helpdeskLink",
+        );
+        if built["customizeHelpdeskLink"] == Value::Bool(true) {
+            assert_eq!(
+                Some(helpdesk.as_str()),
+                built["customHelpdeskEmailOrUrl"].as_str()
+            );
+        } else {
+            assert_eq!(helpdesk, "none");
+        }
+        for found in &readiness.checks {
+            if matches!(found.status, CheckStatus::Warn | CheckStatus::Fail) {
+                let remedy = found
+                    .remedy
+                    .as_ref()
+                    .unwrap_or_else(|| panic!("{} {:?} has no remedy", entry.domain, found.id));
+                assert!(
+                    remedy.command.is_some() || remedy.portal.is_some(),
+                    "{} {:?}: a command or a portal path",
+                    entry.domain,
+                    found.id
+                );
+                assert!(
+                    !found.evidence.is_empty(),
+                    "{} {:?}",
+                    entry.domain,
+                    found.id
+                );
+            }
+            if found.status == CheckStatus::Pass {
+                assert!(found.remedy.is_none(), "{} {:?}", entry.domain, found.id);
+            }
+        }
+    }
     // The matrix is the tenants' statuses, per check, sorted by domain.
     let first = &fleet.matrix.rows[0];
     let tenant = fleet
