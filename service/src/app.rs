@@ -141,6 +141,7 @@ impl Application {
             cursors,
             registration_report: std::sync::Arc::new(graph.clone()),
             licences: std::sync::Arc::new(graph.clone()),
+            device_configuration: std::sync::Arc::new(graph.clone()),
             permissions: std::sync::Arc::new(crate::directory::permissions::TokenPermissions::new(
                 credentials,
             )),

@@ -12,6 +12,7 @@ mod partner;
 mod policy;
 pub mod problem;
 mod protection;
+mod windows_link;
 mod registrations;
 pub mod responses;
 mod tenants;
@@ -76,6 +77,9 @@ pub struct Shared {
     pub licences: Arc<dyn crate::capabilities::licences::Licences>,
     /// The application permissions the tenants granted (read from their tokens).
     pub permissions: Arc<dyn crate::capabilities::app_permissions::AppPermissions>,
+    /// Intune's device configuration (the Graph adapter), for the Windows sign-in link.
+    pub device_configuration:
+        Arc<dyn crate::capabilities::device_configuration::DeviceConfiguration>,
     /// On once the service is shutting down: `/readyz` then answers 503.
     pub draining: crate::server::Draining,
 }
@@ -106,6 +110,7 @@ impl std::ops::Deref for AppState {
         (name = "audit", description = "The audit trail of write attempts"),
         (name = "registrations", description = "Who registered which authentication methods: listings, summaries, the fleet"),
         (name = "registration-protection", description = "The Conditional Access policy that guards security-info registration: plan, grade, deploy, generate"),
+        (name = "windows-reset-link", description = "The Windows sign-in screen's \"Reset password\" link: Intune status, plan, deploy, registry scripts"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
@@ -181,6 +186,7 @@ fn documented() -> OpenApiRouter<AppState> {
         .merge(policy::routes())
         .merge(audit::routes())
         .merge(protection::routes())
+        .merge(windows_link::routes())
         .merge(registrations::routes())
 }
 
