@@ -27,6 +27,7 @@ pub mod protection;
 pub mod registrations;
 pub mod tenants;
 pub mod types;
+pub mod windows_link;
 
 use std::fmt;
 use std::path::PathBuf;

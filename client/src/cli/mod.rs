@@ -11,3 +11,4 @@ pub mod registrations;
 pub mod render;
 pub mod report;
 pub mod tenants;
+pub mod windows_link;
