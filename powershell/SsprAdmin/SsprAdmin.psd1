@@ -27,13 +27,17 @@
         'Get-SsprRegistrationSummary',
         'Get-SsprTenant',
         'Get-SsprTenantConsentUrl',
+        'Get-SsprWindowsResetLink',
+        'Get-SsprWindowsResetLinkScript',
         'Grant-SsprAccess',
         'New-SsprRegistrationProtectionPlan',
+        'New-SsprWindowsResetLinkPlan',
         'Remove-SsprTenant',
         'Revoke-SsprAccess',
         'Set-SsprPolicy',
         'Set-SsprRegistrationProtection',
         'Set-SsprTenant',
+        'Set-SsprWindowsResetLink',
         'Test-SsprTenant'
     )
     CmdletsToExport      = @()
