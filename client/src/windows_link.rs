@@ -95,9 +95,8 @@ impl SsprClient {
             request
         };
         let reply = self.send(Method::PUT, &url, Some(&prepare)).await?;
-        let json: Value = serde_json::from_slice(&reply.body).map_err(|e| {
-            ClientError::Decode(format!("PUT {url}: the answer is not JSON: {e}"))
-        })?;
+        let json: Value = serde_json::from_slice(&reply.body)
+            .map_err(|e| ClientError::Decode(format!("PUT {url}: the answer is not JSON: {e}")))?;
         let value = serde_json::from_value(json.clone()).map_err(|e| {
             ClientError::Decode(format!("PUT {url}: not a WindowsResetLinkApplied: {e}"))
         })?;
@@ -133,7 +132,10 @@ mod tests {
             serde_json::json!({"target": "allDevices"})
         );
         assert_eq!(
-            body_of(&ResetLinkTarget::Group { group_id: "g".into() }).unwrap(),
+            body_of(&ResetLinkTarget::Group {
+                group_id: "g".into()
+            })
+            .unwrap(),
             serde_json::json!({"target": "group", "groupId": "g"})
         );
         assert_eq!(ScriptFormat::Powershell.as_api(), "powershell");

@@ -4,9 +4,9 @@
 use std::fmt::Write as _;
 
 use clap::{Args, Subcommand};
+use sspr_api::readiness::CheckStatus;
 use sspr_client::SsprClient;
 use sspr_client::types::protection::ApplyResult;
-use sspr_api::readiness::CheckStatus;
 use sspr_client::types::windows_link::{
     ResetLinkAssignment, ResetLinkPolicyKind, ResetLinkTarget, WindowsResetLinkApplied,
     WindowsResetLinkPlan, WindowsResetLinkStatus,
@@ -140,7 +140,9 @@ pub async fn run(
                 .windows_reset_link_script(&tenant.key, *format)
                 .await?;
             match output {
-                Output::Json => to_json(&serde_json::json!({ "format": format.as_api(), "script": script })),
+                Output::Json => {
+                    to_json(&serde_json::json!({ "format": format.as_api(), "script": script }))
+                }
                 Output::Table => Ok(script),
             }
         }
@@ -273,8 +275,14 @@ mod tests {
             serde_json::from_value(sspr_api::examples::windows_reset_link_status()).unwrap();
         let text = status_text(&status);
         assert!(text.contains("tailspin.onmicrosoft.com: WARN"), "{text}");
-        assert!(text.contains("allows Windows - custom SSPR (custom profile"), "{text}");
-        assert!(text.contains("AllowPasswordReset = 1 (REG_DWORD)"), "{text}");
+        assert!(
+            text.contains("allows Windows - custom SSPR (custom profile"),
+            "{text}"
+        );
+        assert!(
+            text.contains("AllowPasswordReset = 1 (REG_DWORD)"),
+            "{text}"
+        );
         let plan: WindowsResetLinkPlan =
             serde_json::from_value(sspr_api::examples::windows_reset_link_plan()).unwrap();
         let text = plan_text(&plan);

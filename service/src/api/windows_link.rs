@@ -60,14 +60,15 @@ pub async fn status(
 ///
 /// The answer holds the exact settings-catalog JSON of the policy and the exact body of the
 /// assign action, the Graph calls the deploy would make, and whether it would create the policy,
-/// update it (re-assign, or make it afresh) or change nothing.
+/// update it (re-assign, or make it afresh) or change nothing. A tenant without an Intune
+/// licence (`licenseRequired`) or without `DeviceManagementConfiguration.Read.All`
+/// (`permissionMissing`) is refused with 403.
 #[utoipa::path(post, path = "/v1/tenants/{tenant}/windows-reset-link/plan", operation_id = "planWindowsResetLink", tag = "windows-reset-link",
     security(("bearer" = [])),
     params(("tenant" = String, Path, description = "Tenant id or verified domain")),
     request_body(content = ResetLinkTarget, description = "Whom to assign the policy to"),
     responses(
         (status = 200, description = "The plan", body = WindowsResetLinkPlan),
-        (status = 422, description = "The tenant has no Intune licence (`licenseRequired`) or has not granted the permission (`permissionMissing`)", body = Problem, content_type = "application/problem+json"),
         CallerErrors, TenantErrors, BodyErrors,
     ))]
 #[tracing::instrument(skip_all, fields(tenant = %tenant))]
@@ -87,7 +88,8 @@ pub async fn plan(
 /// Creates the policy named `sspr - Windows sign-in SSPR link` when none exists, assigns it to
 /// the target only (Intune's assign replaces the assignments), makes it afresh when its setting
 /// was changed to block the link, and deletes copies: however often it runs, one policy remains.
-/// Needs `DeviceManagementConfiguration.ReadWrite.All` (checked before any Graph call).
+/// Needs `DeviceManagementConfiguration.ReadWrite.All` (checked before any Graph call; 403
+/// `permissionMissing` without it) and an Intune licence (403 `licenseRequired`).
 /// `If-Match` with the plan's `etag` refuses (412) when the deployed policy changed since.
 #[utoipa::path(put, path = "/v1/tenants/{tenant}/windows-reset-link", operation_id = "applyWindowsResetLink", tag = "windows-reset-link",
     security(("bearer" = [])),
@@ -102,7 +104,7 @@ pub async fn plan(
             headers(("ETag" = String, description = "Version of the deployed policy"),
                 ("audit-record-id" = i64, description = "The id of the deploy's audit record in GET /v1/audit"))),
         (status = 412, description = "If-Match does not name the deployed policy's version (`preconditionFailed`)", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "No Intune licence (`licenseRequired`), the write permission not granted (`permissionMissing`), or Graph refused the policy (`policyRefused`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Graph refused the policy (`policyRefused`, with the `calls` made before)", body = Problem, content_type = "application/problem+json"),
         CallerErrors, TenantErrors, BodyErrors,
     ))]
 #[tracing::instrument(skip_all, fields(tenant = %tenant))]

@@ -280,12 +280,11 @@ impl DeviceConfiguration for Graph {
             .iter()
             .map(|id| call("DELETE", format!("{POLICIES}/{id}"), Value::Null))
             .collect();
-        let assign = |id: &str| {
-            call(
-                "POST",
-                format!("{POLICIES}/{id}/assign"),
-                assignment_body(&plan.target),
-            )
+        // The id a create has yet to give stays `{id}`, not percent-encoded as a URL would.
+        let assign = |id: &str| PlannedCall {
+            method: "POST".to_owned(),
+            path: format!("{}/{id}/assign", self.path_of(POLICIES)),
+            body: assignment_body(&plan.target),
         };
         match &plan.action {
             DeployAction::Unchanged { .. } => {}
