@@ -42,10 +42,14 @@ pub enum ResetLinkAssignment {
     AllDevices,
     AllLicensedUsers,
     #[serde(rename_all = "camelCase")]
-    Group { group_id: String },
+    Group {
+        group_id: String,
+    },
     /// The group's devices do not get the policy.
     #[serde(rename_all = "camelCase")]
-    ExcludedGroup { group_id: String },
+    ExcludedGroup {
+        group_id: String,
+    },
 }
 
 /// One Intune policy that sets `AllowAadPasswordReset`.

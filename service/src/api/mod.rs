@@ -12,11 +12,11 @@ mod partner;
 mod policy;
 pub mod problem;
 mod protection;
-mod windows_link;
 mod registrations;
 pub mod responses;
 mod tenants;
 mod unique_keys;
+mod windows_link;
 
 use std::sync::Arc;
 

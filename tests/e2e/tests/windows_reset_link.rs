@@ -103,7 +103,7 @@ async fn the_plan_is_valid_beta_and_applying_it_twice_leaves_one_policy_that_pas
     assert_eq!(planned["result"], "created");
     // Only beta names valid for their types, and enum values the beta schema lists.
     let beta = Schema::beta();
-    let allow: Vec<Allow<'static>> = INHERITED.iter().map(|(a, _, _)| a.clone()).collect();
+    let allow: Vec<Allow<'static>> = INHERITED.iter().map(|(a, _, _)| *a).collect();
     for (_, base, name) in INHERITED {
         assert!(
             beta.names(base).is_some_and(|names| names.contains(*name)),
