@@ -348,6 +348,18 @@ mod tests {
     }
 
     #[test]
+    fn the_openapi_example_is_the_body() {
+        let example = sspr_api::examples::windows_reset_link_plan();
+        assert_eq!(example["policy"], policy_body());
+        assert_eq!(
+            example["assignment"],
+            assignment_body(&DeployTarget::Group(
+                "0b6c5d4e-3f2a-4b1c-9d8e-7f6a5b4c3d2e".into()
+            ))
+        );
+    }
+
+    #[test]
     fn the_bodies_are_the_reference_ones() {
         let body = policy_body();
         assert_eq!(body["name"], windows_link::POLICY_NAME);
