@@ -220,8 +220,13 @@ impl<'a> WindowsLink<'a> {
         let inventory = self.inventory(&tenant).await?;
         let before = ours_view(&inventory).and_then(|v| serde_json::to_value(v).ok());
         let current = deployed_etag(&inventory);
+        // `*` names a deployed policy, so it does not hold while none is.
+        let deployed = ours_view(&inventory).is_some();
         if let Some(if_match) = request.if_match
-            && !super::etag_matches(if_match, &current, super::EtagComparison::Strong)
+            && !if_match
+                .split(',')
+                .map(str::trim)
+                .any(|tag| tag == current || (tag == "*" && deployed))
         {
             trail
                 .refused(before, asked, None, "stale If-Match".into())

@@ -403,6 +403,23 @@ async fn the_plan_shows_the_calls_and_changes_nothing() {
 }
 
 #[tokio::test]
+async fn if_match_star_does_not_hold_while_nothing_is_deployed() {
+    let world = World::new(FakeIntune::default());
+    let error = world
+        .apply(&ResetLinkTarget::AllDevices, Some("*"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            WindowsLinkError::Ops(OpsError::PreconditionFailed { .. })
+        ),
+        "{error:?}"
+    );
+    assert!(world.intune.ours().is_empty());
+}
+
+#[tokio::test]
 async fn a_lost_create_answer_makes_no_copy() {
     let world = World::new(FakeIntune::default());
     world
@@ -483,6 +500,10 @@ async fn a_stale_if_match_is_refused_and_audited() {
         .apply(&ResetLinkTarget::AllDevices, Some(&plan.etag))
         .await
         .unwrap_err();
+    assert!(
+        world.apply(&group(), Some("*")).await.is_ok(),
+        "* names the deployed policy"
+    );
     assert!(
         matches!(
             error,
