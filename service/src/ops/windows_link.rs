@@ -560,4 +560,6 @@ fn registry_alternative(domain: &str) -> RegistryAlternative {
 }
 
 #[cfg(test)]
+pub(crate) mod fake;
+#[cfg(test)]
 mod tests;
