@@ -342,3 +342,68 @@ async fn bad_input_names_the_field_and_the_scripts_download() {
     assert_eq!(status, 400, "{body:#}");
     assert_eq!(body["field"], "format", "{body:#}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn custom_profiles_blocking_policies_and_pages_are_read_from_intune() {
+    use entra_emulator::seed::intune::{self, WindowsLink};
+    let world = World::start().await;
+    world.emulator.with_tenant(seed::FABRIKAM_ID, |t| {
+        intune::set_windows_link(t, WindowsLink::Warn)
+    });
+    let (status, warn) = get(&world, FABRIKAM, &["SSPR.Read"]).await;
+    assert_eq!(status, 200, "{warn:#}");
+    assert_eq!(warn["status"], "warn", "{warn:#}");
+    let kinds: Vec<(&str, &Value)> = warn["policies"]
+        .as_array()
+        .expect("policies")
+        .iter()
+        .map(|p| (p["kind"].as_str().unwrap(), &p["assignments"]))
+        .collect();
+    assert_eq!(kinds.len(), 2, "{warn:#}");
+    assert_eq!(kinds[0], ("settingsCatalog", &json!([])));
+    assert_eq!(kinds[1].0, "customProfile");
+    assert_eq!(kinds[1].1[0]["target"], "group");
+
+    // A blocking policy on all devices fails the check, behind 30 unrelated policies: the
+    // service follows Intune's pages (25 a page) to find it.
+    world.emulator.with_tenant(seed::FABRIKAM_ID, |t| {
+        intune::set_windows_link(t, WindowsLink::Blocked);
+        let blocking = t.configuration_policies.remove(0);
+        t.configuration_policies = (0..30)
+            .map(|n| {
+                let mut other = intune::settings_catalog_policy(
+                    &format!("00000000-0000-4000-8000-{n:012}"),
+                    &format!("Other {n}"),
+                    true,
+                    &[],
+                );
+                other.settings[0]["settingInstance"]["settingDefinitionId"] =
+                    json!("device_vendor_msft_policy_config_other");
+                other
+            })
+            .collect();
+        t.configuration_policies.push(blocking);
+    });
+    let (_, blocked) = get(&world, FABRIKAM, &["SSPR.Read"]).await;
+    assert_eq!(blocked["status"], "fail", "{blocked:#}");
+    assert_eq!(blocked["policies"].as_array().map(Vec::len), Some(1));
+    assert_eq!(blocked["policies"][0]["allows"], false);
+    let read = blocked["evidence"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["name"] == "policiesRead")
+        .expect("policiesRead");
+    assert!(
+        read["value"]
+            .as_str()
+            .unwrap()
+            .starts_with("31 settings-catalog"),
+        "{read:#}"
+    );
+    // Applying makes sspr's policy, but the blocking one still conflicts.
+    let (status, _) = put(&world, FABRIKAM, json!({"target": "allDevices"})).await;
+    assert_eq!(status, 201);
+    let (_, after) = get(&world, FABRIKAM, &["SSPR.Read"]).await;
+    assert_eq!(after["status"], "fail", "a conflict: {after:#}");
+}
