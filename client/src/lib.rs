@@ -28,6 +28,7 @@ pub mod readiness;
 pub mod registrations;
 pub mod tenants;
 pub mod types;
+pub mod windows_link;
 
 use std::fmt;
 use std::path::PathBuf;

@@ -284,6 +284,17 @@ Examples:
         #[arg(long, value_enum)]
         format: Option<cli::readiness::GuideFormat>,
     },
+    /// The Windows sign-in screen's "Reset password" link: its status from Intune, plan and
+    /// deploy sspr's Intune policy, or print the registry scripts for devices outside Intune.
+    #[command(
+        subcommand,
+        after_help = "\
+Examples:
+  sspr windows-reset-link status --tenant contoso.onmicrosoft.com
+  sspr windows-reset-link apply --tenant contoso.onmicrosoft.com --all-devices
+  sspr windows-reset-link script --tenant contoso.onmicrosoft.com --format powershell"
+    )]
+    WindowsResetLink(cli::windows_link::WindowsLinkCommand),
     /// Print this command line's own tree as JSON: every command, subcommand and flag, with the
     /// values each flag takes (for tools that wrap the CLI; always JSON, needs no sign-in).
     #[command(after_help = "\
@@ -1024,6 +1035,9 @@ async fn run(cli: Cli) -> Result<String, Failure> {
         }
         Command::RegistrationProtection(command) => {
             protection_command(&client, cli.output, command).await
+        }
+        Command::WindowsResetLink(command) => {
+            cli::windows_link::run(&client, cli.output, command).await
         }
         Command::Policy(PolicyCommand::Get { tenant }) => {
             let read = client.get_policy_response(&tenant.key).await?;

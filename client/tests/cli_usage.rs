@@ -436,6 +436,26 @@ const COMMANDS: &[(&str, &[&str])] = &[
         "GET /v1/tenants/{tenant}/readiness/user-guide",
         &["user-guide"],
     ),
+    (
+        "GET /v1/tenants/{tenant}/windows-reset-link",
+        &["windows-reset-link", "status"],
+    ),
+    (
+        "POST /v1/tenants/{tenant}/windows-reset-link/plan",
+        &["windows-reset-link", "plan"],
+    ),
+    (
+        "POST /v1/tenants/{tenant}/windows-reset-link/plan",
+        &["windows-reset-link", "apply"],
+    ),
+    (
+        "PUT /v1/tenants/{tenant}/windows-reset-link",
+        &["windows-reset-link", "apply"],
+    ),
+    (
+        "GET /v1/tenants/{tenant}/windows-reset-link/script",
+        &["windows-reset-link", "script"],
+    ),
 ];
 
 /// Probes for orchestrators, not operations an administrator runs.

@@ -29,13 +29,17 @@
         'Get-SsprTenant',
         'Get-SsprTenantConsentUrl',
         'Get-SsprUserGuide',
+        'Get-SsprWindowsResetLink',
+        'Get-SsprWindowsResetLinkScript',
         'Grant-SsprAccess',
         'New-SsprRegistrationProtectionPlan',
+        'New-SsprWindowsResetLinkPlan',
         'Remove-SsprTenant',
         'Revoke-SsprAccess',
         'Set-SsprPolicy',
         'Set-SsprRegistrationProtection',
         'Set-SsprTenant',
+        'Set-SsprWindowsResetLink',
         'Test-SsprTenant'
     )
     CmdletsToExport      = @()

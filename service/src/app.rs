@@ -141,11 +141,11 @@ impl Application {
             cursors,
             registration_report: std::sync::Arc::new(graph.clone()),
             licences: std::sync::Arc::new(graph.clone()),
+            device_configuration: std::sync::Arc::new(graph.clone()),
             permissions: std::sync::Arc::new(crate::directory::permissions::TokenPermissions::new(
                 credentials,
             )),
             secure_score: std::sync::Arc::new(graph.clone()),
-            device_configuration: std::sync::Arc::new(graph.clone()),
             readiness: crate::ops::readiness::ReadinessSettings {
                 rules: config.readiness.rules()?,
                 fleet_concurrency: config.readiness.fleet_concurrency.max(1),

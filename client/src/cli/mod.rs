@@ -12,3 +12,4 @@ pub mod registrations;
 pub mod render;
 pub mod report;
 pub mod tenants;
+pub mod windows_link;

@@ -6,6 +6,7 @@ pub mod policy;
 pub mod protection;
 pub mod registrations;
 pub mod tenants;
+pub mod windows_link;
 
 use serde::Deserialize;
 use serde_json::Value;

@@ -1424,6 +1424,13 @@ pub fn windows_reset_link_applied() -> Value {
     })
 }
 
+/// The `.reg` file of `GET …/windows-reset-link/script?format=reg`.
+pub fn windows_reset_link_script() -> Value {
+    json!(
+        "Windows Registry Editor Version 5.00\r\n\r\n; Shows the \"Reset password\" link on the Windows sign-in screen (Microsoft Entra SSPR).\r\n; Needs Windows 10 1803 or later (not Home), Microsoft Entra joined or hybrid joined.\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\AzureADAccount]\r\n\"AllowPasswordReset\"=dword:00000001\r\n"
+    )
+}
+
 #[cfg(test)]
 mod windows_link_examples {
     use super::*;

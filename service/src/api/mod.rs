@@ -17,6 +17,7 @@ mod registrations;
 pub mod responses;
 mod tenants;
 mod unique_keys;
+mod windows_link;
 
 use std::sync::Arc;
 
@@ -115,6 +116,7 @@ impl std::ops::Deref for AppState {
         (name = "registrations", description = "Who registered which authentication methods: listings, summaries, the fleet"),
         (name = "registration-protection", description = "The Conditional Access policy that guards security-info registration: plan, grade, deploy, generate"),
         (name = "readiness", description = "The SSPR guide's checklist per tenant and across the fleet, as JSON or a page people read, and the users' guide"),
+        (name = "windows-reset-link", description = "The Windows sign-in screen's \"Reset password\" link: Intune status, plan, deploy, registry scripts"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
@@ -190,6 +192,7 @@ fn documented() -> OpenApiRouter<AppState> {
         .merge(policy::routes())
         .merge(audit::routes())
         .merge(protection::routes())
+        .merge(windows_link::routes())
         .merge(registrations::routes())
         .merge(readiness::routes())
 }

@@ -280,12 +280,11 @@ impl DeviceConfiguration for Graph {
             .iter()
             .map(|id| call("DELETE", format!("{POLICIES}/{id}"), Value::Null))
             .collect();
-        let assign = |id: &str| {
-            call(
-                "POST",
-                format!("{POLICIES}/{id}/assign"),
-                assignment_body(&plan.target),
-            )
+        // The id a create has yet to give stays `{id}`, not percent-encoded as a URL would.
+        let assign = |id: &str| PlannedCall {
+            method: "POST".to_owned(),
+            path: format!("{}/{id}/assign", self.path_of(POLICIES)),
+            body: assignment_body(&plan.target),
         };
         match &plan.action {
             DeployAction::Unchanged { .. } => {}
@@ -345,6 +344,18 @@ mod tests {
                 &json!({"@odata.type": "#microsoft.graph.configurationManagerCollectionAssignmentTarget"})
             ),
             None
+        );
+    }
+
+    #[test]
+    fn the_openapi_example_is_the_body() {
+        let example = sspr_api::examples::windows_reset_link_plan();
+        assert_eq!(example["policy"], policy_body());
+        assert_eq!(
+            example["assignment"],
+            assignment_body(&DeployTarget::Group(
+                "0b6c5d4e-3f2a-4b1c-9d8e-7f6a5b4c3d2e".into()
+            ))
         );
     }
 

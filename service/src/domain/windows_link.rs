@@ -648,6 +648,11 @@ mod tests {
         assert!(reg.starts_with("Windows Registry Editor Version 5.00\r\n"));
         assert!(reg.contains("\r\n[HKEY_LOCAL_MACHINE\\SOFTWARE\\Policies\\Microsoft\\AzureADAccount]\r\n\"AllowPasswordReset\"=dword:00000001\r\n"));
         assert!(!reg.replace("\r\n", "").contains('\n'), "CRLF only");
+        assert_eq!(
+            sspr_api::examples::windows_reset_link_script().as_str(),
+            Some(reg.as_str()),
+            "the OpenAPI example is the file"
+        );
         let script = powershell_script();
         assert!(script.contains(r"$path = 'HKLM:\SOFTWARE\Policies\Microsoft\AzureADAccount'"));
         assert!(script.contains("$name = 'AllowPasswordReset'"));

@@ -220,8 +220,13 @@ impl<'a> WindowsLink<'a> {
         let inventory = self.inventory(&tenant).await?;
         let before = ours_view(&inventory).and_then(|v| serde_json::to_value(v).ok());
         let current = deployed_etag(&inventory);
+        // `*` names a deployed policy, so it does not hold while none is.
+        let deployed = ours_view(&inventory).is_some();
         if let Some(if_match) = request.if_match
-            && !super::etag_matches(if_match, &current, super::EtagComparison::Strong)
+            && !if_match
+                .split(',')
+                .map(str::trim)
+                .any(|tag| tag == current || (tag == "*" && deployed))
         {
             trail
                 .refused(before, asked, None, "stale If-Match".into())
@@ -261,12 +266,10 @@ impl<'a> WindowsLink<'a> {
                 Some(json!({ "result": result_of(&plan), "calls": planned })),
             )
             .await?;
-        let mut done = Vec::new();
-        let mut request_ids = Vec::new();
-        match self
-            .deploy(&tenant, &plan, &mut done, &mut request_ids)
-            .await
-        {
+        let mut progress = Progress::default();
+        let outcome = self.deploy(&tenant, &plan, &mut progress).await;
+        let done = progress.calls(planned);
+        match outcome {
             Ok(policy_id) => {
                 let audit_record_id = attempt
                     .complete(
@@ -282,6 +285,7 @@ impl<'a> WindowsLink<'a> {
                     assignments: vec![plan.target.as_assignment()],
                 };
                 let etag = super::strong_etag(&Some(view(&deployed)));
+                let request_ids = progress.request_ids;
                 Ok(applied(policy_id, done, etag, request_ids, audit_record_id))
             }
             Err(error) => {
@@ -311,53 +315,32 @@ impl<'a> WindowsLink<'a> {
         })
     }
 
-    /// The writes of `plan`, in order; the id of sspr's policy at the end. `done` collects the
-    /// calls made (with real ids), for the answer and the audit record.
+    /// The writes of `plan`, in the order of its planned calls; the id of sspr's policy at the
+    /// end. `progress` counts the calls made and keeps the new policy's id, for the answer and
+    /// the audit record.
     async fn deploy(
         &self,
         tenant: &ManagedTenant,
         plan: &DeployPlan,
-        done: &mut Vec<PlannedCall>,
-        request_ids: &mut Vec<String>,
+        progress: &mut Progress,
     ) -> Result<String, DirectoryError> {
         let dc = self.device_configuration;
-        let path = |suffix: &str| format!("/beta/deviceManagement/configurationPolicies{suffix}");
-        let call = |method: &str, path: String, body| PlannedCall {
-            method: method.to_owned(),
-            path,
-            body,
-        };
         for id in &plan.duplicates {
-            request_ids.extend(dc.delete_configuration_policy(tenant, id).await?);
-            done.push(call(
-                "DELETE",
-                path(&format!("/{id}")),
-                serde_json::Value::Null,
-            ));
+            progress.made(dc.delete_configuration_policy(tenant, id).await?);
         }
         let policy_id = match &plan.action {
             DeployAction::Unchanged { policy_id } => return Ok(policy_id.clone()),
             DeployAction::Assign { policy_id } => policy_id.clone(),
-            DeployAction::Create => self.create(tenant, done, request_ids).await?,
+            DeployAction::Create => self.create(tenant, progress).await?,
             DeployAction::Recreate { policy_id } => {
-                request_ids.extend(dc.delete_configuration_policy(tenant, policy_id).await?);
-                done.push(call(
-                    "DELETE",
-                    path(&format!("/{policy_id}")),
-                    serde_json::Value::Null,
-                ));
-                self.create(tenant, done, request_ids).await?
+                progress.made(dc.delete_configuration_policy(tenant, policy_id).await?);
+                self.create(tenant, progress).await?
             }
         };
-        request_ids.extend(
+        progress.made(
             dc.assign_reset_link_policy(tenant, &policy_id, &plan.target)
                 .await?,
         );
-        done.push(call(
-            "POST",
-            path(&format!("/{policy_id}/assign")),
-            dc.assignment_json(&plan.target),
-        ));
         Ok(policy_id)
     }
 
@@ -366,37 +349,28 @@ impl<'a> WindowsLink<'a> {
     async fn create(
         &self,
         tenant: &ManagedTenant,
-        done: &mut Vec<PlannedCall>,
-        request_ids: &mut Vec<String>,
+        progress: &mut Progress,
     ) -> Result<String, DirectoryError> {
         let dc = self.device_configuration;
-        let record = |done: &mut Vec<PlannedCall>| {
-            done.push(PlannedCall {
-                method: "POST".into(),
-                path: "/beta/deviceManagement/configurationPolicies".into(),
-                body: dc.policy_json(),
-            })
-        };
-        match dc.create_reset_link_policy(tenant).await {
-            Ok(written) => {
-                record(done);
-                request_ids.extend(written.request_id);
-                Ok(written.policy_id)
-            }
-            Err(error) if error.kind() == UpstreamFailure::Refused => Err(error),
+        let written = match dc.create_reset_link_policy(tenant).await {
+            Ok(written) => written,
+            Err(error) if error.kind() == UpstreamFailure::Refused => return Err(error),
             Err(error) => {
                 tracing::warn!(tenant = %tenant.id, %error, "create of the Windows-link policy failed; looking whether it happened");
                 let inventory = dc.reset_link_inventory(tenant).await?;
-                if let Some(ours) = inventory.policies.iter().find(|p| p.is_ours()) {
-                    record(done);
-                    return Ok(ours.id.clone());
+                match inventory.policies.iter().find(|p| p.is_ours()) {
+                    Some(ours) => {
+                        progress.made(None);
+                        progress.created = Some(ours.id.clone());
+                        return Ok(ours.id.clone());
+                    }
+                    None => dc.create_reset_link_policy(tenant).await?,
                 }
-                let written = dc.create_reset_link_policy(tenant).await?;
-                record(done);
-                request_ids.extend(written.request_id);
-                Ok(written.policy_id)
             }
-        }
+        };
+        progress.made(written.request_id);
+        progress.created = Some(written.policy_id.clone());
+        Ok(written.policy_id)
     }
 
     /// `Some` when the tenant has not granted `feature` or has no Intune licence (by its SKUs,
@@ -450,6 +424,36 @@ impl<'a> WindowsLink<'a> {
                 },
                 Err(error) => OpsError::Directory(error),
             })
+    }
+}
+
+/// How far a deploy got: the calls made (in the order of the plan's calls), Graph's request
+/// ids, and the id a create gave.
+#[derive(Default)]
+struct Progress {
+    made: usize,
+    request_ids: Vec<String>,
+    created: Option<String>,
+}
+
+impl Progress {
+    fn made(&mut self, request_id: Option<String>) {
+        self.made += 1;
+        self.request_ids.extend(request_id);
+    }
+
+    /// The planned calls that were made, with the new policy's id in place of `{id}`.
+    fn calls(&self, planned: Vec<PlannedCall>) -> Vec<PlannedCall> {
+        planned
+            .into_iter()
+            .take(self.made)
+            .map(|mut call| {
+                if let Some(id) = &self.created {
+                    call.path = call.path.replace("{id}", id);
+                }
+                call
+            })
+            .collect()
     }
 }
 
@@ -555,5 +559,7 @@ fn registry_alternative(domain: &str) -> RegistryAlternative {
     }
 }
 
+#[cfg(test)]
+pub(crate) mod fake;
 #[cfg(test)]
 mod tests;

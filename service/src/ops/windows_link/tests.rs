@@ -1,165 +1,16 @@
 //! The Windows-link use cases against in-memory fakes of Intune, the licences, the permissions
 //! and the audit log.
 
-use std::collections::VecDeque;
-use std::sync::Mutex;
-
+use super::fake::{CreateFault, FakeIntune};
 use super::*;
 use crate::capabilities::audit_log::{AuditFilter, AuditRecord};
-use crate::capabilities::device_configuration::Written;
-use crate::directory::intune::{assignment_body, policy_body};
 use crate::ops::fake_audit_log::FakeAuditLog;
-use crate::ops::fakes::{FakeLicences, FakePermissions, sku, upstream};
+use crate::ops::fakes::{FakeLicences, FakePermissions, sku};
 use sspr_api::audit::Outcome;
 
 const TENANT: &str = "fabrikam.example";
 const TENANT_ID: &str = "9a8b7c6d-0000-4000-8000-000000000002";
 const GROUP: &str = "0b6c5d4e-3f2a-4b1c-9d8e-7f6a5b4c3d2e";
-
-#[derive(Debug, Clone, Copy)]
-enum CreateFault {
-    /// Created, but the answer is lost.
-    LostAfterCreate,
-}
-
-#[derive(Default)]
-struct IntuneState {
-    policies: Vec<ResetLinkPolicy>,
-    create_faults: VecDeque<CreateFault>,
-    /// Graph's answer to every read instead of the inventory (licence, permission).
-    refuse_reads: Option<(u16, &'static str)>,
-    calls: Vec<&'static str>,
-    next_id: u32,
-}
-
-/// Intune in memory: writes change what a later read lists.
-#[derive(Default)]
-struct FakeIntune {
-    state: Mutex<IntuneState>,
-}
-
-impl FakeIntune {
-    fn with(policies: Vec<ResetLinkPolicy>) -> FakeIntune {
-        let fake = FakeIntune::default();
-        fake.state.lock().unwrap().policies = policies;
-        fake
-    }
-
-    fn calls(&self) -> Vec<&'static str> {
-        self.state.lock().unwrap().calls.clone()
-    }
-
-    fn ours(&self) -> Vec<ResetLinkPolicy> {
-        let state = self.state.lock().unwrap();
-        state
-            .policies
-            .iter()
-            .filter(|p| p.is_ours())
-            .cloned()
-            .collect()
-    }
-}
-
-#[async_trait::async_trait]
-impl DeviceConfiguration for FakeIntune {
-    async fn reset_link_inventory(
-        &self,
-        _tenant: &ManagedTenant,
-    ) -> Result<ResetLinkInventory, DirectoryError> {
-        let mut state = self.state.lock().unwrap();
-        state.calls.push("inventory");
-        if let Some((status, message)) = state.refuse_reads {
-            return Err(DirectoryError::Upstream {
-                status,
-                code: "BadRequest".into(),
-                message: message.into(),
-                request_id: None,
-            });
-        }
-        Ok(ResetLinkInventory {
-            configuration_policies_read: state.policies.len(),
-            custom_profiles_read: 0,
-            policies: state.policies.clone(),
-        })
-    }
-
-    async fn create_reset_link_policy(
-        &self,
-        _tenant: &ManagedTenant,
-    ) -> Result<Written, DirectoryError> {
-        let mut state = self.state.lock().unwrap();
-        state.calls.push("create");
-        state.next_id += 1;
-        let id = format!("policy-{}", state.next_id);
-        state.policies.push(ResetLinkPolicy {
-            id: id.clone(),
-            name: windows_link::POLICY_NAME.into(),
-            kind: PolicyKind::SettingsCatalog,
-            allows: true,
-            assignments: Vec::new(),
-        });
-        match state.create_faults.pop_front() {
-            Some(CreateFault::LostAfterCreate) => Err(upstream(504, "GatewayTimeout")),
-            None => Ok(Written {
-                policy_id: id,
-                request_id: Some("req-create".into()),
-            }),
-        }
-    }
-
-    async fn assign_reset_link_policy(
-        &self,
-        _tenant: &ManagedTenant,
-        policy_id: &str,
-        target: &DeployTarget,
-    ) -> Result<Option<String>, DirectoryError> {
-        let mut state = self.state.lock().unwrap();
-        state.calls.push("assign");
-        let policy = state
-            .policies
-            .iter_mut()
-            .find(|p| p.id == policy_id)
-            .ok_or_else(|| upstream(404, "ResourceNotFound"))?;
-        policy.assignments = vec![target.as_assignment()];
-        Ok(Some("req-assign".into()))
-    }
-
-    async fn delete_configuration_policy(
-        &self,
-        _tenant: &ManagedTenant,
-        policy_id: &str,
-    ) -> Result<Option<String>, DirectoryError> {
-        let mut state = self.state.lock().unwrap();
-        state.calls.push("delete");
-        state.policies.retain(|p| p.id != policy_id);
-        Ok(None)
-    }
-
-    fn policy_json(&self) -> serde_json::Value {
-        policy_body()
-    }
-
-    fn assignment_json(&self, target: &DeployTarget) -> serde_json::Value {
-        assignment_body(target)
-    }
-
-    fn planned_calls(&self, plan: &DeployPlan) -> Vec<PlannedCall> {
-        // The adapter's rendering is tested with the adapter; here one call per write.
-        let n = match plan.action {
-            DeployAction::Unchanged { .. } => 0,
-            DeployAction::Assign { .. } => 1,
-            DeployAction::Create => 2,
-            DeployAction::Recreate { .. } => 3,
-        } + plan.duplicates.len();
-        (0..n)
-            .map(|_| PlannedCall {
-                method: "POST".into(),
-                path: "/beta/x".into(),
-                body: serde_json::Value::Null,
-            })
-            .collect()
-    }
-}
 
 struct World {
     tenants: TenantRegistry,
@@ -403,6 +254,23 @@ async fn the_plan_shows_the_calls_and_changes_nothing() {
 }
 
 #[tokio::test]
+async fn if_match_star_does_not_hold_while_nothing_is_deployed() {
+    let world = World::new(FakeIntune::default());
+    let error = world
+        .apply(&ResetLinkTarget::AllDevices, Some("*"))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            WindowsLinkError::Ops(OpsError::PreconditionFailed { .. })
+        ),
+        "{error:?}"
+    );
+    assert!(world.intune.ours().is_empty());
+}
+
+#[tokio::test]
 async fn a_lost_create_answer_makes_no_copy() {
     let world = World::new(FakeIntune::default());
     world
@@ -483,6 +351,10 @@ async fn a_stale_if_match_is_refused_and_audited() {
         .apply(&ResetLinkTarget::AllDevices, Some(&plan.etag))
         .await
         .unwrap_err();
+    assert!(
+        world.apply(&group(), Some("*")).await.is_ok(),
+        "* names the deployed policy"
+    );
     assert!(
         matches!(
             error,

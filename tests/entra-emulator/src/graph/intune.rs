@@ -261,25 +261,27 @@ fn get_policy(ctx: &Ctx<'_>) -> Result<Reply, GraphError> {
 }
 
 fn policy_settings(ctx: &Ctx<'_>) -> Result<Reply, GraphError> {
-    let directory = ctx.shared.directory();
-    let tenant = licensed(ctx.caller.tenant(&directory)?)?;
-    let policy = find(&tenant.configuration_policies, ctx.param(0), "Policy")?;
-    let context = format!(
-        "deviceManagement/configurationPolicies('{}')/settings",
-        ctx.param(0)
-    );
-    Ok(Reply::Ok(page(ctx, &context, policy.settings.clone())?))
+    navigation(ctx, "settings", |p| &p.settings)
 }
 
 fn policy_assignments(ctx: &Ctx<'_>) -> Result<Reply, GraphError> {
+    navigation(ctx, "assignments", |p| &p.assignments)
+}
+
+/// `…/configurationPolicies/{id}/{name}`: one of a policy's navigation collections, paged.
+fn navigation(
+    ctx: &Ctx<'_>,
+    name: &str,
+    items: fn(&IntuneObject) -> &Vec<Value>,
+) -> Result<Reply, GraphError> {
     let directory = ctx.shared.directory();
     let tenant = licensed(ctx.caller.tenant(&directory)?)?;
     let policy = find(&tenant.configuration_policies, ctx.param(0), "Policy")?;
     let context = format!(
-        "deviceManagement/configurationPolicies('{}')/assignments",
+        "deviceManagement/configurationPolicies('{}')/{name}",
         ctx.param(0)
     );
-    Ok(Reply::Ok(page(ctx, &context, policy.assignments.clone())?))
+    Ok(Reply::Ok(page(ctx, &context, items(policy).clone())?))
 }
 
 fn list_profiles(ctx: &Ctx<'_>) -> Result<Reply, GraphError> {
