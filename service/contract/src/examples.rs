@@ -1431,6 +1431,22 @@ pub fn windows_reset_link_script() -> Value {
     )
 }
 
+/// Contoso's users' guide: its helpdesk link, two methods to reset, no Windows link yet.
+pub fn user_guide() -> Value {
+    json!({
+        "tenant": {
+            "id": "3f2b9c1e-7d4a-4e8b-9c61-5a0d2e8f4b17",
+            "domain": "contoso.onmicrosoft.com",
+            "displayName": "Contoso"
+        },
+        "helpdeskLink": "https://help.contoso.com/password",
+        "methodsRequired": 2,
+        "methods": ["microsoftAuthenticator", "email", "mobilePhone"],
+        "windowsResetLink": false,
+        "portals": tenant_readiness()["portals"].clone()
+    })
+}
+
 #[cfg(test)]
 mod windows_link_examples {
     use super::*;
@@ -1455,20 +1471,4 @@ mod windows_link_examples {
                 .is_err()
         );
     }
-}
-
-/// Contoso's users' guide: its helpdesk link, two methods to reset, no Windows link yet.
-pub fn user_guide() -> Value {
-    json!({
-        "tenant": {
-            "id": "3f2b9c1e-7d4a-4e8b-9c61-5a0d2e8f4b17",
-            "domain": "contoso.onmicrosoft.com",
-            "displayName": "Contoso"
-        },
-        "helpdeskLink": "https://help.contoso.com/password",
-        "methodsRequired": 2,
-        "methods": ["microsoftAuthenticator", "email", "mobilePhone"],
-        "windowsResetLink": false,
-        "portals": tenant_readiness()["portals"].clone()
-    })
 }

@@ -382,8 +382,8 @@ fn writeback_licence(observed: &Observed<'_>) -> Found {
 // The policy's settings
 // ---------------------------------------------------------------------------------------------
 
-fn policy<'a>(observed: &'a Observed<'_>) -> Result<&'a PolicyDocument, Found> {
-    observed.policy.as_ref().map(|p| *p).map_err(Found::unknown)
+fn policy<'a>(observed: &'a Observed<'_>) -> Result<&'a PolicyDocument, &'a Unread> {
+    observed.policy.as_ref().map(|p| *p)
 }
 
 /// A group that could not be read: `unknown`, with its reason and where to look.
@@ -406,7 +406,7 @@ fn unavailable(group: &str, reason: &Option<String>, remedy: &Option<String>) ->
 fn on_premises(observed: &Observed<'_>, ask: &Ask<'_>) -> Found {
     let policy = match policy(observed) {
         Ok(policy) => policy,
-        Err(found) => return found,
+        Err(unread) => return Found::unknown(unread),
     };
     if !policy.directory_sync.syncs {
         return Found::new(
@@ -451,7 +451,7 @@ fn on_premises(observed: &Observed<'_>, ask: &Ask<'_>) -> Found {
 fn enablement(observed: &Observed<'_>, ask: &Ask<'_>) -> Found {
     let policy = match policy(observed) {
         Ok(policy) => policy,
-        Err(found) => return found,
+        Err(unread) => return Found::unknown(unread),
     };
     let group = &policy.enablement;
     let points = Points {
@@ -550,7 +550,7 @@ fn usable_methods(policy: &PolicyDocument) -> Option<Vec<&'static str>> {
 fn methods_and_gates(observed: &Observed<'_>, ask: &Ask<'_>) -> Found {
     let policy = match policy(observed) {
         Ok(policy) => policy,
-        Err(found) => return found,
+        Err(unread) => return Found::unknown(unread),
     };
     let auth = &policy.authentication;
     let Some(required) = auth.methods_required else {
@@ -622,7 +622,7 @@ fn methods_and_gates(observed: &Observed<'_>, ask: &Ask<'_>) -> Found {
 fn registration(observed: &Observed<'_>, ask: &Ask<'_>) -> Found {
     let policy = match policy(observed) {
         Ok(policy) => policy,
-        Err(found) => return found,
+        Err(unread) => return Found::unknown(unread),
     };
     let group = &policy.registration;
     let (Some(required), Some(days)) =
@@ -676,7 +676,7 @@ fn registration(observed: &Observed<'_>, ask: &Ask<'_>) -> Found {
 fn notifications(observed: &Observed<'_>, ask: &Ask<'_>) -> Found {
     let policy = match policy(observed) {
         Ok(policy) => policy,
-        Err(found) => return found,
+        Err(unread) => return Found::unknown(unread),
     };
     let group = &policy.notifications;
     let (Some(users), Some(admins)) = (
@@ -722,7 +722,7 @@ fn notifications(observed: &Observed<'_>, ask: &Ask<'_>) -> Found {
 fn helpdesk_link(observed: &Observed<'_>, ask: &Ask<'_>) -> Found {
     let policy = match policy(observed) {
         Ok(policy) => policy,
-        Err(found) => return found,
+        Err(unread) => return Found::unknown(unread),
     };
     let group = &policy.customization;
     let Some(link) = &group.helpdesk_link else {
@@ -863,7 +863,7 @@ fn mfa_registration(observed: &Observed<'_>) -> Found {
     );
     let policy = match policy(observed) {
         Ok(policy) => policy,
-        Err(found) => return found.remedy(identity_protection),
+        Err(unread) => return Found::unknown(unread).remedy(identity_protection),
     };
     let methods_policy = &policy.methods_policy;
     let Some(campaign) = &methods_policy.registration_campaign else {

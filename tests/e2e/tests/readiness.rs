@@ -9,7 +9,7 @@ use sspr_api::readiness::{CheckId, CheckStatus, FleetReadiness, TenantReadiness}
 use sspr_e2e::World;
 use sspr_e2e::entra_emulator::seed;
 
-fn check<'a>(readiness: &'a TenantReadiness, id: CheckId) -> &'a sspr_api::readiness::Check {
+fn check(readiness: &TenantReadiness, id: CheckId) -> &sspr_api::readiness::Check {
     readiness
         .checks
         .iter()
