@@ -87,6 +87,12 @@ class CheckPage(unittest.TestCase):
         self.assertTrue(self.judged(check_page.check_printed, source, self.write("p.txt", printed)))
         hidden = "✓ pass Licence\nhttps://aka.ms/sspr\n"
         self.assertFalse(self.judged(check_page.check_printed, source, self.write("p.txt", hidden)))
+        # pdftotext may read a badge after the title it sits beside: still that heading.
+        reordered = "Licence\n✓ pass\nRegistration\n! warn\nhttps://aka.ms/sspr\n"
+        self.assertTrue(self.judged(check_page.check_printed, source, self.write("p.txt", reordered)))
+        # A title without its status nearby is not the heading printed.
+        far = "Licence\n" + "x " * 200 + "\n✓ pass\n! warn Registration\nhttps://aka.ms/sspr\n"
+        self.assertFalse(self.judged(check_page.check_printed, source, self.write("p.txt", far)))
 
     def net_log(self, *events):
         constants = {"logEventTypes": {"URL_REQUEST_START_JOB": 1, "HOST_RESOLVER_MANAGER_REQUEST": 2}}

@@ -231,6 +231,40 @@ impl From<AuthError> for ApiError {
     }
 }
 
+/// A deploy's Graph write failed. Graph refusing the policy sent is the caller's 422 (their
+/// options made it), with Graph's status, code and request id; anything else is a 502 whose
+/// `detail` ends with `next` (what to do now). `done` (its member name and value) says what
+/// was made before the failure.
+pub fn deploy_failed(error: DirectoryError, done: (&'static str, Value), next: &str) -> ApiError {
+    let (member, done) = done;
+    if let (
+        DirectoryError::Upstream {
+            status,
+            code,
+            request_id,
+            ..
+        },
+        crate::directory::UpstreamFailure::Refused,
+    ) = (&error, error.kind())
+    {
+        return ApiError::Unprocessable {
+            slug: "policy-refused",
+            title: "Microsoft Graph refused the policy",
+            detail: error.to_string(),
+            extensions: serde_json::json!({
+                member: done,
+                "upstreamStatus": status,
+                "upstreamCode": code,
+                "upstreamRequestId": request_id,
+            }),
+        };
+    }
+    ApiError::ChangeFailed {
+        detail: format!("{error}. {next}"),
+        extensions: serde_json::json!({ "outcome": "failed", member: done }),
+    }
+}
+
 impl From<OpsError> for ApiError {
     fn from(error: OpsError) -> Self {
         match error {

@@ -21,7 +21,6 @@ use sspr_api::protection::{
 };
 
 use crate::auth::Caller;
-use crate::directory::{DirectoryError, UpstreamFailure};
 use crate::domain::protection::ProtectionOptions;
 use crate::domain::protection::findings::PlanSeverity;
 use crate::ops;
@@ -372,34 +371,11 @@ impl From<ProtectionError> for ApiError {
                     "No Conditional Access policy of tenant {tenant} carries the marker [sspr:registration-protection]: deploy it first (PUT …/registration-protection)."
                 ),
             },
-            ProtectionError::WriteFailed { error, attempts } => match (&error, error.kind()) {
-                // Graph refused the policy we sent: the caller's options made it.
-                (
-                    DirectoryError::Upstream {
-                        status,
-                        code,
-                        request_id,
-                        ..
-                    },
-                    UpstreamFailure::Refused,
-                ) => ApiError::Unprocessable {
-                    slug: "policy-refused",
-                    title: "Microsoft Graph refused the policy",
-                    detail: error.to_string(),
-                    extensions: serde_json::json!({
-                        "attempts": attempts,
-                        "upstreamStatus": status,
-                        "upstreamCode": code,
-                        "upstreamRequestId": request_id,
-                    }),
-                },
-                _ => ApiError::ChangeFailed {
-                    detail: format!(
-                        "{error}. No policy with the marker was found after the failure, so nothing was created; run the deploy again."
-                    ),
-                    extensions: serde_json::json!({ "outcome": "failed", "attempts": attempts }),
-                },
-            },
+            ProtectionError::WriteFailed { error, attempts } => super::problem::deploy_failed(
+                error,
+                ("attempts", serde_json::json!(attempts)),
+                "No policy with the marker was found after the failure, so nothing was created; run the deploy again.",
+            ),
         }
     }
 }

@@ -18,7 +18,6 @@ use super::extract::{IfMatch, JsonBody, PathParams, QueryParams};
 use super::problem::{ApiError, Problem};
 use super::responses::{BodyErrors, CallerErrors, QueryErrors, TenantErrors, TenantPathErrors};
 use super::{AppState, Authenticated};
-use crate::directory::{DirectoryError, UpstreamFailure};
 use crate::ops;
 use crate::ops::windows_link::{ApplyRequest, ScriptFormat, WindowsLink, WindowsLinkError};
 
@@ -207,33 +206,11 @@ impl From<WindowsLinkError> for ApiError {
     fn from(error: WindowsLinkError) -> Self {
         match error {
             WindowsLinkError::Ops(error) => error.into(),
-            WindowsLinkError::WriteFailed { error, done } => match (&error, error.kind()) {
-                (
-                    DirectoryError::Upstream {
-                        status,
-                        code,
-                        request_id,
-                        ..
-                    },
-                    UpstreamFailure::Refused,
-                ) => ApiError::Unprocessable {
-                    slug: "policy-refused",
-                    title: "Microsoft Graph refused the policy",
-                    detail: error.to_string(),
-                    extensions: serde_json::json!({
-                        "calls": done,
-                        "upstreamStatus": status,
-                        "upstreamCode": code,
-                        "upstreamRequestId": request_id,
-                    }),
-                },
-                _ => ApiError::ChangeFailed {
-                    detail: format!(
-                        "{error}. `calls` lists what was done before; deploy again: it picks up where this one stopped."
-                    ),
-                    extensions: serde_json::json!({ "outcome": "failed", "calls": done }),
-                },
-            },
+            WindowsLinkError::WriteFailed { error, done } => super::problem::deploy_failed(
+                error,
+                ("calls", serde_json::json!(done)),
+                "`calls` lists what was done before; deploy again: it picks up where this one stopped.",
+            ),
         }
     }
 }
