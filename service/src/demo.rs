@@ -418,6 +418,15 @@ impl Demo {
         );
         let _ = writeln!(
             text,
+            "  cargo run --release -q -p sspr-client -- readiness --all-tenants"
+        );
+        let _ = writeln!(
+            text,
+            "  cargo run --release -q -p sspr-client -- readiness --tenant {} --format html > readiness.html",
+            seed::CONTOSO_DOMAIN
+        );
+        let _ = writeln!(
+            text,
             "  SSPR_TOKEN=$SSPR_ADMIN_TOKEN cargo run --release -q -p sspr-client -- audit list"
         );
         let _ = writeln!(

@@ -878,10 +878,12 @@ fn mfa_registration(observed: &Observed<'_>) -> Found {
     } else {
         campaign.include_targets.join(", ")
     };
+    // Graph's `all_users` target, in words.
+    let asked = targets.replace("all_users", "all users");
     if campaign.state == "enabled" && !campaign.include_targets.is_empty() {
         Found::new(
             CheckStatus::Pass,
-            format!("The registration campaign asks {targets} to register."),
+            format!("The registration campaign asks {asked} to register."),
         )
         .with(
             "registrationCampaign.state",
@@ -937,8 +939,10 @@ fn coverage(observed: &Observed<'_>, rules: &ReadinessRules, ask: &Ask<'_>) -> F
     Found::new(
         status,
         format!(
-            "{registered} of {} SSPR-enabled members registered ({percent:.1}%, threshold {}%); {guests} guests counted apart.",
-            members.sspr_enabled, rules.coverage_pass_percent
+            "{registered} of {} SSPR-enabled members registered ({percent:.1}%, threshold {}%); {guests} {} counted apart.",
+            members.sspr_enabled,
+            rules.coverage_pass_percent,
+            if guests == 1 { "guest" } else { "guests" }
         ),
     )
     .with(

@@ -123,7 +123,7 @@ async fn contoso_is_checked_item_by_item_with_its_sources_evidence_and_remedies(
     // Coverage counts members; the guest is counted apart.
     let coverage = check(&contoso, CheckId::RegistrationCoverage);
     assert!(
-        coverage.summary.contains("guests counted apart"),
+        coverage.summary.contains("1 guest counted apart"),
         "{}",
         coverage.summary
     );
