@@ -38,7 +38,11 @@ impl RouteKind {
         if path == "/healthz" || path == "/readyz" {
             return None;
         }
-        if path.contains("/registrations") || path.ends_with("/registration-protection/plan") {
+        // Readiness reads the registration report too (a tenant's summary, or the fleet's).
+        if path.contains("/registrations")
+            || path.ends_with("/registration-protection/plan")
+            || path.contains("/readiness")
+        {
             return Some(RouteKind::Report);
         }
         if *method == Method::GET
@@ -132,6 +136,27 @@ mod tests {
                 Some(RouteKind::Write),
             ),
             (Method::GET, "/v1/audit", Some(RouteKind::Read)),
+            (
+                Method::GET,
+                "/v1/tenants/{tenant}/readiness",
+                Some(RouteKind::Report),
+            ),
+            (Method::GET, "/v1/readiness", Some(RouteKind::Report)),
+            (
+                Method::GET,
+                "/v1/tenants/{tenant}/readiness/user-guide",
+                Some(RouteKind::Report),
+            ),
+            (
+                Method::GET,
+                "/v1/tenants/{tenant}/windows-reset-link",
+                Some(RouteKind::Read),
+            ),
+            (
+                Method::PUT,
+                "/v1/tenants/{tenant}/windows-reset-link",
+                Some(RouteKind::Write),
+            ),
             (
                 Method::GET,
                 "/v1/tenants/{tenant}/registration-protection",
