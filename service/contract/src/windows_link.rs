@@ -20,7 +20,11 @@ pub enum ResetLinkTarget {
     /// The devices in one group.
     #[serde(rename_all = "camelCase")]
     Group {
-        /// The group's object id.
+        /// The group's object id (a GUID).
+        #[schema(
+            pattern = r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$",
+            example = "7b2f9e0a-3c4d-4e5f-9a0b-2c3d4e5f6a04"
+        )]
         group_id: String,
     },
 }
