@@ -146,7 +146,7 @@ pub async fn patch(
     }
 }
 
-fn upstream(state: &AppState) -> Upstream<'_> {
+pub(super) fn upstream(state: &AppState) -> Upstream<'_> {
     Upstream {
         directory: state.policy_directory.as_ref(),
         portal: state.password_reset_portal.as_ref(),

@@ -29,7 +29,7 @@ use crate::ops::protection::{
 };
 
 /// The protection use cases over the application's capabilities.
-fn use_cases(state: &AppState) -> Protection<'_> {
+pub(super) fn use_cases(state: &AppState) -> Protection<'_> {
     Protection {
         tenants: &state.tenants,
         conditional_access: state.conditional_access.as_ref(),

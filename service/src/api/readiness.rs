@@ -28,37 +28,18 @@ const HTML: &str = "text/html; charset=utf-8";
 const MARKDOWN: &str = "text/markdown; charset=utf-8";
 const NDJSON: &str = "application/x-ndjson";
 
-/// What readiness reads through.
+/// What readiness reads through: the other areas' use cases over the same state.
 fn readiness(state: &AppState) -> Readiness<'_> {
     Readiness {
         tenants: &state.tenants,
         policies: &state.policies,
-        policy_upstream: ops::policy::Upstream {
-            directory: state.policy_directory.as_ref(),
-            portal: state.password_reset_portal.as_ref(),
-        },
+        policy_upstream: super::policy::upstream(state),
         registrations: &state.registrations,
-        reporting: ops::registrations::Reporting {
-            report: state.registration_report.as_ref(),
-            licences: state.licences.as_ref(),
-        },
-        protection: ops::protection::Protection {
-            tenants: &state.tenants,
-            conditional_access: state.conditional_access.as_ref(),
-            registration_report: state.registration_report.as_ref(),
-            licences: state.licences.as_ref(),
-            permissions: state.permissions.as_ref(),
-            audit: &state.audit,
-        },
+        reporting: super::registrations::reporting(state),
+        protection: super::protection::use_cases(state),
         licences: state.licences.as_ref(),
         secure_score: state.secure_score.as_ref(),
-        windows_link: ops::windows_link::WindowsLink {
-            tenants: &state.tenants,
-            device_configuration: state.device_configuration.as_ref(),
-            licences: state.licences.as_ref(),
-            permissions: state.permissions.as_ref(),
-            audit: &state.audit,
-        },
+        windows_link: super::windows_link::use_cases(state),
         rules: &state.readiness.rules,
     }
 }

@@ -21,7 +21,7 @@ use super::{AppState, Authenticated};
 use crate::ops;
 use crate::ops::windows_link::{ApplyRequest, ScriptFormat, WindowsLink, WindowsLinkError};
 
-fn use_cases(state: &AppState) -> WindowsLink<'_> {
+pub(super) fn use_cases(state: &AppState) -> WindowsLink<'_> {
     WindowsLink {
         tenants: &state.tenants,
         device_configuration: state.device_configuration.as_ref(),

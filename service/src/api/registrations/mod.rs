@@ -31,7 +31,7 @@ use query::{DEFAULT_LIMIT, Format, negotiate, parse_list_query};
 pub use sspr_api::registrations::{FleetEntry, FleetSummary};
 
 /// The capabilities registration reporting reads through.
-fn reporting(state: &AppState) -> Reporting<'_> {
+pub(super) fn reporting(state: &AppState) -> Reporting<'_> {
     Reporting {
         report: state.registration_report.as_ref(),
         licences: state.licences.as_ref(),
